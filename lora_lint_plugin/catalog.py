@@ -1,0 +1,638 @@
+"""The model catalog: architectures and checkpoints lora-lint knows, read from bundled JSON.
+
+``data/architectures.json`` holds one entry per transformers ``model_type`` (valid module leaf
+names, embedding names, PEFT's default targets, MoE/tying flags); ``data/models.json`` one entry per
+checkpoint (config dimensions, module shapes, hub ids per base/instruct variant, flags). Both are
+loaded once, lazily, and never change at run time. Nothing here imports torch or transformers.
+
+Base vs instruct is decided by the table only, never by a naming rule: ``Qwen3-8B`` is the
+post-trained model, ``phi-4`` has no base, a Gemma ``-pt`` is a base. ``instruct_sibling`` never
+builds an id: every id it returns is listed in ``models.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+BASE = "base"
+INSTRUCT = "instruct"
+_VARIANTS = (BASE, INSTRUCT)
+
+# Quantisation / format suffixes of re-uploads, longest first so "-unsloth-bnb-4bit" wins over
+# "-bnb-4bit" and "-fp8-dynamic" over "-fp8". Matching only: a suffix is never appended to an id.
+_QUANT_SUFFIXES = (
+    "-unsloth-bnb-4bit",
+    "-unsloth-bnb-8bit",
+    "-bnb-4bit",
+    "-bnb-8bit",
+    "-fp8-dynamic",
+    "-fp8-block",
+    "-fp8",
+    "-gptq-int4",
+    "-gptq-int8",
+    "-gptq",
+    "-awq",
+    "-4bit",
+    "-8bit",
+)
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:$")
+
+
+# --------------------------------------------------------------------------- data classes
+
+
+@dataclass(frozen=True)
+class LinearModule:
+    """One kind of module as PEFT sees it (``named_modules``), repeated ``count`` times.
+
+    ``path`` uses ``*`` for layer/expert indices, e.g. ``model.layers.*.self_attn.q_proj``.
+    For ``Embedding`` modules ``in_features`` is the number of rows (vocabulary) and
+    ``out_features`` the embedding width, so LoRA costs ``r * (in + out)`` for every type.
+    """
+
+    name: str
+    path: str
+    type: str  # "Linear", "Conv1D" or "Embedding"
+    in_features: int
+    out_features: int
+    bias: bool
+    count: int
+
+    def lora_parameters(self, r: int) -> int:
+        """LoRA parameters for rank ``r`` on every instance: A is r x in, B is out x r."""
+        return r * (self.in_features + self.out_features) * self.count
+
+
+@dataclass(frozen=True)
+class FusedExpertParameter:
+    """A fused 3-D MoE expert tensor (transformers 5), reachable only via ``target_parameters``."""
+
+    param: str  # path pattern, e.g. "model.layers.*.mlp.experts.gate_up_proj"
+    shape: Tuple[int, ...]  # as stored: (experts, dim, dim)
+    count: int
+
+    @property
+    def name(self) -> str:
+        return self.param.rsplit(".", 1)[-1]
+
+    def lora_parameters(self, r: int) -> int:
+        """LoRA on a (E, a, b) parameter with rank r costs r * E * (a + b) per instance."""
+        experts, a, b = self.shape
+        return r * experts * (a + b) * self.count
+
+
+@dataclass(frozen=True)
+class MoeInfo:
+    num_experts: int
+    num_experts_per_tok: int
+    expert_intermediate_size: int
+    router: str
+    fused_expert_parameters: Tuple[FusedExpertParameter, ...]
+    # PEFT 0.21 + transformers 5 turns gate_proj/up_proj/down_proj in target_modules into
+    # target_parameters on the fused tensors for some types (qwen3_moe): (tensor leaf, rank
+    # multiplier) pairs; None when PEFT leaves the experts alone. Pairs keep the class hashable.
+    peft_rewrites_mlp_targets_to_parameters: Optional[Tuple[Tuple[str, int], ...]]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What a ``model_type`` looks like to PEFT's ``target_modules`` matching."""
+
+    model_type: str
+    linear_leaves: FrozenSet[str]
+    embedding_leaves: FrozenSet[str]
+    linear_leaves_transformers_4: Optional[FrozenSet[str]]  # None: same as transformers 5
+    input_embedding: str
+    output_embedding: Optional[str]
+    peft_default_target_modules: Optional[Tuple[str, ...]]  # None: PEFT has no default
+    moe: bool
+    moe_expert_parameters: Tuple[str, ...]
+    tied_by_default: bool
+    llama_style_names: bool  # attention/MLP named q/k/v/o_proj, gate/up/down_proj
+    confidence: str
+    source: str
+
+    def valid_leaves(self, transformers_major: int = 5) -> FrozenSet[str]:
+        """Leaf names a ``target_modules`` entry may end with (linear and embedding modules)."""
+        linear = self.linear_leaves
+        if transformers_major < 5 and self.linear_leaves_transformers_4 is not None:
+            linear = self.linear_leaves_transformers_4
+        return linear | self.embedding_leaves
+
+    @property
+    def embedding_module_names(self) -> FrozenSet[str]:
+        """The input and output embedding leaves (what LOR101/LOR102 care about)."""
+        names = {self.input_embedding}
+        if self.output_embedding:
+            names.add(self.output_embedding)
+        return frozenset(names)
+
+
+@dataclass(frozen=True)
+class HubIds:
+    """Hub ids of one variant of a checkpoint, in the table's casing."""
+
+    original: Optional[str]
+    aliases: Tuple[str, ...]  # other spellings of the original repo (renames, legacy ids)
+    unsloth: Tuple[str, ...]
+
+    @property
+    def all_ids(self) -> Tuple[str, ...]:
+        ids = ((self.original,) if self.original else ()) + self.aliases + self.unsloth
+        return ids
+
+
+@dataclass(frozen=True)
+class ArchitectureOverride:
+    """A re-upload whose module layout differs from the original (Unsloth's Llama-fied Phi)."""
+
+    ids: Tuple[str, ...]
+    model_type: str
+    standard_target_modules: Tuple[str, ...]
+    linear_modules: Tuple[LinearModule, ...]
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ModuleShape:
+    name: str
+    path: str
+    rows: int
+    cols: int
+    tied_to_embedding: bool = False
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str
+    family: str
+    size: str
+    model_type: str
+    hf_architectures: Tuple[str, ...]
+    vocab_size: int
+    embedding_rows: int
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    tie_word_embeddings: bool
+    max_position_embeddings: int
+    linear_modules: Tuple[LinearModule, ...]
+    linear_modules_transformers_4: Optional[Tuple[LinearModule, ...]]
+    moe: Optional[MoeInfo]
+    standard_target_modules: Tuple[str, ...]
+    embedding_module: ModuleShape
+    output_module: ModuleShape
+    base: Optional[HubIds]  # None: no base checkpoint exists
+    instruct: Optional[HubIds]  # None: no instruct/chat checkpoint exists
+    distilled_from: Optional[str]
+    chat_tokens_untrained_in_base: bool
+    architecture_overrides: Tuple[ArchitectureOverride, ...]
+    confidence: str
+    notes: Tuple[str, ...]
+    source: Tuple[str, ...]
+
+    def hub_ids(self, variant: str) -> Optional[HubIds]:
+        return self.base if variant == BASE else self.instruct
+
+    def modules(self, transformers_major: int = 5) -> Tuple[LinearModule, ...]:
+        if transformers_major < 5 and self.linear_modules_transformers_4 is not None:
+            return self.linear_modules_transformers_4
+        return self.linear_modules
+
+    def lora_parameters(
+        self,
+        target_modules: Iterable[str],
+        r: int,
+        transformers_major: int = 5,
+        modules: Optional[Sequence[LinearModule]] = None,
+    ) -> int:
+        """Trainable LoRA parameters PEFT creates for ``target_modules`` (leaf names or dotted
+        suffixes without layer indices) at rank ``r``: r * (in + out) per matched module, plus the
+        fused-expert rewrite PEFT 0.21 applies on transformers 5 where the table records one.
+        """
+        targets = [t for t in target_modules if isinstance(t, str) and t]
+        mods = modules if modules is not None else self.modules(transformers_major)
+        total = sum(m.lora_parameters(r) for m in mods if any(_path_matches(m.path, t) for t in targets))
+        pairs = self.moe.peft_rewrites_mlp_targets_to_parameters if self.moe else None
+        rewrite = dict(pairs) if pairs else {}
+        if transformers_major >= 5 and rewrite:
+            leaves = {t.rsplit(".", 1)[-1] for t in targets}
+            wanted = set()
+            if leaves & {"gate_proj", "up_proj"}:
+                wanted.add("gate_up_proj")
+            if "down_proj" in leaves:
+                wanted.add("down_proj")
+            for p in self.moe.fused_expert_parameters:  # type: ignore[union-attr]
+                if p.name in wanted and p.name in rewrite:
+                    total += p.lora_parameters(r * rewrite[p.name])
+        return total
+
+
+@dataclass(frozen=True)
+class ModelMatch:
+    """The result of ``lookup``: which checkpoint and variant a model id refers to."""
+
+    entry: ModelEntry
+    variant: str  # "base" or "instruct"
+    hub_id: str  # the table id matched (table casing)
+    quant_suffix: str  # as written in the input, "" when none
+    exact: bool  # the (org/)name tail of the input is exactly an id in the table
+    is_local_path: bool
+    architecture: Optional[Architecture]  # with a per-id override applied
+    override: Optional[ArchitectureOverride]
+
+    @property
+    def is_base(self) -> bool:
+        return self.variant == BASE
+
+    @property
+    def standard_target_modules(self) -> Tuple[str, ...]:
+        if self.override is not None:
+            return self.override.standard_target_modules
+        return self.entry.standard_target_modules
+
+    def modules(self, transformers_major: int = 5) -> Tuple[LinearModule, ...]:
+        if self.override is not None:
+            return self.override.linear_modules
+        return self.entry.modules(transformers_major)
+
+    def lora_parameters(self, target_modules: Iterable[str], r: int, transformers_major: int = 5) -> int:
+        return self.entry.lora_parameters(
+            target_modules, r, transformers_major, modules=self.modules(transformers_major)
+        )
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _data_text(filename: str) -> str:
+    """Read a bundled data file; works from a source tree and from an installed wheel."""
+    try:
+        from importlib.resources import files  # Python 3.9+
+
+        return (files(__package__) / "data" / filename).read_text(encoding="utf-8")
+    except (ImportError, TypeError, FileNotFoundError, AttributeError):
+        return (Path(__file__).parent / "data" / filename).read_text(encoding="utf-8")
+
+
+def _module(d: dict) -> LinearModule:
+    return LinearModule(
+        name=d["name"],
+        path=d["path"],
+        type=d["type"],
+        in_features=d["in_features"],
+        out_features=d["out_features"],
+        bias=d["bias"],
+        count=d["count"],
+    )
+
+
+def _hub(d: Optional[dict]) -> Optional[HubIds]:
+    if d is None:
+        return None
+    return HubIds(original=d["original"], aliases=tuple(d["aliases"]), unsloth=tuple(d["unsloth"]))
+
+
+def _architecture(model_type: str, d: dict) -> Architecture:
+    leaves4 = d["linear_leaves_transformers_4"]
+    defaults = d["peft_default_target_modules"]
+    return Architecture(
+        model_type=model_type,
+        linear_leaves=frozenset(d["linear_leaves"]),
+        embedding_leaves=frozenset(d["embedding_leaves"]),
+        linear_leaves_transformers_4=frozenset(leaves4) if leaves4 is not None else None,
+        input_embedding=d["input_embedding"],
+        output_embedding=d["output_embedding"],
+        peft_default_target_modules=tuple(defaults) if defaults is not None else None,
+        moe=d["moe"],
+        moe_expert_parameters=tuple(d["moe_expert_parameters"]),
+        tied_by_default=d["tied_by_default"],
+        llama_style_names=d["llama_style_names"],
+        confidence=d["confidence"],
+        source=d["source"],
+    )
+
+
+def _entry(d: dict) -> ModelEntry:
+    cfg = d["config"]
+    moe = None
+    if d.get("moe"):
+        m = d["moe"]
+        moe = MoeInfo(
+            num_experts=m["num_experts"],
+            num_experts_per_tok=m["num_experts_per_tok"],
+            expert_intermediate_size=m["expert_intermediate_size"],
+            router=m["router"],
+            fused_expert_parameters=tuple(
+                FusedExpertParameter(param=p["param"], shape=tuple(p["shape"]), count=p["count"])
+                for p in m["fused_expert_parameters"]
+            ),
+            peft_rewrites_mlp_targets_to_parameters=(
+                tuple(m["peft_rewrites_mlp_targets_to_parameters"].items())
+                if m["peft_rewrites_mlp_targets_to_parameters"] is not None
+                else None
+            ),
+        )
+    emb, out = d["embedding_module"], d["output_module"]
+    tf4 = d.get("linear_modules_transformers_4")
+    return ModelEntry(
+        key=d["key"],
+        family=d["family"],
+        size=d["size"],
+        model_type=d["model_type"],
+        hf_architectures=tuple(d["hf_architectures"]),
+        vocab_size=cfg["vocab_size"],
+        embedding_rows=cfg.get("embedding_rows", cfg["vocab_size"]),
+        hidden_size=cfg["hidden_size"],
+        intermediate_size=cfg["intermediate_size"],
+        num_hidden_layers=cfg["num_hidden_layers"],
+        num_attention_heads=cfg["num_attention_heads"],
+        num_key_value_heads=cfg["num_key_value_heads"],
+        head_dim=cfg["head_dim"],
+        tie_word_embeddings=cfg["tie_word_embeddings"],
+        max_position_embeddings=cfg["max_position_embeddings"],
+        linear_modules=tuple(_module(x) for x in d["linear_modules"]),
+        linear_modules_transformers_4=tuple(_module(x) for x in tf4) if tf4 is not None else None,
+        moe=moe,
+        standard_target_modules=tuple(d["standard_target_modules"]),
+        embedding_module=ModuleShape(emb["name"], emb["path"], emb["shape"][0], emb["shape"][1]),
+        output_module=ModuleShape(
+            out["name"], out["path"], out["shape"][0], out["shape"][1], out["tied_to_embedding"]
+        ),
+        base=_hub(d["hub_ids"]["base"]),
+        instruct=_hub(d["hub_ids"]["instruct"]),
+        distilled_from=d["hub_ids"].get("distilled_from"),
+        chat_tokens_untrained_in_base=d["chat_tokens_untrained_in_base"],
+        architecture_overrides=tuple(
+            ArchitectureOverride(
+                ids=tuple(o["ids"]),
+                model_type=o["model_type"],
+                standard_target_modules=tuple(o["standard_target_modules"]),
+                linear_modules=tuple(_module(x) for x in o["linear_modules"]),
+                confidence=o["confidence"],
+                source=o["source"],
+            )
+            for o in d["architecture_overrides"]
+        ),
+        confidence=d["confidence"],
+        notes=tuple(d["notes"]),
+        source=tuple(d["source"]),
+    )
+
+
+# (entry, variant, table id) for one listed hub id
+_Listed = Tuple[ModelEntry, str, str]
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    architectures: Dict[str, Architecture]
+    entries: Tuple[ModelEntry, ...]
+    by_id: Dict[str, _Listed]  # "org/name" lowercased (or bare legacy name)
+    by_name: Dict[str, List[_Listed]]  # name part lowercased
+    by_stem: Dict[str, List[_Listed]]  # name part without quant suffix, lowercased
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog() -> _Catalog:
+    archs_doc = json.loads(_data_text("architectures.json"))
+    models_doc = json.loads(_data_text("models.json"))
+    architectures = {k: _architecture(k, v) for k, v in archs_doc["architectures"].items()}
+    entries = tuple(_entry(d) for d in models_doc["models"])
+    by_id: Dict[str, _Listed] = {}
+    by_name: Dict[str, List[_Listed]] = {}
+    by_stem: Dict[str, List[_Listed]] = {}
+    for entry in entries:
+        for variant in _VARIANTS:
+            hub = entry.hub_ids(variant)
+            if hub is None:
+                continue
+            for hub_id in hub.all_ids:
+                listed = (entry, variant, hub_id)
+                by_id.setdefault(hub_id.lower(), listed)
+                name = hub_id.rsplit("/", 1)[-1].lower()
+                by_name.setdefault(name, []).append(listed)
+                by_stem.setdefault(_split_suffix(name)[0], []).append(listed)
+    return _Catalog(architectures, entries, by_id, by_name, by_stem)
+
+
+# --------------------------------------------------------------------------- id parsing
+
+
+def _split_suffix(name: str) -> Tuple[str, str]:
+    """("Llama-3-8B-bnb-4bit") -> ("Llama-3-8B", "-bnb-4bit"); case-insensitive, one suffix."""
+    lowered = name.lower()
+    for suffix in _QUANT_SUFFIXES:
+        if lowered.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)], name[-len(suffix):]
+    return name, ""
+
+
+def _parse(model_id: str) -> Optional[Tuple[Optional[str], str, bool]]:
+    """Split a hub id or a local path into (org, name, is_local_path); None if unusable."""
+    text = model_id.strip().replace("\\", "/")
+    if not text:
+        return None
+    is_local = (
+        text.startswith(("/", "./", "../", "~"))
+        or text in (".", "..")
+        or bool(_WINDOWS_DRIVE.match(text.split("/", 1)[0]))
+    )
+    parts = [p for p in text.split("/") if p not in ("", ".", "..", "~")]
+    if parts and _WINDOWS_DRIVE.match(parts[0]):
+        parts = parts[1:]
+    if not parts:
+        return None
+    if len(parts) > 2:
+        is_local = True
+    org = parts[-2] if len(parts) >= 2 else None
+    return org, parts[-1], is_local
+
+
+def _org(hub_id: str) -> Optional[str]:
+    return hub_id.split("/", 1)[0].lower() if "/" in hub_id else None
+
+
+def _pick(candidates: Sequence[_Listed], org: Optional[str]) -> _Listed:
+    """Prefer an id of the same org, then one without a quant suffix, then table order."""
+    org_l = org.lower() if org else None
+
+    def rank(item: Tuple[int, _Listed]) -> Tuple[bool, bool, int]:
+        index, (_, _, hub_id) = item
+        name = hub_id.rsplit("/", 1)[-1]
+        return (_org(hub_id) == org_l, _split_suffix(name)[1] == "", -index)
+
+    return max(enumerate(candidates), key=rank)[1]
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def lookup(model_id: str) -> Optional[ModelMatch]:
+    """Find the checkpoint a hub id or local path refers to, or None when it is not in the table.
+
+    Case-insensitive; any org (an unknown org still matches the checkpoint by name, with
+    ``exact=False``); quantisation suffixes (``-bnb-4bit``, ``-unsloth-bnb-4bit``, ``-FP8`` ...);
+    local paths whose last one or two components are an id (``/models/meta-llama/Meta-Llama-3-8B``,
+    ``.\\ckpt\\llama-3-8b-bnb-4bit``); trailing slashes.
+    """
+    if not isinstance(model_id, str):
+        return None
+    parsed = _parse(model_id)
+    if parsed is None:
+        return None
+    org, name, is_local = parsed
+    catalog = _catalog()
+    stem, suffix = _split_suffix(name)
+    full = ("%s/%s" % (org, name) if org else name).lower()
+    listed = catalog.by_id.get(full)
+    exact = listed is not None
+    if listed is None and org is not None and is_local:
+        listed = catalog.by_id.get(name.lower())  # "./gpt2" style: a bare legacy id
+        exact = listed is not None
+    if listed is None and name.lower() in catalog.by_name:
+        listed = _pick(catalog.by_name[name.lower()], org)
+    if listed is None and stem.lower() in catalog.by_stem:
+        listed = _pick(catalog.by_stem[stem.lower()], org)
+    if listed is None:
+        return None
+    entry, variant, hub_id = listed
+    override = None
+    for candidate in entry.architecture_overrides:
+        if hub_id.lower() in {i.lower() for i in candidate.ids}:
+            override = candidate
+            break
+    model_type = override.model_type if override is not None else entry.model_type
+    return ModelMatch(
+        entry=entry,
+        variant=variant,
+        hub_id=hub_id,
+        quant_suffix=suffix,
+        exact=exact,
+        is_local_path=is_local,
+        architecture=catalog.architectures.get(model_type),
+        override=override,
+    )
+
+
+def _suffix_family(suffix: str) -> str:
+    s = suffix.lower()
+    if "4bit" in s or "int4" in s or "awq" in s:
+        return "4bit"
+    if "fp8" in s:
+        return "fp8"
+    if "8bit" in s or "int8" in s:
+        return "8bit"
+    return "other" if s else ""
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.lower(), b.lower()):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def instruct_sibling(model_id: str) -> Optional[str]:
+    """The instruct id to switch a base checkpoint to, or None.
+
+    Only ids listed in the table are returned, in the table's casing: the same org as the input
+    (never another org), the same quantisation suffix when that exact id exists, else the closest
+    one of that org (same suffix family, then unquantised). None for instruct checkpoints, bases
+    without an instruct variant, unknown orgs and local paths (paths are never rewritten).
+    """
+    match = lookup(model_id)
+    if match is None or match.is_local_path or match.variant != BASE or match.entry.instruct is None:
+        return None
+    parsed = _parse(model_id)
+    if parsed is None or parsed[0] is None:
+        return None  # a bare name has no org to keep
+    org = parsed[0].lower()
+    in_stem, in_suffix = _split_suffix(parsed[1])
+    candidates = [i for i in match.entry.instruct.all_ids if _org(i) == org]
+    if not candidates:
+        return None
+
+    def rank(item: Tuple[int, str]) -> Tuple[bool, bool, bool, int, int]:
+        index, hub_id = item
+        stem, suffix = _split_suffix(hub_id.rsplit("/", 1)[-1])
+        return (
+            suffix.lower() == in_suffix.lower(),
+            _suffix_family(suffix) == _suffix_family(in_suffix),
+            suffix == "",
+            _common_prefix(stem, in_stem),
+            -index,
+        )
+
+    return max(enumerate(candidates), key=rank)[1]
+
+
+def architecture_for(model_type: str) -> Optional[Architecture]:
+    """The architecture entry of a transformers ``model_type`` (exact spelling), or None."""
+    if not isinstance(model_type, str):
+        return None
+    return _catalog().architectures.get(model_type)
+
+
+def all_architectures() -> Dict[str, Architecture]:
+    return dict(_catalog().architectures)
+
+
+def all_entries() -> Tuple[ModelEntry, ...]:
+    return _catalog().entries
+
+
+def all_hub_ids() -> FrozenSet[str]:
+    """Every id listed in the table, in the table's casing."""
+    return frozenset(listed[2] for listed in _catalog().by_id.values())
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insert, delete, substitute; each costs 1)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def closest_module_name(name: str, candidates: Iterable[str]) -> Tuple[Optional[str], Optional[int]]:
+    """The candidate nearest to ``name`` by edit distance, for "did you mean" messages.
+
+    Ties go to the alphabetically first candidate so results are stable. ``(None, None)`` when
+    there are no candidates.
+    """
+    best: Optional[str] = None
+    best_distance: Optional[int] = None
+    for candidate in sorted(set(candidates)):
+        distance = levenshtein(name, candidate)
+        if best_distance is None or distance < best_distance:
+            best, best_distance = candidate, distance
+    return best, best_distance
+
+
+def _path_matches(path: str, target: str) -> bool:
+    """PEFT's suffix rule on a ``*``-pattern path: the target equals the path or its dotted tail."""
+    path_parts = path.split(".")
+    target_parts = target.split(".")
+    if len(target_parts) > len(path_parts):
+        return False
+    tail = path_parts[len(path_parts) - len(target_parts):]
+    # A layer index in the target ("layers.0.q_proj") would select some instances only; the table
+    # does not record per-index modules, so such targets are not counted.
+    return tail == target_parts

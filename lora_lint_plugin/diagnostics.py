@@ -1,0 +1,68 @@
+"""The output of analysis: diagnostics, source spans and fixes.
+
+Everything here is plain, immutable and picklable (flake8 ``--jobs`` and the CLI's process pool
+send results between processes), except ``NodeReplacement``, which carries LibCST nodes and
+only lives inside the process that analysed the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Optional, Tuple
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of the analysed source: 1-based lines, 0-based columns in code points.
+
+    ``end_col`` is exclusive, as in LibCST's ``PositionProvider``.
+    """
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+class FixSafety(str, Enum):
+    """Whether a fix keeps the program's intent (``safe``) or changes what gets trained (``unsafe``)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class NodeReplacement:
+    """Replace one LibCST node (by identity) with another; the unit every fix is made of."""
+
+    old: Any  # libcst.CSTNode, kept untyped so this module does not import LibCST
+    new: Any
+    span: Span
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to repair a diagnostic: LibCST node replacements applied by ``lora_lint_plugin.fixes``."""
+
+    safety: FixSafety
+    description: str
+    replacements: Tuple[NodeReplacement, ...] = field(compare=False)
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding, anchored at ``span`` of the analysed source."""
+
+    span: Span
+    code: str
+    message: str
+    fix: Optional[Fix] = field(default=None, compare=False)
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def col(self) -> int:
+        return self.span.col

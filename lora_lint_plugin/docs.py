@@ -1,0 +1,86 @@
+"""Rule documentation pages, generated from the rules themselves.
+
+``docs/rules/LORnnn.md`` and ``lora-lint explain LORnnn`` show the same text: the rule's
+docstring plus its VALID/INVALID examples. Regenerate the pages with
+``python -m lora_lint_plugin.docs docs/rules``; a test fails when they are out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+from typing import List, Optional
+
+from .rules import all_rules
+
+
+def _example_block(source: str) -> str:
+    return "```python\n" + textwrap.dedent(source).strip("\n") + "\n```"
+
+
+def rule_page(rule: type) -> str:
+    """The Markdown page of one rule."""
+    default = "on by default" if rule.default_enabled else "opt-in (select it explicitly)"
+    fix = f"{rule.fix_safety.value} fix available" if rule.fix_safety else "no automatic fix"
+    parts = [
+        f"# {rule.code}: {rule.name}",
+        "",
+        f"*{rule.summary}.* ({default}; {fix})",
+        "",
+        rule.documentation(),
+        "",
+        "## Examples that are reported",
+        "",
+        "Lines marked `# expect:` are where the diagnostic points.",
+        "",
+    ]
+    parts.extend(_example_block(source) + "\n" for source in rule.INVALID)
+    parts.extend(["## Examples that are not reported", ""])
+    parts.extend(_example_block(source) + "\n" for source in rule.VALID)
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def index_page() -> str:
+    lines = [
+        "# lora-lint rules",
+        "",
+        "| code | name | summary | default | fix |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for rule in all_rules():
+        default = "on" if rule.default_enabled else "opt-in"
+        fix = rule.fix_safety.value if rule.fix_safety else "-"
+        lines.append(f"| [{rule.code}]({rule.code}.md) | {rule.name} | {rule.summary} | "
+                     f"{default} | {fix} |")
+    return "\n".join(lines) + "\n"
+
+
+def expected_pages() -> dict:
+    pages = {f"{rule.code}.md": rule_page(rule) for rule in all_rules()}
+    pages["README.md"] = index_page()
+    return pages
+
+
+def write_pages(directory: Path) -> List[str]:
+    """Write every page whose content differs; return the names written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in expected_pages().items():
+        path = directory / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(name)
+    return written
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    directory = Path(args[0] if args else "docs/rules")
+    for name in write_pages(directory):
+        print(f"wrote {directory / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

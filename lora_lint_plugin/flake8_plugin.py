@@ -1,0 +1,95 @@
+"""The flake8 plugin: a thin adapter between flake8 and the analysis engine.
+
+flake8 ends the whole run (every file's results lost) if a plugin raises, so ``run`` turns
+every failure into at most one ``LOR000`` diagnostic on line 1. The plugin reuses the lines
+flake8 already decoded (no second read of the file), yields 0-based character columns (flake8
+adds 1) and leaves selection, ``# noqa`` and ``per-file-ignores`` to flake8.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar, Iterator, Optional, Sequence, Tuple
+
+from . import __version__
+from .settings import DEFAULT_LONG_CONTEXT, Settings, parse_memory_size
+
+Report = Tuple[int, int, str, type]
+
+OPT_IN_PREFIXES = ["LOR9"]
+
+
+class LoraLintPlugin:
+    """flake8 entry point ``LOR``."""
+
+    name = "lora-lint-plugin"
+    version = __version__
+
+    settings: ClassVar[Settings] = Settings()
+    options_error: ClassVar[Optional[str]] = None
+    config_options: ClassVar[Any] = None
+
+    def __init__(self, tree: Any, lines: Sequence[str], filename: str = "stdin") -> None:
+        # flake8 requires ``tree`` to classify this as a once-per-file plugin; the AST is unused.
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.add_option(
+            "--lora-lint-long-context", type=int, default=None, parse_from_config=True,
+            metavar="TOKENS",
+            help="lora-lint: sequence length from which LOR401/LOR402 apply "
+                 f"(default {DEFAULT_LONG_CONTEXT}).")
+        option_manager.add_option(
+            "--lora-lint-gpu-memory", default=None, parse_from_config=True, metavar="SIZE",
+            help="lora-lint: GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off).")
+        option_manager.extend_default_ignore(OPT_IN_PREFIXES)
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.config_options = options
+        cls.options_error = None
+        try:
+            cls.settings = settings_from_flake8_options(options)
+        except ValueError as error:
+            cls.settings = Settings()
+            cls.options_error = str(error)
+
+    def run(self) -> Iterator[Report]:
+        try:
+            yield from self._run()
+        except Exception as error:  # never let one file end the user's flake8 run
+            yield 1, 0, f"LOR000 lora-lint failed on this file ({type(error).__name__}: " \
+                        f"{error}); please report it", type(self)
+
+    def _run(self) -> Iterator[Report]:
+        if self.filename.endswith(".ipynb"):
+            return  # flake8 would hand us the notebook's JSON; `lora-lint check` reads notebooks
+        if self.options_error is not None:
+            yield 1, 0, f"LOR000 lora-lint configuration error: {self.options_error}", type(self)
+            return
+        from .engine import analyse_source
+
+        analysis = analyse_source("".join(self.lines), self.settings)
+        if analysis.error is not None:
+            yield 1, 0, f"LOR000 lora-lint could not analyse this file: {analysis.error}", \
+                type(self)
+            return
+        for diagnostic in analysis.diagnostics:
+            yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", \
+                type(self)
+
+
+def settings_from_flake8_options(options: argparse.Namespace) -> Settings:
+    """Settings from flake8's merged command line and ``[flake8]`` config."""
+    values = {}
+    long_context = getattr(options, "lora_lint_long_context", None)
+    if long_context is not None:
+        if long_context <= 0:
+            raise ValueError(f"--lora-lint-long-context must be positive, not {long_context}")
+        values["long_context"] = long_context
+    gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
+    if gpu_memory:
+        values["gpu_memory"] = parse_memory_size(gpu_memory)
+    return Settings(**values)

@@ -1,0 +1,171 @@
+"""The typed model of the training code in one file: what the rules look at.
+
+The extractor (``extract.py``) builds it from the LibCST tree; rules are pure functions of it.
+A ``FileModel`` holds every recognised call (``CallSite``) and the ``TrainingSetup``s formed by
+linking them through variables: loader -> LoRA -> trainer (+ its arguments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+
+from .diagnostics import Span
+from .values import UNKNOWN, Resolved, Value, _Unknown
+
+
+class _Absent:
+    """The argument is certainly not passed (so the callee's default applies)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT = _Absent()
+ArgumentValue = Union[Value, _Unknown, _Absent]
+
+# Roles of recognised calls.
+MODEL_LOAD = "model_load"          # FastLanguageModel.from_pretrained, AutoModel*.from_pretrained
+LORA_CONFIG = "lora_config"        # peft.LoraConfig(...)
+UNSLOTH_PEFT = "unsloth_peft"      # FastLanguageModel.get_peft_model(model, r=..., ...)
+PEFT_JOIN = "peft_join"            # peft.get_peft_model(model, config)
+PEFT_LOAD = "peft_load"            # PeftModel.from_pretrained(model, path): already adapted
+TRAINER = "trainer"                # SFTTrainer, UnslothTrainer, transformers.Trainer
+TRAINING_ARGS = "training_args"    # TrainingArguments, SFTConfig, UnslothTrainingArguments
+PASS_THROUGH = "pass_through"      # prepare_model_for_kbit_training(model): returns its model
+
+
+@dataclass(frozen=True, eq=False)
+class Argument:
+    """One argument of a call: its resolved value and where it is written."""
+
+    name: str
+    value: Resolved
+    span: Span          # the whole ``name=value`` (or the positional expression)
+    node: Any = None    # libcst.Arg, or the dict entry it came from through ``**``
+
+    @property
+    def report_span(self) -> Span:
+        """Where a diagnostic about this value points: the literal if it is one, else the argument."""
+        if isinstance(self.value, Value) and self.value.literal:
+            return self.value.span
+        return self.span
+
+
+@dataclass(frozen=True, eq=False)
+class Arguments:
+    """The arguments of one call by parameter name.
+
+    ``complete`` is False when ``*args`` or an unresolvable ``**kwargs`` may supply names we
+    cannot see; then a missing name is UNKNOWN rather than ABSENT.
+    """
+
+    by_name: Dict[str, Argument]
+    complete: bool
+
+    def get(self, name: str) -> Optional[Argument]:
+        return self.by_name.get(name)
+
+    def value(self, name: str) -> ArgumentValue:
+        argument = self.by_name.get(name)
+        if argument is not None:
+            return argument.value
+        return ABSENT if self.complete else UNKNOWN
+
+    def plain(self, name: str, default: Any = UNKNOWN) -> Any:
+        """The plain value; ``default`` when certainly absent; UNKNOWN when unknowable."""
+        value = self.value(name)
+        if isinstance(value, Value):
+            return value.python
+        if value is ABSENT:
+            return default
+        return UNKNOWN
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.by_name
+
+
+@dataclass(eq=False)
+class CallSite:
+    """A recognised call of PEFT, Unsloth, TRL or transformers."""
+
+    role: str
+    name: str            # canonical callee, e.g. "LoraConfig", "FastLanguageModel.get_peft_model"
+    library: str         # "peft" | "unsloth" | "trl" | "transformers"
+    node: Any            # libcst.Call
+    span: Span           # the whole call
+    head_span: Span      # the callee expression: where "missing argument" diagnostics point
+    args: Arguments
+    # links filled in by the extractor
+    model: Optional["CallSite"] = None        # the call that produced the model argument
+    config: Optional["CallSite"] = None       # LoraConfig behind get_peft_model / peft_config=
+    training_args: Optional["CallSite"] = None
+
+    @property
+    def is_unsloth(self) -> bool:
+        return self.library == "unsloth"
+
+
+@dataclass(eq=False)
+class TrainingSetup:
+    """One training run: the model loaded, the LoRA applied to it and the trainer that runs it."""
+
+    model_load: Optional[CallSite] = None
+    lora: Optional[CallSite] = None          # LoraConfig or Unsloth get_peft_model
+    adapter_call: Optional[CallSite] = None  # get_peft_model / Unsloth get_peft_model
+    trainer: Optional[CallSite] = None
+    training_args: Optional[CallSite] = None
+    model_id: Optional[Value] = None         # resolved model name and where it is written
+
+    @property
+    def uses_unsloth_api(self) -> bool:
+        return any(call is not None and call.is_unsloth
+                   for call in (self.model_load, self.lora, self.trainer))
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A textual hint in the file (chat template use, token additions, ...)."""
+
+    kind: str
+    span: Span
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    package: str   # top-level package name
+    span: Span
+
+
+@dataclass(eq=False)
+class FileModel:
+    """Everything the rules know about one file."""
+
+    calls: List[CallSite] = field(default_factory=list)
+    setups: List[TrainingSetup] = field(default_factory=list)
+    imports: List[ImportRecord] = field(default_factory=list)
+    chat_signals: List[Signal] = field(default_factory=list)
+    token_additions: List[Signal] = field(default_factory=list)
+    gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
+
+    def calls_with_role(self, *roles: str) -> Iterator[CallSite]:
+        return (call for call in self.calls if call.role in roles)
+
+    @property
+    def imports_unsloth(self) -> bool:
+        return any(record.package == "unsloth" for record in self.imports)
+
+    def setup_of(self, call: CallSite) -> Optional[TrainingSetup]:
+        for setup in self.setups:
+            if call in (setup.model_load, setup.lora, setup.adapter_call, setup.trainer,
+                        setup.training_args):
+                return setup
+        return None
+
+
+def first_line_span(span: Span) -> Tuple[int, int]:
+    return span.line, span.col

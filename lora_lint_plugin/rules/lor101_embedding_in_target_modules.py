@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..diagnostics import Diagnostic, FixSafety
+from ..fixes import make_fix, remove_elements
+from ._common import (
+    embedding_leaves,
+    embedding_cost_phrase,
+    is_unsloth_setup,
+    leaf,
+    lora_calls,
+    lower_embedding_learning_rate,
+    module_list,
+)
+from .base import Rule, register
+
+
+@register
+class EmbeddingInTargetModules(Rule):
+    """
+    ## What it does
+    Flags an input or output embedding (`embed_tokens`, `lm_head`, or the architecture's own
+    names such as `wte`) listed in `target_modules` of a LoRA call.
+
+    ## Why is this bad?
+    The adapter stops being small. Plain PEFT puts LoRA on the embedding, but on save
+    (`save_embedding_layers="auto"`) it writes the *full* input and output embedding matrices
+    into the adapter file. Unsloth moves both names to `modules_to_save` and trains them as
+    full matrices. For Llama-3-8B that is 2 x 128,256 x 4,096 = 1.05 B parameters: 2.1 GB in
+    bf16, 4.2 GB in fp32, plus AdamW's states in GPU memory, instead of a ~100 MB adapter.
+    The usual reason to add them, Unsloth's "Untrained tokens found" error on a base model,
+    is better solved by training the Instruct variant of the model.
+
+    The rule is silent when the same setup sets an `embedding_learning_rate` lower than the
+    learning rate: that is deliberate continued pretraining.
+
+    ## Example
+    ```python
+    model = FastLanguageModel.get_peft_model(
+        model, r=16,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "embed_tokens", "lm_head"],
+    )
+    ```
+
+    ## How to fix
+    Remove the embedding names from `target_modules`; use the Instruct model for chat
+    templates, or `trainable_token_indices` (PEFT >= 0.15) to train only new tokens.
+
+    ## Fix safety
+    Unsafe (`--unsafe-fixes`): removing the entries changes what is trained.
+    """
+
+    code = "LOR101"
+    name = "embedding-in-target-modules"
+    summary = "Embedding matrix in target_modules: the adapter holds full embedding matrices"
+    fix_safety = FixSafety.UNSAFE
+
+    VALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(r=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+        """,
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj", "embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(
+            model=model,
+            args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=1e-5),
+        )
+        """,
+        """
+        from peft import LoraConfig
+        import argparse
+        targets = argparse.ArgumentParser().parse_args().targets
+        config = LoraConfig(r=16, target_modules=targets)
+        """,
+    )
+    INVALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,
+            target_modules=["q_proj", "v_proj", "embed_tokens"],  # expect: LOR101
+        )
+        """,
+        """
+        from unsloth import FastLanguageModel
+        TARGETS = [
+            "q_proj", "k_proj",
+            "lm_head",  # expect: LOR101
+        ]
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=TARGETS)
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        for call, setup in lora_calls(file):
+            targets = module_list(call, "target_modules")
+            if targets is None or lower_embedding_learning_rate(setup):
+                continue
+            match = context.model_match(setup) if setup is not None else None
+            embeddings = embedding_leaves(match)
+            offending = [item for item in targets.strings() if leaf(item.python) in embeddings]
+            unsloth = is_unsloth_setup(call, setup)
+            for item in offending:
+                if unsloth:
+                    consequence = ("Unsloth trains it as a full matrix (moved to "
+                                   "modules_to_save)")
+                else:
+                    consequence = ("PEFT then saves the full embedding matrices in the "
+                                   "adapter file")
+                cost = embedding_cost_phrase(match, [leaf(i.python) for i in offending],
+                                             unsloth=unsloth)
+                fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from target_modules",
+                               remove_elements(targets, offending))
+                yield self.diagnostic(
+                    item.span,
+                    f"'{item.python}' in target_modules: {consequence}{cost}; "
+                    "remove it (train the Instruct model for chat tokens, or use "
+                    "trainable_token_indices for new tokens)",
+                    fix)

@@ -1,0 +1,37 @@
+"""Settings that change what the rules report (shared by the flake8 plugin and the CLI)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+DEFAULT_LONG_CONTEXT = 8192
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_UNITS = {
+    "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Rule settings. ``gpu_memory`` is in bytes; None switches LOR403 off."""
+
+    long_context: int = DEFAULT_LONG_CONTEXT
+    gpu_memory: Optional[int] = None
+
+
+def parse_memory_size(text: str) -> int:
+    """``"24GiB"`` -> 25769803776, ``"80GB"`` -> 80000000000, ``"1000"`` -> 1000 bytes.
+
+    Raises ValueError with a readable message on anything else.
+    """
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ValueError(f"not a memory size: {text!r} (examples: 24GiB, 80GB, 16000000000)")
+    number, unit = match.groups()
+    factor = _UNITS[(unit or "B").lower()]
+    return int(float(number) * factor)

@@ -1,0 +1,70 @@
+"""Shared test helpers: running the real flake8 and the real console script in subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import List, Sequence
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_flake8(path: Path, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed flake8 (``python -m flake8``) on ``path`` with ``--isolated``."""
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", *extra, str(path)],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+    )
+
+
+def flake8_codes(path: Path, *extra: str) -> List[tuple]:
+    """(line, column, code) triples flake8 reports for LOR codes on ``path``."""
+    result = run_flake8(path, "--select=LOR", *extra)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    found = []
+    for line in result.stdout.splitlines():
+        _, row, col, rest = line.split(":", 3)
+        found.append((int(row), int(col), rest.split()[0]))
+    return found
+
+
+def write_source(directory: Path, source: str, name: str = "train.py") -> Path:
+    path = directory / name
+    path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def expected_markers(source: str) -> List[tuple]:
+    """(line, code) pairs marked ``# expect: LORnnn[, LORnnn]`` in a dedented example."""
+    expected = []
+    for number, line in enumerate(textwrap.dedent(source).lstrip("\n").splitlines(), 1):
+        if "# expect:" in line:
+            for code in line.split("# expect:", 1)[1].replace(",", " ").split():
+                expected.append((number, code))
+    return sorted(expected)
+
+
+@pytest.fixture
+def tmp_source(tmp_path: Path):
+    def write(source: str, name: str = "train.py") -> Path:
+        return write_source(tmp_path, source, name)
+    return write
+
+
+def dedent(source: str) -> str:
+    return textwrap.dedent(source).lstrip("\n")
+
+
+def lint(source: str, **settings) -> Sequence:
+    """Diagnostics of the engine on a dedented source (in-process)."""
+    from lora_lint_plugin.engine import analyse_source
+    from lora_lint_plugin.settings import Settings
+
+    analysis = analyse_source(dedent(source), Settings(**settings))
+    assert analysis.error is None, analysis.error
+    return analysis.diagnostics
