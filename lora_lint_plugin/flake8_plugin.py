@@ -12,7 +12,7 @@ import argparse
 from typing import Any, ClassVar, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
-from .settings import DEFAULT_LONG_CONTEXT, Settings, parse_memory_size
+from .settings import DEFAULT_LONG_CONTEXT, Settings, parse_memory_size, parse_token_count
 
 Report = Tuple[int, int, str, type]
 
@@ -37,7 +37,8 @@ class LoraLintPlugin:
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
         option_manager.add_option(
-            "--lora-lint-long-context", type=int, default=None, parse_from_config=True,
+            # parsed by us, not argparse: a bad value in a config file would be a traceback
+            "--lora-lint-long-context", default=None, parse_from_config=True,
             metavar="TOKENS",
             help="lora-lint: sequence length from which LOR401/LOR402 apply "
                  f"(default {DEFAULT_LONG_CONTEXT}).")
@@ -86,9 +87,7 @@ def settings_from_flake8_options(options: argparse.Namespace) -> Settings:
     values = {}
     long_context = getattr(options, "lora_lint_long_context", None)
     if long_context is not None:
-        if long_context <= 0:
-            raise ValueError(f"--lora-lint-long-context must be positive, not {long_context}")
-        values["long_context"] = long_context
+        values["long_context"] = parse_token_count(long_context)
     gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
     if gpu_memory:
         values["gpu_memory"] = parse_memory_size(gpu_memory)

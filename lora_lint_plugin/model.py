@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from .diagnostics import Span
-from .values import UNKNOWN, Resolved, Value, _Unknown
+from .values import OBJECT, UNKNOWN, Resolved, Value, _Unknown
 
 
 class _Absent:
@@ -76,10 +76,13 @@ class Arguments:
         return ABSENT if self.complete else UNKNOWN
 
     def plain(self, name: str, default: Any = UNKNOWN) -> Any:
-        """The plain value; ``default`` when certainly absent; UNKNOWN when unknowable."""
+        """The plain value; ``default`` when certainly absent; UNKNOWN when unknowable.
+
+        A call result (an object, not a constant) is UNKNOWN here; use ``value`` for links.
+        """
         value = self.value(name)
         if isinstance(value, Value):
-            return value.python
+            return UNKNOWN if value.kind == OBJECT else value.python
         if value is ABSENT:
             return default
         return UNKNOWN

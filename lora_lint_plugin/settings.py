@@ -35,3 +35,14 @@ def parse_memory_size(text: str) -> int:
     number, unit = match.groups()
     factor = _UNITS[(unit or "B").lower()]
     return int(float(number) * factor)
+
+
+def parse_token_count(text: object) -> int:
+    """A positive whole number of tokens (``8192``, ``"80_000"``); ValueError otherwise."""
+    try:
+        value = int(str(text).strip().replace("_", ""))
+    except ValueError:
+        raise ValueError(f"long-context must be a whole number of tokens, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"long-context must be positive, not {value}")
+    return value

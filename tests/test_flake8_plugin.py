@@ -1,0 +1,171 @@
+"""The flake8 plugin through the real flake8 executable: registration, positions, noqa, options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from lora_lint_plugin import flake8_plugin
+from lora_lint_plugin.flake8_plugin import LoraLintPlugin
+
+from .conftest import flake8_codes, run_flake8, write_source
+
+EMBEDDING_SCRIPT = """
+    from peft import LoraConfig
+    config = LoraConfig(r=16, target_modules=["q_proj", "embed_tokens"])
+"""
+
+
+def test_flake8_version_lists_the_plugin():
+    result = subprocess.run([sys.executable, "-m", "flake8", "--version"],
+                            capture_output=True, text=True, check=True)
+    assert "lora-lint-plugin" in result.stdout
+
+
+def test_reports_code_at_the_offending_literal(tmp_path):
+    path = write_source(tmp_path, EMBEDDING_SCRIPT)
+    # flake8 shows 1-based columns: the literal starts at 0-based column 52
+    assert flake8_codes(path) == [(2, 53, "LOR101")]
+
+
+def test_columns_count_characters_not_bytes(tmp_path):
+    path = write_source(tmp_path, """
+        from peft import LoraConfig
+        s = "é€"; c = LoraConfig(target_modules=["lm_head"])
+    """)
+    line = path.read_text(encoding="utf-8").splitlines()[1]
+    assert flake8_codes(path) == [(2, line.index('"lm_head"') + 1, "LOR101")]
+
+
+def test_noqa_on_the_reported_line(tmp_path):
+    path = write_source(tmp_path, """
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,
+            target_modules=["q_proj", "embed_tokens"],  # noqa: LOR101
+        )
+        other = LoraConfig(target_modules=["lm_head"])  # noqa: LOR1
+        third = LoraConfig(target_modules=["lm_head"])  # noqa: E501
+    """)
+    assert flake8_codes(path) == [(7, 36, "LOR101")]
+
+
+def test_noqa_on_the_closing_line_does_not_cover_the_value(tmp_path):
+    path = write_source(tmp_path, """
+        from peft import LoraConfig
+        config = LoraConfig(
+            target_modules=["embed_tokens"],
+        )  # noqa: LOR101
+    """)
+    assert [code for _, _, code in flake8_codes(path)] == ["LOR101"]
+
+
+def test_per_file_ignores(tmp_path):
+    path = write_source(tmp_path, EMBEDDING_SCRIPT, name="cpt.py")
+    other = write_source(tmp_path, EMBEDDING_SCRIPT, name="train.py")
+    result = run_flake8(tmp_path, "--select=LOR", "--per-file-ignores=cpt.py:LOR101")
+    assert str(path) not in result.stdout
+    assert f"{other}:2:" in result.stdout
+
+
+def test_other_plugins_output_is_unchanged(tmp_path):
+    path = write_source(tmp_path, """
+        import os
+        from peft import LoraConfig
+        config = LoraConfig(target_modules=["lm_head"])
+    """)
+    with_lor = run_flake8(path, "--select=F,LOR").stdout.splitlines()
+    without_lor = run_flake8(path, "--select=F").stdout.splitlines()
+    assert [line for line in with_lor if " LOR" not in line] == without_lor
+    assert any(" F401 " in line for line in without_lor)
+
+
+def test_stdin_with_display_name(tmp_path):
+    source = "from peft import LoraConfig\nLoraConfig(target_modules=['lm_head'])\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select=LOR",
+         "--stdin-display-name", "buffer.py", "-"],
+        input=source, capture_output=True, text=True)
+    assert result.stdout.startswith("buffer.py:2:28: LOR101"), result.stdout + result.stderr
+
+
+def test_notebooks_passed_to_flake8_give_no_lora_findings(tmp_path):
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_text('{"cells": [{"cell_type": "code", "source": ["from peft import LoraConfig\\n",'
+                        ' "LoraConfig(target_modules=[\\"lm_head\\"])"]}]}', encoding="utf-8")
+    result = run_flake8(notebook, "--select=LOR")
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_long_context_option_from_config_file(tmp_path):
+    (tmp_path / "setup.cfg").write_text("[flake8]\nlora-lint-long-context = bogus\n", encoding="utf-8")
+    path = write_source(tmp_path, EMBEDDING_SCRIPT)
+    result = subprocess.run([sys.executable, "-m", "flake8", "--select=LOR", str(path)],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert result.stdout.count("LOR000") == 1
+    assert "long-context must be a whole number of tokens, not 'bogus'" in result.stdout
+
+
+def test_bad_gpu_memory_becomes_one_lor000_per_file(tmp_path):
+    path = write_source(tmp_path, EMBEDDING_SCRIPT)
+    result = run_flake8(path, "--select=LOR", "--lora-lint-gpu-memory=lots")
+    assert "Traceback" not in result.stderr
+    assert result.stdout.count("LOR000") == 1
+    assert "not a memory size: 'lots'" in result.stdout
+
+
+def test_parallel_jobs_give_the_same_results(tmp_path):
+    for index in range(6):
+        write_source(tmp_path, EMBEDDING_SCRIPT, name=f"s{index}.py")
+    serial = run_flake8(tmp_path, "--select=LOR", "--jobs=1").stdout.splitlines()
+    parallel = run_flake8(tmp_path, "--select=LOR", "--jobs=2").stdout.splitlines()
+    assert sorted(serial) == sorted(parallel)
+    assert len(serial) == 6
+
+
+def test_an_internal_error_is_one_diagnostic_not_a_crash(monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("lora_lint_plugin.engine.analyse_source", explode)
+    plugin = LoraLintPlugin(None, ["from peft import LoraConfig\n", "LoraConfig()\n"], "x.py")
+    reports = list(plugin.run())
+    assert len(reports) == 1
+    line, col, text, _ = reports[0]
+    assert (line, col) == (1, 0)
+    assert text.startswith("LOR000 ") and "RuntimeError: boom" in text
+
+
+def test_plugin_module_does_not_import_libcst_eagerly():
+    code = ("import sys, lora_lint_plugin.flake8_plugin; "
+            "print('libcst' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("value,expected", [("24GiB", 24 * 2**30), ("80GB", 80 * 10**9),
+                                            ("1000", 1000), ("1.5 GiB", int(1.5 * 2**30))])
+def test_memory_sizes(value, expected):
+    from lora_lint_plugin.settings import parse_memory_size
+
+    assert parse_memory_size(value) == expected
+
+
+def test_options_are_registered_with_prefix():
+    names = []
+
+    class Manager:
+        def add_option(self, *args, **kwargs):
+            names.extend(a for a in args if a.startswith("--"))
+            assert kwargs.get("parse_from_config") is True
+
+        def extend_default_ignore(self, codes):
+            names.append(tuple(codes))
+
+    flake8_plugin.LoraLintPlugin.add_options(Manager())
+    assert all(name.startswith("--lora-lint-") for name in names if isinstance(name, str))
+    assert ("LOR9",) in names
