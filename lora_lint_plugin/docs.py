@@ -35,6 +35,10 @@ def rule_page(rule: type) -> str:
         "Lines marked `# expect:` are where the diagnostic points.",
         "",
     ]
+    if rule.EXAMPLE_SETTINGS:
+        settings = ", ".join(f"`{key.replace('_', '-')} = {value!r}`"
+                             for key, value in sorted(rule.EXAMPLE_SETTINGS.items()))
+        parts[-1:-1] = [f"Checked with the settings {settings}.", ""]
     parts.extend(_example_block(source) + "\n" for source in rule.INVALID)
     parts.extend(["## Examples that are not reported", ""])
     parts.extend(_example_block(source) + "\n" for source in rule.VALID)

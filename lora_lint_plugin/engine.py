@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence
 
 from .diagnostics import Diagnostic
-from .prefilter import might_contain_training_code
+from .prefilter import has_candidate_call, might_contain_training_code, parse_for_prefilter
 from .settings import Settings
 
 
@@ -29,10 +29,25 @@ class Analysis:
     model: Any = None
 
 
+_NOT_GIVEN: Any = object()
+TOO_DEEP = "the code is nested too deeply to analyse"
+
+
 def analyse_source(source: str, settings: Optional[Settings] = None,
-                   rule_filter: Optional[Callable[[str], bool]] = None) -> Analysis:
-    """Analyse Python source text. Never raises for bad input; see ``Analysis.error``."""
+                   rule_filter: Optional[Callable[[str], bool]] = None,
+                   tree: Any = _NOT_GIVEN) -> Analysis:
+    """Analyse Python source text. Never raises for bad input; see ``Analysis.error``.
+
+    ``tree``: the module's ``ast`` when the caller already has it (flake8 does), so the
+    candidate-call gate costs no second parse; None if the running Python could not parse it.
+    """
     if not might_contain_training_code(source):
+        return Analysis(skipped=True)
+    if tree is _NOT_GIVEN:
+        tree, too_deep = parse_for_prefilter(source)
+        if too_deep:
+            return Analysis(error=TOO_DEEP)
+    if not has_candidate_call(tree):
         return Analysis(skipped=True)
     from .parsing import AnalysisError, call_with_deep_stack
 

@@ -135,15 +135,50 @@ class Extractor(cst.CSTVisitor):
 
     # -- collection ------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
+        statement, top_level, index = self._import_placement(node)
         for alias in node.names:
-            package = _dotted(alias.name).split(".")[0]
-            self.model.imports.append(ImportRecord(package, self.resolver.span(node)))
+            dotted = _dotted(alias.name)
+            package = dotted.split(".")[0]
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                names = ((dotted, alias.asname.name.value),)
+            else:
+                names = ((package, package),)
+            self.model.imports.append(ImportRecord(package, self.resolver.span(node), node,
+                                                   statement, top_level, names, index))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
-        package = _dotted(node.module).split(".")[0]
-        self.model.imports.append(ImportRecord(package, self.resolver.span(node)))
+        module = _dotted(node.module)
+        package = module.split(".")[0]
+        names: Tuple[Tuple[str, str], ...] = ()
+        if not isinstance(node.names, cst.ImportStar):
+            names = tuple(
+                (f"{module}.{_dotted(alias.name)}",
+                 alias.asname.name.value if alias.asname is not None
+                 and isinstance(alias.asname.name, cst.Name) else _dotted(alias.name))
+                for alias in node.names)
+        statement, top_level, index = self._import_placement(node)
+        self.model.imports.append(ImportRecord(package, self.resolver.span(node), node,
+                                               statement, top_level, names, index))
+
+    def _import_placement(self, node: cst.CSTNode
+                          ) -> Tuple[Optional[cst.CSTNode], bool, Optional[int]]:
+        """(the module-level line holding only this import, or None; not inside a def/class;
+        that line's index in the module body)."""
+        line = self.resolver.parent(node)
+        statement, index = None, None
+        module = self.resolver.parent(line) if line is not None else None
+        if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 \
+                and isinstance(module, cst.Module):
+            statement = line
+            index = next(i for i, item in enumerate(module.body) if item is line)
+        ancestor = line
+        while ancestor is not None and not isinstance(ancestor, cst.Module):
+            if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return statement, False, index
+            ancestor = self.resolver.parent(ancestor)
+        return statement, True, index
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         for token in CHAT_TOKEN_LITERALS:

@@ -10,7 +10,7 @@ rounds), so the result is idempotent: a second run changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
 
@@ -70,25 +70,99 @@ def remove_elements(sequence: Value, remove: Sequence[Value]) -> Optional[NodeRe
     return NodeReplacement(node, node.with_changes(elements=kept), sequence.span)
 
 
-def add_keyword(call: cst.Call, call_span: Span, keyword: str, value_code: str) -> NodeReplacement:
-    """Append ``keyword=value`` to a call, following the layout of its last argument."""
-    value = cst.parse_expression(value_code)
-    args = list(call.args)
-    new_arg = cst.Arg(value=value, keyword=cst.Name(keyword),
+def add_keyword(call_node: cst.Call, call_span: Span, keyword: str,
+                value_code: str) -> NodeReplacement:
+    """Append ``keyword=value`` to a call, indented like the other arguments.
+
+    Multi-line calls get the new argument on its own line at the arguments' indentation;
+    end-of-line comments stay on the line they were on.
+    """
+    new_arg = cst.Arg(value=cst.parse_expression(value_code), keyword=cst.Name(keyword),
                       equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                             whitespace_after=cst.SimpleWhitespace("")))
-    if args:
-        last = args[-1]
-        if isinstance(last.comma, cst.Comma):
-            # multi-line call with a trailing comma: the new argument repeats that layout
-            new_arg = new_arg.with_changes(comma=last.comma)
-            args.append(new_arg)
+    args = list(call_node.args)
+    if not args:
+        return NodeReplacement(call_node, call_node.with_changes(args=[new_arg]), call_span)
+
+    def line_break_before_an_argument() -> Optional[Any]:
+        """The whitespace that starts a new argument line (no comment, no blank lines)."""
+        if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma) and \
+                isinstance(args[-2].comma.whitespace_after, cst.ParenthesizedWhitespace):
+            return args[-2].comma.whitespace_after
+        if isinstance(call_node.whitespace_before_args, cst.ParenthesizedWhitespace):
+            return call_node.whitespace_before_args
+        return None
+
+    last = args[-1]
+    one_line = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if isinstance(last.comma, cst.Comma):
+        closing = last.comma.whitespace_after
+        line_break = line_break_before_an_argument()
+        if isinstance(closing, cst.ParenthesizedWhitespace) and line_break is not None:
+            # ``last,  # comment`` keeps its comment; the new argument ends the list
+            between = cst.Comma(whitespace_after=line_break.with_changes(
+                first_line=closing.first_line, empty_lines=[]))
+            end = last.comma.with_changes(
+                whitespace_after=closing.with_changes(first_line=cst.TrailingWhitespace()))
+            args[-1] = last.with_changes(comma=between)
+            args.append(new_arg.with_changes(comma=end))
         else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            args.append(new_arg)
+            args[-1] = last.with_changes(comma=one_line)
+            args.append(new_arg.with_changes(comma=last.comma))
     else:
-        args.append(new_arg)
-    return NodeReplacement(call, call.with_changes(args=args), call_span)
+        line_break = line_break_before_an_argument()
+        between = one_line
+        if line_break is not None and len(args) >= 2:
+            between = cst.Comma(whitespace_after=line_break.with_changes(
+                first_line=cst.TrailingWhitespace(), empty_lines=[]))
+        args[-1] = last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
+    return NodeReplacement(call_node, call_node.with_changes(args=args), call_span)
+
+
+def rename_keyword(argument: Any, new_name: str) -> Optional[NodeReplacement]:
+    """Rename a keyword argument written in the call (``max_seq_length=`` -> ``max_length=``).
+
+    None when the argument comes through ``**`` or is positional (nothing to rename in place).
+    """
+    node = argument.node
+    if not isinstance(node, cst.Arg) or node.keyword is None or node.star:
+        return None
+    old = node.keyword
+    span = Span(argument.span.line, argument.span.col, argument.span.line,
+                argument.span.col + len(old.value))
+    return NodeReplacement(old, cst.Name(new_name), span)
+
+
+def call_without_arguments(call_node: Any, doomed: List[Any]) -> Optional[Any]:
+    """``call_node`` (a libcst.Call) with the ``Arg`` nodes in ``doomed`` removed, keeping
+    the layout (and end-of-line comments) of what remains; None if one is not in the call."""
+    args = list(call_node.args)
+    doomed_ids = {id(node) for node in doomed}
+    if not doomed_ids <= {id(arg) for arg in args}:
+        return None
+    kept: List[Any] = []
+    for arg in args:
+        if id(arg) not in doomed_ids:
+            kept.append(arg)
+            continue
+        if arg is args[-1] and kept:
+            # The last argument goes: the previous one takes over the closing layout (its
+            # own end-of-line comment kept when both commas end their lines).
+            previous = kept[-1]
+            if isinstance(arg.comma, cst.Comma):
+                comma = arg.comma
+                if isinstance(previous.comma, cst.Comma) and isinstance(
+                        previous.comma.whitespace_after, cst.ParenthesizedWhitespace) and \
+                        isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+                    comma = comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
+                        first_line=previous.comma.whitespace_after.first_line,
+                        empty_lines=previous.comma.whitespace_after.empty_lines))
+                kept[-1] = previous.with_changes(comma=comma)
+            else:
+                kept[-1] = previous.with_changes(comma=cst.MaybeSentinel.DEFAULT,
+                                                 whitespace_after_arg=arg.whitespace_after_arg)
+    return call_node.with_changes(args=kept)
 
 
 def make_fix(safety: FixSafety, description: str,
@@ -151,8 +225,18 @@ def fix_source(source: str, analyse: Callable[[str], "object"], unsafe: bool = F
     """Apply fixes to ``source`` until none applies.
 
     ``analyse`` maps source text to an ``engine.Analysis`` (the caller decides settings and
-    rule selection). Each round's output must parse; otherwise the round is dropped.
+    rule selection). Each round's output must parse; otherwise the round is dropped. LibCST
+    work runs with a deep stack, as the analysis does (deeply nested code must not crash).
     """
+    from .parsing import AnalysisError, call_with_deep_stack
+
+    try:
+        return call_with_deep_stack(lambda: _fix_rounds(source, analyse, unsafe))
+    except AnalysisError as error:
+        return FixOutcome(source, [], [], error=str(error))
+
+
+def _fix_rounds(source: str, analyse: Callable[[str], "object"], unsafe: bool) -> FixOutcome:
     applied: List[Diagnostic] = []
     current = source
     analysis = analyse(current)

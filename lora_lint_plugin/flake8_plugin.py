@@ -30,7 +30,8 @@ class LoraLintPlugin:
     config_options: ClassVar[Any] = None
 
     def __init__(self, tree: Any, lines: Sequence[str], filename: str = "stdin") -> None:
-        # flake8 requires ``tree`` to classify this as a once-per-file plugin; the AST is unused.
+        # ``tree`` (flake8's ``ast``) feeds the engine's candidate-call gate: no second parse.
+        self.tree = tree
         self.lines = lines
         self.filename = filename
 
@@ -71,8 +72,19 @@ class LoraLintPlugin:
             yield 1, 0, f"LOR000 lora-lint configuration error: {self.options_error}", type(self)
             return
         from .engine import analyse_source
+        from .prefilter import might_contain_training_code
 
-        analysis = analyse_source("".join(self.lines), self.settings)
+        source = "".join(self.lines)
+        if not might_contain_training_code(source):
+            return  # the common case: no LoRA code; nothing else is paid for this file
+        from .config import ConfigError, flake8_settings
+
+        try:  # the TOML's long-context/gpu-memory, under flake8's own --lora-lint-* options
+            settings = flake8_settings(self.filename, self.config_options)
+        except ConfigError as error:
+            yield 1, 0, f"LOR000 lora-lint configuration error: {error}", type(self)
+            return
+        analysis = analyse_source(source, settings, tree=self.tree)
         if analysis.error is not None:
             yield 1, 0, f"LOR000 lora-lint could not analyse this file: {analysis.error}", \
                 type(self)

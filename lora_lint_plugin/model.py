@@ -142,6 +142,15 @@ class Signal:
 class ImportRecord:
     package: str   # top-level package name
     span: Span
+    # The libcst Import/ImportFrom node, and its SimpleStatementLine when that line sits
+    # directly in the module body and holds only this import (else None): what a fix may move.
+    node: Any = field(default=None, compare=False)
+    statement: Any = field(default=None, compare=False)
+    top_level: bool = True   # not inside a function or class body (runs at import time)
+    # (qualified name, local name) pairs the import binds, e.g. ("unsloth.UnslothTrainer",
+    # "UnslothTrainer") for ``from unsloth import UnslothTrainer``; empty for ``*`` imports.
+    names: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
+    body_index: Optional[int] = None   # position of ``statement`` in the module body
 
 
 @dataclass(eq=False)

@@ -1,9 +1,11 @@
 """Parse a module with LibCST and resolve the metadata the extractor needs, once per file.
 
 Deeply nested but legal code (a 2,000-term ``a + b + ...``) exceeds Python's default recursion
-limit inside LibCST's visitors. Such files are retried on a helper thread with a large stack
-and a raised recursion limit instead of failing (and instead of killing a flake8 run, which is
-what a RecursionError escaping a plugin does).
+limit inside LibCST's visitors, and deeper code overflows the C stack in LibCST's native parser
+(a segmentation fault). The analysis therefore runs on a helper thread with a large stack and a
+raised recursion limit (instead of failing, and instead of killing a flake8 run, which is what
+a RecursionError escaping a plugin does). Code that CPython itself refuses as too deeply nested
+is not handed to LibCST at all (see ``prefilter.parse_for_prefilter``).
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ def parse_module(source: Union[str, bytes]) -> cst.Module:
 
 
 def call_with_deep_stack(function: Callable[[], T]) -> T:
-    """Run ``function``; if it recurses too deep, run it again on a thread with a big stack."""
-    try:
-        return function()
-    except RecursionError:
-        pass
+    """Run ``function`` on a helper thread with a big stack and a raised recursion limit.
+
+    Always, not only after a RecursionError: LibCST's native parser recurses on the C stack,
+    and on deeply nested input (thousands of ``a + b + ...`` terms) it overflows the main
+    thread's stack, which is a segmentation fault no ``except`` can catch. Starting a thread
+    costs microseconds; only files that passed the prefilter get here.
+    """
     outcome: dict = {}
 
     def target() -> None:

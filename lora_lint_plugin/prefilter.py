@@ -1,17 +1,31 @@
-"""A cheap text test that decides whether a file is worth parsing at all.
+"""Cheap tests that decide whether a file is worth a LibCST parse at all.
 
 flake8 runs every installed plugin on every file, so lora-lint must cost next to nothing on
-code that never fine-tunes a model. A file can only hold a training setup if it mentions one
-of the LoRA libraries *and* names one of the calls the rules look at; both tests are plain
-substring or line-anchored regex searches on the text flake8 already read.
+code that never fine-tunes a model. Two gates, cheapest first:
+
+1. ``might_contain_training_code(source)``: a file can only hold a training setup if it
+   imports one of the LoRA libraries *and* names one of the calls the rules look at; both
+   tests are substring or line-anchored regex searches on the text.
+2. ``has_candidate_call(tree)``: on the ``ast`` tree (flake8 has already built it; the CLI
+   pays one ``ast.parse``, ~1/7 of a LibCST parse), is there at least one call whose callee,
+   followed through the file's imports, is one the extractor recognises? Every rule reports
+   about a recognised call (see rules.md "Where a diagnostic points"), so a file without one
+   has nothing to report, and the expensive part (LibCST parse + scope / qualified-name /
+   position metadata, ~58x ``ast.parse``) is skipped. The test over-approximates LibCST's
+   ``QualifiedNameProvider`` (imports in any scope count everywhere, ``*`` imports count as a
+   candidate), so it never hides a call the full analysis would see.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+from typing import Dict, List, Optional, Set, Tuple
 
 # The file must import one of the LoRA libraries (a plain transformers file has no adapter).
-_LIBRARY_IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:peft|unsloth|trl)\b", re.MULTILINE)
+_LIBRARY_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?:peft|unsloth|trl)\b|import[ \t][^\n#]*\b(?:peft|unsloth|trl)\b)",
+    re.MULTILINE)
 
 # ...and at least one of the calls or names the extractor and rules look at.
 _CALL_MARKERS = (
@@ -26,9 +40,82 @@ _CALL_MARKERS = (
     "PeftModel",
 )
 
+# Top-level packages whose calls ``extract.classify`` can recognise.
+_RECOGNISED_ROOTS = frozenset(("peft", "trl", "unsloth", "transformers"))
+
 
 def might_contain_training_code(source: str) -> bool:
     """True when ``source`` may contain a LoRA training setup; False means: certainly not."""
     if not any(marker in source for marker in _CALL_MARKERS):
         return False
     return _LIBRARY_IMPORT.search(source) is not None
+
+
+def has_candidate_call(tree: Optional[ast.AST]) -> bool:
+    """False only when no call in ``tree`` can be one the extractor recognises.
+
+    ``tree`` is the module's ``ast``; None (the running Python could not parse it, e.g. PEP 695
+    syntax on 3.11, which LibCST still parses) means "cannot tell" and returns True.
+    """
+    if tree is None:
+        return True
+    bindings: Dict[str, Set[str]] = {}
+    callees: List[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            callees.append(node.func)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                root = alias.name.split(".")[0]
+                if root in _RECOGNISED_ROOTS:
+                    # ``import peft.tuners`` binds ``peft``; ``import peft.tuners as t`` binds t.
+                    local, target = (alias.asname, alias.name) if alias.asname else (root, root)
+                    bindings.setdefault(local, set()).add(target)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or not node.module or \
+                    node.module.split(".")[0] not in _RECOGNISED_ROOTS:
+                continue
+            for alias in node.names:
+                if alias.name == "*":
+                    return True  # names we cannot see: let the full analysis decide
+                bindings.setdefault(alias.asname or alias.name, set()).add(
+                    f"{node.module}.{alias.name}")
+    if not bindings:
+        return False
+    classify = None
+    for callee in callees:
+        attributes: List[str] = []
+        while isinstance(callee, ast.Attribute):
+            attributes.append(callee.attr)
+            callee = callee.value
+        if not isinstance(callee, ast.Name) or callee.id not in bindings:
+            continue
+        if classify is None:
+            from .extract import classify  # imports libcst: only for files that get this far
+        suffix = "".join("." + name for name in reversed(attributes))
+        for target in bindings[callee.id]:
+            if classify(target + suffix) is not None:
+                return True
+    return False
+
+
+# How CPython's parser says "nested too deeply" (3.9-3.13); LibCST's native parser would
+# need a huge stack for such input and takes quadratic time on it, so the engine refuses it.
+_TOO_DEEP_MESSAGES = ("too many nested", "too complex", "too many levels of indentation",
+                      "stack overflow")
+
+
+def parse_for_prefilter(source: str) -> Tuple[Optional[ast.AST], bool]:
+    """(``ast`` tree or None, too_deep) for ``has_candidate_call``.
+
+    The tree is None when the running Python cannot parse the source (a syntax error, or newer
+    syntax that LibCST may still parse); ``too_deep`` says the reason was nesting depth.
+    """
+    try:
+        return ast.parse(source), False
+    except (RecursionError, MemoryError):
+        return None, True
+    except SyntaxError as error:
+        return None, any(text in str(error.msg) for text in _TOO_DEEP_MESSAGES)
+    except (ValueError, OverflowError):  # NUL bytes (Python < 3.12), huge literals
+        return None, False

@@ -16,7 +16,7 @@ from lora_lint_plugin.model import (
     TRAINING_ARGS,
     UNSLOTH_PEFT,
 )
-from lora_lint_plugin.values import UNKNOWN, Value
+from lora_lint_plugin.values import UNKNOWN
 
 from .conftest import dedent
 

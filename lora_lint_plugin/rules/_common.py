@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..model import LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
@@ -12,8 +13,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # PEFT's EMBEDDING_LAYER_NAMES; the architecture may add its own (wte, embed_in, ...).
 DEFAULT_EMBEDDING_LEAVES: FrozenSet[str] = frozenset({"embed_tokens", "lm_head"})
-KNOWN_EMBEDDING_LEAVES: FrozenSet[str] = DEFAULT_EMBEDDING_LEAVES | {
-    "wte", "embed_in", "word_embeddings", "embed_out", "output", "token_embeddings"}
 
 # Default learning rates when the training arguments leave it unset.
 DEFAULT_LEARNING_RATE = {"TrainingArguments": 5e-5, "SFTConfig": 2e-5,
@@ -46,47 +45,38 @@ def embedding_leaves(match: Optional["ModelMatch"]) -> FrozenSet[str]:
     return DEFAULT_EMBEDDING_LEAVES | match.architecture.embedding_module_names
 
 
-def embedding_matrices(match: "ModelMatch", leaves: List[str]) -> List[Tuple[str, int, int]]:
-    """(leaf, rows, cols) of the distinct embedding matrices named by ``leaves``.
-
-    A tied output layer shares the input embedding's matrix, so it adds nothing of its own.
-    """
-    entry = match.entry
-    matrices = []
-    wanted = set(leaves)
-    embedding, output = entry.embedding_module, entry.output_module
-    if embedding.name in wanted or (output.tied_to_embedding and output.name in wanted):
-        matrices.append((embedding.name, embedding.rows, embedding.cols))
-    if output.name in wanted and not output.tied_to_embedding:
-        matrices.append((output.name, output.rows, output.cols))
-    return matrices
-
-
-def embedding_cost_phrase(match: Optional["ModelMatch"], leaves: List[str], unsloth: bool) -> str:
-    """`` (Llama-3-8B: 2 x 128,256 x 4,096 = 1.05 B parameters, 2.1 GB in bf16)`` or ``""``.
-
-    Plain PEFT saves *both* full matrices once any embedding is targeted; Unsloth trains (and
-    saves) the ones listed.
+def embedding_cost_phrase(call: CallSite, setup: Optional[TrainingSetup],
+                          match: Optional["ModelMatch"]) -> str:
+    """What the embeddings cost in this setup, from the cost estimator, e.g.
+    `` (unsloth/llama-3-8b-bnb-4bit: +1.05 B trainable parameters; adapter 2.3 GB instead of
+    167.8 MB)``; ``""`` when the model is unknown, and only the matrix size when the LoRA
+    arguments cannot be resolved far enough for an exact count.
     """
     if match is None:
         return ""
-    if not unsloth:
-        entry = match.entry
-        leaves = [entry.embedding_module.name, entry.output_module.name]
-    matrices = embedding_matrices(match, leaves)
-    if not matrices:
-        return ""
-    parameters = sum(rows * cols for _, rows, cols in matrices)
-    shapes = {(rows, cols) for _, rows, cols in matrices}
-    if len(shapes) == 1:
-        rows, cols = next(iter(shapes))
-        factor = f"{len(matrices)} x " if len(matrices) > 1 else ""
-        formula = f"{factor}{rows:,} x {cols:,} = "
-    else:
-        formula = " + ".join(f"{rows:,} x {cols:,}" for _, rows, cols in matrices) + " = "
-    return (f" ({match.hub_id}: {formula}{count(parameters)} parameters, "
-            f"{size(2 * parameters)} in bf16, {size(4 * parameters)} in fp32, "
-            "plus optimizer states when trained)")
+    from ..estimate.adapter import adapter_file_size
+    from ..estimate.params import EstimateError, count_parameters, without_embeddings
+    from ..estimate.setup import Unresolved, lora_spec
+
+    entry = match.entry
+    try:
+        spec = lora_spec(call, setup)
+        reduced = without_embeddings(entry, spec)
+        if reduced is None:
+            raise Unresolved("nothing left without the embeddings")
+        defaults = match.architecture.peft_default_target_modules if match.architecture else None
+        modules = match.modules()
+        with_embeddings = count_parameters(entry, spec, modules=modules, default_targets=defaults)
+        without = count_parameters(entry, reduced, modules=modules, default_targets=defaults)
+    except (Unresolved, EstimateError):
+        rows, cols = entry.embedding_module.rows, entry.embedding_module.cols
+        return (f" ({match.hub_id}: the embedding matrix alone is {rows:,} x {cols:,} = "
+                f"{count(rows * cols)} parameters, {size(2 * rows * cols)} in bf16)")
+    extra = with_embeddings.total - without.total
+    adapter = adapter_file_size(with_embeddings, 2).total_bytes
+    adapter_without = adapter_file_size(without, 2).total_bytes
+    return (f" ({match.hub_id}: +{count(extra)} trainable parameters; adapter "
+            f"{size(adapter)} instead of {size(adapter_without)} in bf16)")
 
 
 def lower_embedding_learning_rate(setup: Optional[TrainingSetup]) -> bool:
@@ -132,3 +122,14 @@ def size(n_bytes: float) -> str:
 
 def quoted(names: List[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
+
+
+@lru_cache(maxsize=None)
+def peft_facts() -> dict:
+    """Bundled facts about LoraConfig, Unsloth's get_peft_model and removed TRL keywords
+    (``data/peft_lora_config.json``; its ``source`` says where each fact comes from)."""
+    import json
+
+    from ..catalog import _data_text
+
+    return json.loads(_data_text("peft_lora_config.json"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ..diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..settings import Settings
@@ -55,6 +55,8 @@ class Rule:
     fix_safety: ClassVar[Optional[FixSafety]] = None
     VALID: ClassVar[Tuple[str, ...]] = ()
     INVALID: ClassVar[Tuple[str, ...]] = ()
+    # Settings the examples are checked with (e.g. a GPU budget for LOR403); keys of Settings.
+    EXAMPLE_SETTINGS: ClassVar[Mapping[str, Any]] = {}
 
     def check(self, file: "FileModel", context: RuleContext) -> Iterable[Diagnostic]:
         raise NotImplementedError

@@ -106,6 +106,7 @@ class EmbeddingInTargetModules(Rule):
             embeddings = embedding_leaves(match)
             offending = [item for item in targets.strings() if leaf(item.python) in embeddings]
             unsloth = is_unsloth_setup(call, setup)
+            cost = embedding_cost_phrase(call, setup, match)
             for item in offending:
                 if unsloth:
                     consequence = ("Unsloth trains it as a full matrix (moved to "
@@ -113,8 +114,6 @@ class EmbeddingInTargetModules(Rule):
                 else:
                     consequence = ("PEFT then saves the full embedding matrices in the "
                                    "adapter file")
-                cost = embedding_cost_phrase(match, [leaf(i.python) for i in offending],
-                                             unsloth=unsloth)
                 fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from target_modules",
                                remove_elements(targets, offending))
                 yield self.diagnostic(

@@ -1,0 +1,8 @@
+"""``python -m lora_lint_plugin``: the ``lora-lint`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

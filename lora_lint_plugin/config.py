@@ -1,0 +1,450 @@
+"""``[tool.lora-lint]`` in ``pyproject.toml``: discovery, validation, and the command-line layer.
+
+Discovery is ruff's: for a file, the nearest ``pyproject.toml`` *that has the table*, walking
+up from the file's directory to the filesystem root; tables are never merged. Lookups are
+cached per directory, so a run over thousands of files reads each ``pyproject.toml`` once.
+``--config PATH`` uses one file for everything, ``--isolated`` ignores configuration files.
+
+Public API (used by the CLI, the flake8 plugin and ``estimate_command``):
+
+* ``add_config_arguments(parser)``: ``--config``, ``--isolated``, ``--long-context``,
+  ``--gpu-memory``.
+* ``resolve_config(args, paths) -> Config``: the configuration of the first of ``paths`` (the
+  current directory when there is none), with the command-line values on top. ``Config.settings``
+  is the ``settings.Settings`` the rules take.
+* ``ConfigResolver(args).for_path(path) -> Config``: the same, per file (cached per directory).
+* ``flake8_settings(filename, options) -> Settings``: the flake8 plugin's view: only the rule
+  settings (``long-context``, ``gpu-memory``) are read there; flake8's own
+  ``--lora-lint-*`` options win. Selection keys are flake8's business in flake8 mode.
+
+Every problem with a configuration file raises ``ConfigError`` with a one-line message (the CLI
+exits 2 with it; the flake8 plugin turns it into one ``LOR000`` diagnostic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .selection import SelectionError, RuleSelection, parse_selectors
+from .settings import Settings, parse_memory_size, parse_token_count
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.9/3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConfigResolver",
+    "DEFAULT_EXCLUDE",
+    "FileConfig",
+    "add_config_arguments",
+    "flake8_settings",
+    "load_config_file",
+    "resolve_config",
+]
+
+TABLE = "lora-lint"
+PYPROJECT = "pyproject.toml"
+
+# Directories nobody wants linted (ruff's list, trimmed, plus notebook checkpoints). Matched
+# against the name of every file and directory; ``exclude`` replaces this list.
+DEFAULT_EXCLUDE: Tuple[str, ...] = (
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+    ".pytest_cache", ".ruff_cache", ".svn", ".tox", ".venv", "__pycache__", "__pypackages__",
+    "_build", "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
+)
+
+_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
+KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "long-context", "gpu-memory", "respect-gitignore")
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; ``str()`` is a one-line message."""
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """The validated ``[tool.lora-lint]`` table of one file (``path`` None: no file)."""
+
+    path: Optional[str] = None
+    select: Optional[Tuple[str, ...]] = None
+    ignore: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    extend_ignore: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    exclude: Optional[Tuple[str, ...]] = None
+    extend_exclude: Tuple[str, ...] = ()
+    long_context: Optional[int] = None
+    gpu_memory: Optional[int] = None
+    respect_gitignore: Optional[bool] = None
+
+    @property
+    def root(self) -> str:
+        """The directory relative patterns (``exclude``, ``per-file-ignores``) start from."""
+        return os.path.dirname(self.path) if self.path else os.getcwd()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that decides how one file is checked: a file's table plus the command line."""
+
+    settings: Settings = field(default_factory=Settings)
+    selection: RuleSelection = field(default_factory=RuleSelection)
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    root: str = field(default_factory=os.getcwd)
+    respect_gitignore: bool = True
+    path: Optional[str] = None  # the configuration file, if any
+
+
+# -- reading one file ----------------------------------------------------------------------------
+
+def load_config_file(path: str, *, require_table: bool = True) -> Optional[FileConfig]:
+    """Read and validate ``[tool.lora-lint]`` (or, for a non-pyproject file, its top level).
+
+    Returns None when a ``pyproject.toml`` has no ``[tool.lora-lint]`` table and
+    ``require_table`` is False.
+    """
+    path = os.path.abspath(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"invalid TOML in {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"invalid TOML in {path}: not UTF-8") from None
+    tool = data.get("tool")
+    table = tool.get(TABLE) if isinstance(tool, dict) else None
+    if table is None:
+        if os.path.basename(path) == PYPROJECT:
+            if require_table:
+                raise ConfigError(f"{path} has no [tool.{TABLE}] table")
+            return None
+        table = data  # a dedicated file (e.g. lora-lint.toml) holds the keys at the top level
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.{TABLE}] in {path} is not a table")
+    return _validate(table, path)
+
+
+def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
+    where = f"[tool.{TABLE}] of {path}"
+    for key in table:
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(KNOWN_KEYS)})"
+            raise ConfigError(f"unknown key '{key}' in {where}{hint}")
+    values: Dict[str, Any] = {"path": path}
+    try:
+        for key in _LIST_KEYS:
+            if key in table:
+                items = _string_list(table[key], key, where)
+                if key in ("exclude", "extend-exclude"):
+                    values[key.replace("-", "_")] = items
+                else:
+                    values[key.replace("-", "_")] = parse_selectors(items, f"'{key}' in {where}")
+        if "per-file-ignores" in table:
+            values["per_file_ignores"] = _per_file_ignores(table["per-file-ignores"], where)
+    except SelectionError as error:
+        raise ConfigError(str(error)) from None
+    if "long-context" in table:
+        values["long_context"] = check_long_context(table["long-context"], f"'long-context' in {where}")
+    if "gpu-memory" in table:
+        values["gpu_memory"] = check_gpu_memory(table["gpu-memory"], f"'gpu-memory' in {where}")
+    if "respect-gitignore" in table:
+        flag = table["respect-gitignore"]
+        if not isinstance(flag, bool):
+            raise ConfigError(f"'respect-gitignore' in {where} must be true or false")
+        values["respect_gitignore"] = flag
+    return FileConfig(**values)
+
+
+def _string_list(value: Any, key: str, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"'{key}' in {where} must be a list of strings")
+    return tuple(value)
+
+
+def _per_file_ignores(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"'per-file-ignores' in {where} must be a table of glob = [codes]")
+    entries = []
+    for pattern, codes in value.items():
+        key = f"'per-file-ignores' entry '{pattern}' in {where}"
+        if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+            raise ConfigError(f"{key} must be a list of codes")
+        entries.append((pattern, parse_selectors(codes, key)))
+    return tuple(entries)
+
+
+def check_long_context(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(f"{where} must be a positive whole number of tokens, not {value!r}")
+    try:
+        return parse_token_count(value)
+    except ValueError:
+        raise ConfigError(f"{where} must be a positive whole number of tokens, not {value!r}") from None
+
+
+def check_gpu_memory(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigError(f"{where} must be a size such as \"24GiB\", not {value!r}")
+    try:
+        size = parse_memory_size(str(value))
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    if size <= 0:
+        raise ConfigError(f"{where} must be larger than zero")
+    return size
+
+
+# -- discovery -----------------------------------------------------------------------------------
+
+class _Discovery:
+    """Nearest ``pyproject.toml`` with the table, memoised per directory (per process)."""
+
+    def __init__(self) -> None:
+        self._by_directory: Dict[str, FileConfig] = {}
+
+    def nearest(self, directory: str) -> FileConfig:
+        directory = os.path.abspath(directory)
+        found = self._by_directory.get(directory)
+        if found is not None:
+            return found
+        visited: List[str] = []
+        current = directory
+        result: Optional[FileConfig] = None
+        while True:
+            cached = self._by_directory.get(current)
+            if cached is not None:
+                result = cached
+                break
+            visited.append(current)
+            candidate = os.path.join(current, PYPROJECT)
+            if os.path.isfile(candidate):
+                result = load_config_file(candidate, require_table=False)
+                if result is not None:
+                    break
+            parent = os.path.dirname(current)
+            if parent == current:  # filesystem root
+                result = FileConfig()
+                break
+            current = parent
+        for seen in visited:
+            self._by_directory[seen] = result
+        return result
+
+
+_FLAKE8_DISCOVERY = _Discovery()
+
+
+# -- the command-line layer ----------------------------------------------------------------------
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config``, ``--isolated``, ``--long-context`` and ``--gpu-memory`` to ``parser``."""
+    group = parser.add_argument_group("configuration")
+    group.add_argument("--config", metavar="PATH",
+                       help="use this pyproject.toml (its [tool.lora-lint] table) or lora-lint "
+                            "TOML file for every file, instead of discovering one per directory")
+    group.add_argument("--isolated", action="store_true",
+                       help="ignore all configuration files")
+    group.add_argument("--long-context", metavar="TOKENS",
+                       help="sequence length from which LOR401/LOR402 apply (default 8192)")
+    group.add_argument("--gpu-memory", metavar="SIZE",
+                       help="GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off)")
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """The configuration-relevant command-line values (all optional)."""
+
+    config: Optional[str] = None
+    isolated: bool = False
+    long_context: Optional[int] = None
+    gpu_memory: Optional[int] = None
+    select: Optional[Tuple[str, ...]] = None
+    ignore: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    extend_ignore: Tuple[str, ...] = ()
+    exclude: Optional[Tuple[str, ...]] = None
+    extend_exclude: Tuple[str, ...] = ()
+    respect_gitignore: Optional[bool] = None
+
+
+def command_line_from_args(args: argparse.Namespace) -> CommandLine:
+    """Validate the parsed arguments; ConfigError on a bad value. Missing attributes are fine."""
+
+    def selectors(name: str, flag: str) -> Optional[Tuple[str, ...]]:
+        values = getattr(args, name, None)
+        if values is None:
+            return None
+        try:
+            return parse_selectors(values, flag)
+        except SelectionError as error:
+            raise ConfigError(str(error)) from None
+
+    def patterns(name: str) -> Optional[Tuple[str, ...]]:
+        values = getattr(args, name, None)
+        if values is None:
+            return None
+        return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+    long_context = getattr(args, "long_context", None)
+    if long_context is not None:
+        long_context = check_long_context(long_context, "--long-context")
+    gpu_memory = getattr(args, "gpu_memory", None)
+    if gpu_memory is not None:
+        gpu_memory = check_gpu_memory(gpu_memory, "--gpu-memory")
+    config_path = getattr(args, "config", None)
+    if config_path is not None and not os.path.isfile(config_path):
+        raise ConfigError(f"--config {config_path}: no such file")
+    return CommandLine(
+        config=config_path,
+        isolated=bool(getattr(args, "isolated", False)),
+        long_context=long_context,
+        gpu_memory=gpu_memory,
+        select=selectors("select", "--select"),
+        ignore=selectors("ignore", "--ignore"),
+        extend_select=selectors("extend_select", "--extend-select") or (),
+        extend_ignore=selectors("extend_ignore", "--extend-ignore") or (),
+        exclude=patterns("exclude"),
+        extend_exclude=patterns("extend_exclude") or (),
+        respect_gitignore=getattr(args, "respect_gitignore", None),
+    )
+
+
+def combine(file_config: FileConfig, cli: CommandLine) -> Config:
+    """The command line on top of a file's table.
+
+    ``--select``/``--ignore``/``--exclude`` replace the file's ``select``/``ignore``/``exclude``;
+    the ``--extend-*`` options add to the file's ``extend-*`` lists; ``--long-context`` and
+    ``--gpu-memory`` win over the file.
+    """
+    settings = Settings()
+    if file_config.long_context is not None:
+        settings = replace(settings, long_context=file_config.long_context)
+    if file_config.gpu_memory is not None:
+        settings = replace(settings, gpu_memory=file_config.gpu_memory)
+    if cli.long_context is not None:
+        settings = replace(settings, long_context=cli.long_context)
+    if cli.gpu_memory is not None:
+        settings = replace(settings, gpu_memory=cli.gpu_memory)
+    root = file_config.root
+    selection = RuleSelection(
+        select=cli.select if cli.select is not None else file_config.select,
+        ignore=cli.ignore if cli.ignore is not None else (file_config.ignore or ()),
+        extend_select=file_config.extend_select + cli.extend_select,
+        extend_ignore=file_config.extend_ignore + cli.extend_ignore,
+        per_file_ignores=file_config.per_file_ignores,
+        root=root,
+    )
+    exclude = cli.exclude if cli.exclude is not None else file_config.exclude
+    if exclude is None:
+        exclude = DEFAULT_EXCLUDE
+    respect = cli.respect_gitignore
+    if respect is None:
+        respect = file_config.respect_gitignore if file_config.respect_gitignore is not None else True
+    return Config(
+        settings=settings,
+        selection=selection,
+        exclude=tuple(exclude) + file_config.extend_exclude + cli.extend_exclude,
+        root=root,
+        respect_gitignore=respect,
+        path=file_config.path,
+    )
+
+
+class ConfigResolver:
+    """The ``Config`` of any path: ``--config``/``--isolated`` or discovery, plus the command line."""
+
+    def __init__(self, args: Optional[argparse.Namespace] = None,
+                 command_line: Optional[CommandLine] = None) -> None:
+        self.command_line = command_line if command_line is not None else (
+            command_line_from_args(args) if args is not None else CommandLine())
+        self._discovery = _Discovery()
+        self._fixed: Optional[Config] = None
+        cli = self.command_line
+        if cli.config is not None:
+            self._fixed = combine(load_config_file(cli.config), cli)
+        elif cli.isolated:
+            self._fixed = combine(FileConfig(), cli)
+        self._by_file_config: Dict[Optional[str], Config] = {}
+
+    def for_directory(self, directory: str) -> Config:
+        if self._fixed is not None:
+            return self._fixed
+        file_config = self._discovery.nearest(directory)
+        config = self._by_file_config.get(file_config.path)
+        if config is None:
+            config = combine(file_config, self.command_line)
+            self._by_file_config[file_config.path] = config
+        return config
+
+    def for_path(self, path: str) -> Config:
+        """Config for a file or directory path (a directory's own config, a file's directory's)."""
+        absolute = os.path.abspath(path)
+        directory = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        if not os.path.isdir(directory):  # e.g. a --stdin-filename that does not exist
+            directory = os.getcwd()
+        return self.for_directory(directory)
+
+
+def resolve_config(args: argparse.Namespace, paths: Sequence[str] = ()) -> Config:
+    """The configuration for ``paths[0]`` (or the current directory) with ``args`` on top.
+
+    ``args`` is a namespace from a parser given ``add_config_arguments`` (missing attributes
+    are treated as not given). Raises ``ConfigError``.
+    """
+    resolver = ConfigResolver(args)
+    first = next((p for p in paths if p and p != "-"), None)
+    return resolver.for_path(first) if first else resolver.for_directory(os.getcwd())
+
+
+# -- flake8 mode ---------------------------------------------------------------------------------
+
+def flake8_isolated(options: Any, argv: Optional[Sequence[str]] = None) -> bool:
+    """Did flake8 run with ``--isolated``?
+
+    flake8 7 consumes ``--isolated`` in its preliminary parser, so the final options always
+    say False; the command line is the only witness (also in spawned ``--jobs`` workers, which
+    receive the parent's ``sys.argv``). argparse accepts unambiguous abbreviations.
+    """
+    if getattr(options, "isolated", False):
+        return True
+    args = sys.argv[1:] if argv is None else argv
+    return any(len(arg) >= 5 and "--isolated".startswith(arg) for arg in args)
+
+
+def flake8_settings(filename: str, options: Any = None) -> Settings:
+    """Rule settings for one file in flake8 mode: ``[tool.lora-lint]``, then flake8's options.
+
+    Keyed on the file's directory (the display name's for stdin when it exists, else the
+    current directory). Skips configuration files when flake8 runs with ``--isolated``. Raises
+    ``ConfigError``; flake8's ``--lora-lint-long-context``/``--lora-lint-gpu-memory`` (already
+    validated by the plugin) override the TOML values.
+    """
+    file_config = FileConfig()
+    if not flake8_isolated(options):
+        directory = os.path.dirname(os.path.abspath(filename)) if filename not in ("stdin", "-") else ""
+        if not directory or not os.path.isdir(directory):
+            directory = os.getcwd()
+        file_config = _FLAKE8_DISCOVERY.nearest(directory)
+    settings = Settings()
+    if file_config.long_context is not None:
+        settings = replace(settings, long_context=file_config.long_context)
+    if file_config.gpu_memory is not None:
+        settings = replace(settings, gpu_memory=file_config.gpu_memory)
+    long_context = getattr(options, "lora_lint_long_context", None)
+    if long_context is not None:
+        settings = replace(settings, long_context=parse_token_count(long_context))
+    gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
+    if gpu_memory:
+        settings = replace(settings, gpu_memory=parse_memory_size(gpu_memory))
+    return settings

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..diagnostics import Diagnostic
+from ._common import (
+    embedding_cost_phrase,
+    embedding_leaves,
+    is_unsloth_setup,
+    leaf,
+    lora_calls,
+    lower_embedding_learning_rate,
+    module_list,
+)
+from .base import Rule, register
+
+
+@register
+class EmbeddingInModulesToSave(Rule):
+    """
+    ## What it does
+    Flags an input or output embedding (`embed_tokens`, `lm_head`, or the architecture's own
+    names such as `wte`) listed in `modules_to_save` of a LoRA call.
+
+    ## Why is this bad?
+    `modules_to_save` is not LoRA: PEFT wraps the module in a `ModulesToSaveWrapper`, keeps the
+    frozen original *and* a full trainable copy, and writes that copy whole into the adapter
+    file. Unsloth does the same (its `get_peft_model` trains these two names as full matrices).
+    For Llama-3-8B one embedding matrix is 128,256 x 4,096 = 525 M parameters: 1.05 GB in bf16
+    per matrix in the adapter, plus its gradient and AdamW's two fp32 moments (transformers keeps
+    32-bit optimizer state for embeddings even with 8-bit optimizers) in GPU memory.
+    The usual reason, Unsloth's "Untrained tokens found" error on a base model, is better solved
+    by training the Instruct variant of the model; new tokens are better served by
+    `trainable_token_indices`.
+
+    The rule is silent when the same setup sets an `embedding_learning_rate` lower than the
+    learning rate: that is deliberate continued pretraining.
+
+    ## Example
+    ```python
+    config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"],
+                        modules_to_save=["embed_tokens", "lm_head"])
+    ```
+
+    ## How to fix
+    Remove the embedding names from `modules_to_save`: train the Instruct model for chat
+    templates, or use `trainable_token_indices` (PEFT >= 0.15) to train only the rows of new
+    tokens. For deliberate continued pretraining, set a lower `embedding_learning_rate` with
+    `UnslothTrainer`/`UnslothTrainingArguments`.
+    """
+
+    code = "LOR102"
+    name = "embedding-in-modules-to-save"
+    summary = "Embedding matrix in modules_to_save: a full copy is trained and saved in the adapter"
+
+    VALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"],
+                            modules_to_save=["score"])
+        """,
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(
+            model=model,
+            args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=5e-6),
+        )
+        """,
+        """
+        import peft as p
+        import sys
+        extra = sys.argv[1:]
+        config = p.LoraConfig(r=16, target_modules=["q_proj"], modules_to_save=extra)
+        """,
+        """
+        class LoraConfig:  # a local class, not PEFT's
+            def __init__(self, **kwargs):
+                self.kwargs = kwargs
+        config = LoraConfig(modules_to_save=["lm_head"])
+        """,
+    )
+    INVALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,
+            target_modules=["q_proj", "v_proj"],
+            modules_to_save=["embed_tokens"],  # expect: LOR102
+        )
+        """,
+        """
+        import peft as p
+        from transformers import AutoModelForCausalLM
+        SAVE = [
+            "embed_tokens",  # expect: LOR102
+            "lm_head",  # expect: LOR102
+        ]
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+        model = p.get_peft_model(model, p.LoraConfig(target_modules=["q_proj"], modules_to_save=SAVE))
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj"],
+            modules_to_save=["lm_head"],  # expect: LOR102
+        )
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        for call, setup in lora_calls(file):
+            saved = module_list(call, "modules_to_save")
+            if saved is None or lower_embedding_learning_rate(setup):
+                continue
+            match = context.model_match(setup) if setup is not None else None
+            embeddings = embedding_leaves(match)
+            offending = [item for item in saved.strings() if leaf(item.python) in embeddings]
+            if not offending:
+                continue
+            unsloth = is_unsloth_setup(call, setup)
+            cost = embedding_cost_phrase(call, setup, match)
+            trainer = "Unsloth" if unsloth else "PEFT"
+            for item in offending:
+                yield self.diagnostic(
+                    item.span,
+                    f"'{item.python}' in modules_to_save: {trainer} trains a full copy of the "
+                    f"embedding matrix and saves it whole in the adapter{cost}; remove it (train "
+                    "the Instruct model for chat tokens, or use trainable_token_indices for new "
+                    "tokens)")

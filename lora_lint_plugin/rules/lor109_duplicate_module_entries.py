@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Tuple
+
+from ..diagnostics import Diagnostic, FixSafety
+from ..fixes import make_fix, remove_elements
+from ..values import Value
+from ._common import lora_calls, module_list
+from .base import Rule, register
+
+
+def covers(broad: str, narrow: str) -> bool:
+    """Every module ``narrow`` selects is selected by ``broad`` (PEFT's suffix rule)."""
+    return narrow == broad or narrow.endswith("." + broad)
+
+
+def redundant_entries(sequence: Value) -> List[Tuple[Value, Value]]:
+    """(redundant entry, the entry that already covers it) pairs within one list.
+
+    Of two equal entries the later one is redundant; of ``model.embed_tokens`` and
+    ``embed_tokens`` the more specific one, wherever it stands.
+    """
+    strings = list(sequence.strings())
+    found: List[Tuple[Value, Value]] = []
+    for index, item in enumerate(strings):
+        for other_index, other in enumerate(strings):
+            if other_index == index or any(r is other for r, _ in found):
+                continue
+            same = item.python == other.python
+            if (same and other_index < index) or (not same and covers(other.python, item.python)):
+                found.append((item, other))
+                break
+    return found
+
+
+@register
+class DuplicateModuleEntries(Rule):
+    """
+    ## What it does
+    Flags a module listed twice in `target_modules` or in `modules_to_save` (also
+    `model.embed_tokens` next to `embed_tokens`), and a module listed in both.
+
+    ## Why is this bad?
+    A repeat inside one list changes nothing (PEFT turns the list into a set), but it hides
+    what is trained and usually means an edit went wrong. A module in both lists is stranger:
+    `modules_to_save` wins (PEFT >= 0.16 excludes it from LoRA; Unsloth moves embeddings there
+    anyway), so the `target_modules` entry does nothing; when it was the only target, PEFT
+    raises `No modules were targeted for adaptation` and Unsloth raises `` ... so
+    `target_modules` is now empty. ``
+
+    ## Example
+    ```python
+    config = LoraConfig(target_modules=["q_proj", "v_proj", "q_proj", "lm_head"],
+                        modules_to_save=["lm_head"])
+    ```
+
+    ## How to fix
+    Remove the repeated entry; keep a module that should be fully trained only in
+    `modules_to_save`.
+
+    ## Fix safety
+    Safe: a repeated entry, or one covered by a broader entry of the same list, is removed;
+    an entry of `target_modules` that `modules_to_save` covers is removed from
+    `target_modules`, unless it is the last one. Nothing selected changes.
+    """
+
+    code = "LOR109"
+    name = "duplicate-module-entries"
+    summary = "Module listed twice in target_modules/modules_to_save, or in both"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(target_modules=["q_proj", "k_proj", "v_proj"],
+                            modules_to_save=["lm_head"])
+        """,
+        """
+        from peft import LoraConfig
+        config = LoraConfig(target_modules=["layers.0.self_attn.q_proj",
+                                            "layers.1.self_attn.q_proj"])
+        """,
+        """
+        import peft as p
+        import sys
+        config = p.LoraConfig(target_modules=["q_proj", sys.argv[1]])
+        """,
+    )
+    INVALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(target_modules=["q_proj", "v_proj", "q_proj"])  # expect: LOR109
+        """,
+        """
+        import peft as p
+        config = p.LoraConfig(
+            target_modules=["q_proj", "v_proj"],
+            modules_to_save=[
+                "embed_tokens",
+                "model.embed_tokens",  # expect: LOR109
+            ],
+        )
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            target_modules=["q_proj", "v_proj",
+                            "lm_head"],  # expect: LOR109
+            modules_to_save=["lm_head"],
+        )
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        for call, _setup in lora_calls(file):
+            targets = module_list(call, "target_modules")
+            saved = module_list(call, "modules_to_save")
+            for parameter, sequence in (("target_modules", targets), ("modules_to_save", saved)):
+                if sequence is None:
+                    continue
+                for item, kept in redundant_entries(sequence):
+                    how = "repeats" if item.python == kept.python else "is already covered by"
+                    fix = make_fix(FixSafety.SAFE, f"remove the repeated '{item.python}'",
+                                   remove_elements(sequence, [item]))
+                    yield self.diagnostic(
+                        item.span,
+                        f"'{item.python}' in {parameter} {how} '{kept.python}': the entry "
+                        "changes nothing; remove it",
+                        fix)
+            if targets is not None and saved is not None:
+                yield from self._in_both(targets, saved)
+
+    def _in_both(self, targets: Value, saved: Value) -> Iterator[Diagnostic]:
+        redundant = {id(item) for item, _ in redundant_entries(targets)}
+        target_items = [item for item in targets.strings() if id(item) not in redundant]
+        for item in target_items:
+            owner: Optional[Value] = None
+            exact = False
+            for other in saved.strings():
+                if covers(other.python, item.python):
+                    owner, exact = other, True
+                    break
+                if covers(item.python, other.python):
+                    owner = other
+            if owner is None:
+                continue
+            others_left = [t for t in target_items
+                           if t is not item and not any(covers(s.python, t.python)
+                                                        for s in saved.strings())]
+            if others_left:
+                consequence = ("modules_to_save wins, so this LoRA entry does nothing")
+                fix = make_fix(FixSafety.SAFE, f"remove '{item.python}' from target_modules",
+                               remove_elements(targets, [item])) if exact else None
+            else:
+                consequence = ("modules_to_save wins and no other target remains, so "
+                               "get_peft_model fails ('No modules were targeted for "
+                               "adaptation')")
+                fix = None
+            shown = "" if owner.python == item.python else f" (as '{owner.python}')"
+            yield self.diagnostic(
+                item.span,
+                f"'{item.python}' is in both target_modules and modules_to_save{shown}: "
+                f"{consequence}; keep it only in modules_to_save",
+                fix)

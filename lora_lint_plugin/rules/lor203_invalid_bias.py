@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from ..diagnostics import Diagnostic, Fix, FixSafety
+from ..fixes import make_fix, replace_node, replace_string
+from ..values import Value
+from ._common import lora_calls, peft_facts
+from .base import Rule, register
+
+
+def accepted_bias(bias: object) -> bool:
+    """What PEFT's get_peft_model accepts: "none", "all", or any string ending in "_only"."""
+    facts = peft_facts()
+    return isinstance(bias, str) and (
+        bias in facts["bias_values"] or bias.endswith(facts["bias_accepted_suffix"]))
+
+
+def _fix(value: Value) -> Optional[Fix]:
+    bias = value.python
+    if bias is None and value.literal and isinstance(value.node, cst.Name):
+        return make_fix(FixSafety.SAFE, 'write bias="none"',
+                        replace_node(value, cst.SimpleString('"none"')))
+    if isinstance(bias, str) and bias.lower() in peft_facts()["bias_values"]:
+        return make_fix(FixSafety.SAFE, f'write bias="{bias.lower()}"',
+                        replace_string(value, bias.lower()))
+    return None
+
+
+@register
+class InvalidBias(Rule):
+    """
+    ## What it does
+    Flags a `bias` value other than `"none"`, `"all"` or `"lora_only"` in `LoraConfig(...)`
+    and Unsloth's `get_peft_model(...)`.
+
+    ## Why is this bad?
+    `LoraConfig` accepts any value; `get_peft_model` then raises
+    `NotImplementedError: Requested bias: None, is not implemented.` for an unknown string
+    (the check is case-sensitive, so `"None"` fails), and `bias=None` fails with an
+    `AttributeError`. PEFT also accepts any value ending in `_only` (shared with other
+    adapter types), so such values are not reported.
+
+    ## Example
+    ```python
+    config = LoraConfig(r=16, lora_alpha=32, bias="None")
+    ```
+
+    ## How to fix
+    Use `"none"` (the default: no bias trained), `"all"` or `"lora_only"`.
+
+    ## Fix safety
+    Safe: a value that is a valid mode in another letter case (`"None"`, `"ALL"`) is
+    rewritten in lower case, and `bias=None` becomes `bias="none"` (the default, what "no
+    bias" means).
+    """
+
+    code = "LOR203"
+    name = "invalid-lora-bias"
+    summary = "bias is not one of none/all/lora_only: get_peft_model raises"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(r=16, bias="none")
+        other = LoraConfig(r=16, bias="lora_only")
+        """,
+        """
+        from peft import LoraConfig
+        import json
+        settings = json.load(open("lora.json"))
+        config = LoraConfig(r=16, bias=settings["bias"])
+        """,
+        """
+        from peft import LoraConfig
+        def build(**kwargs):
+            return LoraConfig(r=16, **kwargs)
+        """,
+    )
+    INVALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(r=16, bias="None")  # expect: LOR203
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model,
+            r=16,
+            bias=None,  # expect: LOR203
+        )
+        """,
+        """
+        import peft
+        BIAS = "lora"  # expect: LOR203
+        config = peft.LoraConfig(r=8, bias=BIAS)
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        for call, _setup in lora_calls(file):
+            argument = call.args.get("bias")
+            if argument is None or not isinstance(argument.value, Value):
+                continue
+            bias = argument.value.python
+            if accepted_bias(bias):
+                continue
+            if isinstance(bias, str):
+                consequence = (f"get_peft_model raises 'NotImplementedError: Requested bias: "
+                               f"{bias}, is not implemented.'")
+            elif bias is None:
+                consequence = ("get_peft_model fails with 'AttributeError: 'NoneType' object "
+                               "has no attribute 'endswith''")
+            else:
+                continue  # a non-string object: not a literal mistake we can name
+            yield self.diagnostic(
+                argument.report_span,
+                f"bias={bias!r} is not a PEFT bias mode: {consequence}; use \"none\" (no bias "
+                "trained), \"all\" or \"lora_only\"",
+                _fix(argument.value))

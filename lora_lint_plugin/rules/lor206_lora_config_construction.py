@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from typing import FrozenSet, Iterator, List, Optional
+
+from ..catalog import levenshtein
+from ..diagnostics import Diagnostic, Fix, FixSafety
+from ..fixes import make_fix, rename_keyword, replace_string
+from ..model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite
+from ..values import Value
+from ._common import peft_facts
+from .base import Rule, register
+
+MAX_KEYWORD_DISTANCE = 2
+
+
+def allowed_keywords(call: CallSite) -> FrozenSet[str]:
+    """Keywords the callee accepts: LoraConfig's dataclass fields (with PeftConfig's), and for
+    Unsloth's get_peft_model its own parameters plus what it forwards to LoraConfig."""
+    facts = peft_facts()
+    names = set(facts["lora_config_fields"]) | set(facts["peft_config_fields"])
+    if call.role == UNSLOTH_PEFT:
+        names |= set(facts["unsloth_get_peft_model_parameters"])
+    return frozenset(names)
+
+
+def close_keywords(name: str, allowed: FrozenSet[str]) -> List[str]:
+    scored = sorted((levenshtein(name, candidate), candidate) for candidate in allowed)
+    if not scored or scored[0][0] > MAX_KEYWORD_DISTANCE:
+        return []
+    best = scored[0][0]
+    return [candidate for distance, candidate in scored if distance == best]
+
+
+def _is_absent_or_none(call: CallSite, name: str) -> bool:
+    """Certainly not given (absent, or given as None)."""
+    value = call.args.value(name)
+    return value is ABSENT or (isinstance(value, Value) and value.python is None)
+
+
+def _given(argument: Optional[Argument]) -> bool:
+    """Given with a value known not to be None."""
+    return argument is not None and isinstance(argument.value, Value) \
+        and argument.value.python is not None
+
+
+@register
+class LoraConfigConstruction(Rule):
+    """
+    ## What it does
+    Flags `LoraConfig(...)` arguments that make the constructor raise:
+
+    * `task_type` that is not one of `SEQ_CLS`, `SEQ_2_SEQ_LM`, `CAUSAL_LM`, `TOKEN_CLS`,
+      `QUESTION_ANS`, `FEATURE_EXTRACTION` (case-sensitive);
+    * a keyword `LoraConfig` does not have (also for Unsloth's `get_peft_model`, which passes
+      unknown keywords on to `LoraConfig`), with the closest real name;
+    * a string `target_modules` together with `layers_to_transform` or `layers_pattern`;
+    * `layers_pattern` without `layers_to_transform`;
+    * `init_lora_weights="loftq"` without a `loftq_config`.
+
+    The keyword list is the one of peft 0.21 (`LoraConfig` and its base `PeftConfig`).
+
+    ## Why is this bad?
+    The script dies before training starts, often after minutes of model loading:
+    `ValueError: Invalid task type: 'causal_lm'. Must be one of the following task types: ...`,
+    `TypeError: LoraConfig.__init__() got an unexpected keyword argument 'target_module'`,
+    ``ValueError: `layers_to_transform` cannot be used when `target_modules` is a str.``,
+    ``ValueError: When `layers_pattern` is specified, `layers_to_transform` must also be
+    specified.``, ``ValueError: `loftq_config` must be specified when `init_lora_weights` is
+    'loftq'.``
+
+    ## Example
+    ```python
+    config = LoraConfig(r=16, lora_droput=0.05, task_type="causal_lm")
+    ```
+
+    ## How to fix
+    Use the exact task type (`"CAUSAL_LM"` or `TaskType.CAUSAL_LM`), spell keywords as PEFT
+    does, give `target_modules` as a list when restricting layers, and pass
+    `loftq_config=LoftQConfig(...)` with LoftQ initialisation.
+
+    ## Fix safety
+    Safe: a task type that is valid in upper case is upper-cased, and an unknown keyword with
+    exactly one close match (edit distance <= 2) that the call does not already pass is
+    renamed. The other cases have no automatic fix.
+    """
+
+    code = "LOR206"
+    name = "lora-config-construction-error"
+    summary = "LoraConfig arguments that make its constructor raise"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        """
+        from peft import LoraConfig, TaskType
+        config = LoraConfig(
+            r=16, lora_alpha=32, lora_dropout=0.05, task_type=TaskType.CAUSAL_LM,
+            target_modules=["q_proj", "v_proj"], layers_to_transform=[0, 1, 2],
+            layers_pattern="layers", ensure_weight_tying=False,
+        )
+        """,
+        """
+        from peft import LoraConfig
+        def build(options):
+            return LoraConfig(task_type="CAUSAL_LM", **options)
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, use_gradient_checkpointing="unsloth", random_state=3407,
+            use_dora=False, finetune_last_n_layers=None,
+        )
+        """,
+        """
+        from peft import LoraConfig, LoftQConfig
+        config = LoraConfig(init_lora_weights="loftq", loftq_config=LoftQConfig(loftq_bits=4))
+        """,
+    )
+    INVALID = (
+        """
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,
+            lora_droput=0.05,  # expect: LOR206
+            task_type="causal_lm",  # expect: LOR206
+        )
+        """,
+        """
+        import peft as p
+        config = p.LoraConfig(
+            target_modules=r".*\\.(q_proj|v_proj)",
+            layers_to_transform=[0, 1],  # expect: LOR206
+        )
+        """,
+        """
+        from peft import LoraConfig
+        config = LoraConfig(target_modules=["q_proj"], layers_pattern="layers")  # expect: LOR206
+        loftq = LoraConfig(init_lora_weights="loftq")  # expect: LOR206
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            target_module=["q_proj", "v_proj"],  # expect: LOR206
+        )
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        for call in file.calls_with_role(LORA_CONFIG, UNSLOTH_PEFT):
+            yield from self._unknown_keywords(call)
+            if call.role != LORA_CONFIG:
+                continue  # Unsloth handles the remaining cases itself (or differently)
+            yield from self._task_type(call)
+            yield from self._layer_selection(call)
+            yield from self._loftq(call)
+
+    def _unknown_keywords(self, call: CallSite) -> Iterator[Diagnostic]:
+        allowed = allowed_keywords(call)
+        for name, argument in call.args.by_name.items():
+            if name in allowed:
+                continue
+            matches = close_keywords(name, allowed)
+            fix: Optional[Fix] = None
+            if len(matches) == 1:
+                suggestion = f"did you mean '{matches[0]}'?"
+                if matches[0] not in call.args:
+                    fix = make_fix(FixSafety.SAFE, f"rename '{name}' to '{matches[0]}'",
+                                   rename_keyword(argument, matches[0]))
+            elif matches:
+                suggestion = "did you mean one of " + ", ".join(f"'{m}'" for m in matches) + "?"
+            else:
+                suggestion = "remove it or check the PEFT documentation for the right name"
+            via = "" if call.role == LORA_CONFIG else f" ({call.name} passes it on to LoraConfig)"
+            yield self.diagnostic(
+                argument.span,
+                f"'{name}' is not a LoraConfig keyword{via}: it raises 'TypeError: LoraConfig.__init__() got "
+                f"an unexpected keyword argument '{name}''; {suggestion}",
+                fix)
+
+    def _task_type(self, call: CallSite) -> Iterator[Diagnostic]:
+        argument = call.args.get("task_type")
+        if argument is None or not isinstance(argument.value, Value) \
+                or not isinstance(argument.value.python, str):
+            return
+        task_types = peft_facts()["task_types"]
+        task_type = argument.value.python
+        if task_type in task_types:
+            return
+        fix = None
+        if task_type.upper() in task_types:
+            advice = f"write \"{task_type.upper()}\""
+            fix = make_fix(FixSafety.SAFE, f"write task_type=\"{task_type.upper()}\"",
+                           replace_string(argument.value, task_type.upper()))
+        else:
+            nearest = min(task_types, key=lambda t: (levenshtein(task_type.upper(), t), t))
+            advice = f"use one of {', '.join(task_types)} (closest: \"{nearest}\")"
+        yield self.diagnostic(
+            argument.report_span,
+            f"task_type='{task_type}' is not a PEFT task type: LoraConfig raises 'ValueError: "
+            f"Invalid task type: '{task_type}'. Must be one of the following task types: "
+            f"{', '.join(task_types)}.'; {advice}",
+            fix)
+
+    def _layer_selection(self, call: CallSite) -> Iterator[Diagnostic]:
+        targets = call.args.value("target_modules")
+        string_targets = isinstance(targets, Value) and isinstance(targets.python, str)
+        for name in ("layers_to_transform", "layers_pattern"):
+            argument = call.args.get(name)
+            if string_targets and _given(argument):
+                yield self.diagnostic(
+                    argument.span,
+                    f"{name} with a string target_modules: LoraConfig raises 'ValueError: "
+                    f"`{name}` cannot be used when `target_modules` is a str.'; give "
+                    "target_modules as a list of module names")
+        pattern = call.args.get("layers_pattern")
+        if not string_targets and _given(pattern) and pattern.value.python \
+                and _is_absent_or_none(call, "layers_to_transform"):
+            yield self.diagnostic(
+                pattern.span,
+                "layers_pattern without layers_to_transform: LoraConfig raises 'ValueError: "
+                "When `layers_pattern` is specified, `layers_to_transform` must also be "
+                "specified.'; add layers_to_transform=[...] or remove layers_pattern")
+
+    def _loftq(self, call: CallSite) -> Iterator[Diagnostic]:
+        init = call.args.get("init_lora_weights")
+        if init is None or not isinstance(init.value, Value) or init.value.python != "loftq":
+            return
+        config = call.args.value("loftq_config")
+        missing = config is ABSENT or (isinstance(config, Value) and not config.python)
+        if not missing:
+            return
+        yield self.diagnostic(
+            init.report_span,
+            "init_lora_weights=\"loftq\" without loftq_config: LoraConfig raises 'ValueError: "
+            "`loftq_config` must be specified when `init_lora_weights` is 'loftq'.'; pass "
+            "loftq_config=LoftQConfig(loftq_bits=4)")

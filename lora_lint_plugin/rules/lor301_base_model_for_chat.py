@@ -1,0 +1,317 @@
+"""LOR301: a base checkpoint trained on chat-formatted data when an Instruct sibling exists.
+
+This module also holds the base-model helpers LOR302 and LOR903 share: which setups train a
+base checkpoint, what its Instruct sibling is, and where the model id is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
+
+from ..catalog import instruct_sibling
+from ..diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..fixes import make_fix, replace_string
+from ..model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..values import Value
+from ._common import leaf, lower_embedding_learning_rate
+from .base import Rule, RuleContext, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog import ModelMatch
+
+# Llama-3 special tokens that are untrained in the base checkpoints (chat_tokens_untrained_in_base):
+# a literal holding one means the chat template's tokens reach the tokenizer.
+LLAMA3_CHAT_TOKENS = ("<|eot_id|>", "<|start_header_id|>")
+# Signal kinds that mean a chat template is applied to the data (not merely mentioned).
+TEMPLATE_SIGNAL_KINDS = ("apply-chat-template", "chat-template-argument", "trl-chat-format")
+EMBEDDINGS = ("embed_tokens", "lm_head")
+_NO_MODULES: FrozenSet[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class BaseModelUse:
+    """A training setup whose model id is a base checkpoint that has an instruct variant."""
+
+    setup: TrainingSetup
+    match: "ModelMatch"
+    model_id: Value
+    sibling: Optional[str]   # an exact table id to rewrite to (same org), or None
+    suggestion: str          # the instruct id named in messages
+    span: Span               # the model-name literal, or the argument when it is computed
+
+    def fix(self, safety: FixSafety) -> Optional[Fix]:
+        """Replace the model-name literal with the sibling id (same quotes)."""
+        if self.sibling is None or not self.model_id.literal:
+            return None
+        return make_fix(safety, f"use the Instruct model '{self.sibling}'",
+                        replace_string(self.model_id, self.sibling))
+
+
+def trains_a_model(setup: TrainingSetup) -> bool:
+    """The setup fine-tunes (LoRA or trainer), so it is not an inference-only script."""
+    return setup.lora is not None or setup.adapter_call is not None or setup.trainer is not None
+
+
+def base_model_uses(file: FileModel, context: RuleContext) -> Iterator[BaseModelUse]:
+    """Setups training a base checkpoint that has an instruct variant in the catalog.
+
+    Hub ids need a sibling in the same org (the fix never changes the org); local paths whose
+    tail is a known base id are reported with the original instruct id but get no fix.
+    Deliberate continued pretraining (a lower ``embedding_learning_rate``) is left alone.
+    """
+    for setup in file.setups:
+        if setup.model_id is None or not trains_a_model(setup):
+            continue
+        match = context.model_match(setup)
+        if match is None or not match.is_base or match.entry.instruct is None:
+            continue
+        if lower_embedding_learning_rate(setup):
+            continue
+        sibling = instruct_sibling(setup.model_id.python)
+        if sibling is not None:
+            suggestion = sibling
+        elif match.is_local_path:
+            ids = match.entry.instruct.all_ids
+            if not ids:
+                continue
+            suggestion = ids[0]
+        else:
+            continue  # another org's copy: no sibling we can name with certainty
+        yield BaseModelUse(setup, match, setup.model_id, sibling, suggestion,
+                           model_id_span(setup))
+
+
+def model_id_span(setup: TrainingSetup) -> Span:
+    """The model-name literal (wherever it is written), or the argument when it is computed."""
+    model_id = setup.model_id
+    assert model_id is not None
+    for call, name in ((setup.model_load, "model_name"), (setup.trainer, "model")):
+        argument = call.args.get(name) if call is not None else None
+        if argument is not None and argument.value is model_id:
+            return argument.report_span
+    return model_id.span
+
+
+def chat_training_args(file: FileModel) -> List[CallSite]:
+    """Training-argument calls with ``assistant_only_loss=True`` (needs a chat template)."""
+    return [call for call in file.calls_with_role(TRAINING_ARGS)
+            if call.args.plain("assistant_only_loss", False) is True]
+
+
+def shows_chat_format(file: FileModel) -> bool:
+    """Any chat/instruction signal: template calls, chat special tokens, assistant-only loss."""
+    return bool(file.chat_signals) or bool(chat_training_args(file))
+
+
+def applies_chat_template(file: FileModel) -> bool:
+    """A chat template (and so its special tokens) certainly reaches the tokenizer."""
+    for signal in file.chat_signals:
+        if signal.kind in TEMPLATE_SIGNAL_KINDS:
+            return True
+        if signal.kind == "unsloth-chat-function" and signal.detail == "get_chat_template":
+            return True
+        if signal.kind == "chat-token-literal" and signal.detail in LLAMA3_CHAT_TOKENS:
+            return True
+    return bool(chat_training_args(file))
+
+
+def _trained_leaves(call: CallSite, parameter: str) -> Optional[FrozenSet[str]]:
+    """Leaves named by ``target_modules``/``modules_to_save``; None when not known."""
+    value = call.args.value(parameter)
+    if value is ABSENT:
+        return _NO_MODULES  # Unsloth's defaults: the seven projections, nothing saved
+    if not isinstance(value, Value):
+        return None
+    if value.python is None or value.python == "all-linear":
+        return _NO_MODULES  # "all-linear" excludes the output layer and embeddings
+    if not value.is_sequence:
+        return None  # a regex string: which modules it reaches is not worth guessing
+    names = [item.python for item in value.items]
+    if not all(isinstance(name, str) for name in names):
+        return None
+    return frozenset(leaf(name) for name in names)
+
+
+def untrained_embeddings(setup: TrainingSetup) -> Optional[List[str]]:
+    """``embed_tokens``/``lm_head`` left frozen by the setup's Unsloth ``get_peft_model``.
+
+    None when it cannot be known (no Unsloth LoRA call, unresolved lists) or both are trained.
+    """
+    call = setup.lora
+    if call is None or call.role != UNSLOTH_PEFT:
+        return None
+    targets = _trained_leaves(call, "target_modules")
+    saved = _trained_leaves(call, "modules_to_save")
+    if targets is None or saved is None:
+        return None
+    missing = [name for name in EMBEDDINGS if name not in targets | saved]
+    return missing or None
+
+
+def untrained_token_crash(file: FileModel, use: BaseModelUse) -> Optional[List[str]]:
+    """The frozen embedding names when Unsloth will raise "Untrained tokens ... found" (LOR302)."""
+    setup = use.setup
+    if not use.match.entry.chat_tokens_untrained_in_base:
+        return None
+    if not (file.imports_unsloth or setup.uses_unsloth_api) or setup.trainer is None:
+        return None
+    if not applies_chat_template(file):
+        return None
+    return untrained_embeddings(setup)
+
+
+def base_model_reason(match: "ModelMatch") -> str:
+    if match.entry.chat_tokens_untrained_in_base:
+        return ("its chat-template tokens were never trained (NaN loss, or Unsloth's "
+                "\"Untrained tokens found\" error whose workaround trains the full embedding "
+                "matrices)")
+    return ("it was never trained to follow the chat format, so SFT has to teach it from "
+            "scratch, and chat tokens it has not trained turn the loss NaN or stop Unsloth with "
+            "\"Untrained tokens found\"")
+
+
+@register
+class BaseModelForChat(Rule):
+    """
+    ## What it does
+    Flags a base (pretrained-only) checkpoint that is fine-tuned on chat-formatted data when
+    the same model exists as an Instruct/chat checkpoint. Chat formatting is recognised from
+    `apply_chat_template`, Unsloth's `get_chat_template` / `standardize_sharegpt` /
+    `train_on_responses_only`, TRL's `setup_chat_format`, `chat_template=` arguments,
+    `SFTConfig(assistant_only_loss=True)` and chat special-token literals (`<|eot_id|>`,
+    `<|im_start|>`, `<start_of_turn>`, `[INST]`).
+
+    ## Why is this bad?
+    A base checkpoint has not been trained on its chat template. On Llama-3/3.1 base the
+    template's special tokens (`<|start_header_id|>`, `<|eot_id|>`) have untrained embeddings:
+    the loss turns NaN, or Unsloth stops with "Untrained tokens ... found ... Are you using the
+    `base` model? Instead, use the `instruct` version". The other workaround that error offers,
+    adding `embed_tokens` and `lm_head` to `target_modules`, trains and saves both full
+    embedding matrices (for Llama-3-8B 1.05 B parameters, 2.1 GB in bf16). The Instruct model
+    already knows its template, so SFT only has to teach the task.
+
+    Base vs instruct comes from lora-lint's model table, never from a name pattern:
+    `Qwen/Qwen3-8B` and `unsloth/phi-4` are post-trained models, Llama-3.3 has no base.
+    Plain-text, Alpaca-style or continued-pretraining scripts (no chat signal, or a lower
+    `embedding_learning_rate`) are not reported; LOR903 is the opt-in form for those.
+    Where Unsloth would certainly crash, LOR302 is reported instead.
+
+    ## Example
+    ```python
+    model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+    tokenizer = get_chat_template(tokenizer, chat_template="llama-3")
+    ```
+
+    ## How to fix
+    Train the Instruct sibling: `unsloth/llama-3-8b-bnb-4bit` -> `unsloth/llama-3-8b-Instruct-bnb-4bit`,
+    `google/gemma-2-9b` -> `google/gemma-2-9b-it`, `unsloth/gemma-3-4b-pt` -> `unsloth/gemma-3-4b-it`,
+    `Qwen/Qwen2.5-7B` -> `Qwen/Qwen2.5-7B-Instruct`, `unsloth/Qwen3-8B-Base` -> `unsloth/Qwen3-8B`.
+
+    ## Fix safety
+    Safe: `lora-lint fix` rewrites the model-name literal to the Instruct id (keeping its
+    quotes). It changes the checkpoint that is fine-tuned, which is exactly what the runtime
+    error recommends; the replacement is only made with an id listed in lora-lint's model
+    table, in the same org and with the same quantisation suffix where that repo exists. Local
+    paths and computed names are reported without a fix.
+    """
+
+    code = "LOR301"
+    name = "base-model-for-chat"
+    summary = "Base checkpoint fine-tuned on chat data while an Instruct sibling exists"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        """
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import get_chat_template
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
+        tokenizer = get_chat_template(tokenizer, chat_template="llama-3")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/Qwen3-8B")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        text = tokenizer.apply_chat_template(messages, tokenize=False)
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/phi-4")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        text = tokenizer.apply_chat_template(messages, tokenize=False)
+        """,
+        """
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.3-70B-Instruct")
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        text = tokenizer.apply_chat_template(messages, tokenize=False)
+        """,
+        # Alpaca-style plain text on a base model: no chat signal (LOR903 covers it, opt-in).
+        """
+        from unsloth import FastLanguageModel
+        from trl import SFTTrainer, SFTConfig
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        alpaca_prompt = "### Instruction:\\n{}\\n\\n### Response:\\n{}"
+        trainer = SFTTrainer(model=model, args=SFTConfig(dataset_text_field="text"))
+        """,
+        # Unknown model (a user's own repo) and a name from the command line: never guessed.
+        """
+        import argparse
+        from unsloth import FastLanguageModel
+        name = argparse.ArgumentParser().parse_args().model
+        model, tokenizer = FastLanguageModel.from_pretrained(name)
+        other, tokenizer = FastLanguageModel.from_pretrained("acme/support-bot-8b")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        other = FastLanguageModel.get_peft_model(other, r=16)
+        text = tokenizer.apply_chat_template(messages, tokenize=False)
+        """,
+        # Inference only: no LoRA, no trainer.
+        """
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B")
+        prompt = tokenizer.apply_chat_template(messages, tokenize=False)
+        """,
+    )
+    INVALID = (
+        """
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import get_chat_template
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name="unsloth/gemma-3-4b-pt",  # expect: LOR301
+            max_seq_length=2048,
+        )
+        tokenizer = get_chat_template(tokenizer, chat_template="gemma-3")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        """,
+        """
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        from trl import SFTTrainer, SFTConfig
+        MODEL = "Qwen/Qwen2.5-7B"  # expect: LOR301
+        model = AutoModelForCausalLM.from_pretrained(MODEL)
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        trainer = SFTTrainer(model=model, args=SFTConfig(assistant_only_loss=True))
+        """,
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/Qwen3-8B-Base")  # expect: LOR301
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
+        """,
+    )
+
+    def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:
+        if not shows_chat_format(file):
+            return
+        for use in base_model_uses(file, context):
+            if untrained_token_crash(file, use) is not None:
+                continue  # LOR302 reports the certain crash
+            yield self.diagnostic(
+                use.span,
+                f"'{use.model_id.python}' is a base checkpoint but this file trains it on "
+                f"chat-formatted data: {base_model_reason(use.match)}; use the Instruct model "
+                f"'{use.suggestion}', which already knows its chat template",
+                use.fix(FixSafety.SAFE))

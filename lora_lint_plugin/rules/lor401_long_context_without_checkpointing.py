@@ -1,0 +1,336 @@
+"""LOR401: long context with gradient checkpointing off.
+
+Also holds the long-context helpers LOR402 uses: the effective sequence length of a setup and
+whether the setup runs under Unsloth.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Sequence
+
+import libcst as cst
+
+from ..diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..fixes import add_keyword, make_fix, replace_node
+from ..model import ABSENT, UNSLOTH_PEFT, Argument, CallSite, FileModel, TrainingSetup
+from ..values import Value, is_number
+from .base import Rule, RuleContext, register
+
+# Unsloth's FastLanguageModel.from_pretrained default since 2024.
+UNSLOTH_DEFAULT_MAX_SEQ_LENGTH = 2048
+# Argument names of a sequence length on SFTConfig (max_seq_length: TRL <= 0.19 and Unsloth).
+CONFIG_LENGTH_ARGUMENTS = ("max_length", "max_seq_length")
+SFT_CONFIGS = ("SFTConfig", "UnslothTrainingArguments")
+CHECKPOINTING_ARGUMENTS = ("gradient_checkpointing", "activation_checkpointing")
+
+
+def is_whole_number(value: object) -> bool:
+    """An int, or a float with an integral finite value (``8e3``); never inf/nan."""
+    return is_number(value) and math.isfinite(value) and int(value) == value  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ContextLength:
+    tokens: int
+    argument: str   # how it is written, for messages: "max_seq_length=16384"
+
+
+def runs_under_unsloth(setup: TrainingSetup, file: FileModel) -> bool:
+    """Unsloth loads or adapts the model (or may: it is imported and the loader is not linked)."""
+    if setup.uses_unsloth_api:
+        return True
+    if setup.adapter_call is not None and setup.adapter_call.is_unsloth:
+        return True
+    return file.imports_unsloth and setup.model_load is None
+
+
+def _length_of(call: CallSite, name: str) -> object:
+    """An int, None when not passed, or False when not knowable."""
+    value = call.args.value(name)
+    if value is ABSENT:
+        return None
+    if isinstance(value, Value) and is_whole_number(value.python):
+        return int(value.python)
+    return False
+
+
+def _explicit_lengths(calls: List[CallSite]) -> Optional[List[ContextLength]]:
+    """Explicit lengths on the training args / trainer; None when one of them is not knowable."""
+    lengths = []
+    for call in calls:
+        names = CONFIG_LENGTH_ARGUMENTS if call.name in SFT_CONFIGS else ("max_seq_length",)
+        for name in names:
+            found = _length_of(call, name)
+            if found is False:
+                return None
+            if found is not None:
+                lengths.append(ContextLength(found, f"{name}={found}"))
+    return lengths
+
+
+def sequence_length(setup: TrainingSetup, file: FileModel) -> Optional[ContextLength]:
+    """The sequence length the setup trains with, when it is known from the file.
+
+    Under Unsloth the loader's ``max_seq_length`` (default 2048) caps the config's length
+    (Unsloth reduces a larger one); otherwise SFTConfig's ``max_length``/``max_seq_length``
+    (or an old-style ``SFTTrainer(max_seq_length=)``) decide.
+    """
+    extra = [call for call in (setup.training_args, setup.trainer) if call is not None]
+    explicit = _explicit_lengths(extra)
+    if explicit is None:
+        return None
+    loader = setup.model_load
+    if runs_under_unsloth(setup, file) and loader is not None and loader.is_unsloth:
+        found = _length_of(loader, "max_seq_length")
+        if found is False:
+            return None
+        if found is None:
+            loaded = ContextLength(UNSLOTH_DEFAULT_MAX_SEQ_LENGTH, "max_seq_length (default)")
+        else:
+            loaded = ContextLength(found, f"max_seq_length={found}")
+        return min([loaded] + explicit, key=lambda length: length.tokens)
+    if not explicit:
+        return None
+    return max(explicit, key=lambda length: length.tokens)
+
+
+def long_context(setup: TrainingSetup, file: FileModel, context: RuleContext) -> Optional[ContextLength]:
+    length = sequence_length(setup, file)
+    if length is None or length.tokens < context.settings.long_context:
+        return None
+    return length
+
+
+class _FirstQuote(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.quote: Optional[str] = None
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self.quote is None and node.quote in ('"', "'"):
+            self.quote = node.quote
+
+
+def string_like(calls: Sequence[Optional[CallSite]], text: str) -> cst.SimpleString:
+    """A string literal in the quote style the first of ``calls`` holding a string uses."""
+    for call in calls:
+        if call is None:
+            continue
+        finder = _FirstQuote()
+        call.node.visit(finder)
+        if finder.quote is not None:
+            return cst.SimpleString(f"{finder.quote}{text}{finder.quote}")
+    return cst.SimpleString(f'"{text}"')
+
+
+def setup_calls(setup: Optional[TrainingSetup]) -> List[Optional[CallSite]]:
+    if setup is None:
+        return []
+    return [setup.adapter_call, setup.model_load, setup.lora, setup.training_args, setup.trainer]
+
+
+@dataclass(frozen=True)
+class CheckpointingOff:
+    """Where checkpointing is switched off (``argument``) or left at an off default (None)."""
+
+    call: CallSite
+    argument: Optional[Argument]
+    unsloth: bool
+    setup: Optional[TrainingSetup] = None
+
+    @property
+    def span(self) -> Span:
+        return self.argument.report_span if self.argument is not None else self.call.head_span
+
+    def fix(self) -> Optional[Fix]:
+        if self.argument is None:
+            return make_fix(FixSafety.SAFE, "add gradient_checkpointing=True",
+                            add_keyword(self.call.node, self.call.span,
+                                        "gradient_checkpointing", "True"))
+        value = self.argument.value
+        if not isinstance(value, Value) or not value.literal:
+            return None
+        if self.unsloth:
+            unsloth_string = string_like([self.call] + setup_calls(self.setup), "unsloth")
+            return make_fix(FixSafety.SAFE, 'use use_gradient_checkpointing="unsloth"',
+                            replace_node(value, unsloth_string))
+        return make_fix(FixSafety.SAFE, f"set {self.argument.name}=True",
+                        replace_node(value, cst.Name("True")))
+
+
+def _unsloth_checkpointing_call(setup: TrainingSetup) -> Optional[CallSite]:
+    """The Unsloth call whose ``use_gradient_checkpointing`` applies: get_peft_model, else the loader."""
+    if setup.adapter_call is not None and setup.adapter_call.role == UNSLOTH_PEFT:
+        return setup.adapter_call
+    if setup.model_load is not None and setup.model_load.is_unsloth:
+        return setup.model_load
+    return None
+
+
+def checkpointing_off(setup: TrainingSetup, file: FileModel) -> Optional[CheckpointingOff]:
+    """Where gradient checkpointing is certainly off for the setup, or None."""
+    if file.gradient_checkpointing_calls:
+        return None  # gradient_checkpointing_enable() / prepare_model_for_kbit_training
+    args = setup.training_args
+    if args is not None:
+        values = [args.args.value(name) for name in CHECKPOINTING_ARGUMENTS]
+        if any(isinstance(v, Value) and v.python is True for v in values):
+            return None
+        if any(v is not ABSENT and not isinstance(v, Value) for v in values):
+            return None  # unknown (argparse, **kwargs)
+    if runs_under_unsloth(setup, file):
+        call = _unsloth_checkpointing_call(setup)
+        if call is None:
+            return None
+        argument = call.args.get("use_gradient_checkpointing")
+        if argument is not None and isinstance(argument.value, Value) \
+                and argument.value.python is False:
+            return CheckpointingOff(call, argument, unsloth=True, setup=setup)
+        return None  # absent means "unsloth"; unknown stays silent
+    if args is None:
+        return None
+    for name in CHECKPOINTING_ARGUMENTS:
+        argument = args.args.get(name)
+        if argument is not None and isinstance(argument.value, Value) \
+                and argument.value.python is False:
+            return CheckpointingOff(args, argument, unsloth=False)
+    if args.name == "TrainingArguments" and args.args.complete \
+            and not any(name in args.args for name in CHECKPOINTING_ARGUMENTS):
+        return CheckpointingOff(args, None, unsloth=False)  # transformers' default is off
+    return None
+
+
+@register
+class LongContextWithoutCheckpointing(Rule):
+    """
+    ## What it does
+    Flags training with a long sequence length (`long-context` setting, default 8192 tokens)
+    while gradient checkpointing is off. The length is the `max_seq_length` of Unsloth's
+    `from_pretrained` (default 2048) or SFTConfig's `max_length`/`max_seq_length`.
+    Checkpointing is off with Unsloth `use_gradient_checkpointing=False` (in `get_peft_model`,
+    else in `from_pretrained`; absent means `"unsloth"`, on), with
+    `TrainingArguments(gradient_checkpointing=False)` or no `gradient_checkpointing` at all on
+    transformers' `TrainingArguments` (default off), or an explicit
+    `SFTConfig(gradient_checkpointing=False)` (SFTConfig's default is on since TRL 0.22).
+    The rule is silent when the file enables checkpointing itself
+    (`model.gradient_checkpointing_enable()`, `prepare_model_for_kbit_training`), and when the
+    length or the setting comes from outside the file (argparse, config files).
+
+    ## Why is this bad?
+    Without checkpointing every layer keeps its activations for the backward pass, so memory
+    grows with sequence length x layers: long-context runs go out of memory on GPUs that
+    fit them easily with checkpointing (Unsloth issues #465, #2366). With checkpointing
+    only one activation per layer is kept and recomputed; Unsloth's `"unsloth"` mode also
+    offloads it to CPU RAM.
+
+    ## Example
+    ```python
+    model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct", max_seq_length=16384)
+    model = FastLanguageModel.get_peft_model(model, r=16, use_gradient_checkpointing=False)
+    ```
+
+    ## How to fix
+    Under Unsloth pass `use_gradient_checkpointing="unsloth"`; otherwise set
+    `gradient_checkpointing=True` in the training arguments.
+
+    ## Fix safety
+    Safe: checkpointing recomputes activations and gives the same gradients; training takes
+    ~20-30% longer and uses much less memory.
+    """
+
+    code = "LOR401"
+    name = "long-context-without-checkpointing"
+    summary = "Long sequence length with gradient checkpointing off"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        # Unsloth's default ("unsloth") is on.
+        """
+        from unsloth import FastLanguageModel, is_bf16_supported
+        from trl import SFTTrainer, SFTConfig
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct", max_seq_length=16384)
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        trainer = SFTTrainer(model=model, args=SFTConfig(
+            per_device_train_batch_size=1, fp16=not is_bf16_supported(), bf16=is_bf16_supported()))
+        """,
+        # The length comes from the command line: unknown, so no guess.
+        """
+        import argparse
+        from unsloth import FastLanguageModel
+        args = argparse.ArgumentParser().parse_args()
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct",
+                                                             max_seq_length=args.max_seq_length)
+        model = FastLanguageModel.get_peft_model(model, r=16, use_gradient_checkpointing=False)
+        """,
+        # Short context: checkpointing off is a fine trade.
+        """
+        from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+        from trl import SFTConfig, SFTTrainer
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")
+        trainer = SFTTrainer(model=model, args=SFTConfig(max_length=2048, gradient_checkpointing=False))
+        """,
+        # Checkpointing enabled on the model itself.
+        """
+        from transformers import AutoModelForCausalLM, TrainingArguments
+        from trl import SFTConfig, SFTTrainer
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")
+        model.gradient_checkpointing_enable()
+        trainer = SFTTrainer(model=model, args=SFTConfig(max_length=32768, gradient_checkpointing=False))
+        """,
+        # SFTConfig's default is on.
+        """
+        from trl import SFTConfig, SFTTrainer
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=SFTConfig(max_length=32768))
+        """,
+    )
+    INVALID = (
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            "unsloth/llama-3-8b-Instruct-bnb-4bit", max_seq_length=16384)
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            use_gradient_checkpointing=False,  # expect: LOR401
+        )
+        """,
+        """
+        from trl import SFTConfig, SFTTrainer
+        config = SFTConfig(
+            max_length=32768,
+            gradient_checkpointing=False,  # expect: LOR401
+            per_device_train_batch_size=1,
+        )
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=config)
+        """,
+        """
+        from transformers import TrainingArguments
+        from trl import SFTTrainer
+        args = TrainingArguments(output_dir="out", per_device_train_batch_size=1)  # expect: LOR401
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=args, max_seq_length=8192)
+        """,
+    )
+
+    def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:
+        for setup in file.setups:
+            length = long_context(setup, file, context)
+            if length is None:
+                continue
+            off = checkpointing_off(setup, file)
+            if off is None:
+                continue
+            if off.unsloth:
+                setting, advice = "use_gradient_checkpointing=False", \
+                    'use use_gradient_checkpointing="unsloth"'
+            elif off.argument is None:
+                setting = f"gradient_checkpointing unset on {off.call.name}, default False"
+                advice = "set gradient_checkpointing=True"
+            else:
+                setting, advice = f"{off.argument.name}=False", f"set {off.argument.name}=True"
+            yield self.diagnostic(
+                off.span,
+                f"gradient checkpointing is off ({setting}) at sequence length "
+                f"{length.tokens:,} ({length.argument}): every layer keeps its activations, "
+                f"which grow with sequence length x layers and run out of memory; {advice}",
+                off.fix())

@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Tuple
+
+from ..diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..fixes import add_keyword, make_fix
+from ..model import ABSENT, CallSite, TrainingSetup
+from ..values import Value, is_number
+from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, leaf, module_list
+from .base import Rule, register
+
+# Trainer arguments that bring their own optimizer (and so their own parameter groups).
+CUSTOM_OPTIMIZER_ARGUMENTS = ("optimizers", "optimizer_cls_and_kwargs")
+
+
+def format_learning_rate(value: float) -> str:
+    """As learning rates are written: ``0.0002`` -> ``"2e-4"``, ``2.0000000000000002e-05`` ->
+    ``"2e-5"``, ``1.5e-4`` -> ``"1.5e-4"``; rates from 0.01 up print plainly (``"0.05"``)."""
+    if value == 0 or abs(value) >= 1e-2:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def trained_embeddings(lora: CallSite, match) -> List[Tuple[str, Value]]:
+    """(parameter, entry) for every embedding module the LoRA call trains."""
+    embeddings = embedding_leaves(match)
+    found = []
+    for parameter in ("target_modules", "modules_to_save"):
+        modules = module_list(lora, parameter)
+        if modules is None:
+            continue
+        found.extend((parameter, item) for item in modules.strings()
+                     if leaf(item.python) in embeddings)
+    return found
+
+
+def default_learning_rate(setup: TrainingSetup) -> float:
+    if setup.training_args is not None:
+        return DEFAULT_LEARNING_RATE.get(setup.training_args.name, 5e-5)
+    if setup.trainer is not None and setup.trainer.name == "Trainer":
+        return DEFAULT_LEARNING_RATE["TrainingArguments"]
+    return DEFAULT_LEARNING_RATE["SFTConfig"]
+
+
+@register
+class NoEmbeddingLearningRate(Rule):
+    """
+    ## What it does
+    Flags a training setup that trains the input/output embeddings (`embed_tokens`,
+    `lm_head` in `target_modules` or `modules_to_save`, as LOR101/LOR102 describe) without a
+    lower learning rate for them: the trainer is not `UnslothTrainer`, or
+    `embedding_learning_rate` is unset, or it is not lower than `learning_rate`. The
+    diagnostic points at the training arguments (`UnslothTrainingArguments(` ...), or at the
+    trainer when it has none.
+
+    ## Why is this bad?
+    The embedding matrices are large, shared by every token, and start from well-trained
+    values. Updating them at the LoRA learning rate (often 1e-4 to 2e-4) disturbs them much more
+    than the adapters, which hurts quality and stability. Unsloth's continued-pretraining
+    guide uses "a 2-10x smaller learning rate for the lm_head or embed_tokens"; only
+    `UnslothTrainer` reads `UnslothTrainingArguments(embedding_learning_rate=...)` and puts the
+    embedding weights in their own optimizer group. Setups that pass their own optimizer
+    (`optimizers=`) are not reported.
+
+    ## Example
+    ```python
+    model = FastLanguageModel.get_peft_model(
+        model, r=16, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens", "lm_head"])
+    trainer = UnslothTrainer(model=model, args=UnslothTrainingArguments(learning_rate=2e-4))
+    ```
+
+    ## How to fix
+    Use `UnslothTrainer` with `UnslothTrainingArguments(embedding_learning_rate=...)` about 1/10
+    of `learning_rate` (e.g. `learning_rate=2e-4, embedding_learning_rate=2e-5`), or stop
+    training the embeddings (see LOR101/LOR102).
+
+    ## Fix safety
+    Safe when the trainer is `UnslothTrainer`, its arguments are `UnslothTrainingArguments`
+    with an explicit `learning_rate`, and `embedding_learning_rate` is not passed: the fix adds
+    `embedding_learning_rate=<learning_rate / 10>`. Otherwise there is no automatic fix.
+    """
+
+    code = "LOR501"
+    name = "no-embedding-learning-rate"
+    summary = "Embeddings trained at the full learning rate"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(
+            model=model,
+            args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=1e-5),
+        )
+        """,
+        """
+        from unsloth import FastLanguageModel
+        from trl import SFTTrainer, SFTConfig
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=["q_proj", "v_proj"])
+        trainer = SFTTrainer(model=model, args=SFTConfig(learning_rate=2e-4))
+        """,
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        import argparse
+        options = argparse.ArgumentParser().parse_args()
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16, modules_to_save=["lm_head"])
+        trainer = UnslothTrainer(model=model, args=UnslothTrainingArguments(
+            learning_rate=2e-4, embedding_learning_rate=options.embedding_lr))
+        """,
+        """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, Trainer
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+        model = get_peft_model(model, LoraConfig(r=16, modules_to_save=["lm_head"]))
+        trainer = Trainer(model=model, optimizers=(my_optimizer, None))
+        """,
+    )
+    INVALID = (
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(
+            model=model,
+            args=UnslothTrainingArguments(  # expect: LOR501
+                learning_rate=2e-4,
+            ),
+        )
+        """,
+        """
+        from peft import LoraConfig
+        from trl import SFTTrainer, SFTConfig
+        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj", "embed_tokens"])
+        args = SFTConfig(output_dir="out", learning_rate=1e-4)  # expect: LOR501
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B", args=args, peft_config=config)
+        """,
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16, modules_to_save=["lm_head"])
+        trainer = UnslothTrainer(model=model, args=UnslothTrainingArguments(
+            learning_rate=5e-5,
+            embedding_learning_rate=5e-5,  # expect: LOR501
+        ))
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        for setup in file.setups:
+            if setup.lora is None:
+                continue
+            trainer, args = setup.trainer, setup.training_args
+            if trainer is None and args is None:
+                continue  # training happens elsewhere: nothing to judge
+            if trainer is not None and (not trainer.args.complete or any(
+                    name in trainer.args for name in CUSTOM_OPTIMIZER_ARGUMENTS)):
+                continue
+            if args is None and trainer is not None and trainer.args.value("args") is not ABSENT:
+                continue  # arguments exist but are not known
+            match = context.model_match(setup)
+            embeddings = trained_embeddings(setup.lora, match)
+            if not embeddings:
+                continue
+            yield from self._judge(setup, embeddings)
+
+    def _judge(self, setup: TrainingSetup, embeddings: List[Tuple[str, Value]]) -> Iterator[Diagnostic]:
+        trainer, args = setup.trainer, setup.training_args
+        names = sorted({leaf(item.python) for _, item in embeddings})
+        where = ", ".join(sorted({parameter for parameter, _ in embeddings}))
+        trained = f"{'/'.join(names)} ({where}, line {embeddings[0][1].span.line})"
+        embedding_lr = args.args.value("embedding_learning_rate") if args is not None else ABSENT
+        learning_rate = args.args.plain("learning_rate", default_learning_rate(setup)) \
+            if args is not None else default_learning_rate(setup)
+        lr_text = format_learning_rate(learning_rate) if is_number(learning_rate) else None
+        suggestion = (f"embedding_learning_rate={format_learning_rate(learning_rate / 10)}"
+                      if lr_text else "embedding_learning_rate of about learning_rate / 10")
+        if isinstance(embedding_lr, Value) and embedding_lr.python is not None:
+            self_judged = trainer is None or trainer.name == "UnslothTrainer"
+            if not self_judged or args is None or args.name != "UnslothTrainingArguments":
+                return  # LOR502: the value is ignored or rejected
+            if not (is_number(embedding_lr.python) and lr_text) \
+                    or embedding_lr.python < learning_rate:
+                return
+            yield self.diagnostic(
+                args.args.get("embedding_learning_rate").report_span,
+                f"embedding_learning_rate={format_learning_rate(embedding_lr.python)} is not lower "
+                f"than learning_rate={lr_text}: the trained embeddings {trained} get at least "
+                f"the adapters' rate; use a 2-10x smaller one, e.g. {suggestion}")
+            return
+        if embedding_lr is not ABSENT and not (isinstance(embedding_lr, Value)
+                                               and embedding_lr.python is None):
+            return  # unknown
+        rate = f"learning_rate={lr_text}" if lr_text else "learning_rate"
+        if trainer is not None and trainer.name != "UnslothTrainer":
+            advice = (f"{trainer.name} has no separate embedding rate; use UnslothTrainer with "
+                      f"UnslothTrainingArguments({suggestion})")
+        elif args is None:
+            advice = f"pass args=UnslothTrainingArguments({suggestion})"
+        elif args.name != "UnslothTrainingArguments":
+            advice = f"use UnslothTrainingArguments({suggestion})"
+        else:
+            advice = f"set {suggestion}"
+        anchor: Span = args.head_span if args is not None else trainer.head_span
+        yield self.diagnostic(
+            anchor,
+            f"the embeddings {trained} are trained at the full {rate}, which disturbs them far "
+            f"more than the adapters (Unsloth recommends a 2-10x smaller rate); {advice}",
+            self._fix(setup, embedding_lr, learning_rate))
+
+    @staticmethod
+    def _fix(setup: TrainingSetup, embedding_lr: object, learning_rate: object) -> Optional[Fix]:
+        trainer, args = setup.trainer, setup.training_args
+        if trainer is None or trainer.name != "UnslothTrainer" or args is None \
+                or args.name != "UnslothTrainingArguments" or embedding_lr is not ABSENT:
+            return None
+        given = args.args.value("learning_rate")
+        if not (isinstance(given, Value) and is_number(given.python) and given.python > 0):
+            return None
+        value = format_learning_rate(given.python / 10)
+        return make_fix(FixSafety.SAFE, f"add embedding_learning_rate={value}",
+                        add_keyword(args.node, args.span, "embedding_learning_rate", value))

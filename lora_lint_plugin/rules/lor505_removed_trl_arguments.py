@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from ..diagnostics import Diagnostic, Fix, FixSafety, NodeReplacement, Span
+from ..fixes import add_keyword, call_without_arguments, make_fix, rename_keyword
+from ..model import TRAINER, TRAINING_ARGS, Argument, CallSite
+from ._common import peft_facts
+from .base import Rule, register
+
+
+def _written_keyword(argument: Argument) -> bool:
+    node = argument.node
+    return isinstance(node, cst.Arg) and node.keyword is not None and not node.star
+
+
+def _contains(a: Span, b: Span) -> bool:
+    return (a.line, a.col) <= (b.line, b.col) and (b.end_line, b.end_col) <= (a.end_line, a.end_col)
+
+
+def move_to_config_fix(trainer: CallSite, argument: Argument, config_name: str) -> Optional[Fix]:
+    """Move ``argument`` from ``SFTTrainer(...)`` into its ``SFTConfig(...)`` call.
+
+    Only in the plain case: the keyword is written in the trainer call, the trainer's
+    ``args=`` is a known ``SFTConfig(...)`` call whose keywords are all visible and that does
+    not already set the target name.
+    """
+    config = trainer.training_args
+    if config is None or config.name != "SFTConfig" or not config.args.complete \
+            or config_name in config.args or not _written_keyword(argument):
+        return None
+    value_code = cst.Module(body=[]).code_for_node(argument.node.value)
+    new_config = add_keyword(config.node, config.span, config_name, value_code).new
+    new_trainer = call_without_arguments(trainer.node, [argument.node])
+    if new_trainer is None:
+        return None
+    description = f"move {argument.name}= into SFTConfig(...) as {config_name}="
+    if _contains(trainer.span, config.span):
+        if _contains(argument.span, config.span):
+            return None  # the config call is inside the argument that moves
+        new_trainer = new_trainer.deep_replace(config.node, new_config)
+        return make_fix(FixSafety.SAFE, description,
+                        NodeReplacement(trainer.node, new_trainer, trainer.span))
+    return make_fix(FixSafety.SAFE, description,
+                    NodeReplacement(trainer.node, new_trainer, trainer.span),
+                    NodeReplacement(config.node, new_config, config.span))
+
+
+@register
+class RemovedTrlArguments(Rule):
+    """
+    ## What it does
+    Flags TRL arguments that current TRL no longer accepts, in files that do not import
+    Unsloth:
+
+    * `SFTConfig(max_seq_length=...)`: renamed `max_length` (deprecated in TRL 0.16, removed
+      in 0.20);
+    * `SFTTrainer(tokenizer=...)`: renamed `processing_class` (TRL 0.12, alias removed in 0.16);
+    * `SFTTrainer(dataset_text_field=..., packing=..., max_seq_length=..., dataset_num_proc=...,
+      dataset_kwargs=...)`: moved to `SFTConfig` (removed from the trainer in TRL 0.13).
+
+    ## Why is this bad?
+    The script stops with `TypeError: SFTConfig.__init__() got an unexpected keyword argument
+    'max_seq_length'` (or the same for `SFTTrainer.__init__()`). These spellings come from
+    older tutorials and Unsloth notebooks: Unsloth, when imported first, patches TRL to accept
+    them again, which is why the same code runs there and fails without it. Files that
+    import Unsloth are therefore not reported (LOR506 checks that it is imported first).
+
+    ## Example
+    ```python
+    trainer = SFTTrainer(model=model, tokenizer=tokenizer, dataset_text_field="text",
+                         args=SFTConfig(output_dir="out", max_seq_length=2048))
+    ```
+
+    ## How to fix
+    Write `processing_class=tokenizer`, `SFTConfig(max_length=2048)`, and pass the data
+    options in `SFTConfig(...)`.
+
+    ## Fix safety
+    Safe: renaming `max_seq_length` to `max_length` in `SFTConfig` and `tokenizer` to
+    `processing_class` (when the new name is not already passed) keeps the meaning. A data
+    keyword is moved from `SFTTrainer(...)` into its `SFTConfig(...)` only when that config call
+    is known and does not set it already; otherwise there is no automatic fix.
+    """
+
+    code = "LOR505"
+    name = "removed-trl-argument"
+    summary = "TRL argument removed in current TRL (works only under Unsloth's patches)"
+    fix_safety = FixSafety.SAFE
+
+    VALID = (
+        """
+        from trl import SFTConfig, SFTTrainer
+        args = SFTConfig(output_dir="out", max_length=2048, dataset_text_field="text",
+                         packing=True)
+        trainer = SFTTrainer(model=model, args=args, processing_class=tokenizer)
+        """,
+        """
+        from unsloth import FastLanguageModel
+        from trl import SFTConfig, SFTTrainer
+        trainer = SFTTrainer(model=model, tokenizer=tokenizer, dataset_text_field="text",
+                             args=SFTConfig(output_dir="out", max_seq_length=2048))
+        """,
+        """
+        from trl import SFTTrainer
+        from transformers import Trainer
+        trainer = Trainer(model=model, tokenizer=tokenizer)
+        """,
+    )
+    INVALID = (
+        """
+        from trl import SFTConfig, SFTTrainer
+        args = SFTConfig(
+            output_dir="out",
+            max_seq_length=2048,  # expect: LOR505
+        )
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            tokenizer=tokenizer,  # expect: LOR505
+            dataset_text_field="text",  # expect: LOR505
+        )
+        """,
+        """
+        import trl
+        trainer = trl.SFTTrainer(model=model, packing=True)  # expect: LOR505
+        """,
+    )
+
+    def check(self, file, context) -> Iterator[Diagnostic]:
+        if file.imports_unsloth:
+            return
+        facts = peft_facts()
+        config_renamed = facts["trl_sft_config_renamed"]
+        trainer_renamed = facts["trl_sft_trainer_renamed"]
+        moved = facts["trl_sft_trainer_moved_to_config"]
+        for config in file.calls_with_role(TRAINING_ARGS):
+            if config.name != "SFTConfig":
+                continue
+            for old, change in config_renamed.items():
+                argument = config.args.get(old)
+                if argument is None:
+                    continue
+                new = change["replacement"]
+                fix = None
+                if new not in config.args:
+                    fix = make_fix(FixSafety.SAFE, f"rename {old}= to {new}=",
+                                   rename_keyword(argument, new))
+                yield self.diagnostic(
+                    argument.span,
+                    f"SFTConfig has no {old} since TRL {change['removed']}: it raises 'TypeError: "
+                    f"SFTConfig.__init__() got an unexpected keyword argument '{old}''; "
+                    f"use {new}=",
+                    fix)
+        for trainer in file.calls_with_role(TRAINER):
+            if trainer.name != "SFTTrainer":
+                continue
+            for name, argument in trainer.args.by_name.items():
+                if name in trainer_renamed:
+                    new = trainer_renamed[name]["replacement"]
+                    fix = None
+                    if new not in trainer.args:
+                        fix = make_fix(FixSafety.SAFE, f"rename {name}= to {new}=",
+                                       rename_keyword(argument, new))
+                    yield self.diagnostic(
+                        argument.span,
+                        f"SFTTrainer has no {name} since TRL {trainer_renamed[name]['removed']}: "
+                        f"it raises 'TypeError: SFTTrainer.__init__() got an unexpected keyword "
+                        f"argument '{name}''; use {new}=",
+                        fix)
+                elif name in moved:
+                    config_name = moved[name]["config_name"]
+                    yield self.diagnostic(
+                        argument.span,
+                        f"SFTTrainer has no {name} since TRL {moved[name]['removed']}: it raises "
+                        f"'TypeError: SFTTrainer.__init__() got an unexpected keyword argument "
+                        f"'{name}''; set it in SFTConfig(..., {config_name}=...) instead",
+                        move_to_config_fix(trainer, argument, config_name))

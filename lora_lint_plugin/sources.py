@@ -1,0 +1,225 @@
+"""Reading files to analyse, and mapping diagnostics back to them.
+
+* ``read_source(path) -> Source`` reads the bytes once and decodes them like Python does
+  (PEP 263 coding cookie, UTF-8 BOM, UTF-8 default) without translating newlines, so CRLF
+  files keep their endings when fixed. ``.ipynb`` files go through ``notebook.load_notebook``:
+  ``Source.python`` is then the notebook's code cells joined into one module. Problems raise
+  ``SourceError`` (one-line reason); a valid notebook in another language raises
+  ``SourceSkipped``, a subclass that callers skip silently.
+* ``Source.encode(python)`` turns fixed analysed text back into file bytes (same encoding and
+  BOM; notebooks through ``Notebook.with_python_source``).
+* ``lint_source(source, settings, enabled_codes)`` runs the engine with the selection and
+  ``# noqa`` applied and returns the ``reporters.FileResult`` (positions mapped to the file:
+  1-based columns, notebook cells); ``report_diagnostics`` is the mapping step alone.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
+
+from .diagnostics import Diagnostic
+from .notebook import Notebook, NotebookError, NotebookSkipped, load_notebook
+from .reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix
+from .selection import NoqaIndex
+from .settings import Settings
+
+__all__ = [
+    "NOTEBOOK_SUFFIX",
+    "PYTHON_SUFFIXES",
+    "Source",
+    "SourceError",
+    "SourceSkipped",
+    "analyse",
+    "is_notebook_path",
+    "lint_source",
+    "read_source",
+    "report_diagnostics",
+    "source_from_bytes",
+]
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+class SourceError(Exception):
+    """A file that cannot be read or decoded; ``str()`` is a one-line reason."""
+
+
+class SourceSkipped(SourceError):
+    """A file that is deliberately not analysed (a notebook whose kernel is not Python)."""
+
+
+def is_notebook_path(path: str) -> bool:
+    return path.lower().endswith(NOTEBOOK_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file's content: ``raw`` bytes as read, ``python`` the text the engine analyses.
+
+    ``path`` is the path as given (a display name for stdin). ``notebook`` is set for ``.ipynb``
+    files; ``encoding`` is the codec of a Python file (``utf-8-sig`` when it starts with a BOM).
+    """
+
+    path: str
+    raw: bytes
+    python: str
+    notebook: Optional[Notebook] = None
+    encoding: str = "utf-8"
+
+    @property
+    def newline(self) -> str:
+        """The first line ending of the analysed text (``\\n`` when there is none)."""
+        for index, char in enumerate(self.python):
+            if char == "\r":
+                return "\r\n" if self.python[index + 1:index + 2] == "\n" else "\r"
+            if char == "\n":
+                return "\n"
+        return "\n"
+
+    def encode(self, python: str) -> bytes:
+        """File bytes holding ``python`` (fixed analysed text); SourceError if impossible."""
+        if self.notebook is not None:
+            try:
+                return self.notebook.with_python_source(python)
+            except NotebookError as error:
+                raise SourceError(str(error)) from None
+        if python == self.python:
+            return self.raw
+        try:
+            return python.encode(self.encoding)
+        except UnicodeEncodeError as error:
+            raise SourceError(f"the fixed text cannot be encoded as {self.encoding} "
+                              f"({error.reason}); not written") from None
+
+
+def read_source(path: str) -> Source:
+    """Read and decode ``path``; raise ``SourceError`` (or ``SourceSkipped``)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    return source_from_bytes(raw, path)
+
+
+def source_from_bytes(raw: bytes, path: str) -> Source:
+    """A ``Source`` from bytes already read (stdin); ``path`` decides notebook or Python."""
+    if is_notebook_path(path):
+        try:
+            notebook = load_notebook(raw)
+        except NotebookSkipped as error:
+            raise SourceSkipped(str(error)) from None
+        except NotebookError as error:
+            raise SourceError(str(error)) from None
+        return Source(path=path, raw=raw, python=notebook.python_source, notebook=notebook)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:  # unknown codec in the cookie, BOM + other cookie, bad line 1
+        encoding = "utf-8"
+        message = str(error.msg)
+        if message.startswith("encoding problem") and raw.startswith(b"\xef\xbb\xbf"):
+            message = "the file starts with a UTF-8 byte order mark but declares another encoding"
+        if "invalid or missing encoding declaration" not in message:
+            raise SourceError(f"cannot decode: {message}") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        name = "utf-8" if encoding == "utf-8-sig" else encoding
+        raise SourceError(f"cannot decode as {name}: invalid byte 0x{raw[error.start]:02x} on "
+                          f"line {line} (declare the encoding with a coding comment)") from None
+    except LookupError:
+        raise SourceError(f"cannot decode: unknown encoding {encoding!r}") from None
+    return Source(path=path, raw=raw, python=text, encoding=encoding)
+
+
+# -- from engine diagnostics to reported rows ----------------------------------------------------
+
+def _position(source: Source, line: int, col: int) -> Tuple[Optional[int], int, int]:
+    """(cell, row, 1-based column) in the user's file for an analysed-text position."""
+    if source.notebook is None:
+        return None, line, col + 1
+    location = source.notebook.locate(line)
+    return location.cell, location.line, col + 1
+
+
+def _span_rows(source: Source, span: Any) -> Tuple[Optional[int], int, int, int, int]:
+    cell, row, column = _position(source, span.line, span.col)
+    end_cell, end_row, end_column = _position(source, span.end_line, span.end_col)
+    if end_cell != cell or (end_row, end_column) < (row, column):
+        end_row, end_column = row, column  # cannot leave the cell; never happens for real spans
+    return cell, row, column, end_row, end_column
+
+
+def _reported_fix(source: Source, diagnostic: Diagnostic, module: Any) -> Optional[ReportedFix]:
+    fix = diagnostic.fix
+    if fix is None or module is None:
+        return None
+    edits: List[ReportedEdit] = []
+    for replacement in fix.replacements:
+        try:
+            content = module.code_for_node(replacement.new)
+        except Exception:  # a malformed replacement node: report the diagnostic without the fix
+            return None
+        _, row, column, end_row, end_column = _span_rows(source, replacement.span)
+        edits.append(ReportedEdit(content, row, column, end_row, end_column))
+    return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
+
+
+def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
+                       module: Any = None) -> Tuple[ReportedDiagnostic, ...]:
+    """Map engine diagnostics (analysed text, 0-based columns) to rows of the user's file.
+
+    ``module`` is the LibCST module the diagnostics' fixes refer to (fixes are left out
+    without it); edit contents are ``module.code_for_node(new)``.
+    """
+    reported = []
+    for diagnostic in diagnostics:
+        cell, row, column, end_row, end_column = _span_rows(source, diagnostic.span)
+        reported.append(ReportedDiagnostic(
+            code=diagnostic.code, message=diagnostic.message, filename=source.path,
+            row=row, column=column, end_row=end_row, end_column=end_column, cell=cell,
+            fix=_reported_fix(source, diagnostic, module)))
+    return tuple(reported)
+
+
+# -- running the engine with selection and noqa --------------------------------------------------
+
+def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
+            use_noqa: bool = True) -> Any:
+    """``engine.analyse_source`` restricted to ``enabled_codes`` and with ``# noqa`` applied.
+
+    Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
+    callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
+    """
+    from .engine import Analysis, analyse_source
+
+    rule_filter: Optional[Callable[[str], bool]] = None
+    if enabled_codes is not None:
+        rule_filter = frozenset(enabled_codes).__contains__
+    if use_noqa:
+        noqa = NoqaIndex(text)
+        if noqa.skips_file:
+            return Analysis(skipped=True)
+    analysis = analyse_source(text, settings, rule_filter)
+    if use_noqa and analysis.diagnostics:
+        kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
+        if len(kept) != len(analysis.diagnostics):
+            analysis = replace(analysis, diagnostics=kept)
+    return analysis
+
+
+def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
+                use_noqa: bool = True) -> FileResult:
+    """Analyse one source and map the outcome to a ``FileResult`` (errors included)."""
+    analysis = analyse(source.python, settings, enabled_codes, use_noqa)
+    if analysis.error is not None:
+        return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
+    return FileResult(filename=source.path,
+                      diagnostics=report_diagnostics(source, analysis.diagnostics, analysis.module))
