@@ -34,12 +34,9 @@ from .model import (
     Signal,
     TrainingSetup,
 )
+from .callees import UNSLOTH_LOADERS, classify
 from .resolve import Resolver
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Value
-
-UNSLOTH_LOADERS = ("FastLanguageModel", "FastModel", "FastVisionModel")
-PEFT_MODEL_LOADERS = ("PeftModel", "PeftModelForCausalLM", "AutoPeftModel",
-                      "AutoPeftModelForCausalLM")
 
 # Parameter names of positional arguments, per canonical callee.
 POSITIONAL_PARAMETERS: Dict[str, Tuple[str, ...]] = {
@@ -65,46 +62,6 @@ UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
                           "train_on_responses_only", "standardize_data_formats")
 TOKEN_ADDING_METHODS = ("add_tokens", "add_special_tokens", "resize_token_embeddings",
                         "add_new_tokens")
-
-
-def classify(qualified_name: str) -> Optional[Tuple[str, str, str]]:
-    """(role, canonical name, library) of a callee, or None if lora-lint does not model it."""
-    parts = qualified_name.split(".")
-    root, last = parts[0], parts[-1]
-    owner = parts[-2] if len(parts) >= 2 else ""
-    if root == "peft":
-        if last == "LoraConfig":
-            return LORA_CONFIG, "LoraConfig", "peft"
-        if last == "get_peft_model":
-            return PEFT_JOIN, "get_peft_model", "peft"
-        if last == "prepare_model_for_kbit_training":
-            return PASS_THROUGH, "prepare_model_for_kbit_training", "peft"
-        if last == "from_pretrained" and owner in PEFT_MODEL_LOADERS:
-            return PEFT_LOAD, "PeftModel.from_pretrained", "peft"
-    elif root == "unsloth":
-        if owner in UNSLOTH_LOADERS and last == "from_pretrained":
-            return MODEL_LOAD, f"{owner}.from_pretrained", "unsloth"
-        if owner in UNSLOTH_LOADERS and last == "get_peft_model":
-            return UNSLOTH_PEFT, f"{owner}.get_peft_model", "unsloth"
-        if last == "UnslothTrainer":
-            return TRAINER, "UnslothTrainer", "unsloth"
-        if last == "UnslothTrainingArguments":
-            return TRAINING_ARGS, "UnslothTrainingArguments", "unsloth"
-    elif root == "trl":
-        if last == "SFTTrainer":
-            return TRAINER, "SFTTrainer", "trl"
-        if last == "SFTConfig":
-            return TRAINING_ARGS, "SFTConfig", "trl"
-    elif root == "transformers":
-        if last == "Trainer":
-            return TRAINER, "Trainer", "transformers"
-        if last == "TrainingArguments":
-            return TRAINING_ARGS, "TrainingArguments", "transformers"
-        if last == "from_pretrained" and (
-                owner.startswith("AutoModel") or owner.endswith("ForCausalLM")
-                or owner.endswith("ForConditionalGeneration")):
-            return MODEL_LOAD, f"{owner}.from_pretrained", "transformers"
-    return None
 
 
 def _positional_names(name: str) -> Tuple[str, ...]:

@@ -22,6 +22,8 @@ import ast
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
+from .callees import classify
+
 # The file must import one of the LoRA libraries (a plain transformers file has no adapter).
 _LIBRARY_IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+(?:peft|unsloth|trl)\b|import[ \t][^\n#]*\b(?:peft|unsloth|trl)\b)",
@@ -40,7 +42,7 @@ _CALL_MARKERS = (
     "PeftModel",
 )
 
-# Top-level packages whose calls ``extract.classify`` can recognise.
+# Top-level packages whose calls ``callees.classify`` can recognise.
 _RECOGNISED_ROOTS = frozenset(("peft", "trl", "unsloth", "transformers"))
 
 
@@ -82,7 +84,6 @@ def has_candidate_call(tree: Optional[ast.AST]) -> bool:
                     f"{node.module}.{alias.name}")
     if not bindings:
         return False
-    classify = None
     for callee in callees:
         attributes: List[str] = []
         while isinstance(callee, ast.Attribute):
@@ -90,8 +91,6 @@ def has_candidate_call(tree: Optional[ast.AST]) -> bool:
             callee = callee.value
         if not isinstance(callee, ast.Name) or callee.id not in bindings:
             continue
-        if classify is None:
-            from .extract import classify  # imports libcst: only for files that get this far
         suffix = "".join("." + name for name in reversed(attributes))
         for target in bindings[callee.id]:
             if classify(target + suffix) is not None:
