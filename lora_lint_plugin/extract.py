@@ -36,7 +36,7 @@ from .model import (
 )
 from .callees import UNSLOTH_LOADERS, classify
 from .resolve import Resolver
-from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Value
+from .values import MAPPING, OBJECT, CallResult, Value
 
 # Parameter names of positional arguments, per canonical callee.
 POSITIONAL_PARAMETERS: Dict[str, Tuple[str, ...]] = {
@@ -347,4 +347,4 @@ def extract(wrapper: "cst.MetadataWrapper") -> FileModel:
     return extractor.model
 
 
-__all__ = ["Extractor", "classify", "extract", "UNKNOWN"]
+__all__ = ["Extractor", "extract"]

@@ -177,7 +177,3 @@ class FileModel:
                         setup.training_args):
                 return setup
         return None
-
-
-def first_line_span(span: Span) -> Tuple[int, int]:
-    return span.line, span.col

@@ -9,7 +9,7 @@ rules stay silent about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Optional, Tuple, Union
+from typing import Any, Iterator, Optional, Tuple, Union
 
 from .diagnostics import Span
 
@@ -95,14 +95,5 @@ class Value:
 Resolved = Union[Value, _Unknown]
 
 
-def plain(value: Resolved) -> Any:
-    """The plain Python value, or ``UNKNOWN``."""
-    return value.python if isinstance(value, Value) else UNKNOWN
-
-
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def mapping_from(entries: Dict[str, Value]) -> Tuple[Tuple[str, Value], ...]:
-    return tuple(entries.items())

@@ -129,6 +129,18 @@ class RemovedTrlArguments(Rule):
         """,
     )
 
+    def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict) -> Diagnostic:
+        """``call`` (SFTConfig or SFTTrainer) was given a keyword TRL renamed."""
+        old, new = argument.name, change["replacement"]
+        fix = None
+        if new not in call.args:
+            fix = make_fix(FixSafety.SAFE, f"rename {old}= to {new}=", rename_keyword(argument, new))
+        return self.diagnostic(
+            argument.span,
+            f"{call.name} has no {old} since TRL {change['removed']}: it raises 'TypeError: "
+            f"{call.name}.__init__() got an unexpected keyword argument '{old}''; use {new}=",
+            fix)
+
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.imports_unsloth:
             return
@@ -143,33 +155,13 @@ class RemovedTrlArguments(Rule):
                 argument = config.args.get(old)
                 if argument is None:
                     continue
-                new = change["replacement"]
-                fix = None
-                if new not in config.args:
-                    fix = make_fix(FixSafety.SAFE, f"rename {old}= to {new}=",
-                                   rename_keyword(argument, new))
-                yield self.diagnostic(
-                    argument.span,
-                    f"SFTConfig has no {old} since TRL {change['removed']}: it raises 'TypeError: "
-                    f"SFTConfig.__init__() got an unexpected keyword argument '{old}''; "
-                    f"use {new}=",
-                    fix)
+                yield self._renamed_keyword(config, argument, change)
         for trainer in file.calls_with_role(TRAINER):
             if trainer.name != "SFTTrainer":
                 continue
             for name, argument in trainer.args.by_name.items():
                 if name in trainer_renamed:
-                    new = trainer_renamed[name]["replacement"]
-                    fix = None
-                    if new not in trainer.args:
-                        fix = make_fix(FixSafety.SAFE, f"rename {name}= to {new}=",
-                                       rename_keyword(argument, new))
-                    yield self.diagnostic(
-                        argument.span,
-                        f"SFTTrainer has no {name} since TRL {trainer_renamed[name]['removed']}: "
-                        f"it raises 'TypeError: SFTTrainer.__init__() got an unexpected keyword "
-                        f"argument '{name}''; use {new}=",
-                        fix)
+                    yield self._renamed_keyword(trainer, argument, trainer_renamed[name])
                 elif name in moved:
                     config_name = moved[name]["config_name"]
                     yield self.diagnostic(
