@@ -5,8 +5,8 @@
 MODE:
   ast          ``ast.parse`` of every file (the yardstick)
   libcst       bare ``libcst.parse_module`` of every file
-  libcst-meta  LibCST parse + the metadata the extractor needs (QualifiedName, Scope, Position,
-               Parent), on every file
+  libcst-meta  LibCST parse + QualifiedName, Scope, Position and Parent metadata (what a
+               LibCST linter such as Fixit or TorchFix resolves), on every file
   check        ``engine.analyse_source`` of every file (what ``lora-lint check`` does per file,
                without output formatting), for when the CLI is not installed
   fix          ``fixes.fix_source`` of every file, writing changed files back (in place!)

@@ -10,10 +10,15 @@ machine where absolute seconds are not. Comparisons:
 
   flake8    flake8 with lora-lint installed vs without it (two virtualenvs, same flake8, same
             files: the transformers tree), ``flake8 --isolated --select=E9``: the cheapest
-            flake8 run, so lora-lint's share is as large as it can be
+            flake8 run, so lora-lint's share is as large as it can be; plus, in one process,
+            the plugin's ``run()`` on every file vs ``ast.parse`` of it (the added CPU,
+            without the run-to-run noise of whole flake8 runs)
   check     ``lora-lint check`` vs ``ast.parse`` of every file (the whole corpus, 2 jobs each)
-  perfile   per file with LoRA code: lora-lint's analysis vs a bare LibCST parse plus the
-            metadata it needs (in one process, alternating per file)
+  perfile   per file with LoRA code, in one process: lora-lint's analysis (it runs on ``ast``
+            and needs no LibCST metadata) vs a bare LibCST parse, and vs ``ast.parse``; and a
+            fix (analysis, LibCST parse + PositionProvider to find the edited nodes, rewrite,
+            re-analysis) vs the LibCST parse + PositionProvider it needs, on training
+            scripts with fixable findings
   fix       ``lora-lint fix`` serial (-j 1) vs parallel (-j 2) on many copies of training scripts
 
 The corpus comes from benchmarks/get-corpus.sh (run automatically when missing); virtualenvs
@@ -113,6 +118,55 @@ def bench_flake8(pairs: int, quick: bool) -> dict:
                   lambda: timed([str(plain / "bin" / "flake8"), *options, *targets]), pairs)
 
 
+def bench_plugin_in_process(pairs: int, quick: bool) -> dict:
+    """The plugin's own work per file (flake8 hands it the tree) vs ``ast.parse`` of the file.
+
+    flake8's wall time on a 2-core VM varies by a few percent between identical runs, more
+    than lora-lint adds; this in-process ratio shows the added CPU without that noise.
+    """
+    import ast
+    import tokenize
+
+    from lora_lint_plugin.flake8_plugin import LoraLintPlugin
+
+    roots = QUICK_TRANSFORMERS if quick else [TRANSFORMERS]
+    files = []
+    for root in roots:
+        paths = [root] if root.is_file() else sorted(root.rglob("*.py"))
+        for path in paths:
+            with tokenize.open(path) as handle:
+                lines = handle.readlines()
+            try:
+                ast.parse("".join(lines))
+            except (SyntaxError, ValueError):
+                continue
+            files.append((str(path), lines))
+
+    # Trees are built per file and dropped (keeping thousands alive would slow every parse
+    # through the garbage collector); only the measured part is timed.
+    def plugin() -> float:
+        elapsed = 0.0
+        for path, lines in files:
+            tree = ast.parse("".join(lines))
+            start = time.perf_counter()
+            for _ in LoraLintPlugin(tree, lines, path).run():
+                pass
+            elapsed += time.perf_counter() - start
+        return elapsed
+
+    def parse() -> float:
+        elapsed = 0.0
+        for _, lines in files:
+            text = "".join(lines)
+            start = time.perf_counter()
+            ast.parse(text)
+            elapsed += time.perf_counter() - start
+        return elapsed
+
+    log(f"  {len(files)} files")
+    return paired("flake8 plugin run() / ast.parse, in process", plugin, parse, pairs)
+
+
 def check_command(lora: Path) -> List[str]:
     script = lora / "bin" / "lora-lint"
     if script.exists():
@@ -142,16 +196,16 @@ def bench_check(pairs: int, quick: bool, whole: bool) -> dict:
 def lora_files(limit: int) -> List[Path]:
     """Corpus files with LoRA code (recognised calls), smallest first, spread over packages."""
     sys.path.insert(0, str(REPO))
-    from lora_lint_plugin.prefilter import (
-        has_candidate_call,
-        might_contain_training_code,
-        parse_for_prefilter,
-    )
+    from lora_lint_plugin.prefilter import has_candidate_call, might_contain_training_code, \
+        parse_python
 
     found = []
     for path in sorted(CORPUS.rglob("*.py")):
         text = path.read_text(encoding="utf-8", errors="replace")
-        if might_contain_training_code(text) and has_candidate_call(parse_for_prefilter(text)[0]):
+        if not might_contain_training_code(text):
+            continue
+        tree = parse_python(text)[0]
+        if tree is not None and has_candidate_call(tree):
             found.append(path)
     if limit and len(found) > limit:
         step = len(found) / limit
@@ -159,38 +213,48 @@ def lora_files(limit: int) -> List[Path]:
     return found
 
 
-def bench_perfile(pairs: int, limit: int) -> dict:
-    """Sum over files of (lora-lint analysis) vs (LibCST parse + metadata), alternating."""
+def _each(texts: Sequence[str], work: Callable[[str], object]) -> Callable[[], float]:
+    def run() -> float:
+        start = time.perf_counter()
+        for text in texts:
+            work(text)
+        return time.perf_counter() - start
+    return run
+
+
+def bench_perfile(pairs: int, limit: int) -> List[dict]:
+    """Sums over files of lora-lint's work vs the parse (+ metadata) it needs, alternating."""
+    import ast
+
     import libcst as cst
-    from libcst.metadata import (
-        MetadataWrapper,
-        ParentNodeProvider,
-        PositionProvider,
-        QualifiedNameProvider,
-        ScopeProvider,
-    )
+    from libcst.metadata import MetadataWrapper, PositionProvider
 
     from lora_lint_plugin.engine import analyse_source
+    from lora_lint_plugin.fixes import fix_source
 
-    files = [(p, p.read_text(encoding="utf-8", errors="replace")) for p in lora_files(limit)]
-    log(f"  {len(files)} files with LoRA code, {sum(t.count(chr(10)) for _, t in files)} lines")
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in lora_files(limit)]
+    log(f"  {len(texts)} files with LoRA code, {sum(t.count(chr(10)) for t in texts)} lines")
+    analysis = _each(texts, analyse_source)
+    results = [
+        paired("lora-lint analysis / bare LibCST parse (LoRA files)", analysis,
+               _each(texts, cst.parse_module), pairs),
+        paired("lora-lint analysis / ast.parse (LoRA files)", analysis,
+               _each(texts, ast.parse), pairs),
+    ]
+    scripts = [TRAINING_SCRIPT.replace('"out"', f'"out{index}"') for index in range(50)]
+    scripts += [path.read_text(encoding="utf-8") for path in sorted((REPO / "examples").glob("*.py"))]
+    scripts += [path.read_text(encoding="utf-8")
+                for path in sorted((REPO / "tests" / "data" / "scripts").glob("*.py"))]
+    log(f"  {len(scripts)} training scripts with findings for the fix comparison")
 
-    def lora_lint() -> float:
-        start = time.perf_counter()
-        for _, text in files:
-            analyse_source(text)
-        return time.perf_counter() - start
+    def parse_with_positions(text: str) -> object:
+        return MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True).resolve(
+            PositionProvider)
 
-    def baseline() -> float:
-        start = time.perf_counter()
-        for _, text in files:
-            wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-            wrapper.resolve_many([QualifiedNameProvider, ScopeProvider, PositionProvider,
-                                  ParentNodeProvider])
-        return time.perf_counter() - start
-
-    return paired("lora-lint analysis / LibCST parse+metadata (LoRA files)",
-                  lora_lint, baseline, pairs)
+    results.append(paired("lora-lint fix / LibCST parse+PositionProvider (training scripts)",
+                          _each(scripts, lambda text: fix_source(text, analyse_source)),
+                          _each(scripts, parse_with_positions), pairs))
+    return results
 
 
 TRAINING_SCRIPT = '''\
@@ -241,10 +305,11 @@ def bench_fix(pairs: int, copies: int) -> dict:
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description="lora-lint paired benchmarks")
     parser.add_argument("--only", default="flake8,check,perfile,fix",
-                        help="comma-separated: flake8, check, check-whole, perfile, fix")
+                        help="comma-separated: flake8 (includes plugin), plugin, check, "
+                             "check-whole, perfile, fix")
     parser.add_argument("--pairs", type=int, default=None, help="measured pairs (default 3)")
     parser.add_argument("--quick", action="store_true", help="small trees, 2 pairs")
-    parser.add_argument("--perfile-files", type=int, default=40,
+    parser.add_argument("--perfile-files", type=int, default=0,
                         help="files with LoRA code in the per-file comparison (0 = all)")
     parser.add_argument("--fix-copies", type=int, default=200)
     args = parser.parse_args(argv)
@@ -258,12 +323,15 @@ def main(argv: List[str]) -> int:
         part = part.strip()
         if part == "flake8":
             results.append(bench_flake8(pairs, args.quick))
+            results.append(bench_plugin_in_process(pairs, args.quick))
+        elif part == "plugin":
+            results.append(bench_plugin_in_process(pairs, args.quick))
         elif part == "check":
             results.append(bench_check(pairs, args.quick, whole=False))
         elif part == "check-whole":
             results.append(bench_check(pairs, args.quick, whole=True))
         elif part == "perfile":
-            results.append(bench_perfile(pairs, 10 if args.quick else args.perfile_files))
+            results.extend(bench_perfile(pairs, 10 if args.quick else args.perfile_files))
         elif part == "fix":
             results.append(bench_fix(pairs, 40 if args.quick else args.fix_copies))
         else:

@@ -29,7 +29,7 @@ EXIT_CLEAN = 0
 EXIT_DIAGNOSTICS = 1
 EXIT_ERROR = 2
 
-# Below this many files a process pool costs more (start-up, LibCST import per worker) than
+# Below this many files a process pool costs more (start-up, imports per worker) than
 # it saves.
 PARALLEL_MIN_FILES = 8
 
@@ -67,6 +67,7 @@ class Task:
     use_noqa: bool = True
     mode: str = "check"  # check | write | diff
     unsafe: bool = False
+    fix_edits: bool = False  # report each fix's edits (formats that carry them)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def run_task(task: Task) -> TaskResult:
     try:
         if task.mode == "check":
             source = replace(read_source(task.path), path=task.display)
-            return TaskResult(lint_source(source, task.settings, task.enabled_codes, task.use_noqa))
+            return TaskResult(lint_source(source, task.settings, task.enabled_codes, task.use_noqa,
+                                          task.fix_edits))
         from .writing import fix_path
 
         fixed = fix_path(task.path, task.display, task.settings, task.enabled_codes,
@@ -150,6 +152,11 @@ def _collect_inputs(args: argparse.Namespace, resolver: ConfigResolver) -> Input
                 _excluded_with_parents(args.stdin_filename, stdin_config):
             stdin_display = None
     return Inputs(files, stdin_display, stdin_config)
+
+
+def _wants_fix_edits(args: argparse.Namespace) -> bool:
+    """Formats that carry each fix's edits (realising them needs a LibCST parse)."""
+    return getattr(args, "output_format", None) in ("json", "json-lines", "sarif")
 
 
 def _enabled(config: Any, path: Optional[str]) -> FrozenSet[str]:
@@ -228,7 +235,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     _warn_unknown_selectors(resolver, [f.config for f in inputs.files] +
                             ([inputs.stdin_config] if inputs.stdin_config is not None else []))
     use_noqa = not args.disable_noqa
-    tasks = [Task(f.path, f.display, f.config.settings, _enabled(f.config, f.path), use_noqa)
+    tasks = [Task(f.path, f.display, f.config.settings, _enabled(f.config, f.path), use_noqa,
+                  fix_edits=_wants_fix_edits(args))
              for f in inputs.files if f.error is None]
     results: List[FileResult] = [FileResult(f.display, (), error=f.error)
                                  for f in inputs.files if f.error is not None]
@@ -259,7 +267,8 @@ def _check_stdin(args: argparse.Namespace, inputs: Inputs) -> Optional[FileResul
     except SourceError as error:
         return FileResult(display, (), error=str(error))
     path = args.stdin_filename
-    return lint_source(source, config.settings, _enabled(config, path), not args.disable_noqa)
+    return lint_source(source, config.settings, _enabled(config, path), not args.disable_noqa,
+                       _wants_fix_edits(args))
 
 
 # -- fix -----------------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """The output of analysis: diagnostics, source spans and fixes.
 
 Everything here is plain, immutable and picklable (flake8 ``--jobs`` and the CLI's process pool
-send results between processes), except ``NodeReplacement``, which carries LibCST nodes and
-only lives inside the process that analysed the file.
+send results between processes).
 """
 
 from __future__ import annotations
@@ -33,21 +32,12 @@ class FixSafety(str, Enum):
 
 
 @dataclass(frozen=True)
-class NodeReplacement:
-    """Replace one LibCST node (by identity) with another; the unit every fix is made of."""
-
-    old: Any  # libcst.CSTNode, kept untyped so this module does not import LibCST
-    new: Any
-    span: Span
-
-
-@dataclass(frozen=True)
 class Fix:
-    """How to repair a diagnostic: LibCST node replacements applied by ``lora_lint_plugin.fixes``."""
+    """How to repair a diagnostic: ``edits.Edit``s, realised by ``lora_lint_plugin.fixes``."""
 
     safety: FixSafety
     description: str
-    replacements: Tuple[NodeReplacement, ...] = field(compare=False)
+    edits: Tuple[Any, ...] = field(compare=False)
 
 
 @dataclass(frozen=True, order=True)

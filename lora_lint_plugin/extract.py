@@ -1,21 +1,19 @@
-"""Extraction: from a LibCST module (with metadata) to the typed ``FileModel``.
+"""Extraction: from an ``ast`` module to the typed ``FileModel``.
 
-Calls are recognised by qualified name (import aliases and shadowing handled by LibCST's
-``QualifiedNameProvider``), their arguments resolved with ``Resolver``, and the calls linked
-through variables into training setups: loader -> LoRA -> trainer.
+Calls are recognised by qualified name (import aliases and shadowing followed through
+``scopes.ScopeIndex``, with the semantics of LibCST's ``QualifiedNameProvider``), their
+arguments resolved with ``Resolver``, and the calls linked through variables into training
+setups: loader -> LoRA -> trainer.
+
+The analysis runs on the standard library's ``ast`` (the tree flake8 has already built), not
+on LibCST: parsing and resolving LibCST metadata costs ~50x ``ast.parse``. LibCST is used
+only to apply fixes (``fixes.py``), on files that have one.
 """
 
 from __future__ import annotations
 
+import ast
 from typing import Dict, List, Optional, Sequence, Tuple
-
-import libcst as cst
-from libcst.metadata import (
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
 
 from .model import (
     LORA_CONFIG,
@@ -35,7 +33,10 @@ from .model import (
     TrainingSetup,
 )
 from .callees import UNSLOTH_LOADERS, classify
+from .diagnostics import Span
+from .positions import SourceLines
 from .resolve import Resolver
+from .scopes import ScopeIndex
 from .values import MAPPING, OBJECT, CallResult, Value
 
 # Parameter names of positional arguments, per canonical callee.
@@ -78,118 +79,128 @@ def _positional_names(name: str) -> Tuple[str, ...]:
     return ()
 
 
-class Extractor(cst.CSTVisitor):
-    """Collects recognised calls, imports and signals; ``build()`` links them."""
+class Extractor:
+    """Collects recognised calls, imports and signals of one module; ``build()`` links them."""
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider, PositionProvider,
-                             ParentNodeProvider)
+    def __init__(self, tree: ast.Module, lines: SourceLines) -> None:
+        self.tree = tree
+        self.lines = lines
+        self.index = ScopeIndex(tree)
+        self.resolver = Resolver(lines, self.index)
+        self.model = FileModel(lines=lines)
+        self._pending: List[Tuple[ast.Call, str, str, str]] = []
+        self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.resolver = Resolver(self.get_metadata)
-        self.model = FileModel()
-        self._pending: List[Tuple[cst.Call, str, str, str]] = []
+    def span(self, node: ast.AST) -> Span:
+        return self.lines.span(node)
 
     # -- collection ------------------------------------------------------------------------
-    def visit_Import(self, node: cst.Import) -> None:
+    def collect(self) -> None:
+        for node in self.index.nodes:
+            if isinstance(node, ast.Call):
+                self._visit_call(node)
+            elif isinstance(node, ast.Constant):
+                if isinstance(node.value, str):
+                    self._visit_string(node)
+            elif isinstance(node, ast.Import):
+                self._visit_import(node)
+            elif isinstance(node, ast.ImportFrom):
+                self._visit_import_from(node)
+
+    def _visit_import(self, node: ast.Import) -> None:
         statement, top_level, index = self._import_placement(node)
         for alias in node.names:
-            dotted = _dotted(alias.name)
-            package = dotted.split(".")[0]
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                names = ((dotted, alias.asname.name.value),)
+            package = alias.name.split(".")[0]
+            if alias.asname:
+                names: Tuple[Tuple[str, str], ...] = ((alias.name, alias.asname),)
             else:
                 names = ((package, package),)
-            self.model.imports.append(ImportRecord(package, self.resolver.span(node), node,
+            self.model.imports.append(ImportRecord(package, self.span(node), node,
                                                    statement, top_level, names, index))
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None:
+    def _visit_import_from(self, node: ast.ImportFrom) -> None:
+        if node.level or not node.module:
             return
-        module = _dotted(node.module)
+        module = node.module
         package = module.split(".")[0]
-        names: Tuple[Tuple[str, str], ...] = ()
-        if not isinstance(node.names, cst.ImportStar):
-            names = tuple(
-                (f"{module}.{_dotted(alias.name)}",
-                 alias.asname.name.value if alias.asname is not None
-                 and isinstance(alias.asname.name, cst.Name) else _dotted(alias.name))
-                for alias in node.names)
+        names = ()
+        if not any(alias.name == "*" for alias in node.names):
+            names = tuple((f"{module}.{alias.name}", alias.asname or alias.name)
+                          for alias in node.names)
         statement, top_level, index = self._import_placement(node)
-        self.model.imports.append(ImportRecord(package, self.resolver.span(node), node,
+        self.model.imports.append(ImportRecord(package, self.span(node), node,
                                                statement, top_level, names, index))
 
-    def _import_placement(self, node: cst.CSTNode
-                          ) -> Tuple[Optional[cst.CSTNode], bool, Optional[int]]:
-        """(the module-level line holding only this import, or None; not inside a def/class;
-        that line's index in the module body)."""
-        line = self.resolver.parent(node)
+    def _import_placement(self, node: ast.stmt) -> Tuple[Optional[ast.stmt], bool, Optional[int]]:
+        """(the import itself when it is a module-level statement alone on its lines, else
+        None; not inside a def/class; its index in the module body)."""
+        parent = self.index.parent(node)
         statement, index = None, None
-        module = self.resolver.parent(line) if line is not None else None
-        if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 \
-                and isinstance(module, cst.Module):
-            statement = line
-            index = next(i for i, item in enumerate(module.body) if item is line)
-        ancestor = line
-        while ancestor is not None and not isinstance(ancestor, cst.Module):
-            if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                return statement, False, index
-            ancestor = self.resolver.parent(ancestor)
-        return statement, True, index
+        if parent is self.tree:
+            body = self.tree.body
+            index = self._body_index[id(node)]
+            alone = (index == 0 or body[index - 1].end_lineno < node.lineno) and \
+                (index + 1 == len(body) or body[index + 1].lineno > node.end_lineno)  # type: ignore[operator]
+            statement = node if alone else None
+            if statement is None:
+                index = None
+            return statement, True, index
+        for ancestor in self.index.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                     ast.Lambda)):
+                return None, False, None
+        return None, True, None
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+    def _visit_string(self, node: ast.Constant) -> None:
+        if isinstance(self.index.parent(node), ast.JoinedStr):
+            return  # literal text inside an f-string
         for token in CHAT_TOKEN_LITERALS:
             if token in node.value:
                 self.model.chat_signals.append(
-                    Signal("chat-token-literal", self.resolver.span(node), token))
+                    Signal("chat-token-literal", self.span(node), token))
                 return
 
-    def visit_Call(self, node: cst.Call) -> None:
-        names = self.get_metadata(QualifiedNameProvider, node.func, set())
-        for qualified in sorted(names, key=lambda q: q.name):
-            found = classify(qualified.name)
+    def _visit_call(self, node: ast.Call) -> None:
+        for qualified in self.index.imported_names(node.func):
+            found = classify(qualified)
             if found is not None:
                 self._pending.append((node, *found))
                 break
-            self._note_signal_call(node, qualified.name)
+            self._note_signal_call(node, qualified)
         else:
             self._note_method_call(node)
-        for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value == "chat_template":
+        for keyword in node.keywords:
+            if keyword.arg == "chat_template":
                 self.model.chat_signals.append(
-                    Signal("chat-template-argument", self.resolver.span(arg)))
+                    Signal("chat-template-argument", self.span(keyword)))
 
-    def _note_signal_call(self, node: cst.Call, qualified_name: str) -> None:
+    def _note_signal_call(self, node: ast.Call, qualified_name: str) -> None:
         parts = qualified_name.split(".")
         if parts[0] == "unsloth" and parts[-1] in UNSLOTH_CHAT_FUNCTIONS:
             self.model.chat_signals.append(
-                Signal("unsloth-chat-function", self.resolver.span(node), parts[-1]))
+                Signal("unsloth-chat-function", self.span(node), parts[-1]))
         elif parts[0] == "trl" and parts[-1] in ("setup_chat_format", "clone_chat_template"):
             self.model.chat_signals.append(
-                Signal("trl-chat-format", self.resolver.span(node), parts[-1]))
+                Signal("trl-chat-format", self.span(node), parts[-1]))
 
-    def _note_method_call(self, node: cst.Call) -> None:
-        if not isinstance(node.func, cst.Attribute):
+    def _note_method_call(self, node: ast.Call) -> None:
+        if not isinstance(node.func, ast.Attribute):
             return
-        method = node.func.attr.value
-        span = self.resolver.span(node)
+        method = node.func.attr
         if method == "apply_chat_template":
-            self.model.chat_signals.append(Signal("apply-chat-template", span))
+            self.model.chat_signals.append(Signal("apply-chat-template", self.span(node)))
         elif method in TOKEN_ADDING_METHODS:
-            self.model.token_additions.append(Signal("token-addition", span, method))
+            self.model.token_additions.append(Signal("token-addition", self.span(node), method))
         elif method == "gradient_checkpointing_enable":
-            self.model.gradient_checkpointing_calls.append(Signal("gc-enable", span))
+            self.model.gradient_checkpointing_calls.append(Signal("gc-enable", self.span(node)))
 
-    # -- building (while the metadata is still available) ----------------------------------
-    def leave_Module(self, original_node: cst.Module) -> None:
-        self.build()
-
+    # -- building --------------------------------------------------------------------------
     def build(self) -> FileModel:
-        by_node: Dict[cst.Call, CallSite] = {}
+        self.collect()
+        by_node: Dict[ast.Call, CallSite] = {}
         for node, role, name, library in self._pending:
             site = CallSite(role=role, name=name, library=library, node=node,
-                            span=self.resolver.span(node),
-                            head_span=self.resolver.span(node.func),
+                            span=self.span(node), head_span=self.span(node.func),
                             args=self._arguments(node, _positional_names(name)))
             by_node[node] = site
             self.model.calls.append(site)
@@ -199,33 +210,37 @@ class Extractor(cst.CSTVisitor):
         self.model.setups = self._setups()
         return self.model
 
-    def _arguments(self, node: cst.Call, positional: Sequence[str]) -> Arguments:
+    def _arguments(self, node: ast.Call, positional: Sequence[str]) -> Arguments:
         by_name: Dict[str, Argument] = {}
         complete = True
         index = 0
-        for arg in node.args:
-            span = self.resolver.span(arg)
-            if arg.star == "**":
-                mapping = self.resolver.resolve(arg.value)
+        for expression in node.args:
+            span = self.span(expression)
+            if isinstance(expression, ast.Starred):
+                complete = False
+                index = len(positional)  # later positionals can no longer be placed
+                continue
+            if index < len(positional):
+                key = positional[index]
+                by_name[key] = Argument(key, self.resolver.resolve(expression), span,
+                                        expression, span)
+            else:
+                complete = False
+            index += 1
+        for keyword in node.keywords:
+            span = self.span(keyword)
+            if keyword.arg is None:  # ``**mapping``
+                mapping = self.resolver.resolve(keyword.value)
                 if isinstance(mapping, Value) and mapping.kind == MAPPING:
                     for key, value in mapping.entries:
                         key = KEYWORD_ALIASES.get(key, key)
-                        by_name.setdefault(key, Argument(key, value, span, arg))
+                        by_name.setdefault(key, Argument(key, value, span, keyword))
                 else:
                     complete = False
-            elif arg.star == "*":
-                complete = False
-                index = len(positional)  # later positionals can no longer be placed
-            elif arg.keyword is not None:
-                key = KEYWORD_ALIASES.get(arg.keyword.value, arg.keyword.value)
-                by_name[key] = Argument(key, self.resolver.resolve(arg.value), span, arg)
-            else:
-                if index < len(positional):
-                    key = positional[index]
-                    by_name[key] = Argument(key, self.resolver.resolve(arg.value), span, arg)
-                else:
-                    complete = False
-                index += 1
+                continue
+            key = KEYWORD_ALIASES.get(keyword.arg, keyword.arg)
+            by_name[key] = Argument(key, self.resolver.resolve(keyword.value), span, keyword,
+                                    self.span(keyword.value))
         return Arguments(by_name, complete)
 
     def origin(self, argument: Optional[Argument]) -> Optional[CallSite]:
@@ -332,19 +347,9 @@ class Extractor(cst.CSTVisitor):
         return None
 
 
-def _dotted(node: cst.CSTNode) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
-def extract(wrapper: "cst.MetadataWrapper") -> FileModel:
-    """Build the ``FileModel`` of a module wrapped with its metadata."""
-    extractor = Extractor()
-    wrapper.visit(extractor)
-    return extractor.model
+def extract(tree: ast.Module, source: str) -> FileModel:
+    """Build the ``FileModel`` of a module from its ``ast`` and its text."""
+    return Extractor(tree, SourceLines(source)).build()
 
 
 __all__ = ["Extractor", "extract"]

@@ -1,77 +1,164 @@
-"""Fixes: building LibCST node replacements (used by rules) and applying them (CLI, codemods).
+"""Fixes: realising rules' ``edits.Edit``s on a LibCST tree, and applying them.
 
-A fix is a set of node replacements on the module the diagnostics were computed from. They
-are applied by one identity-based transformer, so only the replaced nodes change and every
-other byte (formatting, comments) is kept. Output is re-parsed before it is accepted, and the
-whole cycle repeats until no fix applies (fixes touching the same node are applied in later
+Rules describe changes as spans of the analysed text (``edits.py``). Here the text is parsed
+with LibCST (only for files that get fixed, or whose fix edits a report shows), each edit is
+found by its span (``PositionProvider``) and turned into a node replacement, and the
+replacements are applied by one identity-based transformer, so only the replaced nodes change
+and every other byte (formatting, comments) is kept. A replacement is a function of the node
+*after* the changes inside it, so edits nested in one another (an argument moved into a call
+that sits inside the call it leaves) compose. Output must parse before it is accepted, and the
+whole cycle repeats until no fix applies (fixes touching the same text are applied in later
 rounds), so the result is idempotent: a second run changes nothing.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .diagnostics import Diagnostic, Fix, FixSafety, NodeReplacement, Span
-from .values import Value
+from .diagnostics import Diagnostic, Fix, FixSafety, Span
+from .edits import (
+    AddImportedName,
+    AddKeyword,
+    MoveStatementUp,
+    RemoveArguments,
+    RemoveElements,
+    ReplaceExpression,
+)
 
 MAX_ROUNDS = 10
 
 
-# -- building fixes (called by rules) --------------------------------------------------------
+@dataclass(frozen=True)
+class Replacement:
+    """Replace ``old`` (by identity) with ``build(old as updated by nested replacements)``."""
 
-def string_literal(template: cst.CSTNode, text: str) -> Optional[cst.SimpleString]:
-    """A string literal holding ``text`` written like ``template`` (same prefix and quotes)."""
-    if not isinstance(template, cst.SimpleString):
+    old: cst.CSTNode
+    build: Callable[[Any], cst.CSTNode]
+    span: Span
+
+
+class CstIndex:
+    """A LibCST module of the analysed text with its nodes found by span."""
+
+    def __init__(self, source: str) -> None:
+        from .parsing import parse_module
+
+        self.module = parse_module(source)
+        positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        self._by_span: Dict[Span, List[cst.CSTNode]] = {}
+        for node, where in positions.items():
+            self._add(Span(where.start.line, where.start.column, where.end.line, where.end.column),
+                      node)
+        for node in list(positions):
+            # ``ast`` spans a parenthesised tuple with its parentheses; LibCST does not.
+            if isinstance(node, cst.Tuple) and node.lpar and node.rpar:
+                start, end = positions[node.lpar[0]].start, positions[node.rpar[-1]].end
+                self._add(Span(start.line, start.column, end.line, end.column), node)
+        self._line_of: Dict[int, cst.SimpleStatementLine] = {
+            id(line.body[0]): line for line in self.module.body
+            if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1}
+
+    def _add(self, span: Span, node: cst.CSTNode) -> None:
+        self._by_span.setdefault(span, []).append(node)
+
+    def find(self, span: Span, *types: type) -> Optional[Any]:
+        """The outermost node of one of ``types`` written exactly at ``span``."""
+        for node in self._by_span.get(span, ()):
+            if isinstance(node, types):
+                return node
         return None
-    prefix, quote = template.prefix, template.quote
-    if "b" in prefix.lower() or "\\" in text or quote[0] in text or "\n" in text:
-        return None  # escaping would be needed; such ids do not exist anyway
-    return cst.SimpleString(f"{prefix}{quote}{text}{quote}")
+
+    def statement_line(self, span: Span) -> Optional[cst.SimpleStatementLine]:
+        """The module-level line holding only the small statement at ``span``."""
+        node = self.find(span, cst.BaseSmallStatement)
+        return self._line_of.get(id(node)) if node is not None else None
 
 
-def replace_string(value: Value, text: str) -> Optional[NodeReplacement]:
-    """Rewrite the literal behind ``value`` to hold ``text``."""
-    if not value.literal:
-        return None
-    new = string_literal(value.node, text)
-    if new is None:
-        return None
-    return NodeReplacement(value.node, new, value.span)
+# -- realising edits ---------------------------------------------------------------------------
+
+def realise(edit: Any, index: CstIndex) -> Optional[List[Replacement]]:
+    """The node replacements that make ``edit``; None when its nodes are not found."""
+    if isinstance(edit, ReplaceExpression):
+        node = index.find(edit.span, cst.BaseExpression)
+        if node is None:
+            return None
+        try:
+            new = cst.parse_expression(edit.code)
+        except cst.ParserSyntaxError:
+            return None
+        return [Replacement(node, lambda updated: new.with_changes(
+            lpar=updated.lpar, rpar=updated.rpar), edit.span)]
+    if isinstance(edit, RemoveElements):
+        node = index.find(edit.span, cst.List, cst.Tuple, cst.Set)
+        if node is None:
+            return None
+        doomed = _positions(node.elements, edit.element_spans, index,
+                            lambda element: element.value)
+        if doomed is None or len(doomed) >= len(node.elements):
+            return None
+        return [Replacement(node, lambda updated: sequence_without(updated, doomed), edit.span)]
+    if isinstance(edit, AddKeyword):
+        node = index.find(edit.span, cst.Call)
+        if node is None:
+            return None
+        return [Replacement(node, lambda updated: call_with_keyword(
+            updated, edit.keyword, edit.code), edit.span)]
+    if isinstance(edit, RemoveArguments):
+        node = index.find(edit.span, cst.Call)
+        if node is None:
+            return None
+        doomed = _positions(node.args, edit.argument_spans, index, lambda arg: arg)
+        if doomed is None:
+            return None
+        return [Replacement(node, lambda updated: call_without_arguments(updated, doomed),
+                            edit.span)]
+    if isinstance(edit, AddImportedName):
+        node = index.find(edit.span, cst.ImportFrom)
+        if node is None or isinstance(node.names, cst.ImportStar):
+            return None
+        return [Replacement(node, lambda updated: import_with_name(updated, edit.name),
+                            edit.span)]
+    if isinstance(edit, MoveStatementUp):
+        lines = [index.statement_line(span) for span in edit.statement_spans]
+        if any(line is None for line in lines):
+            return None
+        return [Replacement(old, (lambda _updated, new=new: new), span)
+                for old, new, span in zip(lines, rotated_lines(lines), edit.statement_spans)]
+    return None
 
 
-def replace_node(old_value: Value, new: cst.CSTNode) -> NodeReplacement:
-    return NodeReplacement(old_value.node, new, old_value.span)
+def _positions(children: Sequence[Any], spans: Sequence[Span], index: CstIndex,
+               part: Callable[[Any], Any]) -> Optional[Set[int]]:
+    """Positions in ``children`` of the ones written at ``spans`` (None if one is missing)."""
+    wanted = {id(node) for span in spans for node in index._by_span.get(span, ())}
+    found = {position for position, child in enumerate(children) if id(part(child)) in wanted}
+    return found if len(found) == len(set(spans)) else None
 
 
-def remove_elements(sequence: Value, remove: Sequence[Value]) -> Optional[NodeReplacement]:
-    """Drop some elements of a list/tuple/set literal, keeping the others' formatting."""
-    node = sequence.node
-    if not isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        return None
-    doomed = {id(item.node) for item in remove}
+def sequence_without(node: Any, doomed: Set[int]) -> Any:
+    """A list/tuple/set display without the elements at positions ``doomed``."""
     elements = list(node.elements)
-    if not doomed <= {id(element.value) for element in elements}:
-        return None  # an element comes from elsewhere (a name, a starred list)
     kept: List[cst.BaseElement] = []
-    for element in elements:
-        if id(element.value) in doomed:
-            if kept and element is elements[-1]:
+    for position, element in enumerate(elements):
+        if position in doomed:
+            if kept and position == len(elements) - 1:
                 # keep the layout of the closing line: the last kept element takes this comma
                 kept[-1] = kept[-1].with_changes(comma=element.comma)
             continue
         kept.append(element)
-    if not kept:
-        return None
     if isinstance(node, cst.Tuple) and len(kept) == 1 and kept[0].comma == cst.MaybeSentinel.DEFAULT:
         kept[0] = kept[0].with_changes(comma=cst.Comma())
-    return NodeReplacement(node, node.with_changes(elements=kept), sequence.span)
+    return node.with_changes(elements=kept)
 
 
-def add_keyword(call_node: cst.Call, call_span: Span, keyword: str,
-                value_code: str) -> NodeReplacement:
+# -- LibCST layout helpers ------------------------------------------------------------------
+
+def call_with_keyword(call_node: cst.Call, keyword: str, value_code: str) -> cst.Call:
     """Append ``keyword=value`` to a call, indented like the other arguments.
 
     Multi-line calls get the new argument on its own line at the arguments' indentation;
@@ -82,7 +169,7 @@ def add_keyword(call_node: cst.Call, call_span: Span, keyword: str,
                                             whitespace_after=cst.SimpleWhitespace("")))
     args = list(call_node.args)
     if not args:
-        return NodeReplacement(call_node, call_node.with_changes(args=[new_arg]), call_span)
+        return call_node.with_changes(args=[new_arg])
 
     def line_break_before_an_argument() -> Optional[Any]:
         """The whitespace that starts a new argument line (no comment, no blank lines)."""
@@ -117,33 +204,16 @@ def add_keyword(call_node: cst.Call, call_span: Span, keyword: str,
                 first_line=cst.TrailingWhitespace(), empty_lines=[]))
         args[-1] = last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace(""))
         args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
-    return NodeReplacement(call_node, call_node.with_changes(args=args), call_span)
+    return call_node.with_changes(args=args)
 
 
-def rename_keyword(argument: Any, new_name: str) -> Optional[NodeReplacement]:
-    """Rename a keyword argument written in the call (``max_seq_length=`` -> ``max_length=``).
-
-    None when the argument comes through ``**`` or is positional (nothing to rename in place).
-    """
-    node = argument.node
-    if not isinstance(node, cst.Arg) or node.keyword is None or node.star:
-        return None
-    old = node.keyword
-    span = Span(argument.span.line, argument.span.col, argument.span.line,
-                argument.span.col + len(old.value))
-    return NodeReplacement(old, cst.Name(new_name), span)
-
-
-def call_without_arguments(call_node: Any, doomed: List[Any]) -> Optional[Any]:
-    """``call_node`` (a libcst.Call) with the ``Arg`` nodes in ``doomed`` removed, keeping
-    the layout (and end-of-line comments) of what remains; None if one is not in the call."""
+def call_without_arguments(call_node: cst.Call, doomed: Set[int]) -> cst.Call:
+    """``call_node`` without the arguments at positions ``doomed``, keeping the layout (and
+    end-of-line comments) of what remains."""
     args = list(call_node.args)
-    doomed_ids = {id(node) for node in doomed}
-    if not doomed_ids <= {id(arg) for arg in args}:
-        return None
     kept: List[Any] = []
-    for arg in args:
-        if id(arg) not in doomed_ids:
+    for position, arg in enumerate(args):
+        if position not in doomed:
             kept.append(arg)
             continue
         if arg is args[-1] and kept:
@@ -165,23 +235,86 @@ def call_without_arguments(call_node: Any, doomed: List[Any]) -> Optional[Any]:
     return call_node.with_changes(args=kept)
 
 
-def make_fix(safety: FixSafety, description: str,
-             *replacements: Optional[NodeReplacement]) -> Optional[Fix]:
-    """A Fix, or None when any replacement could not be built."""
-    if not replacements or any(r is None for r in replacements):
-        return None
-    return Fix(safety=safety, description=description, replacements=tuple(replacements))
+def import_with_name(node: cst.ImportFrom, name: str) -> cst.ImportFrom:
+    """``from m import a, b`` -> ``from m import a, b, name``, keeping the layout."""
+    names: List[cst.ImportAlias] = list(node.names)  # type: ignore[arg-type]
+    last = names[-1]
+    if isinstance(last.comma, cst.Comma):
+        names.append(cst.ImportAlias(name=cst.Name(name), comma=last.comma))
+    else:
+        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        names.append(cst.ImportAlias(name=cst.Name(name)))
+    return node.with_changes(names=names)
+
+
+def _is_cell_delimiter(line: cst.EmptyLine) -> bool:
+    """``# %%`` lines separate cells (Jupytext/VS Code scripts, notebooks joined by lora-lint)."""
+    return line.comment is not None and line.comment.value.startswith("# %%")
+
+
+def rotated_lines(statements: List[Any]) -> List[Any]:
+    """The last statement line moved up to the first's place, the others shifted down.
+
+    Each line keeps its own comments; the block's leading lines (blank lines, a header
+    comment) stay at the top. Across notebook / ``# %%`` cells every comment line stays where
+    it is, so each cell keeps its place and the statements rotate under them.
+    """
+    moved = statements[-1]
+    if any(_is_cell_delimiter(line) for statement in statements[1:]
+           for line in statement.leading_lines):
+        return [statement.with_changes(leading_lines=slot.leading_lines)
+                for statement, slot in zip([moved] + statements[:-1], statements)]
+    own_comments = [line for line in moved.leading_lines if line.comment is not None]
+    new_lines = [moved.with_changes(leading_lines=list(statements[0].leading_lines) + own_comments),
+                 statements[0].with_changes(leading_lines=())]
+    new_lines.extend(statements[1:-1])
+    return new_lines
 
 
 # -- applying fixes ---------------------------------------------------------------------------
 
 class _ReplaceNodes(cst.CSTTransformer):
-    def __init__(self, replacements: Dict[int, cst.CSTNode]) -> None:
+    def __init__(self, replacements: Sequence[Replacement]) -> None:
         super().__init__()
-        self.replacements = replacements
+        self.builders: Dict[int, List[Callable[[Any], cst.CSTNode]]] = {}
+        for replacement in replacements:
+            self.builders.setdefault(id(replacement.old), []).append(replacement.build)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
-        return self.replacements.get(id(original_node), updated_node)
+        for build in self.builders.get(id(original_node), ()):
+            updated_node = build(updated_node)
+        return updated_node
+
+
+def realise_fix(fix: Fix, index: CstIndex) -> Optional[List[Replacement]]:
+    """All replacements of ``fix``, or None when one of its edits cannot be realised."""
+    replacements: List[Replacement] = []
+    for edit in fix.edits:
+        made = realise(edit, index)
+        if made is None:
+            return None
+        replacements.extend(made)
+    return replacements
+
+
+def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]]:
+    """``fix`` as non-overlapping (span, new text) pairs, for reports (JSON, SARIF)."""
+    replacements = realise_fix(fix, index)
+    if replacements is None:
+        return None
+    outermost = [r for r in replacements
+                 if not any(other is not r and _contains(other.span, r.span)
+                            and other.span != r.span for other in replacements)]
+    edits = []
+    transformer = _ReplaceNodes(replacements)
+    done: Set[int] = set()
+    for replacement in outermost:
+        if id(replacement.old) in done:
+            continue
+        done.add(id(replacement.old))
+        new = replacement.old.visit(transformer)
+        edits.append((replacement.span, index.module.code_for_node(new)))
+    return edits
 
 
 def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Fix]:
@@ -192,7 +325,7 @@ def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Fix]:
         fix = diagnostic.fix
         if fix is None or (fix.safety is FixSafety.UNSAFE and not unsafe):
             continue
-        spans = [r.span for r in fix.replacements]
+        spans = [edit.span for edit in fix.edits]
         if any(_overlaps(a, b) for a in spans for b in taken):
             continue
         chosen.append(fix)
@@ -204,9 +337,8 @@ def _overlaps(a: Span, b: Span) -> bool:
     return (a.line, a.col) < (b.end_line, b.end_col) and (b.line, b.col) < (a.end_line, a.end_col)
 
 
-def apply_to_module(module: cst.Module, fixes: Sequence[Fix]) -> str:
-    replacements = {id(r.old): r.new for fix in fixes for r in fix.replacements}
-    return module.visit(_ReplaceNodes(replacements)).code
+def _contains(a: Span, b: Span) -> bool:
+    return (a.line, a.col) <= (b.line, b.col) and (b.end_line, b.end_col) <= (a.end_line, a.end_col)
 
 
 @dataclass
@@ -225,8 +357,8 @@ def fix_source(source: str, analyse: Callable[[str], "object"], unsafe: bool = F
     """Apply fixes to ``source`` until none applies.
 
     ``analyse`` maps source text to an ``engine.Analysis`` (the caller decides settings and
-    rule selection). Each round's output must parse; otherwise the round is dropped. LibCST
-    work runs with a deep stack, as the analysis does (deeply nested code must not crash).
+    rule selection). Each round's output must parse; otherwise nothing is written. LibCST
+    work runs with a deep stack (deeply nested code must not crash the process).
     """
     from .parsing import AnalysisError, call_with_deep_stack
 
@@ -241,20 +373,29 @@ def _fix_rounds(source: str, analyse: Callable[[str], "object"], unsafe: bool) -
     current = source
     analysis = analyse(current)
     for _ in range(MAX_ROUNDS):
-        if analysis.error is not None or analysis.module is None:
+        if analysis.error is not None or analysis.skipped:
             break
         fixes = choose_fixes(analysis.diagnostics, unsafe)
         if not fixes:
             break
-        fixed_ids = {id(fix) for fix in fixes}
-        candidate = apply_to_module(analysis.module, fixes)
+        index = CstIndex(current)
+        replacements: List[Replacement] = []
+        fixed_ids: Set[int] = set()
+        for fix in fixes:
+            made = realise_fix(fix, index)
+            if made is not None:
+                replacements.extend(made)
+                fixed_ids.add(id(fix))
+        if not replacements:
+            break
+        candidate = index.module.visit(_ReplaceNodes(replacements)).code
         if candidate == current:
             break
         try:
-            cst.parse_module(candidate)
-        except cst.ParserSyntaxError as error:  # a bug in a fix: refuse rather than corrupt
+            ast.parse(candidate)
+        except (SyntaxError, ValueError) as error:  # a bug in a fix: refuse rather than corrupt
             return FixOutcome(source, [], list(analysis.diagnostics),
-                              error=f"a fix produced invalid code ({error.message}); nothing written")
+                              error=f"a fix produced invalid code ({error}); nothing written")
         applied.extend(d for d in analysis.diagnostics if d.fix is not None and id(d.fix) in fixed_ids)
         current = candidate
         analysis = analyse(current)

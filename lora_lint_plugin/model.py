@@ -1,6 +1,6 @@
 """The typed model of the training code in one file: what the rules look at.
 
-The extractor (``extract.py``) builds it from the LibCST tree; rules are pure functions of it.
+The extractor (``extract.py``) builds it from the ``ast`` tree; rules are pure functions of it.
 A ``FileModel`` holds every recognised call (``CallSite``) and the ``TrainingSetup``s formed by
 linking them through variables: loader -> LoRA -> trainer (+ its arguments).
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from .diagnostics import Span
+from .positions import SourceLines
 from .values import OBJECT, UNKNOWN, Resolved, Value, _Unknown
 
 
@@ -45,7 +46,8 @@ class Argument:
     name: str
     value: Resolved
     span: Span          # the whole ``name=value`` (or the positional expression)
-    node: Any = None    # libcst.Arg, or the dict entry it came from through ``**``
+    node: Any = None    # ast.keyword (``**mapping`` included) or the positional expression
+    value_span: Optional[Span] = None   # the value expression written in the call (not ``**``)
 
     @property
     def report_span(self) -> Span:
@@ -98,7 +100,7 @@ class CallSite:
     role: str
     name: str            # canonical callee, e.g. "LoraConfig", "FastLanguageModel.get_peft_model"
     library: str         # "peft" | "unsloth" | "trl" | "transformers"
-    node: Any            # libcst.Call
+    node: Any            # ast.Call
     span: Span           # the whole call
     head_span: Span      # the callee expression: where "missing argument" diagnostics point
     args: Arguments
@@ -142,8 +144,8 @@ class Signal:
 class ImportRecord:
     package: str   # top-level package name
     span: Span
-    # The libcst Import/ImportFrom node, and its SimpleStatementLine when that line sits
-    # directly in the module body and holds only this import (else None): what a fix may move.
+    # The ast Import/ImportFrom node; ``statement`` is the same node when it sits directly in
+    # the module body alone on its lines (else None): what a fix may move.
     node: Any = field(default=None, compare=False)
     statement: Any = field(default=None, compare=False)
     top_level: bool = True   # not inside a function or class body (runs at import time)
@@ -163,6 +165,11 @@ class FileModel:
     chat_signals: List[Signal] = field(default_factory=list)
     token_additions: List[Signal] = field(default_factory=list)
     gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
+    lines: Optional[SourceLines] = None   # the analysed text
+
+    def segment(self, span: Span) -> str:
+        """The source text of ``span`` (what a fix copies, e.g. an argument's value)."""
+        return self.lines.segment(span) if self.lines is not None else ""
 
     def calls_with_role(self, *roles: str) -> Iterator[CallSite]:
         return (call for call in self.calls if call.role in roles)

@@ -1,11 +1,11 @@
-"""Parse a module with LibCST and resolve the metadata the extractor needs, once per file.
+"""LibCST parsing for fixes (the analysis itself runs on ``ast``; see ``extract.py``).
 
 Deeply nested but legal code (a 2,000-term ``a + b + ...``) exceeds Python's default recursion
 limit inside LibCST's visitors, and deeper code overflows the C stack in LibCST's native parser
-(a segmentation fault). The analysis therefore runs on a helper thread with a large stack and a
-raised recursion limit (instead of failing, and instead of killing a flake8 run, which is what
-a RecursionError escaping a plugin does). Code that CPython itself refuses as too deeply nested
-is not handed to LibCST at all (see ``prefilter.parse_for_prefilter``).
+(a segmentation fault). LibCST work therefore runs on a helper thread with a large stack and a
+raised recursion limit (instead of failing, or killing the process). Fixes only ever run on
+text the engine analysed, so code CPython itself refuses as too deeply nested never gets here
+(see ``prefilter.parse_python``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def call_with_deep_stack(function: Callable[[], T]) -> T:
     Always, not only after a RecursionError: LibCST's native parser recurses on the C stack,
     and on deeply nested input (thousands of ``a + b + ...`` terms) it overflows the main
     thread's stack, which is a segmentation fault no ``except`` can catch. Starting a thread
-    costs microseconds; only files that passed the prefilter get here.
+    costs microseconds; only files that get fixed get here.
     """
     outcome: dict = {}
 

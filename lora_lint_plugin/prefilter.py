@@ -1,4 +1,4 @@
-"""Cheap tests that decide whether a file is worth a LibCST parse at all.
+"""Cheap tests that decide whether a file is worth analysing at all.
 
 flake8 runs every installed plugin on every file, so lora-lint must cost next to nothing on
 code that never fine-tunes a model. Two gates, cheapest first:
@@ -7,19 +7,19 @@ code that never fine-tunes a model. Two gates, cheapest first:
    imports one of the LoRA libraries *and* names one of the calls the rules look at; both
    tests are substring or line-anchored regex searches on the text.
 2. ``has_candidate_call(tree)``: on the ``ast`` tree (flake8 has already built it; the CLI
-   pays one ``ast.parse``, ~1/7 of a LibCST parse), is there at least one call whose callee,
+   pays one ``ast.parse``), is there at least one call whose callee,
    followed through the file's imports, is one the extractor recognises? Every rule reports
    about a recognised call (see rules.md "Where a diagnostic points"), so a file without one
-   has nothing to report, and the expensive part (LibCST parse + scope / qualified-name /
-   position metadata, ~58x ``ast.parse``) is skipped. The test over-approximates LibCST's
-   ``QualifiedNameProvider`` (imports in any scope count everywhere, ``*`` imports count as a
-   candidate), so it never hides a call the full analysis would see.
+   has nothing to report, and the scope analysis and extraction are skipped. The test
+   over-approximates the extractor's name resolution (imports in any scope count everywhere,
+   ``*`` imports count as a candidate), so it never hides a call the full analysis would see.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 from typing import Dict, List, Optional, Set, Tuple
 
 from .callees import classify
@@ -53,14 +53,11 @@ def might_contain_training_code(source: str) -> bool:
     return _LIBRARY_IMPORT.search(source) is not None
 
 
-def has_candidate_call(tree: Optional[ast.AST]) -> bool:
+def has_candidate_call(tree: ast.AST) -> bool:
     """False only when no call in ``tree`` can be one the extractor recognises.
 
-    ``tree`` is the module's ``ast``; None (the running Python could not parse it, e.g. PEP 695
-    syntax on 3.11, which LibCST still parses) means "cannot tell" and returns True.
+    ``tree`` is the module's ``ast``.
     """
-    if tree is None:
-        return True
     bindings: Dict[str, Set[str]] = {}
     callees: List[ast.expr] = []
     for node in ast.walk(tree):
@@ -98,23 +95,25 @@ def has_candidate_call(tree: Optional[ast.AST]) -> bool:
     return False
 
 
-# How CPython's parser says "nested too deeply" (3.9-3.13); LibCST's native parser would
-# need a huge stack for such input and takes quadratic time on it, so the engine refuses it.
+# How CPython's parser says "nested too deeply" (3.9-3.13).
 _TOO_DEEP_MESSAGES = ("too many nested", "too complex", "too many levels of indentation",
                       "stack overflow")
 
 
-def parse_for_prefilter(source: str) -> Tuple[Optional[ast.AST], bool]:
-    """(``ast`` tree or None, too_deep) for ``has_candidate_call``.
+TOO_DEEP = "the code is nested too deeply to analyse"
 
-    The tree is None when the running Python cannot parse the source (a syntax error, or newer
-    syntax that LibCST may still parse); ``too_deep`` says the reason was nesting depth.
-    """
+
+def parse_python(source: str) -> Tuple[Optional[ast.Module], Optional[str]]:
+    """(``ast`` tree, None), or (None, why the running Python cannot parse ``source``)."""
     try:
-        return ast.parse(source), False
+        return ast.parse(source), None
     except (RecursionError, MemoryError):
-        return None, True
+        return None, TOO_DEEP
     except SyntaxError as error:
-        return None, any(text in str(error.msg) for text in _TOO_DEEP_MESSAGES)
-    except (ValueError, OverflowError):  # NUL bytes (Python < 3.12), huge literals
-        return None, False
+        if any(text in str(error.msg) for text in _TOO_DEEP_MESSAGES):
+            return None, TOO_DEEP
+        where = f" at line {error.lineno}" if error.lineno else ""
+        return None, (f"syntax error{where}: {error.msg} (Python "
+                      f"{sys.version_info[0]}.{sys.version_info[1]})")
+    except (ValueError, OverflowError) as error:  # NUL bytes (Python < 3.12), huge literals
+        return None, f"cannot parse: {error}"

@@ -5,23 +5,19 @@ module or the enclosing function; tuples, lists and sets; ``+`` of sequences; ar
 numbers; ``"a,b".split(",")``; ``dict(...)`` / ``{...}`` (with ``**`` of resolvable dicts).
 Calls evaluate to a ``CallResult`` so the extractor can link objects through variables.
 Everything else is ``UNKNOWN``.
+
+Works on the ``ast`` tree with the bindings of ``scopes.ScopeIndex``.
 """
 
 from __future__ import annotations
 
+import ast
 import operator
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    ParentNodeProvider,
-    PositionProvider,
-    Scope,
-    ScopeProvider,
-)
-
 from .diagnostics import Span
+from .positions import SourceLines
+from .scopes import LOOPS, SCOPE_NODES, SIMPLE, Binding, ScopeIndex
 from .values import (
     MAPPING,
     OBJECT,
@@ -39,39 +35,30 @@ from .values import (
 MAX_DEPTH = 40
 
 _ARITHMETIC: Dict[type, Callable[[Any, Any], Any]] = {
-    cst.Add: operator.add,
-    cst.Subtract: operator.sub,
-    cst.Multiply: operator.mul,
-    cst.Divide: operator.truediv,
-    cst.FloorDivide: operator.floordiv,
-    cst.Modulo: operator.mod,
-    cst.Power: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 
-_SCOPE_NODES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
-
-MetadataGetter = Callable[[Any, cst.CSTNode], Any]
+_STATEMENT_LISTS = ("body", "orelse", "finalbody")
 
 
 class Resolver:
-    """Evaluates expressions of one parsed module, using the visitor's resolved metadata."""
+    """Evaluates expressions of one parsed module."""
 
-    def __init__(self, get_metadata: MetadataGetter) -> None:
-        self._get = get_metadata
+    def __init__(self, lines: SourceLines, index: ScopeIndex) -> None:
+        self.lines = lines
+        self.index = index
 
-    # -- positions -------------------------------------------------------------------------
-    def span(self, node: cst.CSTNode) -> Span:
-        rng = self._get(PositionProvider, node)
-        return Span(rng.start.line, rng.start.column, rng.end.line, rng.end.column)
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        try:
-            return self._get(ParentNodeProvider, node)
-        except KeyError:
-            return None
+    def span(self, node: ast.AST) -> Span:
+        return self.lines.span(node)
 
     # -- evaluation ------------------------------------------------------------------------
-    def resolve(self, node: Optional[cst.CSTNode], depth: int = 0) -> Resolved:
+    def resolve(self, node: Optional[ast.AST], depth: int = 0) -> Resolved:
         if node is None or depth > MAX_DEPTH:
             return UNKNOWN
         try:
@@ -79,49 +66,46 @@ class Resolver:
         except (ArithmeticError, ValueError, TypeError, OverflowError, KeyError):
             return UNKNOWN
 
-    def _resolve(self, node: cst.CSTNode, depth: int) -> Resolved:
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            text = node.evaluated_value
-            if not isinstance(text, str):  # bytes, or an f-string part
+    def _resolve(self, node: ast.AST, depth: int) -> Resolved:
+        if isinstance(node, ast.Constant):
+            python = node.value
+            if isinstance(python, (bytes, complex)) or python is Ellipsis:
                 return UNKNOWN
-            return Value(text, node, self.span(node), literal=True)
-        if isinstance(node, (cst.Integer, cst.Float)):
-            return Value(node.evaluated_value, node, self.span(node), literal=True)
-        if isinstance(node, cst.Name):
-            if node.value in ("True", "False", "None"):
-                constant = {"True": True, "False": False, "None": None}[node.value]
-                return Value(constant, node, self.span(node), literal=True)
+            span = self.span(node)
+            raw = self.lines.segment(span) if isinstance(python, str) else None
+            return Value(python, node, span, literal=True, raw=raw)
+        if isinstance(node, ast.Name):
             return self._resolve_name(node, depth)
-        if isinstance(node, cst.UnaryOperation):
+        if isinstance(node, ast.UnaryOp):
             return self._resolve_unary(node, depth)
-        if isinstance(node, cst.BinaryOperation):
+        if isinstance(node, ast.BinOp):
             return self._resolve_binary(node, depth)
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             return self._resolve_sequence(node, depth)
-        if isinstance(node, cst.Dict):
+        if isinstance(node, ast.Dict):
             return self._resolve_dict(node, depth)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             return self._resolve_subscript(node, depth)
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             return self._resolve_call(node, depth)
         return UNKNOWN
 
-    def _resolve_unary(self, node: cst.UnaryOperation, depth: int) -> Resolved:
-        operand = self.resolve(node.expression, depth + 1)
+    def _resolve_unary(self, node: ast.UnaryOp, depth: int) -> Resolved:
+        operand = self.resolve(node.operand, depth + 1)
         if not isinstance(operand, Value) or not is_number(operand.python):
-            if isinstance(node.operator, cst.Not) and isinstance(operand, Value) \
+            if isinstance(node.op, ast.Not) and isinstance(operand, Value) \
                     and operand.kind == SCALAR:
                 return Value(not operand.python, node, self.span(node))
             return UNKNOWN
-        if isinstance(node.operator, cst.Minus):
+        if isinstance(node.op, ast.USub):
             # "-1" is written as one literal as far as a user is concerned.
             return Value(-operand.python, node, self.span(node), literal=operand.literal)
-        if isinstance(node.operator, cst.Plus):
+        if isinstance(node.op, ast.UAdd):
             return Value(+operand.python, node, self.span(node), literal=operand.literal)
         return UNKNOWN
 
-    def _resolve_binary(self, node: cst.BinaryOperation, depth: int) -> Resolved:
-        apply = _ARITHMETIC.get(type(node.operator))
+    def _resolve_binary(self, node: ast.BinOp, depth: int) -> Resolved:
+        apply = _ARITHMETIC.get(type(node.op))
         if apply is None:
             return UNKNOWN
         left = self.resolve(node.left, depth + 1)
@@ -131,69 +115,73 @@ class Resolver:
         if not isinstance(right, Value):
             return UNKNOWN
         if is_number(left.python) and is_number(right.python):
-            if isinstance(node.operator, cst.Power) and abs(right.python) > 64:
+            if isinstance(node.op, ast.Pow) and abs(right.python) > 64:
                 return UNKNOWN  # no giant integers from hostile input
             return Value(apply(left.python, right.python), node, self.span(node))
-        if isinstance(node.operator, cst.Add) and left.is_sequence and right.is_sequence \
+        if isinstance(node.op, ast.Add) and left.is_sequence and right.is_sequence \
                 and type(left.python) is type(right.python):
             items = left.items + right.items
             return Value(type(left.python)(i.python for i in items), node, self.span(node),
                          kind=SEQUENCE, items=items)
-        if isinstance(node.operator, cst.Add) and isinstance(left.python, str) \
+        if isinstance(node.op, ast.Add) and isinstance(left.python, str) \
                 and isinstance(right.python, str):
             return Value(left.python + right.python, node, self.span(node))
         return UNKNOWN
 
-    def _resolve_sequence(self, node: cst.CSTNode, depth: int) -> Resolved:
+    def _resolve_sequence(self, node: ast.AST, depth: int) -> Resolved:
         items: List[Value] = []
-        for element in node.elements:
-            if isinstance(element, cst.StarredElement):
+        for element in node.elts:  # type: ignore[attr-defined]
+            if isinstance(element, ast.Starred):
                 inner = self.resolve(element.value, depth + 1)
                 if not isinstance(inner, Value) or not inner.is_sequence:
                     return UNKNOWN
                 items.extend(inner.items)
                 continue
-            value = self.resolve(element.value, depth + 1)
+            value = self.resolve(element, depth + 1)
             if not isinstance(value, Value):
                 return UNKNOWN
             items.append(value)
-        container = {cst.List: list, cst.Tuple: tuple, cst.Set: list}[type(node)]
-        python = container(i.python for i in items)
-        if isinstance(node, cst.Set):
+        python: Any = [i.python for i in items]
+        if isinstance(node, ast.Tuple):
+            python = tuple(python)
+        elif isinstance(node, ast.Set):
             try:
                 python = set(python)
             except TypeError:
                 return UNKNOWN
         return Value(python, node, self.span(node), kind=SEQUENCE, items=tuple(items))
 
-    def _resolve_dict(self, node: cst.Dict, depth: int) -> Resolved:
+    def _resolve_dict(self, node: ast.Dict, depth: int) -> Resolved:
         entries: Dict[str, Value] = {}
-        for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
-                inner = self.resolve(element.value, depth + 1)
+        for key_node, value_node in zip(node.keys, node.values):
+            if key_node is None:  # ``**other``
+                inner = self.resolve(value_node, depth + 1)
                 if not isinstance(inner, Value) or not inner.is_mapping:
                     return UNKNOWN
                 entries.update(inner.entries)
                 continue
-            key = self.resolve(element.key, depth + 1)
+            key = self.resolve(key_node, depth + 1)
             if not isinstance(key, Value) or not isinstance(key.python, str):
                 return UNKNOWN
-            value = self.resolve(element.value, depth + 1)
+            value = self.resolve(value_node, depth + 1)
             if not isinstance(value, Value):
                 return UNKNOWN
             entries[key.python] = value
         return self._mapping(node, entries)
 
-    def _mapping(self, node: cst.CSTNode, entries: Dict[str, Value]) -> Value:
+    def _mapping(self, node: ast.AST, entries: Dict[str, Value]) -> Value:
         python = {key: value.python for key, value in entries.items()}
         return Value(python, node, self.span(node), kind=MAPPING,
                      entries=tuple(entries.items()))
 
-    def _resolve_subscript(self, node: cst.Subscript, depth: int) -> Resolved:
-        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+    def _resolve_subscript(self, node: ast.Subscript, depth: int) -> Resolved:
+        index_node: ast.AST = node.slice
+        if type(index_node).__name__ == "Index":  # Python 3.8 wraps plain subscripts
+            index_node = index_node.value  # type: ignore[attr-defined]
+        if isinstance(index_node, (ast.Slice, ast.Tuple)) or type(index_node).__name__ == "ExtSlice":
             return UNKNOWN
         container = self.resolve(node.value, depth + 1)
-        key = self.resolve(node.slice[0].slice.value, depth + 1)
+        key = self.resolve(index_node, depth + 1)
         if not isinstance(container, Value) or not isinstance(key, Value):
             return UNKNOWN
         if container.is_mapping and isinstance(key.python, str):
@@ -205,18 +193,18 @@ class Resolver:
                 return container.items[key.python]
         return UNKNOWN
 
-    def _resolve_call(self, node: cst.Call, depth: int) -> Resolved:
+    def _resolve_call(self, node: ast.Call, depth: int) -> Resolved:
         func = node.func
         # "a,b".split(",") / "a b".split()
-        if isinstance(func, cst.Attribute) and func.attr.value == "split" and len(node.args) <= 1:
+        if isinstance(func, ast.Attribute) and func.attr == "split" \
+                and len(node.args) + len(node.keywords) <= 1:
             text = self.resolve(func.value, depth + 1)
             if isinstance(text, Value) and isinstance(text.python, str):
                 separator: Optional[str] = None
+                if node.keywords or (node.args and isinstance(node.args[0], ast.Starred)):
+                    return UNKNOWN
                 if node.args:
-                    arg = node.args[0]
-                    if arg.keyword is not None or arg.star:
-                        return UNKNOWN
-                    sep_value = self.resolve(arg.value, depth + 1)
+                    sep_value = self.resolve(node.args[0], depth + 1)
                     if not isinstance(sep_value, Value) or not isinstance(sep_value.python, str) \
                             or not sep_value.python:
                         return UNKNOWN
@@ -227,147 +215,121 @@ class Resolver:
                              kind=SEQUENCE, items=items)
             return UNKNOWN
         # dict(a=1, **other)
-        if isinstance(func, cst.Name) and func.value == "dict" and self._is_builtin(func):
+        if isinstance(func, ast.Name) and func.id == "dict" and self._is_builtin(func):
             return self._resolve_dict_call(node, depth)
         return Value(CallResult(node), node, self.span(node), kind=OBJECT)
 
-    def _resolve_dict_call(self, node: cst.Call, depth: int) -> Resolved:
+    def _resolve_dict_call(self, node: ast.Call, depth: int) -> Resolved:
         entries: Dict[str, Value] = {}
-        for arg in node.args:
-            if arg.star == "**" or (arg.keyword is None and not arg.star and len(node.args) == 1):
-                inner = self.resolve(arg.value, depth + 1)
+        if node.args:
+            if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                return UNKNOWN
+            inner = self.resolve(node.args[0], depth + 1)
+            if not isinstance(inner, Value) or not inner.is_mapping:
+                return UNKNOWN
+            entries.update(inner.entries)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                inner = self.resolve(keyword.value, depth + 1)
                 if not isinstance(inner, Value) or not inner.is_mapping:
                     return UNKNOWN
                 entries.update(inner.entries)
-            elif arg.keyword is not None:
-                value = self.resolve(arg.value, depth + 1)
+            else:
+                value = self.resolve(keyword.value, depth + 1)
                 if not isinstance(value, Value):
                     return UNKNOWN
-                entries[arg.keyword.value] = value
-            else:
-                return UNKNOWN
+                entries[keyword.arg] = value
         return self._mapping(node, entries)
 
-    def _is_builtin(self, name: cst.Name) -> bool:
-        scope = self._scope(name)
-        if scope is None:
-            return False
-        return all(not isinstance(a, Assignment) for a in scope[name.value])
+    def _is_builtin(self, name: ast.Name) -> bool:
+        bindings, _ = self.index.lookup(self.index.scope_of(name), name.id)
+        return not bindings
 
     # -- names -----------------------------------------------------------------------------
-    def _scope(self, node: cst.CSTNode) -> Optional[Scope]:
-        try:
-            return self._get(ScopeProvider, node)
-        except KeyError:
-            return None
-
-    def _resolve_name(self, name: cst.Name, depth: int) -> Resolved:
+    def _resolve_name(self, name: ast.Name, depth: int) -> Resolved:
+        if name.id in ("True", "False", "None"):  # Python 2-style names never parse as these
+            return UNKNOWN
         binding = self.binding_for(name)
         if binding is None:
             return UNKNOWN
-        target, statement = binding
-        return self._value_of_target(target, statement, depth)
+        return self._value_of_target(binding.node, binding.statement, depth)
 
-    def binding_for(self, name: cst.Name) -> Optional[Tuple[cst.CSTNode, cst.CSTNode]]:
-        """The (target node, statement) that bound ``name`` where it is used, if certain."""
-        scope = self._scope(name)
-        if scope is None:
+    def binding_for(self, name: ast.Name) -> Optional[Binding]:
+        """The simple binding ``name`` certainly refers to where it is used, if there is one."""
+        scope = self.index.scope_of(name)
+        bindings, holder = self.index.lookup(scope, name.id)
+        if not bindings:
             return None
-        assignments = [a for a in scope[name.value] if isinstance(a, Assignment)]
-        if not assignments:
-            return None
-        use_span = self.span(name)
-        same_scope = [a for a in assignments if a.scope is scope]
-        if not same_scope:
+        if holder is not scope:
             # A global read from inside a function: certain only if bound exactly once.
-            if len(assignments) != 1:
+            if len(bindings) != 1 or bindings[0].kind != SIMPLE:
                 return None
-            return self._simple_binding(assignments[0].node)
-        candidates = []
-        for assignment in same_scope:
-            bound = self._simple_binding(assignment.node)
-            if bound is None:
+            return bindings[0]
+        use_start = (name.lineno, name.col_offset)
+        candidates: List[Tuple[Tuple[int, int], Optional[Binding]]] = []
+        for binding in bindings:
+            if binding.kind != SIMPLE:
                 # Parameters, imports, loop targets, augmented assignments...: not a constant.
-                if self.span(assignment.node) < use_span:
-                    candidates.append((self.span(assignment.node), None))
+                start = _start(binding.node)
+                if start < use_start:
+                    candidates.append((start, None))
                 continue
-            statement_span = self.span(bound[1])
-            if (statement_span.end_line, statement_span.end_col) <= (use_span.line, use_span.col):
-                candidates.append((statement_span, bound))
+            statement = binding.statement
+            if (statement.end_lineno, statement.end_col_offset) <= use_start:  # type: ignore[union-attr]
+                candidates.append((_start(statement), binding))
         if not candidates:
             return None
         candidates.sort(key=lambda item: item[0])
         last = candidates[-1][1]
-        if last is None:
+        if last is None or last.statement is None:
             return None
-        if not self._dominates(last[1], name, scope):
+        if not self._dominates(last.statement, name):
             return None
-        if self._rebound_later_in_enclosing_loop(name, same_scope, use_span):
+        if self._rebound_later_in_enclosing_loop(name, bindings):
             return None
         return last
 
-    def _simple_binding(self, target: cst.CSTNode) -> Optional[Tuple[cst.CSTNode, cst.CSTNode]]:
-        """(target, statement) for ``x = ...``, ``x: T = ...`` and ``a, b = ...`` targets."""
-        node: Optional[cst.CSTNode] = target
-        while node is not None:
-            parent = self.parent(node)
-            if isinstance(parent, cst.AssignTarget) and parent.target is node:
-                statement = self.parent(parent)
-                return (target, statement) if isinstance(statement, cst.Assign) else None
-            if isinstance(parent, cst.AnnAssign) and parent.target is node:
-                return (target, parent) if parent.value is not None else None
-            if isinstance(parent, (cst.Tuple, cst.List, cst.Element)):
-                node = parent
-                continue
-            return None
-        return None
-
-    def _dominates(self, statement: cst.CSTNode, use: cst.CSTNode, scope: Scope) -> bool:
+    def _dominates(self, statement: ast.AST, use: ast.AST) -> bool:
         """True when ``statement`` runs on every path to ``use`` (its block encloses the use)."""
-        block = self._enclosing_block(statement)
-        node: Optional[cst.CSTNode] = use
-        while node is not None:
-            if node is block:
+        block = self._block_of(statement)
+        if block is None:
+            return False
+        for ancestor in self.index.ancestors(use):
+            if isinstance(ancestor, ast.stmt) and self._block_of(ancestor) == block:
                 return True
-            if isinstance(node, _SCOPE_NODES):
+            if isinstance(ancestor, SCOPE_NODES):
                 return False
-            node = self.parent(node)
         return False
 
-    def _enclosing_block(self, statement: cst.CSTNode) -> Optional[cst.CSTNode]:
-        node = self.parent(statement)
-        while node is not None and not isinstance(node, (cst.IndentedBlock, cst.Module,
-                                                         cst.SimpleStatementSuite)):
-            node = self.parent(node)
-        if isinstance(node, cst.SimpleStatementSuite):
-            return self.parent(node)
-        return node
+    def _block_of(self, statement: ast.AST) -> Optional[Tuple[int, str]]:
+        """(id of the node holding the statement list, the list's field name)."""
+        parent = self.index.parent(statement)
+        if parent is None:
+            return None
+        for field_name in _STATEMENT_LISTS:
+            if statement in getattr(parent, field_name, ()):
+                return id(parent), field_name
+        return id(parent), ""
 
-    def _rebound_later_in_enclosing_loop(self, use: cst.Name, assignments: List[Assignment],
-                                         use_span: Span) -> bool:
-        node: Optional[cst.CSTNode] = self.parent(use)
-        while node is not None and not isinstance(node, _SCOPE_NODES):
-            if isinstance(node, (cst.For, cst.While)):
-                loop_span = self.span(node)
-                for assignment in assignments:
-                    span = self.span(assignment.node)
-                    if use_span < span and span <= Span(loop_span.end_line, loop_span.end_col,
-                                                        loop_span.end_line, loop_span.end_col):
+    def _rebound_later_in_enclosing_loop(self, use: ast.Name, bindings: List[Binding]) -> bool:
+        use_start = (use.lineno, use.col_offset)
+        for ancestor in self.index.ancestors(use):
+            if isinstance(ancestor, SCOPE_NODES):
+                return False
+            if isinstance(ancestor, LOOPS):
+                loop_end = (ancestor.end_lineno, ancestor.end_col_offset)
+                for binding in bindings:
+                    if use_start < _start(binding.node) <= loop_end:
                         return True
-            node = self.parent(node)
         return False
 
-    def _value_of_target(self, target: cst.CSTNode, statement: cst.CSTNode,
-                         depth: int) -> Resolved:
+    def _value_of_target(self, target: ast.AST, statement: Any, depth: int) -> Resolved:
         value_node = statement.value
-        if isinstance(statement, cst.Assign):
-            targets = [t.target for t in statement.targets]
-        else:
-            targets = [statement.target]
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         for assigned in targets:
             if assigned is target:
                 return self.resolve(value_node, depth + 1)
-            if isinstance(assigned, (cst.Tuple, cst.List)):
+            if isinstance(assigned, (ast.Tuple, ast.List)):
                 index = _index_in(assigned, target)
                 if index is None:
                     continue
@@ -381,10 +343,14 @@ class Resolver:
         return UNKNOWN
 
 
-def _index_in(sequence: cst.CSTNode, target: cst.CSTNode) -> Optional[int]:
-    for index, element in enumerate(sequence.elements):
-        if isinstance(element, cst.StarredElement):
+def _start(node: Any) -> Tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+def _index_in(sequence: ast.AST, target: ast.AST) -> Optional[int]:
+    for index, element in enumerate(sequence.elts):  # type: ignore[attr-defined]
+        if isinstance(element, ast.Starred):
             return None
-        if element.value is target:
+        if element is target:
             return index
     return None

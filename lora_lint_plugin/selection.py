@@ -194,6 +194,8 @@ class NoqaIndex:
         self._lines = _split_newlines(normalised)
         self._text = normalised
         self._mapping: Optional[Dict[int, str]] = None
+        # Tokenizing a big file costs more than analysing it; most files have no noqa at all.
+        self._has_noqa = "# noqa" in normalised or NOQA_INLINE.search(normalised) is not None
 
     @property
     def skips_file(self) -> bool:
@@ -201,6 +203,8 @@ class NoqaIndex:
         return any(NOQA_FILE.match(line) for line in self._lines)
 
     def suppresses(self, code: str, line: int) -> bool:
+        if not self._has_noqa:
+            return False
         text = self._noqa_line(line)
         match = NOQA_INLINE.search(text)
         if match is None:

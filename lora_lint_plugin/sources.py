@@ -157,35 +157,48 @@ def _span_rows(source: Source, span: Any) -> Tuple[Optional[int], int, int, int,
     return cell, row, column, end_row, end_column
 
 
-def _reported_fix(source: Source, diagnostic: Diagnostic, module: Any) -> Optional[ReportedFix]:
+def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optional[ReportedFix]:
     fix = diagnostic.fix
-    if fix is None or module is None:
+    if fix is None:
         return None
     edits: List[ReportedEdit] = []
-    for replacement in fix.replacements:
-        try:
-            content = module.code_for_node(replacement.new)
-        except Exception:  # a malformed replacement node: report the diagnostic without the fix
+    if index is not None:
+        from .fixes import reported_edits
+
+        realised = reported_edits(fix, index)
+        if realised is None:  # its nodes are not there: report the diagnostic without the fix
             return None
-        _, row, column, end_row, end_column = _span_rows(source, replacement.span)
-        edits.append(ReportedEdit(content, row, column, end_row, end_column))
+        for span, content in realised:
+            _, row, column, end_row, end_column = _span_rows(source, span)
+            edits.append(ReportedEdit(content, row, column, end_row, end_column))
     return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
 
 
 def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
-                       module: Any = None) -> Tuple[ReportedDiagnostic, ...]:
+                       fix_text: Optional[str] = None) -> Tuple[ReportedDiagnostic, ...]:
     """Map engine diagnostics (analysed text, 0-based columns) to rows of the user's file.
 
-    ``module`` is the LibCST module the diagnostics' fixes refer to (fixes are left out
-    without it); edit contents are ``module.code_for_node(new)``.
+    ``fix_text``: the analysed text, when the report should carry each fix's edits (JSON,
+    SARIF); realising them needs a LibCST parse, which plain reports skip (their fixes then
+    have applicability and message but no edits).
     """
+    index = None
+    if fix_text is not None and any(d.fix is not None for d in diagnostics):
+        from .fixes import CstIndex
+        from .parsing import AnalysisError, call_with_deep_stack
+
+        try:
+            index = call_with_deep_stack(lambda: CstIndex(fix_text))
+        except AnalysisError:
+            index = None
     reported = []
     for diagnostic in diagnostics:
         cell, row, column, end_row, end_column = _span_rows(source, diagnostic.span)
         reported.append(ReportedDiagnostic(
             code=diagnostic.code, message=diagnostic.message, filename=source.path,
             row=row, column=column, end_row=end_row, end_column=end_column, cell=cell,
-            fix=_reported_fix(source, diagnostic, module)))
+            fix=_reported_fix(source, diagnostic, index) if fix_text is None or index is not None
+            else None))
     return tuple(reported)
 
 
@@ -216,10 +229,13 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
 
 
 def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
-                use_noqa: bool = True) -> FileResult:
-    """Analyse one source and map the outcome to a ``FileResult`` (errors included)."""
+                use_noqa: bool = True, fix_edits: bool = False) -> FileResult:
+    """Analyse one source and map the outcome to a ``FileResult`` (errors included).
+
+    ``fix_edits``: include each fix's edits (see ``report_diagnostics``).
+    """
     analysis = analyse(source.python, settings, enabled_codes, use_noqa)
     if analysis.error is not None:
         return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
-    return FileResult(filename=source.path,
-                      diagnostics=report_diagnostics(source, analysis.diagnostics, analysis.module))
+    return FileResult(filename=source.path, diagnostics=report_diagnostics(
+        source, analysis.diagnostics, source.python if fix_edits else None))

@@ -41,7 +41,7 @@ UNKNOWN = _Unknown()
 class CallResult:
     """The object a call returns (``index`` set when it was unpacked: ``model, tok = f()``)."""
 
-    call: Any  # libcst.Call
+    call: Any  # ast.Call
     index: Optional[int] = None
 
 
@@ -56,8 +56,8 @@ class Value:
     """A statically known value.
 
     ``python`` is the plain value (``str``, ``int``, ``float``, ``bool``, ``None``, ``list``,
-    ``tuple``, ``set``, ``dict`` or a ``CallResult``); ``node``/``span`` locate the expression it
-    was read from. ``literal`` is True when that expression is a single literal a fix may
+    ``tuple``, ``set``, ``dict`` or a ``CallResult``); ``node`` (an ``ast`` node) and ``span``
+    locate the expression it was read from. ``literal`` is True when that expression is a single literal a fix may
     rewrite in place (``"q_proj"``, ``16``, ``True``); computed values (``8 * 2``,
     ``"a,b".split(",")``) are not. Sequences keep their elements in ``items``, mappings their
     entries in ``entries``.
@@ -70,6 +70,7 @@ class Value:
     kind: str = SCALAR
     items: Tuple["Value", ...] = ()
     entries: Tuple[Tuple[str, "Value"], ...] = ()
+    raw: Optional[str] = None   # a string literal's source text, quotes and prefix included
 
     @property
     def is_sequence(self) -> bool:

@@ -190,17 +190,17 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
     if first.error is not None:
         return FixResult(FileResult(source.path, (), error=first.error))
     if not outcome.applied:  # the file stays as read: report the analysis of the original text
-        result = FileResult(source.path, report_diagnostics(source, first.diagnostics, first.module))
+        result = FileResult(source.path, report_diagnostics(source, first.diagnostics, source.python))
         return FixResult(result, problem=_problem(source, outcome.error),
                          unsafe_available=_unsafe_count(result, unsafe))
     try:
         data = source.encode(outcome.source)
     except SourceError as error:
-        original = lint_source(source, settings, enabled_codes, use_noqa)
+        original = lint_source(source, settings, enabled_codes, use_noqa, fix_edits=True)
         return FixResult(original, problem=_problem(source, str(error)),
                          unsafe_available=_unsafe_count(original, unsafe))
     if data == source.raw:
-        result = FileResult(source.path, report_diagnostics(source, first.diagnostics, first.module))
+        result = FileResult(source.path, report_diagnostics(source, first.diagnostics, source.python))
         return FixResult(result, unsafe_available=_unsafe_count(result, unsafe))
     written = False
     if mode == "write":
@@ -208,14 +208,14 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
             written = write_if_unchanged(write_path or source.path, data, source.raw,
                                          stamp if stamp is not None else stamp_of(write_path or source.path))
         except OSError as error:
-            original = lint_source(source, settings, enabled_codes, use_noqa)
+            original = lint_source(source, settings, enabled_codes, use_noqa, fix_edits=True)
             message = str(error) if isinstance(error, FileChangedError) else \
                 f"cannot write: {error.strerror or error}"
             return FixResult(original, problem=_problem(source, message),
                              unsafe_available=_unsafe_count(original, unsafe))
     try:
         fixed = source_from_bytes(data, source.path)
-        remaining = lint_source(fixed, settings, enabled_codes, use_noqa)
+        remaining = lint_source(fixed, settings, enabled_codes, use_noqa, fix_edits=True)
     except SourceError as error:  # cannot happen for bytes we produced; stay safe anyway
         remaining = FileResult(source.path, (), error=str(error))
     return FixResult(remaining, applied=len(outcome.applied), data=data,

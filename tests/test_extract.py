@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
+
 import pytest
-from libcst.metadata import MetadataWrapper
 
 from lora_lint_plugin.extract import extract
 from lora_lint_plugin.model import (
@@ -22,8 +22,8 @@ from .conftest import dedent
 
 
 def model_of(source: str):
-    wrapper = MetadataWrapper(cst.parse_module(dedent(source)), unsafe_skip_copy=True)
-    return extract(wrapper)
+    text = dedent(source)
+    return extract(ast.parse(text), text)
 
 
 def lora_args(source: str):

@@ -4,6 +4,8 @@ library defaults, and which are assumptions (every assumption is written into th
 
 from __future__ import annotations
 
+import ast
+
 from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Optional, Tuple, Union
 
@@ -156,29 +158,26 @@ def _call_node(value: Any) -> Any:
 
 
 def _callee_tail(call_node: Any) -> str:
+    """The last name of a call's callee: ``BitsAndBytesConfig`` for ``t.BitsAndBytesConfig()``."""
     func = getattr(call_node, "func", None)
-    if func is None:
-        return ""
-    attr = getattr(func, "attr", None)
-    if attr is not None:
-        return attr.value
-    return getattr(func, "value", "") if isinstance(getattr(func, "value", None), str) else ""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
 
 
 def _literal_keyword(call_node: Any, name: str) -> Any:
-    """The literal True/False/str/number given as ``name=`` in a call node; UNKNOWN otherwise."""
-    for arg in getattr(call_node, "args", ()):
-        keyword = getattr(arg, "keyword", None)
-        if keyword is None or keyword.value != name:
+    """The literal True/False/str/number given as ``name=`` in a call node; UNKNOWN otherwise
+    (None when it is not given)."""
+    for keyword in getattr(call_node, "keywords", ()):
+        if keyword.arg != name:
             continue
-        node = arg.value
-        kind = type(node).__name__
-        if kind == "Name" and node.value in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.value]
-        if kind == "SimpleString":
-            return node.value.strip("\"'")
-        if kind == "Attribute":
-            return node.attr.value
+        node = keyword.value
+        if isinstance(node, ast.Constant) and not isinstance(node.value, bytes):
+            return node.value
+        if isinstance(node, ast.Attribute):
+            return node.attr
         return UNKNOWN
     return None
 
@@ -188,8 +187,8 @@ def _dtype_name(argument_value: Any, argument: Any) -> Any:
     if isinstance(argument_value, str):
         return argument_value.replace("torch.", "")
     node = getattr(getattr(argument, "node", None), "value", None)
-    if node is not None and type(node).__name__ == "Attribute":
-        return node.attr.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
     return UNKNOWN
 
 

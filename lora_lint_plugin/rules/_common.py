@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..model import LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..values import Value, is_number
@@ -54,13 +54,39 @@ def embedding_cost_phrase(call: CallSite, setup: Optional[TrainingSetup],
     """
     if match is None:
         return ""
+    from ..estimate.params import EstimateError
+    from ..estimate.setup import Unresolved, lora_spec
+
+    try:
+        spec = lora_spec(call, setup)
+    except (Unresolved, EstimateError):
+        spec = None
+    key = (match.hub_id, spec)
+    try:
+        cached = _EMBEDDING_COSTS.get(key)
+    except TypeError:  # an unhashable value in the spec: compute without the cache
+        return _embedding_cost(match, spec)
+    if cached is None:
+        if len(_EMBEDDING_COSTS) > 512:
+            _EMBEDDING_COSTS.clear()
+        cached = _EMBEDDING_COSTS[key] = _embedding_cost(match, spec)
+    return cached
+
+
+# (hub id, LoraSpec) -> phrase: files such as PEFT's own tests build the same config hundreds
+# of times, and an exact count walks every module of the model.
+_EMBEDDING_COSTS: Dict[Any, str] = {}
+
+
+def _embedding_cost(match: "ModelMatch", spec: Any) -> str:
     from ..estimate.adapter import adapter_file_size
     from ..estimate.params import EstimateError, count_parameters, without_embeddings
-    from ..estimate.setup import Unresolved, lora_spec
+    from ..estimate.setup import Unresolved
 
     entry = match.entry
     try:
-        spec = lora_spec(call, setup)
+        if spec is None:
+            raise Unresolved("the LoRA arguments are not known")
         reduced = without_embeddings(entry, spec)
         if reduced is None:
             raise Unresolved("nothing left without the embeddings")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import make_fix, remove_elements
+from ..edits import make_fix, remove_elements
 from ._common import (
     embedding_leaves,
     embedding_cost_phrase,

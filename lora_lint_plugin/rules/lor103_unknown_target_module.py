@@ -10,7 +10,7 @@ from ..catalog import (
     levenshtein,
 )
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import make_fix, replace_string
+from ..edits import make_fix, replace_string
 from ..model import ABSENT
 from ..values import Value
 from ._common import is_unsloth_setup, leaf, lora_calls, module_list, quoted

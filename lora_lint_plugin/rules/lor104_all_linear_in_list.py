@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import libcst as cst
+import ast
 
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import make_fix, replace_node, string_literal
+from ..edits import is_written_keyword, make_fix, replace_with_code, string_code
 from ..model import CallSite
 from ..values import Value
 from ._common import lora_calls, module_list
@@ -33,8 +33,8 @@ def sole_literal_list(call: CallSite, targets: Value) -> bool:
     """The list is written in the call itself and holds only the one string."""
     argument = call.args.get("target_modules")
     node = targets.node
-    return (argument is not None and getattr(argument.node, "value", None) is node
-            and isinstance(node, (cst.List, cst.Tuple, cst.Set)) and len(node.elements) == 1)
+    return (argument is not None and is_written_keyword(argument) and argument.node.value is node
+            and isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) == 1)
 
 
 @register
@@ -135,10 +135,10 @@ class AllLinearInList(Rule):
                 fix = None
                 if alone and len(shorthand) == 1 and accepts_plain_string(call) \
                         and sole_literal_list(call, targets):
-                    new = string_literal(item.node, item.python) if item.literal else None
+                    new = string_code(item.raw, item.python) if item.literal else None
                     if new is not None:
                         fix = make_fix(FixSafety.SAFE, f"replace the list with \"{item.python}\"",
-                                       replace_node(targets, new))
+                                       replace_with_code(targets, new))
                 yield self.diagnostic(
                     item.span,
                     f"'{item.python}' inside a list is only a module name, not the shorthand: "

@@ -3,10 +3,8 @@ from __future__ import annotations
 import re
 from typing import Iterator, List, Optional
 
-import libcst as cst
-
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import make_fix, replace_node, string_literal
+from ..edits import make_fix, replace_with_code, string_code
 from ..model import LORA_CONFIG
 from ..values import Value
 from .base import Rule, register
@@ -33,15 +31,12 @@ def leaves_of(pattern: str) -> Optional[List[str]]:
     return names
 
 
-def list_literal(template: cst.CSTNode, names: List[str]) -> Optional[cst.List]:
-    """``["q_proj", "v_proj"]`` with the quotes and prefix of ``template``."""
-    strings = [string_literal(template, name) for name in names]
+def list_literal(template: Optional[str], names: List[str]) -> Optional[str]:
+    """``["q_proj", "v_proj"]`` with the quotes and prefix of the literal ``template``."""
+    strings = [string_code(template, name) for name in names]
     if any(s is None for s in strings):
         return None
-    elements = [cst.Element(value=s, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                for s in strings]
-    elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    return cst.List(elements=elements)
+    return "[" + ", ".join(strings) + "]"  # type: ignore[arg-type]
 
 
 @register
@@ -129,10 +124,10 @@ class BareStringTargetModules(Rule):
             suggested = "[" + ", ".join(f'"{name}"' for name in names) + "]"
             fix = None
             if value.literal:
-                new = list_literal(value.node, names)
+                new = list_literal(value.raw, names)
                 if new is not None:
                     fix = make_fix(FixSafety.SAFE, f"replace the string with {suggested}",
-                                   replace_node(value, new))
+                                   replace_with_code(value, new))
             top = [name for name in names if name in TOP_LEVEL_MODULES]
             if top:
                 consequence = (f"it matches only the top-level {', '.join(top)}; the other "

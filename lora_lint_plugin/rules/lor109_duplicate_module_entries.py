@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import make_fix, remove_elements
+from ..edits import make_fix, remove_elements
 from ..values import Value
 from ._common import lora_calls, module_list
 from .base import Rule, register

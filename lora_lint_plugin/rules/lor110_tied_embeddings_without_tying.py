@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator, List
 
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import add_keyword, make_fix
+from ..edits import add_keyword, make_fix
 from ..model import ABSENT, LORA_CONFIG
 from ..values import Value
 from ._common import embedding_leaves, is_unsloth_setup, leaf, module_list
@@ -140,5 +140,5 @@ class TiedEmbeddingsWithoutTying(Rule):
                 yield self.diagnostic(argument.report_span, message)
                 continue
             fix = make_fix(FixSafety.SAFE, "add ensure_weight_tying=True",
-                           add_keyword(call.node, call.span, "ensure_weight_tying", "True"))
+                           add_keyword(call.span, "ensure_weight_tying", "True"))
             yield self.diagnostic(call.head_span, message, fix)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-import libcst as cst
+import ast
 
 from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..fixes import make_fix, replace_node
+from ..edits import make_fix, replace_with_code
 from ..model import UNSLOTH_PEFT, CallSite
 from ..values import SCALAR, Value, is_number
 from ._common import lora_calls
@@ -26,11 +26,11 @@ def _problem(rank: object) -> Optional[str]:
 def _integral_float_fix(value: Value) -> Optional[Fix]:
     """``16.0`` -> ``16``: only a positive, integral float literal written as such."""
     python = value.python
-    if not (value.literal and isinstance(value.node, cst.Float) and isinstance(python, float)
+    if not (value.literal and isinstance(value.node, ast.Constant) and isinstance(python, float)
             and python.is_integer() and python > 0):
         return None
     return make_fix(FixSafety.SAFE, f"write the rank as the integer {int(python)}",
-                    replace_node(value, cst.Integer(str(int(python)))))
+                    replace_with_code(value, str(int(python))))
 
 
 def _consequence(call: CallSite, rank: object, problem: str) -> str:

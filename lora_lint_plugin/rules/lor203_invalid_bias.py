@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-import libcst as cst
+import ast
 
 from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..fixes import make_fix, replace_node, replace_string
+from ..edits import make_fix, replace_string, replace_with_code
 from ..values import Value
 from ._common import lora_calls, peft_facts
 from .base import Rule, register
@@ -20,9 +20,9 @@ def accepted_bias(bias: object) -> bool:
 
 def _fix(value: Value) -> Optional[Fix]:
     bias = value.python
-    if bias is None and value.literal and isinstance(value.node, cst.Name):
+    if bias is None and value.literal and isinstance(value.node, ast.Constant):
         return make_fix(FixSafety.SAFE, 'write bias="none"',
-                        replace_node(value, cst.SimpleString('"none"')))
+                        replace_with_code(value, '"none"'))
     if isinstance(bias, str) and bias.lower() in peft_facts()["bias_values"]:
         return make_fix(FixSafety.SAFE, f'write bias="{bias.lower()}"',
                         replace_string(value, bias.lower()))

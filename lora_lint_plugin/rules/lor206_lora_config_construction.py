@@ -4,7 +4,7 @@ from typing import FrozenSet, Iterator, List, Optional
 
 from ..catalog import levenshtein
 from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..fixes import make_fix, rename_keyword, replace_string
+from ..edits import make_fix, rename_keyword, replace_string
 from ..model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite
 from ..values import Value
 from ._common import peft_facts
@@ -24,7 +24,9 @@ def allowed_keywords(call: CallSite) -> FrozenSet[str]:
 
 
 def close_keywords(name: str, allowed: FrozenSet[str]) -> List[str]:
-    scored = sorted((levenshtein(name, candidate), candidate) for candidate in allowed)
+    # The edit distance is at least the difference in length: skip hopeless candidates.
+    scored = sorted((levenshtein(name, candidate), candidate) for candidate in allowed
+                    if abs(len(candidate) - len(name)) <= MAX_KEYWORD_DISTANCE)
     if not scored or scored[0][0] > MAX_KEYWORD_DISTANCE:
         return []
     best = scored[0][0]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
 from ..catalog import instruct_sibling
 from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..fixes import make_fix, replace_string
+from ..edits import make_fix, replace_string
 from ..model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..values import Value
 from ._common import leaf, lower_embedding_learning_rate

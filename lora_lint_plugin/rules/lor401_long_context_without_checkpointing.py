@@ -10,10 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence
 
-import libcst as cst
-
 from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..fixes import add_keyword, make_fix, replace_node
+from ..edits import add_keyword, make_fix, replace_with_code
 from ..model import ABSENT, UNSLOTH_PEFT, Argument, CallSite, FileModel, TrainingSetup
 from ..values import Value, is_number
 from .base import Rule, RuleContext, register
@@ -103,26 +101,32 @@ def long_context(setup: TrainingSetup, file: FileModel, context: RuleContext) ->
     return length
 
 
-class _FirstQuote(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.quote: Optional[str] = None
+def _quote_of(value: object) -> Optional[str]:
+    """The quote character of the first plain string literal in ``value`` (or its items)."""
+    if not isinstance(value, Value):
+        return None
+    if value.raw is not None:
+        body = value.raw.lstrip("rRuU")
+        if body[:3] not in ('"""', "'''") and body[:1] in ('"', "'"):
+            return body[0]
+        return None
+    for item in value.items:
+        quote = _quote_of(item)
+        if quote is not None:
+            return quote
+    return None
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if self.quote is None and node.quote in ('"', "'"):
-            self.quote = node.quote
 
-
-def string_like(calls: Sequence[Optional[CallSite]], text: str) -> cst.SimpleString:
-    """A string literal in the quote style the first of ``calls`` holding a string uses."""
+def string_like(calls: Sequence[Optional[CallSite]], text: str) -> str:
+    """A string literal in the quote style of the first string argument of ``calls``."""
     for call in calls:
         if call is None:
             continue
-        finder = _FirstQuote()
-        call.node.visit(finder)
-        if finder.quote is not None:
-            return cst.SimpleString(f"{finder.quote}{text}{finder.quote}")
-    return cst.SimpleString(f'"{text}"')
+        for argument in sorted(call.args.by_name.values(), key=lambda a: a.span):
+            quote = _quote_of(argument.value)
+            if quote is not None:
+                return f"{quote}{text}{quote}"
+    return f'"{text}"'
 
 
 def setup_calls(setup: Optional[TrainingSetup]) -> List[Optional[CallSite]]:
@@ -147,17 +151,16 @@ class CheckpointingOff:
     def fix(self) -> Optional[Fix]:
         if self.argument is None:
             return make_fix(FixSafety.SAFE, "add gradient_checkpointing=True",
-                            add_keyword(self.call.node, self.call.span,
-                                        "gradient_checkpointing", "True"))
+                            add_keyword(self.call.span, "gradient_checkpointing", "True"))
         value = self.argument.value
         if not isinstance(value, Value) or not value.literal:
             return None
         if self.unsloth:
             unsloth_string = string_like([self.call] + setup_calls(self.setup), "unsloth")
             return make_fix(FixSafety.SAFE, 'use use_gradient_checkpointing="unsloth"',
-                            replace_node(value, unsloth_string))
+                            replace_with_code(value, unsloth_string))
         return make_fix(FixSafety.SAFE, f"set {self.argument.name}=True",
-                        replace_node(value, cst.Name("True")))
+                        replace_with_code(value, "True"))
 
 
 def _unsloth_checkpointing_call(setup: TrainingSetup) -> Optional[CallSite]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..fixes import add_keyword, make_fix
+from ..edits import add_keyword, make_fix
 from ..model import ABSENT, CallSite, TrainingSetup
 from ..values import Value, is_number
 from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, leaf, module_list
@@ -228,4 +228,4 @@ class NoEmbeddingLearningRate(Rule):
             return None
         value = format_learning_rate(given.python / 10)
         return make_fix(FixSafety.SAFE, f"add embedding_learning_rate={value}",
-                        add_keyword(args.node, args.span, "embedding_learning_rate", value))
+                        add_keyword(args.span, "embedding_learning_rate", value))

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
-import libcst as cst
+import ast
 
-from ..diagnostics import Diagnostic, Fix, FixSafety, NodeReplacement
-from ..fixes import make_fix
+from ..diagnostics import Diagnostic, Fix, FixSafety
+from ..edits import ReplaceExpression, add_imported_name, make_fix
 from ..model import TRAINER, TRAINING_ARGS, CallSite, FileModel
 from ..values import Value, is_number
 from .base import Rule, register
@@ -35,40 +35,24 @@ def unsloth_class_fix(file: FileModel, call: CallSite) -> Optional[Fix]:
     for record in before:
         for name, local in record.names:
             if name == qualified:
-                return make_fix(FixSafety.SAFE, description,
-                                NodeReplacement(call.node.func, cst.Name(local), head))
+                return make_fix(FixSafety.SAFE, description, ReplaceExpression(head, local))
     bound_elsewhere = any(local == target for record in file.imports for _, local in record.names)
     for record in before:
-        if ("unsloth", "unsloth") in record.names and isinstance(record.node, cst.Import):
-            return make_fix(FixSafety.SAFE, description,
-                            NodeReplacement(call.node.func,
-                                            cst.parse_expression(qualified), head))
+        if ("unsloth", "unsloth") in record.names and isinstance(record.node, ast.Import):
+            return make_fix(FixSafety.SAFE, description, ReplaceExpression(head, qualified))
     for record in before:
-        node = record.node
-        if bound_elsewhere or not isinstance(node, cst.ImportFrom) \
-                or isinstance(node.names, cst.ImportStar) or record.names == () \
+        if bound_elsewhere or not isinstance(record.node, ast.ImportFrom) or record.names == () \
                 or not all(name.startswith("unsloth.") and name.count(".") == 1
                            for name, _ in record.names):
             continue
         return make_fix(FixSafety.SAFE, description + " (imported from unsloth)",
-                        NodeReplacement(node, _with_name(node, target), record.span),
-                        NodeReplacement(call.node.func, cst.Name(target), head))
+                        add_imported_name(record.span, target),
+                        ReplaceExpression(head, target))
     return None
 
 
 def shown(value: object) -> str:
     return format_learning_rate(value) if is_number(value) else repr(value)
-
-
-def _with_name(node: cst.ImportFrom, name: str) -> cst.ImportFrom:
-    names: List[cst.ImportAlias] = list(node.names)
-    last = names[-1]
-    if isinstance(last.comma, cst.Comma):
-        names.append(cst.ImportAlias(name=cst.Name(name), comma=last.comma))
-    else:
-        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        names.append(cst.ImportAlias(name=cst.Name(name)))
-    return node.with_changes(names=names)
 
 
 @register

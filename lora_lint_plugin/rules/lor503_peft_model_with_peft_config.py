@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-import libcst as cst
+import ast
 
-from ..diagnostics import Diagnostic, Fix, FixSafety, NodeReplacement
-from ..fixes import call_without_arguments, make_fix
+from ..diagnostics import Diagnostic, Fix, FixSafety
+from ..edits import make_fix, remove_arguments
 from ..model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
 from ..values import Value
 from .base import Rule, register
@@ -22,12 +22,9 @@ def given_peft_config(trainer: CallSite) -> Optional[Argument]:
 
 
 def drop_argument_fix(call: CallSite, argument: Argument, description: str) -> Optional[Fix]:
-    if not isinstance(argument.node, cst.Arg) or argument.node.star:
+    if isinstance(argument.node, ast.keyword) and argument.node.arg is None:
         return None  # it comes from a ``**`` mapping: nothing to delete in place
-    new = call_without_arguments(call.node, [argument.node])
-    if new is None:
-        return None
-    return make_fix(FixSafety.SAFE, description, NodeReplacement(call.node, new, call.span))
+    return make_fix(FixSafety.SAFE, description, remove_arguments(call.span, [argument.span]))
 
 
 @register

@@ -2,25 +2,19 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-import libcst as cst
-
-from ..diagnostics import Diagnostic, Fix, FixSafety, NodeReplacement, Span
-from ..fixes import add_keyword, call_without_arguments, make_fix, rename_keyword
-from ..model import TRAINER, TRAINING_ARGS, Argument, CallSite
+from ..diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
+from ..model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from .base import Rule, register
-
-
-def _written_keyword(argument: Argument) -> bool:
-    node = argument.node
-    return isinstance(node, cst.Arg) and node.keyword is not None and not node.star
 
 
 def _contains(a: Span, b: Span) -> bool:
     return (a.line, a.col) <= (b.line, b.col) and (b.end_line, b.end_col) <= (a.end_line, a.end_col)
 
 
-def move_to_config_fix(trainer: CallSite, argument: Argument, config_name: str) -> Optional[Fix]:
+def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
+                       config_name: str) -> Optional[Fix]:
     """Move ``argument`` from ``SFTTrainer(...)`` into its ``SFTConfig(...)`` call.
 
     Only in the plain case: the keyword is written in the trainer call, the trainer's
@@ -29,23 +23,16 @@ def move_to_config_fix(trainer: CallSite, argument: Argument, config_name: str) 
     """
     config = trainer.training_args
     if config is None or config.name != "SFTConfig" or not config.args.complete \
-            or config_name in config.args or not _written_keyword(argument):
+            or config_name in config.args or not is_written_keyword(argument) \
+            or argument.value_span is None:
         return None
-    value_code = cst.Module(body=[]).code_for_node(argument.node.value)
-    new_config = add_keyword(config.node, config.span, config_name, value_code).new
-    new_trainer = call_without_arguments(trainer.node, [argument.node])
-    if new_trainer is None:
-        return None
+    value_code = file.segment(argument.value_span)
     description = f"move {argument.name}= into SFTConfig(...) as {config_name}="
-    if _contains(trainer.span, config.span):
-        if _contains(argument.span, config.span):
-            return None  # the config call is inside the argument that moves
-        new_trainer = new_trainer.deep_replace(config.node, new_config)
-        return make_fix(FixSafety.SAFE, description,
-                        NodeReplacement(trainer.node, new_trainer, trainer.span))
+    if _contains(argument.span, config.span):
+        return None  # the config call is inside the argument that moves
     return make_fix(FixSafety.SAFE, description,
-                    NodeReplacement(trainer.node, new_trainer, trainer.span),
-                    NodeReplacement(config.node, new_config, config.span))
+                    remove_arguments(trainer.span, [argument.span]),
+                    add_keyword(config.span, config_name, value_code))
 
 
 @register
@@ -169,4 +156,4 @@ class RemovedTrlArguments(Rule):
                         f"SFTTrainer has no {name} since TRL {moved[name]['removed']}: it raises "
                         f"'TypeError: SFTTrainer.__init__() got an unexpected keyword argument "
                         f"'{name}''; set it in SFTConfig(..., {config_name}=...) instead",
-                        move_to_config_fix(trainer, argument, config_name))
+                        move_to_config_fix(file, trainer, argument, config_name))

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional
 
-import libcst as cst
-
-from ..diagnostics import Diagnostic, Fix, FixSafety, NodeReplacement
-from ..fixes import make_fix
+from ..diagnostics import Diagnostic, Fix, FixSafety
+from ..edits import make_fix, move_statement_up
 from ..model import FileModel, ImportRecord
 from .base import Rule, register
 
@@ -14,11 +12,6 @@ PATCHED_PACKAGES = ("transformers", "trl", "peft")
 
 def _first(records: List[ImportRecord]) -> Optional[ImportRecord]:
     return records[0] if records else None
-
-
-def _is_cell_delimiter(line: cst.EmptyLine) -> bool:
-    """``# %%`` lines separate cells (Jupytext/VS Code scripts, notebooks joined by lora-lint)."""
-    return line.comment is not None and line.comment.value.startswith("# %%")
 
 
 def move_up_fix(file: FileModel, unsloth: ImportRecord, first: ImportRecord) -> Optional[Fix]:
@@ -41,23 +34,8 @@ def move_up_fix(file: FileModel, unsloth: ImportRecord, first: ImportRecord) -> 
     positions = range(first.body_index, unsloth.body_index + 1)
     if any(position not in lines for position in positions):
         return None  # a non-import statement (or a compound one) lies in between
-    statements = [lines[position].statement for position in positions]
-    moved = statements[-1]
-    if any(_is_cell_delimiter(line) for statement in statements[1:]
-           for line in statement.leading_lines):
-        # Notebook cells / "# %%" cells: every line of comments stays where it is, so each cell
-        # keeps its place and the import statements rotate under them.
-        new_lines = [statement.with_changes(leading_lines=slot.leading_lines)
-                     for statement, slot in zip([moved] + statements[:-1], statements)]
-    else:
-        own_comments = [line for line in moved.leading_lines if line.comment is not None]
-        new_lines = [moved.with_changes(leading_lines=list(statements[0].leading_lines) + own_comments),
-                     statements[0].with_changes(leading_lines=())]
-        new_lines.extend(statements[1:-1])
-    replacements = [NodeReplacement(old, new, lines[position].span)
-                    for position, old, new in zip(positions, statements, new_lines)]
     return make_fix(FixSafety.SAFE, "move the unsloth import above the transformers/trl/peft imports",
-                    *replacements)
+                    move_statement_up([lines[position].span for position in positions]))
 
 
 @register

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..diagnostics import Diagnostic, FixSafety
-from ..fixes import make_fix, replace_node
+from ..edits import make_fix, replace_with_code
 from ..model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
 from ..values import Value, is_number
 from .base import Rule, RuleContext, register
@@ -109,9 +109,8 @@ class UnslothGradientCheckpointingTrue(Rule):
             fix = None
             if argument.value.literal:
                 fix = make_fix(FixSafety.SAFE, 'use use_gradient_checkpointing="unsloth"',
-                               replace_node(argument.value,
-                                            string_like([call] + setup_calls(file.setup_of(call)),
-                                                        "unsloth")))
+                               replace_with_code(argument.value, string_like(
+                                   [call] + setup_calls(file.setup_of(call)), "unsloth")))
             yield self.diagnostic(
                 argument.report_span,
                 'use_gradient_checkpointing=True: "unsloth" (Unsloth\'s default) also offloads '

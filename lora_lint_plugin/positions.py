@@ -1,0 +1,52 @@
+"""Source positions of ``ast`` nodes as ``Span``s in code points.
+
+``ast`` columns are UTF-8 byte offsets; lora-lint reports (like flake8 and LibCST) count
+characters, so a line holding non-ASCII text before a node needs converting. Lines are split
+the way Python's tokenizer splits them (``\\r\\n``, ``\\r`` or ``\\n``), not with
+``str.splitlines``, which also breaks at form feeds and other separators Python does not.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Dict, List
+
+from .diagnostics import Span
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class SourceLines:
+    """The lines of one source text, with byte-to-character column conversion."""
+
+    def __init__(self, source: str) -> None:
+        self.lines: List[str] = _LINE_BREAK.split(source)
+        self._encoded: Dict[int, bytes] = {}
+
+    def column(self, line: int, byte_col: int) -> int:
+        """The character column of ``byte_col`` on 1-based ``line``."""
+        if not 0 < line <= len(self.lines):
+            return byte_col
+        text = self.lines[line - 1]
+        if text.isascii():
+            return byte_col
+        encoded = self._encoded.get(line)
+        if encoded is None:
+            encoded = self._encoded[line] = text.encode("utf-8", "surrogatepass")
+        return len(encoded[:byte_col].decode("utf-8", "replace"))
+
+    def span(self, node: ast.AST) -> Span:
+        line = node.lineno  # type: ignore[attr-defined]
+        end_line = node.end_lineno  # type: ignore[attr-defined]
+        return Span(line, self.column(line, node.col_offset),  # type: ignore[attr-defined]
+                    end_line, self.column(end_line, node.end_col_offset))  # type: ignore[attr-defined]
+
+    def segment(self, span: Span) -> str:
+        """The source text of ``span``."""
+        if span.line == span.end_line:
+            return self.lines[span.line - 1][span.col:span.end_col]
+        parts = [self.lines[span.line - 1][span.col:]]
+        parts.extend(self.lines[span.line:span.end_line - 1])
+        parts.append(self.lines[span.end_line - 1][:span.end_col])
+        return "\n".join(parts)

@@ -1,0 +1,267 @@
+"""Scopes and name bindings of an ``ast`` module, in one iterative pass.
+
+What the resolver and the extractor need from "which assignment does this name refer to":
+for every scope (module, function, lambda, class, comprehension) the bindings of each name,
+each with its kind:
+
+* ``SIMPLE``: ``x = ...``, ``x: T = ...`` or a name inside a tuple/list target of ``=``;
+  the only kind whose value the resolver may read;
+* ``IMPORT``: an import, with the qualified name it binds (``from peft import LoraConfig as
+  LC`` binds ``LC`` to ``peft.LoraConfig``);
+* ``OTHER``: anything else that rebinds the name (parameters, loop and ``with`` targets,
+  augmented assignment, ``def``, ``class``, ``except ... as``, ``:=``, ``match`` captures).
+
+Lookup follows Python's rules as LibCST's ``ScopeProvider`` models them: a name is looked up in
+the nearest enclosing scope that binds it, class bodies are invisible to the functions inside
+them, ``global``/``nonlocal`` declarations send bindings to the declaring scope. Like LibCST,
+bindings are flow-insensitive (every binding in a scope counts); the resolver adds the order
+and dominance checks.
+
+The traversal is iterative (an explicit stack), so deeply nested code that Python itself
+parsed never meets the recursion limit here.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+SIMPLE = "simple"
+IMPORT = "import"
+OTHER = "other"
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Nodes that open a scope: a dominance or loop walk from a use stops at them.
+SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPE_OPENERS = (*_FUNCTIONS, ast.Lambda, ast.ClassDef, *_COMPREHENSIONS)
+_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping")
+                        if hasattr(ast, name))
+_BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension,
+            ast.withitem, ast.ExceptHandler, ast.NamedExpr, ast.Import, ast.ImportFrom,
+            ast.Global, ast.Nonlocal, *_MATCH_CAPTURES)
+
+
+@dataclass(eq=False)
+class Scope:
+    node: ast.AST
+    parent: Optional["Scope"]
+    is_class: bool = False
+    bindings: Dict[str, List["Binding"]] = field(default_factory=dict)
+    globals: Set[str] = field(default_factory=set)
+    nonlocals: Set[str] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class Binding:
+    name: str
+    kind: str
+    node: ast.AST                      # the target Name, the import statement, the def, ...
+    scope: Scope
+    statement: Optional[ast.AST] = None   # SIMPLE: the Assign / AnnAssign
+    qualified_name: str = ""              # IMPORT: what the name stands for
+
+
+class ScopeIndex:
+    """Parents, scopes and bindings of every node of one module."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.module_scope = Scope(tree, None)
+        self.parents: Dict[int, ast.AST] = {}
+        self.scopes: Dict[int, Scope] = {}
+        self.nodes: List[ast.AST] = []   # pre-order, children in field order
+        self._walk(tree)
+
+    # -- queries ---------------------------------------------------------------------------
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        return self.parents.get(id(node))
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        return self.scopes.get(id(node), self.module_scope)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        current = self.parents.get(id(node))
+        while current is not None:
+            yield current
+            current = self.parents.get(id(current))
+
+    def lookup(self, scope: Scope, name: str) -> Tuple[List[Binding], Optional[Scope]]:
+        """The bindings ``name`` refers to from ``scope``, and the scope that holds them."""
+        current: Optional[Scope] = scope
+        from_inner_function = False
+        while current is not None:
+            if name in current.globals:
+                found = self.module_scope.bindings.get(name, [])
+                return found, self.module_scope
+            skip = current.is_class and from_inner_function
+            if not skip and name in current.bindings:
+                return current.bindings[name], current
+            if not current.is_class:
+                from_inner_function = True
+            current = current.parent
+        return [], None
+
+    def imported_names(self, expression: ast.AST) -> List[str]:
+        """Qualified names of ``a.b.c`` when ``a`` is bound by an import (sorted)."""
+        attributes: List[str] = []
+        while isinstance(expression, ast.Attribute):
+            attributes.append(expression.attr)
+            expression = expression.value
+        if not isinstance(expression, ast.Name):
+            return []
+        bindings, _ = self.lookup(self.scope_of(expression), expression.id)
+        suffix = "".join("." + part for part in reversed(attributes))
+        return sorted({b.qualified_name + suffix for b in bindings if b.kind == IMPORT})
+
+    # -- building --------------------------------------------------------------------------
+    def _bind(self, scope: Scope, name: str, kind: str, node: ast.AST,
+              statement: Optional[ast.AST] = None, qualified_name: str = "") -> None:
+        target = scope
+        if name in scope.globals:
+            target = self.module_scope
+        elif name in scope.nonlocals:
+            outer = scope.parent
+            while outer is not None and (outer.is_class or name not in outer.bindings) \
+                    and outer.parent is not None:
+                outer = outer.parent
+            target = outer or scope
+        target.bindings.setdefault(name, []).append(
+            Binding(name, kind, node, target, statement, qualified_name))
+
+    def _walk(self, tree: ast.Module) -> None:
+        parents, scopes, nodes = self.parents, self.scopes, self.nodes
+        iter_children = ast.iter_child_nodes
+        # (node, parent, scope); children are pushed reversed so they pop in field order.
+        stack: List[Tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, self.module_scope)]
+        while stack:
+            node, parent, scope = stack.pop()
+            if isinstance(node, _LEAVES):
+                continue  # shared singletons (Load, Add, ...): nothing to index
+            nodes.append(node)
+            if parent is not None:
+                parents[id(node)] = parent
+            if isinstance(node, ast.Name):
+                scopes[id(node)] = scope
+                continue
+            if isinstance(node, _SCOPE_OPENERS):
+                for child, child_scope in reversed(self._enter_scope(node, scope)):
+                    stack.append((child, node, child_scope))
+                continue
+            if isinstance(node, _BINDERS):
+                self._note_bindings(node, scope)
+            stack.extend([(child, node, scope) for child in iter_children(node)][::-1])
+
+    def _enter_scope(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
+        if isinstance(node, ast.ClassDef):
+            inner = Scope(node, scope, is_class=True)
+            self._bind(scope, node.name, OTHER, node)
+            children = [(child, scope) for child in
+                        [*node.decorator_list, *node.bases, *node.keywords]]
+            children.extend((child, inner) for child in node.body)
+            return children
+        if isinstance(node, _COMPREHENSIONS):
+            inner = Scope(node, scope)
+            return [(child, inner) for child in ast.iter_child_nodes(node)]
+        return self._enter_function(node, scope)
+
+    def _enter_function(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
+        inner = Scope(node, scope)
+        args: ast.arguments = node.args  # type: ignore[attr-defined]
+        outer_parts: List[ast.AST] = []
+        if not isinstance(node, ast.Lambda):
+            self._bind(scope, node.name, OTHER, node)  # type: ignore[attr-defined]
+            outer_parts.extend(node.decorator_list)  # type: ignore[attr-defined]
+            if node.returns is not None:  # type: ignore[attr-defined]
+                outer_parts.append(node.returns)  # type: ignore[attr-defined]
+        outer_parts.extend(d for d in args.defaults)
+        outer_parts.extend(d for d in args.kw_defaults if d is not None)
+        every = [*getattr(args, "posonlyargs", []), *args.args, *args.kwonlyargs]
+        every.extend(a for a in (args.vararg, args.kwarg) if a is not None)
+        for argument in every:
+            self._bind(inner, argument.arg, OTHER, argument)
+            if argument.annotation is not None:
+                outer_parts.append(argument.annotation)
+        for statement in _body(node):
+            if isinstance(statement, ast.Global):
+                inner.globals.update(statement.names)
+            elif isinstance(statement, ast.Nonlocal):
+                inner.nonlocals.update(statement.names)
+        children = [(part, scope) for part in outer_parts]
+        body = node.body  # type: ignore[attr-defined]
+        children.extend((child, inner) for child in (body if isinstance(body, list) else [body]))
+        return children
+
+    def _note_bindings(self, node: ast.AST, scope: Scope) -> None:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._bind_target(target, scope, node, simple=True)
+        elif isinstance(node, ast.AnnAssign):
+            self._bind_target(node.target, scope, node, simple=node.value is not None)
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+            self._bind_target(node.target, scope, node, simple=False)
+        elif isinstance(node, ast.withitem):
+            if node.optional_vars is not None:
+                self._bind_target(node.optional_vars, scope, node, simple=False)
+        elif isinstance(node, ast.ExceptHandler):
+            if node.name:
+                self._bind(scope, node.name, OTHER, node)
+        elif isinstance(node, ast.NamedExpr):
+            owner = scope
+            while isinstance(owner.node, _COMPREHENSIONS) and owner.parent is not None:
+                owner = owner.parent
+            self._bind_target(node.target, owner, node, simple=False)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                root = alias.name.split(".")[0]
+                if alias.asname:
+                    self._bind(scope, alias.asname, IMPORT, node, qualified_name=alias.name)
+                else:
+                    self._bind(scope, root, IMPORT, node, qualified_name=root)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            for alias in node.names:
+                if alias.name == "*":
+                    continue  # names we cannot see (LibCST does not resolve them either)
+                qualified = f"{module}.{alias.name}" if not node.level and module else ""
+                self._bind(scope, alias.asname or alias.name,
+                           IMPORT if qualified else OTHER, node, qualified_name=qualified)
+        elif isinstance(node, ast.Global):
+            scope.globals.update(node.names)
+        elif isinstance(node, ast.Nonlocal):
+            scope.nonlocals.update(node.names)
+        elif isinstance(node, _MATCH_CAPTURES):
+            name = getattr(node, "name", None) or getattr(node, "rest", None)
+            if name:
+                self._bind(scope, name, OTHER, node)
+
+    def _bind_target(self, target: ast.AST, scope: Scope, statement: ast.AST,
+                     simple: bool) -> None:
+        # (node, still simple): names under a Starred are not simple bindings
+        pending: List[Tuple[ast.AST, bool]] = [(target, simple)]
+        while pending:
+            node, is_simple = pending.pop()
+            if isinstance(node, ast.Name):
+                self._bind(scope, node.id, SIMPLE if is_simple else OTHER, node,
+                           statement if is_simple else None)
+            elif isinstance(node, (ast.Tuple, ast.List)):
+                pending.extend((element, is_simple) for element in node.elts)
+            elif isinstance(node, ast.Starred):
+                pending.append((node.value, False))
+
+
+def _body(node: ast.AST) -> Iterator[ast.AST]:
+    """Every statement inside a function body, not entering nested scopes."""
+    body = getattr(node, "body", [])
+    stack = list(body) if isinstance(body, list) else []
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if isinstance(statement, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            continue
+        for child in ast.iter_child_nodes(statement):
+            if isinstance(child, ast.stmt) or isinstance(child, ast.excepthandler) \
+                    or type(child).__name__ == "match_case":
+                stack.append(child)
