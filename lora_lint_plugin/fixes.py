@@ -35,7 +35,10 @@ MAX_ROUNDS = 10
 
 @dataclass(frozen=True)
 class Replacement:
-    """Replace ``old`` (by identity) with ``build(old as updated by nested replacements)``."""
+    """Replace ``old`` (by identity) with ``build(old as updated by nested replacements)``.
+
+    ``span`` is the text ``old``'s code occupies (what a reported edit replaces).
+    """
 
     old: cst.CSTNode
     build: Callable[[Any], cst.CSTNode]
@@ -47,7 +50,9 @@ class CstIndex:
 
     def __init__(self, source: str) -> None:
         from .parsing import parse_module
+        from .positions import SourceLines
 
+        self.lines = SourceLines(source)
         self.module = parse_module(source)
         positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         self._by_span: Dict[Span, List[cst.CSTNode]] = {}
@@ -56,8 +61,9 @@ class CstIndex:
                       node)
         for node in list(positions):
             # ``ast`` spans a parenthesised tuple with its parentheses; LibCST does not.
+            # (its innermost pair, the tuple's own; ``((a, b))`` has two)
             if isinstance(node, cst.Tuple) and node.lpar and node.rpar:
-                start, end = positions[node.lpar[0]].start, positions[node.rpar[-1]].end
+                start, end = positions[node.lpar[-1]].start, positions[node.rpar[0]].end
                 self._add(Span(start.line, start.column, end.line, end.column), node)
         self._line_of: Dict[int, cst.SimpleStatementLine] = {
             id(line.body[0]): line for line in self.module.body
@@ -72,6 +78,18 @@ class CstIndex:
             if isinstance(node, types):
                 return node
         return None
+
+    def code_of(self, node: cst.CSTNode) -> str:
+        """``node``'s code with line breaks as ``\n`` (as ``SourceLines.segment`` gives)."""
+        return self.module.code_for_node(node).replace("\r\n", "\n").replace("\r", "\n")
+
+    def line_span(self, line: cst.SimpleStatementLine, statement: Span) -> Span:
+        """The text a module-level statement line occupies: its leading comment and blank
+        lines, the statement at ``statement``, its end-of-line comment and newline."""
+        code = self.code_of(line)
+        start = statement.line - len(line.leading_lines)
+        end_line = start + code.count("\n")
+        return Span(start, 0, end_line, len(code) - (code.rfind("\n") + 1))
 
     def statement_line(self, span: Span) -> Optional[cst.SimpleStatementLine]:
         """The module-level line holding only the small statement at ``span``."""
@@ -127,7 +145,7 @@ def realise(edit: Any, index: CstIndex) -> Optional[List[Replacement]]:
         lines = [index.statement_line(span) for span in edit.statement_spans]
         if any(line is None for line in lines):
             return None
-        return [Replacement(old, (lambda _updated, new=new: new), span)
+        return [Replacement(old, (lambda _updated, new=new: new), index.line_span(old, span))
                 for old, new, span in zip(lines, rotated_lines(lines), edit.statement_spans)]
     return None
 
@@ -298,7 +316,11 @@ def realise_fix(fix: Fix, index: CstIndex) -> Optional[List[Replacement]]:
 
 
 def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]]:
-    """``fix`` as non-overlapping (span, new text) pairs, for reports (JSON, SARIF)."""
+    """``fix`` as non-overlapping (span, new text) pairs, for reports (JSON, SARIF).
+
+    Each pair replaces exactly the text the old node's code occupies; that is checked against
+    the source, so a report never carries an edit that would not reproduce the fix.
+    """
     replacements = realise_fix(fix, index)
     if replacements is None:
         return None
@@ -312,8 +334,20 @@ def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]
         if id(replacement.old) in done:
             continue
         done.add(id(replacement.old))
-        new = replacement.old.visit(transformer)
-        edits.append((replacement.span, index.module.code_for_node(new)))
+        old, new = replacement.old, replacement.old.visit(transformer)
+        written = index.lines.segment(replacement.span)
+        # The span may leave out parentheses around the node (``ast`` spans a tuple with its
+        # own pair, other expressions without any): those stay in place, out of the edit.
+        parentheses = len(old.lpar) if isinstance(old, cst.BaseExpression) else 0
+        for outer in range(parentheses + 1):
+            if outer:
+                old, new = (node.with_changes(lpar=node.lpar[1:], rpar=node.rpar[:-1])
+                            for node in (old, new))
+            if index.code_of(old) == written:
+                edits.append((replacement.span, index.module.code_for_node(new)))
+                break
+        else:
+            return None
     return edits
 
 

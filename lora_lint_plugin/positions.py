@@ -43,10 +43,13 @@ class SourceLines:
                     end_line, self.column(end_line, node.end_col_offset))  # type: ignore[attr-defined]
 
     def segment(self, span: Span) -> str:
-        """The source text of ``span``."""
+        """The source text of ``span`` (line breaks as ``\n``; lines past the end are empty)."""
+        def line(number: int) -> str:
+            return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
         if span.line == span.end_line:
-            return self.lines[span.line - 1][span.col:span.end_col]
-        parts = [self.lines[span.line - 1][span.col:]]
-        parts.extend(self.lines[span.line:span.end_line - 1])
-        parts.append(self.lines[span.end_line - 1][:span.end_col])
+            return line(span.line)[span.col:span.end_col]
+        parts = [line(span.line)[span.col:]]
+        parts.extend(line(number) for number in range(span.line + 1, span.end_line))
+        parts.append(line(span.end_line)[:span.end_col])
         return "\n".join(parts)

@@ -1,0 +1,131 @@
+"""The fix edits a report carries (JSON / SARIF) are the fix: applied as text they give valid
+code, remove the finding, and equal what ``lora-lint fix`` writes for that rule.
+
+Editors and review bots apply these edits without running lora-lint; they must agree with the
+codemod path (both come from the same span edits, realised with LibCST).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from lora_lint_plugin.engine import analyse_source
+from lora_lint_plugin.fixes import fix_source
+from lora_lint_plugin.rules import all_rules
+from lora_lint_plugin.settings import Settings
+from lora_lint_plugin.sources import analyse
+
+from .conftest import dedent
+from .test_cli import lora_lint, out
+
+# Cases the rule examples do not cover: edits nested in one another, layout-sensitive ones.
+EXTRA = {
+    "nested_move.py": """
+        from transformers import AutoModelForCausalLM
+        from trl import SFTConfig, SFTTrainer
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct")
+        trainer = SFTTrainer(
+            model=model,
+            args=SFTConfig(output_dir="out", learning_rate=2e-4),
+            max_seq_length=2048,  # the context
+        )
+        """,
+    "import_order_cells.py": """
+        # %% imports
+        import os
+        from transformers import TrainingArguments
+        # %% unsloth
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
+        """,
+    "parenthesised.py": """
+        from peft import LoraConfig
+        config = LoraConfig(r=(16.0), bias=(None), task_type=("causal_lm"),
+                            target_modules=(("q_proj", "v_proj", "q_proj")))
+        """,
+    "multiline_keyword.py": """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            "unsloth/llama-3-8b-bnb-4bit",  # base model
+            max_seq_length=2048,
+        )
+        model = FastLanguageModel.get_peft_model(model, r=16,
+                                                 target_modules=("q_proj", "v_proj", "q_proj"))
+        """,
+}
+
+
+def _cases() -> Dict[str, str]:
+    cases = {name: dedent(source) for name, source in EXTRA.items()}
+    for rule in all_rules():
+        if rule.fix_safety is None or rule.EXAMPLE_SETTINGS:
+            continue
+        for index, source in enumerate(rule.INVALID):
+            cases[f"{rule.code.lower()}_{index}.py"] = textwrap.dedent(source).lstrip("\n")
+    return cases
+
+
+def _offset(text: str, row: int, column: int) -> int:
+    lines = text.splitlines(keepends=True)  # rows as the report counts them (CRLF is one break)
+    return sum(len(line) for line in lines[:row - 1]) + column - 1
+
+
+def _apply(text: str, edits: List[dict]) -> str:
+    spans = sorted((_offset(text, e["location"]["row"], e["location"]["column"]),
+                    _offset(text, e["end_location"]["row"], e["end_location"]["column"]),
+                    e["content"]) for e in edits)
+    for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
+        assert end <= start, f"overlapping edits: {edits}"
+    for start, end, content in reversed(spans):
+        text = text[:start] + content + text[end:]
+    return text
+
+
+def _count(text: str, code: str) -> int:
+    return sum(d.code == code for d in analyse_source(text).diagnostics)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_reported_fix_edits_apply_cleanly_and_match_lora_lint_fix(tmp_path: Path, newline: str):
+    cases = {name: source.replace("\n", newline) for name, source in _cases().items()}
+    for name, source in cases.items():
+        (tmp_path / name).write_bytes(source.encode("utf-8"))
+    result = lora_lint("check", "--isolated", "--output-format", "json", "--extend-select",
+                       "LOR9", "-j", "1", ".", cwd=tmp_path)
+    items = json.loads(out(result))
+    # every fix the engine offers is in the report, with its edits
+    every_code = {rule.code for rule in all_rules()}
+    offered = sorted((name, d.line, d.code) for name, source in cases.items()
+                     for d in analyse(source, Settings(), every_code).diagnostics
+                     if d.fix is not None)
+    reported = sorted((i["filename"], i["location"]["row"], i["code"]) for i in items
+                      if i["fix"] is not None and i["fix"]["edits"])
+    assert reported == offered
+    fixed_codes = set()
+    for item in items:
+        fix = item["fix"]
+        if fix is None:
+            continue
+        assert fix["edits"], item
+        name, code = item["filename"], item["code"]
+        original = cases[name]
+        edited = _apply(original, fix["edits"])
+        ast.parse(edited)  # valid Python
+        assert _count(edited, code) < _count(original, code), (name, code, edited)
+        fixed_codes.add(code)
+        same_code = [i for i in items if i["filename"] == name and i["code"] == code]
+        if len(same_code) == 1:
+            # the only finding of its rule in the file: lora-lint fix writes exactly this
+            outcome = fix_source(original, lambda text: analyse(text, Settings(), {code}),
+                                 unsafe=True)
+            assert outcome.source == edited, (name, code)
+    expected = {rule.code for rule in all_rules()
+                if rule.fix_safety is not None and not rule.EXAMPLE_SETTINGS}
+    # every fixable rule's examples produce at least one applicable fix
+    assert expected - fixed_codes <= {"LOR903"} and "LOR505" in fixed_codes, expected - fixed_codes
