@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -79,9 +79,40 @@ class CstIndex:
                 return node
         return None
 
-    def code_of(self, node: cst.CSTNode) -> str:
+    def code_of(self, node: cst.CSTNode, indent: str = "") -> str:
         """``node``'s code with line breaks as ``\n`` (as ``SourceLines.segment`` gives)."""
-        return self.module.code_for_node(node).replace("\r\n", "\n").replace("\r", "\n")
+        return self.code_in_block(node, indent).replace("\r\n", "\n").replace("\r", "\n")
+
+    def code_in_block(self, node: cst.CSTNode, indent: str) -> str:
+        """``node``'s code as written in a block indented by ``indent``: lines continued inside
+        brackets may carry the block's indentation, which ``Module.code_for_node`` leaves out.
+        Generated with public API only: the expression as the statement of an ``if`` block."""
+        if not indent or not isinstance(node, cst.BaseExpression):
+            return self.module.code_for_node(node)
+        newline = self.module.default_newline
+        holder = cst.Module(
+            body=[cst.If(test=cst.Name("x"), body=cst.IndentedBlock(
+                body=[cst.SimpleStatementLine([cst.Expr(node)])], indent=indent))],
+            default_indent=self.module.default_indent, default_newline=newline)
+        code = holder.code
+        return code[len("if x:" + newline + indent):len(code) - len(newline)]
+
+    def indents_around(self, span: Span) -> Iterator[str]:
+        """Candidate block indentations for a node starting at ``span``: none, then the
+        leading whitespace of its line and of the lines above, up to the first unindented one."""
+        yield ""
+        seen = {""}
+        for number in range(span.line, max(0, span.line - 500), -1):
+            text = self.lines.lines[number - 1] if number <= len(self.lines.lines) else ""
+            stripped = text.lstrip(" \t\f")
+            if not stripped:
+                continue
+            lead = text[:len(text) - len(stripped)]
+            if lead not in seen:
+                seen.add(lead)
+                yield lead
+            if not lead:
+                return
 
     def line_span(self, line: cst.SimpleStatementLine, statement: Span) -> Span:
         """The text a module-level statement line occupies: its leading comment and blank
@@ -338,17 +369,31 @@ def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]
         written = index.lines.segment(replacement.span)
         # The span may leave out parentheses around the node (``ast`` spans a tuple with its
         # own pair, other expressions without any): those stay in place, out of the edit.
-        parentheses = len(old.lpar) if isinstance(old, cst.BaseExpression) else 0
-        for outer in range(parentheses + 1):
-            if outer:
-                old, new = (node.with_changes(lpar=node.lpar[1:], rpar=node.rpar[:-1])
-                            for node in (old, new))
-            if index.code_of(old) == written:
-                edits.append((replacement.span, index.module.code_for_node(new)))
-                break
-        else:
+        text = _text_in_place(index, old, new, written, replacement.span)
+        if text is None:
             return None
+        edits.append((replacement.span, text))
     return edits
+
+
+def _text_in_place(index: CstIndex, old: cst.CSTNode, new: cst.CSTNode, written: str,
+                   span: Span) -> Optional[str]:
+    """The text of ``new`` to put where ``old`` is ``written``; None if ``old``'s code cannot
+    be matched to that text (then no edit is reported rather than a wrong one).
+
+    The span may leave out parentheses around the node (``ast`` spans a tuple with its own
+    pair, other expressions without any): those stay in place, out of the edit. Inside an
+    indented block, continuation lines carry the block's indentation.
+    """
+    parentheses = len(old.lpar) if isinstance(old, cst.BaseExpression) else 0
+    for outer in range(parentheses + 1):
+        if outer:
+            old, new = (node.with_changes(lpar=node.lpar[1:], rpar=node.rpar[:-1])
+                        for node in (old, new))
+        for indent in index.indents_around(span) if "\n" in written else ("",):
+            if index.code_of(old, indent) == written:
+                return index.code_in_block(new, indent)
+    return None
 
 
 def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Fix]:

@@ -44,6 +44,34 @@ EXTRA = {
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
         """,
+    "indented_calls.py": """
+        from transformers import AutoModelForCausalLM
+        from trl import SFTConfig, SFTTrainer
+
+
+        class Recipe:
+            def run(self):
+                model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct")
+                trainer = SFTTrainer(
+                    model=model,
+                    args=SFTConfig(
+                        output_dir="out",
+                        learning_rate=2e-4,
+                    ),
+                    max_seq_length=2048,
+                )
+        """,
+    "tab_indented.py": (
+        "from peft import LoraConfig\n"
+        "def build():\n"
+        "\tif True:\n"
+        "\t\treturn LoraConfig(\n"
+        "\t\t\tr=16,\n"
+        "\t\t\ttarget_modules=[\n"
+        "\t\t\t\t'q_proj',\n"
+        "\t\t\t\t'q_proj',\n"
+        "\t\t\t],\n"
+        "\t\t)\n"),
     "parenthesised.py": """
         from peft import LoraConfig
         config = LoraConfig(r=(16.0), bias=(None), task_type=("causal_lm"),
