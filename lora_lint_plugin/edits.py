@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple, Union
 
 from .diagnostics import Fix, FixSafety, Span
+from .model import Argument
 from .values import Value
 
 
@@ -147,7 +148,7 @@ def add_keyword(call_span: Span, keyword: str, code: str) -> AddKeyword:
     return AddKeyword(call_span, keyword, code)
 
 
-def rename_keyword(argument, new_name: str) -> Optional[ReplaceExpression]:
+def rename_keyword(argument: Argument, new_name: str) -> Optional[ReplaceExpression]:
     """Rename a keyword argument written in the call (``max_seq_length=`` -> ``max_length=``).
 
     None when the argument comes through ``**`` or is positional (nothing to rename in place).
@@ -160,7 +161,7 @@ def rename_keyword(argument, new_name: str) -> Optional[ReplaceExpression]:
     return ReplaceExpression(span, new_name)
 
 
-def is_written_keyword(argument) -> bool:
+def is_written_keyword(argument: Argument) -> bool:
     """The argument is ``name=value`` written in the call (not positional, not ``**``)."""
     node = argument.node
     return isinstance(node, ast.keyword) and node.arg is not None

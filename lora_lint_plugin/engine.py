@@ -18,14 +18,13 @@ class Analysis:
     """The outcome of analysing one source text.
 
     ``error`` is set when the file could not be analysed (then ``diagnostics`` is empty);
-    ``skipped`` when the prefilter showed it holds no training code. ``source`` and ``model``
-    are kept for fixes and cost estimates (fix edits are spans of ``source``).
+    ``skipped`` when the prefilter showed it holds no training code. ``model`` is kept for
+    cost estimates.
     """
 
     diagnostics: List[Diagnostic] = field(default_factory=list)
     error: Optional[str] = None
     skipped: bool = False
-    source: Optional[str] = None
     model: Any = None
 
 
@@ -64,7 +63,7 @@ def _analyse(tree: Any, source: str, settings: Settings,
     diagnostics: List[Diagnostic] = []
     for rule in active_rules(rule_filter):
         diagnostics.extend(rule.check(file_model, context))
-    return Analysis(diagnostics=_deduplicate(diagnostics), source=source, model=file_model)
+    return Analysis(diagnostics=_deduplicate(diagnostics), model=file_model)
 
 
 def _deduplicate(diagnostics: Sequence[Diagnostic]) -> List[Diagnostic]:

@@ -72,9 +72,13 @@ class CstIndex:
     def _add(self, span: Span, node: cst.CSTNode) -> None:
         self._by_span.setdefault(span, []).append(node)
 
+    def nodes_at(self, span: Span) -> Sequence[cst.CSTNode]:
+        """Every node written exactly at ``span``."""
+        return self._by_span.get(span, ())
+
     def find(self, span: Span, *types: type) -> Optional[Any]:
-        """The outermost node of one of ``types`` written exactly at ``span``."""
-        for node in self._by_span.get(span, ()):
+        """A node of one of ``types`` written exactly at ``span``."""
+        for node in self.nodes_at(span):
             if isinstance(node, types):
                 return node
         return None
@@ -184,7 +188,7 @@ def realise(edit: Any, index: CstIndex) -> Optional[List[Replacement]]:
 def _positions(children: Sequence[Any], spans: Sequence[Span], index: CstIndex,
                part: Callable[[Any], Any]) -> Optional[Set[int]]:
     """Positions in ``children`` of the ones written at ``spans`` (None if one is missing)."""
-    wanted = {id(node) for span in spans for node in index._by_span.get(span, ())}
+    wanted = {id(node) for span in spans for node in index.nodes_at(span)}
     found = {position for position, child in enumerate(children) if id(part(child)) in wanted}
     return found if len(found) == len(set(spans)) else None
 
