@@ -443,7 +443,7 @@ def fix_source(source: str, analyse: Callable[[str], "object"], unsafe: bool = F
     rule selection). Each round's output must parse; otherwise nothing is written. LibCST
     work runs with a deep stack (deeply nested code must not crash the process).
     """
-    from .parsing import AnalysisError, call_with_deep_stack
+    from .deep_stack import AnalysisError, call_with_deep_stack
 
     try:
         return call_with_deep_stack(lambda: _fix_rounds(source, analyse, unsafe))

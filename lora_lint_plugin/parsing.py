@@ -1,29 +1,19 @@
 """LibCST parsing for fixes (the analysis itself runs on ``ast``; see ``extract.py``).
 
-Deeply nested but legal code (a 2,000-term ``a + b + ...``) exceeds Python's default recursion
-limit inside LibCST's visitors, and deeper code overflows the C stack in LibCST's native parser
-(a segmentation fault). LibCST work therefore runs on a helper thread with a large stack and a
-raised recursion limit (instead of failing, or killing the process). Fixes only ever run on
-text the engine analysed, so code CPython itself refuses as too deeply nested never gets here
-(see ``prefilter.parse_python``).
+LibCST work runs through ``deep_stack.call_with_deep_stack``: its native parser overflows the
+C stack on deeply nested input. Fixes only ever run on text the engine analysed, so code
+CPython itself refuses as too deeply nested never gets here (see ``prefilter.parse_python``).
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-from typing import Callable, TypeVar, Union
+from typing import Union
 
 import libcst as cst
 
-T = TypeVar("T")
+from .deep_stack import AnalysisError, call_with_deep_stack
 
-_DEEP_STACK_BYTES = 512 * 1024 * 1024
-_DEEP_RECURSION_LIMIT = 120_000
-
-
-class AnalysisError(Exception):
-    """The file cannot be analysed; the message says why, in words a user understands."""
+__all__ = ["AnalysisError", "call_with_deep_stack", "parse_module"]
 
 
 def parse_module(source: Union[str, bytes]) -> cst.Module:
@@ -31,38 +21,3 @@ def parse_module(source: Union[str, bytes]) -> cst.Module:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise AnalysisError(f"syntax error at line {error.raw_line}: {error.message}") from None
-
-
-def call_with_deep_stack(function: Callable[[], T]) -> T:
-    """Run ``function`` on a helper thread with a big stack and a raised recursion limit.
-
-    Always, not only after a RecursionError: LibCST's native parser recurses on the C stack,
-    and on deeply nested input (thousands of ``a + b + ...`` terms) it overflows the main
-    thread's stack, which is a segmentation fault no ``except`` can catch. Starting a thread
-    costs microseconds; only files that get fixed get here.
-    """
-    outcome: dict = {}
-
-    def target() -> None:
-        previous_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION_LIMIT))
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # handed back to the caller's thread below
-            outcome["error"] = error
-        finally:
-            sys.setrecursionlimit(previous_limit)
-
-    previous_size = threading.stack_size()
-    try:
-        threading.stack_size(_DEEP_STACK_BYTES)
-        worker = threading.Thread(target=target, name="lora-lint-deep-stack")
-        worker.start()
-    finally:
-        threading.stack_size(previous_size)
-    worker.join()
-    if "error" in outcome:
-        if isinstance(outcome["error"], RecursionError):
-            raise AnalysisError("the code is nested too deeply to analyse")
-        raise outcome["error"]
-    return outcome["value"]

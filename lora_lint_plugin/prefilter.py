@@ -107,7 +107,15 @@ def parse_python(source: str) -> Tuple[Optional[ast.Module], Optional[str]]:
     """(``ast`` tree, None), or (None, why the running Python cannot parse ``source``)."""
     try:
         return ast.parse(source), None
-    except (RecursionError, MemoryError):
+    except RecursionError:
+        # Legal but deep (a 3,000-term sum): Python builds the tree with more stack.
+        from .deep_stack import AnalysisError, call_with_deep_stack
+
+        try:
+            return call_with_deep_stack(lambda: ast.parse(source)), None
+        except (AnalysisError, RecursionError, MemoryError, SyntaxError, ValueError):
+            return None, TOO_DEEP
+    except MemoryError:
         return None, TOO_DEEP
     except SyntaxError as error:
         if any(text in str(error.msg) for text in _TOO_DEEP_MESSAGES):

@@ -182,23 +182,27 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
     SARIF); realising them needs a LibCST parse, which plain reports skip (their fixes then
     have applicability and message but no edits).
     """
-    index = None
     if fix_text is not None and any(d.fix is not None for d in diagnostics):
+        from .deep_stack import AnalysisError, call_with_deep_stack
         from .fixes import CstIndex
-        from .parsing import AnalysisError, call_with_deep_stack
 
-        try:
-            index = call_with_deep_stack(lambda: CstIndex(fix_text))
+        def with_edits() -> List[Optional[ReportedFix]]:
+            index = CstIndex(fix_text)
+            return [_reported_fix(source, d, index) for d in diagnostics]
+
+        try:  # LibCST recurses as deep as the code nests
+            fixes = call_with_deep_stack(with_edits)
         except AnalysisError:
-            index = None
+            fixes = [None] * len(diagnostics)
+    else:
+        fixes = [_reported_fix(source, d, None) for d in diagnostics]
     reported = []
-    for diagnostic in diagnostics:
+    for diagnostic, fix in zip(diagnostics, fixes):
         cell, row, column, end_row, end_column = _span_rows(source, diagnostic.span)
         reported.append(ReportedDiagnostic(
             code=diagnostic.code, message=diagnostic.message, filename=source.path,
             row=row, column=column, end_row=end_row, end_column=end_column, cell=cell,
-            fix=_reported_fix(source, diagnostic, index) if fix_text is None or index is not None
-            else None))
+            fix=fix))
     return tuple(reported)
 
 

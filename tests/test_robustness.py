@@ -277,6 +277,36 @@ def test_deep_stack_retry_restores_the_recursion_limit():
     assert sys.getrecursionlimit() == limit
 
 
+def test_deep_expression_inside_the_lora_call_is_checked_reported_and_fixed(tmp_path):
+    # A 3,000-term sum inside LoraConfig(...): deeper than ast.parse builds with the default
+    # recursion limit on some Pythons, and the fixes rewrite the call around it. check (text
+    # and JSON with fix edits) and fix must agree, with no LOR000.
+    from .test_cli import lora_lint, out
+
+    terms = " + ".join(["1"] * 3000)
+    source = ("from transformers import AutoModelForCausalLM\n"
+              "from peft import LoraConfig, get_peft_model\n"
+              "model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-3.2-1B')\n"
+              f"config = LoraConfig(r=16, lora_alpha=({terms}),\n"
+              "                    target_modules=['embed_tokens', 'q_proj', 'q_proj'])\n"
+              "model = get_peft_model(model, config)\n")
+    path = tmp_path / "deep_train.py"
+    path.write_text(source, encoding="utf-8")
+    items = json.loads(out(lora_lint("check", "--isolated", "--output-format", "json",
+                                     path.name, cwd=tmp_path)))
+    codes = sorted(item["code"] for item in items)
+    assert codes == ["LOR101", "LOR109", "LOR110"], items
+    assert all(item["fix"] and item["fix"]["edits"] for item in items)
+    result = lora_lint("fix", "--isolated", path.name, cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert "ensure_weight_tying=True" in fixed and "'q_proj', 'q_proj'" not in fixed
+    assert terms in fixed
+    from lora_lint_plugin.prefilter import parse_python
+
+    assert parse_python(fixed)[0] is not None  # still Python (parsed with a deep stack)
+    assert "LOR000" not in out(result)
+
+
 @pytest.mark.parametrize("deep", [
     "x = " + "-" * 20000 + "1\n",                                  # CPython: MemoryError
     "x = " + " + ".join(f"a{i}" for i in range(10000)) + "\n",     # RecursionError
