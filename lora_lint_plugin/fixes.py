@@ -357,8 +357,13 @@ def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]
     the source, so a report never carries an edit that would not reproduce the fix.
     """
     replacements = realise_fix(fix, index)
-    if replacements is None:
-        return None
+    return text_edits(replacements, index) if replacements is not None else None
+
+
+def text_edits(replacements: Sequence[Replacement],
+               index: CstIndex) -> Optional[List[Tuple[Span, str]]]:
+    """Replacements as (span, new text) pairs: one per outermost replaced node, its text
+    generated with the replacements nested inside it; None if one cannot be placed."""
     outermost = [r for r in replacements
                  if not any(other is not r and _contains(other.span, r.span)
                             and other.span != r.span for other in replacements)]
@@ -371,13 +376,38 @@ def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]
         done.add(id(replacement.old))
         old, new = replacement.old, replacement.old.visit(transformer)
         written = index.lines.segment(replacement.span)
-        # The span may leave out parentheses around the node (``ast`` spans a tuple with its
-        # own pair, other expressions without any): those stay in place, out of the edit.
         text = _text_in_place(index, old, new, written, replacement.span)
         if text is None:
             return None
         edits.append((replacement.span, text))
     return edits
+
+
+def apply_fixes(index: CstIndex, fixes: Sequence[Fix], splice: bool = True) -> Tuple[str, Set[int]]:
+    """The text of ``index`` with ``fixes`` (not overlapping each other) applied, and the
+    ids of the fixes that could be applied.
+
+    Splicing the rewritten nodes' text into the source avoids transforming and regenerating
+    the whole module; when a node's text cannot be placed exactly, the whole-module
+    transform (``splice=False``) is used instead. Both give the same text.
+    """
+    replacements: List[Replacement] = []
+    applied: Set[int] = set()
+    edits: Optional[List[Tuple[Span, str]]] = [] if splice else None
+    for fix in fixes:
+        made = realise_fix(fix, index)
+        if made is None:
+            continue
+        replacements.extend(made)
+        applied.add(id(fix))
+        if edits is not None:
+            placed = text_edits(made, index)
+            edits = edits + placed if placed is not None else None
+    if not replacements:
+        return index.lines.source, applied
+    if edits is not None:
+        return index.lines.replaced(edits), applied
+    return index.module.visit(_ReplaceNodes(replacements)).code, applied
 
 
 def _text_in_place(index: CstIndex, old: cst.CSTNode, new: cst.CSTNode, written: str,
@@ -461,18 +491,8 @@ def _fix_rounds(source: str, analyse: Callable[[str], "object"], unsafe: bool) -
         fixes = choose_fixes(analysis.diagnostics, unsafe)
         if not fixes:
             break
-        index = CstIndex(current)
-        replacements: List[Replacement] = []
-        fixed_ids: Set[int] = set()
-        for fix in fixes:
-            made = realise_fix(fix, index)
-            if made is not None:
-                replacements.extend(made)
-                fixed_ids.add(id(fix))
-        if not replacements:
-            break
-        candidate = index.module.visit(_ReplaceNodes(replacements)).code
-        if candidate == current:
+        candidate, fixed_ids = apply_fixes(CstIndex(current), fixes)
+        if not fixed_ids or candidate == current:
             break
         try:
             ast.parse(candidate)

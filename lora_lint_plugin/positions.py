@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from .diagnostics import Span
 
@@ -21,8 +21,10 @@ class SourceLines:
     """The lines of one source text, with byte-to-character column conversion."""
 
     def __init__(self, source: str) -> None:
+        self.source = source
         self.lines: List[str] = _LINE_BREAK.split(source)
         self._encoded: Dict[int, bytes] = {}
+        self._starts: List[int] = []
 
     def column(self, line: int, byte_col: int) -> int:
         """The character column of ``byte_col`` on 1-based ``line``."""
@@ -41,6 +43,23 @@ class SourceLines:
         end_line = node.end_lineno  # type: ignore[attr-defined]
         return Span(line, self.column(line, node.col_offset),  # type: ignore[attr-defined]
                     end_line, self.column(end_line, node.end_col_offset))  # type: ignore[attr-defined]
+
+    def offset(self, line: int, col: int) -> int:
+        """The index in the source text of 1-based ``line``, character column ``col``
+        (the end of the text for a line past the end)."""
+        if not self._starts:
+            self._starts = [0] + [match.end() for match in _LINE_BREAK.finditer(self.source)]
+        if line > len(self._starts):
+            return len(self.source)
+        return self._starts[line - 1] + col
+
+    def replaced(self, edits: List[Tuple[Span, str]]) -> str:
+        """The source with each (span, text) put in place; spans must not overlap."""
+        text = self.source
+        for span, content in sorted(edits, key=lambda edit: edit[0], reverse=True):
+            text = text[:self.offset(span.line, span.col)] + content + \
+                text[self.offset(span.end_line, span.end_col):]
+        return text
 
     def segment(self, span: Span) -> str:
         """The source text of ``span`` (line breaks as ``\n``; lines past the end are empty)."""

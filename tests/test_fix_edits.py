@@ -157,3 +157,27 @@ def test_reported_fix_edits_apply_cleanly_and_match_lora_lint_fix(tmp_path: Path
                 if rule.fix_safety is not None and not rule.EXAMPLE_SETTINGS}
     # every fixable rule's examples produce at least one applicable fix
     assert expected - fixed_codes <= {"LOR903"} and "LOR505" in fixed_codes, expected - fixed_codes
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_spliced_fixes_equal_the_whole_module_transform(newline: str):
+    # ``lora-lint fix`` splices the rewritten nodes' text into the file; LibCST's whole-module
+    # transform is the reference. Every fix of every case, all applied at once (as one fix
+    # round does) and one by one.
+    from lora_lint_plugin.fixes import CstIndex, apply_fixes, choose_fixes
+
+    every_code = {rule.code for rule in all_rules()}
+    scripts = sorted((Path(__file__).parent / "data" / "scripts").glob("*.py"))
+    sources = list(_cases().values()) + [path.read_text(encoding="utf-8") for path in scripts]
+    compared = 0
+    for source in sources:
+        source = source.replace("\n", newline)
+        fixes = choose_fixes(analyse(source, Settings(), every_code).diagnostics, unsafe=True)
+        index = CstIndex(source)
+        for chosen in [fixes] + [[fix] for fix in fixes]:
+            if chosen:
+                spliced, applied = apply_fixes(index, chosen)
+                assert (spliced, applied) == apply_fixes(index, chosen, splice=False)
+                assert spliced != source and len(applied) == len(chosen)
+                compared += 1
+    assert compared > 40

@@ -194,6 +194,20 @@ def unsloth_programs(draw) -> str:
 
 @FUZZ
 @given(st.one_of(lora_programs(), unsloth_programs()))
+def test_spliced_fixes_equal_the_whole_module_transform(program):
+    # Fixes are applied by splicing the rewritten nodes' text into the source; the whole
+    # LibCST module transform must give the same text for every round's fixes.
+    from lora_lint_plugin.fixes import CstIndex, apply_fixes, choose_fixes
+
+    analysis = analyse_source(program)
+    fixes = choose_fixes(analysis.diagnostics, unsafe=True)
+    if fixes:
+        index = CstIndex(program)
+        assert apply_fixes(index, fixes) == apply_fixes(index, fixes, splice=False)
+
+
+@FUZZ
+@given(st.one_of(lora_programs(), unsloth_programs()))
 def test_lora_programs_analyse_and_fix_cleanly(program):
     compile(program, "generated.py", "exec")  # the generator makes valid Python
     _check_analysis(program)
