@@ -2,13 +2,14 @@
 
 Rules describe changes as spans of the analysed text (``edits.py``). Here the text is parsed
 with LibCST (only for files that get fixed, or whose fix edits a report shows), each edit is
-found by its span (``PositionProvider``) and turned into a node replacement, and the
-replacements are applied by one identity-based transformer, so only the replaced nodes change
-and every other byte (formatting, comments) is kept. A replacement is a function of the node
-*after* the changes inside it, so edits nested in one another (an argument moved into a call
-that sits inside the call it leaves) compose. Output must parse before it is accepted, and the
-whole cycle repeats until no fix applies (fixes touching the same text are applied in later
-rounds), so the result is idempotent: a second run changes nothing.
+found by its span (``PositionProvider``) and turned into a node replacement. A replacement
+is a function of the node *after* the changes inside it, so edits nested in one another (an
+argument moved into a call that sits inside the call it leaves) compose. The new text of each
+outermost replaced node is spliced into the source, checked to replace exactly the old node's
+text, so every other byte (formatting, comments) is kept; LibCST's whole-module transform is
+the fallback and the tests' reference. Output must parse before it is accepted, and the whole
+cycle repeats until no fix applies (fixes touching the same text are applied in later rounds),
+so the result is idempotent: a second run changes nothing.
 """
 
 from __future__ import annotations

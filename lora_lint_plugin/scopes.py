@@ -66,12 +66,13 @@ class Binding:
 
 
 class ScopeIndex:
-    """Parents, scopes and bindings of every node of one module."""
+    """One module's nodes in pre-order, their parents, the scope of every name, and the
+    bindings of every scope."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.module_scope = Scope(tree, None)
         self.parents: Dict[int, ast.AST] = {}
-        self.scopes: Dict[int, Scope] = {}
+        self.scopes: Dict[int, Scope] = {}   # id(ast.Name) -> the scope it is read in
         self.nodes: List[ast.AST] = []   # pre-order, children in field order
         self._walk(tree)
 
