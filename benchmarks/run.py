@@ -19,6 +19,7 @@ machine where absolute seconds are not. Comparisons:
             fix (analysis, LibCST parse + PositionProvider to find the edited nodes, rewrite,
             re-analysis) vs the LibCST parse + PositionProvider it needs, on training
             scripts with fixable findings
+  scaling   analysis of a script rebinding names 8,000 times vs 4 x one with 2,000 (linear = 1)
   fix       ``lora-lint fix`` serial (-j 1) vs parallel (-j 2) on many copies of training scripts
 
 The corpus comes from benchmarks/get-corpus.sh (run automatically when missing); virtualenvs
@@ -257,6 +258,23 @@ def bench_perfile(pairs: int, limit: int) -> List[dict]:
     return results
 
 
+def bench_scaling(pairs: int) -> dict:
+    """A script rebinding the same names 8,000 times vs 4 x one rebinding them 2,000 times:
+    ~1 when the analysis is linear in the file (it was quadratic in the number of bindings
+    of a name before binary search over sorted bindings; ~4 would mean quadratic)."""
+    from lora_lint_plugin.engine import analyse_source
+
+    def script(pairs_of_calls: int) -> str:
+        return "from peft import LoraConfig, get_peft_model\nmodel = None\n" + "".join(
+            "config = LoraConfig(r=8, target_modules=['q_proj'])\n"
+            "model = get_peft_model(model, config)\n" for _ in range(pairs_of_calls))
+
+    small, large = script(2000), script(8000)
+    four_small = _each([small] * 4, analyse_source)
+    return paired("analysis of 8,000 rebindings / 4 x 2,000 (linear = 1)",
+                  _each([large], analyse_source), four_small, pairs)
+
+
 TRAINING_SCRIPT = '''\
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
@@ -304,9 +322,9 @@ def bench_fix(pairs: int, copies: int) -> dict:
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description="lora-lint paired benchmarks")
-    parser.add_argument("--only", default="flake8,check,perfile,fix",
+    parser.add_argument("--only", default="flake8,check,check-whole,perfile,scaling,fix",
                         help="comma-separated: flake8 (includes plugin), plugin, check, "
-                             "check-whole, perfile, fix")
+                             "check-whole, perfile, scaling, fix")
     parser.add_argument("--pairs", type=int, default=None, help="measured pairs (default 3)")
     parser.add_argument("--quick", action="store_true", help="small trees, 2 pairs")
     parser.add_argument("--perfile-files", type=int, default=0,
@@ -330,6 +348,8 @@ def main(argv: List[str]) -> int:
             results.append(bench_check(pairs, args.quick, whole=False))
         elif part == "check-whole":
             results.append(bench_check(pairs, args.quick, whole=True))
+        elif part == "scaling":
+            results.append(bench_scaling(pairs))
         elif part == "perfile":
             results.extend(bench_perfile(pairs, 10 if args.quick else args.perfile_files))
         elif part == "fix":

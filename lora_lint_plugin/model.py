@@ -166,6 +166,7 @@ class FileModel:
     token_additions: List[Signal] = field(default_factory=list)
     gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
     lines: Optional[SourceLines] = None   # the analysed text
+    _setup_index: Any = field(default=None, repr=False, compare=False)
 
     def segment(self, span: Span) -> str:
         """The source text of ``span`` (what a fix copies, e.g. an argument's value)."""
@@ -179,8 +180,13 @@ class FileModel:
         return any(record.package == "unsloth" for record in self.imports)
 
     def setup_of(self, call: CallSite) -> Optional[TrainingSetup]:
-        for setup in self.setups:
-            if call in (setup.model_load, setup.lora, setup.adapter_call, setup.trainer,
-                        setup.training_args):
-                return setup
-        return None
+        """The first setup ``call`` belongs to (an index built once: rules ask per call)."""
+        if self._setup_index is None or self._setup_index[0] is not self.setups:
+            index: Dict[int, TrainingSetup] = {}
+            for setup in self.setups:
+                for member in (setup.model_load, setup.lora, setup.adapter_call, setup.trainer,
+                               setup.training_args):
+                    if member is not None:
+                        index.setdefault(id(member), setup)
+            self._setup_index = (self.setups, index)
+        return self._setup_index[1].get(id(call))

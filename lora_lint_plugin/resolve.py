@@ -12,6 +12,7 @@ Works on the ``ast`` tree with the bindings of ``scopes.ScopeIndex``.
 from __future__ import annotations
 
 import ast
+import bisect
 import operator
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -53,6 +54,8 @@ class Resolver:
     def __init__(self, lines: SourceLines, index: ScopeIndex) -> None:
         self.lines = lines
         self.index = index
+        self._orders: Dict[Tuple[int, str], Tuple[List[Tuple[int, int]], List[Binding]]] = {}
+        self._blocks: Dict[int, Tuple[int, str]] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -266,28 +269,36 @@ class Resolver:
                 return None
             return bindings[0]
         use_start = (name.lineno, name.col_offset)
-        candidates: List[Tuple[Tuple[int, int], Optional[Binding]]] = []
-        for binding in bindings:
+        starts, ordered = self._in_order(holder, name.id, bindings)
+        # The binding that starts last before the use and is complete there. Parameters,
+        # imports, loop targets, augmented assignments...: bound, but not to a constant.
+        position = bisect.bisect_left(starts, use_start) - 1
+        while position >= 0:
+            binding = ordered[position]
             if binding.kind != SIMPLE:
-                # Parameters, imports, loop targets, augmented assignments...: not a constant.
-                start = _start(binding.node)
-                if start < use_start:
-                    candidates.append((start, None))
-                continue
-            statement = binding.statement
-            if (statement.end_lineno, statement.end_col_offset) <= use_start:  # type: ignore[union-attr]
-                candidates.append((_start(statement), binding))
-        if not candidates:
+                return None
+            if _end(binding.statement) <= use_start:
+                break
+            position -= 1  # ``x = f(x)``: the use is inside the statement that binds
+        if position < 0:
             return None
-        candidates.sort(key=lambda item: item[0])
-        last = candidates[-1][1]
-        if last is None or last.statement is None:
-            return None
+        last = ordered[position]
         if not self._dominates(last.statement, name):
             return None
-        if self._rebound_later_in_enclosing_loop(name, bindings):
+        if self._rebound_later_in_enclosing_loop(name, starts):
             return None
         return last
+
+    def _in_order(self, holder: Any, name: str,
+                  bindings: List[Binding]) -> Tuple[List[Tuple[int, int]], List[Binding]]:
+        """A scope's bindings of ``name`` sorted by where they start, and those starts
+        (computed once per name: a script may rebind ``model`` thousands of times)."""
+        key = (id(holder), name)
+        cached = self._orders.get(key)
+        if cached is None:
+            ordered = sorted(bindings, key=_binding_start)
+            cached = self._orders[key] = ([_binding_start(b) for b in ordered], ordered)
+        return cached
 
     def _dominates(self, statement: ast.AST, use: ast.AST) -> bool:
         """True when ``statement`` runs on every path to ``use`` (its block encloses the use)."""
@@ -303,24 +314,32 @@ class Resolver:
 
     def _block_of(self, statement: ast.AST) -> Optional[Tuple[int, str]]:
         """(id of the node holding the statement list, the list's field name)."""
+        block = self._blocks.get(id(statement))
+        if block is not None:
+            return block
         parent = self.index.parent(statement)
         if parent is None:
             return None
-        for field_name in _STATEMENT_LISTS:
-            if statement in getattr(parent, field_name, ()):
-                return id(parent), field_name
-        return id(parent), ""
+        for field_name in _STATEMENT_LISTS:  # index the parent's lists once
+            statements = getattr(parent, field_name, None)
+            if isinstance(statements, list):
+                for child in statements:
+                    self._blocks[id(child)] = (id(parent), field_name)
+        return self._blocks.setdefault(id(statement), (id(parent), ""))
 
-    def _rebound_later_in_enclosing_loop(self, use: ast.Name, bindings: List[Binding]) -> bool:
+    def _rebound_later_in_enclosing_loop(self, use: ast.Name,
+                                         starts: List[Tuple[int, int]]) -> bool:
+        """A binding after the use but inside a loop around it runs before the next use."""
         use_start = (use.lineno, use.col_offset)
+        following = bisect.bisect_right(starts, use_start)
+        if following == len(starts):
+            return False
         for ancestor in self.index.ancestors(use):
             if isinstance(ancestor, SCOPE_NODES):
                 return False
-            if isinstance(ancestor, LOOPS):
-                loop_end = (ancestor.end_lineno, ancestor.end_col_offset)
-                for binding in bindings:
-                    if use_start < _start(binding.node) <= loop_end:
-                        return True
+            if isinstance(ancestor, LOOPS) and \
+                    starts[following] <= (ancestor.end_lineno, ancestor.end_col_offset):
+                return True
         return False
 
     def _value_of_target(self, target: ast.AST, statement: Any, depth: int) -> Resolved:
@@ -345,6 +364,16 @@ class Resolver:
 
 def _start(node: Any) -> Tuple[int, int]:
     return node.lineno, node.col_offset
+
+
+def _end(node: Any) -> Tuple[int, int]:
+    return node.end_lineno, node.end_col_offset
+
+
+def _binding_start(binding: Binding) -> Tuple[int, int]:
+    """Where a binding takes effect in source order: its statement for ``x = ...``, else the
+    bound name (or import, parameter, ...)."""
+    return _start(binding.statement if binding.kind == SIMPLE else binding.node)
 
 
 def _index_in(sequence: ast.AST, target: ast.AST) -> Optional[int]:

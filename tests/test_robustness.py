@@ -80,6 +80,12 @@ def hostile_files() -> Dict[str, Tuple[bytes, int]]:
     add("huge_plain.py", filler, 0)  # 20,000 lines
     some = filler[:filler.index("def function_400(")]
     add("big_with_lora.py", some + lora, some.count("\n") + finding)
+    # The same names rebound thousands of times (generated or notebook-exported scripts):
+    # name resolution must not look at every binding for every use.
+    rebinding = "from peft import get_peft_model\nmodel = None\n" + "".join(
+        "config = LoraConfig(r=8, target_modules=['q_proj'])\n"
+        "model = get_peft_model(model, config)\n" for _ in range(4000))
+    add("many_rebindings.py", lora + rebinding, finding)
     # Encodings and line endings: the finding stays on its line.
     files["bom.py"] = (b"\xef\xbb\xbf" + lora.encode("utf-8"), finding)
     files["crlf.py"] = (lora.replace("\n", "\r\n").encode("utf-8"), finding)
