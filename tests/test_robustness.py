@@ -86,6 +86,11 @@ def hostile_files() -> Dict[str, Tuple[bytes, int]]:
         "config = LoraConfig(r=8, target_modules=['q_proj'])\n"
         "model = get_peft_model(model, config)\n" for _ in range(4000))
     add("many_rebindings.py", lora + rebinding, finding)
+    # A generated target_modules list of 3,000 entries (duplicate checks must stay linear).
+    wide = "wide = LoraConfig(r=8, target_modules=[" + ", ".join(
+        f"'model.layers.{i}.self_attn.q_proj', 'layers.{i}.self_attn.q_proj'"
+        for i in range(1500)) + "])\n"
+    add("wide_target_list.py", lora + wide, finding)
     # Encodings and line endings: the finding stays on its line.
     files["bom.py"] = (b"\xef\xbb\xbf" + lora.encode("utf-8"), finding)
     files["crlf.py"] = (lora.replace("\n", "\r\n").encode("utf-8"), finding)

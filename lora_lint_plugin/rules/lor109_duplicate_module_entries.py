@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ..diagnostics import Diagnostic, FixSafety
 from ..edits import make_fix, remove_elements
@@ -18,18 +18,26 @@ def redundant_entries(sequence: Value) -> List[Tuple[Value, Value]]:
     """(redundant entry, the entry that already covers it) pairs within one list.
 
     Of two equal entries the later one is redundant; of ``model.embed_tokens`` and
-    ``embed_tokens`` the more specific one, wherever it stands.
+    ``embed_tokens`` the more specific one, wherever it stands. The covering entry named is
+    the first in the list that is not itself redundant. Linear in the list: the entries that
+    can cover a name are the name itself and its dotted suffixes.
     """
     strings = list(sequence.strings())
-    found: List[Tuple[Value, Value]] = []
+    positions: Dict[str, List[int]] = {}
     for index, item in enumerate(strings):
-        for other_index, other in enumerate(strings):
-            if other_index == index or any(r is other for r, _ in found):
-                continue
-            same = item.python == other.python
-            if (same and other_index < index) or (not same and covers(other.python, item.python)):
-                found.append((item, other))
-                break
+        positions.setdefault(item.python, []).append(index)
+    found: List[Tuple[Value, Value]] = []
+    redundant: Set[int] = set()
+    for index, item in enumerate(strings):
+        name = item.python
+        candidates = [j for j in positions[name] if j < index]
+        parts = name.split(".")
+        for start in range(1, len(parts)):
+            candidates.extend(positions.get(".".join(parts[start:]), ()))
+        eligible = [j for j in candidates if j not in redundant]
+        if eligible:
+            found.append((item, strings[min(eligible)]))
+            redundant.add(index)
     return found
 
 
