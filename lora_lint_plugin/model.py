@@ -8,7 +8,7 @@ linking them through variables: loader -> LoRA -> trainer (+ its arguments).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from .diagnostics import Span
 from .positions import SourceLines
@@ -167,6 +167,13 @@ class FileModel:
     gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
     lines: Optional[SourceLines] = None   # the analysed text
     _setup_index: Any = field(default=None, repr=False, compare=False)
+    _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A fact computed from the whole file once, however many setups ask for it."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def segment(self, span: Span) -> str:
         """The source text of ``span`` (what a fix copies, e.g. an argument's value)."""

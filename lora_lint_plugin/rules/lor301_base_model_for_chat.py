@@ -95,8 +95,9 @@ def model_id_span(setup: TrainingSetup) -> Span:
 
 def chat_training_args(file: FileModel) -> List[CallSite]:
     """Training-argument calls with ``assistant_only_loss=True`` (needs a chat template)."""
-    return [call for call in file.calls_with_role(TRAINING_ARGS)
-            if call.args.plain("assistant_only_loss", False) is True]
+    return file.derived("chat_training_args", lambda: [
+        call for call in file.calls_with_role(TRAINING_ARGS)
+        if call.args.plain("assistant_only_loss", False) is True])
 
 
 def shows_chat_format(file: FileModel) -> bool:
