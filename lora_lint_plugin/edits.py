@@ -30,10 +30,12 @@ class ReplaceExpression:
 
 @dataclass(frozen=True)
 class RemoveElements:
-    """Drop the elements at ``element_spans`` from the list/tuple/set literal at ``span``."""
+    """Drop the elements at ``element_spans`` from the list/tuple/set literal at ``span``,
+    which has ``element_count`` elements (at least one must stay)."""
 
     span: Span
     element_spans: Tuple[Span, ...]
+    element_count: int
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def remove_elements(sequence: Value, remove: Sequence[Value]) -> Optional[Remove
         return None  # an element comes from elsewhere (a name, a starred list)
     if len(doomed) >= len(elements):
         return None
-    return RemoveElements(sequence.span, tuple(item.span for item in remove))
+    return RemoveElements(sequence.span, tuple(item.span for item in remove), len(elements))
 
 
 def add_keyword(call_span: Span, keyword: str, code: str) -> AddKeyword:

@@ -432,19 +432,43 @@ def _text_in_place(index: CstIndex, old: cst.CSTNode, new: cst.CSTNode, written:
 
 
 def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Fix]:
-    """Fixes to apply in one round: eligible and not overlapping an earlier one."""
-    chosen: List[Fix] = []
+    """Fixes to apply in one round (see ``plan_round``)."""
+    return [fix for fix, _ in plan_round(diagnostics, unsafe)]
+
+
+def plan_round(diagnostics: Sequence[Diagnostic],
+               unsafe: bool) -> List[Tuple[Fix, List[Diagnostic]]]:
+    """Fixes to apply in one round, each with the diagnostics it resolves: eligible and not
+    overlapping an earlier one. Removals from the same list literal (LOR109's repeats,
+    LOR101's embeddings) merge into one fix while an element stays, so a list with many
+    repeats is cleaned in one round instead of one repeat per round."""
+    planned: List[Tuple[Fix, List[Diagnostic]]] = []
     taken: List[Span] = []
+    removals: Dict[Span, int] = {}  # list span -> its merged removal in ``planned``
     for diagnostic in diagnostics:
         fix = diagnostic.fix
         if fix is None or (fix.safety is FixSafety.UNSAFE and not unsafe):
             continue
+        if len(fix.edits) == 1 and isinstance(fix.edits[0], RemoveElements) \
+                and fix.edits[0].span in removals:
+            position = removals[fix.edits[0].span]
+            merged, resolved = planned[position]
+            done, more = merged.edits[0], fix.edits[0]
+            union = tuple(dict.fromkeys(done.element_spans + more.element_spans))
+            if len(union) < done.element_count:
+                edit = RemoveElements(done.span, union, done.element_count)
+                planned[position] = (Fix(merged.safety if fix.safety is merged.safety
+                                         else FixSafety.UNSAFE,
+                                         merged.description, (edit,)), resolved + [diagnostic])
+            continue
         spans = [edit.span for edit in fix.edits]
         if any(_overlaps(a, b) for a in spans for b in taken):
             continue
-        chosen.append(fix)
+        if len(fix.edits) == 1 and isinstance(fix.edits[0], RemoveElements):
+            removals[fix.edits[0].span] = len(planned)
+        planned.append((fix, [diagnostic]))
         taken.extend(spans)
-    return chosen
+    return planned
 
 
 def _overlaps(a: Span, b: Span) -> bool:
@@ -489,10 +513,10 @@ def _fix_rounds(source: str, analyse: Callable[[str], "object"], unsafe: bool) -
     for _ in range(MAX_ROUNDS):
         if analysis.error is not None or analysis.skipped:
             break
-        fixes = choose_fixes(analysis.diagnostics, unsafe)
-        if not fixes:
+        plan = plan_round(analysis.diagnostics, unsafe)
+        if not plan:
             break
-        candidate, fixed_ids = apply_fixes(CstIndex(current), fixes)
+        candidate, fixed_ids = apply_fixes(CstIndex(current), [fix for fix, _ in plan])
         if not fixed_ids or candidate == current:
             break
         try:
@@ -500,7 +524,7 @@ def _fix_rounds(source: str, analyse: Callable[[str], "object"], unsafe: bool) -
         except (SyntaxError, ValueError) as error:  # a bug in a fix: refuse rather than corrupt
             return FixOutcome(source, [], list(analysis.diagnostics),
                               error=f"a fix produced invalid code ({error}); nothing written")
-        applied.extend(d for d in analysis.diagnostics if d.fix is not None and id(d.fix) in fixed_ids)
+        applied.extend(d for fix, resolved in plan if id(fix) in fixed_ids for d in resolved)
         current = candidate
         analysis = analyse(current)
     remaining = list(analysis.diagnostics) if analysis.error is None else []

@@ -66,6 +66,26 @@ def test_unsafe_fix_is_applied_and_idempotent(tmp_path: Path):
     assert snapshot(path) == before  # not even rewritten with the same bytes
 
 
+def test_many_repeats_in_one_list_are_fixed_in_one_run(tmp_path: Path):
+    # Each repeat is its own LOR109 finding editing the same list; removals from one list
+    # merge into one fix per round, so one run cleans the list (fix rounds are capped).
+    repeats = ", ".join(['"q_proj"'] * 25)
+    path = write(tmp_path / "train.py", "from peft import LoraConfig\n"
+                 f"config = LoraConfig(r=8, target_modules=[{repeats}, \"v_proj\"],\n"
+                 "                    modules_to_save=[\"lm_head\", \"lm_head\"])\n")
+    result = lora_lint("fix", "--select", "LOR109", "train.py", cwd=tmp_path)
+    assert result.returncode == 0, out(result) + err(result)
+    assert path.read_text(encoding="utf-8") == (
+        "from peft import LoraConfig\n"
+        'config = LoraConfig(r=8, target_modules=["q_proj", "v_proj"],\n'
+        '                    modules_to_save=["lm_head"])\n')
+    assert "fixed 25 diagnostics in 1 file" in err(result)
+    before = snapshot(path)
+    again = lora_lint("fix", "--select", "LOR109", "train.py", cwd=tmp_path)
+    assert again.returncode == 0 and "fixed" not in err(again)
+    assert snapshot(path) == before
+
+
 def test_safe_fix_base_to_instruct(tmp_path: Path):
     path = write(tmp_path / "train.py", BASE_SOURCE)
     code, items = check_json(tmp_path, "train.py")
