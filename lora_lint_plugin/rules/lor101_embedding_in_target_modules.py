@@ -105,17 +105,16 @@ class EmbeddingInTargetModules(Rule):
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)
             offending = [item for item in targets.strings() if leaf(item.python) in embeddings]
-            unsloth = is_unsloth_setup(call, setup)
+            if not offending:
+                continue
+            if is_unsloth_setup(call, setup):
+                consequence = "Unsloth trains it as a full matrix (moved to modules_to_save)"
+            else:
+                consequence = "PEFT then saves the full embedding matrices in the adapter file"
             cost = embedding_cost_phrase(call, setup, match)
+            fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from target_modules",
+                           remove_elements(targets, offending))
             for item in offending:
-                if unsloth:
-                    consequence = ("Unsloth trains it as a full matrix (moved to "
-                                   "modules_to_save)")
-                else:
-                    consequence = ("PEFT then saves the full embedding matrices in the "
-                                   "adapter file")
-                fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from target_modules",
-                               remove_elements(targets, offending))
                 yield self.diagnostic(
                     item.span,
                     f"'{item.python}' in target_modules: {consequence}{cost}; "
