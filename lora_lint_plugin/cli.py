@@ -88,7 +88,8 @@ def run_task(task: Task) -> TaskResult:
         from .writing import fix_path
 
         fixed = fix_path(task.path, task.display, task.settings, task.enabled_codes,
-                         unsafe=task.unsafe, use_noqa=task.use_noqa, mode=task.mode)
+                         unsafe=task.unsafe, use_noqa=task.use_noqa, mode=task.mode,
+                         fix_edits=task.fix_edits)
         return TaskResult(fixed.result, fixed)
     except SourceSkipped:
         return TaskResult(None)
@@ -282,7 +283,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     mode = "diff" if args.diff else "write"
     use_noqa = not args.disable_noqa
     tasks = [Task(f.path, f.display, f.config.settings, _enabled(f.config, f.path), use_noqa,
-                  mode=mode, unsafe=args.unsafe_fixes)
+                  mode=mode, unsafe=args.unsafe_fixes, fix_edits=_wants_fix_edits(args))
              for f in inputs.files if f.error is None]
     results: List[FileResult] = [FileResult(f.display, (), error=f.error)
                                  for f in inputs.files if f.error is not None]
@@ -358,7 +359,8 @@ def _fix_stdin(args: argparse.Namespace, inputs: Inputs, mode: str) -> Any:
         return FixResult(FileResult(display, (), error=str(error)))
     fixed = fix_source_file(source, config.settings, _enabled(config, args.stdin_filename),
                             unsafe=args.unsafe_fixes, use_noqa=not args.disable_noqa,
-                            mode="diff" if mode == "diff" else "none")
+                            mode="diff" if mode == "diff" else "none",
+                            fix_edits=_wants_fix_edits(args))
     sys.stdout.flush()
     if args.diff:
         sys.stdout.write(fixed.diff)

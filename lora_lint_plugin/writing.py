@@ -173,9 +173,11 @@ class FixResult:
 
 def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[Collection[str]],
                     *, unsafe: bool = False, use_noqa: bool = True, mode: str = "write",
-                    stamp: Optional[FileStamp] = None, write_path: Optional[str] = None) -> FixResult:
+                    stamp: Optional[FileStamp] = None, write_path: Optional[str] = None,
+                    fix_edits: bool = False) -> FixResult:
     """Fix one source. ``mode``: ``write`` (to ``write_path``, checked against ``stamp``),
-    ``diff`` (compute a diff, write nothing) or ``none`` (only compute ``data``; stdin)."""
+    ``diff`` (compute a diff, write nothing) or ``none`` (only compute ``data``; stdin).
+    ``fix_edits``: the report carries the edits of the fixes that remain (JSON, SARIF)."""
     from .fixes import fix_source
 
     analyses: List[Any] = []
@@ -189,18 +191,24 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
     first = analyses[0]  # the analysis of the text as read
     if first.error is not None:
         return FixResult(FileResult(source.path, (), error=first.error))
-    if not outcome.applied:  # the file stays as read: report the analysis of the original text
-        result = FileResult(source.path, report_diagnostics(source, first.diagnostics, source.python))
+
+    def as_read() -> FileResult:
+        """The report of the text as read (the file stays unchanged)."""
+        return FileResult(source.path, report_diagnostics(
+            source, first.diagnostics, source.python if fix_edits else None))
+
+    if not outcome.applied:
+        result = as_read()
         return FixResult(result, problem=_problem(source, outcome.error),
                          unsafe_available=_unsafe_count(result, unsafe))
     try:
         data = source.encode(outcome.source)
     except SourceError as error:
-        original = lint_source(source, settings, enabled_codes, use_noqa, fix_edits=True)
+        original = as_read()
         return FixResult(original, problem=_problem(source, str(error)),
                          unsafe_available=_unsafe_count(original, unsafe))
     if data == source.raw:
-        result = FileResult(source.path, report_diagnostics(source, first.diagnostics, source.python))
+        result = as_read()
         return FixResult(result, unsafe_available=_unsafe_count(result, unsafe))
     written = False
     if mode == "write":
@@ -208,14 +216,14 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
             written = write_if_unchanged(write_path or source.path, data, source.raw,
                                          stamp if stamp is not None else stamp_of(write_path or source.path))
         except OSError as error:
-            original = lint_source(source, settings, enabled_codes, use_noqa, fix_edits=True)
+            original = as_read()
             message = str(error) if isinstance(error, FileChangedError) else \
                 f"cannot write: {error.strerror or error}"
             return FixResult(original, problem=_problem(source, message),
                              unsafe_available=_unsafe_count(original, unsafe))
     try:
         fixed = source_from_bytes(data, source.path)
-        remaining = lint_source(fixed, settings, enabled_codes, use_noqa, fix_edits=True)
+        remaining = lint_source(fixed, settings, enabled_codes, use_noqa, fix_edits)
     except SourceError as error:  # cannot happen for bytes we produced; stay safe anyway
         remaining = FileResult(source.path, (), error=str(error))
     return FixResult(remaining, applied=len(outcome.applied), data=data,
@@ -224,7 +232,8 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
 
 
 def fix_path(path: str, display: str, settings: Settings, enabled_codes: Optional[Collection[str]],
-             *, unsafe: bool = False, use_noqa: bool = True, mode: str = "write") -> FixResult:
+             *, unsafe: bool = False, use_noqa: bool = True, mode: str = "write",
+             fix_edits: bool = False) -> FixResult:
     """Read ``path`` and fix it (see ``fix_source_file``); ``display`` names it in reports.
 
     Raises ``sources.SourceError`` (``SourceSkipped`` for non-Python notebooks).
@@ -235,7 +244,7 @@ def fix_path(path: str, display: str, settings: Settings, enabled_codes: Optiona
         raise SourceError(f"cannot read: {error.strerror or error}") from None
     source = replace(read_source(path), path=display)
     return fix_source_file(source, settings, enabled_codes, unsafe=unsafe, use_noqa=use_noqa,
-                           mode=mode, stamp=stamp, write_path=path)
+                           mode=mode, stamp=stamp, write_path=path, fix_edits=fix_edits)
 
 
 def _problem(source: Source, reason: Optional[str]) -> Optional[str]:
