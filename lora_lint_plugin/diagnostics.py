@@ -23,6 +23,14 @@ class Span:
     end_line: int
     end_col: int
 
+    def contains(self, other: "Span") -> bool:
+        return (self.line, self.col) <= (other.line, other.col) and \
+            (other.end_line, other.end_col) <= (self.end_line, self.end_col)
+
+    def overlaps(self, other: "Span") -> bool:
+        return (self.line, self.col) < (other.end_line, other.end_col) and \
+            (other.line, other.col) < (self.end_line, self.end_col)
+
 
 class FixSafety(str, Enum):
     """Whether a fix keeps the program's intent (``safe``) or changes what gets trained (``unsafe``)."""

@@ -58,12 +58,11 @@ class CstIndex:
         positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         self._by_span: Dict[Span, List[cst.CSTNode]] = {}
         for node, where in positions.items():
-            self._add(Span(where.start.line, where.start.column, where.end.line, where.end.column),
-                      node)
-        for node in list(positions):
-            # ``ast`` spans a parenthesised tuple with its parentheses; LibCST does not.
-            # (its innermost pair, the tuple's own; ``((a, b))`` has two)
+            start, end = where.start, where.end
+            self._add(Span(start.line, start.column, end.line, end.column), node)
             if isinstance(node, cst.Tuple) and node.lpar and node.rpar:
+                # ``ast`` spans a parenthesised tuple with its own (innermost) pair of
+                # parentheses; LibCST leaves them out. ``((a, b))`` has two pairs.
                 start, end = positions[node.lpar[-1]].start, positions[node.rpar[0]].end
                 self._add(Span(start.line, start.column, end.line, end.column), node)
         self._line_of: Dict[int, cst.SimpleStatementLine] = {
@@ -366,7 +365,7 @@ def text_edits(replacements: Sequence[Replacement],
     """Replacements as (span, new text) pairs: one per outermost replaced node, its text
     generated with the replacements nested inside it; None if one cannot be placed."""
     outermost = [r for r in replacements
-                 if not any(other is not r and _contains(other.span, r.span)
+                 if not any(other is not r and other.span.contains(r.span)
                             and other.span != r.span for other in replacements)]
     edits = []
     transformer = _ReplaceNodes(replacements)
@@ -462,21 +461,13 @@ def plan_round(diagnostics: Sequence[Diagnostic],
                                          merged.description, (edit,)), resolved + [diagnostic])
             continue
         spans = [edit.span for edit in fix.edits]
-        if any(_overlaps(a, b) for a in spans for b in taken):
+        if any(a.overlaps(b) for a in spans for b in taken):
             continue
         if len(fix.edits) == 1 and isinstance(fix.edits[0], RemoveElements):
             removals[fix.edits[0].span] = len(planned)
         planned.append((fix, [diagnostic]))
         taken.extend(spans)
     return planned
-
-
-def _overlaps(a: Span, b: Span) -> bool:
-    return (a.line, a.col) < (b.end_line, b.end_col) and (b.line, b.col) < (a.end_line, a.end_col)
-
-
-def _contains(a: Span, b: Span) -> bool:
-    return (a.line, a.col) <= (b.line, b.col) and (b.end_line, b.end_col) <= (a.end_line, a.end_col)
 
 
 @dataclass

@@ -2,15 +2,11 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from ..diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..diagnostics import Diagnostic, Fix, FixSafety
 from ..edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
 from ..model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from .base import Rule, register
-
-
-def _contains(a: Span, b: Span) -> bool:
-    return (a.line, a.col) <= (b.line, b.col) and (b.end_line, b.end_col) <= (a.end_line, a.end_col)
 
 
 def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
@@ -28,7 +24,7 @@ def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
         return None
     value_code = file.segment(argument.value_span)
     description = f"move {argument.name}= into SFTConfig(...) as {config_name}="
-    if _contains(argument.span, config.span):
+    if argument.span.contains(config.span):
         return None  # the config call is inside the argument that moves
     return make_fix(FixSafety.SAFE, description,
                     remove_arguments(trainer.span, [argument.span]),
