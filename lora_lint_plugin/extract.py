@@ -36,7 +36,7 @@ from .callees import UNSLOTH_LOADERS, classify
 from .diagnostics import Span
 from .positions import SourceLines
 from .resolve import Resolver
-from .scopes import ScopeIndex
+from .scopes import ScopeIndex, import_binding
 from .values import MAPPING, OBJECT, CallResult, Value
 
 # Parameter names of positional arguments, per canonical callee.
@@ -111,10 +111,8 @@ class Extractor:
         statement, top_level, index = self._import_placement(node)
         for alias in node.names:
             package = alias.name.split(".")[0]
-            if alias.asname:
-                names: Tuple[Tuple[str, str], ...] = ((alias.name, alias.asname),)
-            else:
-                names = ((package, package),)
+            local, qualified = import_binding(alias)
+            names: Tuple[Tuple[str, str], ...] = ((qualified, local),)
             self.model.imports.append(ImportRecord(package, self.span(node), node,
                                                    statement, top_level, names, index))
 
@@ -125,8 +123,8 @@ class Extractor:
         package = module.split(".")[0]
         names = ()
         if not any(alias.name == "*" for alias in node.names):
-            names = tuple((f"{module}.{alias.name}", alias.asname or alias.name)
-                          for alias in node.names)
+            bound = (import_binding(alias, module) for alias in node.names)
+            names = tuple((qualified, local) for local, qualified in bound)
         statement, top_level, index = self._import_placement(node)
         self.model.imports.append(ImportRecord(package, self.span(node), node,
                                                statement, top_level, names, index))

@@ -23,6 +23,7 @@ import sys
 from typing import Dict, List, Optional, Set, Tuple
 
 from .callees import classify
+from .scopes import import_binding
 
 # The file must import one of the LoRA libraries (a plain transformers file has no adapter).
 _LIBRARY_IMPORT = re.compile(
@@ -65,10 +66,8 @@ def has_candidate_call(tree: ast.AST) -> bool:
             callees.append(node.func)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                root = alias.name.split(".")[0]
-                if root in _RECOGNISED_ROOTS:
-                    # ``import peft.tuners`` binds ``peft``; ``import peft.tuners as t`` binds t.
-                    local, target = (alias.asname, alias.name) if alias.asname else (root, root)
+                if alias.name.split(".")[0] in _RECOGNISED_ROOTS:
+                    local, target = import_binding(alias)
                     bindings.setdefault(local, set()).add(target)
         elif isinstance(node, ast.ImportFrom):
             if node.level or not node.module or \
@@ -77,8 +76,8 @@ def has_candidate_call(tree: ast.AST) -> bool:
             for alias in node.names:
                 if alias.name == "*":
                     return True  # names we cannot see: let the full analysis decide
-                bindings.setdefault(alias.asname or alias.name, set()).add(
-                    f"{node.module}.{alias.name}")
+                local, target = import_binding(alias, node.module)
+                bindings.setdefault(local, set()).add(target)
     if not bindings:
         return False
     for callee in callees:

@@ -65,6 +65,18 @@ class Binding:
     qualified_name: str = ""              # IMPORT: what the name stands for
 
 
+def import_binding(alias: ast.alias, module: str = "") -> Tuple[str, str]:
+    """(local name, qualified name) one import alias binds. ``import a.b`` binds ``a`` to
+    ``a``; ``import a.b as c`` binds ``c`` to ``a.b``; with ``module`` (``from m import x as
+    y``), ``y`` to ``m.x``."""
+    if module:
+        return alias.asname or alias.name, f"{module}.{alias.name}"
+    if alias.asname:
+        return alias.asname, alias.name
+    root = alias.name.split(".")[0]
+    return root, root
+
+
 class ScopeIndex:
     """One module's nodes in pre-order, their parents, the scope of every name, and the
     bindings of every scope."""
@@ -216,19 +228,19 @@ class ScopeIndex:
             self._bind_target(node.target, owner, node, simple=False)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                root = alias.name.split(".")[0]
-                if alias.asname:
-                    self._bind(scope, alias.asname, IMPORT, node, qualified_name=alias.name)
-                else:
-                    self._bind(scope, root, IMPORT, node, qualified_name=root)
+                local, qualified = import_binding(alias)
+                self._bind(scope, local, IMPORT, node, qualified_name=qualified)
         elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
+            # relative imports bind the project's own modules: bound, but not to a library
+            module = node.module if not node.level and node.module else ""
             for alias in node.names:
                 if alias.name == "*":
                     continue  # names we cannot see (LibCST does not resolve them either)
-                qualified = f"{module}.{alias.name}" if not node.level and module else ""
-                self._bind(scope, alias.asname or alias.name,
-                           IMPORT if qualified else OTHER, node, qualified_name=qualified)
+                local, qualified = import_binding(alias, module)
+                if module:
+                    self._bind(scope, local, IMPORT, node, qualified_name=qualified)
+                else:
+                    self._bind(scope, local, OTHER, node)
         elif isinstance(node, ast.Global):
             scope.globals.update(node.names)
         elif isinstance(node, ast.Nonlocal):
