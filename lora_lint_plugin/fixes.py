@@ -107,7 +107,7 @@ class CstIndex:
         yield ""
         seen = {""}
         for number in range(span.line, max(0, span.line - 500), -1):
-            text = self.lines.lines[number - 1] if number <= len(self.lines.lines) else ""
+            text = self.lines.line(number)
             stripped = text.lstrip(" \t\f")
             if not stripped:
                 continue

@@ -61,14 +61,15 @@ class SourceLines:
                 text[self.offset(span.end_line, span.end_col):]
         return text
 
+    def line(self, number: int) -> str:
+        """The text of 1-based line ``number`` without its line break ("" past the end)."""
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
     def segment(self, span: Span) -> str:
         """The source text of ``span`` (line breaks as ``\n``; lines past the end are empty)."""
-        def line(number: int) -> str:
-            return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
-
         if span.line == span.end_line:
-            return line(span.line)[span.col:span.end_col]
-        parts = [line(span.line)[span.col:]]
-        parts.extend(line(number) for number in range(span.line + 1, span.end_line))
-        parts.append(line(span.end_line)[:span.end_col])
+            return self.line(span.line)[span.col:span.end_col]
+        parts = [self.line(span.line)[span.col:]]
+        parts.extend(self.line(number) for number in range(span.line + 1, span.end_line))
+        parts.append(self.line(span.end_line)[:span.end_col])
         return "\n".join(parts)
