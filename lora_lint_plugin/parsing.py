@@ -11,9 +11,7 @@ from typing import Union
 
 import libcst as cst
 
-from .deep_stack import AnalysisError, call_with_deep_stack
-
-__all__ = ["AnalysisError", "call_with_deep_stack", "parse_module"]
+from .deep_stack import AnalysisError
 
 
 def parse_module(source: Union[str, bytes]) -> cst.Module:
