@@ -84,14 +84,14 @@ def run_libcst_meta(path: str) -> None:
 
 
 def run_check(path: str) -> None:
-    from lora_lint_plugin.engine import analyse_source
+    from lora_lint_plugin.analysis.engine import analyse_source
 
     analyse_source(read(path))
 
 
 def run_fix(path: str) -> None:
-    from lora_lint_plugin.engine import analyse_source
-    from lora_lint_plugin.fixes import fix_source
+    from lora_lint_plugin.analysis.engine import analyse_source
+    from lora_lint_plugin.fixing.fixes import fix_source
 
     source = read(path)
     outcome = fix_source(source, analyse_source)

@@ -197,7 +197,7 @@ def bench_check(pairs: int, quick: bool, whole: bool) -> dict:
 def lora_files(limit: int) -> List[Path]:
     """Corpus files with LoRA code (recognised calls), smallest first, spread over packages."""
     sys.path.insert(0, str(REPO))
-    from lora_lint_plugin.prefilter import has_candidate_call, might_contain_training_code, \
+    from lora_lint_plugin.analysis.prefilter import has_candidate_call, might_contain_training_code, \
         parse_python
 
     found = []
@@ -230,8 +230,8 @@ def bench_perfile(pairs: int, limit: int) -> List[dict]:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from lora_lint_plugin.engine import analyse_source
-    from lora_lint_plugin.fixes import fix_source
+    from lora_lint_plugin.analysis.engine import analyse_source
+    from lora_lint_plugin.fixing.fixes import fix_source
 
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in lora_files(limit)]
     log(f"  {len(texts)} files with LoRA code, {sum(t.count(chr(10)) for t in texts)} lines")
@@ -264,7 +264,7 @@ def bench_scaling(pairs: int) -> dict:
     (``model``, ``args``, ``trainer``) and draws findings from most rule families: name
     resolution used to look at every binding for every use, and some rules at every call
     for every setup."""
-    from lora_lint_plugin.engine import analyse_source
+    from lora_lint_plugin.analysis.engine import analyse_source
 
     def script(setups: int) -> str:
         return (

@@ -12,7 +12,7 @@ import argparse
 from typing import Any, ClassVar, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
-from .settings import DEFAULT_LONG_CONTEXT, Settings, parse_memory_size, parse_token_count
+from .config.settings import DEFAULT_LONG_CONTEXT, Settings, parse_memory_size, parse_token_count
 
 Report = Tuple[int, int, str, type]
 
@@ -71,13 +71,13 @@ class LoraLintPlugin:
         if self.options_error is not None:
             yield 1, 0, f"LOR000 lora-lint configuration error: {self.options_error}", type(self)
             return
-        from .engine import analyse_source
-        from .prefilter import might_contain_training_code
+        from .analysis.engine import analyse_source
+        from .analysis.prefilter import might_contain_training_code
 
         source = "".join(self.lines)
         if not might_contain_training_code(source):
             return  # the common case: no LoRA code; nothing else is paid for this file
-        from .config import ConfigError, flake8_settings
+        from .config.pyproject import ConfigError, flake8_settings
 
         try:  # the TOML's long-context/gpu-memory, under flake8's own --lora-lint-* options
             settings = flake8_settings(self.filename, self.config_options)

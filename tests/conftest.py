@@ -62,8 +62,8 @@ def dedent(source: str) -> str:
 
 def lint(source: str, **settings) -> Sequence:
     """Diagnostics of the engine on a dedented source (in-process)."""
-    from lora_lint_plugin.engine import analyse_source
-    from lora_lint_plugin.settings import Settings
+    from lora_lint_plugin.analysis.engine import analyse_source
+    from lora_lint_plugin.config.settings import Settings
 
     analysis = analyse_source(dedent(source), Settings(**settings))
     assert analysis.error is None, analysis.error

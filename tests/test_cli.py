@@ -125,7 +125,7 @@ USAGE_ERRORS = [
 @pytest.mark.parametrize("args", USAGE_ERRORS)
 def test_usage_errors_exit_2_with_a_message(tmp_path: Path, monkeypatch, capsys, args: Tuple[str, ...]):
     """In-process (fast): ``main`` returns 2, prints nothing on stdout and a message on stderr."""
-    from lora_lint_plugin.cli import main
+    from lora_lint_plugin.cli.main import main
 
     write(tmp_path / "train.py", LOR101_SOURCE)
     monkeypatch.chdir(tmp_path)
@@ -336,7 +336,7 @@ def test_rules_table_and_json_agree_with_the_registry(tmp_path: Path):
 
 
 def test_explain_prints_the_rule_page_and_suggests_on_typos(tmp_path: Path):
-    from lora_lint_plugin.docs import rule_page
+    from lora_lint_plugin.rules.docs import rule_page
     from lora_lint_plugin.rules import rule_by_code
 
     result = lora_lint("explain", "lor101", cwd=tmp_path)
@@ -358,7 +358,7 @@ def test_version_and_module_entry_point(tmp_path: Path):
 
 
 def test_selector_matching_no_rule_is_a_warning(tmp_path: Path, monkeypatch, capsys):
-    from lora_lint_plugin.cli import main
+    from lora_lint_plugin.cli.main import main
 
     write(tmp_path / "train.py", LOR101_SOURCE)
     monkeypatch.chdir(tmp_path)

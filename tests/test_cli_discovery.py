@@ -17,8 +17,8 @@ from typing import List, Set
 
 import pytest
 
-from lora_lint_plugin.config import ConfigResolver, CommandLine
-from lora_lint_plugin.discovery import find_files, parse_gitignore, _gitignored
+from lora_lint_plugin.config.pyproject import ConfigResolver, CommandLine
+from lora_lint_plugin.cli.discovery import find_files, parse_gitignore, _gitignored
 
 from .conftest import dedent
 from .test_cli import LOR101_SOURCE, check_json, err, lora_lint, write

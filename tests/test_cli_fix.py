@@ -16,8 +16,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from lora_lint_plugin import writing
-from lora_lint_plugin.settings import Settings
+from lora_lint_plugin.fixing import writing
+from lora_lint_plugin.config.settings import Settings
 
 from .conftest import dedent
 from .test_cli import LOR101_SOURCE, CLEAN_SOURCE, check_json, err, lora_lint, out, write

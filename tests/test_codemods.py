@@ -25,7 +25,7 @@ from libcst.codemod import (
 
 from lora_lint_plugin.codemods.base_to_instruct import BaseToInstructCommand
 from lora_lint_plugin.codemods.fix_all import FixAllCommand
-from lora_lint_plugin.diagnostics import FixSafety
+from lora_lint_plugin.analysis.diagnostics import FixSafety
 from lora_lint_plugin.rules import all_rules, rule_by_code
 
 from .conftest import dedent

@@ -15,7 +15,7 @@ from typing import List
 
 import pytest
 
-from lora_lint_plugin.config import (
+from lora_lint_plugin.config.pyproject import (
     ConfigError,
     ConfigResolver,
     add_config_arguments,
@@ -156,7 +156,7 @@ def test_resolve_config_api(tmp_path: Path, monkeypatch):
 
 
 def test_discovery_reads_each_file_once(tmp_path: Path, monkeypatch):
-    import lora_lint_plugin.config as config_module
+    import lora_lint_plugin.config.pyproject as config_module
 
     write(tmp_path / "pyproject.toml", table(long_context=SILENCING))
     for name in ("a", "b", "a/c"):

@@ -20,7 +20,7 @@ from typing import Dict, List, NamedTuple, Tuple
 
 import pytest
 
-from lora_lint_plugin.prefilter import (
+from lora_lint_plugin.analysis.prefilter import (
     has_candidate_call,
     might_contain_training_code,
     parse_python,
@@ -65,7 +65,7 @@ def _read(path: str) -> str:
 
 
 def _analyse(path: str) -> FileResult:
-    from lora_lint_plugin.engine import analyse_source
+    from lora_lint_plugin.analysis.engine import analyse_source
 
     source = _read(path)
     tree, _ = parse_python(source)
@@ -115,7 +115,7 @@ def test_the_candidate_gate_hides_no_recognised_call(results):
     # extraction the gate saves on every one of them.
     import ast
 
-    from lora_lint_plugin.extract import extract
+    from lora_lint_plugin.analysis.extract import extract
 
     skipped = [r.path for r in results.values() if r.prefilter and not r.candidate and r.ast_ok]
     assert len(skipped) > 50, "expected library files that mention LoRA names without calling them"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lora_lint_plugin.catalog import all_entries, lookup
-from lora_lint_plugin.engine import analyse_source
+from lora_lint_plugin.analysis.engine import analyse_source
 from lora_lint_plugin.estimate import LoraSpec, adapter_file_size, count_parameters, estimate_file
 from lora_lint_plugin.estimate.params import EstimateError
 from lora_lint_plugin.estimate.setup import SetupEstimate, SetupSkipped
@@ -176,7 +176,7 @@ trainer = SFTTrainer(model=model, train_dataset=None,
 
 
 def _run_estimate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lora_lint_plugin.cli", "estimate", *args],
+    return subprocess.run([sys.executable, "-m", "lora_lint_plugin.cli.main", "estimate", *args],
                           capture_output=True, text=True, cwd=cwd, timeout=120)
 
 

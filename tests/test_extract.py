@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from lora_lint_plugin.extract import extract
-from lora_lint_plugin.model import (
+from lora_lint_plugin.analysis.extract import extract
+from lora_lint_plugin.analysis.model import (
     ABSENT,
     LORA_CONFIG,
     MODEL_LOAD,
@@ -16,7 +16,7 @@ from lora_lint_plugin.model import (
     TRAINING_ARGS,
     UNSLOTH_PEFT,
 )
-from lora_lint_plugin.values import UNKNOWN
+from lora_lint_plugin.analysis.values import UNKNOWN
 
 from .conftest import dedent
 

@@ -15,11 +15,11 @@ from typing import Dict, List
 
 import pytest
 
-from lora_lint_plugin.engine import analyse_source
-from lora_lint_plugin.fixes import fix_source
+from lora_lint_plugin.analysis.engine import analyse_source
+from lora_lint_plugin.fixing.fixes import fix_source
 from lora_lint_plugin.rules import all_rules
-from lora_lint_plugin.settings import Settings
-from lora_lint_plugin.sources import analyse
+from lora_lint_plugin.config.settings import Settings
+from lora_lint_plugin.sources.files import analyse
 
 from .conftest import dedent
 from .test_cli import lora_lint, out
@@ -164,7 +164,7 @@ def test_spliced_fixes_equal_the_whole_module_transform(newline: str):
     # ``lora-lint fix`` splices the rewritten nodes' text into the file; LibCST's whole-module
     # transform is the reference. Every fix of every case, all applied at once (as one fix
     # round does) and one by one.
-    from lora_lint_plugin.fixes import CstIndex, apply_fixes, choose_fixes
+    from lora_lint_plugin.fixing.fixes import CstIndex, apply_fixes, choose_fixes
 
     every_code = {rule.code for rule in all_rules()}
     scripts = sorted((Path(__file__).parent / "data" / "scripts").glob("*.py"))

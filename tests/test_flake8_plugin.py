@@ -131,7 +131,7 @@ def test_an_internal_error_is_one_diagnostic_not_a_crash(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("lora_lint_plugin.engine.analyse_source", explode)
+    monkeypatch.setattr("lora_lint_plugin.analysis.engine.analyse_source", explode)
     plugin = LoraLintPlugin(None, ["from peft import LoraConfig\n", "LoraConfig()\n"], "x.py")
     reports = list(plugin.run())
     assert len(reports) == 1
@@ -150,7 +150,7 @@ def test_plugin_module_does_not_import_libcst_eagerly():
 @pytest.mark.parametrize("value,expected", [("24GiB", 24 * 2**30), ("80GB", 80 * 10**9),
                                             ("1000", 1000), ("1.5 GiB", int(1.5 * 2**30))])
 def test_memory_sizes(value, expected):
-    from lora_lint_plugin.settings import parse_memory_size
+    from lora_lint_plugin.config.settings import parse_memory_size
 
     assert parse_memory_size(value) == expected
 

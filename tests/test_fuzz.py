@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lora_lint_plugin.engine import analyse_source
-from lora_lint_plugin.fixes import fix_source
+from lora_lint_plugin.analysis.engine import analyse_source
+from lora_lint_plugin.fixing.fixes import fix_source
 from lora_lint_plugin.flake8_plugin import LoraLintPlugin
 
 hypothesmith = pytest.importorskip("hypothesmith")
@@ -197,7 +197,7 @@ def unsloth_programs(draw) -> str:
 def test_spliced_fixes_equal_the_whole_module_transform(program):
     # Fixes are applied by splicing the rewritten nodes' text into the source; the whole
     # LibCST module transform must give the same text for every round's fixes.
-    from lora_lint_plugin.fixes import CstIndex, apply_fixes, choose_fixes
+    from lora_lint_plugin.fixing.fixes import CstIndex, apply_fixes, choose_fixes
 
     analysis = analyse_source(program)
     fixes = choose_fixes(analysis.diagnostics, unsafe=True)

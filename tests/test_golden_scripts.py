@@ -69,7 +69,7 @@ def test_cli_agrees_with_flake8(flake8_results):
 
 def test_the_silent_script_really_has_lora_calls():
     """Guard against a vacuous pass: the silent script is analysed, not skipped."""
-    from lora_lint_plugin.engine import analyse_source
+    from lora_lint_plugin.analysis.engine import analyse_source
 
     source = (SCRIPTS / "unresolvable_and_shadowed.py").read_text(encoding="utf-8")
     analysis = analyse_source(source)

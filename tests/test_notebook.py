@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lora_lint_plugin.notebook import (
+from lora_lint_plugin.sources.notebook import (
     MASKED_COMMENT,
     MASKED_STATEMENT,
     NotebookError,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from lora_lint_plugin.docs import expected_pages
+from lora_lint_plugin.rules.docs import expected_pages
 from lora_lint_plugin.rules import all_rules
 from lora_lint_plugin.rules.base import Rule, register
 
@@ -46,8 +46,8 @@ def test_docs_pages_are_current():
     expected = expected_pages()
     for name, text in expected.items():
         path = directory / name
-        assert path.exists(), f"missing {path}; run: python -m lora_lint_plugin.docs docs/rules"
+        assert path.exists(), f"missing {path}; run: python -m lora_lint_plugin.rules.docs docs/rules"
         assert path.read_text(encoding="utf-8") == text, \
-            f"{path} is out of date; run: python -m lora_lint_plugin.docs docs/rules"
+            f"{path} is out of date; run: python -m lora_lint_plugin.rules.docs docs/rules"
     stray = {p.name for p in directory.glob("LOR*.md")} - set(expected)
     assert not stray, f"pages without a rule: {sorted(stray)}"

@@ -6,9 +6,9 @@ target table and the measured PEFT/Unsloth error texts, not from the code under 
 
 from __future__ import annotations
 
-from lora_lint_plugin.engine import analyse_source
-from lora_lint_plugin.fixes import fix_source
-from lora_lint_plugin.settings import Settings
+from lora_lint_plugin.analysis.engine import analyse_source
+from lora_lint_plugin.fixing.fixes import fix_source
+from lora_lint_plugin.config.settings import Settings
 
 from .conftest import dedent, flake8_codes, lint
 

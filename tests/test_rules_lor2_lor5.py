@@ -9,9 +9,9 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from lora_lint_plugin.engine import analyse_source
-from lora_lint_plugin.fixes import fix_source
-from lora_lint_plugin.settings import Settings
+from lora_lint_plugin.analysis.engine import analyse_source
+from lora_lint_plugin.fixing.fixes import fix_source
+from lora_lint_plugin.config.settings import Settings
 
 from .conftest import dedent, flake8_codes, lint
 

@@ -11,11 +11,11 @@ import difflib
 import libcst as cst
 import pytest
 
-from lora_lint_plugin import engine
-from lora_lint_plugin.diagnostics import FixSafety
-from lora_lint_plugin.fixes import fix_source
+from lora_lint_plugin.analysis import engine
+from lora_lint_plugin.analysis.diagnostics import FixSafety
+from lora_lint_plugin.fixing.fixes import fix_source
 from lora_lint_plugin.rules import rule_by_code
-from lora_lint_plugin.settings import Settings
+from lora_lint_plugin.config.settings import Settings
 
 from .conftest import dedent, flake8_codes, lint, run_flake8, write_source
 

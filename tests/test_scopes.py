@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from lora_lint_plugin.extract import extract
-from lora_lint_plugin.model import LORA_CONFIG
-from lora_lint_plugin.values import UNKNOWN
+from lora_lint_plugin.analysis.extract import extract
+from lora_lint_plugin.analysis.model import LORA_CONFIG
+from lora_lint_plugin.analysis.values import UNKNOWN
 
 from .conftest import dedent
 
@@ -187,7 +187,7 @@ def test_checking_never_imports_libcst():
         source = (
             "from peft import LoraConfig\\n"
             "config = LoraConfig(r=16.0, target_modules=['q_proj', 'q_proj'], bias=None)\\n")
-        from lora_lint_plugin.engine import analyse_source
+        from lora_lint_plugin.analysis.engine import analyse_source
         analysis = analyse_source(source)
         fixable = sum(d.fix is not None for d in analysis.diagnostics)
         import ast
@@ -195,7 +195,7 @@ def test_checking_never_imports_libcst():
         reports = list(LoraLintPlugin(ast.parse(source), source.splitlines(True), "t.py").run())
         with open(sys.argv[1], "w") as handle:
             handle.write(source)
-        from lora_lint_plugin.cli import main
+        from lora_lint_plugin.cli.main import main
         with contextlib.redirect_stdout(io.StringIO()):
             main(["check", "--isolated", "-j", "1", sys.argv[1]])
         print(fixable, len(reports), "libcst" in sys.modules)

@@ -25,10 +25,10 @@ transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
 from lora_lint_plugin.catalog import all_entries  # noqa: E402
-from lora_lint_plugin.engine import analyse_source  # noqa: E402
+from lora_lint_plugin.analysis.engine import analyse_source  # noqa: E402
 from lora_lint_plugin.estimate import adapter_file_size, count_parameters  # noqa: E402
 from lora_lint_plugin.estimate.setup import lora_spec  # noqa: E402
-from lora_lint_plugin.model import LORA_CONFIG  # noqa: E402
+from lora_lint_plugin.analysis.model import LORA_CONFIG  # noqa: E402
 
 from .conftest import dedent  # noqa: E402
 

@@ -14,7 +14,7 @@ Commands (one per module, each a ``libcst.codemod.CodemodCommand``):
 * ``fix_all.FixAllCommand`` - every safe lora-lint fix; ``--unsafe-fixes`` adds the unsafe ones.
 
 Both analyse the module with the lora-lint engine and apply fixes through
-``lora_lint_plugin.fixes.fix_source``, so only the rewritten literals change (no reformatting;
+``lora_lint_plugin.fixing.fixes.fix_source``, so only the rewritten literals change (no reformatting;
 pass ``--no-format`` so LibCST does not run black over the file either). Submodules are not
 imported here: ``libcst.tool list`` and ``-x`` import the module they need.
 """

@@ -23,7 +23,7 @@ from typing import Callable, ClassVar, FrozenSet, Iterable, List, Optional, Tupl
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from ..diagnostics import Diagnostic, FixSafety
+from ..analysis.diagnostics import Diagnostic, FixSafety
 
 
 class LoraLintFixCommand(CodemodCommand, ABC):
@@ -71,8 +71,8 @@ class LoraLintFixCommand(CodemodCommand, ABC):
             help="Sequence length from which the long-context rules apply (default 8192).")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        from ..engine import analyse_source
-        from ..fixes import fix_source
+        from ..analysis.engine import analyse_source
+        from ..fixing.fixes import fix_source
 
         codes = self.codes
 
@@ -113,7 +113,7 @@ def _without_noqa(text: str, analysis):
     never applied on a line the user marked; ``# flake8: noqa`` keeps the whole file as is."""
     if not analysis.diagnostics:
         return analysis
-    from ..selection import NoqaIndex
+    from ..config.selection import NoqaIndex
 
     noqa = NoqaIndex(text)
     if noqa.skips_file:
@@ -137,7 +137,7 @@ def selected_codes(candidates: Tuple[str, ...], select: Optional[str],
     a typo such as ``--select LOR31`` is reported instead of fixing nothing.
     """
     from ..rules import all_rules
-    from ..selection import RuleSelection, parse_selectors
+    from ..config.selection import RuleSelection, parse_selectors
 
     pool = [rule for rule in all_rules() if not candidates or rule.code in candidates]
     names = list(candidates) if candidates else [rule.code for rule in pool]
@@ -172,7 +172,7 @@ def _checked(check: Callable[[str], object]) -> Callable[[str], str]:
 
 
 def _settings(long_context: Optional[str]):
-    from ..settings import Settings, parse_token_count
+    from ..config.settings import Settings, parse_token_count
 
     if long_context is None:
         return Settings()

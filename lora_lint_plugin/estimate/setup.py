@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Optional, Tuple, Union
 
 from ..catalog import ModelMatch, lookup
-from ..diagnostics import Span
-from ..model import ABSENT, PASS_THROUGH, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
-from ..values import UNKNOWN, CallResult, Value
+from ..analysis.diagnostics import Span
+from ..analysis.model import ABSENT, PASS_THROUGH, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.values import UNKNOWN, CallResult, Value
 from .adapter import AdapterSize, adapter_file_size
 from .memory import (ACTIVATIONS, BASE_WEIGHTS, GC_OFF, GC_OFFLOADED, GC_ON, LOGITS,
                      MemoryEstimate, TrainingSpec, estimate_memory, known_optimizer)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from ..model import LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
-from ..values import Value, is_number
+from ..analysis.model import LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.values import Value, is_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch

@@ -12,12 +12,12 @@ import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..settings import Settings
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..config.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch
-    from ..model import FileModel, TrainingSetup
+    from ..analysis.model import FileModel, TrainingSetup
 
 DOCS_URL = "https://github.com/lora-lint/lora-lint/blob/main/docs/rules/{code}.md"
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import make_fix, remove_elements
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import make_fix, remove_elements
 from ._common import (
     embedding_leaves,
     embedding_cost_phrase,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic
+from ..analysis.diagnostics import Diagnostic
 from ._common import (
     embedding_cost_phrase,
     embedding_leaves,

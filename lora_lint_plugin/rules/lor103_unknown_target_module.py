@@ -9,10 +9,10 @@ from ..catalog import (
     architecture_for,
     levenshtein,
 )
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import make_fix, replace_string
-from ..model import ABSENT
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import make_fix, replace_string
+from ..analysis.model import ABSENT
+from ..analysis.values import Value
 from ._common import is_unsloth_setup, leaf, lora_calls, module_list, quoted
 from .base import Rule, register
 

@@ -4,10 +4,10 @@ from typing import Iterator
 
 import ast
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import is_written_keyword, make_fix, replace_with_code, string_code
-from ..model import CallSite
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import is_written_keyword, make_fix, replace_with_code, string_code
+from ..analysis.model import CallSite
+from ..analysis.values import Value
 from ._common import lora_calls, module_list
 from .base import Rule, register
 

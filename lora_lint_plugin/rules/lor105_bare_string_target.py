@@ -3,10 +3,10 @@ from __future__ import annotations
 import re
 from typing import Iterator, List, Optional
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import make_fix, replace_with_code, string_code
-from ..model import LORA_CONFIG
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import make_fix, replace_with_code, string_code
+from ..analysis.model import LORA_CONFIG
+from ..analysis.values import Value
 from .base import Rule, register
 
 # A bare leaf or an alternation of leaves, optionally in one group: "q_proj", "q_proj|v_proj",

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic
-from ..model import ABSENT, LORA_CONFIG
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import ABSENT, LORA_CONFIG
+from ..analysis.values import Value
 from ._common import is_unsloth_setup
 from .base import Rule, register
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Iterator, List
 
 from ..catalog import ModelMatch
-from ..diagnostics import Diagnostic
-from ..model import ABSENT
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import ABSENT
+from ..analysis.values import Value
 from ._common import is_unsloth_setup, leaf, lora_calls, module_list
 from .base import Rule, register
 

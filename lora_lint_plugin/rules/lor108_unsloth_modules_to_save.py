@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic
-from ..model import UNSLOTH_PEFT
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import UNSLOTH_PEFT
 from ._common import leaf, module_list
 from .base import Rule, register
 

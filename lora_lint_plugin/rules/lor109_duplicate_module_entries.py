@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import make_fix, remove_elements
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import make_fix, remove_elements
+from ..analysis.values import Value
 from ._common import lora_calls, module_list
 from .base import Rule, register
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator, List
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import add_keyword, make_fix
-from ..model import ABSENT, LORA_CONFIG
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import add_keyword, make_fix
+from ..analysis.model import ABSENT, LORA_CONFIG
+from ..analysis.values import Value
 from ._common import embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator, List
 
-from ..diagnostics import Diagnostic
-from ..model import ABSENT, LORA_CONFIG
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import ABSENT, LORA_CONFIG
+from ..analysis.values import Value
 from ._common import embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 

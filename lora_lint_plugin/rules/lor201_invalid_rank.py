@@ -4,10 +4,10 @@ from typing import Iterator, Optional
 
 import ast
 
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import make_fix, replace_with_code
-from ..model import UNSLOTH_PEFT, CallSite
-from ..values import SCALAR, Value, is_number
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import make_fix, replace_with_code
+from ..analysis.model import UNSLOTH_PEFT, CallSite
+from ..analysis.values import SCALAR, Value, is_number
 from ._common import lora_calls
 from .base import Rule, register
 

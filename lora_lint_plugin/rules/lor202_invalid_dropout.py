@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from ..diagnostics import Diagnostic
-from ..values import Value, is_number
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.values import Value, is_number
 from ._common import lora_calls
 from .base import Rule, register
 

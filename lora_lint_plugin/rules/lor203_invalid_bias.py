@@ -4,9 +4,9 @@ from typing import Iterator, Optional
 
 import ast
 
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import make_fix, replace_string, replace_with_code
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import make_fix, replace_string, replace_with_code
+from ..analysis.values import Value
 from ._common import lora_calls, peft_facts
 from .base import Rule, register
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic
-from ..model import UNSLOTH_PEFT
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import UNSLOTH_PEFT
+from ..analysis.values import Value
 from ._common import leaf, module_list, peft_facts
 from .base import Rule, register
 from .lor203_invalid_bias import accepted_bias

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import FrozenSet, Iterator, List, Optional
 
 from ..catalog import levenshtein
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import make_fix, rename_keyword, replace_string
-from ..model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import make_fix, rename_keyword, replace_string
+from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite
+from ..analysis.values import Value
 from ._common import peft_facts
 from .base import Rule, register
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic
-from ..model import TRAINING_ARGS
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import TRAINING_ARGS
+from ..analysis.values import Value
 from .base import Rule, register
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
 from ..catalog import instruct_sibling
-from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..edits import make_fix, replace_string
-from ..model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..fixing.edits import make_fix, replace_string
+from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.values import Value
 from ._common import leaf, lower_embedding_learning_rate
 from .base import Rule, RuleContext, register
 

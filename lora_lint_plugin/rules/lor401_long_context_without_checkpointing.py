@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence
 
-from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..edits import add_keyword, make_fix, replace_with_code
-from ..model import ABSENT, UNSLOTH_PEFT, Argument, CallSite, FileModel, TrainingSetup
-from ..values import Value, is_number
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..fixing.edits import add_keyword, make_fix, replace_with_code
+from ..analysis.model import ABSENT, UNSLOTH_PEFT, Argument, CallSite, FileModel, TrainingSetup
+from ..analysis.values import Value, is_number
 from .base import Rule, RuleContext, register
 
 # Unsloth's FastLanguageModel.from_pretrained default since 2024.

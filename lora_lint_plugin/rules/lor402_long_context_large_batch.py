@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from ..diagnostics import Diagnostic, Span
-from ..model import ABSENT, FileModel, TrainingSetup
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, Span
+from ..analysis.model import ABSENT, FileModel, TrainingSetup
+from ..analysis.values import Value
 from ._common import size
 from .base import Rule, RuleContext, register
 from .lor401_long_context_without_checkpointing import (

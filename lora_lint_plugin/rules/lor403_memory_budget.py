@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator, List
 
-from ..diagnostics import Diagnostic
+from ..analysis.diagnostics import Diagnostic
 from ..estimate.memory import ACTIVATIONS, BASE_WEIGHTS, LOGITS, PART_LABELS, PARTS, TRAINED_FULL
 from ..estimate.setup import SetupEstimate, estimate_setup
 from ._common import size

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Tuple
 
-from ..diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..edits import add_keyword, make_fix
-from ..model import ABSENT, CallSite, TrainingSetup
-from ..values import Value, is_number
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..fixing.edits import add_keyword, make_fix
+from ..analysis.model import ABSENT, CallSite, TrainingSetup
+from ..analysis.values import Value, is_number
 from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, leaf, module_list
 from .base import Rule, register
 

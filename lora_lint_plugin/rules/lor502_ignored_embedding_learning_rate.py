@@ -4,10 +4,10 @@ from typing import Iterator, Optional
 
 import ast
 
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import ReplaceExpression, add_imported_name, make_fix
-from ..model import TRAINER, TRAINING_ARGS, CallSite, FileModel
-from ..values import Value, is_number
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import ReplaceExpression, add_imported_name, make_fix
+from ..analysis.model import TRAINER, TRAINING_ARGS, CallSite, FileModel
+from ..analysis.values import Value, is_number
 from .base import Rule, register
 from .lor501_no_embedding_learning_rate import format_learning_rate
 

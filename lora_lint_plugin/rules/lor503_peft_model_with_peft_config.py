@@ -4,10 +4,10 @@ from typing import Iterator, Optional
 
 import ast
 
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import make_fix, remove_arguments
-from ..model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
-from ..values import Value
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import make_fix, remove_arguments
+from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
+from ..analysis.values import Value
 from .base import Rule, register
 
 ADAPTER_ROLES = (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD)

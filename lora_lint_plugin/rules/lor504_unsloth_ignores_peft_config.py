@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic
-from ..model import MODEL_LOAD, PEFT_JOIN, TRAINER, UNSLOTH_PEFT
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import MODEL_LOAD, PEFT_JOIN, TRAINER, UNSLOTH_PEFT
 from .base import Rule, register
 from .lor503_peft_model_with_peft_config import given_peft_config
 

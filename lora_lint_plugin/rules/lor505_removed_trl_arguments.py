@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
-from ..model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
+from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from .base import Rule, register
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional
 
-from ..diagnostics import Diagnostic, Fix, FixSafety
-from ..edits import make_fix, move_statement_up
-from ..model import FileModel, ImportRecord
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..fixing.edits import make_fix, move_statement_up
+from ..analysis.model import FileModel, ImportRecord
 from .base import Rule, register
 
 PATCHED_PACKAGES = ("transformers", "trl", "peft")

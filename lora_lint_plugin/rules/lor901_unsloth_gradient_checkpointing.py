@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..edits import make_fix, replace_with_code
-from ..model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
-from ..values import Value, is_number
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import make_fix, replace_with_code
+from ..analysis.model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
+from ..analysis.values import Value, is_number
 from .base import Rule, RuleContext, register
 from .lor401_long_context_without_checkpointing import (
     UNSLOTH_DEFAULT_MAX_SEQ_LENGTH,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from ..diagnostics import Diagnostic
-from ..model import UNSLOTH_PEFT, CallSite, FileModel
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import UNSLOTH_PEFT, CallSite, FileModel
 from ._common import count, leaf, lora_calls, module_list
 from .base import Rule, RuleContext, register
 from .lor401_long_context_without_checkpointing import is_whole_number

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..diagnostics import Diagnostic, FixSafety
-from ..model import FileModel
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..analysis.model import FileModel
 from .base import Rule, RuleContext, register
 from .lor301_base_model_for_chat import base_model_uses, shows_chat_format
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 from .diagnostics import Diagnostic
 from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_python
-from .settings import Settings
+from ..config.settings import Settings
 
 
 @dataclass
@@ -56,7 +56,7 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
 def _analyse(tree: Any, source: str, settings: Settings,
              rule_filter: Optional[Callable[[str], bool]]) -> Analysis:
     from .extract import extract
-    from .rules import RuleContext, active_rules
+    from ..rules import RuleContext, active_rules
 
     file_model = extract(tree, source)
     context = RuleContext(settings)

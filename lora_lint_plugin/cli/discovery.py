@@ -24,11 +24,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
 
-from .selection import glob_matches, glob_regex
-from .sources import NOTEBOOK_SUFFIX, PYTHON_SUFFIXES
+from ..config.selection import glob_matches, glob_regex
+from ..sources.files import NOTEBOOK_SUFFIX, PYTHON_SUFFIXES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import Config, ConfigResolver
+    from ..config.pyproject import Config, ConfigResolver
 
 __all__ = ["FoundFile", "find_files", "is_excluded", "GitIgnoreRule", "parse_gitignore"]
 

@@ -19,11 +19,11 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from . import __version__
-from .config import ConfigError, ConfigResolver, add_config_arguments
+from .. import __version__
+from ..config.pyproject import ConfigError, ConfigResolver, add_config_arguments
 from .discovery import FoundFile, _excluded_with_parents, find_files, split_paths
-from .reporters import DEFAULT_FORMAT, FORMATS, FileResult, RuleInfo, ordered_diagnostics, render
-from .settings import Settings
+from ..reporters import DEFAULT_FORMAT, FORMATS, FileResult, RuleInfo, ordered_diagnostics, render
+from ..config.settings import Settings
 
 EXIT_CLEAN = 0
 EXIT_DIAGNOSTICS = 1
@@ -41,7 +41,7 @@ class UsageError(Exception):
 # -- rules registry views ------------------------------------------------------------------------
 
 def _rules() -> List[type]:
-    from .rules import all_rules
+    from ..rules import all_rules
 
     return all_rules()
 
@@ -78,14 +78,14 @@ class TaskResult:
 
 def run_task(task: Task) -> TaskResult:
     """One file; never raises (an internal failure becomes that file's LOR000)."""
-    from .sources import SourceError, SourceSkipped, lint_source, read_source
+    from ..sources.files import SourceError, SourceSkipped, lint_source, read_source
 
     try:
         if task.mode == "check":
             source = replace(read_source(task.path), path=task.display)
             return TaskResult(lint_source(source, task.settings, task.enabled_codes, task.use_noqa,
                                           task.fix_edits))
-        from .writing import fix_path
+        from ..fixing.writing import fix_path
 
         fixed = fix_path(task.path, task.display, task.settings, task.enabled_codes,
                          unsafe=task.unsafe, use_noqa=task.use_noqa, mode=task.mode,
@@ -257,7 +257,7 @@ def _read_stdin() -> bytes:
 
 
 def _check_stdin(args: argparse.Namespace, inputs: Inputs) -> Optional[FileResult]:
-    from .sources import SourceError, SourceSkipped, lint_source, source_from_bytes
+    from ..sources.files import SourceError, SourceSkipped, lint_source, source_from_bytes
 
     display = inputs.stdin_display or "-"
     config = inputs.stdin_config
@@ -341,8 +341,8 @@ def _fix_summary(fixes: Sequence[Any], applied: int, files: int) -> None:
 
 
 def _fix_stdin(args: argparse.Namespace, inputs: Inputs, mode: str) -> Any:
-    from .sources import SourceError, SourceSkipped, source_from_bytes
-    from .writing import FixResult, fix_source_file
+    from ..sources.files import SourceError, SourceSkipped, source_from_bytes
+    from ..fixing.writing import FixResult, fix_source_file
 
     display = inputs.stdin_display or "-"
     config = inputs.stdin_config
@@ -393,7 +393,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .docs import rule_page
+    from ..rules.docs import rule_page
 
     wanted = args.code.strip()
     rules = _rules()
@@ -460,9 +460,9 @@ def _add_lint_arguments(parser: argparse.ArgumentParser) -> None:
 def _estimate_module() -> Tuple[Any, Optional[str]]:
     """(module, None) when ``estimate_command`` is available; (None, reason) when it is broken."""
     try:
-        from . import estimate_command
+        from ..estimate import command as estimate_command
     except ImportError as error:
-        if getattr(error, "name", None) in (f"{__package__}.estimate_command", "estimate_command"):
+        if getattr(error, "name", None) in ("lora_lint_plugin.estimate.command", "command"):
             return None, None  # not written yet: no such subcommand
         return None, f"{type(error).__name__}: {error}"
     except Exception as error:

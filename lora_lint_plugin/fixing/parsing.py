@@ -11,7 +11,7 @@ from typing import Union
 
 import libcst as cst
 
-from .deep_stack import AnalysisError
+from ..analysis.deep_stack import AnalysisError
 
 
 def parse_module(source: Union[str, bytes]) -> cst.Module:

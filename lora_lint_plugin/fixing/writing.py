@@ -25,9 +25,9 @@ import tempfile
 from dataclasses import dataclass, replace
 from typing import Any, Collection, List, Optional
 
-from .reporters import FileResult
-from .settings import Settings
-from .sources import Source, SourceError, analyse, lint_source, read_source, report_diagnostics, \
+from ..reporters import FileResult
+from ..config.settings import Settings
+from ..sources.files import Source, SourceError, analyse, lint_source, read_source, report_diagnostics, \
     source_from_bytes
 
 __all__ = [

@@ -41,7 +41,7 @@ class FixSafety(str, Enum):
 
 @dataclass(frozen=True)
 class Fix:
-    """How to repair a diagnostic: ``edits.Edit``s, realised by ``lora_lint_plugin.fixes``."""
+    """How to repair a diagnostic: ``edits.Edit``s, realised by ``lora_lint_plugin.fixing.fixes``."""
 
     safety: FixSafety
     description: str

@@ -2,7 +2,7 @@
 
 ``docs/rules/LORnnn.md`` and ``lora-lint explain LORnnn`` show the same text: the rule's
 docstring plus its VALID/INVALID examples. Regenerate the pages with
-``python -m lora_lint_plugin.docs docs/rules``; a test fails when they are out of date.
+``python -m lora_lint_plugin.rules.docs docs/rules``; a test fails when they are out of date.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 from typing import List, Optional
 
-from .rules import all_rules
+from . import all_rules
 
 
 def _example_block(source: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set,
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from .edits import (
     AddImportedName,
     AddKeyword,
@@ -51,7 +51,7 @@ class CstIndex:
 
     def __init__(self, source: str) -> None:
         from .parsing import parse_module
-        from .positions import SourceLines
+        from ..analysis.positions import SourceLines
 
         self.lines = SourceLines(source)
         self.module = parse_module(source)
@@ -489,7 +489,7 @@ def fix_source(source: str, analyse: Callable[[str], "object"], unsafe: bool = F
     rule selection). Each round's output must parse; otherwise nothing is written. LibCST
     work runs with a deep stack (deeply nested code must not crash the process).
     """
-    from .deep_stack import AnalysisError, call_with_deep_stack
+    from ..analysis.deep_stack import AnalysisError, call_with_deep_stack
 
     try:
         return call_with_deep_stack(lambda: _fix_rounds(source, analyse, unsafe))

@@ -12,11 +12,11 @@ import json
 import sys
 from typing import List, Optional
 
-from .config import ConfigError, add_config_arguments, resolve_config
-from .engine import analyse_source
-from .estimate.report import JSON_VERSION, file_to_dict, render_text
-from .estimate.setup import estimate_file
-from .sources import SourceError, SourceSkipped, read_source
+from ..config.pyproject import ConfigError, add_config_arguments, resolve_config
+from ..analysis.engine import analyse_source
+from .report import JSON_VERSION, file_to_dict, render_text
+from .setup import estimate_file
+from ..sources.files import SourceError, SourceSkipped, read_source
 
 EXIT_OK = 0
 EXIT_ERROR = 2

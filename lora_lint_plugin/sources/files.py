@@ -20,11 +20,11 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
 
-from .diagnostics import Diagnostic
+from ..analysis.diagnostics import Diagnostic
 from .notebook import Notebook, NotebookError, NotebookSkipped, load_notebook
-from .reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix
-from .selection import NoqaIndex
-from .settings import Settings
+from ..reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix
+from ..config.selection import NoqaIndex
+from ..config.settings import Settings
 
 __all__ = [
     "NOTEBOOK_SUFFIX",
@@ -163,7 +163,7 @@ def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optiona
         return None
     edits: List[ReportedEdit] = []
     if index is not None:
-        from .fixes import reported_edits
+        from ..fixing.fixes import reported_edits
 
         realised = reported_edits(fix, index)
         if realised is None:  # its nodes are not there: report the diagnostic without the fix
@@ -183,8 +183,8 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
     have applicability and message but no edits).
     """
     if fix_text is not None and any(d.fix is not None for d in diagnostics):
-        from .deep_stack import AnalysisError, call_with_deep_stack
-        from .fixes import CstIndex
+        from ..analysis.deep_stack import AnalysisError, call_with_deep_stack
+        from ..fixing.fixes import CstIndex
 
         def with_edits() -> List[Optional[ReportedFix]]:
             index = CstIndex(fix_text)
@@ -215,7 +215,7 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
     Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
     callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
     """
-    from .engine import Analysis, analyse_source
+    from ..analysis.engine import Analysis, analyse_source
 
     rule_filter: Optional[Callable[[str], bool]] = None
     if enabled_codes is not None:

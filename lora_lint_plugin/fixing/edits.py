@@ -15,9 +15,9 @@ import tokenize
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple, Union
 
-from .diagnostics import Fix, FixSafety, Span
-from .model import Argument
-from .values import Value
+from ..analysis.diagnostics import Fix, FixSafety, Span
+from ..analysis.model import Argument
+from ..analysis.values import Value
 
 
 @dataclass(frozen=True)

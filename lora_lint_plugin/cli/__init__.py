@@ -1,0 +1,1 @@
+"""The ``lora-lint`` command: subcommands and file discovery."""

@@ -1,0 +1,1 @@
+"""Configuration shared by every front end: ``[tool.lora-lint]``, rule selection and ``# noqa``, rule settings."""

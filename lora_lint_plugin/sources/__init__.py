@@ -1,0 +1,1 @@
+"""Reading inputs: Python files and notebooks (decoding, cell mapping)."""
