@@ -100,8 +100,7 @@ class Extractor:
             if isinstance(node, ast.Call):
                 self._visit_call(node)
             elif isinstance(node, ast.Constant):
-                if isinstance(node.value, str):
-                    self._visit_string(node)
+                self._visit_string(node)
             elif isinstance(node, ast.Import):
                 self._visit_import(node)
             elif isinstance(node, ast.ImportFrom):
@@ -121,7 +120,7 @@ class Extractor:
             return
         module = node.module
         package = module.split(".")[0]
-        names = ()
+        names: Tuple[Tuple[str, str], ...] = ()
         if not any(alias.name == "*" for alias in node.names):
             bound = (import_binding(alias, module) for alias in node.names)
             names = tuple((qualified, local) for local, qualified in bound)
@@ -137,8 +136,8 @@ class Extractor:
         if parent is self.tree:
             body = self.tree.body
             index = self._body_index[id(node)]
-            alone = (index == 0 or body[index - 1].end_lineno < node.lineno) and \
-                (index + 1 == len(body) or body[index + 1].lineno > node.end_lineno)  # type: ignore[operator]
+            alone = (index == 0 or _last_line(body[index - 1]) < node.lineno) and \
+                (index + 1 == len(body) or body[index + 1].lineno > _last_line(node))
             statement = node if alone else None
             if statement is None:
                 index = None
@@ -150,6 +149,8 @@ class Extractor:
         return None, True, None
 
     def _visit_string(self, node: ast.Constant) -> None:
+        if not isinstance(node.value, str):
+            return
         if isinstance(self.index.parent(node), ast.JoinedStr):
             return  # literal text inside an f-string
         for token in CHAT_TOKEN_LITERALS:
@@ -351,3 +352,7 @@ def extract(tree: ast.Module, source: str) -> FileModel:
 
 
 __all__ = ["Extractor", "extract"]
+
+
+def _last_line(statement: ast.stmt) -> int:
+    return statement.end_lineno if statement.end_lineno is not None else statement.lineno

@@ -283,7 +283,7 @@ class Resolver:
         if position < 0:
             return None
         last = ordered[position]
-        if not self._dominates(last.statement, name):
+        if last.statement is None or not self._dominates(last.statement, name):
             return None
         if self._rebound_later_in_enclosing_loop(name, starts):
             return None

@@ -9,9 +9,12 @@ rules stay silent about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Tuple, Union
 
 from .diagnostics import Span
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
 
 
 class _Unknown:
@@ -96,5 +99,5 @@ class Value:
 Resolved = Union[Value, _Unknown]
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[Union[int, float]]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -17,13 +17,16 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from .. import __version__
 from ..config.pyproject import ConfigError, ConfigResolver, add_config_arguments
 from .discovery import FoundFile, _excluded_with_parents, find_files, split_paths
 from ..reporters import DEFAULT_FORMAT, FORMATS, FileResult, RuleInfo, ordered_diagnostics, render
 from ..config.settings import Settings
+
+if TYPE_CHECKING:  # the rules are imported only when needed
+    from ..rules import Rule
 
 EXIT_CLEAN = 0
 EXIT_DIAGNOSTICS = 1
@@ -40,7 +43,7 @@ class UsageError(Exception):
 
 # -- rules registry views ------------------------------------------------------------------------
 
-def _rules() -> List[type]:
+def _rules() -> List[Type[Rule]]:
     from ..rules import all_rules
 
     return all_rules()
@@ -102,7 +105,8 @@ def run_task(task: Task) -> TaskResult:
 
 def _cpu_count() -> int:
     try:
-        return len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        affinity = getattr(os, "sched_getaffinity")  # Linux only
+        return len(affinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
 

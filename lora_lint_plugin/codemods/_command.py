@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from abc import ABC
 from dataclasses import replace
-from typing import Callable, ClassVar, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
@@ -141,7 +141,7 @@ def selected_codes(candidates: Tuple[str, ...], select: Optional[str],
 
     pool = [rule for rule in all_rules() if not candidates or rule.code in candidates]
     names = list(candidates) if candidates else [rule.code for rule in pool]
-    selectors = {}
+    selectors: Dict[str, Tuple[str, ...]] = {}
     for option, text in (("--select", select), ("--ignore", ignore)):
         if text is None:
             continue

@@ -372,7 +372,9 @@ class ConfigResolver:
         self._fixed: Optional[Config] = None
         cli = self.command_line
         if cli.config is not None:
-            self._fixed = combine(load_config_file(cli.config), cli)
+            file_config = load_config_file(cli.config)
+            assert file_config is not None  # require_table: a missing table raised ConfigError
+            self._fixed = combine(file_config, cli)
         elif cli.isolated:
             self._fixed = combine(FileConfig(), cli)
         self._by_file_config: Dict[Optional[str], Config] = {}

@@ -22,7 +22,10 @@ import os
 import re
 import tokenize
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+
+if TYPE_CHECKING:
+    from ..rules import Rule
 
 __all__ = [
     "NoqaIndex",
@@ -105,7 +108,7 @@ class RuleSelection:
             return False
         return ignored < 0
 
-    def enabled_codes(self, rules: Iterable[type], path: Optional[str] = None) -> FrozenSet[str]:
+    def enabled_codes(self, rules: Iterable[Type[Rule]], path: Optional[str] = None) -> FrozenSet[str]:
         """Codes of the ``rules`` (Rule classes) that run on ``path``."""
         ignores = self.ignores_for(path)
         return frozenset(rule.code for rule in rules

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from .memory import PART_LABELS, PARTS
 from .setup import SetupEstimate, SetupResult, SetupSkipped
@@ -28,7 +28,7 @@ def estimate_to_dict(result: SetupResult) -> dict:
     if isinstance(result, SetupSkipped):
         return {"location": _location(result), "skipped": result.reason}
     count, memory = result.count, result.memory
-    data = {
+    data: Dict[str, Any] = {
         "location": _location(result),
         "model": {"id": result.model_id, "catalog_key": result.match.entry.key,
                   "variant": result.match.variant},
@@ -111,8 +111,8 @@ def _render_one(where: str, result: SetupEstimate) -> List[str]:
     rows.append(("trainable total", f"{count.total:,}"))
     rows.append(("adapter file", _size(adapter.total_bytes)))
     width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        lines.append(f"  {label.ljust(width)}  {value:>16}")
+    for label, shown in rows:
+        lines.append(f"  {label.ljust(width)}  {shown:>16}")
     lines.append("  memory (peak, estimated):")
     largest = memory.largest
     for part in PARTS:

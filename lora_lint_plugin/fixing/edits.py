@@ -78,9 +78,10 @@ Edit = Union[ReplaceExpression, RemoveElements, AddKeyword, RemoveArguments, Add
 
 def make_fix(safety: FixSafety, description: str, *edits: Optional[Edit]) -> Optional[Fix]:
     """A Fix, or None when any edit could not be built."""
-    if not edits or any(edit is None for edit in edits):
+    present = tuple(edit for edit in edits if edit is not None)
+    if not edits or len(present) != len(edits):
         return None
-    return Fix(safety=safety, description=description, edits=tuple(edits))  # type: ignore[arg-type]
+    return Fix(safety=safety, description=description, edits=present)
 
 
 # -- builders --------------------------------------------------------------------------------

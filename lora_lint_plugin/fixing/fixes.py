@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+
+if TYPE_CHECKING:
+    from ..analysis.engine import Analysis
 from .edits import (
     AddImportedName,
     AddKeyword,
@@ -154,7 +157,8 @@ def realise(edit: Any, index: CstIndex) -> Optional[List[Replacement]]:
                             lambda element: element.value)
         if doomed is None or len(doomed) >= len(node.elements):
             return None
-        return [Replacement(node, lambda updated: sequence_without(updated, doomed), edit.span)]
+        removed: Set[int] = doomed
+        return [Replacement(node, lambda updated: sequence_without(updated, removed), edit.span)]
     if isinstance(edit, AddKeyword):
         node = index.find(edit.span, cst.Call)
         if node is None:
@@ -177,10 +181,11 @@ def realise(edit: Any, index: CstIndex) -> Optional[List[Replacement]]:
         return [Replacement(node, lambda updated: import_with_name(updated, edit.name),
                             edit.span)]
     if isinstance(edit, MoveStatementUp):
-        lines = [index.statement_line(span) for span in edit.statement_spans]
-        if any(line is None for line in lines):
+        found = [index.statement_line(span) for span in edit.statement_spans]
+        lines = [line for line in found if line is not None]
+        if len(lines) != len(found):
             return None
-        return [Replacement(old, (lambda _updated, new=new: new), index.line_span(old, span))
+        return [Replacement(old, _constant_builder(new), index.line_span(old, span))
                 for old, new, span in zip(lines, rotated_lines(lines), edit.statement_spans)]
     return None
 
@@ -333,7 +338,7 @@ class _ReplaceNodes(cst.CSTTransformer):
         for replacement in replacements:
             self.builders.setdefault(id(replacement.old), []).append(replacement.build)
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
         for build in self.builders.get(id(original_node), ()):
             updated_node = build(updated_node)
         return updated_node
@@ -375,6 +380,8 @@ def text_edits(replacements: Sequence[Replacement],
             continue
         done.add(id(replacement.old))
         old, new = replacement.old, replacement.old.visit(transformer)
+        if not isinstance(new, cst.CSTNode):  # the builders never remove a node
+            return None
         written = index.lines.segment(replacement.span)
         text = _text_in_place(index, old, new, written, replacement.span)
         if text is None:
@@ -410,6 +417,16 @@ def apply_fixes(index: CstIndex, fixes: Sequence[Fix], splice: bool = True) -> T
     return index.module.visit(_ReplaceNodes(replacements)).code, applied
 
 
+def _constant_builder(new: cst.CSTNode) -> Callable[[Any], cst.CSTNode]:
+    return lambda _updated: new
+
+
+def _without_outer_parentheses(node: cst.CSTNode) -> cst.CSTNode:
+    if not isinstance(node, cst.BaseExpression):
+        return node
+    return node.with_changes(lpar=node.lpar[1:], rpar=node.rpar[:-1])
+
+
 def _text_in_place(index: CstIndex, old: cst.CSTNode, new: cst.CSTNode, written: str,
                    span: Span) -> Optional[str]:
     """The text of ``new`` to put where ``old`` is ``written``; None if ``old``'s code cannot
@@ -422,8 +439,7 @@ def _text_in_place(index: CstIndex, old: cst.CSTNode, new: cst.CSTNode, written:
     parentheses = len(old.lpar) if isinstance(old, cst.BaseExpression) else 0
     for outer in range(parentheses + 1):
         if outer:
-            old, new = (node.with_changes(lpar=node.lpar[1:], rpar=node.rpar[:-1])
-                        for node in (old, new))
+            old, new = _without_outer_parentheses(old), _without_outer_parentheses(new)
         for indent in index.indents_around(span) if "\n" in written else ("",):
             if index.code_of(old, indent) == written:
                 return index.code_in_block(new, indent)
@@ -482,7 +498,7 @@ class FixOutcome:
         return bool(self.applied)
 
 
-def fix_source(source: str, analyse: Callable[[str], "object"], unsafe: bool = False) -> FixOutcome:
+def fix_source(source: str, analyse: Callable[[str], Analysis], unsafe: bool = False) -> FixOutcome:
     """Apply fixes to ``source`` until none applies.
 
     ``analyse`` maps source text to an ``engine.Analysis`` (the caller decides settings and
@@ -497,7 +513,7 @@ def fix_source(source: str, analyse: Callable[[str], "object"], unsafe: bool = F
         return FixOutcome(source, [], [], error=str(error))
 
 
-def _fix_rounds(source: str, analyse: Callable[[str], "object"], unsafe: bool) -> FixOutcome:
+def _fix_rounds(source: str, analyse: Callable[[str], Analysis], unsafe: bool) -> FixOutcome:
     applied: List[Diagnostic] = []
     current = source
     analysis = analyse(current)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import lru_cache
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple, Type
 
 from .base import Rule, RuleContext, register, registered_rules
 
@@ -19,13 +19,13 @@ def _load_rule_modules() -> None:
             importlib.import_module(f"{__name__}.{module.name}")
 
 
-def all_rules() -> List[type]:
+def all_rules() -> List[Type[Rule]]:
     """Every rule class, sorted by code."""
     _load_rule_modules()
     return registered_rules()
 
 
-def rule_by_code(code: str) -> Optional[type]:
+def rule_by_code(code: str) -> Optional[Type[Rule]]:
     for rule in all_rules():
         if rule.code == code:
             return rule
@@ -33,7 +33,7 @@ def rule_by_code(code: str) -> Optional[type]:
 
 
 @lru_cache(maxsize=None)
-def _instances() -> tuple:
+def _instances() -> Tuple[Rule, ...]:
     return tuple(rule() for rule in all_rules())
 
 

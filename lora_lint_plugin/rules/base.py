@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..config.settings import Settings
@@ -73,10 +73,11 @@ class Rule:
         return DOCS_URL.format(code=cls.code)
 
 
-_REGISTRY: Dict[str, type] = {}
+_REGISTRY: Dict[str, Type[Rule]] = {}
+RuleClass = TypeVar("RuleClass", bound=Type[Rule])
 
 
-def register(rule_class: type) -> type:
+def register(rule_class: RuleClass) -> RuleClass:
     """Class decorator: add a rule to the registry (codes must be unique)."""
     code = rule_class.code
     if code in _REGISTRY and _REGISTRY[code] is not rule_class:
@@ -85,5 +86,5 @@ def register(rule_class: type) -> type:
     return rule_class
 
 
-def registered_rules() -> List[type]:
+def registered_rules() -> List[Type[Rule]]:
     return [_REGISTRY[code] for code in sorted(_REGISTRY)]

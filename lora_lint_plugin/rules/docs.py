@@ -10,16 +10,16 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Type
 
-from . import all_rules
+from . import Rule, all_rules
 
 
 def _example_block(source: str) -> str:
     return "```python\n" + textwrap.dedent(source).strip("\n") + "\n```"
 
 
-def rule_page(rule: type) -> str:
+def rule_page(rule: Type[Rule]) -> str:
     """The Markdown page of one rule."""
     default = "on by default" if rule.default_enabled else "opt-in (select it explicitly)"
     fix = f"{rule.fix_safety.value} fix available" if rule.fix_safety else "no automatic fix"

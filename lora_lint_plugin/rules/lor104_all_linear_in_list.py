@@ -128,7 +128,7 @@ class AllLinearInList(Rule):
             else:
                 match = context.model_match(setup) if setup is not None else None
                 names = list(match.standard_target_modules) if match is not None else []
-                example = f" ({match.hub_id}: {names})" if names else ""
+                example = f" ({match.hub_id}: {names})" if match is not None and names else ""
                 advice = ("FastLanguageModel.get_peft_model takes a list: list the module "
                           f"names{example}")
             for item in shorthand:

@@ -135,7 +135,8 @@ class InvalidRank(Rule):
                     problem = _problem(value.python) if value.kind == SCALAR else None
                     if problem is None:
                         continue
-                    span = value.span if value.literal else call.args.get("rank_pattern").report_span
+                    written = call.args.get("rank_pattern")
+                    span = value.span if value.literal or written is None else written.report_span
                     yield self.diagnostic(
                         span,
                         f"rank_pattern['{key}'] = {value.python!r} is {problem}: PEFT uses it "

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import FrozenSet, Iterator, List, Optional
+from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
 from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
@@ -9,6 +9,9 @@ from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSi
 from ..analysis.values import Value
 from ._common import peft_facts
 from .base import Rule, register
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
 
 MAX_KEYWORD_DISTANCE = 2
 
@@ -39,7 +42,7 @@ def _is_absent_or_none(call: CallSite, name: str) -> bool:
     return value is ABSENT or (isinstance(value, Value) and value.python is None)
 
 
-def _given(argument: Optional[Argument]) -> bool:
+def _given(argument: Optional[Argument]) -> TypeGuard[Argument]:
     """Given with a value known not to be None."""
     return argument is not None and isinstance(argument.value, Value) \
         and argument.value.python is not None
@@ -217,7 +220,7 @@ class LoraConfigConstruction(Rule):
                     f"`{name}` cannot be used when `target_modules` is a str.'; give "
                     "target_modules as a list of module names")
         pattern = call.args.get("layers_pattern")
-        if not string_targets and _given(pattern) and pattern.value.python \
+        if not string_targets and _given(pattern) and call.args.plain("layers_pattern") \
                 and _is_absent_or_none(call, "layers_to_transform"):
             yield self.diagnostic(
                 pattern.span,

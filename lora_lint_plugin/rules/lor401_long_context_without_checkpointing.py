@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Literal, Optional, Sequence, Union
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..fixing.edits import add_keyword, make_fix, replace_with_code
@@ -26,7 +26,7 @@ CHECKPOINTING_ARGUMENTS = ("gradient_checkpointing", "activation_checkpointing")
 
 def is_whole_number(value: object) -> bool:
     """An int, or a float with an integral finite value (``8e3``); never inf/nan."""
-    return is_number(value) and math.isfinite(value) and int(value) == value  # type: ignore[arg-type]
+    return is_number(value) and math.isfinite(value) and int(value) == value
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def runs_under_unsloth(setup: TrainingSetup, file: FileModel) -> bool:
     return file.imports_unsloth and setup.model_load is None
 
 
-def _length_of(call: CallSite, name: str) -> object:
+def _length_of(call: CallSite, name: str) -> Union[int, None, Literal[False]]:
     """An int, None when not passed, or False when not knowable."""
     value = call.args.value(name)
     if value is ABSENT:

@@ -26,7 +26,7 @@ def format_learning_rate(value: float) -> str:
 def trained_embeddings(lora: CallSite, match) -> List[Tuple[str, Value]]:
     """(parameter, entry) for every embedding module the LoRA call trains."""
     embeddings = embedding_leaves(match)
-    found = []
+    found: List[Tuple[str, Value]] = []
     for parameter in ("target_modules", "modules_to_save"):
         modules = module_list(lora, parameter)
         if modules is None:
@@ -191,8 +191,11 @@ class NoEmbeddingLearningRate(Rule):
             if not (is_number(embedding_lr.python) and lr_text) \
                     or embedding_lr.python < learning_rate:
                 return
+            written = args.args.get("embedding_learning_rate")
+            if written is None:
+                return
             yield self.diagnostic(
-                args.args.get("embedding_learning_rate").report_span,
+                written.report_span,
                 f"embedding_learning_rate={format_learning_rate(embedding_lr.python)} is not lower "
                 f"than learning_rate={lr_text}: the trained embeddings {trained} get at least "
                 f"the adapters' rate; use a 2-10x smaller one, e.g. {suggestion}")
@@ -210,7 +213,10 @@ class NoEmbeddingLearningRate(Rule):
             advice = f"use UnslothTrainingArguments({suggestion})"
         else:
             advice = f"set {suggestion}"
-        anchor: Span = args.head_span if args is not None else trainer.head_span
+        anchor_call = args if args is not None else trainer
+        if anchor_call is None:
+            return
+        anchor: Span = anchor_call.head_span
         yield self.diagnostic(
             anchor,
             f"the embeddings {trained} are trained at the full {rate}, which disturbs them far "
