@@ -122,6 +122,10 @@ def test_constant_from_an_earlier_cell_is_in_the_same_module():
         "peft.LoraConfig.__init__?",
         "np.*load*?",
         "%timeit f()",
+        "pip install -q peft",  # automagic: %pip without the %
+        "pip uninstall -y unsloth",
+        "conda install -y -c conda-forge cudatoolkit",
+        "mamba install bitsandbytes",
     ],
 )
 def test_ipython_lines_are_masked(tmp_path: Path, line: str):
@@ -132,7 +136,8 @@ def test_ipython_lines_are_masked(tmp_path: Path, line: str):
 
 @pytest.mark.parametrize(
     "line",
-    ["x = 1  # why?", 'print("?")', "x == y", "x = 5 % 3", "y = x if x else -1", "z = not_a_magic!=1"],
+    ["x = 1  # why?", 'print("?")', "x == y", "x = 5 % 3", "y = x if x else -1", "z = not_a_magic!=1",
+     "pip in installed", "pip = 3", "pip -V", "conda.install(x)", "pip if ok else conda", "pip_install"],
 )
 def test_python_lines_are_not_masked(tmp_path: Path, line: str):
     write_notebook(tmp_path / "nb.ipynb", [make_cell("code", line)])

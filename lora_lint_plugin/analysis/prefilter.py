@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 from .callees import classify
@@ -102,25 +104,63 @@ _TOO_DEEP_MESSAGES = ("too many nested", "too complex", "too many levels of inde
 TOO_DEEP = "the code is nested too deeply to analyse"
 
 
+@dataclass(frozen=True)
+class ParseFailure:
+    """Why the running Python cannot parse a text, and where (1-based; 1:1 when unknown)."""
+
+    reason: str  # without the position, e.g. "syntax error: invalid syntax (Python 3.11)"
+    line: int = 1
+    column: int = 1
+    located: bool = False  # the parser named the position
+
+    def describe(self) -> str:
+        """The reason with its line, for a message about a whole file."""
+        if not self.located:
+            return self.reason
+        head, _, rest = self.reason.partition(": ")
+        return f"{head} at line {self.line}: {rest}" if rest else self.reason
+
+
+def parse_quietly(source: str) -> ast.Module:
+    """``ast.parse`` that prints nothing.
+
+    Python reports questionable user code while parsing it (``SyntaxWarning: invalid escape
+    sequence '\\{'`` on 3.12+, a ``DeprecationWarning`` before): warnings about strings in the
+    user's file, shown as ``<unknown>:LINE`` without a file name, are noise in a linter's
+    output, and ``-W error`` would turn them into a SyntaxError. The user's own Python shows
+    them when it runs the code.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
+
+
 def parse_python(source: str) -> Tuple[Optional[ast.Module], Optional[str]]:
     """(``ast`` tree, None), or (None, why the running Python cannot parse ``source``)."""
+    tree, failure = parse_located(source)
+    return tree, failure.describe() if failure is not None else None
+
+
+def parse_located(source: str) -> Tuple[Optional[ast.Module], Optional[ParseFailure]]:
+    """(``ast`` tree, None), or (None, why and where the running Python cannot parse it)."""
     try:
-        return ast.parse(source), None
+        return parse_quietly(source), None
     except RecursionError:
         # Legal but deep (a 3,000-term sum): Python builds the tree with more stack.
         from .deep_stack import AnalysisError, call_with_deep_stack
 
         try:
-            return call_with_deep_stack(lambda: ast.parse(source)), None
+            return call_with_deep_stack(lambda: parse_quietly(source)), None
         except (AnalysisError, RecursionError, MemoryError, SyntaxError, ValueError):
-            return None, TOO_DEEP
+            return None, ParseFailure(TOO_DEEP)
     except MemoryError:
-        return None, TOO_DEEP
+        return None, ParseFailure(TOO_DEEP)
     except SyntaxError as error:
         if any(text in str(error.msg) for text in _TOO_DEEP_MESSAGES):
-            return None, TOO_DEEP
-        where = f" at line {error.lineno}" if error.lineno else ""
-        return None, (f"syntax error{where}: {error.msg} (Python "
-                      f"{sys.version_info[0]}.{sys.version_info[1]})")
+            return None, ParseFailure(TOO_DEEP)
+        reason = f"syntax error: {error.msg} (Python {sys.version_info[0]}.{sys.version_info[1]})"
+        if not error.lineno:
+            return None, ParseFailure(reason)
+        return None, ParseFailure(reason, error.lineno, max(error.offset or 1, 1), located=True)
     except (ValueError, OverflowError) as error:  # NUL bytes (Python < 3.12), huge literals
-        return None, f"cannot parse: {error}"
+        return None, ParseFailure(f"cannot parse: {error}")

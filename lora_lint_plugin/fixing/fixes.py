@@ -14,7 +14,6 @@ so the result is idempotent: a second run changes nothing.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -22,6 +21,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..analysis.prefilter import parse_quietly
 
 if TYPE_CHECKING:
     from ..analysis.engine import Analysis
@@ -527,7 +527,7 @@ def _fix_rounds(source: str, analyse: Callable[[str], Analysis], unsafe: bool) -
         if not fixed_ids or candidate == current:
             break
         try:
-            ast.parse(candidate)
+            parse_quietly(candidate)
         except (SyntaxError, ValueError) as error:  # a bug in a fix: refuse rather than corrupt
             return FixOutcome(source, [], list(analysis.diagnostics),
                               error=f"a fix produced invalid code ({error}); nothing written")

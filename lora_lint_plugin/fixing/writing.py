@@ -27,8 +27,8 @@ from typing import Any, Collection, List, Optional
 
 from ..reporters import FileResult
 from ..config.settings import Settings
-from ..sources.files import Source, SourceError, analyse, lint_source, read_source, report_diagnostics, \
-    source_from_bytes
+from ..sources.files import Source, SourceError, analyse, cell_errors, lint_source, read_source, \
+    report_diagnostics, source_from_bytes
 
 __all__ = [
     "FileChangedError",
@@ -194,7 +194,7 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
 
     def as_read() -> FileResult:
         """The report of the text as read (the file stays unchanged)."""
-        return FileResult(source.path, report_diagnostics(
+        return FileResult(source.path, cell_errors(source, use_noqa) + report_diagnostics(
             source, first.diagnostics, source.python if fix_edits else None))
 
     if not outcome.applied:

@@ -21,8 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
 
 from ..analysis.diagnostics import Diagnostic
+from ..analysis.prefilter import might_contain_training_code, parse_located
 from .notebook import Notebook, NotebookError, NotebookSkipped, load_notebook
 from ..reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix
+from ..reporters.model import ANALYSIS_ERROR_CODE, ANALYSIS_ERROR_PREFIX
 from ..config.selection import NoqaIndex
 from ..config.settings import Settings
 
@@ -33,6 +35,7 @@ __all__ = [
     "SourceError",
     "SourceSkipped",
     "analyse",
+    "cell_errors",
     "is_notebook_path",
     "lint_source",
     "read_source",
@@ -117,6 +120,8 @@ def source_from_bytes(raw: bytes, path: str) -> Source:
             raise SourceSkipped(str(error)) from None
         except NotebookError as error:
             raise SourceError(str(error)) from None
+        if might_contain_training_code(notebook.python_source):  # else nothing is parsed at all
+            notebook = notebook.without_unparseable_cells(_parse_check)
         return Source(path=path, raw=raw, python=notebook.python_source, notebook=notebook)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
@@ -139,7 +144,26 @@ def source_from_bytes(raw: bytes, path: str) -> Source:
     return Source(path=path, raw=raw, python=text, encoding=encoding)
 
 
+def _parse_check(text: str) -> Optional[Tuple[int, int, str]]:
+    _, failure = parse_located(text)
+    return None if failure is None else (failure.line, failure.column, failure.reason)
+
+
 # -- from engine diagnostics to reported rows ----------------------------------------------------
+
+def cell_errors(source: Source, use_noqa: bool = True) -> Tuple[ReportedDiagnostic, ...]:
+    """One LOR000 for each notebook cell left out because it does not parse (none when a
+    ``# flake8: noqa`` line skips the file)."""
+    errors = source.notebook.cell_errors if source.notebook is not None else ()
+    if not errors or (use_noqa and NoqaIndex(source.python).skips_file):
+        return ()
+    return tuple(ReportedDiagnostic(
+        code=ANALYSIS_ERROR_CODE,
+        message=f"{ANALYSIS_ERROR_PREFIX}{error.reason}; this cell was skipped, the other cells "
+                "were analysed",
+        filename=source.path, row=error.line, column=error.column, end_row=error.line,
+        end_column=error.column, cell=error.cell) for error in errors)
+
 
 def _position(source: Source, line: int, col: int) -> Tuple[Optional[int], int, int]:
     """(cell, row, 1-based column) in the user's file for an analysed-text position."""
@@ -241,5 +265,5 @@ def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Coll
     analysis = analyse(source.python, settings, enabled_codes, use_noqa)
     if analysis.error is not None:
         return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
-    return FileResult(filename=source.path, diagnostics=report_diagnostics(
+    return FileResult(filename=source.path, diagnostics=cell_errors(source, use_noqa) + report_diagnostics(
         source, analysis.diagnostics, source.python if fix_edits else None))

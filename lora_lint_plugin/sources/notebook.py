@@ -6,12 +6,17 @@ Pure stdlib (``json``); neither nbformat nor IPython is needed.
   (``Notebook.python_source``), so a constant defined in cell 2 resolves in cell 5. Consecutive
   code cells are separated by one marker comment line, which lets write-back find the cells
   again even when a fix changes how many lines a cell has.
-* IPython-only lines are masked *in place*, so line numbers never shift: line magics (``%pip``),
-  shell escapes (``!nvidia-smi``), ``x = !cmd`` / ``x = %magic`` and help (``obj?``, ``??obj``)
-  become ``pass`` at the same indentation (valid even as the only statement of a block);
+* IPython-only lines are masked *in place*, so line numbers never shift: line magics (``%pip``,
+  and ``pip``/``conda``/``mamba``/``micromamba`` commands without the ``%``, which IPython's
+  automagic runs as those magics), shell escapes (``!nvidia-smi``), ``x = !cmd`` / ``x = %magic``
+  and help (``obj?``, ``??obj``) become ``pass`` at the same indentation (valid even as the
+  only statement of a block);
   their backslash-continued lines and the bodies of skipped cell magics become comments.
   Bodies of ``%%time``, ``%%timeit``, ``%%capture`` and ``%%prun`` are analysed; any other
   cell magic (``%%bash``, ``%%writefile``...) is masked entirely.
+* ``Notebook.without_unparseable_cells(check)``: Jupyter compiles each cell on its own, so a
+  cell that does not parse is left out (its lines become comments, ``cell_errors`` says why and
+  where) and every other cell is analysed with its line numbers intact.
 * ``Notebook.locate(line)`` maps a module line to the cell as Jupyter shows it: 1-based over
   all cells (markdown and raw included, like ruff and the Jupyter UI), line within the cell,
   and the cell ``id`` when the notebook has one.
@@ -23,26 +28,31 @@ Pure stdlib (``json``); neither nbformat nor IPython is needed.
 Limitations (conservative by design): a line is only treated as IPython syntax where a Python
 statement could start, so magic-looking lines inside multi-line strings or open brackets are
 left alone. Autocall syntax (``/func x``) is not recognised, and ``%time stmt`` masks ``stmt``
-too. Cells that are not valid Python on their own may join into a module that does not parse.
+too. Automagic is recognised only for the package managers (``cd``, ``ls`` without ``%`` are not).
 """
 
 from __future__ import annotations
 
 import json
+import keyword
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["CellLocation", "Notebook", "NotebookError", "NotebookSkipped", "load_notebook"]
+__all__ = ["CellError", "CellLocation", "Notebook", "NotebookError", "NotebookSkipped", "load_notebook"]
 
 MASKED_STATEMENT = "pass  # lora-lint: masked IPython line"
 MASKED_COMMENT = "# lora-lint: masked IPython line"
+UNPARSED_COMMENT = "# lora-lint: masked line of a cell that does not parse"
 _CELL_MARKER = "# %% lora-lint: cell boundary"
 # Cell magics whose body is ordinary Python run in the kernel (IPython and nbQA agree).
 _ANALYSED_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 _BOM = b"\xef\xbb\xbf"
 
 _ASSIGNED_MAGIC = re.compile(r"[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
+# IPython's automagic: with no ``%``, ``pip install x`` runs the ``%pip`` magic (Jupyter, Colab).
+# Two names in a row are never Python unless the second is a keyword (``pip in x``).
+_AUTOMAGIC = re.compile(r"(?:pip|conda|mamba|micromamba)[ \t]+([A-Za-z_]\w*)")
 _HELP = re.compile(r"(\?{1,2}\s*[%\w.*]+|%?[\w.*]+(\[[^\]]*\])?\s*\?{1,2})\s*$")
 _NEWLINE = re.compile(r"(\r\n|\r|\n)")
 
@@ -64,6 +74,21 @@ class CellLocation:
     cell: int  # 1-based over all cells, markdown and raw included
     line: int  # 1-based within the cell
     cell_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A code cell that does not parse on its own: it is left out of the analysis."""
+
+    cell: int  # 1-based over all cells
+    cell_id: Optional[str]
+    line: int  # 1-based within the cell
+    column: int  # 1-based
+    reason: str
+
+
+# (line, column, reason) of a text that does not parse, None when it parses.
+ParseCheck = Callable[[str], Optional[Tuple[int, int, str]]]
 
 
 @dataclass
@@ -111,9 +136,11 @@ def load_notebook(raw: bytes) -> Notebook:
 class Notebook:
     """A loaded notebook; build it with ``load_notebook``."""
 
-    def __init__(self, raw: bytes, text: str, bom: bool, cell_count: int, code_cells: List[_CodeCell]):
+    def __init__(self, raw: bytes, text: str, bom: bool, cell_count: int, code_cells: List[_CodeCell],
+                 cell_errors: Sequence[CellError] = ()):
         self.raw = raw
         self.cell_count = cell_count
+        self.cell_errors = tuple(cell_errors)
         self._text = text
         self._bom = bom
         self._cells = code_cells
@@ -132,6 +159,30 @@ class Notebook:
     @property
     def code_cell_numbers(self) -> List[int]:
         return [cell.number for cell in self._cells]
+
+    def without_unparseable_cells(self, parse_check: ParseCheck) -> Notebook:
+        """This notebook with each code cell that does not parse on its own left out.
+
+        Jupyter compiles every cell separately, so one broken cell (a typo, a shell command
+        IPython knows and lora-lint does not) stops only that cell. Its lines become comments,
+        keeping every other cell's line numbers, and it is listed in ``cell_errors``; its
+        source is written back unchanged.
+        """
+        cells: List[_CodeCell] = []
+        errors: List[CellError] = []
+        for cell in self._cells:
+            failure = parse_check("".join(line + "\n" for line in cell.masked))
+            if failure is None:
+                cells.append(cell)
+                continue
+            line, column, reason = failure
+            row = min(max(line, 1), max(len(cell.lines), 1))
+            errors.append(CellError(cell.number, cell.cell_id, row, max(column, 1), reason))
+            cells.append(replace(cell, masked=[UNPARSED_COMMENT] * len(cell.lines),
+                                 masked_rows=list(range(len(cell.lines)))))
+        if not errors:
+            return self
+        return Notebook(self.raw, self._text, self._bom, self.cell_count, cells, errors)
 
     def locate(self, line: int) -> CellLocation:
         """Map a 1-based line of ``python_source`` to its cell (lines out of range are clamped)."""
@@ -256,6 +307,9 @@ def _is_ipython_line(line: str) -> bool:
         return True
     if _ASSIGNED_MAGIC.match(stripped):
         return True
+    automagic = _AUTOMAGIC.match(stripped)
+    if automagic and not keyword.iskeyword(automagic.group(1)):
+        return True
     return "?" in stripped and not stripped.startswith("#") and bool(_HELP.fullmatch(stripped))
 
 
@@ -311,7 +365,8 @@ def _unique_marker(cells: Sequence[_CodeCell]) -> str:
 
 def _rebuild_cell(cell: _CodeCell, lines: List[str]) -> str:
     """Cell text from fixed lines: masked IPython lines restored, the cell's line endings kept."""
-    placeholders = [row for row, line in enumerate(lines) if line.strip() in (MASKED_STATEMENT, MASKED_COMMENT)]
+    placeholders = [row for row, line in enumerate(lines)
+                    if line.strip() in (MASKED_STATEMENT, MASKED_COMMENT, UNPARSED_COMMENT)]
     if len(placeholders) != len(cell.masked_rows):
         raise NotebookError(f"a fix changed the IPython lines of cell {cell.number}; not written back")
     restored = list(lines)
