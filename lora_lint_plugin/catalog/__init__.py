@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
+# PEFT's EMBEDDING_LAYER_NAMES: the module names PEFT (and Unsloth) treat as embeddings whatever
+# the architecture; an architecture may name its own as well (wte, embed_in, embed_out, ...).
+EMBEDDING_LAYER_NAMES: Tuple[str, ...] = ("embed_tokens", "lm_head")
 BASE = "base"
 INSTRUCT = "instruct"
 _VARIANTS = (BASE, INSTRUCT)

@@ -26,10 +26,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from ..catalog import FusedExpertParameter, LinearModule, ModelEntry
+from ..catalog import EMBEDDING_LAYER_NAMES, FusedExpertParameter, LinearModule, ModelEntry
 
 ALL_LINEAR = "all-linear"
-EMBEDDING_LAYER_NAMES = ("embed_tokens", "lm_head")  # PEFT's EMBEDDING_LAYER_NAMES
 PEFT = "peft"
 UNSLOTH = "unsloth"
 

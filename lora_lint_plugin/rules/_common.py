@@ -6,13 +6,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..analysis.model import LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..catalog import EMBEDDING_LAYER_NAMES
 from ..analysis.values import Value, is_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch
 
-# PEFT's EMBEDDING_LAYER_NAMES; the architecture may add its own (wte, embed_in, ...).
-DEFAULT_EMBEDDING_LEAVES: FrozenSet[str] = frozenset({"embed_tokens", "lm_head"})
+DEFAULT_EMBEDDING_LEAVES: FrozenSet[str] = frozenset(EMBEDDING_LAYER_NAMES)
 
 # Default learning rates when the training arguments leave it unset.
 DEFAULT_LEARNING_RATE = {"TrainingArguments": 5e-5, "SFTConfig": 2e-5,
@@ -159,3 +159,13 @@ def peft_facts() -> dict:
     from ..catalog import _data_text
 
     return json.loads(_data_text("peft_lora_config.json"))
+
+
+def format_learning_rate(value: float) -> str:
+    """As learning rates are written: ``0.0002`` -> ``"2e-4"``, ``2.0000000000000002e-05`` ->
+    ``"2e-5"``, ``1.5e-4`` -> ``"1.5e-4"``; rates from 0.01 up print plainly (``"0.05"``)."""
+    if value == 0 or abs(value) >= 1e-2:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"

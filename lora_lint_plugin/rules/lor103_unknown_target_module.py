@@ -11,8 +11,8 @@ from ..catalog import (
 )
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_string
-from ..analysis.model import ABSENT
 from ..analysis.values import Value
+from ._arguments import absent_or_none
 from ._common import is_unsloth_setup, leaf, lora_calls, module_list, quoted
 from .base import Rule, register
 
@@ -246,8 +246,7 @@ class UnknownTargetModule(Rule):
         if not reported:
             return
         parameters = call.args.value("target_parameters")
-        no_parameters = parameters is ABSENT or (isinstance(parameters, Value)
-                                                 and parameters.python is None)
+        no_parameters = absent_or_none(parameters)
         nothing_matches = len(unmatched) == len(items) and no_parameters
         model = f"{architecture.model_type} ({match.hub_id})"
         for item in reported:

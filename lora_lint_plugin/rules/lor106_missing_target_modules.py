@@ -3,14 +3,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic
-from ..analysis.model import ABSENT, LORA_CONFIG
-from ..analysis.values import Value
+from ..analysis.model import LORA_CONFIG
+from ._arguments import absent_or_none
 from ._common import is_unsloth_setup
 from .base import Rule, register
-
-
-def absent_or_none(value: object) -> bool:
-    return value is ABSENT or (isinstance(value, Value) and value.python is None)
 
 
 @register

@@ -4,8 +4,7 @@ from typing import Iterator, List
 
 from ..catalog import ModelMatch
 from ..analysis.diagnostics import Diagnostic
-from ..analysis.model import ABSENT
-from ..analysis.values import Value
+from ._arguments import absent_or_none
 from ._common import is_unsloth_setup, leaf, lora_calls, module_list
 from .base import Rule, register
 
@@ -125,8 +124,7 @@ class MoeExpertsNotTargeted(Rule):
             if targets is None:
                 continue
             parameters = call.args.value("target_parameters")
-            if not (parameters is ABSENT
-                    or (isinstance(parameters, Value) and parameters.python is None)):
+            if not absent_or_none(parameters):
                 continue
             match = context.model_match(setup)
             if match is None or match.architecture is None or not match.architecture.moe:

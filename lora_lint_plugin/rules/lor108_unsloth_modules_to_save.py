@@ -4,11 +4,11 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT
-from ._common import leaf, module_list
+from ._common import DEFAULT_EMBEDDING_LEAVES, leaf, module_list
 from .base import Rule, register
 
 # The names FastLanguageModel.get_peft_model lets through; every norm layer is allowed too.
-ALLOWED = frozenset({"lm_head", "embed_tokens"})
+ALLOWED = DEFAULT_EMBEDDING_LEAVES  # Unsloth accepts the embeddings (and norm layers) only
 CHECKED_CALL = "FastLanguageModel.get_peft_model"
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Iterator, List
 
 from ..analysis.diagnostics import Diagnostic
-from ..analysis.model import ABSENT, LORA_CONFIG
-from ..analysis.values import Value
+from ..analysis.model import LORA_CONFIG
+from ._arguments import absent_or_none
 from ._common import embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 
@@ -104,7 +104,7 @@ class NewTokensFullEmbeddings(Rule):
             if is_unsloth_setup(call, setup):
                 continue
             indices = call.args.value("trainable_token_indices")
-            if not (indices is ABSENT or (isinstance(indices, Value) and indices.python is None)):
+            if not absent_or_none(indices):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)

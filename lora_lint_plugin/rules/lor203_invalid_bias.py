@@ -7,15 +7,9 @@ import ast
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, replace_string, replace_with_code
 from ..analysis.values import Value
+from ._arguments import accepted_bias
 from ._common import lora_calls, peft_facts
 from .base import Rule, register
-
-
-def accepted_bias(bias: object) -> bool:
-    """What PEFT's get_peft_model accepts: "none", "all", or any string ending in "_only"."""
-    facts = peft_facts()
-    return isinstance(bias, str) and (
-        bias in facts["bias_values"] or bias.endswith(facts["bias_accepted_suffix"]))
 
 
 def _fix(value: Value) -> Optional[Fix]:

@@ -5,12 +5,9 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT
 from ..analysis.values import Value
-from ._common import leaf, module_list, peft_facts
+from ._common import DEFAULT_EMBEDDING_LEAVES, leaf, module_list, peft_facts
 from .base import Rule, register
-from .lor203_invalid_bias import accepted_bias
-
-# Unsloth moves these to modules_to_save before its custom-module check (LOR101/LOR102 cover them).
-_EMBEDDING_LEAVES = frozenset({"embed_tokens", "lm_head"})
+from ._arguments import accepted_bias
 
 
 @register
@@ -112,7 +109,7 @@ class UnslothSlowPath(Rule):
             for item in targets.strings():
                 name = item.python
                 name_leaf = leaf(name)
-                if name in fast_modules or name_leaf in _EMBEDDING_LEAVES \
+                if name in fast_modules or name_leaf in DEFAULT_EMBEDDING_LEAVES \
                         or name_leaf not in real_leaves:
                     continue  # fast, an embedding (LOR101), or not a module at all (LOR103)
                 if name_leaf in fast_modules:

@@ -7,6 +7,7 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, rename_keyword, replace_string
 from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite
 from ..analysis.values import Value
+from ._arguments import absent_or_none
 from ._common import peft_facts
 from .base import Rule, register
 
@@ -34,12 +35,6 @@ def close_keywords(name: str, allowed: FrozenSet[str]) -> List[str]:
         return []
     best = scored[0][0]
     return [candidate for distance, candidate in scored if distance == best]
-
-
-def _is_absent_or_none(call: CallSite, name: str) -> bool:
-    """Certainly not given (absent, or given as None)."""
-    value = call.args.value(name)
-    return value is ABSENT or (isinstance(value, Value) and value.python is None)
 
 
 def _given(argument: Optional[Argument]) -> TypeGuard[Argument]:
@@ -221,7 +216,7 @@ class LoraConfigConstruction(Rule):
                     "target_modules as a list of module names")
         pattern = call.args.get("layers_pattern")
         if not string_targets and _given(pattern) and call.args.plain("layers_pattern") \
-                and _is_absent_or_none(call, "layers_to_transform"):
+                and absent_or_none(call.args.value("layers_to_transform")):
             yield self.diagnostic(
                 pattern.span,
                 "layers_pattern without layers_to_transform: LoraConfig raises 'ValueError: "

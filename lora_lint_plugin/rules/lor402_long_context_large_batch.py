@@ -9,7 +9,7 @@ from ..analysis.model import ABSENT, FileModel, TrainingSetup
 from ..analysis.values import Value
 from ._common import size
 from .base import Rule, RuleContext, register
-from .lor401_long_context_without_checkpointing import (
+from ._training import (
     is_whole_number,
     long_context,
     runs_under_unsloth,

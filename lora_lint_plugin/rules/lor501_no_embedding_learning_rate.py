@@ -6,21 +6,12 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..fixing.edits import add_keyword, make_fix
 from ..analysis.model import ABSENT, CallSite, TrainingSetup
 from ..analysis.values import Value, is_number
-from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, leaf, module_list
+from ._arguments import absent_or_none
+from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, format_learning_rate, leaf, module_list
 from .base import Rule, register
 
 # Trainer arguments that bring their own optimizer (and so their own parameter groups).
 CUSTOM_OPTIMIZER_ARGUMENTS = ("optimizers", "optimizer_cls_and_kwargs")
-
-
-def format_learning_rate(value: float) -> str:
-    """As learning rates are written: ``0.0002`` -> ``"2e-4"``, ``2.0000000000000002e-05`` ->
-    ``"2e-5"``, ``1.5e-4`` -> ``"1.5e-4"``; rates from 0.01 up print plainly (``"0.05"``)."""
-    if value == 0 or abs(value) >= 1e-2:
-        return f"{value:.3g}"
-    mantissa, exponent = f"{value:.2e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"
 
 
 def trained_embeddings(lora: CallSite, match) -> List[Tuple[str, Value]]:
@@ -200,8 +191,7 @@ class NoEmbeddingLearningRate(Rule):
                 f"than learning_rate={lr_text}: the trained embeddings {trained} get at least "
                 f"the adapters' rate; use a 2-10x smaller one, e.g. {suggestion}")
             return
-        if embedding_lr is not ABSENT and not (isinstance(embedding_lr, Value)
-                                               and embedding_lr.python is None):
+        if not absent_or_none(embedding_lr):
             return  # unknown
         rate = f"learning_rate={lr_text}" if lr_text else "learning_rate"
         if trainer is not None and trainer.name != "UnslothTrainer":

@@ -9,7 +9,7 @@ from ..fixing.edits import ReplaceExpression, add_imported_name, make_fix
 from ..analysis.model import TRAINER, TRAINING_ARGS, CallSite, FileModel
 from ..analysis.values import Value, is_number
 from .base import Rule, register
-from .lor501_no_embedding_learning_rate import format_learning_rate
+from ._common import format_learning_rate
 
 # Classes whose switch to the Unsloth class keeps every other behaviour: UnslothTrainer
 # subclasses SFTTrainer, UnslothTrainingArguments subclasses SFTConfig. transformers'

@@ -7,18 +7,10 @@ import ast
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, remove_arguments
 from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
-from ..analysis.values import Value
+from ._arguments import given_peft_config
 from .base import Rule, register
 
 ADAPTER_ROLES = (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD)
-
-
-def given_peft_config(trainer: CallSite) -> Optional[Argument]:
-    """The trainer's ``peft_config`` argument when it is certainly passed and not None."""
-    argument = trainer.args.get("peft_config")
-    if argument is None or not isinstance(argument.value, Value) or argument.value.python is None:
-        return None
-    return argument
 
 
 def drop_argument_fix(call: CallSite, argument: Argument, description: str) -> Optional[Fix]:

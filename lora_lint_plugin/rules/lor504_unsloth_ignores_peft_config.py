@@ -5,7 +5,7 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import MODEL_LOAD, PEFT_JOIN, TRAINER, UNSLOTH_PEFT
 from .base import Rule, register
-from .lor503_peft_model_with_peft_config import given_peft_config
+from ._arguments import given_peft_config
 
 
 @register

@@ -9,7 +9,7 @@ from ..fixing.edits import make_fix, replace_with_code
 from ..analysis.model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
 from ..analysis.values import Value, is_number
 from .base import Rule, RuleContext, register
-from .lor401_long_context_without_checkpointing import (
+from ._training import (
     UNSLOTH_DEFAULT_MAX_SEQ_LENGTH,
     setup_calls,
     string_like,

@@ -8,7 +8,7 @@ from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT, CallSite, FileModel
 from ._common import count, leaf, lora_calls, module_list
 from .base import Rule, RuleContext, register
-from .lor401_long_context_without_checkpointing import is_whole_number
+from ._training import is_whole_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch

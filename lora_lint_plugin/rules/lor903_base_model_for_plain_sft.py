@@ -7,7 +7,7 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
 from .base import Rule, RuleContext, register
-from .lor301_base_model_for_chat import base_model_uses, shows_chat_format
+from ._chat import base_model_uses, shows_chat_format
 
 
 @register

@@ -1,0 +1,33 @@
+"""Queries on call arguments shared by several rules: given or absent, accepted values."""
+
+from __future__ import annotations
+
+from typing import Optional
+from ..analysis.model import ABSENT, Argument, CallSite
+from ..analysis.values import Value
+from ._common import peft_facts
+
+
+def absent_or_none(value: object) -> bool:
+    """A resolved argument value that is certainly not given: absent, or given as None."""
+    return value is ABSENT or (isinstance(value, Value) and value.python is None)
+
+
+def given_argument(call: CallSite, name: str) -> Optional[Argument]:
+    """The argument ``name`` when it is certainly passed with a value other than None."""
+    argument = call.args.get(name)
+    if argument is None or not isinstance(argument.value, Value) or argument.value.python is None:
+        return None
+    return argument
+
+
+def given_peft_config(trainer: CallSite) -> Optional[Argument]:
+    """The trainer's ``peft_config`` argument when it is certainly passed and not None."""
+    return given_argument(trainer, "peft_config")
+
+
+def accepted_bias(bias: object) -> bool:
+    """What PEFT's get_peft_model accepts: "none", "all", or any string ending in "_only"."""
+    facts = peft_facts()
+    return isinstance(bias, str) and (
+        bias in facts["bias_values"] or bias.endswith(facts["bias_accepted_suffix"]))

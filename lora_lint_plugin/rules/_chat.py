@@ -1,0 +1,171 @@
+"""Chat-format facts of a file and base-model uses: what LOR301, LOR302 and LOR903 ask of a setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
+from ..catalog import EMBEDDING_LAYER_NAMES, instruct_sibling
+from ..analysis.diagnostics import Fix, FixSafety, Span
+from ..fixing.edits import make_fix, replace_string
+from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.values import Value
+from ._common import leaf, lower_embedding_learning_rate
+from .base import RuleContext
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog import ModelMatch
+
+
+# Signal kinds that mean a chat template is applied to the data (not merely mentioned).
+TEMPLATE_SIGNAL_KINDS = ("apply-chat-template", "chat-template-argument", "trl-chat-format")
+
+
+@dataclass(frozen=True)
+class BaseModelUse:
+    """A training setup whose model id is a base checkpoint that has an instruct variant."""
+
+    setup: TrainingSetup
+    match: "ModelMatch"
+    model_id: Value
+    sibling: Optional[str]   # an exact table id to rewrite to (same org), or None
+    suggestion: str          # the instruct id named in messages
+    span: Span               # the model-name literal, or the argument when it is computed
+
+    def fix(self, safety: FixSafety) -> Optional[Fix]:
+        """Replace the model-name literal with the sibling id (same quotes)."""
+        if self.sibling is None or not self.model_id.literal:
+            return None
+        return make_fix(safety, f"use the Instruct model '{self.sibling}'",
+                        replace_string(self.model_id, self.sibling))
+
+
+def trains_a_model(setup: TrainingSetup) -> bool:
+    """The setup fine-tunes (LoRA or trainer), so it is not an inference-only script."""
+    return setup.lora is not None or setup.adapter_call is not None or setup.trainer is not None
+
+
+def base_model_uses(file: FileModel, context: RuleContext) -> Iterator[BaseModelUse]:
+    """Setups training a base checkpoint that has an instruct variant in the catalog.
+
+    Hub ids need a sibling in the same org (the fix never changes the org); local paths whose
+    tail is a known base id are reported with the original instruct id but get no fix.
+    Deliberate continued pretraining (a lower ``embedding_learning_rate``) is left alone.
+    """
+    for setup in file.setups:
+        if setup.model_id is None or not trains_a_model(setup):
+            continue
+        match = context.model_match(setup)
+        if match is None or not match.is_base or match.entry.instruct is None:
+            continue
+        if lower_embedding_learning_rate(setup):
+            continue
+        sibling = instruct_sibling(setup.model_id.python)
+        if sibling is not None:
+            suggestion = sibling
+        elif match.is_local_path:
+            ids = match.entry.instruct.all_ids
+            if not ids:
+                continue
+            suggestion = ids[0]
+        else:
+            continue  # another org's copy: no sibling we can name with certainty
+        yield BaseModelUse(setup, match, setup.model_id, sibling, suggestion,
+                           model_id_span(setup))
+
+
+def model_id_span(setup: TrainingSetup) -> Span:
+    """The model-name literal (wherever it is written), or the argument when it is computed."""
+    model_id = setup.model_id
+    assert model_id is not None
+    for call, name in ((setup.model_load, "model_name"), (setup.trainer, "model")):
+        argument = call.args.get(name) if call is not None else None
+        if argument is not None and argument.value is model_id:
+            return argument.report_span
+    return model_id.span
+
+
+def chat_training_args(file: FileModel) -> List[CallSite]:
+    """Training-argument calls with ``assistant_only_loss=True`` (needs a chat template)."""
+    return file.derived("chat_training_args", lambda: [
+        call for call in file.calls_with_role(TRAINING_ARGS)
+        if call.args.plain("assistant_only_loss", False) is True])
+
+
+def shows_chat_format(file: FileModel) -> bool:
+    """Any chat/instruction signal: template calls, chat special tokens, assistant-only loss."""
+    return bool(file.chat_signals) or bool(chat_training_args(file))
+
+
+def applies_chat_template(file: FileModel) -> bool:
+    """A chat template (and so its special tokens) certainly reaches the tokenizer."""
+    for signal in file.chat_signals:
+        if signal.kind in TEMPLATE_SIGNAL_KINDS:
+            return True
+        if signal.kind == "unsloth-chat-function" and signal.detail == "get_chat_template":
+            return True
+        if signal.kind == "chat-token-literal" and signal.detail in LLAMA3_CHAT_TOKENS:
+            return True
+    return bool(chat_training_args(file))
+
+
+def _trained_leaves(call: CallSite, parameter: str) -> Optional[FrozenSet[str]]:
+    """Leaves named by ``target_modules``/``modules_to_save``; None when not known."""
+    value = call.args.value(parameter)
+    if value is ABSENT:
+        return _NO_MODULES  # Unsloth's defaults: the seven projections, nothing saved
+    if not isinstance(value, Value):
+        return None
+    if value.python is None or value.python == "all-linear":
+        return _NO_MODULES  # "all-linear" excludes the output layer and embeddings
+    if not value.is_sequence:
+        return None  # a regex string: which modules it reaches is not worth guessing
+    names = [item.python for item in value.items]
+    if not all(isinstance(name, str) for name in names):
+        return None
+    return frozenset(leaf(name) for name in names)
+
+
+def untrained_embeddings(setup: TrainingSetup) -> Optional[List[str]]:
+    """``embed_tokens``/``lm_head`` left frozen by the setup's Unsloth ``get_peft_model``.
+
+    None when it cannot be known (no Unsloth LoRA call, unresolved lists) or both are trained.
+    """
+    call = setup.lora
+    if call is None or call.role != UNSLOTH_PEFT:
+        return None
+    targets = _trained_leaves(call, "target_modules")
+    saved = _trained_leaves(call, "modules_to_save")
+    if targets is None or saved is None:
+        return None
+    missing = [name for name in EMBEDDING_LAYER_NAMES if name not in targets | saved]
+    return missing or None
+
+
+def untrained_token_crash(file: FileModel, use: BaseModelUse) -> Optional[List[str]]:
+    """The frozen embedding names when Unsloth will raise "Untrained tokens ... found" (LOR302)."""
+    setup = use.setup
+    if not use.match.entry.chat_tokens_untrained_in_base:
+        return None
+    if not (file.imports_unsloth or setup.uses_unsloth_api) or setup.trainer is None:
+        return None
+    if not applies_chat_template(file):
+        return None
+    return untrained_embeddings(setup)
+
+
+def base_model_reason(match: "ModelMatch") -> str:
+    if match.entry.chat_tokens_untrained_in_base:
+        return ("its chat-template tokens were never trained (NaN loss, or Unsloth's "
+                "\"Untrained tokens found\" error whose workaround trains the full embedding "
+                "matrices)")
+    return ("it was never trained to follow the chat format, so SFT has to teach it from "
+            "scratch, and chat tokens it has not trained turn the loss NaN or stop Unsloth with "
+            "\"Untrained tokens found\"")
+
+
+# Llama-3 special tokens that are untrained in the base checkpoints (chat_tokens_untrained_in_base):
+# a literal holding one means the chat template's tokens reach the tokenizer.
+LLAMA3_CHAT_TOKENS = ("<|eot_id|>", "<|start_header_id|>")
+
+
+_NO_MODULES: FrozenSet[str] = frozenset()
