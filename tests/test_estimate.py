@@ -289,6 +289,56 @@ def test_transformers_bitsandbytes_and_defaults():
     assert result.memory.parts["lora"] == 16 * L * (2 * H + NQ + NKV) * 16
 
 
+BNB_HEADERS = {
+    "module constant": ("from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+                        "FOUR = True\n", "BitsAndBytesConfig(load_in_4bit=FOUR)"),
+    "aliased import": ("from transformers import AutoModelForCausalLM, BitsAndBytesConfig as Quant\n",
+                       "Quant(load_in_4bit=True)"),
+    "module attribute": ("import transformers\nfrom transformers import AutoModelForCausalLM\n",
+                         "transformers.BitsAndBytesConfig(load_in_4bit=True)"),
+}
+
+
+@pytest.mark.parametrize("header, quantization", BNB_HEADERS.values(), ids=list(BNB_HEADERS))
+def test_bitsandbytes_config_is_resolved_like_every_call(tmp_path, header, quantization):
+    """The quantisation config is found through the imports and its values through the
+    resolver: ``FOUR = True; BitsAndBytesConfig(load_in_4bit=FOUR)`` loads 4-bit weights."""
+    path = write_source(tmp_path, header + (
+        "from peft import LoraConfig, get_peft_model\n"
+        f"quantization = {quantization}\n"
+        "model = AutoModelForCausalLM.from_pretrained(\"meta-llama/Meta-Llama-3-8B\",\n"
+        "                                             quantization_config=quantization)\n"
+        "model = get_peft_model(model, LoraConfig(r=16, target_modules=[\"q_proj\"]))\n"))
+    result = _run_estimate("--isolated", "--output-format", "json", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (setup,) = json.loads(result.stdout)["files"][0]["setups"]
+    assert setup["training"]["load_mode"] == "4bit"
+    assert "base weights: 4-bit (BitsAndBytesConfig)" in setup["assumptions"]
+    quantised = L * (H * NQ + 2 * H * NKV + NQ * H + 3 * H * I)
+    assert setup["memory_bytes"]["base_weights"] < quantised  # under a byte per parameter
+
+
+def test_a_local_class_named_bitsandbytesconfig_is_not_transformers_own(tmp_path):
+    path = write_source(tmp_path, """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+        class BitsAndBytesConfig:
+            def __init__(self, load_in_4bit=False):
+                self.load_in_4bit = load_in_4bit
+
+        model = AutoModelForCausalLM.from_pretrained(
+            "meta-llama/Meta-Llama-3-8B", quantization_config=BitsAndBytesConfig(load_in_4bit=True))
+        model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj"]))
+    """)
+    result = _run_estimate("--isolated", "--output-format", "json", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (setup,) = json.loads(result.stdout)["files"][0]["setups"]
+    assert setup["training"]["load_mode"] == "16bit"
+    assert "quantization_config not resolvable: 16-bit weights assumed" in setup["assumptions"]
+    assert "base_weights" in setup["assumed_parts"]
+
+
 # --------------------------------------------------------------------------- LOR403
 
 

@@ -14,6 +14,7 @@ from .model import (
     PASS_THROUGH,
     PEFT_JOIN,
     PEFT_LOAD,
+    QUANTIZATION,
     TRAINER,
     TRAINING_ARGS,
     UNSLOTH_PEFT,
@@ -57,6 +58,8 @@ def classify(qualified_name: str) -> Optional[Tuple[str, str, str]]:
             return TRAINER, "Trainer", "transformers"
         if last == "TrainingArguments":
             return TRAINING_ARGS, "TrainingArguments", "transformers"
+        if last == "BitsAndBytesConfig":
+            return QUANTIZATION, "BitsAndBytesConfig", "transformers"
         if last == "from_pretrained" and (
                 owner.startswith("AutoModel") or owner.endswith("ForCausalLM")
                 or owner.endswith("ForConditionalGeneration")):

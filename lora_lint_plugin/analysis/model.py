@@ -37,6 +37,7 @@ PEFT_LOAD = "peft_load"            # PeftModel.from_pretrained(model, path): alr
 TRAINER = "trainer"                # SFTTrainer, UnslothTrainer, transformers.Trainer
 TRAINING_ARGS = "training_args"    # TrainingArguments, SFTConfig, UnslothTrainingArguments
 PASS_THROUGH = "pass_through"      # prepare_model_for_kbit_training(model): returns its model
+QUANTIZATION = "quantization"      # transformers.BitsAndBytesConfig: how the base weights load
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,6 +168,7 @@ class FileModel:
     gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
     lines: Optional[SourceLines] = None   # the analysed text
     _setup_index: Any = field(default=None, repr=False, compare=False)
+    _call_index: Any = field(default=None, repr=False, compare=False)
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -178,6 +180,12 @@ class FileModel:
     def segment(self, span: Span) -> str:
         """The source text of ``span`` (what a fix copies, e.g. an argument's value)."""
         return self.lines.segment(span) if self.lines is not None else ""
+
+    def call_at(self, node: Any) -> Optional[CallSite]:
+        """The recognised call whose ``ast.Call`` node is ``node``, if any."""
+        if self._call_index is None or self._call_index[0] != len(self.calls):
+            self._call_index = (len(self.calls), {id(call.node): call for call in self.calls})
+        return self._call_index[1].get(id(node))
 
     def calls_with_role(self, *roles: str) -> Iterator[CallSite]:
         return (call for call in self.calls if call.role in roles)

@@ -5,13 +5,13 @@ library defaults, and which are assumptions (every assumption is written into th
 from __future__ import annotations
 
 import ast
-
 from dataclasses import dataclass
-from typing import Any, FrozenSet, List, Optional, Tuple, Union
+from typing import Any, FrozenSet, List, Optional, Set, Tuple, Union
 
 from ..catalog import ModelMatch, lookup
 from ..analysis.diagnostics import Span
-from ..analysis.model import ABSENT, PASS_THROUGH, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.model import (ABSENT, PASS_THROUGH, QUANTIZATION, UNSLOTH_PEFT, CallSite, FileModel,
+                              TrainingSetup)
 from ..analysis.values import UNKNOWN, CallResult, Value
 from .adapter import AdapterSize, adapter_file_size
 from .memory import (ACTIVATIONS, BASE_WEIGHTS, GC_OFF, GC_OFFLOADED, GC_ON, LOGITS,
@@ -151,37 +151,6 @@ def lora_spec(call: CallSite, setup: Optional[TrainingSetup]) -> LoraSpec:
     )
 
 
-def _call_node(value: Any) -> Any:
-    if isinstance(value, Value) and isinstance(value.python, CallResult):
-        return value.python.call
-    return None
-
-
-def _callee_tail(call_node: Any) -> str:
-    """The last name of a call's callee: ``BitsAndBytesConfig`` for ``t.BitsAndBytesConfig()``."""
-    func = getattr(call_node, "func", None)
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def _literal_keyword(call_node: Any, name: str) -> Any:
-    """The literal True/False/str/number given as ``name=`` in a call node; UNKNOWN otherwise
-    (None when it is not given)."""
-    for keyword in getattr(call_node, "keywords", ()):
-        if keyword.arg != name:
-            continue
-        node = keyword.value
-        if isinstance(node, ast.Constant) and not isinstance(node.value, bytes):
-            return node.value
-        if isinstance(node, ast.Attribute):
-            return node.attr
-        return UNKNOWN
-    return None
-
-
 def _dtype_name(argument_value: Any, argument: Any) -> Any:
     """``torch.bfloat16`` / ``"bfloat16"`` / ``"auto"`` -> the dtype name; UNKNOWN otherwise."""
     if isinstance(argument_value, str):
@@ -203,128 +172,23 @@ _DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "half": 2, "bf16": 2, "fp16": 2,
 def training_spec(setup: TrainingSetup, file: FileModel, match: ModelMatch, lora: LoraSpec,
                   lora_call: CallSite) -> Tuple[TrainingSpec, List[str], FrozenSet[str]]:
     assumptions: List[str] = []
-    guessed = set()
+    guessed: Set[str] = set()
     load = setup.model_load
     unsloth = lora.api == UNSLOTH
-    suffix = match.quant_suffix.lower()
-
-    # -- dtype
-    dtype_name = "bfloat16"
-    dtype_known = False
-    if load is not None:
-        for key in ("dtype", "torch_dtype"):
-            value = load.args.plain(key, None)
-            if value is None:
-                continue
-            name = _dtype_name(value, load.args.get(key))
-            if name in _DTYPE_BYTES:
-                dtype_name, dtype_known = ("bfloat16" if name in ("bf16",) else name), True
-            elif name == "auto":
-                dtype_known = True  # checkpoint dtype: bf16 for the catalog's models
-            break
-    if not dtype_known:
-        if unsloth:
-            assumptions.append("dtype: bfloat16 (Unsloth's dtype=None picks bf16 on Ampere or "
-                               "newer GPUs; on float16 GPUs trained copies are float32)")
-        else:
-            assumptions.append("dtype: bfloat16 (transformers 5 loads the checkpoint dtype; "
-                               "transformers 4 without torch_dtype loads float32, twice the "
-                               "base weights)")
+    dtype_name = _dtype(load, unsloth, assumptions)
     dtype_bytes = _DTYPE_BYTES.get(dtype_name, 2)
-
-    # -- load mode
-    load_mode, double_quant = "16bit", False
-    if dtype_bytes == 4:
-        load_mode = "32bit"
-    if load is not None and load.is_unsloth:
-        in4 = _maybe(load, "load_in_4bit", True)
-        in8 = _maybe(load, "load_in_8bit", False)
-        in16 = _maybe(load, "load_in_16bit", False)
-        if UNKNOWN in (in4, in8, in16):
-            guessed.add(BASE_WEIGHTS)
-            assumptions.append("load mode: load_in_4bit/8bit not known statically; "
-                               "4-bit assumed (Unsloth's default)")
-            in4, in8, in16 = True, False, False
-        if in8:
-            load_mode = "8bit"
-        elif in4 and not in16:
-            load_mode, double_quant = "4bit", True
-        assumptions.append(f"base weights: {_MODE_LABEL[load_mode]} "
-                           "(FastLanguageModel.from_pretrained)")
-        if load_mode == "4bit" and "unsloth-bnb" in suffix:
-            assumptions.append("dynamic 4-bit upload: a few layers Unsloth keeps in 16-bit are "
-                               "counted as 4-bit")
-    elif load is not None:
-        quant = load.args.value("quantization_config")
-        in4 = _maybe(load, "load_in_4bit", None)
-        in8 = _maybe(load, "load_in_8bit", None)
-        node = _call_node(quant)
-        if node is not None and _callee_tail(node) == "BitsAndBytesConfig":
-            q4 = _literal_keyword(node, "load_in_4bit")
-            q8 = _literal_keyword(node, "load_in_8bit")
-            if q4 is True:
-                load_mode = "4bit"
-                double_quant = _literal_keyword(node, "bnb_4bit_use_double_quant") is True
-            elif q8 is True:
-                load_mode = "8bit"
-            elif q4 is UNKNOWN or q8 is UNKNOWN:
-                guessed.add(BASE_WEIGHTS)
-                assumptions.append("BitsAndBytesConfig flags not known statically: 16-bit "
-                                   "weights assumed")
-            assumptions.append(f"base weights: {_MODE_LABEL[load_mode]} (BitsAndBytesConfig)")
-        elif in4 is True:
-            load_mode = "4bit"
-        elif in8 is True:
-            load_mode = "8bit"
-        elif "4bit" in suffix:
-            load_mode = "4bit"
-            double_quant = True
-            assumptions.append("base weights: 4-bit (pre-quantised bitsandbytes checkpoint)")
-        elif quant is not ABSENT and quant is not UNKNOWN and not (
-                isinstance(quant, Value) and quant.python is None):
-            guessed.add(BASE_WEIGHTS)
-            assumptions.append("quantization_config not resolvable: 16-bit weights assumed")
-        elif in4 is UNKNOWN or in8 is UNKNOWN or quant is UNKNOWN:
-            guessed.add(BASE_WEIGHTS)
-            assumptions.append("quantisation not known statically: 16-bit weights assumed")
-    else:
-        guessed.add(BASE_WEIGHTS)
-        assumptions.append("no model loader call found: 16-bit weights assumed")
+    load_mode, double_quant = _load_mode(file, load, dtype_bytes, match.quant_suffix.lower(),
+                                         assumptions, guessed)
     kbit_prepared = load_mode in ("4bit", "8bit") and any(
         call.role == PASS_THROUGH and call.name == "prepare_model_for_kbit_training"
         for call in file.calls)
     if kbit_prepared:
         assumptions.append("prepare_model_for_kbit_training casts embeddings, lm_head and norms "
                            "to float32")
-
-    # -- optimizer
-    args = setup.training_args
-    optimizer = DEFAULT_OPTIMIZER
-    if args is not None:
-        value = args.args.plain("optim", DEFAULT_OPTIMIZER)
-        if isinstance(value, str) and known_optimizer(value):
-            optimizer = value
-        else:
-            assumptions.append("optimizer: not known statically, AdamW (8 B/param of fp32 "
-                               "state) assumed")
-    elif setup.trainer is None:
-        assumptions.append("optimizer: no trainer found, AdamW assumed")
-    else:
-        assumptions.append(f"optimizer: {DEFAULT_OPTIMIZER} (the TrainingArguments default)")
-
-    # -- sequence length and micro-batch
+    optimizer = _optimizer(setup, assumptions)
     sequence_length, batch = _sequence_and_batch(setup, load, assumptions, guessed)
-
-    # -- gradient checkpointing
     gc_mode = _checkpointing(setup, file, lora_call, sequence_length, assumptions)
-
-    trainer_name = setup.trainer.name if setup.trainer is not None else ""
-    fused = unsloth or trainer_name in ("SFTTrainer", "UnslothTrainer")
-    if unsloth:
-        assumptions.append("logits: Unsloth's fused cross-entropy never materialises them")
-    elif fused:
-        assumptions.append("logits: TRL >= 1.7 computes the SFT loss in chunks (older TRL "
-                           "materialises batch x length x vocab x 8 bytes)")
+    fused = _fused_loss(setup, unsloth, assumptions)
     assumptions.append("LoRA weights in float32 (PEFT autocast_adapter_dtype=True)")
     dropout = _maybe(lora_call, "lora_dropout", 0.0)
     spec = TrainingSpec(
@@ -334,6 +198,139 @@ def training_spec(setup: TrainingSetup, file: FileModel, match: ModelMatch, lora
         kbit_prepared=kbit_prepared, unsloth=unsloth,
         lora_dropout=dropout if isinstance(dropout, (int, float)) else 0.0)
     return spec, assumptions, frozenset(guessed)
+
+
+def _dtype(load: Optional[CallSite], unsloth: bool, assumptions: List[str]) -> str:
+    """The dtype the base weights are loaded in (bfloat16 unless the loader says otherwise)."""
+    if load is not None:
+        for key in ("dtype", "torch_dtype"):
+            value = load.args.plain(key, None)
+            if value is None:
+                continue
+            name = _dtype_name(value, load.args.get(key))
+            if name in _DTYPE_BYTES:
+                return "bfloat16" if name == "bf16" else name
+            if name == "auto":
+                return "bfloat16"  # the checkpoint's dtype: bf16 for the catalog's models
+            break
+    if unsloth:
+        assumptions.append("dtype: bfloat16 (Unsloth's dtype=None picks bf16 on Ampere or "
+                           "newer GPUs; on float16 GPUs trained copies are float32)")
+    else:
+        assumptions.append("dtype: bfloat16 (transformers 5 loads the checkpoint dtype; "
+                           "transformers 4 without torch_dtype loads float32, twice the "
+                           "base weights)")
+    return "bfloat16"
+
+
+def _load_mode(file: FileModel, load: Optional[CallSite], dtype_bytes: int, quant_suffix: str,
+               assumptions: List[str], guessed: Set[str]) -> Tuple[str, bool]:
+    """(load mode of the base weights, bitsandbytes double quantisation)."""
+    if load is None:
+        guessed.add(BASE_WEIGHTS)
+        assumptions.append("no model loader call found: 16-bit weights assumed")
+        return ("32bit" if dtype_bytes == 4 else "16bit"), False
+    if load.is_unsloth:
+        return _unsloth_load_mode(load, dtype_bytes, quant_suffix, assumptions, guessed)
+    return _transformers_load_mode(file, load, dtype_bytes, quant_suffix, assumptions, guessed)
+
+
+def _unsloth_load_mode(load: CallSite, dtype_bytes: int, quant_suffix: str,
+                       assumptions: List[str], guessed: Set[str]) -> Tuple[str, bool]:
+    load_mode, double_quant = ("32bit" if dtype_bytes == 4 else "16bit"), False
+    in4 = _maybe(load, "load_in_4bit", True)
+    in8 = _maybe(load, "load_in_8bit", False)
+    in16 = _maybe(load, "load_in_16bit", False)
+    if UNKNOWN in (in4, in8, in16):
+        guessed.add(BASE_WEIGHTS)
+        assumptions.append("load mode: load_in_4bit/8bit not known statically; "
+                           "4-bit assumed (Unsloth's default)")
+        in4, in8, in16 = True, False, False
+    if in8:
+        load_mode = "8bit"
+    elif in4 and not in16:
+        load_mode, double_quant = "4bit", True
+    assumptions.append(f"base weights: {_MODE_LABEL[load_mode]} "
+                       "(FastLanguageModel.from_pretrained)")
+    if load_mode == "4bit" and "unsloth-bnb" in quant_suffix:
+        assumptions.append("dynamic 4-bit upload: a few layers Unsloth keeps in 16-bit are "
+                           "counted as 4-bit")
+    return load_mode, double_quant
+
+
+def _transformers_load_mode(file: FileModel, load: CallSite, dtype_bytes: int, quant_suffix: str,
+                            assumptions: List[str], guessed: Set[str]) -> Tuple[str, bool]:
+    load_mode = "32bit" if dtype_bytes == 4 else "16bit"
+    quant = load.args.value("quantization_config")
+    in4 = _maybe(load, "load_in_4bit", None)
+    in8 = _maybe(load, "load_in_8bit", None)
+    bnb = _quantization_call(file, quant)
+    if bnb is not None:
+        q4 = bnb.args.plain("load_in_4bit", False)
+        q8 = bnb.args.plain("load_in_8bit", False)
+        double_quant = False
+        if q4 is True:
+            load_mode = "4bit"
+            double_quant = bnb.args.plain("bnb_4bit_use_double_quant", False) is True
+        elif q8 is True:
+            load_mode = "8bit"
+        elif q4 is UNKNOWN or q8 is UNKNOWN:
+            guessed.add(BASE_WEIGHTS)
+            assumptions.append("BitsAndBytesConfig flags not known statically: 16-bit "
+                               "weights assumed")
+        assumptions.append(f"base weights: {_MODE_LABEL[load_mode]} (BitsAndBytesConfig)")
+        return load_mode, double_quant
+    if in4 is True:
+        return "4bit", False
+    if in8 is True:
+        return "8bit", False
+    if "4bit" in quant_suffix:
+        assumptions.append("base weights: 4-bit (pre-quantised bitsandbytes checkpoint)")
+        return "4bit", True
+    if quant is not ABSENT and quant is not UNKNOWN and not (
+            isinstance(quant, Value) and quant.python is None):
+        guessed.add(BASE_WEIGHTS)
+        assumptions.append("quantization_config not resolvable: 16-bit weights assumed")
+    elif in4 is UNKNOWN or in8 is UNKNOWN or quant is UNKNOWN:
+        guessed.add(BASE_WEIGHTS)
+        assumptions.append("quantisation not known statically: 16-bit weights assumed")
+    return load_mode, False
+
+
+def _quantization_call(file: FileModel, quant: object) -> Optional[CallSite]:
+    """The recognised ``BitsAndBytesConfig(...)`` call whose result is ``quant``, if any."""
+    if isinstance(quant, Value) and isinstance(quant.python, CallResult):
+        call = file.call_at(quant.python.call)
+        if call is not None and call.role == QUANTIZATION:
+            return call
+    return None
+
+
+def _optimizer(setup: TrainingSetup, assumptions: List[str]) -> str:
+    args = setup.training_args
+    if args is not None:
+        value = args.args.plain("optim", DEFAULT_OPTIMIZER)
+        if isinstance(value, str) and known_optimizer(value):
+            return value
+        assumptions.append("optimizer: not known statically, AdamW (8 B/param of fp32 "
+                           "state) assumed")
+    elif setup.trainer is None:
+        assumptions.append("optimizer: no trainer found, AdamW assumed")
+    else:
+        assumptions.append(f"optimizer: {DEFAULT_OPTIMIZER} (the TrainingArguments default)")
+    return DEFAULT_OPTIMIZER
+
+
+def _fused_loss(setup: TrainingSetup, unsloth: bool, assumptions: List[str]) -> bool:
+    """Whether the loss is computed without materialising the full logits."""
+    trainer_name = setup.trainer.name if setup.trainer is not None else ""
+    fused = unsloth or trainer_name in ("SFTTrainer", "UnslothTrainer")
+    if unsloth:
+        assumptions.append("logits: Unsloth's fused cross-entropy never materialises them")
+    elif fused:
+        assumptions.append("logits: TRL >= 1.7 computes the SFT loss in chunks (older TRL "
+                           "materialises batch x length x vocab x 8 bytes)")
+    return fused
 
 
 def _sequence_and_batch(setup: TrainingSetup, load: Optional[CallSite], assumptions: List[str],
