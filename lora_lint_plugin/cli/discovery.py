@@ -8,29 +8,30 @@
   directory name, one with ``/`` the path relative to the project root. Files named on the
   command line are always checked, unless ``--force-exclude`` (for pre-commit, which passes
   every staged file) applies the excludes to them and their directories too.
-* ``.gitignore``: a small matcher of our own rather than ``git ls-files``. Reasons: no
-  subprocess per run, the same result with or without git installed, inside or outside a
-  work tree, and for untracked files. It supports what real ``.gitignore`` files use: comments,
-  ``!`` negation, trailing ``/`` (directories only), anchoring by a leading or inner ``/``,
-  ``*``, ``?``, ``[...]`` and ``**``. Files are read from every directory walked and, inside a
-  git work tree, from the work-tree root down to the walked directory, plus
-  ``.git/info/exclude``. The global ``core.excludesFile`` is not read. Like excludes,
-  ``.gitignore`` never filters a path named on the command line.
+* ``.gitignore``: matched with pathspec's ``GitIgnoreSpec`` (git's own pattern rules) rather
+  than ``git ls-files``: no subprocess per run, the same result with or without git installed,
+  inside or outside a work tree, and for untracked files. Files are read from every directory
+  walked and, inside a git work tree, from the work-tree root down to the walked directory,
+  plus ``.git/info/exclude``; a deeper file's matching pattern overrides an outer one's. The
+  global ``core.excludesFile`` is not read. Like excludes, ``.gitignore`` never filters a path
+  named on the command line.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+import pathspec
 from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
 
-from ..config.selection import glob_matches, glob_regex
+from ..config.selection import glob_matches
 from ..sources.files import NOTEBOOK_SUFFIX, PYTHON_SUFFIXES
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.pyproject import Config, ConfigResolver
 
-__all__ = ["FoundFile", "find_files", "is_excluded", "GitIgnoreRule", "parse_gitignore"]
+__all__ = ["FoundFile", "find_files", "is_excluded", "GitIgnoreFile", "parse_gitignore"]
 
 SUFFIXES = PYTHON_SUFFIXES + (NOTEBOOK_SUFFIX,)
 
@@ -80,49 +81,25 @@ def _is_within(path: str, directory: str) -> bool:
 # -- .gitignore ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class GitIgnoreRule:
-    base: str  # absolute directory of the .gitignore file
-    pattern: str
-    negated: bool
-    directory_only: bool
-    anchored: bool
+class GitIgnoreFile:
+    """The patterns of one ``.gitignore`` (or ``info/exclude``) and the directory they apply to."""
 
-    def matches(self, absolute: str, is_dir: bool) -> bool:
-        if self.directory_only and not is_dir:
-            return False
+    base: str  # absolute directory of the file
+    spec: pathspec.GitIgnoreSpec
+
+    def decision(self, absolute: str, is_dir: bool) -> Optional[bool]:
+        """True: ignored; False: re-included by a ``!`` pattern; None: no pattern matches."""
         relative = os.path.relpath(absolute, self.base).replace(os.sep, "/")
-        if relative == "." or relative == ".." or relative.startswith("../"):
-            return False
-        if self.anchored:
-            return bool(glob_regex(self.pattern).match(relative))
-        return bool(glob_regex(self.pattern).match(relative.rsplit("/", 1)[-1]))
+        if relative in (".", "..") or relative.startswith("../"):
+            return None
+        return self.spec.check_file(relative + "/" if is_dir else relative).include
 
 
-def parse_gitignore(text: str, base: str) -> List[GitIgnoreRule]:
-    rules = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        # trailing spaces are dropped unless escaped with a backslash
-        line = line[:-2] + " " if line.endswith("\\ ") else line.rstrip(" \t")
-        negated = line.startswith("!")
-        if negated:
-            line = line[1:]
-        if line.startswith(("\\#", "\\!")):
-            line = line[1:]
-        directory_only = line.endswith("/")
-        line = line.rstrip("/")
-        if not line:
-            continue
-        if line.startswith("**/") and "/" not in line[3:]:
-            line = line[3:]  # "**/foo" is "foo" at any depth
-        anchored = "/" in line
-        rules.append(GitIgnoreRule(os.path.abspath(base), line.lstrip("/"), negated,
-                                   directory_only, anchored))
-    return rules
+def parse_gitignore(text: str, base: str) -> List[GitIgnoreFile]:
+    return [GitIgnoreFile(os.path.abspath(base), pathspec.GitIgnoreSpec.from_lines(text.splitlines()))]
 
 
-def _read_gitignore(path: str, base: str) -> List[GitIgnoreRule]:
+def _read_gitignore(path: str, base: str) -> List[GitIgnoreFile]:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return parse_gitignore(handle.read(), base)
@@ -130,11 +107,12 @@ def _read_gitignore(path: str, base: str) -> List[GitIgnoreRule]:
         return []
 
 
-def _gitignored(rules: Sequence[GitIgnoreRule], absolute: str, is_dir: bool) -> bool:
+def _gitignored(files: Sequence[GitIgnoreFile], absolute: str, is_dir: bool) -> bool:
     ignored = False
-    for rule in rules:  # the last matching rule decides; deeper files come later
-        if rule.matches(absolute, is_dir):
-            ignored = not rule.negated
+    for ignore_file in files:  # outermost first: a deeper file's matching pattern decides
+        decision = ignore_file.decision(absolute, is_dir)
+        if decision is not None:
+            ignored = decision
     return ignored
 
 
@@ -149,7 +127,7 @@ def _work_tree_root(directory: str) -> Optional[str]:
         current = parent
 
 
-def _inherited_rules(directory: str) -> List[GitIgnoreRule]:
+def _inherited_rules(directory: str) -> List[GitIgnoreFile]:
     """Rules from the work-tree root down to (not including) ``directory``."""
     root = _work_tree_root(directory)
     if root is None:
@@ -201,7 +179,7 @@ def find_files(paths: Sequence[str], resolver: "ConfigResolver",
     return found
 
 
-def _walk(directory: str, resolver: "ConfigResolver", rules: List[GitIgnoreRule],
+def _walk(directory: str, resolver: "ConfigResolver", rules: List[GitIgnoreFile],
           visited: Set[str]) -> List[FoundFile]:
     real = os.path.realpath(directory)
     if real in visited:  # a bind mount or similar loop

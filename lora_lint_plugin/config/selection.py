@@ -16,13 +16,15 @@ multi-line string share one noqa unit. A line ``# flake8: noqa`` on its own skip
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import io
 import os
 import re
 import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+
+import pathspec
 
 if TYPE_CHECKING:
     from ..rules import Rule
@@ -32,7 +34,6 @@ __all__ = [
     "RuleSelection",
     "SelectionError",
     "glob_matches",
-    "glob_regex",
     "parse_selectors",
 ]
 
@@ -124,67 +125,31 @@ class RuleSelection:
 
 # -- globs (shared by per-file-ignores and exclude) ----------------------------------------------
 
-_GLOB_CACHE: Dict[str, "re.Pattern[str]"] = {}
-
-
-def glob_regex(pattern: str) -> "re.Pattern[str]":
-    """``*`` and ``?`` stay within one path component, ``**`` spans components."""
-    cached = _GLOB_CACHE.get(pattern)
-    if cached is not None:
-        return cached
-    parts: List[str] = []
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if pattern.startswith("**/", index):
-            parts.append("(?:.*/)?")
-            index += 3
-        elif pattern.startswith("**", index):
-            parts.append(".*")
-            index += 2
-        elif char == "*":
-            parts.append("[^/]*")
-            index += 1
-        elif char == "?":
-            parts.append("[^/]")
-            index += 1
-        elif char == "[":
-            end = pattern.find("]", index + 2)
-            if end == -1:
-                parts.append(re.escape(char))
-                index += 1
-            else:
-                body = pattern[index + 1:end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                parts.append("[" + body.replace("\\", "\\\\") + "]")
-                index = end + 1
-        else:
-            parts.append(re.escape(char))
-            index += 1
-    compiled = re.compile("".join(parts) + r"\Z", re.DOTALL)
-    _GLOB_CACHE[pattern] = compiled
-    return compiled
+@functools.lru_cache(maxsize=None)
+def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
 def glob_matches(pattern: str, path: str, root: str) -> bool:
-    """Does ``pattern`` match ``path``?
+    """Does ``pattern`` match ``path``? git's wildmatch rules (pathspec): ``*`` and ``?`` stay
+    within one path component, ``**`` spans components.
 
-    A pattern without ``/`` matches the file's name (``test_*.py``); one with ``/`` matches
-    the path relative to ``root`` (``notebooks/*.ipynb``, ``src/**/legacy_*.py``) or, if it is
-    absolute, the absolute path. Paths use ``/`` on every platform.
+    A pattern without ``/`` matches the file's or directory's own name (``test_*.py``); one with
+    ``/`` matches the path relative to ``root`` (``notebooks/*.ipynb``, ``src/**/legacy_*.py``)
+    or, if it is absolute, the absolute path; a pattern naming a directory also matches what it
+    holds. Paths use ``/`` on every platform.
     """
     pattern = pattern.replace(os.sep, "/") if os.sep != "/" else pattern
+    pattern = pattern.rstrip("/")
     absolute = os.path.abspath(path).replace(os.sep, "/")
-    if "/" not in pattern.rstrip("/"):
-        return fnmatch.fnmatchcase(os.path.basename(absolute), pattern.rstrip("/"))
-    regex = glob_regex(pattern.rstrip("/"))
-    if pattern.startswith("/") and regex.match(absolute):
-        return True
+    if "/" not in pattern:
+        return _glob(pattern).match_file(absolute.rsplit("/", 1)[-1])
+    if pattern.startswith("/"):
+        return _glob(pattern).match_file(absolute.lstrip("/"))
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
     if relative == ".." or relative.startswith("../"):
         return False
-    return bool(regex.match(relative))
+    return _glob(pattern).match_file(relative)
 
 
 # -- noqa ---------------------------------------------------------------------------------------
