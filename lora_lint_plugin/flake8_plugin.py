@@ -9,10 +9,16 @@ adds 1) and leaves selection, ``# noqa`` and ``per-file-ignores`` to flake8.
 from __future__ import annotations
 
 import argparse
-from typing import Any, ClassVar, Iterator, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
-from .config.settings import DEFAULT_LONG_CONTEXT, Settings, parse_memory_size, parse_token_count
+from .config.settings import (
+    DEFAULT_LONG_CONTEXT,
+    Settings,
+    parse_flag,
+    parse_memory_size,
+    parse_token_count,
+)
 
 Report = Tuple[int, int, str, type]
 
@@ -46,6 +52,11 @@ class LoraLintPlugin:
         option_manager.add_option(
             "--lora-lint-gpu-memory", default=None, parse_from_config=True, metavar="SIZE",
             help="lora-lint: GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off).")
+        option_manager.add_option(
+            "--lora-lint-resolve-defaults", default=None, parse_from_config=True,
+            metavar="BOOL",
+            help="lora-lint: read argparse/dataclass/class/environment defaults as values "
+                 "(true or false; default true).")
         option_manager.extend_default_ignore(OPT_IN_PREFIXES)
 
     @classmethod
@@ -96,11 +107,14 @@ class LoraLintPlugin:
 
 def settings_from_flake8_options(options: argparse.Namespace) -> Settings:
     """Settings from flake8's merged command line and ``[flake8]`` config."""
-    values = {}
+    values: Dict[str, Any] = {}
     long_context = getattr(options, "lora_lint_long_context", None)
     if long_context is not None:
         values["long_context"] = parse_token_count(long_context)
     gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
     if gpu_memory:
         values["gpu_memory"] = parse_memory_size(gpu_memory)
+    resolve_defaults = getattr(options, "lora_lint_resolve_defaults", None)
+    if resolve_defaults is not None:
+        values["resolve_defaults"] = parse_flag(resolve_defaults, "--lora-lint-resolve-defaults")
     return Settings(**values)

@@ -56,13 +56,15 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
 def _analyse(tree: Any, source: str, settings: Settings,
              rule_filter: Optional[Callable[[str], bool]]) -> Analysis:
     from .extract import extract
+    from .provenance import note_provenance
     from ..rules import RuleContext, active_rules
 
-    file_model = extract(tree, source)
+    file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults)
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
     for rule in active_rules(rule_filter):
         diagnostics.extend(rule.check(file_model, context))
+    diagnostics = note_provenance(diagnostics, file_model)
     return Analysis(diagnostics=_deduplicate(diagnostics), model=file_model)
 
 

@@ -82,11 +82,11 @@ def _positional_names(name: str) -> Tuple[str, ...]:
 class Extractor:
     """Collects recognised calls, imports and signals of one module; ``build()`` links them."""
 
-    def __init__(self, tree: ast.Module, lines: SourceLines) -> None:
+    def __init__(self, tree: ast.Module, lines: SourceLines, resolve_defaults: bool = True) -> None:
         self.tree = tree
         self.lines = lines
         self.index = ScopeIndex(tree)
-        self.resolver = Resolver(lines, self.index)
+        self.resolver = Resolver(lines, self.index, resolve_defaults)
         self.model = FileModel(lines=lines)
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
@@ -346,9 +346,10 @@ class Extractor:
         return None
 
 
-def extract(tree: ast.Module, source: str) -> FileModel:
-    """Build the ``FileModel`` of a module from its ``ast`` and its text."""
-    return Extractor(tree, SourceLines(source)).build()
+def extract(tree: ast.Module, source: str, resolve_defaults: bool = True) -> FileModel:
+    """Build the ``FileModel`` of a module from its ``ast`` and its text (``resolve_defaults``:
+    the resolver's second tier, see ``resolve.py``)."""
+    return Extractor(tree, SourceLines(source), resolve_defaults).build()
 
 
 __all__ = ["Extractor", "extract"]

@@ -1,12 +1,33 @@
-"""Static evaluation of expressions, as specified in rules.md ("Resolved").
+"""Static evaluation of expressions: what an argument is known to be, or ``UNKNOWN``.
 
-Resolved: literals; names bound once (or last bound before the use on every path) in the
-module or the enclosing function; tuples, lists and sets; ``+`` of sequences; arithmetic on
-numbers; ``"a,b".split(",")``; ``dict(...)`` / ``{...}`` (with ``**`` of resolvable dicts).
-Calls evaluate to a ``CallResult`` so the extractor can link objects through variables.
-Everything else is ``UNKNOWN``.
+First tier (exact, always on):
 
-Works on the ``ast`` tree with the bindings of ``scopes.ScopeIndex``.
+* literals; tuples, lists, sets, dicts (``**`` of resolvable dicts), ``dict(...)``; ``+`` of
+  sequences and strings; arithmetic on numbers; comparisons and ``and``/``or``/``not``;
+  ``"a,b".split(",")``; f-strings whose parts resolve; subscripts of resolved containers;
+* names, through the bindings that reach the use: the last assignment before it when it runs
+  on every path, or the assignments at the ends of the branches of an ``if``/``elif``/``else``
+  before it: the branch the condition selects when the condition resolves (a module constant,
+  a literal), else all branches, and then only when they all give the same value. ``a if c
+  else b`` likewise. A value written in several places is not ``literal`` (no fix rewrites one
+  of them);
+* small local functions (``functions.py``): a parameter is what every direct call passes (or
+  its default), when all agree; ``f(...)`` is what ``f`` returns when its ``return``
+  statements agree (a call's result, ``model``, or a tuple of them, links like a direct call);
+* ``snapshot_download("org/name")`` (huggingface_hub, ModelScope) is ``"org/name"``: the
+  local copy of that model.
+
+Second tier (defaults, ``defaults.py``; off with ``resolve_defaults=False``): argparse and
+dataclass defaults, class attributes, ``os.environ.get`` fallbacks. Their values carry
+``Value.origin``.
+
+Every other call is a ``CallResult`` (the extractor links objects through them); everything
+else is ``UNKNOWN``. API: ``Resolver(lines, index, resolve_defaults=True)``,
+``resolve(node)``, ``reaching(name)`` (the bindings a ``Name`` may refer to), ``agreed(values)``.
+
+Cost: expressions deeper than ``MAX_DEPTH`` are unknown; the value of each binding, the
+bindings after each ``if`` and the return value of each function are computed once per file,
+and a binding that depends on itself (recursion) is unknown, so no input loops or nests deeply.
 """
 
 from __future__ import annotations
@@ -14,9 +35,11 @@ from __future__ import annotations
 import ast
 import bisect
 import operator
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from .defaults import ENVIRONMENT_GETTERS, Defaults
 from .diagnostics import Span
+from .functions import MAX_CALLS, LocalFunctions
 from .positions import SourceLines
 from .scopes import LOOPS, SCOPE_NODES, SIMPLE, Binding, ScopeIndex
 from .values import (
@@ -28,7 +51,12 @@ from .values import (
     CallResult,
     Resolved,
     Value,
+    anchored,
+    first_origin,
     is_number,
+    not_rewritable,
+    same_value,
+    with_origin,
 )
 
 # Deeper expressions are not worth following; also keeps pathological input (2,000-term sums)
@@ -45,17 +73,47 @@ _ARITHMETIC: Dict[type, Callable[[Any, Any], Any]] = {
     ast.Pow: operator.pow,
 }
 
+_COMPARISONS: Dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda left, right: left in right,
+    ast.NotIn: lambda left, right: left not in right,
+    ast.Is: lambda left, right: left is right,
+    ast.IsNot: lambda left, right: left is not right,
+}
+
 _STATEMENT_LISTS = ("body", "orelse", "finalbody")
+# Statements after which a branch does not reach the code below its ``if``.
+_JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+_CONVERSIONS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
+_SNAPSHOT_PACKAGES = ("huggingface_hub", "modelscope")
+_SNAPSHOT_REPOSITORY = ("repo_id", "model_id")
+
+# Marks "no binding reaches here on this path" in a set of reaching bindings.
+_UNBOUND: Any = object()
+
+BindingOrder = Tuple[List[Tuple[int, int]], List[Binding]]
 
 
 class Resolver:
-    """Evaluates expressions of one parsed module."""
+    """Evaluates expressions of one parsed module (see the module docstring)."""
 
-    def __init__(self, lines: SourceLines, index: ScopeIndex) -> None:
+    def __init__(self, lines: SourceLines, index: ScopeIndex, resolve_defaults: bool = True) -> None:
         self.lines = lines
         self.index = index
-        self._orders: Dict[Tuple[int, str], Tuple[List[Tuple[int, int]], List[Binding]]] = {}
+        self.resolve_defaults = resolve_defaults
+        self.functions = LocalFunctions(index)
+        self.defaults = Defaults(self)
+        self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
+        self._values: Dict[int, Resolved] = {}          # id(binding) -> its value
+        self._returns: Dict[int, Resolved] = {}         # id(def) -> what it returns
+        self._after_if: Dict[Tuple[int, int], Optional[List[Any]]] = {}
+        self._in_progress: Set[int] = set()
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -91,20 +149,32 @@ class Resolver:
             return self._resolve_subscript(node, depth)
         if isinstance(node, ast.Call):
             return self._resolve_call(node, depth)
+        if isinstance(node, ast.IfExp):
+            return self._resolve_if_expression(node, depth)
+        if isinstance(node, ast.Compare):
+            return self._resolve_comparison(node, depth)
+        if isinstance(node, ast.BoolOp):
+            return self._resolve_boolean(node, depth)
+        if isinstance(node, ast.JoinedStr):
+            return self._resolve_fstring(node, depth)
+        if isinstance(node, ast.Attribute) and self.resolve_defaults:
+            return self.defaults.attribute(node, depth)
         return UNKNOWN
 
     def _resolve_unary(self, node: ast.UnaryOp, depth: int) -> Resolved:
         operand = self.resolve(node.operand, depth + 1)
         if not isinstance(operand, Value) or not is_number(operand.python):
             if isinstance(node.op, ast.Not) and isinstance(operand, Value) \
-                    and operand.kind == SCALAR:
-                return Value(not operand.python, node, self.span(node))
+                    and operand.kind != OBJECT:
+                return Value(not operand.python, node, self.span(node), origin=operand.origin)
             return UNKNOWN
         if isinstance(node.op, ast.USub):
             # "-1" is written as one literal as far as a user is concerned.
-            return Value(-operand.python, node, self.span(node), literal=operand.literal)
+            return Value(-operand.python, node, self.span(node), literal=operand.literal,
+                         origin=operand.origin)
         if isinstance(node.op, ast.UAdd):
-            return Value(+operand.python, node, self.span(node), literal=operand.literal)
+            return Value(+operand.python, node, self.span(node), literal=operand.literal,
+                         origin=operand.origin)
         return UNKNOWN
 
     def _resolve_binary(self, node: ast.BinOp, depth: int) -> Resolved:
@@ -117,19 +187,86 @@ class Resolver:
         right = self.resolve(node.right, depth + 1)
         if not isinstance(right, Value):
             return UNKNOWN
+        origin = first_origin(left, right)
         if is_number(left.python) and is_number(right.python):
             if isinstance(node.op, ast.Pow) and abs(right.python) > 64:
                 return UNKNOWN  # no giant integers from hostile input
-            return Value(apply(left.python, right.python), node, self.span(node))
+            return Value(apply(left.python, right.python), node, self.span(node), origin=origin)
         if isinstance(node.op, ast.Add) and left.is_sequence and right.is_sequence \
                 and type(left.python) is type(right.python):
             items = left.items + right.items
             return Value(type(left.python)(i.python for i in items), node, self.span(node),
-                         kind=SEQUENCE, items=items)
+                         kind=SEQUENCE, items=items, origin=origin)
         if isinstance(node.op, ast.Add) and isinstance(left.python, str) \
                 and isinstance(right.python, str):
-            return Value(left.python + right.python, node, self.span(node))
+            return Value(left.python + right.python, node, self.span(node), origin=origin)
         return UNKNOWN
+
+    def _resolve_comparison(self, node: ast.Compare, depth: int) -> Resolved:
+        left = self.resolve(node.left, depth + 1)
+        values = [left]
+        outcome = True
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.resolve(right_node, depth + 1)
+            if not isinstance(left, Value) or not isinstance(right, Value) \
+                    or OBJECT in (left.kind, right.kind):
+                return UNKNOWN
+            if isinstance(op, (ast.Is, ast.IsNot)) and not (
+                    right.python is None or left.python is None
+                    or isinstance(right.python, bool) and isinstance(left.python, bool)):
+                return UNKNOWN  # identity of other objects is not a static fact
+            values.append(right)
+            if not _COMPARISONS[type(op)](left.python, right.python):
+                outcome = False
+            left = right
+        return Value(outcome, node, self.span(node), origin=first_origin(*values))
+
+    def _resolve_boolean(self, node: ast.BoolOp, depth: int) -> Resolved:
+        """``a or b`` / ``a and b``: the operand Python returns, when the ones before resolve."""
+        wants_true = isinstance(node.op, ast.Or)
+        value: Resolved = UNKNOWN
+        for operand in node.values:
+            value = self.resolve(operand, depth + 1)
+            if not isinstance(value, Value) or value.kind == OBJECT:
+                return UNKNOWN
+            if bool(value.python) == wants_true:
+                return value
+        return value
+
+    def _resolve_if_expression(self, node: ast.IfExp, depth: int) -> Resolved:
+        chosen = self.condition(node.test, depth)
+        if chosen is True:
+            return self.resolve(node.body, depth + 1)
+        if chosen is False:
+            return self.resolve(node.orelse, depth + 1)
+        return self.agreed([self.resolve(node.body, depth + 1),
+                            self.resolve(node.orelse, depth + 1)], node)
+
+    def condition(self, test: ast.AST, depth: int = 0) -> Optional[bool]:
+        """The truth of a condition when it is known exactly: first-tier values only (a branch
+        chosen by a default would be a guess about the command line)."""
+        value = self.resolve(test, depth + 1)
+        if not isinstance(value, Value) or value.kind == OBJECT or value.origin is not None:
+            return None
+        return bool(value.python)
+
+    def _resolve_fstring(self, node: ast.JoinedStr, depth: int) -> Resolved:
+        parts: List[str] = []
+        pieces: List[Value] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+                continue
+            if not isinstance(part, ast.FormattedValue) or part.format_spec is not None \
+                    or part.conversion not in (-1, ord("s")):
+                return UNKNOWN
+            value = self.resolve(part.value, depth + 1)
+            if not isinstance(value, Value) or value.kind != SCALAR \
+                    or not isinstance(value.python, (str, int, float)):
+                return UNKNOWN
+            parts.append(str(value.python))
+            pieces.append(value)
+        return Value("".join(parts), node, self.span(node), origin=first_origin(*pieces))
 
     def _resolve_sequence(self, node: ast.AST, depth: int) -> Resolved:
         items: List[Value] = []
@@ -152,7 +289,8 @@ class Resolver:
                 python = set(python)
             except TypeError:
                 return UNKNOWN
-        return Value(python, node, self.span(node), kind=SEQUENCE, items=tuple(items))
+        return Value(python, node, self.span(node), kind=SEQUENCE, items=tuple(items),
+                     origin=first_origin(*items))
 
     def _resolve_dict(self, node: ast.Dict, depth: int) -> Resolved:
         entries: Dict[str, Value] = {}
@@ -175,7 +313,7 @@ class Resolver:
     def _mapping(self, node: ast.AST, entries: Dict[str, Value]) -> Value:
         python = {key: value.python for key, value in entries.items()}
         return Value(python, node, self.span(node), kind=MAPPING,
-                     entries=tuple(entries.items()))
+                     entries=tuple(entries.items()), origin=first_origin(*entries.values()))
 
     def _resolve_subscript(self, node: ast.Subscript, depth: int) -> Resolved:
         index_node: ast.AST = node.slice
@@ -190,8 +328,13 @@ class Resolver:
         if container.is_mapping and isinstance(key.python, str):
             found = container.entry(key.python)
             return found if found is not None else UNKNOWN
-        if container.is_sequence and isinstance(key.python, int) \
-                and not isinstance(key.python, bool) and isinstance(container.python, (list, tuple)):
+        is_index = isinstance(key.python, int) and not isinstance(key.python, bool)
+        if container.kind == OBJECT and is_index and key.python >= 0 \
+                and container.python.index is None:
+            # ``f()[0]``: the first element of whatever the call returns
+            return Value(CallResult(container.python.call, key.python), container.node,
+                         container.span, kind=OBJECT)
+        if container.is_sequence and is_index and isinstance(container.python, (list, tuple)):
             if -len(container.items) <= key.python < len(container.items):
                 return container.items[key.python]
         return UNKNOWN
@@ -201,26 +344,75 @@ class Resolver:
         # "a,b".split(",") / "a b".split()
         if isinstance(func, ast.Attribute) and func.attr == "split" \
                 and len(node.args) + len(node.keywords) <= 1:
-            text = self.resolve(func.value, depth + 1)
-            if isinstance(text, Value) and isinstance(text.python, str):
-                separator: Optional[str] = None
-                if node.keywords or (node.args and isinstance(node.args[0], ast.Starred)):
-                    return UNKNOWN
-                if node.args:
-                    sep_value = self.resolve(node.args[0], depth + 1)
-                    if not isinstance(sep_value, Value) or not isinstance(sep_value.python, str) \
-                            or not sep_value.python:
-                        return UNKNOWN
-                    separator = sep_value.python
-                parts = [part.strip() for part in text.python.split(separator)]
-                items = tuple(Value(part, text.node, text.span) for part in parts)
-                return Value([i.python for i in items], node, self.span(node),
-                             kind=SEQUENCE, items=items)
-            return UNKNOWN
+            return self._resolve_split(node, func, depth)
         # dict(a=1, **other)
-        if isinstance(func, ast.Name) and func.id == "dict" and self._is_builtin(func):
+        if isinstance(func, ast.Name) and func.id == "dict" and self.is_builtin(func):
             return self._resolve_dict_call(node, depth)
+        if isinstance(func, ast.Name) and func.id in _CONVERSIONS and self.is_builtin(func):
+            return self._resolve_conversion(node, func.id, depth)
+        function = self.functions.definition(func)
+        if function is not None:
+            returned = self._returned(function, depth)
+            if isinstance(returned, Value):
+                return returned
+        elif isinstance(func, (ast.Attribute, ast.Name)):
+            found = self._library_call(node, depth)
+            if found is not None:
+                return found
         return Value(CallResult(node), node, self.span(node), kind=OBJECT)
+
+    def _resolve_split(self, node: ast.Call, func: ast.Attribute, depth: int) -> Resolved:
+        text = self.resolve(func.value, depth + 1)
+        if not isinstance(text, Value) or not isinstance(text.python, str):
+            return UNKNOWN
+        separator: Optional[str] = None
+        if node.keywords or (node.args and isinstance(node.args[0], ast.Starred)):
+            return UNKNOWN
+        if node.args:
+            sep_value = self.resolve(node.args[0], depth + 1)
+            if not isinstance(sep_value, Value) or not isinstance(sep_value.python, str) \
+                    or not sep_value.python:
+                return UNKNOWN
+            separator = sep_value.python
+        parts = [part.strip() for part in text.python.split(separator)]
+        items = tuple(Value(part, text.node, text.span, origin=text.origin) for part in parts)
+        return Value([i.python for i in items], node, self.span(node),
+                     kind=SEQUENCE, items=items, origin=text.origin)
+
+    def _resolve_conversion(self, node: ast.Call, kind: str, depth: int) -> Resolved:
+        """``int("8")``, ``float(os.environ.get("LR", "2e-4"))``, ``str(16)``."""
+        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            return UNKNOWN
+        given = self.resolve(node.args[0], depth + 1)
+        if not isinstance(given, Value) or given.kind != SCALAR \
+                or not isinstance(given.python, (str, int, float)) or isinstance(given.python, bool):
+            return UNKNOWN
+        return Value(_CONVERSIONS[kind](given.python), node, self.span(node), origin=given.origin)
+
+    def _library_call(self, node: ast.Call, depth: int) -> Optional[Resolved]:
+        """``snapshot_download(...)`` and ``os.environ.get``/``os.getenv``; None otherwise."""
+        names = self.index.imported_names(node.func)
+        if not names:
+            return None
+        if any(name.split(".")[0] in _SNAPSHOT_PACKAGES and name.endswith(".snapshot_download")
+               for name in names):
+            return self._snapshot_repository(node, depth)
+        if any(name in ENVIRONMENT_GETTERS for name in names):
+            return self.defaults.environment(node, depth) if self.resolve_defaults else UNKNOWN
+        return None
+
+    def _snapshot_repository(self, node: ast.Call, depth: int) -> Resolved:
+        """The repository id a ``snapshot_download`` copies: its result is that model's files."""
+        given: Optional[ast.AST] = node.args[0] if node.args else None
+        for keyword in node.keywords:
+            if keyword.arg in _SNAPSHOT_REPOSITORY:
+                given = keyword.value
+        if given is None or isinstance(given, ast.Starred):
+            return UNKNOWN
+        repository = self.resolve(given, depth + 1)
+        if isinstance(repository, Value) and isinstance(repository.python, str):
+            return repository
+        return UNKNOWN
 
     def _resolve_dict_call(self, node: ast.Call, depth: int) -> Resolved:
         entries: Dict[str, Value] = {}
@@ -244,53 +436,237 @@ class Resolver:
                 entries[keyword.arg] = value
         return self._mapping(node, entries)
 
-    def _is_builtin(self, name: ast.Name) -> bool:
+    def is_builtin(self, name: ast.Name) -> bool:
         bindings, _ = self.index.lookup(self.index.scope_of(name), name.id)
         return not bindings
+
+    # -- agreement -------------------------------------------------------------------------
+    def agreed(self, values: List[Resolved], where: Optional[ast.AST] = None) -> Resolved:
+        """The one value all of ``values`` are, else UNKNOWN. When they come from several
+        places, the value is not rewritable and, given ``where`` (the expression that reads
+        them), located there."""
+        if not values or not isinstance(values[0], Value):
+            return UNKNOWN
+        first = values[0]
+        for other in values[1:]:
+            if not isinstance(other, Value) or not same_value(first, other):
+                return UNKNOWN
+        if len(values) == 1 or all(other is first for other in values):
+            return first
+        merged = anchored(first, where, self.span(where)) if where is not None \
+            else not_rewritable(first)
+        return with_origin(merged, first_origin(*values))
+
+    # -- local functions -------------------------------------------------------------------
+    def _once(self, key: int, cache: Dict[int, Resolved], compute: Callable[[], Resolved]) -> Resolved:
+        """``compute()`` once per key; UNKNOWN while it is being computed (recursion)."""
+        if key in cache:
+            return cache[key]
+        if key in self._in_progress:
+            return UNKNOWN
+        self._in_progress.add(key)
+        try:
+            value = compute()
+        finally:
+            self._in_progress.discard(key)
+        cache[key] = value
+        return value
+
+    def _returned(self, function: ast.FunctionDef, depth: int) -> Resolved:
+        def compute() -> Resolved:
+            expressions = self.functions.returned(function)
+            if not expressions or len(expressions) > MAX_CALLS:
+                return UNKNOWN
+            return self.agreed([self.resolve(e, depth + 1) for e in expressions])
+        return self._once(id(function), self._returns, compute)
+
+    def _parameter_value(self, binding: Binding, depth: int) -> Resolved:
+        function: ast.FunctionDef = binding.scope.node  # type: ignore[assignment]
+        calls = self.functions.calls(function)
+        if not calls or len(calls) > MAX_CALLS:
+            return UNKNOWN
+        values: List[Resolved] = []
+        for call in calls:
+            expression = self.functions.argument(function, binding.node, call)  # type: ignore[arg-type]
+            value = self.resolve(expression, depth + 1)
+            if not isinstance(value, Value):
+                return UNKNOWN
+            values.append(value)
+        return self.agreed(values)
 
     # -- names -----------------------------------------------------------------------------
     def _resolve_name(self, name: ast.Name, depth: int) -> Resolved:
         if name.id in ("True", "False", "None"):  # Python 2-style names never parse as these
             return UNKNOWN
-        binding = self.binding_for(name)
-        if binding is None:
+        bindings = self.reaching(name, depth)
+        if not bindings:
             return UNKNOWN
-        return self._value_of_target(binding.node, binding.statement, depth)
+        values: List[Resolved] = []
+        for binding in bindings:
+            value = self._value_of_binding(binding, depth)
+            if not isinstance(value, Value):
+                return UNKNOWN
+            values.append(value)
+        return self.agreed(values, name)
+
+    def _value_of_binding(self, binding: Binding, depth: int) -> Resolved:
+        if binding is _UNBOUND:
+            return UNKNOWN
+        if _is_parameter(binding):
+            return self._once(id(binding), self._values,
+                              lambda: self._parameter_value(binding, depth))
+        return self._once(id(binding), self._values,
+                          lambda: self._value_of_target(binding.node, binding.statement, depth))
 
     def binding_for(self, name: ast.Name) -> Optional[Binding]:
         """The simple binding ``name`` certainly refers to where it is used, if there is one."""
+        bindings = self.reaching(name)
+        if bindings is None or len(bindings) != 1 or bindings[0].kind != SIMPLE:
+            return None
+        return bindings[0]
+
+    def reaching(self, name: ast.Name, depth: int = 0) -> Optional[List[Binding]]:
+        """The bindings ``name`` may refer to where it is read: one when it is certain, several
+        when branches of an ``if`` bind it (their values must agree); None when unknown
+        (a loop, ``try``, import, augmented assignment, ... may have bound it)."""
         scope = self.index.scope_of(name)
         bindings, holder = self.index.lookup(scope, name.id)
         if not bindings:
             return None
         if holder is not scope:
-            # A global read from inside a function: certain only if bound exactly once.
-            if len(bindings) != 1 or bindings[0].kind != SIMPLE:
-                return None
-            return bindings[0]
-        use_start = (name.lineno, name.col_offset)
+            return self._reaching_from_inner_scope(bindings, depth)
         starts, ordered = self._in_order(holder, name.id, bindings)
-        # The binding that starts last before the use and is complete there. Parameters,
-        # imports, loop targets, augmented assignments...: bound, but not to a constant.
-        position = bisect.bisect_left(starts, use_start) - 1
-        while position >= 0:
-            binding = ordered[position]
-            if binding.kind != SIMPLE:
-                return None
-            if _end(binding.statement) <= use_start:
-                break
-            position -= 1  # ``x = f(x)``: the use is inside the statement that binds
-        if position < 0:
-            return None
-        last = ordered[position]
-        if last.statement is None or not self._dominates(last.statement, name):
-            return None
         if self._rebound_later_in_enclosing_loop(name, starts):
             return None
-        return last
+        found = self._reaching_before(name, (name.lineno, name.col_offset), starts, ordered, depth)
+        if found is None or _UNBOUND in found:
+            return None
+        return found
 
-    def _in_order(self, holder: Any, name: str,
-                  bindings: List[Binding]) -> Tuple[List[Tuple[int, int]], List[Binding]]:
+    def _reaching_from_inner_scope(self, bindings: List[Binding],
+                                   depth: int) -> Optional[List[Binding]]:
+        """A global (or enclosing) name read inside a function, which may run at any time: its
+        bindings must all be simple and agree, or all sit in one ``if`` whose exits agree."""
+        if any(binding.kind != SIMPLE for binding in bindings):
+            return None
+        if len(bindings) == 1:
+            return list(bindings)
+        tops = {id(self._top_statement(binding.statement)) for binding in bindings}
+        if len(tops) == 1:
+            top = self._top_statement(bindings[0].statement)
+            if isinstance(top, ast.If):
+                starts, ordered = self._in_order(bindings[0].scope, bindings[0].name, bindings)
+                exits = self._exits_of_if(top, starts, ordered, depth)
+                if exits is not None and _UNBOUND not in exits:
+                    return exits
+        return list(bindings)
+
+    def _top_statement(self, statement: Any) -> Any:
+        """The statement of the holder's own body that contains ``statement``."""
+        current = statement
+        for ancestor in self.index.ancestors(statement):
+            if isinstance(ancestor, SCOPE_NODES):
+                return current
+            if isinstance(ancestor, ast.stmt):
+                current = ancestor
+        return current
+
+    def _reaching_before(self, anchor: ast.AST, position: Tuple[int, int], starts: List[Tuple[int, int]],
+                         ordered: List[Binding], depth: int) -> Optional[List[Any]]:
+        """The bindings that reach ``anchor`` (a use, or an ``if`` statement) at ``position``;
+        ``[_UNBOUND]`` when none does."""
+        index = bisect.bisect_left(starts, position) - 1
+        while index >= 0:
+            binding = ordered[index]
+            if binding.kind != SIMPLE:
+                return [binding] if _is_parameter(binding) else None
+            if _end(binding.statement) <= position:
+                break
+            index -= 1  # ``x = f(x)``: the use is inside the statement that binds
+        if index < 0:
+            return [_UNBOUND]
+        last = ordered[index]
+        statement: ast.AST = last.statement  # type: ignore[assignment]  # SIMPLE: always set
+        if self._dominates(statement, anchor):
+            return [last]
+        branch = self._enclosing_if(statement, anchor, position)
+        if branch is None or depth > MAX_DEPTH:
+            return None
+        return self._after(branch, starts, ordered, depth + 1)
+
+    def _enclosing_if(self, statement: ast.AST, anchor: ast.AST,
+                      position: Tuple[int, int]) -> Optional[ast.If]:
+        """The ``if`` around ``statement`` that runs on every path to ``anchor`` and ends
+        before it; None when something else (a loop, ``try``, ``with``) is in the way."""
+        for ancestor in self.index.ancestors(statement):
+            if isinstance(ancestor, SCOPE_NODES):
+                return None
+            if not isinstance(ancestor, ast.stmt):
+                continue
+            if self._dominates(ancestor, anchor):
+                if isinstance(ancestor, ast.If) and _end(ancestor) <= position:
+                    return ancestor
+                return None
+        return None
+
+    def _after(self, branch: ast.If, starts: List[Tuple[int, int]], ordered: List[Binding],
+               depth: int) -> Optional[List[Any]]:
+        """The bindings that reach the end of ``if`` statement ``branch`` (computed once)."""
+        key = (id(branch), id(ordered))
+        if key in self._after_if:
+            return self._after_if[key]
+        self._after_if[key] = None   # re-entered (cannot happen in valid code): unknown
+        incoming = self._reaching_before(branch, _start(branch), starts, ordered, depth + 1)
+        result = None
+        if incoming is not None:
+            result = self._exits_of_if(branch, starts, ordered, depth, incoming)
+        self._after_if[key] = result
+        return result
+
+    def _exits_of_if(self, branch: ast.If, starts: List[Tuple[int, int]], ordered: List[Binding],
+                     depth: int, incoming: Optional[List[Any]] = None) -> Optional[List[Any]]:
+        if depth > MAX_DEPTH:
+            return None
+        incoming = incoming if incoming is not None else [_UNBOUND]
+        chosen = self.condition(branch.test, depth)
+        blocks = [branch.body, branch.orelse]
+        if chosen is not None:
+            blocks = [branch.body] if chosen else [branch.orelse]
+        result: List[Any] = []
+        for block in blocks:
+            exits = self._exits_of_block(block, incoming, starts, ordered, depth)
+            if exits is None:
+                return None
+            result.extend(b for b in exits if b not in result)
+        return result or None
+
+    def _exits_of_block(self, block: List[ast.stmt], incoming: List[Any],
+                        starts: List[Tuple[int, int]], ordered: List[Binding],
+                        depth: int) -> Optional[List[Any]]:
+        current = incoming
+        for statement in block:
+            if isinstance(statement, _JUMPS):
+                return []   # this path does not reach the code after the ``if``
+            first = bisect.bisect_left(starts, _start(statement))
+            last = bisect.bisect_right(starts, _end(statement))
+            inside = ordered[first:last]
+            if not inside:
+                continue
+            if any(binding.kind != SIMPLE for binding in inside):
+                return None
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)) \
+                    and all(binding.statement is statement for binding in inside):
+                current = [inside[-1]]
+            elif isinstance(statement, ast.If):
+                nested = self._exits_of_if(statement, starts, ordered, depth + 1, current)
+                if nested is None:
+                    return None
+                current = nested
+            else:
+                return None
+        return current
+
+    def _in_order(self, holder: Any, name: str, bindings: List[Binding]) -> BindingOrder:
         """A scope's bindings of ``name`` sorted by where they start, and those starts
         (computed once per name: a script may rebind ``model`` thousands of times)."""
         key = (id(holder), name)
@@ -305,6 +681,8 @@ class Resolver:
         block = self._block_of(statement)
         if block is None:
             return False
+        if isinstance(use, ast.stmt) and self._block_of(use) == block:
+            return True
         for ancestor in self.index.ancestors(use):
             if isinstance(ancestor, ast.stmt) and self._block_of(ancestor) == block:
                 return True
@@ -353,13 +731,19 @@ class Resolver:
                 if index is None:
                     continue
                 whole = self.resolve(value_node, depth + 1)
-                if isinstance(whole, Value) and whole.kind == OBJECT:
+                if isinstance(whole, Value) and whole.kind == OBJECT \
+                        and whole.python.index is None:
                     return Value(CallResult(whole.python.call, index), whole.node, whole.span,
                                  kind=OBJECT)
                 if isinstance(whole, Value) and whole.is_sequence and index < len(whole.items):
                     return whole.items[index]
                 return UNKNOWN
         return UNKNOWN
+
+
+def _is_parameter(binding: Any) -> bool:
+    return binding is not _UNBOUND and isinstance(binding.node, ast.arg) \
+        and isinstance(binding.scope.node, ast.FunctionDef)
 
 
 def _start(node: Any) -> Tuple[int, int]:

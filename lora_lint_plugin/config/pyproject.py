@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .selection import SelectionError, RuleSelection, parse_selectors
-from .settings import Settings, parse_memory_size, parse_token_count
+from .settings import Settings, parse_flag, parse_memory_size, parse_token_count
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,7 +62,8 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 )
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
-KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "long-context", "gpu-memory", "respect-gitignore")
+KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "long-context", "gpu-memory", "respect-gitignore",
+              "resolve-defaults")
 
 
 class ConfigError(ValueError):
@@ -84,6 +85,7 @@ class FileConfig:
     long_context: Optional[int] = None
     gpu_memory: Optional[int] = None
     respect_gitignore: Optional[bool] = None
+    resolve_defaults: Optional[bool] = None
 
     @property
     def root(self) -> str:
@@ -163,6 +165,11 @@ def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
         if not isinstance(flag, bool):
             raise ConfigError(f"'respect-gitignore' in {where} must be true or false")
         values["respect_gitignore"] = flag
+    if "resolve-defaults" in table:
+        flag = table["resolve-defaults"]
+        if not isinstance(flag, bool):
+            raise ConfigError(f"'resolve-defaults' in {where} must be true or false")
+        values["resolve_defaults"] = flag
     return FileConfig(**values)
 
 
@@ -327,11 +334,7 @@ def combine(file_config: FileConfig, cli: CommandLine) -> Config:
     the ``--extend-*`` options add to the file's ``extend-*`` lists; ``--long-context`` and
     ``--gpu-memory`` win over the file.
     """
-    settings = Settings()
-    if file_config.long_context is not None:
-        settings = replace(settings, long_context=file_config.long_context)
-    if file_config.gpu_memory is not None:
-        settings = replace(settings, gpu_memory=file_config.gpu_memory)
+    settings = _file_settings(file_config)
     if cli.long_context is not None:
         settings = replace(settings, long_context=cli.long_context)
     if cli.gpu_memory is not None:
@@ -438,15 +441,27 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
         if not directory or not os.path.isdir(directory):
             directory = os.getcwd()
         file_config = _FLAKE8_DISCOVERY.nearest(directory)
-    settings = Settings()
-    if file_config.long_context is not None:
-        settings = replace(settings, long_context=file_config.long_context)
-    if file_config.gpu_memory is not None:
-        settings = replace(settings, gpu_memory=file_config.gpu_memory)
+    settings = _file_settings(file_config)
     long_context = getattr(options, "lora_lint_long_context", None)
     if long_context is not None:
         settings = replace(settings, long_context=parse_token_count(long_context))
     gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
     if gpu_memory:
         settings = replace(settings, gpu_memory=parse_memory_size(gpu_memory))
+    resolve_defaults = getattr(options, "lora_lint_resolve_defaults", None)
+    if resolve_defaults is not None:
+        settings = replace(settings, resolve_defaults=parse_flag(
+            resolve_defaults, "--lora-lint-resolve-defaults"))
+    return settings
+
+
+def _file_settings(file_config: FileConfig) -> Settings:
+    """The rule settings a configuration file's table sets."""
+    settings = Settings()
+    if file_config.long_context is not None:
+        settings = replace(settings, long_context=file_config.long_context)
+    if file_config.gpu_memory is not None:
+        settings = replace(settings, gpu_memory=file_config.gpu_memory)
+    if file_config.resolve_defaults is not None:
+        settings = replace(settings, resolve_defaults=file_config.resolve_defaults)
     return settings

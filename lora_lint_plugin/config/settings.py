@@ -18,10 +18,12 @@ _UNITS = {
 
 @dataclass(frozen=True)
 class Settings:
-    """Rule settings. ``gpu_memory`` is in bytes; None switches LOR403 off."""
+    """Rule settings. ``gpu_memory`` is in bytes; None switches LOR403 off.
+    ``resolve_defaults``: read argparse/dataclass/class/environment defaults as values."""
 
     long_context: int = DEFAULT_LONG_CONTEXT
     gpu_memory: Optional[int] = None
+    resolve_defaults: bool = True
 
 
 def parse_memory_size(text: str) -> int:
@@ -35,6 +37,18 @@ def parse_memory_size(text: str) -> int:
     number, unit = match.groups()
     factor = _UNITS[(unit or "B").lower()]
     return int(float(number) * factor)
+
+
+def parse_flag(text: object, name: str) -> bool:
+    """``true``/``false`` (also ``yes``/``no``, ``1``/``0``, any case); ValueError otherwise."""
+    if isinstance(text, bool):
+        return text
+    word = str(text).strip().lower()
+    if word in ("true", "yes", "1", "on"):
+        return True
+    if word in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {text!r}")
 
 
 def parse_token_count(text: object) -> int:

@@ -6,13 +6,16 @@ from unsloth import FastLanguageModel
 from peft import LoraConfig
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--model", default="unsloth/llama-3-8b-bnb-4bit")
-parser.add_argument("--rank", type=int, default=0)
-parser.add_argument("--targets", nargs="+", default=["embed_tokens"])
+parser.add_argument("--model", required=True)   # no default in code: given on the command line
+parser.add_argument("--rank", type=int)          # no default: None until given
+parser.add_argument("--targets", nargs="+", action="append", default=["embed_tokens"])  # appended to
+parser.add_argument("--alpha", type=int, default=0)
+parser.set_defaults(alpha=16)                    # set_defaults replaces the default above
 args = parser.parse_args()
 
 model, tokenizer = FastLanguageModel.from_pretrained(args.model, max_seq_length=args.max_len)
-model = FastLanguageModel.get_peft_model(model, r=args.rank, target_modules=args.targets)
+model = FastLanguageModel.get_peft_model(model, r=args.rank, target_modules=args.targets,
+                                         lora_alpha=args.alpha)
 
 with open("lora.json") as handle:
     overrides = json.load(handle)

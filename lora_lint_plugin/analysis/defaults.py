@@ -1,0 +1,413 @@
+"""The second resolution tier: values that are *defaults* in the code.
+
+* ``args.x`` where ``args = parser.parse_args()`` (or ``parse_known_args()[0]``): the
+  ``default=`` of the ``add_argument`` call whose destination is ``x`` (``dest=`` or the first
+  long option, ``--lora-r`` -> ``lora_r``), converted by ``type=int``/``float`` as argparse
+  does; ``store_true``/``store_false`` give False/True;
+* ``model_args.x`` where ``model_args, ... = HfArgumentParser((ModelArguments, ...))
+  .parse_args_into_dataclasses()`` (or ``parse_json_file``/``parse_yaml_file``/``parse_dict``):
+  the field's default in the ``@dataclass`` (``= value``, ``field(default=...)``,
+  ``field(default_factory=list)``, ``field(default_factory=lambda: [...])``);
+* ``Config.x`` and ``cfg.x`` with ``cfg = Config()``: the class attribute (for a dataclass
+  instance, the keyword given to the constructor, else the field default);
+* ``os.environ.get("X", default)`` / ``os.getenv("X", default)``: the default.
+
+Each such value carries ``origin`` (e.g. ``"default of --lora_r"``). Anything that may change
+the value in the file makes it unknown instead: an attribute of that name assigned anywhere
+(``args.x = ...``, ``self.x = ...``), ``parser.set_defaults(x=...)``, an option defined twice
+with different defaults, an option string that cannot be resolved, ``os.environ["X"] = ...``.
+A ``None`` default, ``required=True``, ``action="append"`` and ``os.environ["X"]`` are unknown.
+
+The facts about the file (attributes assigned, options, environment writes) are gathered in one
+pass, the first time a second-tier value is asked for.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
+
+from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .resolve import Resolver
+
+ARGPARSE_PARSERS = ("parse_args", "parse_known_args")
+HF_PARSERS = ("parse_args_into_dataclasses", "parse_json_file", "parse_yaml_file", "parse_dict")
+ENVIRONMENT_GETTERS = ("os.environ.get", "os.getenv")
+_ENVIRONMENT_READS = ("get", "copy", "keys", "items", "values", "__contains__")
+_EMPTY_FACTORIES: Dict[str, Tuple[Any, str]] = {"list": ([], SEQUENCE), "dict": ({}, MAPPING), "tuple": ((), SEQUENCE)}
+_CONVERTERS = {"int": int, "float": float, "str": str}
+# Class bodies are followed through local base classes at most this deep.
+_MAX_BASES = 8
+
+
+@dataclass
+class _FileFacts:
+    assigned_attributes: Set[str] = field(default_factory=set)
+    dynamic_attributes: bool = False      # setattr(obj, name, ...) / obj.__dict__
+    options: Dict[str, List[ast.Call]] = field(default_factory=dict)   # dest -> add_argument
+    option_names: Dict[int, str] = field(default_factory=dict)        # id(call) -> "--x"
+    options_incomplete: bool = False      # an option string that cannot be resolved
+    parser_defaults: Set[str] = field(default_factory=set)            # set_defaults(x=...)
+    environment_written: Set[str] = field(default_factory=set)
+    environment_replaced: bool = False
+    ready: bool = False                   # False while being gathered: lookups then say unknown
+
+
+class _Missing:
+    """A class body that does not define the attribute (its bases may)."""
+
+
+_MISSING = _Missing()
+_Lookup = Union[Resolved, _Missing]
+
+
+class Defaults:
+    """Second-tier lookups for one module, on behalf of its ``Resolver``."""
+
+    def __init__(self, resolver: "Resolver") -> None:
+        self.resolver = resolver
+        self.index = resolver.index
+        self._facts: Optional[_FileFacts] = None
+
+    # -- entry points (called by the resolver) ---------------------------------------------
+    def attribute(self, node: ast.Attribute, depth: int) -> Resolved:
+        """``args.x``, ``model_args.x``, ``Config.x``, ``cfg.x``."""
+        facts = self.facts()
+        if not facts.ready or node.attr in facts.assigned_attributes:
+            return UNKNOWN
+        cls = self.class_named(node.value)
+        if cls is not None:
+            return self._class_attribute(cls, node.attr, depth, f"value of {cls.name}.{node.attr}")
+        owner = self.resolver.resolve(node.value, depth + 1)
+        if not isinstance(owner, Value) or owner.kind != OBJECT:
+            return UNKNOWN
+        result: CallResult = owner.python
+        call = result.call
+        cls = self.class_named(call.func)
+        if cls is not None:
+            if result.index is not None or facts.dynamic_attributes:
+                return UNKNOWN
+            return self._instance_attribute(cls, call, node.attr, depth)
+        if not isinstance(call.func, ast.Attribute):
+            return UNKNOWN
+        method = call.func.attr
+        if (method == "parse_args" and result.index is None) or \
+                (method == "parse_known_args" and result.index == 0):
+            return self._option_default(node.attr, depth)
+        if method in HF_PARSERS and result.index is not None:
+            classes = self._parser_classes(call.func.value, depth)
+            cls = classes[result.index] if classes and result.index < len(classes) else None
+            if cls is not None:
+                return self._class_attribute(cls, node.attr, depth, f"default of --{node.attr}")
+        return UNKNOWN
+
+    def environment(self, call: ast.Call, depth: int) -> Resolved:
+        """``os.environ.get("X", default)`` / ``os.getenv("X", default)``: the default."""
+        if call.keywords and not (len(call.keywords) == 1 and call.keywords[0].arg == "default"):
+            return UNKNOWN
+        given = [*call.args, *(keyword.value for keyword in call.keywords)]
+        if len(given) != 2 or any(isinstance(part, ast.Starred) for part in given):
+            return UNKNOWN
+        key = self.resolver.resolve(given[0], depth + 1)
+        if not isinstance(key, Value) or not isinstance(key.python, str):
+            return UNKNOWN
+        facts = self.facts()
+        if not facts.ready or facts.environment_replaced or key.python in facts.environment_written:
+            return UNKNOWN
+        return self._known_default(self.resolver.resolve(given[1], depth + 1),
+                                   f"default of environment variable {key.python}")
+
+    def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
+        """The ``class`` a name certainly refers to (bound once, by that ``class``)."""
+        if not isinstance(expression, ast.Name):
+            return None
+        bindings, _ = self.index.lookup(self.index.scope_of(expression), expression.id)
+        if len(bindings) != 1 or not isinstance(bindings[0].node, ast.ClassDef):
+            return None
+        return bindings[0].node
+
+    # -- classes ---------------------------------------------------------------------------
+    def _instance_attribute(self, cls: ast.ClassDef, call: ast.Call, attr: str,
+                            depth: int) -> Resolved:
+        if self._is_dataclass(cls):
+            for keyword in call.keywords:
+                if keyword.arg == attr:
+                    return self.resolver.resolve(keyword.value, depth + 1)
+                if keyword.arg is None:
+                    return UNKNOWN
+            if call.args:
+                return UNKNOWN
+            return self._class_attribute(cls, attr, depth, f"default of {cls.name}.{attr}")
+        return self._class_attribute(cls, attr, depth, f"value of {cls.name}.{attr}")
+
+    def _class_attribute(self, cls: ast.ClassDef, attr: str, depth: int, origin: str) -> Resolved:
+        current: Optional[ast.ClassDef] = cls
+        for _ in range(_MAX_BASES):
+            if current is None:
+                return UNKNOWN
+            found = self._own_attribute(current, attr, depth)
+            if not isinstance(found, _Missing):
+                return self._known_default(found, origin)
+            current = self._only_local_base(current)
+        return UNKNOWN
+
+    def _own_attribute(self, cls: ast.ClassDef, attr: str, depth: int) -> _Lookup:
+        statements = [statement for statement in cls.body if _binds(statement, attr)]
+        if any(_binds_nested(statement, attr) for statement in cls.body
+               if statement not in statements) or len(statements) > 1:
+            return UNKNOWN
+        if not statements:
+            return _MISSING
+        statement = statements[0]
+        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+        if value is None:
+            return UNKNOWN   # a method, or a field without a default (required)
+        if isinstance(value, ast.Call) and self._is_field(value.func):
+            return self._field_default(value, depth)
+        return self.resolver.resolve(value, depth + 1)
+
+    def _field_default(self, call: ast.Call, depth: int) -> Resolved:
+        for keyword in call.keywords:
+            if keyword.arg == "default":
+                return self.resolver.resolve(keyword.value, depth + 1)
+            if keyword.arg == "default_factory":
+                factory = keyword.value
+                if isinstance(factory, ast.Lambda) and not _has_parameters(factory):
+                    return self.resolver.resolve(factory.body, depth + 1)
+                if isinstance(factory, ast.Name) and factory.id in _EMPTY_FACTORIES \
+                        and self.resolver.is_builtin(factory):
+                    python, kind = _EMPTY_FACTORIES[factory.id]
+                    return Value(python, factory, self.resolver.span(factory), kind=kind)
+                return UNKNOWN
+        return UNKNOWN
+
+    def _only_local_base(self, cls: ast.ClassDef) -> Optional[ast.ClassDef]:
+        """The base to search next: None (stop, unknown) unless every base but one is plain
+        ``object`` and that one is a class of this module."""
+        bases = [base for base in cls.bases
+                 if not (isinstance(base, ast.Name) and base.id == "object")]
+        if len(bases) != 1:
+            return None
+        return self.class_named(bases[0])
+
+    def _is_dataclass(self, cls: ast.ClassDef) -> bool:
+        for decorator in cls.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if "dataclasses.dataclass" in self.index.imported_names(target):
+                return True
+        return False
+
+    def _is_field(self, func: ast.AST) -> bool:
+        return "dataclasses.field" in self.index.imported_names(func)
+
+    def _parser_classes(self, receiver: ast.AST,
+                        depth: int) -> Optional[List[Optional[ast.ClassDef]]]:
+        """The dataclasses given to ``HfArgumentParser(...)``, in order."""
+        parser = self.resolver.resolve(receiver, depth + 1)
+        if not isinstance(parser, Value) or parser.kind != OBJECT or parser.python.index is not None:
+            return None
+        call: ast.Call = parser.python.call
+        if not any(name.endswith(".HfArgumentParser")
+                   for name in self.index.imported_names(call.func)):
+            return None
+        if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
+            return None
+        given = call.args[0]
+        if isinstance(given, ast.Name):
+            bindings = self.resolver.reaching(given, depth + 1) or []
+            statement = bindings[0].statement if len(bindings) == 1 else None
+            if not isinstance(statement, ast.Assign) or statement.targets != [bindings[0].node]:
+                return None
+            given = statement.value
+        names = given.elts if isinstance(given, (ast.Tuple, ast.List)) else [given]
+        if any(isinstance(name, ast.Starred) for name in names):
+            return None
+        # None for a class of another module (TrainingArguments): its defaults are not ours
+        return [self.class_named(name) for name in names]
+
+    # -- argparse --------------------------------------------------------------------------
+    def _option_default(self, dest: str, depth: int) -> Resolved:
+        facts = self.facts()
+        calls = facts.options.get(dest)
+        if not calls or facts.options_incomplete or dest in facts.parser_defaults:
+            return UNKNOWN
+        values = [self._option_value(call, depth) for call in calls]
+        return self.resolver.agreed(values)
+
+    def _option_value(self, call: ast.Call, depth: int) -> Resolved:
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+        if None in keywords:
+            return UNKNOWN
+        origin = f"default of {self.facts().option_names[id(call)]}"
+        required = keywords.get("required")
+        if required is not None and not (isinstance(required, ast.Constant) and required.value is False):
+            return UNKNOWN
+        action = keywords.get("action")
+        action_name = self.resolver.resolve(action, depth + 1) if action is not None else None
+        if action is not None and not isinstance(action_name, Value):
+            return UNKNOWN
+        action_text = action_name.python if isinstance(action_name, Value) else "store"
+        if action_text in ("store_true", "store_false") and "default" not in keywords:
+            return with_origin(Value(action_text == "store_false", call, self.resolver.span(call)),
+                               origin)
+        if action_text not in ("store", "store_true", "store_false", "store_const"):
+            return UNKNOWN   # append/extend/count build on the default; custom actions: anything
+        if "default" not in keywords:
+            return UNKNOWN
+        value = self.resolver.resolve(keywords["default"], depth + 1)
+        if isinstance(value, Value) and isinstance(value.python, str) and "type" in keywords:
+            value = self._converted(value, keywords["type"])
+        return self._known_default(value, origin)
+
+    def _converted(self, value: Value, type_node: ast.AST) -> Resolved:
+        """argparse applies ``type`` to a string default."""
+        if not isinstance(type_node, ast.Name) or type_node.id not in _CONVERTERS \
+                or not self.resolver.is_builtin(type_node):
+            return UNKNOWN
+        if type_node.id == "str":
+            return value
+        try:
+            converted = _CONVERTERS[type_node.id](value.python)
+        except ValueError:
+            return UNKNOWN
+        return Value(converted, value.node, value.span)
+
+    @staticmethod
+    def _known_default(value: _Lookup, origin: str) -> Resolved:
+        """A default as a value: unknown when ``None`` (conventionally "set it elsewhere")."""
+        if not isinstance(value, Value) or value.python is None:
+            return UNKNOWN
+        return with_origin(value, origin)
+
+    # -- facts about the whole file --------------------------------------------------------
+    def facts(self) -> _FileFacts:
+        if self._facts is None:
+            self._facts = self._gather()
+        return self._facts
+
+    def _gather(self) -> _FileFacts:
+        facts = self._facts = _FileFacts()
+        for node in self.index.nodes:
+            if isinstance(node, ast.Attribute):
+                if not isinstance(node.ctx, ast.Load):
+                    facts.assigned_attributes.add(node.attr)
+                elif node.attr == "__dict__":
+                    facts.dynamic_attributes = True
+            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+                self._note_environment_item(node, facts)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                self._note_method_call(node, facts)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("setattr", "delattr"):
+                name = self.resolver.resolve(node.args[1]) if len(node.args) > 1 else UNKNOWN
+                if isinstance(name, Value) and isinstance(name.python, str):
+                    facts.assigned_attributes.add(name.python)
+                else:
+                    facts.dynamic_attributes = True
+        facts.ready = True
+        return facts
+
+    def _note_environment_item(self, node: ast.Subscript, facts: _FileFacts) -> None:
+        if not self._is_environ(node.value):
+            return
+        key = self.resolver.resolve(_subscript_index(node))
+        if isinstance(key, Value) and isinstance(key.python, str):
+            facts.environment_written.add(key.python)
+        else:
+            facts.environment_replaced = True
+
+    def _note_method_call(self, node: ast.Call, facts: _FileFacts) -> None:
+        method = node.func.attr  # type: ignore[attr-defined]
+        receiver = node.func.value  # type: ignore[attr-defined]
+        if method == "add_argument":
+            self._note_option(node, facts)
+        elif method == "set_defaults":
+            facts.parser_defaults.update(k.arg for k in node.keywords if k.arg is not None)
+            if any(k.arg is None for k in node.keywords) or node.args:
+                facts.options_incomplete = True
+        elif self._is_environ(receiver) and method not in _ENVIRONMENT_READS:
+            writes_one = node.args and method in ("setdefault", "pop")
+            key = self.resolver.resolve(node.args[0]) if writes_one else UNKNOWN
+            if isinstance(key, Value) and isinstance(key.python, str):
+                facts.environment_written.add(key.python)
+            else:
+                facts.environment_replaced = True
+        elif method == "putenv":
+            facts.environment_replaced = True
+
+    def _note_option(self, node: ast.Call, facts: _FileFacts) -> None:
+        strings: List[str] = []
+        for given in node.args:
+            value = self.resolver.resolve(given)
+            if not isinstance(value, Value) or not isinstance(value.python, str):
+                facts.options_incomplete = True
+                return
+            strings.append(value.python)
+        dest: Optional[str] = None
+        for keyword in node.keywords:
+            if keyword.arg == "dest":
+                value = self.resolver.resolve(keyword.value)
+                if not isinstance(value, Value) or not isinstance(value.python, str):
+                    facts.options_incomplete = True
+                    return
+                dest = value.python
+        if not strings:
+            if dest is None:
+                facts.options_incomplete = True
+            return
+        long_options = [s for s in strings if s.startswith("--")]
+        shown = long_options[0] if long_options else strings[0]
+        if not shown.startswith("-"):
+            return  # a positional argument: given on every command line
+        if dest is None:
+            dest = shown.lstrip("-").replace("-", "_")
+        facts.options.setdefault(dest, []).append(node)
+        facts.option_names[id(node)] = shown
+
+    def _is_environ(self, expression: ast.AST) -> bool:
+        return "os.environ" in self.index.imported_names(expression)
+
+
+def _binds(statement: ast.stmt, attr: str) -> bool:
+    """A class-body statement that binds ``attr`` directly."""
+    if isinstance(statement, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == attr for t in statement.targets)
+    if isinstance(statement, ast.AnnAssign):
+        return isinstance(statement.target, ast.Name) and statement.target.id == attr
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return statement.name == attr
+    return False
+
+
+def _binds_nested(statement: ast.stmt, attr: str) -> bool:
+    """``attr`` bound somewhere else in the class body (under ``if``, ``for``, tuple
+    targets, ...), outside methods."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    stack: List[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.id == attr and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if getattr(node, "name", None) == attr:
+                return True
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _has_parameters(function: ast.Lambda) -> bool:
+    arguments = function.args
+    return bool(arguments.args or arguments.kwonlyargs or arguments.vararg or arguments.kwarg
+                or getattr(arguments, "posonlyargs", []))
+
+
+def _subscript_index(node: ast.Subscript) -> ast.AST:
+    index: ast.AST = node.slice
+    if type(index).__name__ == "Index":  # Python 3.8
+        index = index.value  # type: ignore[attr-defined]
+    return index

@@ -1,0 +1,120 @@
+"""Small local functions: where they are called and what their parameters receive.
+
+``def load_model(name): ...; return model`` called as ``load_model("org/x")``: the resolver
+binds ``name`` to what every call passes (the same value in all of them, else unknown) and
+reads the call's result from the ``return`` statements. Only plain module- or function-level
+``def``s referred to by name are followed, and only while the function is used by direct calls
+alone: one passed elsewhere (``dataset.map(f)``, ``fire.Fire(main)``) may be called with
+anything, so its parameters stay unknown.
+
+The call index is built lazily, once per file, in one pass over the ``Name`` nodes whose text
+is the name of some ``def``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Set
+
+from .scopes import ScopeIndex
+
+# A function called more often than this is not worth comparing argument by argument.
+MAX_CALLS = 8
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+class LocalFunctions:
+    """The ``def``s of one module and the direct calls of each."""
+
+    def __init__(self, index: ScopeIndex) -> None:
+        self.index = index
+        self._calls: Optional[Dict[int, List[ast.Call]]] = None
+        self._escaping: Set[int] = set()
+        self._returns: Dict[int, Optional[List[ast.expr]]] = {}
+
+    def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
+        """The ``def`` a called name certainly refers to (bound once, by that ``def``)."""
+        if not isinstance(func, ast.Name):
+            return None
+        bindings, _ = self.index.lookup(self.index.scope_of(func), func.id)
+        if len(bindings) != 1 or not isinstance(bindings[0].node, ast.FunctionDef):
+            return None
+        return bindings[0].node
+
+    def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
+        """Every direct call of ``function``; None when it is also used another way."""
+        if self._calls is None:
+            self._index_calls()
+        if id(function) in self._escaping:
+            return None
+        return (self._calls or {}).get(id(function), [])
+
+    def argument(self, function: ast.FunctionDef, parameter: ast.arg,
+                 call: ast.Call) -> Optional[ast.expr]:
+        """The expression ``call`` gives ``parameter`` (its default when the call omits it);
+        None when that cannot be told (``*args``, ``**kwargs``, no default)."""
+        arguments = function.args
+        positional = [*getattr(arguments, "posonlyargs", []), *arguments.args]
+        if parameter in (arguments.vararg, arguments.kwarg):
+            return None
+        if any(isinstance(given, ast.Starred) for given in call.args) or \
+                any(keyword.arg is None for keyword in call.keywords) or \
+                len(call.args) > len(positional):
+            return None
+        if parameter in positional:
+            place = positional.index(parameter)
+            if place < len(call.args):
+                return call.args[place]
+            default_place = place - (len(positional) - len(arguments.defaults))
+            default = arguments.defaults[default_place] if default_place >= 0 else None
+        else:
+            place = arguments.kwonlyargs.index(parameter)
+            default = arguments.kw_defaults[place]
+        for keyword in call.keywords:
+            if keyword.arg == parameter.arg:
+                return keyword.value
+        return default
+
+    def returned(self, function: ast.FunctionDef) -> Optional[List[ast.expr]]:
+        """The expressions of the ``return`` statements when every path ends in one (the body
+        ends with ``return``); None for generators, bare returns or a possible fall-through."""
+        key = id(function)
+        if key not in self._returns:
+            self._returns[key] = _returned(function)
+        return self._returns[key]
+
+    def _index_calls(self) -> None:
+        calls: Dict[int, List[ast.Call]] = {}
+        names = {node.name for node in self.index.nodes if isinstance(node, ast.FunctionDef)}
+        for node in self.index.nodes:
+            if not isinstance(node, ast.Name) or node.id not in names:
+                continue
+            function = self.definition(node)
+            if function is None:
+                continue
+            parent = self.index.parent(node)
+            if isinstance(parent, ast.Call) and parent.func is node:
+                calls.setdefault(id(function), []).append(parent)
+            elif isinstance(node.ctx, ast.Load):
+                self._escaping.add(id(function))
+        self._calls = calls
+
+
+def _returned(function: ast.FunctionDef) -> Optional[List[ast.expr]]:
+    if not function.body or not isinstance(function.body[-1], (ast.Return, ast.Raise)):
+        return None
+    values: List[ast.expr] = []
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return None
+        if isinstance(node, ast.Return):
+            if node.value is None:
+                return None
+            values.append(node.value)
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return values or None

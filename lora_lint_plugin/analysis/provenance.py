@@ -1,0 +1,90 @@
+"""Saying so when a diagnostic rests on a default: one place for every rule.
+
+A second-tier value (``Value.origin``, e.g. ``"default of --lora_target_modules"``) is one the
+command line, a config file or the environment may replace at run time. Every diagnostic that
+rests on one gets the origin appended to its message: ``... (default of --lora_r)``.
+
+"Rests on" is read from where the diagnostic points and what it names:
+
+* its span lies within a marked value (the default literal, or one element of it), or is the
+  argument that received a marked value (``r=args.lora_r``);
+* or it names the model id of its training setup (the message quotes it) while that id is
+  marked, and points inside a call of that setup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Dict, List, Sequence, Tuple
+
+from .diagnostics import Diagnostic, Span
+from .model import FileModel
+from .values import Value
+
+
+def note_provenance(diagnostics: Sequence[Diagnostic], file: FileModel) -> List[Diagnostic]:
+    """``diagnostics`` with the origin of the defaults they rest on added to their messages."""
+    marked = _marked_spans(file)
+    models = _marked_models(file)
+    if not diagnostics or (not marked and not models):
+        return list(diagnostics)
+    noted: List[Diagnostic] = []
+    for diagnostic in diagnostics:
+        origin = marked.get(diagnostic.span) or _containing(marked, diagnostic.span) \
+            or _model_origin(models, diagnostic)
+        if origin and f"({origin})" not in diagnostic.message:
+            diagnostic = replace(diagnostic, message=f"{diagnostic.message} ({origin})")
+        noted.append(diagnostic)
+    return noted
+
+
+def _marked_spans(file: FileModel) -> Dict[Span, str]:
+    marked: Dict[Span, str] = {}
+    for call in file.calls:
+        for argument in call.args.by_name.values():
+            value = argument.value
+            if not isinstance(value, Value):
+                continue
+            _mark(value, marked)
+            if value.origin is not None:
+                marked.setdefault(argument.span, value.origin)
+    return marked
+
+
+def _mark(value: Value, marked: Dict[Span, str]) -> None:
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if current.origin is not None:
+            marked.setdefault(current.span, current.origin)
+        pending.extend(current.items)
+        pending.extend(entry for _, entry in current.entries)
+
+
+def _containing(marked: Dict[Span, str], span: Span) -> str:
+    for region, origin in marked.items():
+        if region.contains(span):
+            return origin
+    return ""
+
+
+def _marked_models(file: FileModel) -> List[Tuple[str, str, List[Span]]]:
+    """(model id, origin, spans of the setup's calls) for setups whose model id is a default."""
+    models = []
+    for setup in file.setups:
+        model_id = setup.model_id
+        if model_id is None or model_id.origin is None:
+            continue
+        spans = [model_id.span] + [call.span for call in (
+            setup.model_load, setup.lora, setup.adapter_call, setup.trainer, setup.training_args)
+            if call is not None]
+        models.append((str(model_id.python), model_id.origin, spans))
+    return models
+
+
+def _model_origin(models: List[Tuple[str, str, List[Span]]], diagnostic: Diagnostic) -> str:
+    for model_id, origin, spans in models:
+        if f"'{model_id}'" in diagnostic.message or f"{model_id}:" in diagnostic.message:
+            if any(span.contains(diagnostic.span) for span in spans):
+                return origin
+    return ""
