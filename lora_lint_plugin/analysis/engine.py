@@ -63,8 +63,9 @@ def _analyse(tree: Any, source: str, settings: Settings,
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
     for rule in active_rules(rule_filter):
-        diagnostics.extend(rule.check(file_model, context))
-    diagnostics = note_provenance(diagnostics, file_model)
+        context.consulted.clear()
+        found = list(rule.check(file_model, context))
+        diagnostics.extend(note_provenance(found, file_model, context.consulted))
     return Analysis(diagnostics=_deduplicate(diagnostics), model=file_model)
 
 

@@ -4,12 +4,12 @@ A second-tier value (``Value.origin``, e.g. ``"default of --lora_target_modules"
 command line, a config file or the environment may replace at run time. Every diagnostic that
 rests on one gets the origin appended to its message: ``... (default of --lora_r)``.
 
-"Rests on" is read from where the diagnostic points and what it names:
+"Rests on" is read from where the diagnostic points and what the rule looked at:
 
 * its span lies within a marked value (the default literal, or one element of it), or is the
   argument that received a marked value (``r=args.lora_r``);
-* or it names the model id of its training setup (the message quotes it) while that id is
-  marked, and points inside a call of that setup.
+* or the rule looked up the model of a training setup whose model id is marked
+  (``RuleContext.model_match``) and the diagnostic points inside a call of that setup.
 """
 
 from __future__ import annotations
@@ -18,20 +18,24 @@ from dataclasses import replace
 from typing import Dict, List, Sequence, Tuple
 
 from .diagnostics import Diagnostic, Span
-from .model import FileModel
+from .model import FileModel, TrainingSetup
 from .values import Value
 
 
-def note_provenance(diagnostics: Sequence[Diagnostic], file: FileModel) -> List[Diagnostic]:
-    """``diagnostics`` with the origin of the defaults they rest on added to their messages."""
-    marked = _marked_spans(file)
-    models = _marked_models(file)
-    if not diagnostics or (not marked and not models):
+def note_provenance(diagnostics: Sequence[Diagnostic], file: FileModel,
+                    consulted: Sequence[TrainingSetup] = ()) -> List[Diagnostic]:
+    """``diagnostics`` (of one rule) with the origin of the defaults they rest on added to
+    their messages; ``consulted``: the setups whose model the rule looked up."""
+    if not diagnostics:
+        return []
+    marked: Dict[Span, str] = file.derived("provenance-spans", lambda: _marked_spans(file))
+    models = _marked_models(consulted)
+    if not marked and not models:
         return list(diagnostics)
     noted: List[Diagnostic] = []
     for diagnostic in diagnostics:
         origin = marked.get(diagnostic.span) or _containing(marked, diagnostic.span) \
-            or _model_origin(models, diagnostic)
+            or _model_origin(models, diagnostic.span)
         if origin and f"({origin})" not in diagnostic.message:
             diagnostic = replace(diagnostic, message=f"{diagnostic.message} ({origin})")
         noted.append(diagnostic)
@@ -68,23 +72,22 @@ def _containing(marked: Dict[Span, str], span: Span) -> str:
     return ""
 
 
-def _marked_models(file: FileModel) -> List[Tuple[str, str, List[Span]]]:
-    """(model id, origin, spans of the setup's calls) for setups whose model id is a default."""
+def _marked_models(consulted: Sequence[TrainingSetup]) -> List[Tuple[str, List[Span]]]:
+    """(origin, spans of the setup's calls) for consulted setups whose model id is a default."""
     models = []
-    for setup in file.setups:
+    for setup in consulted:
         model_id = setup.model_id
         if model_id is None or model_id.origin is None:
             continue
         spans = [model_id.span] + [call.span for call in (
             setup.model_load, setup.lora, setup.adapter_call, setup.trainer, setup.training_args)
             if call is not None]
-        models.append((str(model_id.python), model_id.origin, spans))
+        models.append((model_id.origin, spans))
     return models
 
 
-def _model_origin(models: List[Tuple[str, str, List[Span]]], diagnostic: Diagnostic) -> str:
-    for model_id, origin, spans in models:
-        if f"'{model_id}'" in diagnostic.message or f"{model_id}:" in diagnostic.message:
-            if any(span.contains(diagnostic.span) for span in spans):
-                return origin
+def _model_origin(models: List[Tuple[str, List[Span]]], span: Span) -> str:
+    for origin, spans in models:
+        if any(region.contains(span) for region in spans):
+            return origin
     return ""

@@ -28,15 +28,20 @@ class RuleContext:
 
     settings: Settings
     _matches: Dict[str, Optional["ModelMatch"]]
+    # setups whose model the running rule looked up (their diagnostics rest on the model id)
+    consulted: List["TrainingSetup"]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._matches = {}
+        self.consulted = []
 
     def model_match(self, setup: "TrainingSetup") -> Optional["ModelMatch"]:
         """The catalog entry of the setup's model id, if it is known."""
         if setup.model_id is None:
             return None
+        if setup.model_id.origin is not None and setup not in self.consulted:
+            self.consulted.append(setup)
         model_id = setup.model_id.python
         if model_id not in self._matches:
             from ..catalog import lookup
