@@ -1,0 +1,84 @@
+"""Download the real-world benchmark files, each at the commit the manifest pins.
+
+    python benchmarks/realworld/download.py DIR [--manifest PATH]
+
+Writes every manifest entry to DIR/<owner>/<name>/<path> from GitHub's raw file service
+(https://raw.githubusercontent.com/<owner>/<name>/<commit>/<path>). Files already present
+are kept. Standard library only. The files belong to their authors: keep them out of this
+repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+ATTEMPTS = 3
+
+
+def raw_url(entry: Dict[str, str]) -> str:
+    """The raw-file address of one manifest entry (the path is percent-encoded, '/' kept)."""
+    return RAW_URL.format(repo=entry["repo"], commit=entry["commit"],
+                          path=urllib.parse.quote(entry["path"], safe="/"))
+
+
+def local_path(directory: Path, entry: Dict[str, str]) -> Path:
+    return directory / entry["repo"] / entry["path"]
+
+
+def fetch(url: str) -> bytes:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return response.read()
+        except urllib.error.HTTPError:
+            raise   # 404 and friends do not get better by retrying
+        except OSError:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def download(directory: Path, entries: List[Dict[str, str]]) -> int:
+    """Fetch the missing files; return the number that could not be fetched."""
+    failures = 0
+    for entry in entries:
+        target = local_path(directory, entry)
+        if target.exists():
+            continue
+        url = raw_url(entry)
+        try:
+            data = fetch(url)
+        except OSError as error:
+            print(f"failed: {url}: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        print(f"fetched {entry['repo']}/{entry['path']}")
+    return failures
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--manifest", type=Path, default=HERE / "manifest.json")
+    options = parser.parse_args(argv)
+    entries = json.loads(options.manifest.read_text(encoding="utf-8"))
+    failures = download(options.directory, entries)
+    print(f"{len(entries) - failures} of {len(entries)} files in {options.directory}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

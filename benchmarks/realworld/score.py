@@ -1,0 +1,392 @@
+"""Score lora-lint on the real-world benchmark: precision, recall and linking against the ledger.
+
+    python benchmarks/realworld/score.py DIR [--json] [--manifest PATH] [--ledger PATH]
+
+DIR holds the manifest's files as DIR/<owner>/<name>/<path> (benchmarks/realworld/download.py
+fetches them). lora-lint runs on every manifest file found there through its CLI's JSON output
+(default rules, no configuration file). Each diagnostic is keyed by (file, cell, line, code) -
+the files are pinned, so lines are stable - and compared with the ledger:
+
+- precision: TP / (TP + FP) over the judged diagnostics, per rule, per family (LOR1xx, ...)
+  and overall. A diagnostic the ledger lists as missed counts as a true positive.
+- unjudged: diagnostics the ledger does not know. They are listed, never counted: judge them.
+- recall: expected findings reported / all expected findings, where expected = the ledger's
+  TP verdicts + its missed entries.
+- linking: of the LoRA setups lora-lint builds (a LoRA call: LoraConfig or Unsloth's
+  get_peft_model), the share linked to a model loader with a resolved model id, and the share
+  whose model the bundled catalog identifies. Computed in-process through the package.
+
+The exit status is 0 when scoring ran (whatever the numbers), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent.parent
+if (REPO_ROOT / "lora_lint_plugin").is_dir() and str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))   # score this checkout's lora-lint
+TP, FP = "TP", "FP"
+Key = Tuple[str, Optional[int], int, str]   # (file, cell, line, code)
+
+
+@dataclass
+class Reported:
+    file: str
+    cell: Optional[int]
+    line: int
+    code: str
+    message: str
+
+    @property
+    def key(self) -> Key:
+        return (self.file, self.cell, self.line, self.code)
+
+
+@dataclass
+class SetupLinks:
+    lora_setups: int = 0
+    linked: int = 0          # a model loader with a resolved model id
+    identified: int = 0      # ... whose id the catalog knows
+    unlinked: List[str] = field(default_factory=list)   # "file:line" of unlinked LoRA calls
+
+
+@dataclass
+class Score:
+    files: int
+    missing_files: List[str]
+    errors: Dict[str, str]
+    judged: Dict[str, Counter]       # code -> Counter of TP/FP
+    unjudged: List[Reported]
+    false_positives: List[Tuple[Reported, str]]
+    expected: int
+    found: int
+    missed: List[Tuple[Key, str]]
+    mechanisms: Dict[Key, str]       # the ledger's cause of a false alarm or of a miss
+    recall_by_code: Dict[str, Counter]   # code -> Counter(found=, expected=)
+    links: SetupLinks
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def file_key(entry: Dict[str, str]) -> str:
+    return "%s/%s" % (entry["repo"], entry["path"])
+
+
+def present_files(directory: Path, manifest: Sequence[Dict[str, str]]) -> Tuple[List[str], List[str]]:
+    present, missing = [], []
+    for entry in manifest:
+        key = file_key(entry)
+        (present if (directory / key).is_file() else missing).append(key)
+    return present, missing
+
+
+def ledger_key(file: str, item: Dict[str, Any]) -> Key:
+    return (file, item.get("cell"), int(item["line"]), item["code"])
+
+
+def ledger_verdicts(ledger: Dict[str, Any], files: Iterable[str]
+                    ) -> Tuple[Dict[Key, str], Dict[Key, str], Dict[Key, str]]:
+    """(verdict by key of judged diagnostics, why by key of expected-but-missed findings,
+    mechanism by key of false positives and misses)."""
+    verdicts: Dict[Key, str] = {}
+    missed: Dict[Key, str] = {}
+    mechanisms: Dict[Key, str] = {}
+    entries = ledger.get("files", {})
+    for file in files:
+        record = entries.get(file, {})
+        for item in record.get("diagnostics", []):
+            key = ledger_key(file, item)
+            if item["verdict"] not in (TP, FP):
+                raise ValueError("%s: verdict must be TP or FP, not %r" % (file, item["verdict"]))
+            verdicts[key] = item["verdict"]
+            if item["verdict"] == FP:
+                mechanisms[key] = item.get("mechanism", "unclassified")
+        for item in record.get("missed", []):
+            key = ledger_key(file, item)
+            missed[key] = item.get("why", "")
+            mechanisms[key] = item.get("mechanism", "unclassified")
+    return verdicts, missed, mechanisms
+
+
+# -- running lora-lint ----------------------------------------------------------------------------
+
+def lora_lint_command() -> List[str]:
+    return [sys.executable, "-c", "import sys; from lora_lint_plugin.cli.main import main; sys.exit(main())"]
+
+
+def run_lora_lint(directory: Path, files: Sequence[str]) -> Tuple[List[Reported], Dict[str, str]]:
+    """The diagnostics of ``lora-lint check`` (default rules) on ``files``, and files in error."""
+    if not files:
+        return [], {}
+    arguments = [str(directory / file) for file in files]
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT)] + ([environment["PYTHONPATH"]] if environment.get("PYTHONPATH") else []))
+    result = subprocess.run(
+        lora_lint_command() + ["check", "--isolated", "--no-respect-gitignore",
+                               "--output-format", "json", "--exit-zero", *arguments],
+        capture_output=True, text=True, cwd=str(directory), env=environment)
+    if result.returncode != 0:
+        raise RuntimeError("lora-lint failed (%d): %s" % (result.returncode, result.stderr[-2000:]))
+    prefix = str(directory) + os.sep
+    reported = []
+    for item in json.loads(result.stdout or "[]"):
+        name = item["filename"]
+        file = name[len(prefix):] if name.startswith(prefix) else name
+        location = item.get("location") or {}
+        reported.append(Reported(file=file.replace(os.sep, "/"), cell=item.get("cell"),
+                                 line=int(location.get("row") or 0), code=item["code"],
+                                 message=item.get("message", "")))
+    errors = {r.file: r.message for r in reported if r.code == "LOR000"}
+    return reported, errors
+
+
+def setup_links(directory: Path, files: Sequence[str]) -> SetupLinks:
+    """How many LoRA setups lora-lint links to a loader with a resolved (and a known) model id."""
+    from lora_lint_plugin import catalog
+    from lora_lint_plugin.analysis.engine import analyse_source
+    from lora_lint_plugin.sources.files import SourceError, read_source
+
+    links = SetupLinks()
+    for file in files:
+        try:
+            source = read_source(str(directory / file))
+        except SourceError:
+            continue
+        model = analyse_source(source.python).model
+        for setup in getattr(model, "setups", None) or []:
+            if setup.lora is None:
+                continue
+            links.lora_setups += 1
+            model_id = resolved_model_id(setup)
+            if model_id is None:
+                links.unlinked.append("%s %s" % (file, _location(source, setup.lora.span.line)))
+                continue
+            links.linked += 1
+            if catalog.lookup(model_id) is not None:
+                links.identified += 1
+    return links
+
+
+def _location(source: Any, line: int) -> str:
+    notebook = getattr(source, "notebook", None)
+    if notebook is not None:
+        try:
+            where = notebook.locate(line)
+            return "cell %s line %s" % (where.cell, where.line)
+        except Exception:   # a location helper that changed shape: fall back to the raw line
+            pass
+    return "line %d" % line
+
+
+def resolved_model_id(setup: Any) -> Optional[str]:
+    if setup.model_load is None or setup.model_id is None:
+        return None
+    value = getattr(setup.model_id, "python", None)
+    return value if isinstance(value, str) and value else None
+
+
+# -- scoring --------------------------------------------------------------------------------------
+
+def score(directory: Path, manifest: Sequence[Dict[str, str]], ledger: Dict[str, Any]) -> Score:
+    files, missing = present_files(directory, manifest)
+    reported, errors = run_lora_lint(directory, files)
+    verdicts, missed_entries, mechanisms = ledger_verdicts(ledger, files)
+    judged: Dict[str, Counter] = defaultdict(Counter)
+    unjudged: List[Reported] = []
+    false_positives: List[Tuple[Reported, str]] = []
+    why_fp = fp_reasons(ledger)
+    for diagnostic in reported:
+        verdict = verdicts.get(diagnostic.key)
+        if verdict is None and diagnostic.key in missed_entries:
+            verdict = TP
+        if verdict is None:
+            unjudged.append(diagnostic)
+            continue
+        judged[diagnostic.code][verdict] += 1
+        if verdict == FP:
+            false_positives.append((diagnostic, why_fp.get(diagnostic.key, "")))
+    reported_keys = {diagnostic.key for diagnostic in reported}
+    expected_keys = {key for key, verdict in verdicts.items() if verdict == TP} | set(missed_entries)
+    recall_by_code: Dict[str, Counter] = defaultdict(Counter)
+    still_missed: List[Tuple[Key, str]] = []
+    for key in sorted(expected_keys, key=str):
+        recall_by_code[key[3]]["expected"] += 1
+        if key in reported_keys:
+            recall_by_code[key[3]]["found"] += 1
+        else:
+            still_missed.append((key, missed_entries.get(key, "a true positive no longer reported")))
+    found = sum(counter["found"] for counter in recall_by_code.values())
+    return Score(files=len(files), missing_files=missing, errors=errors, judged=dict(judged),
+                 unjudged=unjudged, false_positives=false_positives, expected=len(expected_keys),
+                 found=found, missed=still_missed, mechanisms=mechanisms,
+                 recall_by_code=dict(recall_by_code),
+                 links=setup_links(directory, files))
+
+
+def fp_reasons(ledger: Dict[str, Any]) -> Dict[Key, str]:
+    reasons = {}
+    for file, record in ledger.get("files", {}).items():
+        for item in record.get("diagnostics", []):
+            if item["verdict"] == FP:
+                reasons[ledger_key(file, item)] = item.get("why", "")
+    return reasons
+
+
+def family(code: str) -> str:
+    return code[:4] + "xx"
+
+
+def ratio(numerator: int, denominator: int) -> Optional[float]:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def precision_table(judged: Dict[str, Counter], group: Any) -> Dict[str, Dict[str, Any]]:
+    grouped: Dict[str, Counter] = defaultdict(Counter)
+    for code, counter in judged.items():
+        grouped[group(code)].update(counter)
+    return {name: {"tp": c[TP], "fp": c[FP], "precision": ratio(c[TP], c[TP] + c[FP])}
+            for name, c in sorted(grouped.items())}
+
+
+def summary(result: Score) -> Dict[str, Any]:
+    total = Counter()
+    for counter in result.judged.values():
+        total.update(counter)
+    links = result.links
+    return {
+        "files": result.files,
+        "missing_files": result.missing_files,
+        "files_in_error": result.errors,
+        "precision": {
+            "overall": {"tp": total[TP], "fp": total[FP], "precision": ratio(total[TP], total[TP] + total[FP])},
+            "by_family": precision_table(result.judged, family),
+            "by_rule": precision_table(result.judged, lambda code: code),
+        },
+        "unjudged": [{"file": d.file, "cell": d.cell, "line": d.line, "code": d.code, "message": d.message}
+                     for d in result.unjudged],
+        "false_positives": [{"file": d.file, "cell": d.cell, "line": d.line, "code": d.code, "why": why,
+                             "mechanism": result.mechanisms.get(d.key, "unclassified")}
+                            for d, why in result.false_positives],
+        "false_positives_by_mechanism": dict(Counter(
+            result.mechanisms.get(d.key, "unclassified") for d, _ in result.false_positives).most_common()),
+        "recall": {
+            "overall": {"found": result.found, "expected": result.expected,
+                        "recall": ratio(result.found, result.expected)},
+            "by_family": {name: {"found": c["found"], "expected": c["expected"],
+                                 "recall": ratio(c["found"], c["expected"])}
+                          for name, c in sorted(_regroup(result.recall_by_code, family).items())},
+            "by_rule": {code: {"found": c["found"], "expected": c["expected"],
+                               "recall": ratio(c["found"], c["expected"])}
+                        for code, c in sorted(result.recall_by_code.items())},
+            "missed": [{"file": k[0], "cell": k[1], "line": k[2], "code": k[3], "why": why,
+                        "mechanism": result.mechanisms.get(k, "unclassified")}
+                       for k, why in result.missed],
+            "missed_by_mechanism": dict(Counter(
+                result.mechanisms.get(k, "unclassified") for k, _ in result.missed).most_common()),
+        },
+        "setups": {
+            "lora_setups": links.lora_setups,
+            "linked_with_model_id": links.linked,
+            "linked_share": ratio(links.linked, links.lora_setups),
+            "identified_in_catalog": links.identified,
+            "identified_share": ratio(links.identified, links.lora_setups),
+            "unlinked": links.unlinked,
+        },
+    }
+
+
+def _regroup(by_code: Dict[str, Counter], group: Any) -> Dict[str, Counter]:
+    grouped: Dict[str, Counter] = defaultdict(Counter)
+    for code, counter in by_code.items():
+        grouped[group(code)].update(counter)
+    return grouped
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+def _percent(value: Optional[float]) -> str:
+    return "-" if value is None else "%.1f%%" % (100 * value)
+
+
+def _where(item: Dict[str, Any]) -> str:
+    cell = "" if item.get("cell") is None else " cell %s" % item["cell"]
+    return "%s%s line %s %s" % (item["file"], cell, item["line"], item["code"])
+
+
+def print_text(data: Dict[str, Any], out: Any = sys.stdout, verbose: bool = False) -> None:
+    write = out.write
+    write("files scored: %d (missing under DIR: %d; in error: %d)\n"
+          % (data["files"], len(data["missing_files"]), len(data["files_in_error"])))
+    precision = data["precision"]
+    write("\nprecision (judged diagnostics)\n")
+    write("  %-8s %5s %5s %9s\n" % ("", "TP", "FP", "precision"))
+    for name, row in list(precision["by_family"].items()) + [("overall", precision["overall"])]:
+        write("  %-8s %5d %5d %9s\n" % (name, row["tp"], row["fp"], _percent(row["precision"])))
+    write("\n  per rule:\n")
+    for code, row in precision["by_rule"].items():
+        write("  %-8s %5d %5d %9s\n" % (code, row["tp"], row["fp"], _percent(row["precision"])))
+    recall = data["recall"]
+    write("\nrecall (expected findings reported)\n")
+    for name, row in list(recall["by_family"].items()) + [("overall", recall["overall"])]:
+        write("  %-8s %4d / %-4d %9s\n" % (name, row["found"], row["expected"], _percent(row["recall"])))
+    setups = data["setups"]
+    write("\nLoRA setups: %d; linked to a loader with a resolved model id: %d (%s); "
+          "model identified in the catalog: %d (%s)\n"
+          % (setups["lora_setups"], setups["linked_with_model_id"], _percent(setups["linked_share"]),
+             setups["identified_in_catalog"], _percent(setups["identified_share"])))
+    write("\nfalse positives by mechanism\n")
+    for name, count in data["false_positives_by_mechanism"].items():
+        write("  %4d  %s\n" % (count, name))
+    write("\nmisses by mechanism\n")
+    for name, count in recall["missed_by_mechanism"].items():
+        write("  %4d  %s\n" % (count, name))
+    write("\nUNJUDGED diagnostics (%d): judge them in the ledger\n" % len(data["unjudged"]))
+    for item in data["unjudged"]:
+        write("  %s: %s\n" % (_where(item), item["message"][:160]))
+    if verbose:
+        write("\nfalse positives (%d)\n" % len(data["false_positives"]))
+        for item in data["false_positives"]:
+            write("  %s [%s]: %s\n" % (_where(item), item["mechanism"], item["why"]))
+        write("\nmissed (%d)\n" % len(recall["missed"]))
+        for item in recall["missed"]:
+            write("  %s [%s]: %s\n" % (_where(item), item["mechanism"], item["why"]))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path, help="where download.py put the files")
+    parser.add_argument("--manifest", type=Path, default=HERE / "manifest.json")
+    parser.add_argument("--ledger", type=Path, default=HERE / "ledger.json")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also list every false positive and every missed finding")
+    options = parser.parse_args(argv)
+    if not options.directory.is_dir():
+        parser.error("%s is not a directory" % options.directory)
+    result = score(options.directory.resolve(), load_json(options.manifest), load_json(options.ledger))
+    data = summary(result)
+    if options.json:
+        json.dump(data, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_text(data, verbose=options.verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
