@@ -90,7 +90,10 @@ def make_benchmark(tmp_path: Path) -> Dict[str, Path]:
         # a notebook diagnostic is keyed by its cell and its line within the cell
         "someone/project/tune.ipynb": {
             "diagnostics": [{"cell": 2, "line": line_of(NOTEBOOK_CELLS[1], "r=-4"), "code": "LOR201",
-                             "verdict": "TP", "why": "r=-4"}],
+                             "verdict": "TP", "why": "r=-4"},
+                            # where an older lora-lint reported the same finding: expected once
+                            {"line": 1, "code": "LOR201", "verdict": "TP", "why": "old place",
+                             "same_finding_as": {"cell": 2, "line": line_of(NOTEBOOK_CELLS[1], "r=-4")}}],
             "missed": [],
         },
     }}

@@ -98,13 +98,26 @@ def ledger_key(file: str, item: Dict[str, Any]) -> Key:
     return (file, item.get("cell"), int(item["line"]), item["code"])
 
 
-def ledger_verdicts(ledger: Dict[str, Any], files: Iterable[str]
-                    ) -> Tuple[Dict[Key, str], Dict[Key, str], Dict[Key, str]]:
-    """(verdict by key of judged diagnostics, why by key of expected-but-missed findings,
-    mechanism by key of false positives and misses)."""
+@dataclass
+class Ledger:
+    verdicts: Dict[Key, str]        # judged diagnostics: TP or FP
+    missed: Dict[Key, str]          # expected findings lora-lint did not report: why
+    mechanisms: Dict[Key, str]      # the cause of a false positive or of a miss
+    aliases: Dict[Key, Key]         # an old place of a finding -> the place now expected
+
+
+def ledger_verdicts(ledger: Dict[str, Any], files: Iterable[str]) -> Ledger:
+    """The ledger's entries for ``files``.
+
+    A diagnostic entry with ``"same_finding_as": {"cell": ..., "line": ...}`` is the place where
+    an older lora-lint reported a finding now expected at that other place (e.g. a file-level
+    LOR000 now reported at the cell): judged when reported, and the finding counts as found when
+    reported at either place, once.
+    """
     verdicts: Dict[Key, str] = {}
     missed: Dict[Key, str] = {}
     mechanisms: Dict[Key, str] = {}
+    aliases: Dict[Key, Key] = {}
     entries = ledger.get("files", {})
     for file in files:
         record = entries.get(file, {})
@@ -113,13 +126,16 @@ def ledger_verdicts(ledger: Dict[str, Any], files: Iterable[str]
             if item["verdict"] not in (TP, FP):
                 raise ValueError("%s: verdict must be TP or FP, not %r" % (file, item["verdict"]))
             verdicts[key] = item["verdict"]
+            target = item.get("same_finding_as")
+            if target is not None:
+                aliases[key] = (file, target.get("cell"), int(target["line"]), item["code"])
             if item["verdict"] == FP:
                 mechanisms[key] = item.get("mechanism", "unclassified")
         for item in record.get("missed", []):
             key = ledger_key(file, item)
             missed[key] = item.get("why", "")
             mechanisms[key] = item.get("mechanism", "unclassified")
-    return verdicts, missed, mechanisms
+    return Ledger(verdicts, missed, mechanisms, aliases)
 
 
 # -- running lora-lint ----------------------------------------------------------------------------
@@ -205,7 +221,8 @@ def resolved_model_id(setup: Any) -> Optional[str]:
 def score(directory: Path, manifest: Sequence[Dict[str, str]], ledger: Dict[str, Any]) -> Score:
     files, missing = present_files(directory, manifest)
     reported, errors = run_lora_lint(directory, files)
-    verdicts, missed_entries, mechanisms = ledger_verdicts(ledger, files)
+    judged_ledger = ledger_verdicts(ledger, files)
+    verdicts, missed_entries, mechanisms = judged_ledger.verdicts, judged_ledger.missed, judged_ledger.mechanisms
     judged: Dict[str, Counter] = defaultdict(Counter)
     unjudged: List[Reported] = []
     false_positives: List[Tuple[Reported, str]] = []
@@ -220,8 +237,10 @@ def score(directory: Path, manifest: Sequence[Dict[str, str]], ledger: Dict[str,
         judged[diagnostic.code][verdict] += 1
         if verdict == FP:
             false_positives.append((diagnostic, why_fp.get(diagnostic.key, "")))
-    reported_keys = {diagnostic.key for diagnostic in reported}
-    expected_keys = {key for key, verdict in verdicts.items() if verdict == TP} | set(missed_entries)
+    aliases = judged_ledger.aliases
+    reported_keys = {aliases.get(diagnostic.key, diagnostic.key) for diagnostic in reported}
+    expected_keys = {key for key, verdict in verdicts.items()
+                     if verdict == TP and key not in aliases} | set(missed_entries)
     recall_by_code: Dict[str, Counter] = defaultdict(Counter)
     still_missed: List[Tuple[Key, str]] = []
     for key in sorted(expected_keys, key=str):
