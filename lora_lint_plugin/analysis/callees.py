@@ -6,7 +6,10 @@ question the extractor asks without importing LibCST for files it then skips.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+import functools
+import json
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Optional, Tuple
 
 from .model import (
     LORA_CONFIG,
@@ -35,8 +38,8 @@ def classify(qualified_name: str) -> Optional[Tuple[str, str, str]]:
             return LORA_CONFIG, "LoraConfig", "peft"
         if last == "get_peft_model":
             return PEFT_JOIN, "get_peft_model", "peft"
-        if last == "prepare_model_for_kbit_training":
-            return PASS_THROUGH, "prepare_model_for_kbit_training", "peft"
+        if last in ("prepare_model_for_kbit_training", "prepare_model_for_int8_training"):
+            return PASS_THROUGH, last, "peft"
         if last == "from_pretrained" and owner in PEFT_MODEL_LOADERS:
             return PEFT_LOAD, "PeftModel.from_pretrained", "peft"
     elif root == "unsloth":
@@ -65,3 +68,50 @@ def classify(qualified_name: str) -> Optional[Tuple[str, str, str]]:
                 or owner.endswith("ForConditionalGeneration")):
             return MODEL_LOAD, f"{owner}.from_pretrained", "transformers"
     return None
+
+
+@dataclass(frozen=True)
+class PassThrough:
+    """A function that returns the model passed to it (``result_index``: its place in the
+    returned tuple; None when the model itself is returned)."""
+
+    model_position: int
+    model_keyword: str
+    result_index: Optional[int]
+
+
+@dataclass(frozen=True)
+class LinkingFacts:
+    """Calls the extractor follows a model through without modelling them as call sites
+    (``data/linking.json``)."""
+
+    pass_through_functions: Dict[Tuple[str, str], PassThrough]   # (root, last name) -> fact
+    self_returning_methods: FrozenSet[str]
+    preparing_methods: FrozenSet[Tuple[str, str, str]]           # (root, class, method)
+
+    def pass_through(self, qualified_name: str) -> Optional[PassThrough]:
+        parts = qualified_name.split(".")
+        return self.pass_through_functions.get((parts[0], parts[-1]))
+
+    def prepares(self, class_name: str, method: str) -> bool:
+        """``class_name(...).method(a, b)`` returns ``(a, b)`` (or ``a`` alone)."""
+        parts = class_name.split(".")
+        return (parts[0], parts[-1], method) in self.preparing_methods
+
+
+@functools.lru_cache(maxsize=1)
+def linking_facts() -> LinkingFacts:
+    from ..catalog import _data_text
+
+    data = json.loads(_data_text("linking.json"))
+    functions = {}
+    for name, fact in data["pass_through_functions"].items():
+        parts = name.split(".")
+        functions[(parts[0], parts[-1])] = PassThrough(
+            fact["model_position"], fact["model_keyword"], fact["result_index"])
+    preparing = set()
+    for name in data["preparing_methods"]:
+        parts = name.split(".")
+        preparing.add((parts[0], parts[-2], parts[-1]))
+    return LinkingFacts(functions, frozenset(data["self_returning_methods"]["names"]),
+                        frozenset(preparing))

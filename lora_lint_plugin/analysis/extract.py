@@ -32,12 +32,12 @@ from .model import (
     Signal,
     TrainingSetup,
 )
-from .callees import UNSLOTH_LOADERS, classify
+from .callees import UNSLOTH_LOADERS, classify, linking_facts
 from .diagnostics import Span
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
-from .values import MAPPING, OBJECT, CallResult, Value
+from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value
 
 # Parameter names of positional arguments, per canonical callee.
 POSITIONAL_PARAMETERS: Dict[str, Tuple[str, ...]] = {
@@ -48,10 +48,14 @@ POSITIONAL_PARAMETERS: Dict[str, Tuple[str, ...]] = {
     "get_peft_model": ("model", "peft_config", "adapter_name"),
     "PeftModel.from_pretrained": ("model", "model_id"),
     "prepare_model_for_kbit_training": ("model", "use_gradient_checkpointing"),
+    "prepare_model_for_int8_training": ("model", "use_gradient_checkpointing"),
     "SFTTrainer": ("model", "args", "data_collator", "train_dataset", "eval_dataset"),
     "Trainer": ("model", "args", "data_collator", "train_dataset", "eval_dataset"),
     "TrainingArguments": ("output_dir",),
 }
+
+# A model is followed through at most this many variables and calls (cycles end here).
+MAX_HOPS = 20
 
 # Keyword spellings that mean the same parameter.
 KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
@@ -249,12 +253,12 @@ class Extractor:
         return self._origin_of_value(argument.value, hops=0)
 
     def _origin_of_value(self, value: object, hops: int) -> Optional[CallSite]:
-        if not isinstance(value, Value) or value.kind != OBJECT or hops > 20:
+        if not isinstance(value, Value) or value.kind != OBJECT or hops > MAX_HOPS:
             return None
         result: CallResult = value.python
         site = self._by_node.get(result.call)
         if site is None:
-            return None
+            return self._origin_of_value(self._returned_model(result), hops + 1)
         if site.role == MODEL_LOAD and site.is_unsloth and result.index not in (None, 0):
             return None  # the tokenizer half of ``model, tokenizer = ...``
         if site.role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD) and result.index not in (None, 0):
@@ -262,6 +266,47 @@ class Extractor:
         if site.role == PASS_THROUGH:
             return self._origin_of_value(site.args.value("model"), hops + 1)
         return site
+
+    def _returned_model(self, result: CallResult) -> Resolved:
+        """The argument a call lora-lint does not model returns unchanged, when it is one of
+        the pass-through calls of ``data/linking.json`` (``model.to(device)``,
+        ``setup_chat_format(model, tokenizer)[0]``, ``accelerator.prepare(model, ...)``,
+        ``torch.compile(model)``); UNKNOWN otherwise."""
+        call: ast.Call = result.call
+        facts = linking_facts()
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in facts.self_returning_methods and result.index is None:
+                return self.resolver.resolve(func.value)
+            if self._is_preparing_method(func):
+                return self._prepared_argument(call, result.index)
+        for qualified in self.index.imported_names(func):
+            fact = facts.pass_through(qualified)
+            if fact is not None:
+                if result.index != fact.result_index:
+                    return UNKNOWN
+                return self.resolver.resolve(
+                    _argument_expression(call, fact.model_position, fact.model_keyword))
+        return UNKNOWN
+
+    def _is_preparing_method(self, func: ast.Attribute) -> bool:
+        """``func`` is ``accelerator.prepare`` on an object made by ``Accelerator(...)``."""
+        facts = linking_facts()
+        if not facts.preparing_methods:
+            return False
+        owner = self.resolver.resolve(func.value)
+        if not isinstance(owner, Value) or owner.kind != OBJECT or owner.python.index is not None:
+            return False
+        return any(facts.prepares(name, func.attr)
+                   for name in self.index.imported_names(owner.python.call.func))
+
+    def _prepared_argument(self, call: ast.Call, index: Optional[int]) -> Resolved:
+        """What ``prepare(a, b, ...)`` returns at ``index`` (the object itself for one argument)."""
+        if any(isinstance(argument, ast.Starred) for argument in call.args):
+            return UNKNOWN
+        if index is None:
+            return self.resolver.resolve(call.args[0]) if len(call.args) == 1 else UNKNOWN
+        return self.resolver.resolve(call.args[index]) if index < len(call.args) else UNKNOWN
 
     def _link(self, site: CallSite) -> None:
         if site.role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD, TRAINER):
@@ -286,7 +331,7 @@ class Extractor:
 
         def follow_model(setup: TrainingSetup, site: Optional[CallSite]) -> None:
             hops = 0
-            while site is not None and hops < 20:
+            while site is not None and hops < MAX_HOPS:
                 hops += 1
                 used.add(site)
                 if site.role == MODEL_LOAD:
@@ -344,6 +389,17 @@ class Extractor:
             if isinstance(value, Value) and isinstance(value.python, str):
                 return value
         return None
+
+
+def _argument_expression(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
+    """The expression passed as parameter ``keyword`` (at ``position``) of ``call``."""
+    for written in call.keywords:
+        if written.arg == keyword:
+            return written.value
+    if position < len(call.args) and not any(isinstance(argument, ast.Starred)
+                                             for argument in call.args[:position + 1]):
+        return call.args[position]
+    return None
 
 
 def extract(tree: ast.Module, source: str, resolve_defaults: bool = True) -> FileModel:

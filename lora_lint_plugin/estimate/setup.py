@@ -179,12 +179,11 @@ def training_spec(setup: TrainingSetup, file: FileModel, match: ModelMatch, lora
     dtype_bytes = _DTYPE_BYTES.get(dtype_name, 2)
     load_mode, double_quant = _load_mode(file, load, dtype_bytes, match.quant_suffix.lower(),
                                          assumptions, guessed)
-    kbit_prepared = load_mode in ("4bit", "8bit") and any(
-        call.role == PASS_THROUGH and call.name == "prepare_model_for_kbit_training"
-        for call in file.calls)
+    preparations = [call.name for call in file.calls if call.role == PASS_THROUGH and call.name in
+                    ("prepare_model_for_kbit_training", "prepare_model_for_int8_training")]
+    kbit_prepared = load_mode in ("4bit", "8bit") and bool(preparations)
     if kbit_prepared:
-        assumptions.append("prepare_model_for_kbit_training casts embeddings, lm_head and norms "
-                           "to float32")
+        assumptions.append(f"{preparations[0]} casts embeddings, lm_head and norms to float32")
     optimizer = _optimizer(setup, assumptions)
     sequence_length, batch = _sequence_and_batch(setup, load, assumptions, guessed)
     gc_mode = _checkpointing(setup, file, lora_call, sequence_length, assumptions)

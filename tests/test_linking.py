@@ -1,0 +1,155 @@
+"""Linking the model from its loader through the calls practitioners write, through the real
+``lora-lint`` CLI and flake8.
+
+Every construct has a linked form: the model's architecture is known at the LoRA call, so a
+GPT-2 module name on a Llama model (``c_attn``) is reported (LOR103, marked ``# expect:``),
+and a look-alike form the extractor must not link: there the model is unknown and lora-lint
+stays silent. All cases are written to one directory and checked by one run of each tool.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from .conftest import dedent, expected_markers, run_flake8, write_source
+
+SCRIPT = Path(sys.executable).with_name("lora-lint")
+
+HEADER = """
+import torch
+from accelerate import Accelerator
+from peft import LoraConfig, get_peft_model, prepare_model_for_int8_training
+from transformers import AutoModelForCausalLM
+from trl import SFTTrainer, clone_chat_template, setup_chat_format
+"""
+LORA = 'get_peft_model({model}, LoraConfig(target_modules=["q_proj", "c_attn"]))  # expect: LOR103'
+LOAD = 'AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")'
+
+# name -> (linked source, look-alike source); ``{lora}`` is the LoRA call on ``model``.
+CONSTRUCTS: Dict[str, Tuple[str, str]] = {
+    "to_chained": (
+        f"model = {LOAD}.to('cuda')\nmodel = {{lora}}",
+        f"model = {LOAD}.to_bettertransformer()\nmodel = {{lora}}",
+    ),
+    "methods_applied_later": (
+        f"model = {LOAD}\nmodel = model.cuda()\nmodel = model.half().float()\n"
+        "model = model.bfloat16()\nmodel = {lora}",
+        f"model = {LOAD}\nmodel = model.merge_and_unload()\nmodel = {{lora}}",
+    ),
+    "setup_chat_format": (
+        f"model = {LOAD}\nmodel, tokenizer = setup_chat_format(model, tokenizer)\n"
+        "model = {lora}",
+        f"model = {LOAD}\ntokenizer, model = setup_chat_format(model, tokenizer)\n"
+        "model = {lora}",
+    ),
+    "clone_chat_template": (
+        f"model = {LOAD}\nmodel, tokenizer, added = clone_chat_template(model, tokenizer, 'x')\n"
+        "model = {lora}",
+        f"model = {LOAD}\nresult = clone_chat_template(model, tokenizer, 'x')\n"
+        "model = {lora}".replace("{lora}", "get_peft_model(result, LoraConfig("
+                                 "target_modules=['q_proj', 'c_attn']))"),
+    ),
+    "prepare_model_for_int8_training": (
+        f"model = {LOAD}\nmodel = prepare_model_for_int8_training(model)\nmodel = {{lora}}",
+        f"model = {LOAD}\nmodel = prepare_model_for_int8_training(other)\nmodel = {{lora}}",
+    ),
+    "torch_compile": (
+        f"model = torch.compile({LOAD})\nmodel = {{lora}}",
+        f"model = {LOAD}\nmodel = torch.jit.script(model)\nmodel = {{lora}}",
+    ),
+    "accelerator_prepare_one": (
+        f"accelerator = Accelerator()\nmodel = accelerator.prepare({LOAD})\nmodel = {{lora}}",
+        f"accelerator = make_accelerator()\nmodel = accelerator.prepare({LOAD})\n"
+        "model = {lora}",
+    ),
+    "accelerator_prepare_tuple": (
+        f"model = {LOAD}\nmodel, optimizer, loader = Accelerator().prepare(model, optimizer, "
+        "loader)\nmodel = {lora}",
+        f"model = {LOAD}\noptimizer, model, loader = Accelerator().prepare(model, optimizer, "
+        "loader)\nmodel = {lora}",
+    ),
+    "inline_in_trainer": (
+        f"model = {LOAD}\n"
+        "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"
+        "    target_modules=['q_proj', 'c_attn']))  # expect: LOR103",
+        f"model = {LOAD}\n"
+        "trainer = SFTTrainer(model=wrap(model), peft_config=LoraConfig(\n"
+        "    target_modules=['q_proj', 'c_attn']))",
+    ),
+}
+
+
+def _source(body: str) -> str:
+    return dedent(HEADER) + body.replace("{lora}", LORA.format(model="model")) + "\n"
+
+
+def _without_markers(source: str) -> str:
+    return "\n".join(line.split("  # expect:")[0] for line in source.splitlines()) + "\n"
+
+
+@pytest.fixture(scope="module")
+def construct_files(tmp_path_factory) -> Dict[str, Tuple[Path, List[tuple]]]:
+    """name -> (file, expected (line, code)); look-alikes are written without markers."""
+    directory = tmp_path_factory.mktemp("linking")
+    files: Dict[str, Tuple[Path, List[tuple]]] = {}
+    for name, (linked, lookalike) in CONSTRUCTS.items():
+        source = _source(linked)
+        files[name] = (write_source(directory, source, f"{name}.py"), expected_markers(source))
+        files[name + "-lookalike"] = (
+            write_source(directory, _without_markers(_source(lookalike)), f"{name}_lookalike.py"),
+            [])
+    return files
+
+
+def _directory(files: Dict[str, Tuple[Path, List[tuple]]]) -> Path:
+    return next(iter(files.values()))[0].parent
+
+
+def test_every_linked_construct_has_an_expectation():
+    for name, (linked, _) in CONSTRUCTS.items():
+        assert expected_markers(_source(linked)), name
+
+
+def test_constructs_through_the_cli(construct_files):
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "lora_lint_plugin"]
+    result = subprocess.run(command + ["check", "--output-format", "json", "--select", "LOR1",
+                                       str(_directory(construct_files))],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr
+    found: Dict[str, List[tuple]] = {}
+    for item in json.loads(result.stdout):
+        found.setdefault(Path(item["filename"]).name, []).append(
+            (item["location"]["row"], item["code"]))
+    for name, (path, expected) in construct_files.items():
+        assert sorted(found.get(path.name, [])) == expected, name
+
+
+def test_constructs_through_flake8(construct_files):
+    result = run_flake8(_directory(construct_files), "--select=LOR1")
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    found: Dict[str, List[tuple]] = {}
+    for line in result.stdout.splitlines():
+        path, row, _, rest = line.split(":", 3)
+        found.setdefault(Path(path).name, []).append((int(row), rest.split()[0]))
+    for name, (path, expected) in construct_files.items():
+        assert sorted(found.get(path.name, [])) == expected, name
+
+
+def test_the_estimate_follows_the_same_links(construct_files):
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "lora_lint_plugin"]
+    linked, _ = construct_files["methods_applied_later"]
+    lookalike, _ = construct_files["methods_applied_later-lookalike"]
+    result = subprocess.run(command + ["estimate", "--output-format", "json", str(linked),
+                                       str(lookalike)],
+                            capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr
+    by_file = {Path(f["path"]).name: f["setups"] for f in json.loads(result.stdout)["files"]}
+    assert [setup["model"]["id"] for setup in by_file[linked.name]] == ["meta-llama/Llama-3.1-8B"]
+    assert [setup.get("skipped") for setup in by_file[lookalike.name]] == [
+        "the model id is not known statically"]
