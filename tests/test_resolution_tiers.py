@@ -204,6 +204,26 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         lora_args, training_args = parser.parse_args_into_dataclasses()
         LoraConfig(r=lora_args.lora_r)
     """, []),
+    "fire_command_line": ("""
+        import fire
+        from peft import LoraConfig
+
+        def train(base_model: str = "", lora_r: int = 0, lora_dropout: float = 0.05):
+            LoraConfig(r=lora_r, lora_dropout=lora_dropout)
+
+        if __name__ == "__main__":
+            fire.Fire(train)
+    """, [("LOR201", 4, "(default of --lora_r)")]),
+    "fire_and_direct_call": ("""
+        import fire
+        from peft import LoraConfig
+
+        def train(lora_r: int = 0):
+            LoraConfig(r=lora_r)
+
+        train(lora_r=16)
+        fire.Fire(train)
+    """, []),
     "config_class": ("""
         from peft import LoraConfig
 

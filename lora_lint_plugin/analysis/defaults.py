@@ -16,7 +16,7 @@ Each such value carries ``origin`` (e.g. ``"default of --lora_r"``). Anything th
 the value in the file makes it unknown instead: an attribute of that name assigned anywhere
 (``args.x = ...``, ``self.x = ...``), ``parser.set_defaults(x=...)``, an option defined twice
 with different defaults, an option string that cannot be resolved, ``os.environ["X"] = ...``.
-A ``None`` default, ``required=True``, ``action="append"`` and ``os.environ["X"]`` are unknown.
+A ``None`` or ``""`` default, ``required=True``, ``action="append"`` and ``os.environ["X"]`` are unknown.
 
 The facts about the file (attributes assigned, options, environment writes) are gathered in one
 pass, the first time a second-tier value is asked for.
@@ -75,15 +75,16 @@ class Defaults:
     # -- entry points (called by the resolver) ---------------------------------------------
     def attribute(self, node: ast.Attribute, depth: int) -> Resolved:
         """``args.x``, ``model_args.x``, ``Config.x``, ``cfg.x``."""
+        cls = self.class_named(node.value)
+        owner = self.resolver.resolve(node.value, depth + 1) if cls is None else UNKNOWN
+        if cls is None and (not isinstance(owner, Value) or owner.kind != OBJECT):
+            return UNKNOWN   # most attributes (``torch.bfloat16``): no need for the file's facts
         facts = self.facts()
         if not facts.ready or node.attr in facts.assigned_attributes:
             return UNKNOWN
-        cls = self.class_named(node.value)
         if cls is not None:
             return self._class_attribute(cls, node.attr, depth, f"value of {cls.name}.{node.attr}")
-        owner = self.resolver.resolve(node.value, depth + 1)
-        if not isinstance(owner, Value) or owner.kind != OBJECT:
-            return UNKNOWN
+        assert isinstance(owner, Value)
         result: CallResult = owner.python
         call = result.call
         cls = self.class_named(call.func)
@@ -117,8 +118,8 @@ class Defaults:
         facts = self.facts()
         if not facts.ready or facts.environment_replaced or key.python in facts.environment_written:
             return UNKNOWN
-        return self._known_default(self.resolver.resolve(given[1], depth + 1),
-                                   f"default of environment variable {key.python}")
+        return self.known_default(self.resolver.resolve(given[1], depth + 1),
+                                  f"default of environment variable {key.python}")
 
     def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
         """The ``class`` a name certainly refers to (bound once, by that ``class``)."""
@@ -150,7 +151,7 @@ class Defaults:
                 return UNKNOWN
             found = self._own_attribute(current, attr, depth)
             if not isinstance(found, _Missing):
-                return self._known_default(found, origin)
+                return self.known_default(found, origin)
             current = self._only_local_base(current)
         return UNKNOWN
 
@@ -260,7 +261,7 @@ class Defaults:
         value = self.resolver.resolve(keywords["default"], depth + 1)
         if isinstance(value, Value) and isinstance(value.python, str) and "type" in keywords:
             value = self._converted(value, keywords["type"])
-        return self._known_default(value, origin)
+        return self.known_default(value, origin)
 
     def _converted(self, value: Value, type_node: ast.AST) -> Resolved:
         """argparse applies ``type`` to a string default."""
@@ -276,9 +277,10 @@ class Defaults:
         return Value(converted, value.node, value.span)
 
     @staticmethod
-    def _known_default(value: _Lookup, origin: str) -> Resolved:
-        """A default as a value: unknown when ``None`` (conventionally "set it elsewhere")."""
-        if not isinstance(value, Value) or value.python is None:
+    def known_default(value: _Lookup, origin: str) -> Resolved:
+        """A default as a value: unknown when ``None`` or ``""`` (conventionally "set it
+        elsewhere", "required")."""
+        if not isinstance(value, Value) or value.python is None or value.python == "":
             return UNKNOWN
         return with_origin(value, origin)
 

@@ -4,8 +4,9 @@
 binds ``name`` to what every call passes (the same value in all of them, else unknown) and
 reads the call's result from the ``return`` statements. Only plain module- or function-level
 ``def``s referred to by name are followed, and only while the function is used by direct calls
-alone: one passed elsewhere (``dataset.map(f)``, ``fire.Fire(main)``) may be called with
-anything, so its parameters stay unknown.
+alone: one passed elsewhere (``dataset.map(f)``) may be called with anything, so its
+parameters stay unknown. A function only handed to ``fire.Fire(f)`` is a command line: its
+parameters' defaults are command-line defaults (the resolver's second tier).
 
 The call index is built lazily, once per file, in one pass over the ``Name`` nodes whose text
 is the name of some ``def``.
@@ -31,6 +32,7 @@ class LocalFunctions:
         self.index = index
         self._calls: Optional[Dict[int, List[ast.Call]]] = None
         self._escaping: Set[int] = set()
+        self._fired: Set[int] = set()
         self._returns: Dict[int, Optional[List[ast.expr]]] = {}
 
     def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
@@ -50,6 +52,25 @@ class LocalFunctions:
             return None
         return (self._calls or {}).get(id(function), [])
 
+    def is_command_line(self, function: ast.FunctionDef) -> bool:
+        """True when ``function`` is only handed to ``fire.Fire`` (never called directly)."""
+        if self._calls is None:
+            self._index_calls()
+        return id(function) in self._fired and id(function) not in self._escaping \
+            and not (self._calls or {}).get(id(function))
+
+    @staticmethod
+    def default(function: ast.FunctionDef, parameter: ast.arg) -> Optional[ast.expr]:
+        """The default expression of ``parameter``, if it has one."""
+        arguments = function.args
+        positional = [*getattr(arguments, "posonlyargs", []), *arguments.args]
+        if parameter in positional:
+            place = positional.index(parameter) - (len(positional) - len(arguments.defaults))
+            return arguments.defaults[place] if place >= 0 else None
+        if parameter in arguments.kwonlyargs:
+            return arguments.kw_defaults[arguments.kwonlyargs.index(parameter)]
+        return None
+
     def argument(self, function: ast.FunctionDef, parameter: ast.arg,
                  call: ast.Call) -> Optional[ast.expr]:
         """The expression ``call`` gives ``parameter`` (its default when the call omits it);
@@ -62,19 +83,12 @@ class LocalFunctions:
                 any(keyword.arg is None for keyword in call.keywords) or \
                 len(call.args) > len(positional):
             return None
-        if parameter in positional:
-            place = positional.index(parameter)
-            if place < len(call.args):
-                return call.args[place]
-            default_place = place - (len(positional) - len(arguments.defaults))
-            default = arguments.defaults[default_place] if default_place >= 0 else None
-        else:
-            place = arguments.kwonlyargs.index(parameter)
-            default = arguments.kw_defaults[place]
+        if parameter in positional and positional.index(parameter) < len(call.args):
+            return call.args[positional.index(parameter)]
         for keyword in call.keywords:
             if keyword.arg == parameter.arg:
                 return keyword.value
-        return default
+        return self.default(function, parameter)
 
     def returned(self, function: ast.FunctionDef) -> Optional[List[ast.expr]]:
         """The expressions of the ``return`` statements when every path ends in one (the body
@@ -96,6 +110,9 @@ class LocalFunctions:
             parent = self.index.parent(node)
             if isinstance(parent, ast.Call) and parent.func is node:
                 calls.setdefault(id(function), []).append(parent)
+            elif isinstance(parent, ast.Call) and parent.args and parent.args[0] is node \
+                    and "fire.Fire" in self.index.imported_names(parent.func):
+                self._fired.add(id(function))
             elif isinstance(node.ctx, ast.Load):
                 self._escaping.add(id(function))
         self._calls = calls

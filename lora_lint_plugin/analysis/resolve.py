@@ -482,12 +482,18 @@ class Resolver:
 
     def _parameter_value(self, binding: Binding, depth: int) -> Resolved:
         function: ast.FunctionDef = binding.scope.node  # type: ignore[assignment]
+        parameter: ast.arg = binding.node  # type: ignore[assignment]
+        if self.functions.is_command_line(function):
+            if not self.resolve_defaults:
+                return UNKNOWN
+            default = self.resolve(self.functions.default(function, parameter), depth + 1)
+            return self.defaults.known_default(default, f"default of --{parameter.arg}")
         calls = self.functions.calls(function)
         if not calls or len(calls) > MAX_CALLS:
             return UNKNOWN
         values: List[Resolved] = []
         for call in calls:
-            expression = self.functions.argument(function, binding.node, call)  # type: ignore[arg-type]
+            expression = self.functions.argument(function, parameter, call)
             value = self.resolve(expression, depth + 1)
             if not isinstance(value, Value):
                 return UNKNOWN
