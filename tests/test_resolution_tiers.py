@@ -189,6 +189,19 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
                    lora_dropout=training_args.lora_dropout)
     """, [("LOR101", 10, "(default of --lora_target_modules)"),
           ("LOR201", 8, "(default of --lora_r)")]),
+    "trl_parser": ("""
+        from dataclasses import dataclass
+        from peft import LoraConfig
+        from trl import GRPOConfig, ModelConfig, TrlParser
+
+        @dataclass
+        class ScriptArguments:
+            lora_rank: int = -8
+
+        parser = TrlParser((ModelConfig, ScriptArguments, GRPOConfig))
+        model_args, script_args, training_args = parser.parse_args_and_config()
+        LoraConfig(r=script_args.lora_rank, lora_alpha=model_args.lora_alpha)
+    """, [("LOR201", 7, "(default of --lora_rank)")]),
     "hf_dataclass_required_field": ("""
         from dataclasses import dataclass, field
         from typing import List

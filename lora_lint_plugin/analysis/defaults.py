@@ -5,7 +5,8 @@
   long option, ``--lora-r`` -> ``lora_r``), converted by ``type=int``/``float`` as argparse
   does; ``store_true``/``store_false`` give False/True;
 * ``model_args.x`` where ``model_args, ... = HfArgumentParser((ModelArguments, ...))
-  .parse_args_into_dataclasses()`` (or ``parse_json_file``/``parse_yaml_file``/``parse_dict``):
+  .parse_args_into_dataclasses()`` (or ``parse_json_file``/``parse_yaml_file``/``parse_dict``;
+  TRL's ``TrlParser(...).parse_args_and_config()``):
   the field's default in the ``@dataclass`` (``= value``, ``field(default=...)``,
   ``field(default_factory=list)``, ``field(default_factory=lambda: [...])``);
 * ``Config.x`` and ``cfg.x`` with ``cfg = Config()``: the class attribute (for a dataclass
@@ -34,7 +35,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .resolve import Resolver
 
 ARGPARSE_PARSERS = ("parse_args", "parse_known_args")
-HF_PARSERS = ("parse_args_into_dataclasses", "parse_json_file", "parse_yaml_file", "parse_dict")
+HF_PARSERS = ("parse_args_into_dataclasses", "parse_json_file", "parse_yaml_file", "parse_dict",
+              "parse_args_and_config")   # the last: TRL's TrlParser (an HfArgumentParser)
+_DATACLASS_PARSERS = (".HfArgumentParser", ".TrlParser")
 ENVIRONMENT_GETTERS = ("os.environ.get", "os.getenv")
 _ENVIRONMENT_READS = ("get", "copy", "keys", "items", "values", "__contains__")
 _EMPTY_FACTORIES: Dict[str, Tuple[Any, str]] = {"list": ([], SEQUENCE), "dict": ({}, MAPPING), "tuple": ((), SEQUENCE)}
@@ -211,7 +214,7 @@ class Defaults:
         if not isinstance(parser, Value) or parser.kind != OBJECT or parser.python.index is not None:
             return None
         call: ast.Call = parser.python.call
-        if not any(name.endswith(".HfArgumentParser")
+        if not any(name.endswith(_DATACLASS_PARSERS)
                    for name in self.index.imported_names(call.func)):
             return None
         if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
