@@ -202,6 +202,35 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         model_args, script_args, training_args = parser.parse_args_and_config()
         LoraConfig(r=script_args.lora_rank, lora_alpha=model_args.lora_alpha)
     """, [("LOR201", 7, "(default of --lora_rank)")]),
+    "hf_json_or_command_line": ("""
+        import sys
+        from dataclasses import dataclass, field
+        from peft import LoraConfig
+        from transformers import HfArgumentParser, TrainingArguments
+
+        @dataclass
+        class MyTrainingArguments(TrainingArguments):
+            lora_rank: int = field(default=0)
+
+        parser = HfArgumentParser((MyTrainingArguments,))
+        if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
+            (training_args,) = parser.parse_json_file(json_file=sys.argv[1])
+        else:
+            (training_args,) = parser.parse_args_into_dataclasses()
+        LoraConfig(r=training_args.lora_rank)
+    """, [("LOR201", 8, "(default of --lora_rank)")]),
+    "none_default_or_fallback": ("""
+        import argparse
+        import os
+        from peft import LoraConfig
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--rank", type=int)
+        parser.add_argument("--alpha", type=int, default=16)
+        args = parser.parse_args()
+        LoraConfig(r=args.rank or 0, lora_alpha=args.alpha or -1,
+                   lora_dropout=float(os.environ.get("DROPOUT") or "2.0"))
+    """, [("LOR201", 8, "(default of --rank)"),
+          ("LOR202", 9, "(default of environment variable DROPOUT)")]),
     "hf_dataclass_required_field": ("""
         from dataclasses import dataclass, field
         from typing import List

@@ -76,44 +76,56 @@ class Defaults:
         self._facts: Optional[_FileFacts] = None
 
     # -- entry points (called by the resolver) ---------------------------------------------
-    def attribute(self, node: ast.Attribute, depth: int) -> Resolved:
-        """``args.x``, ``model_args.x``, ``Config.x``, ``cfg.x``."""
+    def attribute(self, node: ast.Attribute, depth: int, allow_none: bool = False) -> Resolved:
+        """``args.x``, ``model_args.x``, ``Config.x``, ``cfg.x``. A ``None`` default is unknown
+        unless ``allow_none`` (``args.x or "fallback"`` reads it)."""
+        return _none_filtered(self._attribute(node, depth), allow_none)
+
+    def _attribute(self, node: ast.Attribute, depth: int) -> Resolved:
         cls = self.class_named(node.value)
-        owner = self.resolver.resolve(node.value, depth + 1) if cls is None else UNKNOWN
-        if cls is None and (not isinstance(owner, Value) or owner.kind != OBJECT):
+        owners = self.resolver.possible_values(node.value, depth + 1) if cls is None else []
+        if owners is None or (cls is None and (
+                not owners or any(owner.kind != OBJECT for owner in owners))):
             return UNKNOWN   # most attributes (``torch.bfloat16``): no need for the file's facts
         facts = self.facts()
         if not facts.ready or node.attr in facts.assigned_attributes:
             return UNKNOWN
         if cls is not None:
             return self._class_attribute(cls, node.attr, depth, f"value of {cls.name}.{node.attr}")
-        assert isinstance(owner, Value)
-        result: CallResult = owner.python
+        # ``if json: args = parse_json_file(...) else: args = parse_args_into_dataclasses()``:
+        # the same field default either way
+        return self.resolver.agreed([self._attribute_of(owner.python, node.attr, depth)
+                                     for owner in owners], node)
+
+    def _attribute_of(self, result: CallResult, attr: str, depth: int) -> Resolved:
+        """Attribute ``attr`` of the object a call returned."""
+        facts = self.facts()
         call = result.call
         cls = self.class_named(call.func)
         if cls is not None:
             if result.index is not None or facts.dynamic_attributes:
                 return UNKNOWN
-            return self._instance_attribute(cls, call, node.attr, depth)
+            return self._instance_attribute(cls, call, attr, depth)
         if not isinstance(call.func, ast.Attribute):
             return UNKNOWN
         method = call.func.attr
         if (method == "parse_args" and result.index is None) or \
                 (method == "parse_known_args" and result.index == 0):
-            return self._option_default(node.attr, depth)
+            return self._option_default(attr, depth)
         if method in HF_PARSERS and result.index is not None:
             classes = self._parser_classes(call.func.value, depth)
             cls = classes[result.index] if classes and result.index < len(classes) else None
             if cls is not None:
-                return self._class_attribute(cls, node.attr, depth, f"default of --{node.attr}")
+                return self._class_attribute(cls, attr, depth, f"default of --{attr}")
         return UNKNOWN
 
-    def environment(self, call: ast.Call, depth: int) -> Resolved:
-        """``os.environ.get("X", default)`` / ``os.getenv("X", default)``: the default."""
+    def environment(self, call: ast.Call, depth: int, allow_none: bool = False) -> Resolved:
+        """``os.environ.get("X", default)`` / ``os.getenv("X", default)``: the default
+        (``None`` without one: unknown unless ``allow_none``)."""
         if call.keywords and not (len(call.keywords) == 1 and call.keywords[0].arg == "default"):
             return UNKNOWN
         given = [*call.args, *(keyword.value for keyword in call.keywords)]
-        if len(given) != 2 or any(isinstance(part, ast.Starred) for part in given):
+        if len(given) not in (1, 2) or any(isinstance(part, ast.Starred) for part in given):
             return UNKNOWN
         key = self.resolver.resolve(given[0], depth + 1)
         if not isinstance(key, Value) or not isinstance(key.python, str):
@@ -121,8 +133,10 @@ class Defaults:
         facts = self.facts()
         if not facts.ready or facts.environment_replaced or key.python in facts.environment_written:
             return UNKNOWN
-        return self.known_default(self.resolver.resolve(given[1], depth + 1),
-                                  f"default of environment variable {key.python}")
+        default = self.resolver.resolve(given[1], depth + 1) if len(given) == 2 \
+            else Value(None, call, self.resolver.span(call))
+        return _none_filtered(self.known_default(
+            default, f"default of environment variable {key.python}"), allow_none)
 
     def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
         """The ``class`` a name certainly refers to (bound once, by that ``class``)."""
@@ -259,8 +273,8 @@ class Defaults:
                                origin)
         if action_text not in ("store", "store_true", "store_false", "store_const"):
             return UNKNOWN   # append/extend/count build on the default; custom actions: anything
-        if "default" not in keywords:
-            return UNKNOWN
+        if "default" not in keywords:   # None: unknown, except to ``args.x or fallback``
+            return with_origin(Value(None, call, self.resolver.span(call)), origin)
         value = self.resolver.resolve(keywords["default"], depth + 1)
         if isinstance(value, Value) and isinstance(value.python, str) and "type" in keywords:
             value = self._converted(value, keywords["type"])
@@ -281,9 +295,9 @@ class Defaults:
 
     @staticmethod
     def known_default(value: _Lookup, origin: str) -> Resolved:
-        """A default as a value: unknown when ``None`` or ``""`` (conventionally "set it
-        elsewhere", "required")."""
-        if not isinstance(value, Value) or value.python is None or value.python == "":
+        """A default as a value: unknown when ``""`` (conventionally "required"). ``None`` is
+        kept here; the entry points make it unknown unless asked for it."""
+        if not isinstance(value, Value) or value.python == "":
             return UNKNOWN
         return with_origin(value, origin)
 
@@ -374,6 +388,14 @@ class Defaults:
 
     def _is_environ(self, expression: ast.AST) -> bool:
         return "os.environ" in self.index.imported_names(expression)
+
+
+def _none_filtered(value: Resolved, allow_none: bool) -> Resolved:
+    """A ``None`` default conventionally means "set elsewhere": unknown, unless the reader
+    handles it (``args.x or "fallback"``)."""
+    if isinstance(value, Value) and value.python is None and not allow_none:
+        return UNKNOWN
+    return value
 
 
 def _binds(statement: ast.stmt, attr: str) -> bool:

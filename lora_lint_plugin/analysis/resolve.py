@@ -222,16 +222,34 @@ class Resolver:
         return Value(outcome, node, self.span(node), origin=first_origin(*values))
 
     def _resolve_boolean(self, node: ast.BoolOp, depth: int) -> Resolved:
-        """``a or b`` / ``a and b``: the operand Python returns, when the ones before resolve."""
+        """``a or b`` / ``a and b``: the operand Python returns, when the ones before resolve.
+        ``args.model or MODEL`` reads a ``None`` default (and then rests on it)."""
         wants_true = isinstance(node.op, ast.Or)
         value: Resolved = UNKNOWN
+        passed: List[Value] = []
         for operand in node.values:
             value = self.resolve(operand, depth + 1)
+            if not isinstance(value, Value) and self.resolve_defaults:
+                value = self._none_default(operand, depth + 1)
             if not isinstance(value, Value) or value.kind == OBJECT:
                 return UNKNOWN
             if bool(value.python) == wants_true:
-                return value
+                break
+            passed.append(value)
+        if isinstance(value, Value):
+            return with_origin(value, first_origin(*passed))
         return value
+
+    def _none_default(self, node: ast.AST, depth: int) -> Resolved:
+        """A second-tier ``None`` default (``args.x`` without one, ``os.environ.get("X")``)."""
+        if isinstance(node, ast.Attribute):
+            value = self.defaults.attribute(node, depth, allow_none=True)
+        elif isinstance(node, ast.Call) and any(
+                name in ENVIRONMENT_GETTERS for name in self.index.imported_names(node.func)):
+            value = self.defaults.environment(node, depth, allow_none=True)
+        else:
+            return UNKNOWN
+        return value if isinstance(value, Value) and value.python is None else UNKNOWN
 
     def _resolve_if_expression(self, node: ast.IfExp, depth: int) -> Resolved:
         chosen = self.condition(node.test, depth)
@@ -451,11 +469,25 @@ class Resolver:
         for other in values[1:]:
             if not isinstance(other, Value) or not same_value(first, other):
                 return UNKNOWN
-        if len(values) == 1 or all(other is first for other in values):
-            return first
+        if len(values) == 1 or all(other.node is first.node for other in values):  # type: ignore[union-attr]
+            return first   # one place, reached along several paths
         merged = anchored(first, where, self.span(where)) if where is not None \
             else not_rewritable(first)
         return with_origin(merged, first_origin(*values))
+
+    def possible_values(self, node: ast.AST, depth: int = 0) -> Optional[List[Value]]:
+        """What ``node`` may be: one value per binding that reaches a name (the branches of an
+        ``if``), else its value; None when any of them is unknown."""
+        if isinstance(node, ast.Name) and node.id not in ("True", "False", "None"):
+            bindings = self.reaching(node, depth)
+            if not bindings:
+                return None
+            values = [self._value_of_binding(binding, depth) for binding in bindings]
+        else:
+            values = [self.resolve(node, depth)]
+        if not all(isinstance(value, Value) for value in values):
+            return None
+        return values  # type: ignore[return-value]
 
     # -- local functions -------------------------------------------------------------------
     def _once(self, key: int, cache: Dict[int, Resolved], compute: Callable[[], Resolved]) -> Resolved:
@@ -487,7 +519,8 @@ class Resolver:
             if not self.resolve_defaults:
                 return UNKNOWN
             default = self.resolve(self.functions.default(function, parameter), depth + 1)
-            return self.defaults.known_default(default, f"default of --{parameter.arg}")
+            value = self.defaults.known_default(default, f"default of --{parameter.arg}")
+            return value if isinstance(value, Value) and value.python is not None else UNKNOWN
         calls = self.functions.calls(function)
         if not calls or len(calls) > MAX_CALLS:
             return UNKNOWN
