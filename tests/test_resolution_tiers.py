@@ -152,6 +152,14 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         if __name__ == "__main__":
             main(parse())
     """, [("LOR201", 6, "(default of --rank)")]),
+    "argparse_keyword_not_value": ("""
+        import argparse
+        from trl import SFTTrainer
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--max_len", type=int, default=1024)
+        args = parser.parse_args()
+        trainer = SFTTrainer(model="gpt2", max_seq_length=args.max_len)
+    """, [("LOR505", 6, "has no max_seq_length")]),
     "argparse_required": ("""
         import argparse
         from peft import LoraConfig
@@ -459,3 +467,9 @@ def test_hostile_input_neither_loops_nor_overflows(name: str, tmp_path: Path) ->
         assert codes <= {"LOR201"}
     else:
         assert codes == set()  # too deep / a cycle: unknown, silent
+
+
+def test_a_diagnostic_about_the_keyword_does_not_rest_on_the_default(cli_report: dict) -> None:
+    """``max_seq_length=args.max_len`` is removed whatever its value: no "(default of ...)"."""
+    messages = [item["message"] for item in cli_report["argparse_keyword_not_value"]]
+    assert messages and not any("(default of" in message for message in messages), messages

@@ -7,7 +7,8 @@ rests on one gets the origin appended to its message: ``... (default of --lora_r
 "Rests on" is read from where the diagnostic points and what the rule looked at:
 
 * its span lies within a marked value (the default literal, or one element of it), or is the
-  argument that received a marked value (``r=args.lora_r``);
+  argument that received a marked value (``r=args.lora_r``) and the message states that
+  value (``r=0 ...``; a message about the keyword itself does not rest on the value);
 * or the rule looked up the model of a training setup whose model id is marked
   (``RuleContext.model_match``) and the diagnostic points inside a call of that setup.
 """
@@ -28,31 +29,44 @@ def note_provenance(diagnostics: Sequence[Diagnostic], file: FileModel,
     their messages; ``consulted``: the setups whose model the rule looked up."""
     if not diagnostics:
         return []
-    marked: Dict[Span, str] = file.derived("provenance-spans", lambda: _marked_spans(file))
+    values, arguments = file.derived("provenance-spans", lambda: _marked_spans(file))
     models = _marked_models(consulted)
-    if not marked and not models:
+    if not values and not arguments and not models:
         return list(diagnostics)
     noted: List[Diagnostic] = []
     for diagnostic in diagnostics:
-        origin = marked.get(diagnostic.span) or _containing(marked, diagnostic.span) \
-            or _model_origin(models, diagnostic.span)
+        origin = values.get(diagnostic.span) or _containing(values, diagnostic.span) \
+            or _argument_origin(arguments, diagnostic) or _model_origin(models, diagnostic.span)
         if origin and f"({origin})" not in diagnostic.message:
             diagnostic = replace(diagnostic, message=f"{diagnostic.message} ({origin})")
         noted.append(diagnostic)
     return noted
 
 
-def _marked_spans(file: FileModel) -> Dict[Span, str]:
-    marked: Dict[Span, str] = {}
+def _marked_spans(file: FileModel) -> Tuple[Dict[Span, str], Dict[Span, Tuple[str, str]]]:
+    """(marked value spans -> origin, spans of arguments given a marked value -> (parameter,
+    origin))."""
+    values: Dict[Span, str] = {}
+    arguments: Dict[Span, Tuple[str, str]] = {}
     for call in file.calls:
         for argument in call.args.by_name.values():
             value = argument.value
             if not isinstance(value, Value):
                 continue
-            _mark(value, marked)
+            _mark(value, values)
             if value.origin is not None:
-                marked.setdefault(argument.span, value.origin)
-    return marked
+                arguments.setdefault(argument.span, (argument.name, value.origin))
+    return values, arguments
+
+
+def _argument_origin(arguments: Dict[Span, Tuple[str, str]], diagnostic: Diagnostic) -> str:
+    """A diagnostic on the whole ``r=args.lora_r`` argument rests on its value when it states
+    the value (``r=0 is not positive``), not when it is about the keyword itself (``SFTTrainer
+    has no max_seq_length``)."""
+    found = arguments.get(diagnostic.span)
+    if found is None or f"{found[0]}=" not in diagnostic.message:
+        return ""
+    return found[1]
 
 
 def _mark(value: Value, marked: Dict[Span, str]) -> None:
