@@ -169,6 +169,16 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         args = parser.parse_args()
         LoraConfig(r=args.rank, target_modules=args.targets)
     """, []),
+    "argparse_namespace_updated": ("""
+        import argparse
+        import json
+        from peft import LoraConfig
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--rank", type=int, default=0)
+        args = parser.parse_args()
+        args.__dict__.update(json.load(open("config.json")))
+        LoraConfig(r=args.rank)
+    """, []),
     "argparse_overwritten": ("""
         import argparse
         from peft import LoraConfig

@@ -88,8 +88,8 @@ class Defaults:
                 not owners or any(owner.kind != OBJECT for owner in owners))):
             return UNKNOWN   # most attributes (``torch.bfloat16``): no need for the file's facts
         facts = self.facts()
-        if not facts.ready or node.attr in facts.assigned_attributes:
-            return UNKNOWN
+        if not facts.ready or node.attr in facts.assigned_attributes or facts.dynamic_attributes:
+            return UNKNOWN   # ``args.__dict__.update(yaml_config)``, ``setattr(cfg, key, v)``
         if cls is not None:
             return self._class_attribute(cls, node.attr, depth, f"value of {cls.name}.{node.attr}")
         # ``if json: args = parse_json_file(...) else: args = parse_args_into_dataclasses()``:
@@ -99,11 +99,10 @@ class Defaults:
 
     def _attribute_of(self, result: CallResult, attr: str, depth: int) -> Resolved:
         """Attribute ``attr`` of the object a call returned."""
-        facts = self.facts()
         call = result.call
         cls = self.class_named(call.func)
         if cls is not None:
-            if result.index is not None or facts.dynamic_attributes:
+            if result.index is not None:
                 return UNKNOWN
             return self._instance_attribute(cls, call, attr, depth)
         if not isinstance(call.func, ast.Attribute):
