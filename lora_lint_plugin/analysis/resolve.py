@@ -23,7 +23,11 @@ dataclass defaults, class attributes, ``os.environ.get`` fallbacks. Their values
 
 Every other call is a ``CallResult`` (the extractor links objects through them); everything
 else is ``UNKNOWN``. API: ``Resolver(lines, index, resolve_defaults=True)``,
-``resolve(node)``, ``reaching(name)`` (the bindings a ``Name`` may refer to), ``agreed(values)``.
+``resolve(node)`` (the one value, or UNKNOWN), ``possible_values(node)`` (one value per branch
+that may have bound a name, e.g. the two loaders of ``if quantize: model = A.from_pretrained(x)
+else: model = B.from_pretrained(x)``; None when any is unknown), ``reaching(name)`` (the
+bindings a ``Name`` may refer to), ``agreed(values)``, ``condition(test)`` (True/False when a
+condition is known from first-tier values, else None).
 
 Cost: expressions deeper than ``MAX_DEPTH`` are unknown; the value of each binding, the
 bindings after each ``if`` and the return value of each function are computed once per file,
