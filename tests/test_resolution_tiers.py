@@ -230,11 +230,11 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         class MyTrainingArguments(TrainingArguments):
             lora_rank: int = field(default=0)
 
-        parser = HfArgumentParser((MyTrainingArguments,))
+        parser = HfArgumentParser(MyTrainingArguments)
         if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
             (training_args,) = parser.parse_json_file(json_file=sys.argv[1])
         else:
-            (training_args,) = parser.parse_args_into_dataclasses()
+            training_args = parser.parse_args_into_dataclasses(return_remaining_strings=True)[0]
         LoraConfig(r=training_args.lora_rank)
     """, [("LOR201", 8, "(default of --lora_rank)")]),
     "none_default_or_fallback": ("""

@@ -233,7 +233,7 @@ class Defaults:
         if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
             return None
         given = call.args[0]
-        if isinstance(given, ast.Name):
+        if isinstance(given, ast.Name) and self.class_named(given) is None:   # a tuple variable
             bindings = self.resolver.reaching(given, depth + 1) or []
             statement = bindings[0].statement if len(bindings) == 1 else None
             if not isinstance(statement, ast.Assign) or statement.targets != [bindings[0].node]:
