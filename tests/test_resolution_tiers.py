@@ -456,11 +456,14 @@ def _hostile_sources() -> Dict[str, str]:
         cycle += [f"def g{number}(rank):", "    LoraConfig(r=rank)",
                   f"    return g{(number + 1) % 300}(rank)"]
     cycle.append("g0(0)")
+    rebound = ["from peft import LoraConfig"]
+    for number in range(2000):   # a global rebound 2,000 times, read in 2,000 functions
+        rebound += [f"RANK = {number % 2}", f"def h{number}():", "    return LoraConfig(r=RANK)"]
     return {"chain": "\n".join(chain) + "\n", "calls": "\n".join(calls) + "\n",
-            "cycle": "\n".join(cycle) + "\n"}
+            "cycle": "\n".join(cycle) + "\n", "rebound": "\n".join(rebound) + "\n"}
 
 
-@pytest.mark.parametrize("name", ["chain", "calls", "cycle"])
+@pytest.mark.parametrize("name", ["chain", "calls", "cycle", "rebound"])
 def test_hostile_input_neither_loops_nor_overflows(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.py"
     path.write_text(_hostile_sources()[name])

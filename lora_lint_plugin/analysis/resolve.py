@@ -590,8 +590,8 @@ class Resolver:
                                    depth: int) -> Optional[List[Binding]]:
         """A global (or enclosing) name read inside a function, which may run at any time: its
         bindings must all be simple and agree, or all sit in one ``if`` whose exits agree."""
-        if any(binding.kind != SIMPLE for binding in bindings):
-            return None
+        if len(bindings) > MAX_CALLS or any(binding.kind != SIMPLE for binding in bindings):
+            return None   # (a name rebound thousands of times: not compared at every read)
         if len(bindings) == 1:
             return list(bindings)
         tops = {id(self._top_statement(binding.statement)) for binding in bindings}
