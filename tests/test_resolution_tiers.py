@@ -295,6 +295,20 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         LoraConfig(r=Config.rank, target_modules=cfg.targets)
     """, [("LOR201", 4, "(value of Config.rank)"),
           ("LOR101", 5, "(value of Config.targets)")]),
+    "enum_and_pydantic_classes": ("""
+        from enum import Enum
+        from peft import LoraConfig
+        from pydantic import BaseModel
+
+        class Rank(Enum):
+            SMALL = 0
+
+        class Settings(BaseModel):
+            dropout: float = 2.0
+
+        settings = Settings(dropout=0.1)
+        LoraConfig(r=Rank.SMALL, lora_dropout=settings.dropout)
+    """, []),
     "config_class_init_overwrites": ("""
         from peft import LoraConfig
 

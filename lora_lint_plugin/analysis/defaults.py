@@ -91,6 +91,8 @@ class Defaults:
         if not facts.ready or node.attr in facts.assigned_attributes or facts.dynamic_attributes:
             return UNKNOWN   # ``args.__dict__.update(yaml_config)``, ``setattr(cfg, key, v)``
         if cls is not None:
+            if not self._is_plain(cls):
+                return UNKNOWN   # ``Color.RED`` of an Enum is a member, not the assigned value
             return self._class_attribute(cls, node.attr, depth, f"value of {cls.name}.{node.attr}")
         # ``if json: args = parse_json_file(...) else: args = parse_args_into_dataclasses()``:
         # the same field default either way
@@ -158,6 +160,8 @@ class Defaults:
             if call.args:
                 return UNKNOWN
             return self._class_attribute(cls, attr, depth, f"default of {cls.name}.{attr}")
+        if not self._is_plain(cls):
+            return UNKNOWN   # pydantic, attrs, NamedTuple: the constructor sets the fields
         return self._class_attribute(cls, attr, depth, f"value of {cls.name}.{attr}")
 
     def _class_attribute(self, cls: ast.ClassDef, attr: str, depth: int, origin: str) -> Resolved:
@@ -210,12 +214,31 @@ class Defaults:
             return None
         return self.class_named(bases[0])
 
-    def _is_dataclass(self, cls: ast.ClassDef) -> bool:
-        for decorator in cls.decorator_list:
-            target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if "dataclasses.dataclass" in self.index.imported_names(target):
+    def _is_plain(self, cls: ast.ClassDef) -> bool:
+        """A class whose attributes are what its body assigns: no decorator other than
+        ``@dataclass``, no base but ``object`` or plain classes of this module (an ``Enum``,
+        pydantic model, ``NamedTuple`` or attrs class turns assignments into something else)."""
+        current: Optional[ast.ClassDef] = cls
+        for _ in range(_MAX_BASES):
+            if current is None:
+                return False
+            if any(not self._is_dataclass_decorator(d) for d in current.decorator_list):
+                return False
+            bases = [base for base in current.bases
+                     if not (isinstance(base, ast.Name) and base.id == "object")]
+            if current.keywords or len(bases) > 1:
+                return False
+            if not bases:
                 return True
+            current = self.class_named(bases[0])
         return False
+
+    def _is_dataclass_decorator(self, decorator: ast.expr) -> bool:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        return "dataclasses.dataclass" in self.index.imported_names(target)
+
+    def _is_dataclass(self, cls: ast.ClassDef) -> bool:
+        return any(self._is_dataclass_decorator(d) for d in cls.decorator_list)
 
     def _is_field(self, func: ast.AST) -> bool:
         return "dataclasses.field" in self.index.imported_names(func)
