@@ -57,6 +57,10 @@ class LoraLintPlugin:
             metavar="BOOL",
             help="lora-lint: read argparse/dataclass/class/environment defaults as values "
                  "(true or false; default true).")
+        option_manager.add_option(
+            "--lora-lint-hf-cache", default=None, parse_from_config=True, metavar="BOOL",
+            help="lora-lint: read models' config.json from local model directories and the "
+                 "Hugging Face cache (true or false; default: true).")
         option_manager.extend_default_ignore(OPT_IN_PREFIXES)
 
     @classmethod
@@ -117,4 +121,7 @@ def settings_from_flake8_options(options: argparse.Namespace) -> Settings:
     resolve_defaults = getattr(options, "lora_lint_resolve_defaults", None)
     if resolve_defaults is not None:
         values["resolve_defaults"] = parse_flag(resolve_defaults, "--lora-lint-resolve-defaults")
+    hf_cache = getattr(options, "lora_lint_hf_cache", None)
+    if hf_cache is not None:
+        values["hf_cache"] = parse_flag(hf_cache, "--lora-lint-hf-cache")
     return Settings(**values)

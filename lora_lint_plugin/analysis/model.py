@@ -127,6 +127,14 @@ class TrainingSetup:
     model_id: Optional[Value] = None         # resolved model name and where it is written
 
     @property
+    def model_revision(self) -> Optional[str]:
+        """The loader's ``revision=`` (default ``"main"``); None when not known statically."""
+        if self.model_load is None:
+            return "main"
+        revision = self.model_load.args.plain("revision", "main")
+        return revision if isinstance(revision, str) and revision else None
+
+    @property
     def uses_unsloth_api(self) -> bool:
         return any(call is not None and call.is_unsloth
                    for call in (self.model_load, self.lora, self.trainer))

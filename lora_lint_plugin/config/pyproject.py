@@ -8,13 +8,13 @@ cached per directory, so a run over thousands of files reads each ``pyproject.to
 Public API (used by the CLI, the flake8 plugin and ``estimate_command``):
 
 * ``add_config_arguments(parser)``: ``--config``, ``--isolated``, ``--long-context``,
-  ``--gpu-memory``.
+  ``--gpu-memory``, ``--[no-]hf-cache``.
 * ``resolve_config(args, paths) -> Config``: the configuration of the first of ``paths`` (the
   current directory when there is none), with the command-line values on top. ``Config.settings``
   is the ``settings.Settings`` the rules take.
 * ``ConfigResolver(args).for_path(path) -> Config``: the same, per file (cached per directory).
 * ``flake8_settings(filename, options) -> Settings``: the flake8 plugin's view: only the rule
-  settings (``long-context``, ``gpu-memory``) are read there; flake8's own
+  settings (``long-context``, ``gpu-memory``, ``hf-cache``) are read there; flake8's own
   ``--lora-lint-*`` options win. Selection keys are flake8's business in flake8 mode.
 
 Every problem with a configuration file raises ``ConfigError`` with a one-line message (the CLI
@@ -63,7 +63,7 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "long-context", "gpu-memory", "respect-gitignore",
-              "resolve-defaults")
+              "resolve-defaults", "hf-cache")
 
 
 class ConfigError(ValueError):
@@ -86,6 +86,7 @@ class FileConfig:
     gpu_memory: Optional[int] = None
     respect_gitignore: Optional[bool] = None
     resolve_defaults: Optional[bool] = None
+    hf_cache: Optional[bool] = None
 
     @property
     def root(self) -> str:
@@ -170,6 +171,11 @@ def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
         if not isinstance(flag, bool):
             raise ConfigError(f"'resolve-defaults' in {where} must be true or false")
         values["resolve_defaults"] = flag
+    for key in ("hf-cache",):
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"'{key}' in {where} must be true or false")
+            values[key.replace("-", "_")] = table[key]
     return FileConfig(**values)
 
 
@@ -266,6 +272,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                        help="sequence length from which LOR401/LOR402 apply (default 8192)")
     group.add_argument("--gpu-memory", metavar="SIZE",
                        help="GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off)")
+    group.add_argument("--hf-cache", action=argparse.BooleanOptionalAction, default=None,
+                       help="read models' config.json from local model directories and the "
+                            "Hugging Face cache (default: on; never the network)")
 
 
 @dataclass(frozen=True)
@@ -276,6 +285,7 @@ class CommandLine:
     isolated: bool = False
     long_context: Optional[int] = None
     gpu_memory: Optional[int] = None
+    hf_cache: Optional[bool] = None
     select: Optional[Tuple[str, ...]] = None
     ignore: Optional[Tuple[str, ...]] = None
     extend_select: Tuple[str, ...] = ()
@@ -317,6 +327,7 @@ def command_line_from_args(args: argparse.Namespace) -> CommandLine:
         isolated=bool(getattr(args, "isolated", False)),
         long_context=long_context,
         gpu_memory=gpu_memory,
+        hf_cache=getattr(args, "hf_cache", None),
         select=selectors("select", "--select"),
         ignore=selectors("ignore", "--ignore"),
         extend_select=selectors("extend_select", "--extend-select") or (),
@@ -331,14 +342,16 @@ def combine(file_config: FileConfig, cli: CommandLine) -> Config:
     """The command line on top of a file's table.
 
     ``--select``/``--ignore``/``--exclude`` replace the file's ``select``/``ignore``/``exclude``;
-    the ``--extend-*`` options add to the file's ``extend-*`` lists; ``--long-context`` and
-    ``--gpu-memory`` win over the file.
+    the ``--extend-*`` options add to the file's ``extend-*`` lists; ``--long-context``,
+    ``--gpu-memory`` and the ``--[no-]`` switches win over the file.
     """
     settings = _file_settings(file_config)
     if cli.long_context is not None:
         settings = replace(settings, long_context=cli.long_context)
     if cli.gpu_memory is not None:
         settings = replace(settings, gpu_memory=cli.gpu_memory)
+    if cli.hf_cache is not None:
+        settings = replace(settings, hf_cache=cli.hf_cache)
     root = file_config.root
     selection = RuleSelection(
         select=cli.select if cli.select is not None else file_config.select,
@@ -432,8 +445,8 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
 
     Keyed on the file's directory (the display name's for stdin when it exists, else the
     current directory). Skips configuration files when flake8 runs with ``--isolated``. Raises
-    ``ConfigError``; flake8's ``--lora-lint-long-context``/``--lora-lint-gpu-memory`` (already
-    validated by the plugin) override the TOML values.
+    ``ConfigError``; flake8's ``--lora-lint-*`` options (already validated by the plugin)
+    override the TOML values.
     """
     file_config = FileConfig()
     if not flake8_isolated(options):
@@ -452,6 +465,9 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
     if resolve_defaults is not None:
         settings = replace(settings, resolve_defaults=parse_flag(
             resolve_defaults, "--lora-lint-resolve-defaults"))
+    hf_cache = getattr(options, "lora_lint_hf_cache", None)
+    if hf_cache is not None:
+        settings = replace(settings, hf_cache=parse_flag(hf_cache, "--lora-lint-hf-cache"))
     return settings
 
 
@@ -464,4 +480,6 @@ def _file_settings(file_config: FileConfig) -> Settings:
         settings = replace(settings, gpu_memory=file_config.gpu_memory)
     if file_config.resolve_defaults is not None:
         settings = replace(settings, resolve_defaults=file_config.resolve_defaults)
+    if file_config.hf_cache is not None:
+        settings = replace(settings, hf_cache=file_config.hf_cache)
     return settings

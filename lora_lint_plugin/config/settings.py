@@ -19,11 +19,14 @@ _UNITS = {
 @dataclass(frozen=True)
 class Settings:
     """Rule settings. ``gpu_memory`` is in bytes; None switches LOR403 off.
-    ``resolve_defaults``: read argparse/dataclass/class/environment defaults as values."""
+    ``resolve_defaults``: read argparse/dataclass/class/environment defaults as values.
+    ``hf_cache``: read models' ``config.json`` from local model directories and the Hugging
+    Face cache."""
 
     long_context: int = DEFAULT_LONG_CONTEXT
     gpu_memory: Optional[int] = None
     resolve_defaults: bool = True
+    hf_cache: bool = True
 
 
 def parse_memory_size(text: str) -> int:

@@ -30,8 +30,8 @@ def estimate_to_dict(result: SetupResult) -> dict:
     count, memory = result.count, result.memory
     data: Dict[str, Any] = {
         "location": _location(result),
-        "model": {"id": result.model_id, "catalog_key": result.match.entry.key,
-                  "variant": result.match.variant},
+        "model": {"id": result.model_id, "catalog_key": result.match.entry.key or None,
+                  "variant": result.match.variant, "config_path": result.config_path},
         "api": result.lora.api,
         "trainable_parameters": {
             "lora": count.lora,

@@ -8,7 +8,8 @@ import ast
 from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Optional, Set, Tuple, Union
 
-from ..catalog import ModelMatch, lookup
+from ..catalog import ModelMatch
+from ..catalog.hf_config import how_to_make_known, identify
 from ..analysis.diagnostics import Span
 from ..analysis.model import (ABSENT, PASS_THROUGH, QUANTIZATION, UNSLOTH_PEFT, CallSite, FileModel,
                               TrainingSetup)
@@ -47,6 +48,7 @@ class SetupEstimate:
     guessed_parts: FrozenSet[str]
     fix_saving: Optional[Tuple[ParameterCount, AdapterSize, MemoryEstimate]] = None
     count_transformers_4: Optional[int] = None
+    config_path: Optional[str] = None  # the config.json the model's facts come from, if any
 
     @property
     def model_id(self) -> str:
@@ -422,20 +424,27 @@ def _checkpointing(setup: TrainingSetup, file: FileModel, lora_call: CallSite, s
 
 
 def estimate_setup(setup: TrainingSetup, file: FileModel,
-                   transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR) -> SetupResult:
-    """Estimate one training setup; ``SetupSkipped`` says why when it cannot be estimated."""
+                   transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR,
+                   hf_cache: bool = True) -> SetupResult:
+    """Estimate one training setup; ``SetupSkipped`` says why when it cannot be estimated.
+
+    ``hf_cache``: use the model's config.json from a local directory or the Hugging Face cache.
+    """
     span = setup_span(setup)
     if setup.lora is None:
         return SetupSkipped(setup, span, "no LoRA configuration in this setup")
-    if setup.model_id is None:
+    if setup.model_id is None or not isinstance(setup.model_id.python, str):
         return SetupSkipped(setup, span, "the model id is not known statically")
-    match = lookup(setup.model_id.python)
+    model_id, revision = setup.model_id.python, setup.model_revision
+    identification = identify(model_id, revision, hf_cache)
+    match = identification.match
     if match is None:
-        return SetupSkipped(setup, span,
-                            f"model '{setup.model_id.python}' is not in lora-lint's catalog")
+        return SetupSkipped(setup, span, f"model '{model_id}' is not in lora-lint's catalog: "
+                            + how_to_make_known(model_id, identification, hf_cache, revision))
     try:
         lora = lora_spec(setup.lora, setup)
         training, assumptions, guessed = training_spec(setup, file, match, lora, setup.lora)
+        assumptions[:0] = [f"model facts: {identification.source}", *identification.notes]
         defaults = match.architecture.peft_default_target_modules if match.architecture else None
         modules = match.modules(transformers_major)
         count = count_parameters(match.entry, lora, transformers_major=transformers_major,
@@ -454,7 +463,7 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
     assumptions.append("memory excludes the CUDA context (~0.5-1 GB) and allocator "
                        "fragmentation")
     result = SetupEstimate(setup, match, span, lora, training, count, adapter, memory,
-                           assumptions, guessed)
+                           assumptions, guessed, config_path=identification.config_path)
     reduced = without_embeddings(match.entry, lora)
     if reduced is not None:
         try:
@@ -477,10 +486,10 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
     return result
 
 
-def estimate_file(file: FileModel, transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR
-                  ) -> List[SetupResult]:
+def estimate_file(file: FileModel, transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR,
+                  hf_cache: bool = True) -> List[SetupResult]:
     """One result per training setup with a LoRA configuration, in source order."""
-    results = [estimate_setup(setup, file, transformers_major)
+    results = [estimate_setup(setup, file, transformers_major, hf_cache)
                for setup in file.setups if setup.lora is not None]
     return sorted(results, key=lambda r: (r.span.line, r.span.col) if r.span else (0, 0))
 

@@ -17,6 +17,7 @@ from ..config.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch
+    from ..catalog.hf_config import Identification
     from ..analysis.model import FileModel, TrainingSetup
 
 DOCS_URL = "https://github.com/lora-lint/lora-lint/blob/main/docs/rules/{code}.md"
@@ -27,27 +28,29 @@ class RuleContext:
     """What a rule may consult besides the file model: settings and the model catalog."""
 
     settings: Settings
-    _matches: Dict[str, Optional["ModelMatch"]]
     # setups whose model the running rule looked up (their diagnostics rest on the model id)
     consulted: List["TrainingSetup"]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._matches = {}
         self.consulted = []
 
     def model_match(self, setup: "TrainingSetup") -> Optional["ModelMatch"]:
-        """The catalog entry of the setup's model id, if it is known."""
+        """What is known of the setup's model (its config.json on disk, else the catalog)."""
+        identification = self.identification(setup)
+        return identification.match if identification is not None else None
+
+    def identification(self, setup: "TrainingSetup") -> Optional["Identification"]:
+        """The setup's model and the source of its facts; None when the id is not resolved."""
         if setup.model_id is None:
             return None
         if setup.model_id.origin is not None and setup not in self.consulted:
             self.consulted.append(setup)
-        model_id = setup.model_id.python
-        if model_id not in self._matches:
-            from ..catalog import lookup
+        if not isinstance(setup.model_id.python, str):
+            return None
+        from ..catalog.hf_config import identify  # memoised per process
 
-            self._matches[model_id] = lookup(model_id)
-        return self._matches[model_id]
+        return identify(setup.model_id.python, setup.model_revision, self.settings.hf_cache)
 
 
 class Rule:

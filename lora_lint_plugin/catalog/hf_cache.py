@@ -1,0 +1,132 @@
+"""Find and read a model's ``config.json`` on disk: a local model directory or the Hugging Face cache.
+
+Standard library only: ``huggingface_hub`` is never imported while linting, and nothing here
+touches the network.
+
+Where a model id is looked for, in this order (what ``from_pretrained`` does offline):
+
+1. A directory: the id, with ``~`` expanded and taken relative to the current working directory
+   when it is not absolute (``from_pretrained`` resolves it the same way when the script runs
+   there), holding a ``config.json``.
+2. The hub cache: ``HF_HUB_CACHE``, else ``HUGGINGFACE_HUB_CACHE``, else ``$HF_HOME/hub``, else
+   ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``. A hub id ``org/name``
+   lives in ``models--org--name``; ``refs/<revision>`` (default ``main``) holds the commit whose
+   ``snapshots/<commit>/config.json`` is read; a 40-hex revision names the snapshot directly.
+
+Every answer is memoised per process (keyed by id, revision and the cache root), so each distinct
+model id costs its file system look-ups once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
+
+DEFAULT_REVISION = "main"
+CONFIG_NAME = "config.json"
+# Larger files are not configs (a mistaken path to weights); reading them would cost time.
+_MAX_CONFIG_BYTES = 4 * 1024 * 1024
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+# What huggingface_hub accepts as a repo id: one optional org and a name, no "..".
+_HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.\-]*/)?[A-Za-z0-9][\w.\-]*$")
+
+
+@dataclass(frozen=True)
+class FoundConfig:
+    """The outcome of one look-up.
+
+    ``path`` is the ``config.json`` found (None when there is none); ``data`` its parsed top-level
+    object when it could be read; ``problem`` says why it could not (unreadable, not JSON, not an
+    object), for ``estimate`` to report; it is never an error of the linted file.
+    """
+
+    path: Optional[str] = None
+    data: Optional[Dict[str, Any]] = None
+    problem: Optional[str] = None
+
+
+NOT_FOUND = FoundConfig()
+
+
+def hub_cache_root(environ: Optional[Dict[str, str]] = None) -> str:
+    """The hub cache directory, chosen from the environment as ``huggingface_hub`` does."""
+    env = os.environ if environ is None else environ
+
+    def expand(path: str) -> str:
+        return os.path.expandvars(os.path.expanduser(path))
+
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if env.get(name):
+            return expand(env[name])
+    if env.get("HF_HOME"):
+        return os.path.join(expand(env["HF_HOME"]), "hub")
+    xdg = env.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return os.path.join(expand(xdg), "huggingface", "hub")
+
+
+def find_config(model_id: str, revision: str = DEFAULT_REVISION) -> FoundConfig:
+    """The ``config.json`` of ``model_id`` at ``revision`` on this machine (memoised)."""
+    key = (model_id, revision, os.getcwd(), hub_cache_root())
+    found = _MEMO.get(key)
+    if found is None:
+        found = _MEMO[key] = _find(model_id, revision, key[3])
+    return found
+
+
+_MEMO: Dict[Tuple[str, str, str, str], FoundConfig] = {}
+
+
+def _find(model_id: str, revision: str, cache_root: str) -> FoundConfig:
+    if not model_id.strip() or "\x00" in model_id:
+        return NOT_FOUND
+    directory = os.path.expanduser(model_id)
+    if os.path.isdir(directory):
+        candidate = os.path.join(directory, CONFIG_NAME)
+        return _read(candidate) if os.path.isfile(candidate) else NOT_FOUND
+    if not _HUB_ID.match(model_id) or ".." in model_id:
+        return NOT_FOUND
+    snapshot = _snapshot(os.path.join(cache_root, "models--" + model_id.replace("/", "--")),
+                         revision)
+    if snapshot is None:
+        return NOT_FOUND
+    candidate = os.path.join(snapshot, CONFIG_NAME)
+    return _read(candidate) if os.path.isfile(candidate) else NOT_FOUND
+
+
+def _snapshot(repo_folder: str, revision: str) -> Optional[str]:
+    """``snapshots/<commit>`` of ``revision`` in one cached repository, or None."""
+    if not os.path.isdir(repo_folder):
+        return None
+    commit: Optional[str] = None
+    if _COMMIT.match(revision):
+        commit = revision
+    else:
+        ref = os.path.join(repo_folder, "refs", *revision.split("/"))
+        try:
+            with open(ref, encoding="utf-8") as handle:
+                commit = handle.read().strip()
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+    if not commit or not _COMMIT.match(commit):
+        return None
+    snapshot = os.path.join(repo_folder, "snapshots", commit)
+    return snapshot if os.path.isdir(snapshot) else None
+
+
+def _read(path: str) -> FoundConfig:
+    """Parse one ``config.json``; any failure is a ``problem``, never an exception."""
+    try:
+        if os.path.getsize(path) > _MAX_CONFIG_BYTES:
+            return FoundConfig(path, None, "larger than a model configuration can be")
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read().decode("utf-8"))
+    except OSError as error:
+        return FoundConfig(path, None, f"cannot be read ({error.strerror or error})")
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        return FoundConfig(path, None, f"is not valid JSON ({type(error).__name__})")
+    if not isinstance(data, dict):
+        return FoundConfig(path, None, "is not a JSON object")
+    return FoundConfig(path, data, None)

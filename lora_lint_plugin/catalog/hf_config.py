@@ -1,0 +1,348 @@
+"""Model facts from a ``config.json`` on disk, combined with the bundled catalog.
+
+``identify(model_id, revision, use_disk)`` is the one entry point the rules and ``estimate`` use:
+
+* a ``config.json`` found on disk (``hf_cache.find_config``: a local directory or the Hugging
+  Face cache) wins over the catalog's numbers. For the decoder architectures in
+  ``data/config_layouts.json`` the module table (every ``nn.Linear``/``Embedding`` with its
+  exact shape) is built from the config's values, so parameter counts are exact for private
+  fine-tunes and re-uploads the catalog cannot list;
+* when the id is also in the catalog and the config describes the same ``model_type``, the
+  catalog still says what the checkpoint is (base or instruct, its instruct sibling);
+* a config that cannot be read, has no ``model_type`` or is not a usable object is skipped: the
+  catalog answers as if there were none, and the reason is kept for ``estimate`` to print.
+
+Standard library only; every result is memoised per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from . import (
+    LinearModule,
+    ModelEntry,
+    ModelMatch,
+    ModuleShape,
+    _data_text,
+    architecture_for,
+    lookup,
+)
+from .hf_cache import DEFAULT_REVISION, FoundConfig, find_config, hub_cache_root
+
+# ``ModelMatch.variant`` of a model known only from its config: neither base nor instruct is
+# claimed, so the base/instruct rules stay silent.
+UNKNOWN_VARIANT = "unknown"
+
+# Nested text configurations of multimodal models, in the order transformers searches them.
+_TEXT_CONFIG_KEYS = ("text_config", "decoder", "generator", "text_encoder")
+_TERM = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*)\s*")
+
+
+@dataclass(frozen=True)
+class Identification:
+    """What lora-lint knows about one model id, and where the facts come from.
+
+    ``match`` is None when the model is not identified. ``source`` names the facts' origin for
+    ``estimate`` (``catalog entry 'llama-3.2-1b'`` or ``config.json at /path``); ``notes`` say
+    what was found on disk but not used, and why.
+    """
+
+    match: Optional[ModelMatch]
+    source: str = ""
+    config_path: Optional[str] = None
+    notes: Tuple[str, ...] = ()
+
+    @property
+    def from_config(self) -> bool:
+        return self.config_path is not None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The fields of a ``config.json`` lora-lint reads, flattened (text part of multimodal models)."""
+
+    model_type: str  # the outer type (what names the architecture)
+    text_model_type: str  # the nested text config's type, or model_type when flat
+    nested: bool  # the text fields came from a nested text config
+    fields: Mapping[str, Any]
+    architectures: Tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+@dataclass(frozen=True)
+class _Layouts:
+    required: Tuple[str, ...]
+    aliases: Dict[str, Tuple[str, ...]]
+    layouts: Dict[str, Dict[str, Any]]
+
+
+@functools.lru_cache(maxsize=1)
+def _layouts() -> _Layouts:
+    doc = json.loads(_data_text("config_layouts.json"))
+    return _Layouts(
+        required=tuple(doc["required_fields"]),
+        aliases={k: tuple(v) for k, v in doc["field_aliases"].items()},
+        layouts=doc["layouts"],
+    )
+
+
+def layout_model_types() -> Tuple[str, ...]:
+    """The ``model_type``s whose module shapes are built from config values."""
+    return tuple(sorted(_layouts().layouts))
+
+
+def evaluate(expression: str, values: Mapping[str, Any]) -> int:
+    """An integer expression of ``data/config_layouts.json``: ``+``, ``*``, ``//``, names, ints.
+
+    Raises ValueError when a name is missing or not a whole number.
+    """
+    total = 0
+    for term in expression.split("+"):
+        parts = re.split(r"(//|\*)", term)
+        product = _factor(parts[0], values)
+        for operator, factor in zip(parts[1::2], parts[2::2]):
+            number = _factor(factor, values)
+            if operator == "*":
+                product *= number
+            elif number == 0:
+                raise ValueError("division by zero")
+            else:
+                product //= number
+        total += product
+    return total
+
+
+def _factor(text: str, values: Mapping[str, Any]) -> int:
+    found = _TERM.fullmatch(text)
+    if found is None:
+        raise ValueError(f"bad expression term {text!r}")
+    token = found.group(1)
+    number = int(token) if token.isdigit() else values.get(token)
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise ValueError(f"{token} is not a whole number")
+    return number
+
+
+# --------------------------------------------------------------------------- reading a config
+
+
+def model_config(data: Mapping[str, Any]) -> Optional[ModelConfig]:
+    """The fields lora-lint reads from a parsed ``config.json``; None without a ``model_type``."""
+    model_type = data.get("model_type")
+    if not isinstance(model_type, str) or not model_type:
+        return None
+    text: Mapping[str, Any] = data
+    nested = False
+    for key in _TEXT_CONFIG_KEYS:
+        inner = data.get(key)
+        if isinstance(inner, dict):
+            text, nested = inner, True
+            break
+    text_type = text.get("model_type") if nested else model_type
+    fields = dict(text)
+    if nested:  # transformers 5 keeps tying at the root of a composite config
+        for key in ("tie_word_embeddings", "vocab_size"):
+            if key in data and key not in fields:
+                fields[key] = data[key]
+    for canonical, legacy in _layouts().aliases.items():
+        if fields.get(canonical) is None:
+            for name in legacy:
+                if fields.get(name) is not None:
+                    fields[canonical] = fields[name]
+                    break
+    architectures = data.get("architectures")
+    names = tuple(a for a in architectures if isinstance(a, str)) if isinstance(
+        architectures, list) else ()
+    return ModelConfig(model_type, text_type if isinstance(text_type, str) else model_type,
+                       nested, fields, names)
+
+
+def config_entry(config: ModelConfig, key: str = "") -> Optional[ModelEntry]:
+    """A catalog-style entry with exact module shapes, or None when the layout is not known.
+
+    Only flat (text-only) configs of a ``model_type`` listed in ``data/config_layouts.json``
+    with every required field are built: a multimodal model's vision tower is not described by
+    the text fields, so its counts would be wrong.
+    """
+    if config.nested:
+        return None
+    layout = _layouts().layouts.get(config.model_type)
+    if layout is None:
+        return None
+    values = dict(config.fields)
+    try:
+        for field, default in layout["defaults"].items():
+            if values.get(field) is None:
+                values[field] = evaluate(default, values) if isinstance(default, str) else default
+        for field in _layouts().required:
+            evaluate(field, values)  # present and a whole number
+        modules = tuple(_module(spec, values) for spec in layout["modules"])
+    except ValueError:
+        return None
+    by_path = {m.path: m for m in modules}
+    embedding, output = by_path[layout["input_embedding"]], by_path[layout["output_embedding"]]
+    tied = values["tie_word_embeddings"] is True
+    return ModelEntry(
+        key=key,
+        family=config.model_type,
+        size="from config.json",
+        model_type=config.model_type,
+        hf_architectures=config.architectures,
+        vocab_size=values["vocab_size"],
+        embedding_rows=embedding.in_features,
+        hidden_size=values["hidden_size"],
+        intermediate_size=values["intermediate_size"],
+        num_hidden_layers=values["num_hidden_layers"],
+        num_attention_heads=values["num_attention_heads"],
+        num_key_value_heads=values["num_key_value_heads"],
+        head_dim=values["head_dim"],
+        tie_word_embeddings=tied,
+        max_position_embeddings=_whole(values.get("max_position_embeddings")),
+        linear_modules=modules,
+        linear_modules_transformers_4=None,
+        moe=None,
+        standard_target_modules=tuple(layout["standard_target_modules"]),
+        embedding_module=ModuleShape(embedding.name, embedding.path, embedding.in_features,
+                                     embedding.out_features),
+        output_module=ModuleShape(output.name, output.path, output.out_features,
+                                  output.in_features, tied),
+        base=None,
+        instruct=None,
+        distilled_from=None,
+        chat_tokens_untrained_in_base=False,
+        architecture_overrides=(),
+        confidence="config.json",
+        notes=(),
+        source=(layout["source"],),
+    )
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _module(spec: Mapping[str, Any], values: Mapping[str, Any]) -> LinearModule:
+    bias = spec["bias"]
+    if isinstance(bias, str):
+        bias = values.get(bias)
+        if not isinstance(bias, bool):
+            raise ValueError(f"{spec['bias']} is not true or false")
+    return LinearModule(
+        name=spec["path"].rsplit(".", 1)[-1],
+        path=spec["path"],
+        type=spec["type"],
+        in_features=evaluate(spec["in"], values),
+        out_features=evaluate(spec["out"], values),
+        bias=bias,
+        count=evaluate(spec["count"], values),
+    )
+
+
+# --------------------------------------------------------------------------- identification
+
+
+def identify(model_id: str, revision: Optional[str] = DEFAULT_REVISION,
+             use_disk: bool = True) -> Identification:
+    """What is known about ``model_id``: its config on disk, else the catalog (memoised).
+
+    ``revision`` is the ``revision=`` of the loader (None: not known statically, so the disk is
+    not consulted: a snapshot of another revision could describe another model).
+    """
+    return _identify(model_id, revision, use_disk)
+
+
+@functools.lru_cache(maxsize=1024)
+def _identify(model_id: str, revision: Optional[str], use_disk: bool) -> Identification:
+    catalog = lookup(model_id)
+    found = find_config(model_id, revision) if use_disk and revision is not None else None
+    if found is None or found.path is None:
+        return _from_catalog(catalog)
+    return _from_config(model_id, catalog, found)
+
+
+def _from_catalog(catalog: Optional[ModelMatch], notes: Tuple[str, ...] = ()) -> Identification:
+    if catalog is None:
+        return Identification(None, notes=notes)
+    return Identification(catalog, f"catalog entry '{catalog.entry.key}'", notes=notes)
+
+
+def _from_config(model_id: str, catalog: Optional[ModelMatch],
+                 found: FoundConfig) -> Identification:
+    where = f"config.json at {found.path}"
+    config = model_config(found.data) if found.data is not None else None
+    if config is None:
+        problem = found.problem or "has no model_type"
+        return _from_catalog(catalog, (f"{where} {problem}: skipped",))
+    catalog_type = _effective_model_type(catalog)
+    same = catalog if catalog is not None and catalog_type == config.model_type else None
+    entry = config_entry(config, key=same.entry.key if same is not None else "")
+    if entry is None:
+        if same is not None:
+            return _from_catalog(same, (f"{where}: the module shapes of model type "
+                                        f"'{config.model_type}' are not derived from config "
+                                        "values; the catalog's numbers are used",))
+        return Identification(None, config_path=found.path, notes=(
+            f"{where}: the module shapes of model type '{config.model_type}' are not derived "
+            "from config values",))
+    notes: Tuple[str, ...] = ()
+    if catalog is not None and same is None:
+        notes = (f"the catalog's '{catalog.entry.key}' ({catalog_type}) does not match the "
+                 f"config's model type '{config.model_type}': the config is used",)
+    match = _config_match(model_id, entry, same, catalog)
+    return Identification(match, where, config_path=found.path, notes=notes)
+
+
+def _config_match(model_id: str, entry: ModelEntry, same: Optional[ModelMatch],
+                  catalog: Optional[ModelMatch]) -> ModelMatch:
+    """The match of a config-built entry; the catalog's identity is kept when it is the same model."""
+    architecture = architecture_for(entry.model_type)
+    if same is not None:
+        merged = replace(entry, family=same.entry.family, size=same.entry.size,
+                         base=same.entry.base, instruct=same.entry.instruct,
+                         distilled_from=same.entry.distilled_from,
+                         chat_tokens_untrained_in_base=same.entry.chat_tokens_untrained_in_base)
+        return replace(same, entry=merged, architecture=architecture, override=None)
+    is_local = catalog.is_local_path if catalog is not None else _looks_local(model_id)
+    return ModelMatch(entry=entry, variant=UNKNOWN_VARIANT, hub_id=model_id, quant_suffix="",
+                      exact=True, is_local_path=is_local, architecture=architecture,
+                      override=None)
+
+
+def _effective_model_type(match: Optional[ModelMatch]) -> Optional[str]:
+    if match is None:
+        return None
+    return match.override.model_type if match.override is not None else match.entry.model_type
+
+
+def _looks_local(model_id: str) -> bool:
+    return model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1 or "\\" in model_id
+
+
+__all__ = ["Identification", "ModelConfig", "UNKNOWN_VARIANT", "config_entry", "evaluate",
+           "how_to_make_known", "identify", "layout_model_types", "model_config"]
+
+
+def how_to_make_known(model_id: str, identification: Identification, use_disk: bool,
+                      revision: Optional[str] = DEFAULT_REVISION) -> str:
+    """Why ``model_id`` is not identified and what makes it known, in one sentence."""
+    if identification.notes:
+        return "; ".join(identification.notes)
+    if not use_disk:
+        return ("reading config.json from disk is switched off (hf-cache = false); switch it on "
+                "to use the model's config.json from its directory or the Hugging Face cache")
+    if revision is None:
+        return ("the loader's revision= is not known statically, so the Hugging Face cache "
+                "was not consulted")
+    if _looks_local(model_id):
+        return (f"no config.json was found in the directory '{model_id}' (relative paths are "
+                "taken from the current directory, as from_pretrained does)")
+    return (f"no config.json for it in the Hugging Face cache ({hub_cache_root()}) or in a "
+            f"local directory of that name; `hf download {model_id} config.json` puts it in "
+            "the cache")
