@@ -278,3 +278,22 @@ def test_cache_root_follows_the_huggingface_hub_environment(tmp_path):
     result = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select=LOR",
                              str(path)], capture_output=True, text=True, env=env, timeout=120)
     assert lor_codes(result) == ["LOR103"]
+
+
+def test_files_without_lora_code_never_look_for_models(tmp_path, cache):
+    """The flake8 plugin on a file the prefilter rejects loads nothing of the disk look-up."""
+    path = write_source(tmp_path, """
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("acme/support-bot-v3")
+    """)
+    probe = (
+        "import ast, sys\n"
+        "from lora_lint_plugin.flake8_plugin import LoraLintPlugin\n"
+        f"source = open({str(path)!r}).read()\n"
+        "plugin = LoraLintPlugin(ast.parse(source), source.splitlines(True), 'train.py')\n"
+        "assert list(plugin.run()) == []\n"
+        "print(sorted(m for m in sys.modules if m.startswith('lora_lint_plugin.catalog')))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=dict(os.environ, HF_HUB_CACHE=str(cache)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
