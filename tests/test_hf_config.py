@@ -218,8 +218,7 @@ def test_malformed_config_is_silent_and_noted(tmp_path, body):
     assert result.returncode == 0 and result.stdout == ""
     setup = estimate(path, cwd=tmp_path, cache=cache)
     assert "not in lora-lint's catalog" in setup["skipped"]
-    if body != '{"model_type": "llama", "hidden_size": "wide"}':
-        assert "config.json at" in setup["skipped"] and "skipped" in setup["skipped"]
+    assert "config.json at" in setup["skipped"] and "skipped" in setup["skipped"]
 
 
 def test_config_on_disk_wins_over_the_catalog(tmp_path):
@@ -297,3 +296,31 @@ def test_files_without_lora_code_never_look_for_models(tmp_path, cache):
                             env=dict(os.environ, HF_HUB_CACHE=str(cache)), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# A multimodal configuration: the language model's fields are nested in text_config.
+GEMMA3_VLM = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+              "text_config": {"model_type": "gemma3_text", "hidden_size": 640,
+                              "intermediate_size": 2048, "num_hidden_layers": 4,
+                              "num_attention_heads": 4, "num_key_value_heads": 1,
+                              "head_dim": 256, "vocab_size": 262208},
+              "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 1152}}
+
+
+def test_names_without_sizes_from_the_model_type(tmp_path):
+    """A nested (multimodal) config: LOR103 knows the names; estimate says sizes are unknown."""
+    cache = tmp_path / "hub"
+    write_cached_model(cache, "acme/vision-bot", {"main": GEMMA3_VLM})
+    path = write_source(tmp_path, TYPO_SCRIPT.format(model="acme/vision-bot"))
+    result = run("flake8", str(path), cwd=tmp_path, cache=cache)
+    assert lor_codes(result) == ["LOR103"] and "gemma3 (acme/vision-bot)" in result.stdout
+    assert lor_codes(run("flake8", "--select=LOR904", str(path), cwd=tmp_path,
+                         cache=cache)) == []
+    skipped = estimate(path, cwd=tmp_path, cache=cache)["skipped"]
+    assert "module names are known, its sizes are not" in skipped and "'gemma3'" in skipped
+    # A model type the catalog does not describe at all stays unidentified.
+    write_cached_model(cache, "acme/odd-bot", {"main": dict(GEMMA3_VLM, model_type="acme_vlm")})
+    odd = write_source(tmp_path, TYPO_SCRIPT.format(model="acme/odd-bot"), "odd.py")
+    assert lor_codes(run("flake8", str(odd), cwd=tmp_path, cache=cache)) == []
+    result = run("flake8", "--select=LOR904", str(odd), cwd=tmp_path, cache=cache)
+    assert lor_codes(result) == ["LOR904"] and "'acme_vlm'" in result.stdout

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import (
+    Architecture,
     LinearModule,
     ModelEntry,
     ModelMatch,
@@ -47,15 +48,23 @@ _TERM = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*)\s*")
 class Identification:
     """What lora-lint knows about one model id, and where the facts come from.
 
-    ``match`` is None when the model is not identified. ``source`` names the facts' origin for
-    ``estimate`` (``catalog entry 'llama-3.2-1b'`` or ``config.json at /path``); ``notes`` say
-    what was found on disk but not used, and why.
+    ``match`` is None when the model's sizes are not known. ``architecture`` then still gives
+    its module names when its config.json names a ``model_type`` the catalog describes (a
+    multimodal or mixture-of-experts model whose shapes are not derived from config values).
+    ``source`` names the facts' origin for ``estimate`` (``catalog entry 'llama-3.2-1b'`` or
+    ``config.json at /path``); ``notes`` say what was found on disk but not used, and why.
     """
 
     match: Optional[ModelMatch]
     source: str = ""
     config_path: Optional[str] = None
     notes: Tuple[str, ...] = ()
+    names_only: Optional[Architecture] = None
+
+    @property
+    def architecture(self) -> Optional[Architecture]:
+        """The model's module names, with or without sizes."""
+        return self.match.architecture if self.match is not None else self.names_only
 
     @property
     def from_config(self) -> bool:
@@ -283,14 +292,20 @@ def _from_config(model_id: str, catalog: Optional[ModelMatch],
     catalog_type = _effective_model_type(catalog)
     same = catalog if catalog is not None and catalog_type == config.model_type else None
     entry = config_entry(config, key=same.entry.key if same is not None else "")
+    if entry is None and not config.nested and config.model_type in _layouts().layouts:
+        # the sizes of a type lora-lint reads are missing or not numbers: a malformed config
+        return _from_catalog(catalog, (f"{where} lacks readable sizes for model type "
+                                       f"'{config.model_type}': skipped",))
     if entry is None:
         if same is not None:
             return _from_catalog(same, (f"{where}: the module shapes of model type "
                                         f"'{config.model_type}' are not derived from config "
                                         "values; the catalog's numbers are used",))
-        return Identification(None, config_path=found.path, notes=(
-            f"{where}: the module shapes of model type '{config.model_type}' are not derived "
-            "from config values",))
+        names = architecture_for(config.model_type)
+        known = "its module names are known, its sizes are not: " if names is not None else ""
+        return Identification(None, where, config_path=found.path, names_only=names, notes=(
+            f"{where}: {known}the module shapes of model type '{config.model_type}' are not "
+            "derived from config values",))
     notes: Tuple[str, ...] = ()
     if catalog is not None and same is None:
         notes = (f"the catalog's '{catalog.entry.key}' ({catalog_type}) does not match the "

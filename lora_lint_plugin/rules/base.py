@@ -16,7 +16,7 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..config.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import ModelMatch
+    from ..catalog import Architecture, ModelMatch
     from ..catalog.hf_config import Identification
     from ..analysis.model import FileModel, TrainingSetup
 
@@ -39,6 +39,11 @@ class RuleContext:
         """What is known of the setup's model (its config.json on disk, else the catalog)."""
         identification = self.identification(setup)
         return identification.match if identification is not None else None
+
+    def model_architecture(self, setup: "TrainingSetup") -> Optional["Architecture"]:
+        """The module names of the setup's model, also when its sizes are not known."""
+        identification = self.identification(setup)
+        return identification.architecture if identification is not None else None
 
     def identification(self, setup: "TrainingSetup") -> Optional["Identification"]:
         """The setup's model and the source of its facts; None when the id is not resolved."""

@@ -227,12 +227,17 @@ class UnknownTargetModule(Rule):
             if targets is None:
                 continue
             match = context.model_match(setup)
-            if match is None or match.architecture is None:
-                continue
-            architectures = possible_architectures(match, is_unsloth_setup(call, setup))
-            yield from self._check_targets(call, targets, match, architectures)
+            if match is not None and match.architecture is not None:
+                architectures = possible_architectures(match, is_unsloth_setup(call, setup))
+                model_id = match.hub_id
+            else:  # known by its config.json's model_type only: names without sizes
+                names_only = context.model_architecture(setup)
+                if names_only is None or setup.model_id is None:
+                    continue
+                architectures, model_id = [names_only], setup.model_id.python
+            yield from self._check_targets(call, targets, model_id, architectures)
 
-    def _check_targets(self, call, targets: Value, match: ModelMatch,
+    def _check_targets(self, call, targets: Value, model_id: str,
                        architectures: List[Architecture]) -> Iterator[Diagnostic]:
         architecture = architectures[0]
         valid = frozenset().union(*(valid_leaves(a) for a in architectures))
@@ -248,7 +253,7 @@ class UnknownTargetModule(Rule):
         parameters = call.args.value("target_parameters")
         no_parameters = absent_or_none(parameters)
         nothing_matches = len(unmatched) == len(items) and no_parameters
-        model = f"{architecture.model_type} ({match.hub_id})"
+        model = f"{architecture.model_type} ({model_id})"
         for item in reported:
             entry = item.python
             name = leaf(entry)

@@ -15,9 +15,10 @@ class UnidentifiedModel(Rule):
     ## What it does
     Reports a LoRA setup whose model id is known (a literal, or a value lora-lint resolves) but
     names a model lora-lint cannot identify: it is not in the bundled catalog, and no usable
-    `config.json` for it was found in a local model directory or the Hugging Face cache. Every
-    model-specific check (module names, embedding sizes, tied embeddings, base vs instruct, the
-    memory budget) was skipped for it. Opt-in: select `LOR9` or `LOR904`.
+    `config.json` for it was found in a local model directory or the Hugging Face cache (a
+    config whose `model_type` the catalog describes gives the module names, and is not
+    reported). Every model-specific check (module names, embedding sizes, tied embeddings, base
+    vs instruct, the memory budget) was skipped for it. Opt-in: select `LOR9` or `LOR904`.
 
     ## Why is this bad?
     Nothing is wrong with the code. But a silent run can mean "checked and fine" or "not
@@ -86,7 +87,7 @@ class UnidentifiedModel(Rule):
             if setup.lora is None or setup.model_id is None:
                 continue
             identification = context.identification(setup)
-            if identification is None or identification.match is not None:
+            if identification is None or identification.architecture is not None:
                 continue
             model_id = setup.model_id.python
             reason = how_to_make_known(model_id, identification, context.settings.hf_cache,
