@@ -205,15 +205,16 @@ def test_unsafe_fix_is_not_applied_without_unsafe_fixes() -> None:
 
 
 def test_fix_all_applies_safe_fixes_by_default() -> None:
-    # LOR301's fix is safe (rule metadata), so FixAll applies it without --unsafe-fixes,
-    # while the unsafe LOR101 fix in the same file waits for the flag.
-    assert rule_by_code("LOR301").fix_safety is FixSafety.SAFE
+    # LOR203's fix is safe, so FixAll applies it without --unsafe-fixes, while the unsafe
+    # LOR301 (Base -> Instruct switches what is trained) and LOR101 fixes wait for the flag.
+    assert rule_by_code("LOR301").fix_safety is FixSafety.UNSAFE
     source = chat_script("Qwen/Qwen2.5-7B").replace(
-        'target_modules="all-linear"', 'target_modules=["q_proj", "embed_tokens"]')
+        'target_modules="all-linear"', 'target_modules=["q_proj", "embed_tokens"], bias="None"')
     result = run(FixAllCommand, source)
     assert isinstance(result, TransformSuccess), result
-    assert '"Qwen/Qwen2.5-7B-Instruct"' in result.code
-    assert '["q_proj", "embed_tokens"]' in result.code
+    assert 'bias="none"' in result.code
+    assert '"Qwen/Qwen2.5-7B"' in result.code and '["q_proj", "embed_tokens"]' in result.code
+    assert [w for w in result.warning_messages if "LOR301" in w and "--unsafe-fixes" in w]
     both = run(FixAllCommand, source, unsafe_fixes=True)
     assert '"Qwen/Qwen2.5-7B-Instruct"' in both.code and '["q_proj"]' in both.code
 
@@ -362,19 +363,20 @@ def test_runner_tree_in_parallel(tmp_path: Path) -> None:
                         encoding="utf-8")
     notebook_bytes = notebook.read_bytes()
 
-    first = codemod(tmp_path, "-x", FIX_ALL, "-j", "2", "a", "c", "d", "utils.py")
+    # The Base -> Instruct switch is unsafe: the command that exists for it applies it.
+    first = codemod(tmp_path, "-x", BASE_TO_INSTRUCT, "-j", "2", "a", "c", "d", "utils.py")
     assert first.returncode == 0, first.stderr
     for name, (_, after) in files.items():
         assert (tmp_path / name).read_text(encoding="utf-8") == after, name
     assert notebook.read_bytes() == notebook_bytes  # LibCST only gathers *.py files
     assert "Transformed 3 files successfully" in first.stderr
     assert "Skipped 3 files" in first.stderr
-    assert "unsafe fix not applied" in first.stderr  # c/unsafe_only.py: LOR101 held back
 
     state = snapshot(tmp_path)
     second = codemod(tmp_path, "-x", FIX_ALL, "-j", "2", "a", "c", "d", "utils.py")
     assert second.returncode == 0, second.stderr
     assert "Transformed 0 files successfully" in second.stderr
+    assert "unsafe fix not applied" in second.stderr  # c/unsafe_only.py: LOR101 held back
     assert snapshot(tmp_path) == state
 
     unsafe = codemod(tmp_path, "-x", FIX_ALL, "-j", "2", "--unsafe-fixes", ".")

@@ -41,19 +41,22 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "lora-lint tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
 }
 
-# A base checkpoint trained on chat data (LOR301, safe fix) with an embedding in
-# target_modules (LOR101, unsafe fix: the fix hook must leave it).
+# A miscased bias (LOR203, safe fix), a base checkpoint trained on chat data (LOR301, unsafe
+# fix: it switches the checkpoint) and an embedding in target_modules (LOR101, unsafe fix):
+# the fix hook must apply only the first.
 BAD_SCRIPT = """
 from transformers import AutoModelForCausalLM
 from peft import LoraConfig, get_peft_model
 
 model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B")
-model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj", "embed_tokens"]))
+model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj", "embed_tokens"], bias="None"))
 texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
 """
+SAFELY_FIXED = ('bias="None"', 'bias="none"')
 
 # Only a safely fixable finding, so the fix hook's second run has nothing left to report.
-FIXABLE_SCRIPT = BAD_SCRIPT.replace('["q_proj", "embed_tokens"]', '"all-linear"')
+FIXABLE_SCRIPT = BAD_SCRIPT.replace('["q_proj", "embed_tokens"]', '"all-linear"').replace(
+    '"Qwen/Qwen2.5-7B"', '"Qwen/Qwen2.5-7B-Instruct"')
 
 CLEAN_SCRIPT = """
 import json
@@ -86,7 +89,8 @@ BAD_CELL = """
 model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj", "lm_head"]))
 texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
 """
-FIXABLE_CELL = BAD_CELL.replace('["q_proj", "lm_head"]', '"all-linear"')
+FIXABLE_LOAD_CELL = LOAD_CELL.replace('"Qwen/Qwen2.5-7B"', '"Qwen/Qwen2.5-7B-Instruct"')
+FIXABLE_CELL = BAD_CELL.replace('["q_proj", "lm_head"]', '"all-linear", bias="None"')
 
 
 def git(cwd: Path, *args: str, env: Dict[str, str]) -> None:
@@ -199,9 +203,9 @@ def test_try_repo_check_and_fix_hooks(tmp_path: Path, hook_repo: Path,
 
     fix = hook_section(result.stdout, "lora-lint (fix)")
     assert "files were modified by this hook" in fix, output
-    # the safe LOR301 fix was applied, the unsafe LOR101 fix was not
+    # the safe LOR203 fix was applied, the unsafe LOR301 and LOR101 fixes were not
     assert (tmp_path / "train.py").read_text(encoding="utf-8") == dedent(BAD_SCRIPT).replace(
-        '"Qwen/Qwen2.5-7B"', '"Qwen/Qwen2.5-7B-Instruct"')
+        *SAFELY_FIXED)
     assert (tmp_path / "clean.py").read_text(encoding="utf-8") == files["clean.py"]
 
 
@@ -209,7 +213,7 @@ def test_fix_hook_modifies_then_passes(configured_consumer,
                                        environment: Dict[str, str]) -> None:
     files = {
         "train.py": dedent(FIXABLE_SCRIPT),
-        "finetune.ipynb": notebook(LOAD_CELL, FIXABLE_CELL),
+        "finetune.ipynb": notebook(FIXABLE_LOAD_CELL, FIXABLE_CELL),
     }
     repo = configured_consumer(files)
     first = pre_commit(repo, environment, "run", "lora-lint-fix")
@@ -217,11 +221,10 @@ def test_fix_hook_modifies_then_passes(configured_consumer,
     assert first.returncode == 1, output
     assert "files were modified by this hook" in output
     script = (repo / "train.py").read_text(encoding="utf-8")
-    assert script == dedent(FIXABLE_SCRIPT).replace('"Qwen/Qwen2.5-7B"', '"Qwen/Qwen2.5-7B-Instruct"')
+    assert script == dedent(FIXABLE_SCRIPT).replace(*SAFELY_FIXED)
     fixed_notebook = json.loads((repo / "finetune.ipynb").read_text(encoding="utf-8"))
-    assert "".join(fixed_notebook["cells"][0]["source"]) == dedent(LOAD_CELL).replace(
-        '"Qwen/Qwen2.5-7B"', '"Qwen/Qwen2.5-7B-Instruct"')
-    assert "".join(fixed_notebook["cells"][1]["source"]) == dedent(FIXABLE_CELL)
+    assert "".join(fixed_notebook["cells"][0]["source"]) == dedent(FIXABLE_LOAD_CELL)
+    assert "".join(fixed_notebook["cells"][1]["source"]) == dedent(FIXABLE_CELL).replace(*SAFELY_FIXED)
 
     second = pre_commit(repo, environment, "run", "lora-lint-fix")
     assert second.returncode == 0, second.stdout + second.stderr

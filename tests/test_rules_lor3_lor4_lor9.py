@@ -69,14 +69,16 @@ def test_fix_switches_base_to_instruct(base, instruct, quote):
     diagnostics = [d for d in analyse(source).diagnostics if d.code == "LOR301"]
     assert [d.line for d in diagnostics] == [4]
     assert instruct in diagnostics[0].message
-    assert diagnostics[0].fix is not None and diagnostics[0].fix.safety is FixSafety.SAFE
+    # unsafe: switching the checkpoint changes what is trained
+    assert diagnostics[0].fix is not None and diagnostics[0].fix.safety is FixSafety.UNSAFE
+    assert fix_source(source, analyse, unsafe=False).source == source
 
-    outcome = fix_source(source, analyse, unsafe=False)
+    outcome = fix_source(source, analyse, unsafe=True)
     assert outcome.error is None
     cst.parse_module(outcome.source)
     assert changed_tokens(source, outcome.source) == [
         (f"model_name={quote}{base}{quote},", f"model_name={quote}{instruct}{quote},")]
-    assert fix_source(outcome.source, analyse, unsafe=False).source == outcome.source
+    assert fix_source(outcome.source, analyse, unsafe=True).source == outcome.source
     assert not [d for d in analyse(outcome.source).diagnostics if d.code in BASE_MODEL_CODES]
 
 
@@ -124,7 +126,7 @@ def test_module_constant_is_reported_and_fixed_where_it_is_written():
     """)
     diagnostics = [d for d in analyse(source).diagnostics if d.code == "LOR301"]
     assert [(d.line, d.col) for d in diagnostics] == [(4, source.splitlines()[3].index('"'))]
-    fixed = fix_source(source, analyse).source
+    fixed = fix_source(source, analyse, unsafe=True).source
     assert 'MODEL_NAME = "google/gemma-2-9b-it"' in fixed
     assert changed_tokens(source, fixed) == [('"google/gemma-2-9b"', '"google/gemma-2-9b-it"')]
 

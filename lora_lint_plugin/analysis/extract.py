@@ -91,7 +91,7 @@ class Extractor:
         self.lines = lines
         self.index = ScopeIndex(tree)
         self.resolver = Resolver(lines, self.index, resolve_defaults)
-        self.model = FileModel(lines=lines)
+        self.model = FileModel(lines=lines, scopes=self.index)
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
 

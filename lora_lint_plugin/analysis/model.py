@@ -175,6 +175,8 @@ class FileModel:
     token_additions: List[Signal] = field(default_factory=list)
     gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
     lines: Optional[SourceLines] = None   # the analysed text
+    # The module's ``scopes.ScopeIndex``: where names are bound (fixes that move code ask it).
+    scopes: Any = field(default=None, repr=False, compare=False)
     _setup_index: Any = field(default=None, repr=False, compare=False)
     _call_index: Any = field(default=None, repr=False, compare=False)
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

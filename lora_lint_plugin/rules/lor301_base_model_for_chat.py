@@ -55,17 +55,19 @@ class BaseModelForChat(Rule):
     `Qwen/Qwen2.5-7B` -> `Qwen/Qwen2.5-7B-Instruct`, `unsloth/Qwen3-8B-Base` -> `unsloth/Qwen3-8B`.
 
     ## Fix safety
-    Safe: `lora-lint fix` rewrites the model-name literal to the Instruct id (keeping its
-    quotes). It changes the checkpoint that is fine-tuned, which is exactly what the runtime
-    error recommends; the replacement is only made with an id listed in lora-lint's model
-    table, in the same org and with the same quantisation suffix where that repo exists. Local
-    paths and computed names are reported without a fix.
+    Unsafe (`lora-lint fix --unsafe-fixes`, and the `base_to_instruct` codemod): the fix
+    rewrites the model-name literal to the Instruct id (keeping its quotes), which changes the
+    checkpoint that is fine-tuned, so the code no longer means what it did. The script runs
+    either way; whether the base model was deliberate is the user's call. The replacement is
+    only made with an id listed in lora-lint's model table, in the same org and with the same
+    quantisation suffix where that repo exists. Local paths and computed names are reported
+    without a fix.
     """
 
     code = "LOR301"
     name = "base-model-for-chat"
     summary = "Base checkpoint fine-tuned on chat data while an Instruct sibling exists"
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.UNSAFE
 
     VALID = (
         """
@@ -160,4 +162,4 @@ class BaseModelForChat(Rule):
                 f"'{use.model_id.python}' is a base checkpoint but this file trains it on "
                 f"chat-formatted data: {base_model_reason(use.match)}; use the Instruct model "
                 f"'{use.suggestion}', which already knows its chat template",
-                use.fix(FixSafety.SAFE))
+                use.fix(FixSafety.UNSAFE))

@@ -4,6 +4,7 @@ from typing import Iterator, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
+from ..fixing.relocation import relocated_code
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from .base import Rule, register
@@ -22,7 +23,9 @@ def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
             or config_name in config.args or not is_written_keyword(argument) \
             or argument.value_span is None:
         return None
-    value_code = file.segment(argument.value_span)
+    value_code = relocated_code(file, argument, config.node)
+    if value_code is None:
+        return None  # the value's names are not bound where the config is built
     description = f"move {argument.name}= into SFTConfig(...) as {config_name}="
     if argument.span.contains(config.span):
         return None  # the config call is inside the argument that moves
@@ -65,7 +68,10 @@ class RemovedTrlArguments(Rule):
     Safe: renaming `max_seq_length` to `max_length` in `SFTConfig` and `tokenizer` to
     `processing_class` (when the new name is not already passed) keeps the meaning. A data
     keyword is moved from `SFTTrainer(...)` into its `SFTConfig(...)` only when that config call
-    is known and does not set it already; otherwise there is no automatic fix.
+    is known and does not set it already; otherwise there is no automatic fix. The moved value
+    must mean the same where the config is built: when it reads a name that is bound only
+    later in execution order (a config cell above the cell that sets `max_seq_length`), the
+    literal the name holds is written instead (`max_length=2048`), or there is no fix.
     """
 
     code = "LOR505"

@@ -38,8 +38,9 @@ class BaseModelForPlainSft(Rule):
     Keep the base model for raw-text completion or continued pretraining.
 
     ## Fix safety
-    Unsafe (`--unsafe-fixes`): nothing in the script says the run is about chat or instruction
-    following, so switching the checkpoint is a judgement the user has to make.
+    Unsafe (`--unsafe-fixes`, and the `base_to_instruct` codemod when LOR903 is selected):
+    switching the checkpoint changes what is trained, and nothing in the script says the run is
+    about chat or instruction following, so it is a judgement the user has to make.
     """
 
     code = "LOR903"
