@@ -410,9 +410,9 @@ def test_runner_rejects_an_unknown_code_before_touching_files(tmp_path: Path) ->
 def test_noqa_lines_are_not_fixed() -> None:
     marked = chat_script("Qwen/Qwen2.5-7B").replace(
         'torch_dtype="auto")', 'torch_dtype="auto")  # noqa: LOR301')
-    assert isinstance(run(FixAllCommand, marked), TransformSkip)
+    assert isinstance(run(FixAllCommand, marked, unsafe_fixes=True), TransformSkip)
     other_code = marked.replace("# noqa: LOR301", "# noqa: LOR101")
-    assert isinstance(run(FixAllCommand, other_code), TransformSuccess)
+    assert isinstance(run(FixAllCommand, other_code, unsafe_fixes=True), TransformSuccess)
     whole_file = "# flake8: noqa\n" + chat_script("Qwen/Qwen2.5-7B")
     assert isinstance(run(BaseToInstructCommand, whole_file), TransformSkip)
 
