@@ -43,7 +43,7 @@ BROKEN_CELL = "x = [1, 2\nprint(x)\n"  # an unclosed bracket: SyntaxError in thi
 
 def test_broken_cell_is_one_lor000_and_the_other_cells_are_analysed(tmp_path: Path):
     cells = [
-        "pip install -q peft unsloth\n" + HEADER,
+        "pip install -q peft\nfrom peft import LoraConfig\n",
         "TARGETS = ['q_proj', 'embed_tokens']\n",
         BROKEN_CELL,
         "config = LoraConfig(\n    r=0,\n    target_modules=TARGETS,\n)\n",

@@ -13,7 +13,7 @@ only to apply fixes (``fixes.py``), on files that have one.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .model import (
     LORA_CONFIG,
@@ -64,7 +64,10 @@ CHAT_TOKEN_LITERALS = ("<|eot_id|>", "<|start_header_id|>", "<|im_start|>", "<|i
                        "<start_of_turn>", "<end_of_turn>", "[INST]", "<|assistant|>",
                        "<|user|>")
 UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
-                          "train_on_responses_only", "standardize_data_formats")
+                          "train_on_responses_only", "standardize_data_formats",
+                          "apply_chat_template")
+# Unsloth functions that set the tokenizer's chat template: position of ``chat_template``.
+UNSLOTH_TEMPLATE_SETTERS = {"get_chat_template": 1, "apply_chat_template": 2}
 TOKEN_ADDING_METHODS = ("add_tokens", "add_special_tokens", "resize_token_embeddings",
                         "add_new_tokens")
 
@@ -181,7 +184,8 @@ class Extractor:
         parts = qualified_name.split(".")
         if parts[0] == "unsloth" and parts[-1] in UNSLOTH_CHAT_FUNCTIONS:
             self.model.chat_signals.append(
-                Signal("unsloth-chat-function", self.span(node), parts[-1]))
+                Signal("unsloth-chat-function", self.span(node), parts[-1],
+                       self._template_argument(node, UNSLOTH_TEMPLATE_SETTERS.get(parts[-1]))))
         elif parts[0] == "trl" and parts[-1] in ("setup_chat_format", "clone_chat_template"):
             self.model.chat_signals.append(
                 Signal("trl-chat-format", self.span(node), parts[-1]))
@@ -193,9 +197,27 @@ class Extractor:
         if method == "apply_chat_template":
             self.model.chat_signals.append(Signal("apply-chat-template", self.span(node)))
         elif method in TOKEN_ADDING_METHODS:
-            self.model.token_additions.append(Signal("token-addition", self.span(node), method))
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            self.model.token_additions.append(Signal(
+                "token-addition", self.span(node), method,
+                tuple(self.resolver.resolve(argument) for argument in arguments)))
         elif method == "gradient_checkpointing_enable":
             self.model.gradient_checkpointing_calls.append(Signal("gc-enable", self.span(node)))
+
+    def _template_argument(self, node: ast.Call, position: Optional[int]) -> Tuple[Any, ...]:
+        """(the resolved ``chat_template`` argument,), or () when it is not passed."""
+        if position is None:
+            return ()
+        for keyword in node.keywords:
+            if keyword.arg == "chat_template":
+                return (self.resolver.resolve(keyword.value),)
+            if keyword.arg is None:
+                return (UNKNOWN,)  # ``**options`` may hold it
+        if any(isinstance(argument, ast.Starred) for argument in node.args):
+            return (UNKNOWN,)
+        if len(node.args) > position:
+            return (self.resolver.resolve(node.args[position]),)
+        return ()
 
     # -- building --------------------------------------------------------------------------
     def build(self) -> FileModel:

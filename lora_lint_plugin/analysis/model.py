@@ -147,6 +147,9 @@ class Signal:
     kind: str
     span: Span
     detail: str = ""
+    # Resolved arguments that matter to the signal: the chat template an Unsloth template
+    # function sets (empty when not passed), the tokens a token addition adds.
+    values: Tuple[Any, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

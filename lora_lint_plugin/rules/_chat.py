@@ -9,15 +9,12 @@ from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
+from ._chat_templates import chat_signals, untrained_tokens_reach_unsloth
 from ._common import leaf, lower_embedding_learning_rate
 from .base import RuleContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch
-
-
-# Signal kinds that mean a chat template is applied to the data (not merely mentioned).
-TEMPLATE_SIGNAL_KINDS = ("apply-chat-template", "chat-template-argument", "trl-chat-format")
 
 
 @dataclass(frozen=True)
@@ -92,20 +89,9 @@ def chat_training_args(file: FileModel) -> List[CallSite]:
 
 
 def shows_chat_format(file: FileModel) -> bool:
-    """Any chat/instruction signal: template calls, chat special tokens, assistant-only loss."""
-    return bool(file.chat_signals) or bool(chat_training_args(file))
-
-
-def applies_chat_template(file: FileModel) -> bool:
-    """A chat template (and so its special tokens) certainly reaches the tokenizer."""
-    for signal in file.chat_signals:
-        if signal.kind in TEMPLATE_SIGNAL_KINDS:
-            return True
-        if signal.kind == "unsloth-chat-function" and signal.detail == "get_chat_template":
-            return True
-        if signal.kind == "chat-token-literal" and signal.detail in LLAMA3_CHAT_TOKENS:
-            return True
-    return bool(chat_training_args(file))
+    """Any chat/instruction signal: template calls, chat special tokens (not ones the file adds
+    to the tokenizer itself), assistant-only loss."""
+    return bool(chat_signals(file)) or bool(chat_training_args(file))
 
 
 def _trained_leaves(call: CallSite, parameter: str) -> Optional[FrozenSet[str]]:
@@ -148,24 +134,24 @@ def untrained_token_crash(file: FileModel, use: BaseModelUse) -> Optional[List[s
         return None
     if not (file.imports_unsloth or setup.uses_unsloth_api) or setup.trainer is None:
         return None
-    if not applies_chat_template(file):
-        return None
+    if not untrained_tokens_reach_unsloth(file, setup.trainer.span):
+        return None  # a custom template without them (Alpaca-style), or not known
     return untrained_embeddings(setup)
 
 
-def base_model_reason(match: "ModelMatch") -> str:
-    if match.entry.chat_tokens_untrained_in_base:
+def base_model_reason(match: "ModelMatch", untrained_tokens_used: Optional[bool] = None) -> str:
+    """Why a base checkpoint is a poor start for chat; ``untrained_tokens_used`` False when the
+    template the file sets is known not to use the untrained chat tokens."""
+    if match.entry.chat_tokens_untrained_in_base and untrained_tokens_used is not False:
         return ("its chat-template tokens were never trained (NaN loss, or Unsloth's "
                 "\"Untrained tokens found\" error whose workaround trains the full embedding "
                 "matrices)")
+    if match.entry.chat_tokens_untrained_in_base:
+        return ("it was never trained to follow a chat format, so SFT has to teach the format "
+                "from scratch (the template used here avoids its untrained chat tokens)")
     return ("it was never trained to follow the chat format, so SFT has to teach it from "
             "scratch, and chat tokens it has not trained turn the loss NaN or stop Unsloth with "
             "\"Untrained tokens found\"")
-
-
-# Llama-3 special tokens that are untrained in the base checkpoints (chat_tokens_untrained_in_base):
-# a literal holding one means the chat template's tokens reach the tokenizer.
-LLAMA3_CHAT_TOKENS = ("<|eot_id|>", "<|start_header_id|>")
 
 
 _NO_MODULES: FrozenSet[str] = frozenset()

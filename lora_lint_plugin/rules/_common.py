@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from ..analysis.model import LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..catalog import EMBEDDING_LAYER_NAMES
 from ..analysis.values import Value, is_number
 
@@ -121,6 +121,35 @@ def lower_embedding_learning_rate(setup: Optional[TrainingSetup]) -> bool:
     if not is_number(embedding_lr) or not is_number(learning_rate):
         return True
     return embedding_lr < learning_rate
+
+
+def may_lower_embedding_learning_rate(file: FileModel, setup: Optional[TrainingSetup]) -> bool:
+    """True unless the file shows the embeddings get no separate, lower learning rate.
+
+    Unknown is never read as absent: only ``UnslothTrainer`` reads ``embedding_learning_rate``,
+    so a linked trainer of another class settles it, and so do arguments seen in full; an
+    ``UnslothTrainer`` whose arguments are not visible (a launcher passing
+    ``--embedding_learning_rate``, argparse, an argument dataclass) may use one. With no trainer
+    in sight, a file that names ``embedding_learning_rate`` or ``UnslothTrainingArguments``
+    (parsed from the command line) may use one.
+    """
+    if setup is not None and setup.training_args is not None:
+        return lower_embedding_learning_rate(setup)
+    trainer = setup.trainer if setup is not None else None
+    if trainer is not None:
+        if trainer.name != "UnslothTrainer":
+            return False
+        return not trainer.args.complete or trainer.args.value("args") is not ABSENT
+    source = file.lines.source if file.lines is not None else ""
+    return "embedding_learning_rate" in source or "UnslothTrainingArguments" in source
+
+
+def embedding_removal_advice(match: Optional["ModelMatch"]) -> str:
+    """What to do instead of training an embedding matrix in full; the Instruct model only
+    where the model is known to be a base checkpoint that has one."""
+    if match is not None and match.is_base and match.entry.instruct is not None:
+        return "train the Instruct model for chat tokens, or use trainable_token_indices for new tokens"
+    return "use trainable_token_indices for new tokens"
 
 
 def is_unsloth_setup(call: CallSite, setup: Optional[TrainingSetup]) -> bool:

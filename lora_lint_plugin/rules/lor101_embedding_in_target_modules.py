@@ -6,11 +6,12 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, remove_elements
 from ._common import (
     embedding_leaves,
+    embedding_removal_advice,
     embedding_cost_phrase,
     is_unsloth_setup,
     leaf,
     lora_calls,
-    lower_embedding_learning_rate,
+    may_lower_embedding_learning_rate,
     module_list,
 )
 from .base import Rule, register
@@ -33,7 +34,12 @@ class EmbeddingInTargetModules(Rule):
     is better solved by training the Instruct variant of the model.
 
     The rule is silent when the same setup sets an `embedding_learning_rate` lower than the
-    learning rate: that is deliberate continued pretraining.
+    learning rate: that is deliberate continued pretraining. It is also silent when that cannot
+    be ruled out: the trainer is `UnslothTrainer` but its arguments are not visible (a launcher
+    passing `--embedding_learning_rate`, argparse, an argument dataclass), or there is no
+    trainer in the file and it names `embedding_learning_rate` or `UnslothTrainingArguments`.
+    A linked `Trainer`/`SFTTrainer` settles it: only `UnslothTrainer` reads an embedding
+    learning rate. The Instruct model is suggested only for a base checkpoint known to have one.
 
     ## Example
     ```python
@@ -71,6 +77,18 @@ class EmbeddingInTargetModules(Rule):
             args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=1e-5),
         )
         """,
+        # Continued pretraining whose arguments come from the command line (a launcher
+        # passes --embedding_learning_rate): unknown, so not read as "no lower rate".
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        from transformers import HfArgumentParser
+        (arguments,) = HfArgumentParser(UnslothTrainingArguments).parse_args_into_dataclasses()
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj", "embed_tokens", "lm_head"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(model=model, args=arguments)
+        """,
         """
         from peft import LoraConfig
         import argparse
@@ -88,19 +106,21 @@ class EmbeddingInTargetModules(Rule):
         """,
         """
         from unsloth import FastLanguageModel
+        from trl import SFTTrainer, SFTConfig
         TARGETS = [
             "q_proj", "k_proj",
             "lm_head",  # expect: LOR101
         ]
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(model, r=16, target_modules=TARGETS)
+        trainer = SFTTrainer(model=model, args=SFTConfig(learning_rate=2e-4))
         """,
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         for call, setup in lora_calls(file):
             targets = module_list(call, "target_modules")
-            if targets is None or lower_embedding_learning_rate(setup):
+            if targets is None or may_lower_embedding_learning_rate(file, setup):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)
@@ -118,6 +138,5 @@ class EmbeddingInTargetModules(Rule):
                 yield self.diagnostic(
                     item.span,
                     f"'{item.python}' in target_modules: {consequence}{cost}; "
-                    "remove it (train the Instruct model for chat tokens, or use "
-                    "trainable_token_indices for new tokens)",
+                    f"remove it ({embedding_removal_advice(match)})",
                     fix)

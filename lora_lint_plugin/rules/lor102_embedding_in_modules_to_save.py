@@ -6,10 +6,11 @@ from ..analysis.diagnostics import Diagnostic
 from ._common import (
     embedding_cost_phrase,
     embedding_leaves,
+    embedding_removal_advice,
     is_unsloth_setup,
     leaf,
     lora_calls,
-    lower_embedding_learning_rate,
+    may_lower_embedding_learning_rate,
     module_list,
 )
 from .base import Rule, register
@@ -34,7 +35,12 @@ class EmbeddingInModulesToSave(Rule):
     `trainable_token_indices`.
 
     The rule is silent when the same setup sets an `embedding_learning_rate` lower than the
-    learning rate: that is deliberate continued pretraining.
+    learning rate: that is deliberate continued pretraining. It is also silent when that cannot
+    be ruled out: the trainer is `UnslothTrainer` but its arguments are not visible (a launcher
+    passing `--embedding_learning_rate`, argparse, an argument dataclass), or there is no
+    trainer in the file and it names `embedding_learning_rate` or `UnslothTrainingArguments`.
+    A linked `Trainer`/`SFTTrainer` settles it: only `UnslothTrainer` reads an embedding
+    learning rate. The Instruct model is suggested only for a base checkpoint known to have one.
 
     ## Example
     ```python
@@ -70,6 +76,18 @@ class EmbeddingInModulesToSave(Rule):
             args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=5e-6),
         )
         """,
+        # Continued pretraining whose arguments come from the command line (a launcher
+        # passes --embedding_learning_rate): unknown, so not read as "no lower rate".
+        """
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        from transformers import HfArgumentParser
+        (arguments,) = HfArgumentParser(UnslothTrainingArguments).parse_args_into_dataclasses()
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj", "embed_tokens", "lm_head"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(model=model, args=arguments)
+        """,
         """
         import peft as p
         import sys
@@ -104,18 +122,20 @@ class EmbeddingInModulesToSave(Rule):
         """,
         """
         from unsloth import FastLanguageModel
+        from trl import SFTTrainer
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
             model, r=16, target_modules=["q_proj", "v_proj"],
             modules_to_save=["lm_head"],  # expect: LOR102
         )
+        trainer = SFTTrainer(model=model, train_dataset=dataset)
         """,
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         for call, setup in lora_calls(file):
             saved = module_list(call, "modules_to_save")
-            if saved is None or lower_embedding_learning_rate(setup):
+            if saved is None or may_lower_embedding_learning_rate(file, setup):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)
@@ -129,6 +149,5 @@ class EmbeddingInModulesToSave(Rule):
                 yield self.diagnostic(
                     item.span,
                     f"'{item.python}' in modules_to_save: {trainer} trains a full copy of the "
-                    f"embedding matrix and saves it whole in the adapter{cost}; remove it (train "
-                    "the Instruct model for chat tokens, or use trainable_token_indices for new "
-                    "tokens)")
+                    f"embedding matrix and saves it whole in the adapter{cost}; remove it "
+                    f"({embedding_removal_advice(match)})")

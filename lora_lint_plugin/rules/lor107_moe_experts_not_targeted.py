@@ -9,6 +9,8 @@ from ._common import is_unsloth_setup, leaf, lora_calls, module_list
 from .base import Rule, register
 
 EXPERT_MLP_LEAVES = frozenset({"gate_proj", "up_proj", "down_proj"})
+# Router layers: in a transformers 4 layout they sit next to the expert Linear modules.
+ROUTER_LEAVES = frozenset({"gate", "router"})
 
 
 def expert_parameter_names(match: ModelMatch) -> List[str]:
@@ -28,6 +30,29 @@ def expert_parameter_names(match: ModelMatch) -> List[str]:
     return names
 
 
+def transformers_4_expert_leaves(match: ModelMatch) -> List[str]:
+    """Linear modules only the transformers 4 layout has besides the router (Mixtral's
+    ``w1``/``w2``/``w3``): there the experts are such modules; empty when not recorded or fused."""
+    architecture = match.architecture
+    if architecture is None or architecture.linear_leaves_transformers_4 is None:
+        return []
+    return sorted(architecture.linear_leaves_transformers_4 - architecture.linear_leaves - ROUTER_LEAVES)
+
+
+def transformers_4_clause(match: ModelMatch, name: str) -> str:
+    """What the same name does under transformers 4, when the layout is recorded."""
+    architecture = match.architecture
+    if architecture is None or architecture.linear_leaves_transformers_4 is None:
+        return ""
+    if name in architecture.linear_leaves_transformers_4:
+        return f"; on transformers 4 the experts are Linear modules and '{name}' does reach them"
+    experts = transformers_4_expert_leaves(match)
+    if experts:
+        return (f"; on transformers 4 they are Linear modules named {'/'.join(experts)}, which "
+                f"'{name}' does not match either")
+    return ""
+
+
 @register
 class MoeExpertsNotTargeted(Rule):
     """
@@ -41,7 +66,10 @@ class MoeExpertsNotTargeted(Rule):
     `target_modules` only reaches modules, so the MLP names adapt no expert (at most a shared
     expert): the run trains attention-only LoRA while the author believes the experts, where
     most of the parameters are, are adapted. Only `target_parameters` reaches the fused
-    experts.
+    experts. Under transformers 4 the layout depends on the model, and the message says which
+    applies: gpt-oss's experts are fused there too, while Mixtral's are Linear modules named
+    `w1`/`w2`/`w3` (`block_sparse_moe.experts.N.w1`), which `gate_proj`/`up_proj`/`down_proj`
+    do not match either.
 
     Not reported under Unsloth (its `get_peft_model` fills `target_parameters` itself), nor
     for models where PEFT 0.21 rewrites the MLP names into `target_parameters` on its own
@@ -54,8 +82,9 @@ class MoeExpertsNotTargeted(Rule):
     ```
 
     ## How to fix
-    Add `target_parameters=["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]` (PEFT
-    >= 0.17), or train through Unsloth, which does it for you.
+    On transformers 5, add `target_parameters=["mlp.experts.gate_up_proj",
+    "mlp.experts.down_proj"]` (PEFT >= 0.17), or train through Unsloth, which does it for you.
+    On transformers 4 with Mixtral, target `w1`, `w2`, `w3` instead.
     """
 
     code = "LOR107"
@@ -137,10 +166,14 @@ class MoeExpertsNotTargeted(Rule):
             suggested = expert_parameter_names(match)
             advice = (f"add target_parameters={suggested}" if suggested
                       else "add target_parameters naming the expert tensors")
+            experts_4 = transformers_4_expert_leaves(match)
+            if experts_4:
+                advice += f" (on transformers 4: target {', '.join(experts_4)})"
             for item in offending:
+                name = leaf(item.python)
                 yield self.diagnostic(
                     item.span,
                     f"'{item.python}' in target_modules does not reach the experts of "
                     f"{match.architecture.model_type} ({match.hub_id}, {experts}): on "
                     "transformers 5 they are fused nn.Parameters, not Linear modules, so the "
-                    f"experts get no LoRA; {advice}")
+                    f"experts get no LoRA{transformers_4_clause(match, name)}; {advice}")

@@ -13,10 +13,11 @@ from .base import Rule, register
 class NewTokensFullEmbeddings(Rule):
     """
     ## What it does
-    Flags a PEFT `LoraConfig` that trains the embeddings as full matrices (an embedding in
-    `modules_to_save`, or in `target_modules`, which makes PEFT save the full matrices) in a
-    file that adds tokens (`add_tokens`, `add_special_tokens`, `resize_token_embeddings`),
-    when `trainable_token_indices` is not set.
+    Flags a PEFT `LoraConfig` that trains the embeddings through `modules_to_save` (full
+    trainable copies of the matrices) or through `target_modules` (low-rank LoRA on the
+    embedding, but PEFT then writes the full matrices into the adapter file) in a file that
+    adds tokens (`add_tokens`, `add_special_tokens`, `resize_token_embeddings`), when
+    `trainable_token_indices` is not set.
 
     ## Why is this bad?
     Adding a handful of tokens only needs their rows trained. `trainable_token_indices`
@@ -108,23 +109,40 @@ class NewTokensFullEmbeddings(Rule):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)
-            trained: List[str] = []
-            for parameter in ("modules_to_save", "target_modules"):
+            full: List[str] = []  # modules_to_save: trained and saved as full matrices
+            adapted: List[str] = []  # target_modules: LoRA, but saved as full matrices
+            for parameter, names in (("modules_to_save", full), ("target_modules", adapted)):
                 sequence = module_list(call, parameter)
                 if sequence is None:
                     continue
                 for item in sequence.strings():
                     name = leaf(item.python)
-                    if name in embeddings and name not in trained:
-                        trained.append(name)
-            if not trained:
+                    if name in embeddings and name not in full and name not in names:
+                        names.append(name)
+            if not full and not adapted:
                 continue
             cost = embedding_cost_phrase(call, setup, match)
-            names = " and ".join(f"'{name}'" for name in trained)
-            verb = "are" if len(trained) > 1 else "is"
             yield self.diagnostic(
                 call.head_span,
                 f"tokens are added in this file ({addition.detail} on line "
-                f"{addition.span.line}) but {names} {verb} trained and saved as full "
-                f"matrices{cost}; set trainable_token_indices to the new token ids "
-                "(peft >= 0.15) to train and save only their rows")
+                f"{addition.span.line}) but {_how_trained(full, adapted)}{cost}; set "
+                "trainable_token_indices to the new token ids (peft >= 0.15) to train and save "
+                "only their rows")
+
+
+def _names(names: List[str]) -> str:
+    return " and ".join(f"'{name}'" for name in names)
+
+
+def _how_trained(full: List[str], adapted: List[str]) -> str:
+    """modules_to_save entries are full trainable copies; target_modules entries get low-rank
+    LoRA, but PEFT writes the full matrices into the adapter file."""
+    parts = []
+    if full:
+        verb = "are" if len(full) > 1 else "is"
+        parts.append(f"{_names(full)} {verb} trained and saved as full matrices (modules_to_save)")
+    if adapted:
+        verb = "get" if len(adapted) > 1 else "gets"
+        parts.append(f"{_names(adapted)} {verb} LoRA adapters whose adapter file also stores the "
+                     "full embedding matrices (target_modules)")
+    return "; ".join(parts)

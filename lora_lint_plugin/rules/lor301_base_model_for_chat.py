@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
 from ._chat import base_model_reason, base_model_uses, shows_chat_format, untrained_token_crash
+from ._chat_templates import untrained_tokens_reach_unsloth
 from .base import Rule, RuleContext, register
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +27,8 @@ class BaseModelForChat(Rule):
     `apply_chat_template`, Unsloth's `get_chat_template` / `standardize_sharegpt` /
     `train_on_responses_only`, TRL's `setup_chat_format`, `chat_template=` arguments,
     `SFTConfig(assistant_only_loss=True)` and chat special-token literals (`<|eot_id|>`,
-    `<|im_start|>`, `<start_of_turn>`, `[INST]`).
+    `<|im_start|>`, `<start_of_turn>`, `[INST]`), except tokens the file adds to the
+    tokenizer itself (`add_special_tokens`, `add_tokens`): those define the file's own format.
 
     ## Why is this bad?
     A base checkpoint has not been trained on its chat template. On Llama-3/3.1 base the
@@ -116,6 +118,19 @@ class BaseModelForChat(Rule):
         other = FastLanguageModel.get_peft_model(other, r=16)
         text = tokenizer.apply_chat_template(messages, tokenize=False)
         """,
+        # Chat tokens the file adds to the tokenizer itself: its own format, not a template
+        # the base model was meant to learn (LOR111 looks at how the new rows are trained).
+        """
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1")
+        tokenizer = AutoTokenizer.from_pretrained("mistralai/Mistral-7B-v0.1")
+        special = ["<|user|>", "<|assistant|>"]
+        tokenizer.add_special_tokens({"additional_special_tokens": special})
+        model.resize_token_embeddings(len(tokenizer))
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        prompt = "<|user|>{question}<|assistant|>{answer}"
+        """,
         # Inference only: no LoRA, no trainer.
         """
         from transformers import AutoModelForCausalLM
@@ -157,9 +172,11 @@ class BaseModelForChat(Rule):
         for use in base_model_uses(file, context):
             if untrained_token_crash(file, use) is not None:
                 continue  # LOR302 reports the certain crash
+            trainer = use.setup.trainer
+            used = untrained_tokens_reach_unsloth(file, trainer.span) if trainer is not None else None
             yield self.diagnostic(
                 use.span,
                 f"'{use.model_id.python}' is a base checkpoint but this file trains it on "
-                f"chat-formatted data: {base_model_reason(use.match)}; use the Instruct model "
+                f"chat-formatted data: {base_model_reason(use.match, used)}; use the Instruct model "
                 f"'{use.suggestion}', which already knows its chat template",
                 use.fix(FixSafety.UNSAFE))

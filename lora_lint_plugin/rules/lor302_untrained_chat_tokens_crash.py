@@ -15,23 +15,30 @@ class UntrainedChatTokensCrash(Rule):
     """
     ## What it does
     Flags the combination that makes Unsloth raise at `SFTTrainer(...)` / `trainer.train()`:
-    Unsloth is used, the model is a base checkpoint whose chat-template tokens have untrained
-    embeddings (Llama-3 and Llama-3.1 base), a chat template is applied (`get_chat_template`,
-    `apply_chat_template`, `chat_template=`, `assistant_only_loss=True`, Llama-3 special-token
-    literals), and `get_peft_model` does not train both `embed_tokens` and `lm_head`.
+    Unsloth is used, the model is a base checkpoint whose chat tokens have untrained
+    embeddings (Llama-3 and Llama-3.1 base), those tokens certainly reach Unsloth's check, and
+    `get_peft_model` does not train both `embed_tokens` and `lm_head`. The tokens reach the
+    check when the chat template set last before the trainer uses them (Unsloth's
+    `get_chat_template(tokenizer, chat_template="llama-3")` or another Llama-3 template name,
+    `apply_chat_template(dataset, tokenizer)` with its default Llama-3 template, or a template
+    string holding them), or when a string written before the trainer holds them (data text
+    such as `"<|start_header_id|>user<|end_header_id|>..."`).
 
     ## Why is this bad?
-    Unsloth checks the embedding rows of every token in the chat template and the first and
-    last rows of the dataset. On a Llama-3 base model `<|start_header_id|>`, `<|eot_id|>` and
-    the reserved tokens are all-zero rows, and with the embeddings frozen training would
-    produce NaNs, so it stops with:
+    Unsloth checks the embedding rows of every token in the tokenizer's current chat template
+    and in the first and last rows of the dataset. On a Llama-3 base model
+    `<|start_header_id|>`, `<|eot_id|>` and the reserved tokens are all-zero rows, and with the
+    embeddings frozen training would produce NaNs, so it stops with:
     `ValueError: Unsloth: Untrained tokens in rows [...] found. ... The issue is the
     embed_tokens & lm_head not trainable, which will cause NaNs. ... Are you using the base
     model? Instead, use the instruct version to silence this warning.`
     Adding `embed_tokens` and `lm_head` to `target_modules`, the error's first suggestion,
     trains both full matrices (1.05 B parameters for Llama-3-8B) and puts them in the adapter.
 
-    This replaces LOR301 for the setups it reports.
+    When neither the template nor the data uses those tokens (a custom Alpaca-style template,
+    ChatML from `get_chat_template`'s default), Unsloth does not raise; when the template is not
+    known (the checkpoint's own, a name from a config file), the crash is not certain. Both are
+    left to LOR301's advice. This rule replaces LOR301 for the setups it reports.
 
     ## Example
     ```python
@@ -88,6 +95,28 @@ class UntrainedChatTokensCrash(Rule):
         text = tokenizer.apply_chat_template(messages, tokenize=False)
         trainer = SFTTrainer(model=model, train_dataset=dataset)  # LOR301 only
         """,
+        # A custom Alpaca-style template replaces the tokenizer's: no Llama-3 token in it, so
+        # Unsloth's check finds nothing (LOR301 advises the Instruct model instead).
+        """
+        from unsloth import FastLanguageModel, apply_chat_template
+        from trl import SFTTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        chat_template = "### Instruction:\\n{INPUT}\\n\\n### Response:\\n{OUTPUT}"
+        dataset = apply_chat_template(dataset, tokenizer=tokenizer, chat_template=chat_template)
+        trainer = SFTTrainer(model=model, train_dataset=dataset)
+        """,
+        # The template is the checkpoint's own (not set here) or comes from a config: unknown.
+        """
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import get_chat_template
+        from trl import SFTTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in conversations]
+        tokenizer = get_chat_template(tokenizer, chat_template=config["template"])
+        trainer = SFTTrainer(model=model, train_dataset=dataset)
+        """,
         # Target list from a config file: whether embeddings are trained is unknown.
         """
         import json
@@ -124,6 +153,17 @@ class UntrainedChatTokensCrash(Rule):
         model, tokenizer = FastLanguageModel.from_pretrained(BASE)
         model = FastLanguageModel.get_peft_model(model, r=16)
         prompt = "<|start_header_id|>user<|end_header_id|>\\n\\n{}<|eot_id|>"
+        trainer = SFTTrainer(model=model, train_dataset=dataset)
+        """,
+        # Unsloth's apply_chat_template without chat_template= sets its Llama-3 template.
+        """
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import apply_chat_template
+        from trl import SFTTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            "unsloth/llama-3-8b-bnb-4bit")  # expect: LOR302
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        dataset = apply_chat_template(dataset, tokenizer=tokenizer)
         trainer = SFTTrainer(model=model, train_dataset=dataset)
         """,
     )

@@ -7,18 +7,22 @@ from ..fixing.edits import add_keyword, make_fix
 from ..analysis.model import ABSENT, CallSite, TrainingSetup
 from ..analysis.values import Value, is_number
 from ._arguments import absent_or_none
-from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, format_learning_rate, leaf, module_list
+from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, format_learning_rate, is_unsloth_setup, \
+    leaf, module_list
 from .base import Rule, register
 
 # Trainer arguments that bring their own optimizer (and so their own parameter groups).
 CUSTOM_OPTIMIZER_ARGUMENTS = ("optimizers", "optimizer_cls_and_kwargs")
 
 
-def trained_embeddings(lora: CallSite, match) -> List[Tuple[str, Value]]:
-    """(parameter, entry) for every embedding module the LoRA call trains."""
+def trained_embeddings(lora: CallSite, match, unsloth: bool) -> List[Tuple[str, Value]]:
+    """(parameter, entry) for every embedding module the LoRA call trains as a full matrix:
+    ``modules_to_save`` entries, and ``target_modules`` entries under Unsloth (which moves them
+    to ``modules_to_save``); plain PEFT puts low-rank LoRA adapters on a targeted embedding."""
     embeddings = embedding_leaves(match)
     found: List[Tuple[str, Value]] = []
-    for parameter in ("target_modules", "modules_to_save"):
+    parameters = ("target_modules", "modules_to_save") if unsloth else ("modules_to_save",)
+    for parameter in parameters:
         modules = module_list(lora, parameter)
         if modules is None:
             continue
@@ -39,10 +43,12 @@ def default_learning_rate(setup: TrainingSetup) -> float:
 class NoEmbeddingLearningRate(Rule):
     """
     ## What it does
-    Flags a training setup that trains the input/output embeddings (`embed_tokens`,
-    `lm_head` in `target_modules` or `modules_to_save`, as LOR101/LOR102 describe) without a
-    lower learning rate for them: the trainer is not `UnslothTrainer`, or
-    `embedding_learning_rate` is unset, or it is not lower than `learning_rate`. The
+    Flags a training setup that trains the input/output embeddings as full matrices
+    (`embed_tokens`, `lm_head` in `modules_to_save`, or in `target_modules` under Unsloth,
+    which moves them to `modules_to_save`) without a lower learning rate for them: the trainer
+    is not `UnslothTrainer`, or `embedding_learning_rate` is unset, or it is not lower than
+    `learning_rate`. An embedding in `target_modules` under plain PEFT gets low-rank LoRA
+    adapters like any other layer, and is not reported here (LOR101 covers its adapter size). The
     diagnostic points at the training arguments (`UnslothTrainingArguments(` ...), or at the
     trainer when it has none.
 
@@ -63,9 +69,12 @@ class NoEmbeddingLearningRate(Rule):
     ```
 
     ## How to fix
-    Use `UnslothTrainer` with `UnslothTrainingArguments(embedding_learning_rate=...)` about 1/10
-    of `learning_rate` (e.g. `learning_rate=2e-4, embedding_learning_rate=2e-5`), or stop
-    training the embeddings (see LOR101/LOR102).
+    With Unsloth, use `UnslothTrainer` with `UnslothTrainingArguments(embedding_learning_rate=...)`
+    about 1/10 of `learning_rate` (e.g. `learning_rate=2e-4, embedding_learning_rate=2e-5`).
+    In a plain transformers/TRL script, give the embeddings their own optimizer parameter group
+    with a smaller rate (`Trainer(optimizers=...)` or `optimizer_cls_and_kwargs`), or train only
+    the rows of new tokens with `trainable_token_indices`. Or stop training the embeddings
+    (see LOR101/LOR102).
 
     ## Fix safety
     Safe when the trainer is `UnslothTrainer`, its arguments are `UnslothTrainingArguments`
@@ -113,6 +122,14 @@ class NoEmbeddingLearningRate(Rule):
         model = get_peft_model(model, LoraConfig(r=16, modules_to_save=["lm_head"]))
         trainer = Trainer(model=model, optimizers=(my_optimizer, None))
         """,
+        # Plain PEFT LoRA on the embedding: low-rank adapters, not a full matrix.
+        """
+        from peft import LoraConfig
+        from trl import SFTTrainer, SFTConfig
+        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj", "embed_tokens"])
+        args = SFTConfig(output_dir="out", learning_rate=1e-4)
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B", args=args, peft_config=config)
+        """,
     )
     INVALID = (
         """
@@ -131,7 +148,7 @@ class NoEmbeddingLearningRate(Rule):
         """
         from peft import LoraConfig
         from trl import SFTTrainer, SFTConfig
-        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj", "embed_tokens"])
+        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])
         args = SFTConfig(output_dir="out", learning_rate=1e-4)  # expect: LOR501
         trainer = SFTTrainer(model="Qwen/Qwen2.5-7B", args=args, peft_config=config)
         """,
@@ -159,12 +176,14 @@ class NoEmbeddingLearningRate(Rule):
             if args is None and trainer is not None and trainer.args.value("args") is not ABSENT:
                 continue  # arguments exist but are not known
             match = context.model_match(setup)
-            embeddings = trained_embeddings(setup.lora, match)
+            unsloth = is_unsloth_setup(setup.lora, setup)
+            embeddings = trained_embeddings(setup.lora, match, unsloth)
             if not embeddings:
                 continue
-            yield from self._judge(setup, embeddings)
+            yield from self._judge(setup, embeddings, unsloth or file.imports_unsloth)
 
-    def _judge(self, setup: TrainingSetup, embeddings: List[Tuple[str, Value]]) -> Iterator[Diagnostic]:
+    def _judge(self, setup: TrainingSetup, embeddings: List[Tuple[str, Value]],
+               unsloth_script: bool) -> Iterator[Diagnostic]:
         trainer, args = setup.trainer, setup.training_args
         names = sorted({leaf(item.python) for _, item in embeddings})
         where = ", ".join(sorted({parameter for parameter, _ in embeddings}))
@@ -194,7 +213,11 @@ class NoEmbeddingLearningRate(Rule):
         if not absent_or_none(embedding_lr):
             return  # unknown
         rate = f"learning_rate={lr_text}" if lr_text else "learning_rate"
-        if trainer is not None and trainer.name != "UnslothTrainer":
+        if not unsloth_script:
+            advice = ("give them their own optimizer parameter group with a 2-10x smaller rate "
+                      "(the trainer's optimizers= or optimizer_cls_and_kwargs), or train only "
+                      "new tokens' rows with trainable_token_indices")
+        elif trainer is not None and trainer.name != "UnslothTrainer":
             advice = (f"{trainer.name} has no separate embedding rate; use UnslothTrainer with "
                       f"UnslothTrainingArguments({suggestion})")
         elif args is None:

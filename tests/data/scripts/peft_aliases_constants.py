@@ -19,5 +19,5 @@ def build():
         task_type="causal_lm",  # expect: LOR206@19
     )
     model = p.get_peft_model(model, config)
-    args = TrainingArguments(output_dir="out", learning_rate=1e-4)  # expect: LOR501@12
+    args = TrainingArguments(output_dir="out", learning_rate=1e-4)  # LoRA on lm_head under plain PEFT: no LOR501
     return Trainer(model=model, args=args)

@@ -1,0 +1,235 @@
+"""Rule semantics measured on real fine-tuning code, through real flake8 and ``lora-lint``.
+
+Each case is a construct seen in public notebooks and scripts where a rule used to be wrong:
+LOR302's "certain crash" on a custom template, LOR501 on LoRA-adapted embeddings, LOR301 on
+chat tokens a file adds itself, advice and wording of LOR101/LOR102/LOR107/LOR111, and an
+unknown embedding learning rate read as absent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from .conftest import dedent, flake8_codes, run_flake8, write_source
+from .test_cli import check_json, write
+
+LLAMA3_BASE = dedent("""
+    from unsloth import FastLanguageModel
+    from unsloth.chat_templates import get_chat_template, apply_chat_template
+    from trl import SFTTrainer
+    model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+    model = FastLanguageModel.get_peft_model(model, r=16)
+    {template}
+    trainer = SFTTrainer(model=model, train_dataset=dataset)
+    {after}
+""")
+
+
+def base_codes(tmp_path: Path, template: str, after: str = "") -> List[str]:
+    path = write_source(tmp_path, LLAMA3_BASE.format(template=template, after=after))
+    return [code for line, _, code in flake8_codes(path) if code in ("LOR301", "LOR302") and line == 4]
+
+
+@pytest.mark.parametrize("template", [
+    'tokenizer = get_chat_template(tokenizer, chat_template="llama-3")',
+    'tokenizer = get_chat_template(tokenizer, "llama-3.1")',
+    "dataset = apply_chat_template(dataset, tokenizer=tokenizer)",  # Unsloth's default: Llama-3
+    'text = "<|start_header_id|>user<|end_header_id|>\\n\\n{}<|eot_id|>"',
+    'tokenizer = get_chat_template(tokenizer, chat_template=("{{ \'<|eot_id|>\' }}", "eos"))',
+])
+def test_lor302_when_the_untrained_tokens_reach_unsloths_check(tmp_path: Path, template: str):
+    assert base_codes(tmp_path, template) == ["LOR302"]
+
+
+@pytest.mark.parametrize("template", [
+    # Unsloth's own Llama-3 base notebooks: a custom Alpaca-style template
+    'dataset = apply_chat_template(dataset, tokenizer=tokenizer, '
+    'chat_template="### Instruction:\\n{INPUT}\\n\\n### Response:\\n{OUTPUT}")',
+    "tokenizer = get_chat_template(tokenizer)",  # ChatML: no Llama-3 token
+    'tokenizer = get_chat_template(tokenizer, chat_template="chatml")',
+    "texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in chats]",  # not known
+    "tokenizer = get_chat_template(tokenizer, chat_template=settings.template)",
+])
+def test_no_certain_crash_without_the_untrained_tokens(tmp_path: Path, template: str):
+    assert base_codes(tmp_path, template) == ["LOR301"]
+
+
+def test_template_set_after_the_trainer_is_not_what_unsloth_checks(tmp_path: Path):
+    after = 'tokenizer = get_chat_template(tokenizer, chat_template="llama-3")'
+    assert base_codes(tmp_path, "tokenizer = get_chat_template(tokenizer)", after) == ["LOR301"]
+
+
+def test_custom_template_notebook_gets_advice_without_the_untrained_token_claim(tmp_path: Path):
+    cells = [
+        "from unsloth import FastLanguageModel, apply_chat_template\nfrom trl import SFTTrainer\n",
+        'model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")\n'
+        "model = FastLanguageModel.get_peft_model(model, r=16)\n",
+        'chat_template = """Below are instructions.\n\n### Instruction:\n{INPUT}\n\n'
+        '### Response:\n{OUTPUT}"""\n'
+        "dataset = apply_chat_template(dataset, tokenizer=tokenizer, chat_template=chat_template)\n",
+        "trainer = SFTTrainer(model=model, train_dataset=dataset)\n",
+    ]
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                           "outputs": [], "source": text} for text in cells],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    write(tmp_path / "nb.ipynb", json.dumps(notebook))
+    _, items = check_json(tmp_path, "nb.ipynb")
+    assert [(d["code"], d["cell"]) for d in items] == [("LOR301", 2)]
+    assert "untrained chat tokens" in items[0]["message"]  # says they are avoided here
+    assert "never trained (NaN" not in items[0]["message"]
+
+
+# -- LOR301: chat tokens the file adds itself ------------------------------------------------
+
+ADDED_TOKENS = dedent("""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from peft import LoraConfig, get_peft_model
+    model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1")
+    tokenizer = AutoTokenizer.from_pretrained("mistralai/Mistral-7B-v0.1")
+    {addition}
+    model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+    prompt = "<|im_start|>user\\n{{}}<|im_end|>"
+""")
+
+
+@pytest.mark.parametrize("addition,reported", [
+    ('tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})',
+     False),
+    ('tokenizer.add_tokens(["<|im_start|>", "<|im_end|>"], special_tokens=True)', False),
+    ("model.resize_token_embeddings(len(tokenizer))", False),  # names added elsewhere
+    ("tokenizer.add_special_tokens(config.special_tokens)", False),  # not known
+    ('tokenizer.add_tokens(["<tool>"])', True),  # the chat token is not one it adds
+    ("pass", True),
+])
+def test_lor301_ignores_chat_tokens_the_file_adds(tmp_path: Path, addition: str, reported: bool):
+    path = write_source(tmp_path, ADDED_TOKENS.format(addition=addition))
+    found = [code for _, _, code in flake8_codes(path) if code == "LOR301"]
+    assert found == (["LOR301"] if reported else [])
+
+
+# -- LOR501: full matrices only, and advice that fits the script ----------------------------
+
+PLAIN_TRAINER = dedent("""
+    from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+    from peft import LoraConfig, get_peft_model
+    model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    model = get_peft_model(model, LoraConfig(r=16, {modules}))
+    trainer = Trainer(model=model, args=TrainingArguments(output_dir="o", learning_rate=2e-4))
+""")
+
+
+def test_lor501_not_for_lora_on_the_embedding_under_plain_peft(tmp_path: Path):
+    path = write_source(tmp_path, PLAIN_TRAINER.format(
+        modules='target_modules=["q_proj", "v_proj", "embed_tokens", "lm_head"]'))
+    assert "LOR501" not in [code for _, _, code in flake8_codes(path)]
+
+
+def test_lor501_plain_trainer_advice_is_not_unsloth(tmp_path: Path):
+    write_source(tmp_path, PLAIN_TRAINER.format(
+        modules='target_modules=["q_proj"], modules_to_save=["embed_tokens"]'))
+    _, items = check_json(tmp_path, "train.py")
+    [item] = [d for d in items if d["code"] == "LOR501"]
+    advice = item["message"].split(";", 1)[1]
+    assert "UnslothTrainer" not in advice and "optimizers=" in advice
+
+
+# -- LOR101/LOR102: unknown is not absent; advice that fits the model ------------------------
+
+def _codes(tmp_path: Path, source: str) -> List[str]:
+    return [code for _, _, code in flake8_codes(write_source(tmp_path, source))]
+
+
+def test_embedding_rate_from_a_launcher_is_unknown_not_absent(tmp_path: Path):
+    source = dedent("""
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        from transformers import HfArgumentParser
+        (arguments,) = HfArgumentParser(UnslothTrainingArguments).parse_args_into_dataclasses()
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj", "embed_tokens", "lm_head"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(model=model, args=arguments)
+    """)
+    codes = _codes(tmp_path, source)
+    assert "LOR101" not in codes and "LOR102" not in codes
+    # a trainer that has no embedding rate settles it
+    settled = _codes(tmp_path, source.replace("UnslothTrainer(model", "SFTTrainer(model").replace(
+        "from transformers import", "from trl import SFTTrainer\nfrom transformers import"))
+    assert settled.count("LOR101") == 2 and settled.count("LOR102") == 2
+
+
+def test_embedding_rate_named_in_a_file_without_trainer_is_unknown(tmp_path: Path):
+    source = dedent("""
+        import argparse
+        from peft import LoraConfig
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--embedding_learning_rate", type=float, default=5e-6)
+        config = LoraConfig(r=16, target_modules=["q_proj", "embed_tokens"])
+    """)
+    assert "LOR101" not in _codes(tmp_path, source)
+    assert "LOR101" in _codes(tmp_path, source.replace("embedding_learning_rate", "lr"))
+
+
+@pytest.mark.parametrize("model_id,advises_instruct", [
+    ("google/gemma-3-270m-it", False),
+    ("meta-llama/Meta-Llama-3-8B-Instruct", False),
+    ("acme/own-model", False),  # unknown: never guessed to be a base model
+    ("meta-llama/Meta-Llama-3-8B", True),
+])
+def test_instruct_model_advice_only_for_a_base_model(tmp_path: Path, model_id: str,
+                                                     advises_instruct: bool):
+    write_source(tmp_path, dedent(f"""
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("{model_id}")
+        model = get_peft_model(model, LoraConfig(
+            r=16, target_modules=["q_proj", "lm_head"], modules_to_save=["embed_tokens"]))
+    """))
+    _, items = check_json(tmp_path, "train.py")
+    messages: Dict[str, str] = {d["code"]: d["message"] for d in items}
+    assert set(messages) >= {"LOR101", "LOR102"}
+    for code in ("LOR101", "LOR102"):
+        assert ("Instruct model" in messages[code]) is advises_instruct, messages[code]
+        assert "trainable_token_indices" in messages[code]
+
+
+# -- wording: LOR111 (LoRA vs full copies), LOR107 (transformers 4 and 5) --------------------
+
+def test_lor111_says_lora_for_target_modules_and_full_copies_for_modules_to_save(tmp_path: Path):
+    write_source(tmp_path, dedent("""
+        from peft import LoraConfig
+        tokenizer.add_tokens(["<tool>"])
+        config = LoraConfig(r=8, target_modules=["q_proj", "embed_tokens"], modules_to_save=["lm_head"])
+    """))
+    _, items = check_json(tmp_path, "train.py")
+    [message] = [d["message"] for d in items if d["code"] == "LOR111"]
+    assert "'lm_head' is trained and saved as full matrices (modules_to_save)" in message
+    assert "'embed_tokens' gets LoRA adapters" in message
+    assert "'embed_tokens' is trained" not in message and "'embed_tokens' and" not in message
+
+
+def test_lor107_wording_for_both_transformers_versions(tmp_path: Path):
+    write_source(tmp_path, dedent("""
+        import peft as p
+        from transformers import AutoModelForCausalLM
+        mixtral = AutoModelForCausalLM.from_pretrained("mistralai/Mixtral-8x7B-Instruct-v0.1")
+        mixtral = p.get_peft_model(mixtral, p.LoraConfig(target_modules=["q_proj", "up_proj"]))
+        oss = AutoModelForCausalLM.from_pretrained("openai/gpt-oss-20b")
+        oss = p.get_peft_model(oss, p.LoraConfig(target_modules=["q_proj", "up_proj"]))
+    """))
+    _, items = check_json(tmp_path, "train.py")
+    by_row = {d["location"]["row"]: d["message"] for d in items if d["code"] == "LOR107"}
+    assert set(by_row) == {4, 6}
+    assert "transformers 5" in by_row[4] and "w1/w2/w3" in by_row[4] and "target w1, w2, w3" in by_row[4]
+    assert "transformers 4" not in by_row[6]  # gpt-oss: fused in both, no Linear experts named
+
+
+def test_flake8_run_has_no_traceback_on_the_examples(tmp_path: Path):
+    write_source(tmp_path, LLAMA3_BASE.format(
+        template="dataset = apply_chat_template(dataset, tokenizer=tokenizer, **options)", after=""))
+    result = run_flake8(tmp_path / "train.py", "--select=LOR")
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
