@@ -160,3 +160,11 @@ def test_engine_parse_raises_no_warning():
         analysis = analyse_source(HEADER + WARNING_STRING + LORA_CELL)
     assert analysis.error is None
     assert [d.code for d in analysis.diagnostics] == ["LOR101"]
+
+
+def test_messages_name_other_places_by_cell_and_row(tmp_path: Path):
+    write_notebook(tmp_path / "nb.ipynb", "from peft import LoraConfig\n", "x = 1\ntokenizer.add_tokens(['<tool>'])\n",
+                   'config = LoraConfig(r=8, target_modules=["q_proj"], modules_to_save=["embed_tokens"])\n')
+    _, items = check_json(tmp_path, "nb.ipynb")
+    [message] = [d["message"] for d in items if d["code"] == "LOR111"]
+    assert "(add_tokens on cell 2, line 2)" in message, message

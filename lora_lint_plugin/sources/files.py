@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
@@ -198,6 +199,23 @@ def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optiona
     return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
 
 
+_LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
+
+
+def _message_in_file(source: Source, message: str) -> str:
+    """Messages name other places as ``line N`` of the analysed text; in a notebook that is
+    ``cell C, line R`` as Jupyter shows them."""
+    notebook = source.notebook
+    if notebook is None or "line " not in message:
+        return message
+
+    def located(match: "re.Match[str]") -> str:
+        where = notebook.locate(int(match.group(1)))
+        return f"cell {where.cell}, line {where.line}"
+
+    return _LINE_REFERENCE.sub(located, message)
+
+
 def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
                        fix_text: Optional[str] = None) -> Tuple[ReportedDiagnostic, ...]:
     """Map engine diagnostics (analysed text, 0-based columns) to rows of the user's file.
@@ -224,7 +242,8 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
     for diagnostic, fix in zip(diagnostics, fixes):
         cell, row, column, end_row, end_column = _span_rows(source, diagnostic.span)
         reported.append(ReportedDiagnostic(
-            code=diagnostic.code, message=diagnostic.message, filename=source.path,
+            code=diagnostic.code, message=_message_in_file(source, diagnostic.message),
+            filename=source.path,
             row=row, column=column, end_row=end_row, end_column=end_column, cell=cell,
             fix=fix))
     return tuple(reported)
