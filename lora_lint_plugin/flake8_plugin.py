@@ -61,6 +61,10 @@ class LoraLintPlugin:
             "--lora-lint-hf-cache", default=None, parse_from_config=True, metavar="BOOL",
             help="lora-lint: read models' config.json from local model directories and the "
                  "Hugging Face cache (true or false; default: true).")
+        option_manager.add_option(
+            "--lora-lint-hub", default=None, parse_from_config=True, metavar="BOOL",
+            help="lora-lint: fetch a model's config.json from the Hugging Face Hub when it is "
+                 "not on disk (true or false; default: false; needs huggingface_hub).")
         option_manager.extend_default_ignore(OPT_IN_PREFIXES)
 
     @classmethod
@@ -124,4 +128,7 @@ def settings_from_flake8_options(options: argparse.Namespace) -> Settings:
     hf_cache = getattr(options, "lora_lint_hf_cache", None)
     if hf_cache is not None:
         values["hf_cache"] = parse_flag(hf_cache, "--lora-lint-hf-cache")
+    hub = getattr(options, "lora_lint_hub", None)
+    if hub is not None:
+        values["hub"] = parse_flag(hub, "--lora-lint-hub")
     return Settings(**values)

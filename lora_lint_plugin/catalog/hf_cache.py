@@ -85,15 +85,20 @@ def _find(model_id: str, revision: str, cache_root: str) -> FoundConfig:
     directory = os.path.expanduser(model_id)
     if os.path.isdir(directory):
         candidate = os.path.join(directory, CONFIG_NAME)
-        return _read(candidate) if os.path.isfile(candidate) else NOT_FOUND
-    if not _HUB_ID.match(model_id) or ".." in model_id:
+        return read_config(candidate) if os.path.isfile(candidate) else NOT_FOUND
+    if not is_hub_id(model_id):
         return NOT_FOUND
     snapshot = _snapshot(os.path.join(cache_root, "models--" + model_id.replace("/", "--")),
                          revision)
     if snapshot is None:
         return NOT_FOUND
     candidate = os.path.join(snapshot, CONFIG_NAME)
-    return _read(candidate) if os.path.isfile(candidate) else NOT_FOUND
+    return read_config(candidate) if os.path.isfile(candidate) else NOT_FOUND
+
+
+def is_hub_id(model_id: str) -> bool:
+    """``org/name`` or ``name`` as the Hub spells repository ids (never a path)."""
+    return bool(_HUB_ID.match(model_id)) and ".." not in model_id
 
 
 def _snapshot(repo_folder: str, revision: str) -> Optional[str]:
@@ -116,7 +121,7 @@ def _snapshot(repo_folder: str, revision: str) -> Optional[str]:
     return snapshot if os.path.isdir(snapshot) else None
 
 
-def _read(path: str) -> FoundConfig:
+def read_config(path: str) -> FoundConfig:
     """Parse one ``config.json``; any failure is a ``problem``, never an exception."""
     try:
         if os.path.getsize(path) > _MAX_CONFIG_BYTES:

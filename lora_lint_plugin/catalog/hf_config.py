@@ -258,21 +258,29 @@ def _module(spec: Mapping[str, Any], values: Mapping[str, Any]) -> LinearModule:
 
 
 def identify(model_id: str, revision: Optional[str] = DEFAULT_REVISION,
-             use_disk: bool = True) -> Identification:
+             use_disk: bool = True, use_hub: bool = False) -> Identification:
     """What is known about ``model_id``: its config on disk, else the catalog (memoised).
 
     ``revision`` is the ``revision=`` of the loader (None: not known statically, so the disk is
-    not consulted: a snapshot of another revision could describe another model).
+    not consulted: a snapshot of another revision could describe another model). ``use_hub``
+    (opt-in) fetches a config.json that is not on disk from the Hugging Face Hub (``hub.py``).
     """
-    return _identify(model_id, revision, use_disk)
+    return _identify(model_id, revision, use_disk, use_hub)
 
 
 @functools.lru_cache(maxsize=1024)
-def _identify(model_id: str, revision: Optional[str], use_disk: bool) -> Identification:
+def _identify(model_id: str, revision: Optional[str], use_disk: bool,
+              use_hub: bool) -> Identification:
     catalog = lookup(model_id)
-    found = find_config(model_id, revision) if use_disk and revision is not None else None
-    if found is None or found.path is None:
+    if revision is None:
         return _from_catalog(catalog)
+    found = find_config(model_id, revision) if use_disk or use_hub else None
+    if use_hub and (found is None or found.path is None):
+        from .hub import fetch_config  # imports huggingface_hub: only when asked
+
+        found = fetch_config(model_id, revision)
+    if found is None or found.path is None:
+        return _from_catalog(catalog, (found.problem,) if found and found.problem else ())
     return _from_config(model_id, catalog, found)
 
 
@@ -360,4 +368,4 @@ def how_to_make_known(model_id: str, identification: Identification, use_disk: b
                 "taken from the current directory, as from_pretrained does)")
     return (f"no config.json for it in the Hugging Face cache ({hub_cache_root()}) or in a "
             f"local directory of that name; `hf download {model_id} config.json` puts it in "
-            "the cache")
+            "the cache (or `--hub` fetches it)")

@@ -8,13 +8,13 @@ cached per directory, so a run over thousands of files reads each ``pyproject.to
 Public API (used by the CLI, the flake8 plugin and ``estimate_command``):
 
 * ``add_config_arguments(parser)``: ``--config``, ``--isolated``, ``--long-context``,
-  ``--gpu-memory``, ``--[no-]hf-cache``.
+  ``--gpu-memory``, ``--[no-]hf-cache``, ``--[no-]hub``.
 * ``resolve_config(args, paths) -> Config``: the configuration of the first of ``paths`` (the
   current directory when there is none), with the command-line values on top. ``Config.settings``
   is the ``settings.Settings`` the rules take.
 * ``ConfigResolver(args).for_path(path) -> Config``: the same, per file (cached per directory).
 * ``flake8_settings(filename, options) -> Settings``: the flake8 plugin's view: only the rule
-  settings (``long-context``, ``gpu-memory``, ``hf-cache``) are read there; flake8's own
+  settings (``long-context``, ``gpu-memory``, ``hf-cache``, ``hub``) are read there; flake8's own
   ``--lora-lint-*`` options win. Selection keys are flake8's business in flake8 mode.
 
 Every problem with a configuration file raises ``ConfigError`` with a one-line message (the CLI
@@ -63,7 +63,7 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "long-context", "gpu-memory", "respect-gitignore",
-              "resolve-defaults", "hf-cache")
+              "resolve-defaults", "hf-cache", "hub")
 
 
 class ConfigError(ValueError):
@@ -87,6 +87,7 @@ class FileConfig:
     respect_gitignore: Optional[bool] = None
     resolve_defaults: Optional[bool] = None
     hf_cache: Optional[bool] = None
+    hub: Optional[bool] = None
 
     @property
     def root(self) -> str:
@@ -171,7 +172,7 @@ def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
         if not isinstance(flag, bool):
             raise ConfigError(f"'resolve-defaults' in {where} must be true or false")
         values["resolve_defaults"] = flag
-    for key in ("hf-cache",):
+    for key in ("hf-cache", "hub"):
         if key in table:
             if not isinstance(table[key], bool):
                 raise ConfigError(f"'{key}' in {where} must be true or false")
@@ -275,6 +276,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hf-cache", action=argparse.BooleanOptionalAction, default=None,
                        help="read models' config.json from local model directories and the "
                             "Hugging Face cache (default: on; never the network)")
+    group.add_argument("--hub", action=argparse.BooleanOptionalAction, default=None,
+                       help="fetch a model's config.json from the Hugging Face Hub when it is "
+                            "not on disk (needs huggingface_hub; default: off)")
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,7 @@ class CommandLine:
     long_context: Optional[int] = None
     gpu_memory: Optional[int] = None
     hf_cache: Optional[bool] = None
+    hub: Optional[bool] = None
     select: Optional[Tuple[str, ...]] = None
     ignore: Optional[Tuple[str, ...]] = None
     extend_select: Tuple[str, ...] = ()
@@ -328,6 +333,7 @@ def command_line_from_args(args: argparse.Namespace) -> CommandLine:
         long_context=long_context,
         gpu_memory=gpu_memory,
         hf_cache=getattr(args, "hf_cache", None),
+        hub=getattr(args, "hub", None),
         select=selectors("select", "--select"),
         ignore=selectors("ignore", "--ignore"),
         extend_select=selectors("extend_select", "--extend-select") or (),
@@ -352,6 +358,8 @@ def combine(file_config: FileConfig, cli: CommandLine) -> Config:
         settings = replace(settings, gpu_memory=cli.gpu_memory)
     if cli.hf_cache is not None:
         settings = replace(settings, hf_cache=cli.hf_cache)
+    if cli.hub is not None:
+        settings = replace(settings, hub=cli.hub)
     root = file_config.root
     selection = RuleSelection(
         select=cli.select if cli.select is not None else file_config.select,
@@ -468,6 +476,9 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
     hf_cache = getattr(options, "lora_lint_hf_cache", None)
     if hf_cache is not None:
         settings = replace(settings, hf_cache=parse_flag(hf_cache, "--lora-lint-hf-cache"))
+    hub = getattr(options, "lora_lint_hub", None)
+    if hub is not None:
+        settings = replace(settings, hub=parse_flag(hub, "--lora-lint-hub"))
     return settings
 
 
@@ -482,4 +493,6 @@ def _file_settings(file_config: FileConfig) -> Settings:
         settings = replace(settings, resolve_defaults=file_config.resolve_defaults)
     if file_config.hf_cache is not None:
         settings = replace(settings, hf_cache=file_config.hf_cache)
+    if file_config.hub is not None:
+        settings = replace(settings, hub=file_config.hub)
     return settings

@@ -21,12 +21,13 @@ class Settings:
     """Rule settings. ``gpu_memory`` is in bytes; None switches LOR403 off.
     ``resolve_defaults``: read argparse/dataclass/class/environment defaults as values.
     ``hf_cache``: read models' ``config.json`` from local model directories and the Hugging
-    Face cache."""
+    Face cache; ``hub`` (opt-in): fetch a ``config.json`` that is not on disk from the Hub."""
 
     long_context: int = DEFAULT_LONG_CONTEXT
     gpu_memory: Optional[int] = None
     resolve_defaults: bool = True
     hf_cache: bool = True
+    hub: bool = False
 
 
 def parse_memory_size(text: str) -> int:

@@ -41,7 +41,7 @@ def _estimate_path(path: str, settings) -> dict:
     analysis = analyse_source(source.python, settings, rule_filter=lambda code: False)
     if analysis.error:
         return {"path": path, "setups": [], "error": analysis.error}
-    results = (estimate_file(analysis.model, hf_cache=settings.hf_cache)
+    results = (estimate_file(analysis.model, hf_cache=settings.hf_cache, hub=settings.hub)
                if analysis.model is not None else [])
     data = file_to_dict(path, results)
     data["_text"] = render_text(path, results)

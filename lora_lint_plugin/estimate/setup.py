@@ -425,10 +425,11 @@ def _checkpointing(setup: TrainingSetup, file: FileModel, lora_call: CallSite, s
 
 def estimate_setup(setup: TrainingSetup, file: FileModel,
                    transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR,
-                   hf_cache: bool = True) -> SetupResult:
+                   hf_cache: bool = True, hub: bool = False) -> SetupResult:
     """Estimate one training setup; ``SetupSkipped`` says why when it cannot be estimated.
 
-    ``hf_cache``: use the model's config.json from a local directory or the Hugging Face cache.
+    ``hf_cache``: use the model's config.json from a local directory or the Hugging Face cache;
+    ``hub``: fetch it from the Hugging Face Hub when it is not on disk.
     """
     span = setup_span(setup)
     if setup.lora is None:
@@ -436,7 +437,7 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
     if setup.model_id is None or not isinstance(setup.model_id.python, str):
         return SetupSkipped(setup, span, "the model id is not known statically")
     model_id, revision = setup.model_id.python, setup.model_revision
-    identification = identify(model_id, revision, hf_cache)
+    identification = identify(model_id, revision, hf_cache, hub)
     match = identification.match
     if match is None:
         return SetupSkipped(setup, span, f"model '{model_id}' is not in lora-lint's catalog: "
@@ -487,9 +488,9 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
 
 
 def estimate_file(file: FileModel, transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR,
-                  hf_cache: bool = True) -> List[SetupResult]:
+                  hf_cache: bool = True, hub: bool = False) -> List[SetupResult]:
     """One result per training setup with a LoRA configuration, in source order."""
-    results = [estimate_setup(setup, file, transformers_major, hf_cache)
+    results = [estimate_setup(setup, file, transformers_major, hf_cache, hub)
                for setup in file.setups if setup.lora is not None]
     return sorted(results, key=lambda r: (r.span.line, r.span.col) if r.span else (0, 0))
 

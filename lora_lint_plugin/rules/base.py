@@ -55,7 +55,8 @@ class RuleContext:
             return None
         from ..catalog.hf_config import identify  # memoised per process
 
-        return identify(setup.model_id.python, setup.model_revision, self.settings.hf_cache)
+        return identify(setup.model_id.python, setup.model_revision, self.settings.hf_cache,
+                        self.settings.hub)
 
 
 class Rule:
