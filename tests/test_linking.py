@@ -22,11 +22,15 @@ from .conftest import dedent, expected_markers, run_flake8, write_source
 SCRIPT = Path(sys.executable).with_name("lora-lint")
 
 HEADER = """
+import sys
 import torch
+import transformers
 from accelerate import Accelerator
 from peft import LoraConfig, get_peft_model, prepare_model_for_int8_training
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, LlamaForCausalLM, LlamaModel
+from transformers.models.mistral import MistralForCausalLM
 from trl import SFTTrainer, clone_chat_template, setup_chat_format
+from unsloth import FastLlamaModel, FastModel
 """
 LORA = 'get_peft_model({model}, LoraConfig(target_modules=["q_proj", "c_attn"]))  # expect: LOR103'
 LOAD = 'AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")'
@@ -68,11 +72,68 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         f"accelerator = make_accelerator()\nmodel = accelerator.prepare({LOAD})\n"
         "model = {lora}",
     ),
+    "accelerator_prepare_model": (
+        f"accelerator = Accelerator()\nmodel = accelerator.prepare_model({LOAD})\nmodel = {{lora}}",
+        f"accelerator = Accelerator()\nmodel = accelerator.prepare_optimizer({LOAD})\n"
+        "model = {lora}",
+    ),
     "accelerator_prepare_tuple": (
         f"model = {LOAD}\nmodel, optimizer, loader = Accelerator().prepare(model, optimizer, "
         "loader)\nmodel = {lora}",
         f"model = {LOAD}\noptimizer, model, loader = Accelerator().prepare(model, optimizer, "
         "loader)\nmodel = {lora}",
+    ),
+    "loader_class_variable": (
+        "model_class = AutoModelForCausalLM\n"
+        "model = model_class.from_pretrained('meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+        "model_class = AutoModelForCausalLM\nmodel_class = pick(model_class)\n"
+        "model = model_class.from_pretrained('meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+    ),
+    "loader_class_conditional": (
+        "model_class = LlamaForCausalLM if sys.argv[1] == 'llama' else AutoModelForCausalLM\n"
+        "model = model_class.from_pretrained('meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+        "model_class = LlamaForCausalLM if sys.argv[1] == 'llama' else FastModel\n"
+        "model = model_class.from_pretrained('meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+    ),
+    "loader_class_module_attribute": (
+        "model_class, config_class = transformers.MistralForCausalLM, transformers.AutoConfig\n"
+        "model = model_class.from_pretrained('mistralai/Mistral-7B-v0.3')\nmodel = {lora}",
+        "model_class, config_class = transformers.MistralModel, transformers.AutoConfig\n"
+        "model = model_class.from_pretrained('mistralai/Mistral-7B-v0.3')\nmodel = {lora}",
+    ),
+    "concrete_loader_class": (
+        "model = MistralForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\nmodel = {lora}",
+        "model = LlamaModel.from_pretrained('meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+    ),
+    "model_id_keyword": (
+        "model = AutoModelForCausalLM.from_pretrained(\n"
+        "    pretrained_model_name_or_path='meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+        "model = AutoModelForCausalLM.from_pretrained(\n"
+        "    pretrained_model_name_or_path=sys.argv[1])\nmodel = {lora}",
+    ),
+    "unsloth_loader_family": (
+        "model, tokenizer = FastModel.from_pretrained(model_name='unsloth/Llama-3.2-1B-Instruct')\n"
+        "model = FastModel.get_peft_model(model, target_modules=['q_proj', 'c_attn'])  "
+        "# expect: LOR103\n"
+        "other, tokenizer = FastLlamaModel.from_pretrained('unsloth/Llama-3.2-1B-Instruct')\n"
+        "other = FastLlamaModel.get_peft_model(other, target_modules=['q_proj', 'c_attn'])  "
+        "# expect: LOR103",
+        "model, tokenizer = FastModel.from_pretrained(model_name=sys.argv[1])\n"
+        "model = FastModel.get_peft_model(model, target_modules=['q_proj', 'c_attn'])\n"
+        "tokenizer, other = FastLlamaModel.from_pretrained('unsloth/Llama-3.2-1B-Instruct')\n"
+        "other = FastLlamaModel.get_peft_model(other, target_modules=['q_proj', 'c_attn'])",
+    ),
+    "value_head_loader_with_peft_config": (
+        "from trl import AutoModelForCausalLMWithValueHead, PPOTrainer\n"
+        "model = AutoModelForCausalLMWithValueHead.from_pretrained(\n"
+        "    'meta-llama/Llama-3.1-8B', peft_config=LoraConfig(\n"
+        "        target_modules=['q_proj', 'c_attn']))  # expect: LOR103\n"
+        "trainer = PPOTrainer(model=model, args=ppo_args)",
+        "from trl import AutoModelForCausalLMWithValueHead, PPOTrainer\n"
+        "model = AutoModelForCausalLMWithValueHead.from_pretrained(\n"
+        "    sys.argv[1], peft_config=LoraConfig(\n"
+        "        target_modules=['q_proj', 'c_attn']))\n"
+        "trainer = PPOTrainer(model=model, args=ppo_args)",
     ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
@@ -83,6 +144,34 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "    target_modules=['q_proj', 'c_attn']))",
     ),
 }
+
+
+# Trainers other than SFT, linked like it: a model-id string or a loaded model (positional),
+# and peft_config. The look-alike imports a class of the same name from the project itself.
+TRAINER_CALLS = {
+    "DPOTrainer": "DPOTrainer({model}, None, args=DPOConfig(beta=0.1), peft_config={config})",
+    "ORPOTrainer": "ORPOTrainer({model}, ORPOConfig(), peft_config={config})",
+    "KTOTrainer": "KTOTrainer(model={model}, args=KTOConfig(), peft_config={config})",
+    "CPOTrainer": "CPOTrainer({model}, CPOConfig(), peft_config={config})",
+    "GRPOTrainer": "GRPOTrainer({model}, reward_funcs=[reward], peft_config={config})",
+    "RewardTrainer": "RewardTrainer(model={model}, args=RewardConfig(), peft_config={config})",
+}
+TRAINER_CONFIG = "LoraConfig(target_modules=['q_proj', 'c_attn'])"
+for _trainer, _call in TRAINER_CALLS.items():
+    _config = _trainer.replace("Trainer", "Config")
+    CONSTRUCTS[_trainer + "_model_id"] = (
+        f"from trl import {_trainer}, {_config}\n"
+        + _call.format(model="'meta-llama/Llama-3.1-8B'", config=TRAINER_CONFIG)
+        + "  # expect: LOR103",
+        f"from my_project.training import {_trainer}, {_config}\n"
+        + _call.format(model="'meta-llama/Llama-3.1-8B'", config=TRAINER_CONFIG),
+    )
+    CONSTRUCTS[_trainer + "_loaded_model"] = (
+        f"import trl\nfrom trl import {_config}\nmodel = {LOAD}.cuda()\n"
+        + "trl." + _call.format(model="model", config=TRAINER_CONFIG) + "  # expect: LOR103",
+        f"import trl\nfrom trl import {_config}\nmodel = {LOAD}.cuda()\n"
+        + "trl." + _call.format(model="wrap(model)", config=TRAINER_CONFIG),
+    )
 
 
 def _source(body: str) -> str:
@@ -109,6 +198,15 @@ def construct_files(tmp_path_factory) -> Dict[str, Tuple[Path, List[tuple]]]:
 
 def _directory(files: Dict[str, Tuple[Path, List[tuple]]]) -> Path:
     return next(iter(files.values()))[0].parent
+
+
+def test_the_prefilter_keeps_files_that_use_only_other_trainers():
+    from lora_lint_plugin.analysis.prefilter import might_contain_training_code
+
+    for trainer in TRAINER_CALLS:
+        assert might_contain_training_code(
+            f"from trl import {trainer}\ntrainer = {trainer}(model=model, tokenizer=tokenizer)\n")
+    assert not might_contain_training_code("class DPOTrainer:\n    pass\n")
 
 
 def test_every_linked_construct_has_an_expectation():

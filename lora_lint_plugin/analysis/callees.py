@@ -1,7 +1,11 @@
 """Which callees lora-lint models: qualified name -> (role, canonical name, library).
 
-Kept free of LibCST so the cheap prefilter (``prefilter.has_candidate_call``) can ask the same
-question the extractor asks without importing LibCST for files it then skips.
+A callee is recognised by the library its name is imported from and its last component
+(``trl.trainer.dpo_trainer.DPOTrainer`` and ``trl.DPOTrainer`` alike); loader classes by
+name or by the naming pattern of their library (``transformers.LlamaForCausalLM``). The lists
+are facts about the libraries, kept in ``catalog/data/linking.json`` and read on first use
+(only files that pass the text prefilter get here). Kept free of LibCST so the cheap candidate
+gate (``prefilter.has_candidate_call``) can ask the same question the extractor asks.
 """
 
 from __future__ import annotations
@@ -9,65 +13,30 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
-from .model import (
-    LORA_CONFIG,
-    MODEL_LOAD,
-    PASS_THROUGH,
-    PEFT_JOIN,
-    PEFT_LOAD,
-    QUANTIZATION,
-    TRAINER,
-    TRAINING_ARGS,
-    UNSLOTH_PEFT,
-)
+from .model import MODEL_LOAD, UNSLOTH_PEFT
 
-UNSLOTH_LOADERS = ("FastLanguageModel", "FastModel", "FastVisionModel")
-PEFT_MODEL_LOADERS = ("PeftModel", "PeftModelForCausalLM", "AutoPeftModel",
-                      "AutoPeftModelForCausalLM")
+Classified = Tuple[str, str, str]   # (role, canonical name, library)
+
+# Methods of a loader class lora-lint models (``Loader.from_pretrained(...)``, and Unsloth's
+# ``Loader.get_peft_model(model, ...)``).
+LOADER_METHODS = ("from_pretrained", "get_peft_model")
 
 
-def classify(qualified_name: str) -> Optional[Tuple[str, str, str]]:
-    """(role, canonical name, library) of a callee, or None if lora-lint does not model it."""
-    parts = qualified_name.split(".")
-    root, last = parts[0], parts[-1]
-    owner = parts[-2] if len(parts) >= 2 else ""
-    if root == "peft":
-        if last == "LoraConfig":
-            return LORA_CONFIG, "LoraConfig", "peft"
-        if last == "get_peft_model":
-            return PEFT_JOIN, "get_peft_model", "peft"
-        if last in ("prepare_model_for_kbit_training", "prepare_model_for_int8_training"):
-            return PASS_THROUGH, last, "peft"
-        if last == "from_pretrained" and owner in PEFT_MODEL_LOADERS:
-            return PEFT_LOAD, "PeftModel.from_pretrained", "peft"
-    elif root == "unsloth":
-        if owner in UNSLOTH_LOADERS and last == "from_pretrained":
-            return MODEL_LOAD, f"{owner}.from_pretrained", "unsloth"
-        if owner in UNSLOTH_LOADERS and last == "get_peft_model":
-            return UNSLOTH_PEFT, f"{owner}.get_peft_model", "unsloth"
-        if last == "UnslothTrainer":
-            return TRAINER, "UnslothTrainer", "unsloth"
-        if last == "UnslothTrainingArguments":
-            return TRAINING_ARGS, "UnslothTrainingArguments", "unsloth"
-    elif root == "trl":
-        if last == "SFTTrainer":
-            return TRAINER, "SFTTrainer", "trl"
-        if last == "SFTConfig":
-            return TRAINING_ARGS, "SFTConfig", "trl"
-    elif root == "transformers":
-        if last == "Trainer":
-            return TRAINER, "Trainer", "transformers"
-        if last == "TrainingArguments":
-            return TRAINING_ARGS, "TrainingArguments", "transformers"
-        if last == "BitsAndBytesConfig":
-            return QUANTIZATION, "BitsAndBytesConfig", "transformers"
-        if last == "from_pretrained" and (
-                owner.startswith("AutoModel") or owner.endswith("ForCausalLM")
-                or owner.endswith("ForConditionalGeneration")):
-            return MODEL_LOAD, f"{owner}.from_pretrained", "transformers"
-    return None
+@dataclass(frozen=True)
+class LoaderClasses:
+    """The loader classes of one library: listed by name, or by name prefix/suffix."""
+
+    role: str
+    names: FrozenSet[str]
+    prefixes: Tuple[str, ...]
+    suffixes: Tuple[str, ...]
+    adapter_method: Optional[str]   # the loader's own LoRA method (Unsloth's get_peft_model)
+
+    def matches(self, class_name: str) -> bool:
+        return class_name in self.names or class_name.startswith(self.prefixes) \
+            or class_name.endswith(self.suffixes)
 
 
 @dataclass(frozen=True)
@@ -82,9 +51,11 @@ class PassThrough:
 
 @dataclass(frozen=True)
 class LinkingFacts:
-    """Calls the extractor follows a model through without modelling them as call sites
-    (``data/linking.json``)."""
+    """What ``data/linking.json`` says about the libraries' calls."""
 
+    modelled_calls: Dict[Tuple[str, str], str]       # (library, name) -> role
+    positional_parameters: Dict[str, Tuple[str, ...]]  # canonical name -> parameter names
+    loader_classes: Dict[str, LoaderClasses]          # library -> its loader classes
     pass_through_functions: Dict[Tuple[str, str], PassThrough]   # (root, last name) -> fact
     self_returning_methods: FrozenSet[str]
     preparing_methods: FrozenSet[Tuple[str, str, str]]           # (root, class, method)
@@ -99,11 +70,49 @@ class LinkingFacts:
         return (parts[0], parts[-1], method) in self.preparing_methods
 
 
+@functools.lru_cache(maxsize=4096)
+def classify(qualified_name: str) -> Optional[Classified]:
+    """(role, canonical name, library) of a callee, or None if lora-lint does not model it."""
+    parts = qualified_name.split(".")
+    root, last = parts[0], parts[-1]
+    facts = linking_facts()
+    role = facts.modelled_calls.get((root, last))
+    if role is not None:
+        return role, last, root
+    if last not in LOADER_METHODS or len(parts) < 2:
+        return None
+    owner = parts[-2]
+    loaders = facts.loader_classes.get(root)
+    if loaders is None or not loaders.matches(owner):
+        return None
+    if last == "from_pretrained":
+        return loaders.role, f"{_canonical_loader(root, owner)}.from_pretrained", root
+    if last == loaders.adapter_method:
+        return UNSLOTH_PEFT, f"{owner}.{last}", root
+    return None
+
+
+def _canonical_loader(library: str, owner: str) -> str:
+    """PEFT's loaders share two names (the positional parameters differ between them)."""
+    if library == "peft":
+        return "AutoPeftModel" if owner.startswith("AutoPeftModel") else "PeftModel"
+    return owner
+
+
+def is_model_loader(classified: Optional[Classified]) -> bool:
+    return classified is not None and classified[0] == MODEL_LOAD
+
+
 @functools.lru_cache(maxsize=1)
 def linking_facts() -> LinkingFacts:
     from ..catalog import _data_text
 
     data = json.loads(_data_text("linking.json"))
+    modelled = {(library, name): role
+                for library, calls in data["modelled_calls"].items() if library != "source"
+                for name, role in calls.items()}
+    loaders = {library: _loader_classes(entry)
+               for library, entry in data["loader_classes"].items() if library != "source"}
     functions = {}
     for name, fact in data["pass_through_functions"].items():
         parts = name.split(".")
@@ -113,5 +122,14 @@ def linking_facts() -> LinkingFacts:
     for name in data["preparing_methods"]:
         parts = name.split(".")
         preparing.add((parts[0], parts[-2], parts[-1]))
-    return LinkingFacts(functions, frozenset(data["self_returning_methods"]["names"]),
-                        frozenset(preparing))
+    positional = {name: tuple(parameters)
+                  for name, parameters in data["positional_parameters"].items()
+                  if name != "source"}
+    return LinkingFacts(modelled, positional, loaders, functions,
+                        frozenset(data["self_returning_methods"]["names"]), frozenset(preparing))
+
+
+def _loader_classes(entry: Dict[str, Any]) -> LoaderClasses:
+    return LoaderClasses(entry["role"], frozenset(entry.get("names", ())),
+                         tuple(entry.get("prefixes", ())), tuple(entry.get("suffixes", ())),
+                         entry.get("adapter_method"))

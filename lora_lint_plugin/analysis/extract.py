@@ -32,27 +32,12 @@ from .model import (
     Signal,
     TrainingSetup,
 )
-from .callees import UNSLOTH_LOADERS, classify, linking_facts
+from .callees import LOADER_METHODS, Classified, classify, linking_facts
 from .diagnostics import Span
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value
-
-# Parameter names of positional arguments, per canonical callee.
-POSITIONAL_PARAMETERS: Dict[str, Tuple[str, ...]] = {
-    "FastLanguageModel.from_pretrained": ("model_name", "max_seq_length", "dtype", "load_in_4bit"),
-    "from_pretrained": ("model_name",),
-    "FastLanguageModel.get_peft_model": ("model", "r", "target_modules", "lora_alpha",
-                                         "lora_dropout", "bias"),
-    "get_peft_model": ("model", "peft_config", "adapter_name"),
-    "PeftModel.from_pretrained": ("model", "model_id"),
-    "prepare_model_for_kbit_training": ("model", "use_gradient_checkpointing"),
-    "prepare_model_for_int8_training": ("model", "use_gradient_checkpointing"),
-    "SFTTrainer": ("model", "args", "data_collator", "train_dataset", "eval_dataset"),
-    "Trainer": ("model", "args", "data_collator", "train_dataset", "eval_dataset"),
-    "TrainingArguments": ("output_dir",),
-}
 
 # A model is followed through at most this many variables and calls (cycles end here).
 MAX_HOPS = 20
@@ -72,17 +57,17 @@ TOKEN_ADDING_METHODS = ("add_tokens", "add_special_tokens", "resize_token_embedd
                         "add_new_tokens")
 
 
-def _positional_names(name: str) -> Tuple[str, ...]:
-    if name in POSITIONAL_PARAMETERS:
-        return POSITIONAL_PARAMETERS[name]
+def _positional_names(name: str, library: str) -> Tuple[str, ...]:
+    """The parameter names of a callee's positional arguments (``data/linking.json``)."""
+    known = linking_facts().positional_parameters
+    if name in known:
+        return known[name]
     if name.endswith(".from_pretrained"):
-        if name.split(".")[0] in UNSLOTH_LOADERS:
-            return POSITIONAL_PARAMETERS["FastLanguageModel.from_pretrained"]
-        return POSITIONAL_PARAMETERS["from_pretrained"]
+        if library == "unsloth":  # every Unsloth loader takes FastLanguageModel's parameters
+            return known["FastLanguageModel.from_pretrained"]
+        return known["from_pretrained"]
     if name.endswith(".get_peft_model"):
-        return POSITIONAL_PARAMETERS["FastLanguageModel.get_peft_model"]
-    if name == "UnslothTrainer":
-        return POSITIONAL_PARAMETERS["SFTTrainer"]
+        return known["FastLanguageModel.get_peft_model"]
     return ()
 
 
@@ -167,18 +152,52 @@ class Extractor:
                 return
 
     def _visit_call(self, node: ast.Call) -> None:
-        for qualified in self.index.imported_names(node.func):
+        names = self.index.imported_names(node.func)
+        for qualified in names:
             found = classify(qualified)
             if found is not None:
                 self._pending.append((node, *found))
                 break
             self._note_signal_call(node, qualified)
         else:
-            self._note_method_call(node)
+            loader = None if names else self._loader_from_variable(node.func)
+            if loader is not None:
+                self._pending.append((node, *loader))
+            else:
+                self._note_method_call(node)
         for keyword in node.keywords:
             if keyword.arg == "chat_template":
                 self.model.chat_signals.append(
                     Signal("chat-template-argument", self.span(keyword)))
+
+    def _loader_from_variable(self, func: ast.expr) -> Optional[Classified]:
+        """``cls.from_pretrained(...)`` where ``cls`` is a variable bound to a loader class
+        (``model_class = AutoModelForCausalLM``), or to ``A if cond else B`` when both are
+        loaders of the same library and role. Anything else: None (unknown, never a guess)."""
+        if not isinstance(func, ast.Attribute) or func.attr not in LOADER_METHODS \
+                or not isinstance(func.value, ast.Name):
+            return None
+        found: Optional[Classified] = None
+        for qualified in self._class_variable_names(func.value):
+            classified = classify(qualified + "." + func.attr)
+            if classified is None or found is not None and \
+                    (found[0], found[2]) != (classified[0], classified[2]):
+                return None
+            found = found or classified
+        return found
+
+    def _class_variable_names(self, name: ast.Name) -> List[str]:
+        """The qualified class names a variable certainly holds one of (empty: unknown)."""
+        binding = self.resolver.binding_for(name)
+        value = _assigned_expression(binding.node, binding.statement) if binding else None
+        options = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+        names: List[str] = []
+        for option in options:
+            qualified = self.index.imported_names(option) if option is not None else []
+            if len(qualified) != 1:
+                return []
+            names.append(qualified[0])
+        return names
 
     def _note_signal_call(self, node: ast.Call, qualified_name: str) -> None:
         parts = qualified_name.split(".")
@@ -226,7 +245,7 @@ class Extractor:
         for node, role, name, library in self._pending:
             site = CallSite(role=role, name=name, library=library, node=node,
                             span=self.span(node), head_span=self.span(node.func),
-                            args=self._arguments(node, _positional_names(name)))
+                            args=self._arguments(node, _positional_names(name, library)))
             by_node[node] = site
             self.model.calls.append(site)
         self._by_node = by_node
@@ -333,7 +352,9 @@ class Extractor:
     def _link(self, site: CallSite) -> None:
         if site.role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD, TRAINER):
             site.model = self.origin(site.args.get("model"))
-        if site.role == PEFT_JOIN:
+        if site.role == PEFT_JOIN or site.role == MODEL_LOAD and site.library == "trl":
+            # trl's value-head loaders apply a LoRA config themselves: from_pretrained(...,
+            # peft_config=LoraConfig(...))
             config = self.origin(site.args.get("peft_config"))
             site.config = config if config is not None and config.role == LORA_CONFIG else None
         if site.role == TRAINER:
@@ -358,6 +379,9 @@ class Extractor:
                 used.add(site)
                 if site.role == MODEL_LOAD:
                     setup.model_load = site
+                    if site.config is not None:
+                        setup.lora = setup.lora or site.config
+                        used.add(site.config)
                     return
                 if site.role == UNSLOTH_PEFT:
                     setup.lora = setup.lora or site
@@ -379,9 +403,9 @@ class Extractor:
                 setup.lora = trainer.config
                 used.add(trainer.config)
             setups.append(setup)
-        for role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD):
+        for role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD, MODEL_LOAD):
             for site in self.model.calls_with_role(role):
-                if site not in used:
+                if site not in used and (role != MODEL_LOAD or site.config is not None):
                     setup = TrainingSetup()
                     follow_model(setup, site)
                     setups.append(setup)
@@ -411,6 +435,28 @@ class Extractor:
             if isinstance(value, Value) and isinstance(value.python, str):
                 return value
         return None
+
+
+def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
+    """The expression ``statement`` assigns to the name ``target`` (``a = X``, ``a: T = X``,
+    ``a, b = X, Y``), or None."""
+    if isinstance(statement, ast.AnnAssign):
+        return statement.value if statement.target is target else None
+    if not isinstance(statement, ast.Assign):
+        return None
+    for assigned in statement.targets:
+        if assigned is target:
+            return statement.value
+        value = statement.value
+        if not isinstance(assigned, (ast.Tuple, ast.List)) or \
+                not isinstance(value, (ast.Tuple, ast.List)) or len(assigned.elts) != len(value.elts):
+            continue
+        if any(isinstance(part, ast.Starred) for part in assigned.elts + value.elts):
+            continue
+        for element, element_value in zip(assigned.elts, value.elts):
+            if element is target:
+                return element_value
+    return None
 
 
 def _argument_expression(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:

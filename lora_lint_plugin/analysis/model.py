@@ -39,6 +39,11 @@ TRAINING_ARGS = "training_args"    # TrainingArguments, SFTConfig, UnslothTraini
 PASS_THROUGH = "pass_through"      # prepare_model_for_kbit_training(model): returns its model
 QUANTIZATION = "quantization"      # transformers.BitsAndBytesConfig: how the base weights load
 
+# Trainers that run plain supervised fine-tuning. Preference and RL trainers (DPOTrainer,
+# GRPOTrainer, ...) train differently: advice and memory models written for supervised runs do
+# not apply to them as they are.
+SUPERVISED_TRAINERS = frozenset({"SFTTrainer", "UnslothTrainer", "Trainer"})
+
 
 @dataclass(frozen=True, eq=False)
 class Argument:

@@ -7,10 +7,10 @@ code that never fine-tunes a model. Two gates, cheapest first:
    imports one of the LoRA libraries *and* names one of the calls the rules look at; both
    tests are substring or line-anchored regex searches on the text.
 2. ``has_candidate_call(tree)``: on the ``ast`` tree (flake8 has already built it; the CLI
-   pays one ``ast.parse``), is there at least one call whose callee,
-   followed through the file's imports, is one the extractor recognises? Every rule reports
-   about a recognised call (see rules.md "Where a diagnostic points"), so a file without one
-   has nothing to report, and the scope analysis and extraction are skipped. The test
+   pays one ``ast.parse``), is there at least one call whose callee, followed through the
+   file's imports, is one the extractor recognises? Every rule reports about a recognised
+   call, so a file without one has nothing to report, and the scope analysis and extraction
+   are skipped. The test
    over-approximates the extractor's name resolution (imports in any scope count everywhere,
    ``*`` imports count as a candidate), so it never hides a call the full analysis would see.
 """
@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
-from .callees import classify
+from .callees import LOADER_METHODS, classify
 from .scopes import import_binding
 
 # The file must import one of the LoRA libraries (a plain transformers file has no adapter).
@@ -43,7 +43,23 @@ _CALL_MARKERS = (
     "SFTConfig",
     "UnslothTrainer",
     "PeftModel",
+    "DPOTrainer",
+    "DPOConfig",
+    "ORPOTrainer",
+    "ORPOConfig",
+    "KTOTrainer",
+    "KTOConfig",
+    "CPOTrainer",
+    "CPOConfig",
+    "GRPOTrainer",
+    "GRPOConfig",
+    "RewardTrainer",
+    "RewardConfig",
+    "PPOTrainer",
 )
+# Every import the regex accepts names one of these: three substring tests reject almost every
+# file before the markers are searched at all.
+_LIBRARY_NAMES = ("peft", "trl", "unsloth")
 
 # Top-level packages whose calls ``callees.classify`` can recognise.
 _RECOGNISED_ROOTS = frozenset(("peft", "trl", "unsloth", "transformers"))
@@ -51,6 +67,8 @@ _RECOGNISED_ROOTS = frozenset(("peft", "trl", "unsloth", "transformers"))
 
 def might_contain_training_code(source: str) -> bool:
     """True when ``source`` may contain a LoRA training setup; False means: certainly not."""
+    if not any(library in source for library in _LIBRARY_NAMES):
+        return False
     if not any(marker in source for marker in _CALL_MARKERS):
         return False
     return _LIBRARY_IMPORT.search(source) is not None
@@ -87,7 +105,11 @@ def has_candidate_call(tree: ast.AST) -> bool:
         while isinstance(callee, ast.Attribute):
             attributes.append(callee.attr)
             callee = callee.value
-        if not isinstance(callee, ast.Name) or callee.id not in bindings:
+        if not isinstance(callee, ast.Name):
+            continue
+        if callee.id not in bindings:
+            if len(attributes) == 1 and attributes[0] in LOADER_METHODS:
+                return True  # ``model_class.from_pretrained()``: may hold an imported loader
             continue
         suffix = "".join("." + name for name in reversed(attributes))
         for target in bindings[callee.id]:

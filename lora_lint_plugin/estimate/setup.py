@@ -11,8 +11,8 @@ from typing import Any, FrozenSet, List, Optional, Set, Tuple, Union
 from ..catalog import ModelMatch
 from ..catalog.hf_config import how_to_make_known, identify
 from ..analysis.diagnostics import Span
-from ..analysis.model import (ABSENT, PASS_THROUGH, QUANTIZATION, UNSLOTH_PEFT, CallSite, FileModel,
-                              TrainingSetup)
+from ..analysis.model import (ABSENT, PASS_THROUGH, QUANTIZATION, SUPERVISED_TRAINERS,
+                              UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup)
 from ..analysis.values import UNKNOWN, CallResult, Value
 from .adapter import AdapterSize, adapter_file_size
 from .memory import (ACTIVATIONS, BASE_WEIGHTS, GC_OFF, GC_OFFLOADED, GC_ON, LOGITS,
@@ -26,8 +26,12 @@ TRL_MAX_LENGTH = 1024
 UNSLOTH_MAX_SEQ_LENGTH = 2048
 TRAINER_BATCH_SIZE = 8
 DEFAULT_OPTIMIZER = "adamw_torch_fused"
+# TRL's configs default to gradient_checkpointing=True since trl 0.22 (v0.22.0 adds the field
+# to SFT/DPO/ORPO/KTO/CPO/GRPO/RewardConfig).
 GC_DEFAULT_BY_ARGS = {"SFTConfig": True, "TrainingArguments": False,
-                      "UnslothTrainingArguments": False}
+                      "UnslothTrainingArguments": False, "DPOConfig": True, "ORPOConfig": True,
+                      "KTOConfig": True, "CPOConfig": True, "GRPOConfig": True,
+                      "RewardConfig": True}
 
 
 class Unresolved(Exception):
@@ -188,6 +192,11 @@ def training_spec(setup: TrainingSetup, file: FileModel, match: ModelMatch, lora
         assumptions.append(f"{preparations[0]} casts embeddings, lm_head and norms to float32")
     optimizer = _optimizer(setup, assumptions)
     sequence_length, batch = _sequence_and_batch(setup, load, assumptions, guessed)
+    if setup.trainer is not None and setup.trainer.name not in SUPERVISED_TRAINERS:
+        guessed.update({ACTIVATIONS, LOGITS})
+        assumptions.append(f"activations and logits: modelled as supervised fine-tuning; "
+                           f"{setup.trainer.name} runs more sequences per example (chosen and "
+                           "rejected completions, reference passes or generated completions)")
     gc_mode = _checkpointing(setup, file, lora_call, sequence_length, assumptions)
     fused = _fused_loss(setup, unsloth, assumptions)
     assumptions.append("LoRA weights in float32 (PEFT autocast_adapter_dtype=True)")

@@ -4,7 +4,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..fixing.edits import add_keyword, make_fix
-from ..analysis.model import ABSENT, CallSite, TrainingSetup
+from ..analysis.model import ABSENT, SUPERVISED_TRAINERS, CallSite, TrainingSetup
 from ..analysis.values import Value, is_number
 from ._arguments import absent_or_none
 from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, format_learning_rate, is_unsloth_setup, \
@@ -50,7 +50,9 @@ class NoEmbeddingLearningRate(Rule):
     `learning_rate`. An embedding in `target_modules` under plain PEFT gets low-rank LoRA
     adapters like any other layer, and is not reported here (LOR101 covers its adapter size). The
     diagnostic points at the training arguments (`UnslothTrainingArguments(` ...), or at the
-    trainer when it has none.
+    trainer when it has none. Supervised runs only (`SFTTrainer`, `UnslothTrainer`,
+    `transformers.Trainer`): preference and RL trainers (`DPOTrainer`, `GRPOTrainer`, ...) are
+    not judged.
 
     ## Why is this bad?
     The embedding matrices are large, shared by every token, and start from well-trained
@@ -130,6 +132,13 @@ class NoEmbeddingLearningRate(Rule):
         args = SFTConfig(output_dir="out", learning_rate=1e-4)
         trainer = SFTTrainer(model="Qwen/Qwen2.5-7B", args=args, peft_config=config)
         """,
+        # Preference and RL trainers are not judged: the advice is for supervised runs.
+        """
+        from peft import LoraConfig
+        from trl import DPOConfig, DPOTrainer
+        trainer = DPOTrainer(model="meta-llama/Meta-Llama-3-8B", args=DPOConfig(beta=0.1),
+                             peft_config=LoraConfig(r=16, modules_to_save=["lm_head"]))
+        """,
     )
     INVALID = (
         """
@@ -170,6 +179,8 @@ class NoEmbeddingLearningRate(Rule):
             trainer, args = setup.trainer, setup.training_args
             if trainer is None and args is None:
                 continue  # training happens elsewhere: nothing to judge
+            if trainer is not None and trainer.name not in SUPERVISED_TRAINERS:
+                continue  # DPO, GRPO, ...: the advice below is for supervised runs
             if trainer is not None and (not trainer.args.complete or any(
                     name in trainer.args for name in CUSTOM_OPTIMIZER_ARGUMENTS)):
                 continue

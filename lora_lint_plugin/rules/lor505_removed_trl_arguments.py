@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
@@ -11,22 +11,23 @@ from .base import Rule, register
 
 
 def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
-                       config_name: str) -> Optional[Fix]:
-    """Move ``argument`` from ``SFTTrainer(...)`` into its ``SFTConfig(...)`` call.
+                       config_name: str, config_class: str) -> Optional[Fix]:
+    """Move ``argument`` from the trainer call (``SFTTrainer(...)``) into its config call
+    (``SFTConfig(...)``).
 
     Only in the plain case: the keyword is written in the trainer call, the trainer's
-    ``args=`` is a known ``SFTConfig(...)`` call whose keywords are all visible and that does
-    not already set the target name.
+    ``args=`` is a known ``config_class(...)`` call whose keywords are all visible and that
+    does not already set the target name.
     """
     config = trainer.training_args
-    if config is None or config.name != "SFTConfig" or not config.args.complete \
+    if config is None or config.name != config_class or not config.args.complete \
             or config_name in config.args or not is_written_keyword(argument) \
             or argument.value_span is None:
         return None
     value_code = relocated_code(file, argument, config.node)
     if value_code is None:
         return None  # the value's names are not bound where the config is built
-    description = f"move {argument.name}= into SFTConfig(...) as {config_name}="
+    description = f"move {argument.name}= into {config_class}(...) as {config_name}="
     if argument.span.contains(config.span):
         return None  # the config call is inside the argument that moves
     return make_fix(FixSafety.SAFE, description,
@@ -34,44 +35,85 @@ def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
                     add_keyword(config.span, config_name, value_code))
 
 
+def _version(text: str) -> Tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def removed_arguments() -> Dict[str, Dict[str, Any]]:
+    """Per TRL class, the arguments no supported TRL release accepts (``trl_removed_arguments``
+    in ``data/peft_lora_config.json``): only removals up to ``reported_when_removed_by``."""
+    data = peft_facts()["trl_removed_arguments"]
+    limit = _version(data["reported_when_removed_by"])
+    reported: Dict[str, Dict[str, Any]] = {}
+    for class_name, entry in data["classes"].items():
+        kept: Dict[str, Any] = {"config": entry.get("config")}
+        for kind in ("renamed", "moved_to_config", "removed"):
+            kept[kind] = {name: change for name, change in entry.get(kind, {}).items()
+                          if _version(change["removed"]) <= limit}
+        reported[class_name] = kept
+    return reported
+
+
+def _type_error(call: CallSite, name: str, removed: str) -> str:
+    return (f"{call.name} has no {name} since TRL {removed}: it raises 'TypeError: "
+            f"{call.name}.__init__() got an unexpected keyword argument '{name}''")
+
+
 @register
 class RemovedTrlArguments(Rule):
     """
     ## What it does
-    Flags TRL arguments that current TRL no longer accepts, in files that do not import
-    Unsloth:
+    Flags TRL arguments that no TRL 1.x release accepts, in files that do not import Unsloth,
+    on `SFTTrainer`/`SFTConfig` and on the other trainers and their configs (`DPOTrainer`,
+    `ORPOTrainer`, `KTOTrainer`, `CPOTrainer`, `GRPOTrainer`, `RewardTrainer`). For example:
 
     * `SFTConfig(max_seq_length=...)`: renamed `max_length` (deprecated in TRL 0.16, removed
       in 0.20);
-    * `SFTTrainer(tokenizer=...)`: renamed `processing_class` (TRL 0.12, alias removed in 0.16);
-    * `SFTTrainer(dataset_text_field=..., packing=..., max_seq_length=..., dataset_num_proc=...,
-      dataset_kwargs=...)`: moved to `SFTConfig` (removed from the trainer in TRL 0.13).
+    * `SFTTrainer(tokenizer=...)` and the same on the other trainers: renamed
+      `processing_class` (TRL 0.12; the old name stopped working in 0.14-0.16 depending on the
+      trainer);
+    * `SFTTrainer(dataset_text_field=..., packing=..., max_seq_length=..., ...)` and
+      `DPOTrainer(beta=..., max_length=..., loss_type=..., ...)`: moved to `SFTConfig` /
+      `DPOConfig` (removed from the trainers in TRL 0.13);
+    * `DPOTrainer(max_prompt_length=...)`, `DPOConfig(max_prompt_length=...,
+      max_completion_length=...)`, `GRPOConfig(max_prompt_length=...)`: removed (DPOConfig in
+      0.29, GRPOConfig in 0.28); TRL now truncates with `max_length` only.
+
+    The release of each removal was read from TRL's own tagged sources; the full list is in
+    `catalog/data/peft_lora_config.json` (`trl_removed_arguments`). lora-lint does not know the
+    installed TRL version, so an argument that some TRL 1.x release still accepts is not
+    reported.
 
     ## Why is this bad?
     The script stops with `TypeError: SFTConfig.__init__() got an unexpected keyword argument
-    'max_seq_length'` (or the same for `SFTTrainer.__init__()`). These spellings come from
-    older tutorials and Unsloth notebooks: Unsloth, when imported first, patches TRL to accept
-    them again, which is why the same code runs there and fails without it. Files that
+    'max_seq_length'` (or the same for the trainer or the other classes). These spellings come
+    from older tutorials and Unsloth notebooks: Unsloth, when imported first, patches TRL to
+    accept them again, which is why the same code runs there and fails without it. Files that
     import Unsloth are therefore not reported (LOR506 checks that it is imported first).
 
     ## Example
     ```python
     trainer = SFTTrainer(model=model, tokenizer=tokenizer, dataset_text_field="text",
                          args=SFTConfig(output_dir="out", max_seq_length=2048))
+    trainer = DPOTrainer(model, ref_model, beta=0.1, args=DPOConfig(output_dir="out"))
     ```
 
     ## How to fix
-    Write `processing_class=tokenizer`, `SFTConfig(max_length=2048)`, and pass the data
-    options in `SFTConfig(...)`.
+    Write `processing_class=tokenizer`, `SFTConfig(max_length=2048)`, pass the data and loss
+    options in the config (`SFTConfig(...)`, `DPOConfig(beta=0.1)`), and drop settings current
+    TRL no longer has (filter over-long prompts out of the dataset instead of
+    `max_prompt_length`).
 
     ## Fix safety
-    Safe: renaming `max_seq_length` to `max_length` in `SFTConfig` and `tokenizer` to
-    `processing_class` (when the new name is not already passed) keeps the meaning. A data
-    keyword is moved from `SFTTrainer(...)` into its `SFTConfig(...)` only when that config call
-    is known and does not set it already; otherwise there is no automatic fix. The moved value
-    must mean the same where the config is built: when it reads a name that is bound only
-    later in execution order (a config cell above the cell that sets `max_seq_length`), the
-    literal the name holds is written instead (`max_length=2048`), or there is no fix.
+    Safe: a rename whose new name does the same (`max_seq_length` to `max_length` in
+    `SFTConfig`, `tokenizer` to `processing_class`, when the new name is not already passed)
+    keeps the meaning. A keyword is moved from the trainer call into its config call only when
+    that config call is known and does not set it already. The moved value must mean the same
+    where the config is built: when it reads a name that is bound only later in execution order
+    (a config cell above the cell that sets `max_seq_length`), the literal the name holds is
+    written instead (`max_length=2048`), or there is no fix. Renames that change what the
+    setting does (`use_liger_loss` -> `use_liger_kernel`) and removed settings get no automatic
+    fix.
     """
 
     code = "LOR505"
@@ -97,6 +139,22 @@ class RemovedTrlArguments(Rule):
         from transformers import Trainer
         trainer = Trainer(model=model, tokenizer=tokenizer)
         """,
+        # Current spellings, and arguments some TRL 1.x release still accepts (KTOConfig's
+        # generate_during_eval was removed in 1.2: the installed version is not known).
+        """
+        from trl import DPOConfig, DPOTrainer, GRPOConfig, KTOConfig
+        args = DPOConfig(output_dir="out", beta=0.1, max_length=1024, loss_type="sigmoid")
+        trainer = DPOTrainer(model, ref_model, args=args, processing_class=tokenizer)
+        grpo = GRPOConfig(max_completion_length=256, use_liger_kernel=True,
+                          gradient_accumulation_steps=4)
+        kto = KTOConfig(generate_during_eval=True)
+        """,
+        # Not TRL's classes.
+        """
+        from trl import SFTTrainer
+        from my_project import DPOTrainer, DPOConfig
+        trainer = DPOTrainer(model, beta=0.1, tokenizer=tokenizer, args=DPOConfig(max_prompt_length=1))
+        """,
     )
     INVALID = (
         """
@@ -116,46 +174,82 @@ class RemovedTrlArguments(Rule):
         import trl
         trainer = trl.SFTTrainer(model=model, packing=True)  # expect: LOR505
         """,
+        """
+        from trl import DPOConfig, DPOTrainer
+        args = DPOConfig(
+            output_dir="out",
+            max_prompt_length=512,  # expect: LOR505
+            max_length=1024,
+        )
+        trainer = DPOTrainer(
+            model,
+            ref_model,
+            args=args,
+            beta=0.1,  # expect: LOR505
+            tokenizer=tokenizer,  # expect: LOR505
+        )
+        """,
+        """
+        from trl import GRPOConfig, GRPOTrainer, ORPOTrainer, KTOConfig
+        config = GRPOConfig(max_prompt_length=256,  # expect: LOR505
+                            use_liger_loss=True)  # expect: LOR505
+        trainer = GRPOTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", reward_funcs=[reward], args=config)
+        orpo = ORPOTrainer(model=model, tokenizer=tokenizer)  # expect: LOR505
+        kto = KTOConfig(max_completion_length=512)  # expect: LOR505
+        """,
     )
 
     def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict) -> Diagnostic:
-        """``call`` (SFTConfig or SFTTrainer) was given a keyword TRL renamed."""
+        """``call`` was given a keyword TRL renamed."""
         old, new = argument.name, change["replacement"]
         fix = None
-        if new not in call.args:
+        same_meaning = change.get("same_meaning", True)
+        if new not in call.args and same_meaning:
             fix = make_fix(FixSafety.SAFE, f"rename {old}= to {new}=", rename_keyword(argument, new))
+        caveat = "" if same_meaning else " (check its documentation: it does not do exactly the same)"
+        return self.diagnostic(argument.span,
+                               f"{_type_error(call, old, change['removed'])}; use {new}={caveat}",
+                               fix)
+
+    def _moved_keyword(self, file: FileModel, trainer: CallSite, argument: Argument,
+                       change: dict, config_class: str) -> Diagnostic:
+        """The trainer was given a keyword that now belongs to its config class."""
+        config_name = change["config_name"]
         return self.diagnostic(
             argument.span,
-            f"{call.name} has no {old} since TRL {change['removed']}: it raises 'TypeError: "
-            f"{call.name}.__init__() got an unexpected keyword argument '{old}''; use {new}=",
-            fix)
+            f"{_type_error(trainer, argument.name, change['removed'])}; set it in "
+            f"{config_class}(..., {config_name}=...) instead",
+            move_to_config_fix(file, trainer, argument, config_name, config_class))
+
+    def _removed_keyword(self, call: CallSite, argument: Argument, change: dict,
+                         config_class: Optional[str],
+                         config: Optional[Dict[str, Any]]) -> Diagnostic:
+        """No supported TRL release accepts the keyword, on the call or (for a trainer) on
+        its config class."""
+        config_change = config["removed"].get(argument.name) if config is not None else None
+        where = f" (nor does {config_class})" if config_change else ""
+        advice = change.get("advice") or (config_change or {}).get("advice")
+        return self.diagnostic(
+            argument.span,
+            f"{_type_error(call, argument.name, change['removed'])}{where}; "
+            f"{advice or 'no current TRL release has this setting: remove it'}")
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.imports_unsloth:
             return
-        facts = peft_facts()
-        config_renamed = facts["trl_sft_config_renamed"]
-        trainer_renamed = facts["trl_sft_trainer_renamed"]
-        moved = facts["trl_sft_trainer_moved_to_config"]
-        for config in file.calls_with_role(TRAINING_ARGS):
-            if config.name != "SFTConfig":
+        facts = removed_arguments()
+        for call in file.calls_with_role(TRAINER, TRAINING_ARGS):
+            entry = facts.get(call.name) if call.library == "trl" else None
+            if entry is None:
                 continue
-            for old, change in config_renamed.items():
-                argument = config.args.get(old)
-                if argument is None:
-                    continue
-                yield self._renamed_keyword(config, argument, change)
-        for trainer in file.calls_with_role(TRAINER):
-            if trainer.name != "SFTTrainer":
-                continue
-            for name, argument in trainer.args.by_name.items():
-                if name in trainer_renamed:
-                    yield self._renamed_keyword(trainer, argument, trainer_renamed[name])
-                elif name in moved:
-                    config_name = moved[name]["config_name"]
-                    yield self.diagnostic(
-                        argument.span,
-                        f"SFTTrainer has no {name} since TRL {moved[name]['removed']}: it raises "
-                        f"'TypeError: SFTTrainer.__init__() got an unexpected keyword argument "
-                        f"'{name}''; set it in SFTConfig(..., {config_name}=...) instead",
-                        move_to_config_fix(file, trainer, argument, config_name))
+            config_class = entry.get("config")
+            config = facts.get(config_class) if config_class else None
+            for name, argument in call.args.by_name.items():
+                if name in entry["renamed"]:
+                    yield self._renamed_keyword(call, argument, entry["renamed"][name])
+                elif name in entry["moved_to_config"] and config_class:
+                    yield self._moved_keyword(file, call, argument,
+                                              entry["moved_to_config"][name], config_class)
+                elif name in entry["removed"]:
+                    yield self._removed_keyword(call, argument, entry["removed"][name],
+                                                config_class, config)

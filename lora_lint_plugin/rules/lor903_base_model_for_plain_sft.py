@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..analysis.model import FileModel
+from ..analysis.model import SUPERVISED_TRAINERS, FileModel
 from .base import Rule, RuleContext, register
 from ._chat import base_model_uses, shows_chat_format
 
@@ -77,6 +77,14 @@ class BaseModelForPlainSft(Rule):
         other = FastLanguageModel.get_peft_model(other, r=16)
         trainer = SFTTrainer(model=other, train_dataset=dataset)
         """,
+        # Preference tuning is not plain SFT.
+        """
+        from unsloth import FastLanguageModel
+        from trl import DPOConfig, DPOTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/mistral-7b-v0.3-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        trainer = DPOTrainer(model=model, train_dataset=dataset, args=DPOConfig())
+        """,
     )
     INVALID = (
         """
@@ -97,8 +105,9 @@ class BaseModelForPlainSft(Rule):
             return
         for use in base_model_uses(file, context):
             trainer = use.setup.trainer
-            if trainer is None or trainer.name == "UnslothTrainer":
-                continue
+            if trainer is None or trainer.name not in SUPERVISED_TRAINERS \
+                    or trainer.name == "UnslothTrainer":
+                continue  # not a plain SFT run (continued pretraining, DPO, GRPO, ...)
             yield self.diagnostic(
                 use.span,
                 f"'{use.model_id.python}' is a base checkpoint; if this fine-tune should follow "
