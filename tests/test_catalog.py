@@ -40,7 +40,9 @@ POS = {"type": "integer", "minimum": 1}
 STR = {"type": "string", "minLength": 1}
 STRS = {"type": "array", "items": STR}
 NOTE_LIST = {"type": "array", "items": STR}
-CONFIDENCE = {"enum": ["high", "medium", "low"]}
+# "remote-code": module names and shapes read from a checkpoint's own modeling code (the model type
+# needs trust_remote_code, so no transformers skeleton could be built)
+CONFIDENCE = {"enum": ["high", "medium", "low", "remote-code"]}
 MODULE = {
     "type": "object",
     "additionalProperties": False,
@@ -275,6 +277,66 @@ def test_every_model_type_used_exists_and_modules_are_valid_leaves():
             o_leaves = set(o_arch["linear_leaves"]) | set(o_arch["embedding_leaves"])
             assert {x["name"] for x in override["linear_modules"]} <= o_leaves, m["key"]
             assert set(override["standard_target_modules"]) <= o_leaves, m["key"]
+
+
+FACTS = json.loads((Path(__file__).parent.parent / "dev" / "catalog_facts.json").read_text(encoding="utf-8"))
+
+
+def test_catalog_is_large_and_every_entry_names_its_sources():
+    families = {m["family"] for m in MODELS["models"]}
+    assert len(MODELS["models"]) >= 140 and len(families) >= 40, (len(MODELS["models"]), len(families))
+    for m in MODELS["models"]:
+        assert any("litgpt" in s or "mlc" in s or "torchtune" in s or "transformers" in s or "maxtext" in s
+                   for s in m["source"]), m["key"]
+
+
+def test_built_entries_carry_the_reviewed_facts():
+    """Every checkpoint of dev/catalog_facts.json is in models.json with exactly its config values,
+    hub ids and model type (the module tables are derived from them by dev/build_catalog.py)."""
+    by_key = {m["key"]: m for m in MODELS["models"]}
+    for fact in FACTS["checkpoints"]:
+        entry = by_key[fact["key"]]
+        assert entry["model_type"] == fact["model_type"], fact["key"]
+        assert entry["config"] == fact["config"], fact["key"]
+        for variant in ("base", "instruct"):
+            ids = fact["hub_ids"][variant]
+            if ids is None:
+                assert entry["hub_ids"][variant] is None, fact["key"]
+            else:
+                assert entry["hub_ids"][variant]["original"] == ids["original"], fact["key"]
+                assert entry["hub_ids"][variant]["aliases"] == ids["aliases"], fact["key"]
+                assert entry["hub_ids"][variant]["unsloth"] == ids["unsloth"], fact["key"]
+    for key, variants in FACTS["aliases"].items():
+        for variant, ids in variants.items():
+            assert set(ids) <= set(by_key[key]["hub_ids"][variant]["aliases"]), key
+
+
+def test_remote_code_entries_are_marked_and_their_types_known():
+    archs = ARCHS["architectures"]
+    remote_types = {t for t, info in FACTS["model_types"].items() if info.get("remote_code")}
+    assert {"chatglm", "baichuan", "internlm2", "qwen"} <= remote_types
+    for m in MODELS["models"]:
+        if m["model_type"] in remote_types:
+            assert m["confidence"] == "remote-code", m["key"]
+            assert archs[m["model_type"]]["confidence"] == "remote-code", m["key"]
+            assert any("remote code" in s for s in m["source"]), m["key"]
+        else:
+            assert m["confidence"] != "remote-code", m["key"]
+
+
+def test_layer_modules_follow_from_the_config():
+    """Each per-layer module repeats once per layer (or per layer and expert), and the fused
+    attention projections of the remote-code layouts have the widths their heads imply."""
+    for m in MODELS["models"]:
+        cfg = m["config"]
+        layers = cfg["num_hidden_layers"]
+        for x in m["linear_modules"]:
+            if ".*." in x["path"] and "vision" not in x["path"] and "visual" not in x["path"]:
+                assert x["count"] % layers == 0 or m["model_type"] in ("mllama", "gemma3"), (m["key"], x["path"])
+            nq = cfg["num_attention_heads"] * cfg["head_dim"]
+            nkv = cfg["num_key_value_heads"] * cfg["head_dim"]
+            if x["name"] in ("wqkv", "query_key_value") and m["model_type"] in ("internlm2", "chatglm"):
+                assert (x["in_features"], x["out_features"]) == (cfg["hidden_size"], nq + 2 * nkv), m["key"]
 
 
 def test_embedding_and_output_shapes_agree_with_modules_and_config():

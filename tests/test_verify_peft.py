@@ -12,7 +12,9 @@ Install: ``pip install -e .[verify]`` (CPU torch is enough). Run: ``pytest -m ve
 from __future__ import annotations
 
 import os
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +189,73 @@ def test_adapter_size_within_one_percent_of_save_pretrained(name, smollm2_weight
     assert count.total == peft_model.get_nb_trainable_parameters()[0]
     estimated = adapter_file_size(count, full_dtype_bytes=2).total_bytes
     assert abs(estimated - actual) / actual < 0.01, (estimated, actual)
+
+
+# --------------------------------------------------------------------------- every family
+
+# The catalog's module tables are derived by dev/build_catalog.py from the reviewed facts in
+# dev/catalog_facts.json. Here the same builder makes each family's skeleton again and PEFT counts
+# LoRA on it; the estimator must agree. One checkpoint per family (its smallest) by default;
+# LORA_LINT_VERIFY_ALL=1 checks every natively built checkpoint.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
+import build_catalog  # noqa: E402
+
+FACTS = build_catalog.load_facts()
+
+
+def _native(fact):
+    return FACTS["model_types"][fact["model_type"]].get("remote_code") is None
+
+
+def _family_representatives():
+    natives = [f for f in FACTS["checkpoints"] if _native(f)]
+    if os.environ.get("LORA_LINT_VERIFY_ALL"):
+        return natives
+    smallest = {}
+    for fact in natives:
+        config = fact["config"]
+        size = config["hidden_size"] ** 2 * config["num_hidden_layers"]
+        if fact["family"] not in smallest or size < smallest[fact["family"]][0]:
+            smallest[fact["family"]] = (size, fact)
+    return [fact for _, fact in smallest.values()]
+
+
+REPRESENTATIVES = _family_representatives()
+
+
+def test_every_natively_built_family_has_a_representative():
+    families = {f["family"] for f in FACTS["checkpoints"] if _native(f)}
+    assert families == {f["family"] for f in REPRESENTATIVES}
+
+
+def _peft_trainable(fact, kwargs, layers=None):
+    """PEFT's trainable count on the checkpoint's skeleton, optionally with fewer layers."""
+    if layers is not None:
+        fact = dict(fact, config=dict(fact["config"], num_hidden_layers=layers))
+    model = build_catalog.build_skeleton(fact, FACTS["model_types"][fact["model_type"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peft_model = peft.get_peft_model(model, peft.LoraConfig(**kwargs))
+    return peft_model.get_nb_trainable_parameters()[0]
+
+
+@pytest.mark.parametrize("fact", REPRESENTATIVES, ids=[f["key"] for f in REPRESENTATIVES])
+def test_family_trainable_count_equals_peft(fact):
+    """Standard targets plus the input and output embeddings as LoRA targets, on the real shapes.
+
+    Decoder layers of these families are identical, so PEFT's count for L layers is
+    count(1) + (L - 1) * (count(2) - count(1)); deep checkpoints are measured that way (two small
+    skeletons instead of one 80-layer one) unless LORA_LINT_VERIFY_ALL=1 asks for the full build.
+    """
+    entry = ENTRIES[fact["key"]]
+    targets = list(entry.standard_target_modules) + [entry.embedding_module.name, entry.output_module.name]
+    (call, setup), = _lora_calls(_sample(targets))
+    kwargs = _peft_kwargs(call)
+    layers = fact["config"]["num_hidden_layers"]
+    if layers <= 8 or os.environ.get("LORA_LINT_VERIFY_ALL"):
+        trainable = _peft_trainable(fact, kwargs)
+    else:
+        one, two = _peft_trainable(fact, kwargs, 1), _peft_trainable(fact, kwargs, 2)
+        trainable = one + (layers - 1) * (two - one)
+    estimated = count_parameters(entry, lora_spec(call, setup), transformers_major=TRANSFORMERS_MAJOR).total
+    assert estimated == trainable
