@@ -282,7 +282,12 @@ def architecture_entry(model_type: str, entries: List[Json], facts: Json) -> Jso
     item["linear_leaves_transformers_4"] = type_info.get("linear_leaves_transformers_4")
     item["input_embedding"] = first["embedding_module"]["name"]
     item["output_embedding"] = first["output_module"]["name"]
-    item["peft_default_target_modules"] = type_info.get("peft_default_target_modules")
+    if "peft_default_target_modules" in type_info:
+        item["peft_default_target_modules"] = type_info["peft_default_target_modules"]
+    else:
+        from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as defaults
+
+        item["peft_default_target_modules"] = defaults.get(model_type)
     item["moe"] = False
     item["moe_expert_parameters"] = []
     item["tied_by_default"] = bool(type_info.get("tied_by_default", False))
@@ -406,7 +411,7 @@ def build(facts: Json, models_doc: Json, archs_doc: Json) -> Tuple[Json, Json]:
     for entry in built:
         by_type.setdefault(entry["model_type"], []).append(entry)
     for model_type, entries in by_type.items():
-        if model_type in owned:
+        if model_type in owned or model_type not in known:
             known[model_type] = architecture_entry(model_type, entries, facts)
     archs["architectures"] = known
     return models, archs
