@@ -365,8 +365,9 @@ def architectures_text(doc: Json, previous_text: str, previous: Json, owned: Lis
     does not own; the types it owns (always last) rendered after them."""
     old = previous["architectures"]
     new = doc["architectures"]
-    kept = [k for k in old if k not in owned]
     first_owned = next((k for k in old if k in owned), None)
+    order = list(old)
+    kept = order[: order.index(first_owned)] if first_owned is not None else order
     if first_owned is not None:
         prefix = previous_text[: previous_text.index("    %s: {" % _inline(first_owned))].rstrip().rstrip(",")
     else:
