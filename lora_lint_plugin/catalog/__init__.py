@@ -278,13 +278,17 @@ class ModelMatch:
 
 
 def _data_text(filename: str) -> str:
-    """Read a bundled data file; works from a source tree and from an installed wheel."""
+    """Read a bundled data file; works from a source tree, an installed wheel and a zip.
+
+    The file next to this module is read directly: importing ``importlib.resources`` costs more
+    than reading the whole catalog, and it is needed only when the package is not on disk.
+    """
     try:
+        return (Path(__file__).parent / "data" / filename).read_text(encoding="utf-8")
+    except OSError:
         from importlib.resources import files  # Python 3.9+
 
         return (files(__package__) / "data" / filename).read_text(encoding="utf-8")
-    except (ImportError, TypeError, FileNotFoundError, AttributeError):
-        return (Path(__file__).parent / "data" / filename).read_text(encoding="utf-8")
 
 
 def _module(d: dict) -> LinearModule:
