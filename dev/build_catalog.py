@@ -385,6 +385,11 @@ def architectures_text(doc: Json, previous_text: str, previous: Json, owned: Lis
 # --------------------------------------------------------------------------- build
 
 
+def _was_built(entry: Json) -> bool:
+    """An entry this script wrote (its checkpoint may since have left the facts file)."""
+    return entry["confidence"] == "remote-code" or any("dev/build_catalog.py" in s for s in entry["source"])
+
+
 def with_aliases(entry: Json, aliases: Json) -> Json:
     """A kept entry with the facts file's extra spellings (community re-uploads, ModelScope ids)
     added to its ``aliases``; each alias appears once."""
@@ -401,7 +406,7 @@ def build(facts: Json, models_doc: Json, archs_doc: Json) -> Tuple[Json, Json]:
     """The new models and architectures documents (the inputs are not modified)."""
     fact_keys = {f["key"] for f in facts["checkpoints"]}
     kept = [with_aliases(e, facts.get("aliases", {}).get(e["key"], {}))
-            for e in models_doc["models"] if e["key"] not in fact_keys]
+            for e in models_doc["models"] if e["key"] not in fact_keys and not _was_built(e)]
     built = [build_entry(f, facts) for f in facts["checkpoints"]]
     models = OrderedDict((k, v) for k, v in models_doc.items() if k != "models")
     models["models"] = kept + built

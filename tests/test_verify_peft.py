@@ -252,7 +252,8 @@ def test_family_trainable_count_equals_peft(fact):
     (call, setup), = _lora_calls(_sample(targets))
     kwargs = _peft_kwargs(call)
     layers = fact["config"]["num_hidden_layers"]
-    if layers <= 8 or os.environ.get("LORA_LINT_VERIFY_ALL"):
+    layer_dependent = FACTS["model_types"][fact["model_type"]].get("layer_dependent_config", False)
+    if layers <= 8 or layer_dependent or os.environ.get("LORA_LINT_VERIFY_ALL"):
         trainable = _peft_trainable(fact, kwargs)
     else:
         one, two = _peft_trainable(fact, kwargs, 1), _peft_trainable(fact, kwargs, 2)
