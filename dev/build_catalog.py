@@ -68,6 +68,10 @@ def transformers_kwargs(fact: Json, type_info: Json) -> Json:
     for field in CONFIG_FIELDS:
         if field in fact["config"] and field not in ("embedding_rows",) and field not in skip:
             kwargs[renames.get(field, field)] = fact["config"][field]
+    moe = type_info.get("moe")
+    if moe is not None:
+        for field, name in moe["config_names"].items():
+            kwargs[name] = fact["moe"][field]
     kwargs.update(type_info.get("transformers_config", {}))
     kwargs.update(fact.get("transformers_config", {}))
     return kwargs
@@ -134,6 +138,38 @@ def group_modules(rows: List[Tuple[str, str, int, int, bool]], output_path: str,
     ]
 
 
+def _fused_expert_parameters(model: Any) -> List[Json]:
+    """3-D expert tensors (transformers 5 fuses MoE experts), grouped by path pattern."""
+    counts: "OrderedDict[Tuple[str, Tuple[int, ...]], int]" = OrderedDict()
+    for name, parameter in model.named_parameters():
+        if parameter.dim() == 3:
+            key = (_INDEX.sub(".*", name), tuple(parameter.shape))
+            counts[key] = counts.get(key, 0) + 1
+    return [OrderedDict([("param", path), ("shape", list(shape)), ("count", count)])
+            for (path, shape), count in counts.items()]
+
+
+def moe_block(fact: Json, type_info: Json, fused: List[Json]) -> Json:
+    """The entry's ``moe`` object: sizes from the facts, fused tensors from the skeleton."""
+    moe = type_info["moe"]
+    block: Json = OrderedDict()
+    for field in ("num_experts", "num_experts_per_tok", "expert_intermediate_size"):
+        block[field] = fact["moe"][field]
+    for field in ("router", "experts_transformers_4", "experts_transformers_5"):
+        block[field] = moe[field]
+    block["fused_expert_parameters"] = fused
+    block["peft_rewrites_mlp_targets_to_parameters"] = moe["peft_rewrites_mlp_targets_to_parameters"]
+    return block
+
+
+def transformers_4_moe_modules(fact: Json, type_info: Json, modules: List[Json]) -> List[Json]:
+    """transformers 4 keeps experts (and the router) as nn.Linear: the 5.x table plus those rows."""
+    extra = template_modules(fact, {"modules": type_info["moe"]["transformers_4_modules"]})
+    rows = modules + extra
+    head = [m for m in rows[:2]]
+    return head + sorted(rows[2:], key=lambda m: m["path"])
+
+
 # --------------------------------------------------------------------------- remote-code templates
 
 _OPS: Dict[type, Callable[[Any, Any], Any]] = {
@@ -162,6 +198,7 @@ def evaluate(expression: Any, values: Json) -> Any:
 
 def template_values(fact: Json) -> Json:
     values = dict(fact["config"])
+    values.update(fact.get("moe", {}))
     values.update(fact.get("template_values", {}))
     values.setdefault("embedding_rows", values["vocab_size"])
     return values
@@ -189,6 +226,7 @@ def derive(fact: Json, facts: Json) -> Json:
     """Module table, embedding/output modules and architecture name for one checkpoint."""
     type_info = facts["model_types"][fact["model_type"]]
     template = type_info.get("remote_code")
+    fused: List[Json] = []
     if template is not None:
         modules = template_modules(fact, template)
         embedding_path, output_path = template["embedding"], template["output"]
@@ -199,6 +237,7 @@ def derive(fact: Json, facts: Json) -> Json:
         output_path = _module_path(model, model.get_output_embeddings())
         modules = group_modules(_module_rows(model), output_path, embedding_path)
         architectures = [type(model).__name__]
+        fused = _fused_expert_parameters(model)
     values = template_values(fact)
     embedding = _module_by_path(modules, embedding_path)
     if embedding is None or embedding["type"] != "Embedding":
@@ -215,6 +254,7 @@ def derive(fact: Json, facts: Json) -> Json:
                           "shape": [values["vocab_size"], values["hidden_size"]],
                           "tied_to_embedding": bool(values["tie_word_embeddings"])},
         "hf_architectures": architectures,
+        "fused_expert_parameters": fused,
     }
 
 
@@ -238,6 +278,9 @@ def build_entry(fact: Json, facts: Json) -> Json:
     entry["hf_architectures"] = derived["hf_architectures"]
     entry["config"] = config
     entry["linear_modules"] = derived["modules"]
+    if type_info.get("moe") is not None:
+        entry["linear_modules_transformers_4"] = transformers_4_moe_modules(fact, type_info, derived["modules"])
+        entry["moe"] = moe_block(fact, type_info, derived["fused_expert_parameters"])
     renames = type_info.get("transformers_4_renames")
     if renames:  # same shapes, other leaf names under transformers 4 (GPT-NeoX's embed_out)
         entry["linear_modules_transformers_4"] = [
