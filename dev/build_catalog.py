@@ -469,7 +469,12 @@ def build(facts: Json, models_doc: Json, archs_doc: Json) -> Tuple[Json, Json]:
 def verify(models: Json, facts: Json) -> List[str]:
     """PEFT's trainable count on each native entry's skeleton vs the table's r * (in + out) sum."""
     import peft
+    import transformers
 
+    sys.path.insert(0, str(ROOT))
+    from lora_lint_plugin.catalog import _entry as catalog_entry
+
+    transformers_major = int(transformers.__version__.split(".")[0])
     problems = []
     by_key = {f["key"]: f for f in facts["checkpoints"]}
     for entry in models["models"]:
@@ -483,8 +488,8 @@ def verify(models: Json, facts: Json) -> List[str]:
             warnings.simplefilter("ignore")
             peft_model = peft.get_peft_model(model, peft.LoraConfig(r=16, target_modules=list(targets)))
         trainable = peft_model.get_nb_trainable_parameters()[0]
-        expected = sum(16 * (m["in_features"] + m["out_features"]) * m["count"] for m in entry["linear_modules"]
-                       if m["name"] in targets)
+        # the catalog's own count: r * (in + out) per matched module, plus PEFT's fused-expert rewrite
+        expected = catalog_entry(json.loads(json.dumps(entry))).lora_parameters(targets, 16, transformers_major)
         status = "ok" if trainable == expected else "MISMATCH"
         print("%-40s PEFT %14d table %14d %s" % (entry["key"], trainable, expected, status), flush=True)
         if trainable != expected:
