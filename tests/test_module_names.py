@@ -19,13 +19,19 @@ from lora_lint_plugin.catalog.module_names import known_model_types, module_name
 
 DOCUMENT = json.loads(_data_text("module_names.json"))
 VERIFIED_TYPES = sorted({entry.model_type for entry in all_entries()})
+# remote-code types have no transformers skeleton to compare with
+NATIVE_TYPES = [t for t in VERIFIED_TYPES if not module_names(t).remote_code]
+# A 4.x record the static reader could not finish (its names are never used to call a name unknown)
+INCOMPLETE_IN_4 = {"gptj"}  # GPTJAttention builds its positions through an unresolved helper
 
 # Names the data lists for a verified family that its default-config skeleton lacks, because
 # another config builds them: GPT-2's cross-attention (add_cross_attention=True), Qwen3-MoE's
 # dense MLP layers (mlp_only_layers / decoder_sparse_step).
 CONFIG_DEPENDENT = {
     "gpt2": {"q_attn"},
+    "gpt_bigcode": {"q_attn"},
     "qwen3_moe": {"gate_proj", "up_proj", "down_proj"},
+    "opt": {"project_in", "project_out"},  # only when word_embed_proj_dim != hidden_size (opt-350m)
 }
 
 
@@ -95,7 +101,8 @@ def test_covers_the_measured_architecture_names(model_type):
     architecture = all_architectures()[model_type]
     for major in (4, 5):
         names = module_names(model_type, major)
-        assert names is not None and names.complete, (model_type, major)
+        assert names is not None, (model_type, major)
+        assert names.complete or (major == 4 and model_type in INCOMPLETE_IN_4), (model_type, major)
         assert architecture.valid_leaves(major) <= names.valid_leaves, (model_type, major)
 
 
@@ -136,7 +143,7 @@ def _skeleton_leaves(model_type, major):
 
 
 @pytest.mark.verify
-@pytest.mark.parametrize("model_type", VERIFIED_TYPES)
+@pytest.mark.parametrize("model_type", NATIVE_TYPES)
 def test_data_equals_the_meta_device_skeleton(model_type):
     """Every module of the real model is listed (no false LOR103), and nothing more than the
     task heads and the documented config-dependent names."""
