@@ -982,6 +982,39 @@ def peft_defaults(wheel_path: str) -> dict:
     raise SystemExit(f"{name}: TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING not found")
 
 
+def _module_literal(source: str, name: str) -> Optional[object]:
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+                return ast.literal_eval(node.value)
+    return None
+
+
+def peft_moe_rewrites(peft_wheel: str, transformers_wheel: str) -> dict:
+    """Model types whose MoE expert names PEFT turns into ``target_parameters`` on the fused
+    tensors (transformers 5): PEFT's ``_MOE_TARGET_MODULE_MAPPING`` per conversion pattern, and
+    transformers' ``_MODEL_TO_CONVERSION_PATTERN`` (plus PEFT's own "mixtral" entry)."""
+    with zipfile.ZipFile(peft_wheel) as archive:
+        peft_source = archive.read("peft/utils/transformers_weight_conversion.py").decode("utf-8")
+    with zipfile.ZipFile(transformers_wheel) as archive:
+        tf_source = archive.read("transformers/conversion_mapping.py").decode("utf-8")
+    targets = _module_literal(peft_source, "_MOE_TARGET_MODULE_MAPPING")
+    patterns = _module_literal(tf_source, "_MODEL_TO_CONVERSION_PATTERN")
+    if not isinstance(targets, dict) or not isinstance(patterns, dict):
+        raise SystemExit("MoE conversion tables not found")
+    patterns = dict(patterns, mixtral="mixtral")  # PEFT adds this one itself
+    patterns.update({pattern: pattern for pattern in targets})  # the patterns' own types
+    by_type = {}
+    for model_type, pattern in sorted(patterns.items()):
+        if pattern in targets:
+            by_type[model_type] = sorted(k for k in targets[pattern] if k != "gate")
+    return {"source": (f"{peft_wheel.rsplit('/', 1)[-1]}: peft/utils/transformers_weight_conversion.py "
+                       f"_MOE_TARGET_MODULE_MAPPING; {transformers_wheel.rsplit('/', 1)[-1]}: "
+                       "transformers/conversion_mapping.py _MODEL_TO_CONVERSION_PATTERN"),
+            "target_modules_rewritten": by_type}
+
+
 def _reviewed_remote_code(path: str) -> dict:
     """The hand-reviewed ``remote_code`` section of an existing output file (kept as is)."""
     try:
@@ -1019,6 +1052,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               file=sys.stderr)
     if args.peft:
         document["peft_default_target_modules"] = peft_defaults(args.peft)
+        newest = max(args.wheels, key=lambda w: Wheel(w).major)
+        document["peft_moe_target_rewrites"] = peft_moe_rewrites(args.peft, newest)
     document["remote_code"] = _reviewed_remote_code(args.output)
     with open(args.output, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=1, sort_keys=False)

@@ -432,6 +432,16 @@ def _catalog() -> _Catalog:
     return _Catalog(architectures, entries, by_id, by_name, by_stem)
 
 
+@functools.lru_cache(maxsize=1)
+def _by_normalised_name() -> Dict[str, List[_Listed]]:
+    """Listed ids by ``normalised_name`` of their name part; built only when an id is not
+    found by its exact spelling (the common case pays nothing for it)."""
+    index: Dict[str, List[_Listed]] = {}
+    for listed in _catalog().by_id.values():
+        index.setdefault(normalised_name(listed[2].rsplit("/", 1)[-1]), []).append(listed)
+    return index
+
+
 # --------------------------------------------------------------------------- id parsing
 
 
@@ -465,8 +475,47 @@ def _parse(model_id: str) -> Optional[Tuple[Optional[str], str, bool]]:
     return org, parts[-1], is_local
 
 
+@functools.lru_cache(maxsize=1)
+def _format_suffixes() -> Tuple[Tuple[str, ...], FrozenSet[str]]:
+    """Re-upload suffixes that keep the architecture (``data/model_families.json``), longest
+    first, and their last ``-`` parts (a cheap test that most names pass without a scan)."""
+    document = json.loads(_data_text("model_families.json"))
+    suffixes = tuple(sorted(document["format_suffixes"]["suffixes"], key=len, reverse=True))
+    return suffixes, frozenset(suffix.rsplit("-", 1)[-1] for suffix in suffixes)
+
+
+@functools.lru_cache(maxsize=4096)
+def normalised_name(name: str) -> str:
+    """The name part of an id as the tables compare it: lowercased, ModelScope's ``___`` read
+    as ``.`` (``Meta-Llama-3___1-8B`` is how ModelScope stores ``Meta-Llama-3.1-8B``), and
+    re-upload suffixes (``-GPTQ-Int4``, ``-fp16``, ``-sharded-bf16``, ...) removed from the end."""
+    text = name.lower().replace("___", ".")
+    suffixes, last_parts = _format_suffixes()
+    changed = True
+    while changed and text.rsplit("-", 1)[-1] in last_parts:
+        changed = False
+        for suffix in suffixes:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                changed = True
+                break
+    return text
+
+
 def _org(hub_id: str) -> Optional[str]:
     return hub_id.split("/", 1)[0].lower() if "/" in hub_id else None
+
+
+def _unambiguous(candidates: Sequence[_Listed], org: Optional[str]) -> Optional[_Listed]:
+    """A normalised-name match, only when every candidate is the same checkpoint (or one has
+    the input's org): two different checkpoints sharing a name are never guessed between."""
+    if not candidates:
+        return None
+    org_l = org.lower() if org else None
+    same_org = [c for c in candidates if _org(c[2]) == org_l]
+    if len({c[0].key for c in candidates}) > 1 and not same_org:
+        return None
+    return _pick(same_org or candidates, org)
 
 
 def _pick(candidates: Sequence[_Listed], org: Optional[str]) -> _Listed:
@@ -489,6 +538,8 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
 
     Case-insensitive; any org (an unknown org still matches the checkpoint by name, with
     ``exact=False``); quantisation suffixes (``-bnb-4bit``, ``-unsloth-bnb-4bit``, ``-FP8`` ...);
+    re-upload suffixes and ModelScope directory names (``normalised_name``: ``-fp16``,
+    ``-sharded-bf16``, ``Meta-Llama-3___1-8B-Instruct``), when the name is unambiguous;
     local paths whose last one or two components are an id (``/models/meta-llama/Meta-Llama-3-8B``,
     ``.\\ckpt\\llama-3-8b-bnb-4bit``); trailing slashes.
     """
@@ -510,6 +561,8 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
         listed = _pick(catalog.by_name[name.lower()], org)
     if listed is None and stem.lower() in catalog.by_stem:
         listed = _pick(catalog.by_stem[stem.lower()], org)
+    if listed is None:
+        listed = _unambiguous(_by_normalised_name().get(normalised_name(name), []), org)
     if listed is None:
         return None
     entry, variant, hub_id = listed

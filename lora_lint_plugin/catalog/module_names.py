@@ -128,6 +128,13 @@ def peft_default_targets(model_type: str) -> Optional[Tuple[str, ...]]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def peft_rewritten_expert_targets(model_type: str) -> FrozenSet[str]:
+    """``target_modules`` names PEFT turns into ``target_parameters`` on the fused experts of
+    this model_type (transformers 5), e.g. Qwen3-MoE's gate_proj/up_proj/down_proj."""
+    table = _document().get("peft_moe_target_rewrites", {}).get("target_modules_rewritten", {})
+    return frozenset(table.get(model_type, ()))
+
+
 def known_model_types() -> FrozenSet[str]:
     """Every model_type with a record (any transformers version, or remote code)."""
     document = _document()

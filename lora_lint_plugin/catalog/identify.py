@@ -1,0 +1,106 @@
+"""What a model id is, when the checkpoint table does not list it: its family by name.
+
+``identify`` answers with the catalog match when there is one (sizes known), else with the
+family whose reviewed name pattern (``data/model_families.json``) the id's name matches: its
+``model_type`` (hence module names, ``module_names.py``) and, where the family's naming says
+so, base or instruct. An id that matches no family, or more than one model_type, stays unknown.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Pattern, Tuple
+
+from . import ModelMatch, _parse, lookup, normalised_name
+from .module_names import ModuleNames, module_names
+
+CATALOG = "catalog"
+FAMILY_NAME = "family name"
+
+
+@dataclass(frozen=True)
+class Family:
+    family: str
+    model_type: str
+    names: Tuple[Pattern[str], ...]
+    variants: Tuple[Tuple[Pattern[str], str], ...]
+    confidence: str
+
+    def matches(self, name: str) -> bool:
+        return any(pattern.fullmatch(name) for pattern in self.names)
+
+    def variant(self, name: str) -> Optional[str]:
+        for pattern, variant in self.variants:
+            if pattern.search(name):
+                return variant
+        return None
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """A model id identified at least by architecture. ``match`` is set when the checkpoint
+    is in the table (sizes, shapes and hub ids known); otherwise only the family is."""
+
+    model_id: str
+    model_type: str
+    family: str
+    variant: Optional[str]  # "base", "instruct" or None (unknown)
+    how: str  # CATALOG or FAMILY_NAME
+    match: Optional[ModelMatch]
+
+    def module_names(self, transformers_major: Optional[int] = None) -> Optional[ModuleNames]:
+        return module_names(self.model_type, transformers_major)
+
+
+@functools.lru_cache(maxsize=1)
+def families() -> Tuple[Family, ...]:
+    from . import _data_text
+
+    document = json.loads(_data_text("model_families.json"))
+    return tuple(
+        Family(
+            family=item["family"],
+            model_type=item["model_type"],
+            names=tuple(re.compile(pattern) for pattern in item["names"]),
+            variants=tuple((re.compile(rule), variant) for rule, variant in item["variants"]),
+            confidence=item["confidence"],
+        )
+        for item in document["families"])
+
+
+def family_of(name: str) -> Optional[Family]:
+    """The one family whose pattern the normalised name matches; None for none, and for names
+    that families of different model_types claim (never a guess across families)."""
+    found: List[Family] = [f for f in families() if f.matches(name)]
+    if not found or len({f.model_type for f in found}) > 1:
+        return None
+    return found[0]
+
+
+def identity_of_match(model_id: str, match: ModelMatch) -> ModelIdentity:
+    """The identity of an id the checkpoint table lists."""
+    model_type = match.architecture.model_type if match.architecture else match.entry.model_type
+    return ModelIdentity(model_id, model_type, match.entry.family, match.variant, CATALOG, match)
+
+
+@functools.lru_cache(maxsize=1024)
+def identify(model_id: str) -> Optional[ModelIdentity]:
+    """The identity of a hub id or local path, or None when neither the checkpoint table nor a
+    family name pattern knows it."""
+    if not isinstance(model_id, str):
+        return None
+    match = lookup(model_id)
+    if match is not None:
+        return identity_of_match(model_id, match)
+    parsed = _parse(model_id)
+    if parsed is None:
+        return None
+    name = normalised_name(parsed[1])
+    family = family_of(name)
+    if family is None:
+        return None
+    return ModelIdentity(model_id, family.model_type, family.family, family.variant(name),
+                         FAMILY_NAME, None)
