@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Pattern, Tuple
 
-from . import ModelMatch, _parse, lookup, normalised_name
+from . import Architecture, ModelMatch, _parse, lookup, normalised_name
 from .module_names import ModuleNames, module_names
 
 CATALOG = "catalog"
+CONFIG = "config.json"
 FAMILY_NAME = "family name"
 
 
@@ -48,8 +49,9 @@ class ModelIdentity:
     model_type: str
     family: str
     variant: Optional[str]  # "base", "instruct" or None (unknown)
-    how: str  # CATALOG or FAMILY_NAME
+    how: str  # CATALOG, CONFIG or FAMILY_NAME
     match: Optional[ModelMatch]
+    architecture: Optional[Architecture] = None  # measured names (catalog or config.json)
 
     def module_names(self, transformers_major: Optional[int] = None) -> Optional[ModuleNames]:
         return module_names(self.model_type, transformers_major)
@@ -81,9 +83,15 @@ def family_of(name: str) -> Optional[Family]:
 
 
 def identity_of_match(model_id: str, match: ModelMatch) -> ModelIdentity:
-    """The identity of an id the checkpoint table lists."""
+    """The identity of an id the checkpoint table lists (or a config.json with sizes)."""
     model_type = match.architecture.model_type if match.architecture else match.entry.model_type
-    return ModelIdentity(model_id, model_type, match.entry.family, match.variant, CATALOG, match)
+    return ModelIdentity(model_id, model_type, match.entry.family, match.variant, CATALOG, match,
+                         match.architecture)
+
+
+def identity_of_names(model_id: str, architecture: Architecture) -> ModelIdentity:
+    """A model whose config.json names a model_type whose names are known, without sizes."""
+    return ModelIdentity(model_id, architecture.model_type, "", None, CONFIG, None, architecture)
 
 
 @functools.lru_cache(maxsize=1024)

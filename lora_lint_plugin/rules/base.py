@@ -18,6 +18,7 @@ from ..config.settings import Settings
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import Architecture, ModelMatch
     from ..catalog.hf_config import Identification
+    from ..catalog.identify import ModelIdentity
     from ..analysis.model import FileModel, TrainingSetup
 
 DOCS_URL = "https://github.com/lora-lint/lora-lint/blob/main/docs/rules/{code}.md"
@@ -34,6 +35,21 @@ class RuleContext:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.consulted = []
+
+    def model_identity(self, setup: "TrainingSetup") -> Optional["ModelIdentity"]:
+        """What the setup's model id is: the catalog entry, else its family by name (the
+        model_type and module names, without sizes); None when unknown."""
+        identification = self.identification(setup)  # config.json on disk, else the catalog
+        if identification is None or setup.model_id is None:
+            return None
+        from ..catalog.identify import identify, identity_of_match, identity_of_names
+
+        model_id = setup.model_id.python
+        if identification.match is not None:
+            return identity_of_match(model_id, identification.match)
+        if identification.names_only is not None:
+            return identity_of_names(model_id, identification.names_only)
+        return identify(model_id)
 
     def model_match(self, setup: "TrainingSetup") -> Optional["ModelMatch"]:
         """What is known of the setup's model (its config.json on disk, else the catalog)."""

@@ -3,17 +3,13 @@ from __future__ import annotations
 import re
 from typing import FrozenSet, Iterator, List, Optional, Tuple
 
-from ..catalog import (
-    Architecture,
-    ModelMatch,
-    architecture_for,
-    levenshtein,
-)
+from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.values import Value
 from ._arguments import absent_or_none
-from ._common import is_unsloth_setup, leaf, lora_calls, module_list, quoted
+from ._common import leaf, lora_calls, module_list, quoted
+from ._model_names import KnownNames, known_names
 from .base import Rule, register
 
 # Leaf names grouped by what the layer does, across architectures. A name that is real for
@@ -22,8 +18,8 @@ from .base import Rule, register
 # suggest nonsense there (``q_proj`` -> ``o_proj``).
 ROLES: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("attention input", ("q_proj", "k_proj", "v_proj", "qkv_proj", "c_attn",
-                         "query_key_value", "Wqkv")),
-    ("attention output", ("o_proj", "out_proj", "dense", "c_proj")),
+                         "query_key_value", "Wqkv", "W_pack", "wqkv")),
+    ("attention output", ("o_proj", "out_proj", "dense", "c_proj", "wo")),
     ("MLP input", ("gate_proj", "up_proj", "gate_up_proj", "c_fc", "fc1", "fc_in",
                    "dense_h_to_4h", "w1", "w3")),
     ("MLP output", ("down_proj", "fc2", "fc_out", "dense_4h_to_h", "w2", "c_proj")),
@@ -34,11 +30,6 @@ ROLES: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
 MOE_EXPERT_LEAVES = frozenset({"gate_proj", "up_proj", "down_proj"})
 REGEX_CHARACTERS = re.compile(r"[*?+\[\]()|^$\\{}]")
 SAFE_FIX_DISTANCE = 2
-
-
-def valid_leaves(architecture: Architecture) -> FrozenSet[str]:
-    """Leaves valid on transformers 5 or 4: the project may pin either, so never flag either."""
-    return architecture.valid_leaves(5) | architecture.valid_leaves(4)
 
 
 def role_equivalents(name: str, valid: FrozenSet[str]) -> List[str]:
@@ -76,21 +67,6 @@ def suggestion(name: str, valid: FrozenSet[str]) -> Tuple[str, Optional[str]]:
     return f"its module names are {quoted(sorted(valid))}", None
 
 
-def possible_architectures(match: ModelMatch, unsloth: bool) -> List[Architecture]:
-    """The layouts the loaded model may have.
-
-    Unsloth's loader maps upstream ids to its own re-uploads, some of which are converted to
-    Llama layout (Phi-3/Phi-4): an upstream id loaded through Unsloth may have either layout.
-    """
-    found = [match.architecture] if match.architecture is not None else []
-    if unsloth and match.override is None:
-        for override in match.entry.architecture_overrides:
-            other = architecture_for(override.model_type)
-            if other is not None and other not in found:
-                found.append(other)
-    return found
-
-
 def ignored(entry: str) -> bool:
     """Entries other rules own or that do not name a leaf module."""
     name = leaf(entry)
@@ -118,7 +94,10 @@ class UnknownTargetModule(Rule):
 
     Entries are checked against the names of both transformers 4 and 5; the MLP names of MoE
     experts are left to LOR107, `"all-linear"` in a list to LOR104 and single regex strings to
-    LOR105. Unknown models are never checked.
+    LOR105. A model the catalog does not list but whose family lora-lint knows by name
+    (`codellama/CodeLlama-7b-hf`, `THUDM/chatglm3-6b`, re-uploads, ModelScope directories) is
+    checked against its architecture's names (derived from transformers, or from the model's
+    own code for `trust_remote_code` families). Unknown models are never checked.
 
     ## Example
     ```python
@@ -174,6 +153,13 @@ class UnknownTargetModule(Rule):
         config = LoraConfig(target_modules=["q_proj", "v_proj", "w1", "w2", "lm_head"])
         """,
         """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("THUDM/chatglm3-6b", trust_remote_code=True)
+        config = LoraConfig(target_modules=["query_key_value", "dense_h_to_4h", "dense_4h_to_h"])
+        model = get_peft_model(model, config)
+        """,
+        """
         from transformers import AutoModelForCausalLM
         import peft as p
         import sys
@@ -217,43 +203,48 @@ class UnknownTargetModule(Rule):
         ])
         model = get_peft_model(model, config)
         """,
+        """
+        # known by its family only (CodeLlama is a Llama): names of the llama architecture
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("codellama/CodeLlama-7b-hf")
+        config = LoraConfig(target_modules=["q_proj", "k_prj"])  # expect: LOR103
+        model = get_peft_model(model, config)
+        """,
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         for call, setup in lora_calls(file):
-            if setup is None:
-                continue
             targets = module_list(call, "target_modules")
             if targets is None:
                 continue
-            match = context.model_match(setup)
-            if match is not None and match.architecture is not None:
-                architectures = possible_architectures(match, is_unsloth_setup(call, setup))
-                model_id = match.hub_id
-            else:  # known by its config.json's model_type only: names without sizes
-                names_only = context.model_architecture(setup)
-                if names_only is None or setup.model_id is None:
-                    continue
-                architectures, model_id = [names_only], setup.model_id.python
-            yield from self._check_targets(call, targets, model_id, architectures)
+            names = known_names(context, call, setup)
+            if names is None:
+                continue
+            yield from self._check_targets(call, targets, names)
 
-    def _check_targets(self, call, targets: Value, model_id: str,
-                       architectures: List[Architecture]) -> Iterator[Diagnostic]:
-        architecture = architectures[0]
-        valid = frozenset().union(*(valid_leaves(a) for a in architectures))
-        moe = any(a.moe for a in architectures)
-        items = list(targets.items)
+    @staticmethod
+    def _unmatched(items: List[Value], names: KnownNames) -> Tuple[List[Value], List[Value]]:
+        """(entries matching no module, those of them this rule reports)."""
         unmatched = [item for item in items
-                     if not isinstance(item.python, str) or leaf(item.python) not in valid]
+                     if not isinstance(item.python, str) or leaf(item.python) not in names.valid]
         reported = [item for item in unmatched
                     if isinstance(item.python, str) and not ignored(item.python)
-                    and not (moe and leaf(item.python) in MOE_EXPERT_LEAVES)]
+                    and not (names.moe and leaf(item.python) in MOE_EXPERT_LEAVES)]
+        return unmatched, reported
+
+    def _check_targets(self, call, targets: Value, names: KnownNames) -> Iterator[Diagnostic]:
+        items = list(targets.items)
+        unmatched, reported = self._unmatched(items, names)
+        if reported:  # before reporting, also accept the names derived from transformers
+            names = names.widened()
+            unmatched, reported = self._unmatched(items, names)
         if not reported:
             return
+        valid = names.valid
         parameters = call.args.value("target_parameters")
         no_parameters = absent_or_none(parameters)
         nothing_matches = len(unmatched) == len(items) and no_parameters
-        model = f"{architecture.model_type} ({model_id})"
         for item in reported:
             entry = item.python
             name = leaf(entry)
@@ -276,6 +267,6 @@ class UnknownTargetModule(Rule):
                                replace_string(item, prefix + replacement))
             yield self.diagnostic(
                 item.span,
-                f"'{entry}' in target_modules is not a module of {model}: {consequence}; "
+                f"'{entry}' in target_modules is not a module of {names.model}: {consequence}; "
                 f"{advice}",
                 fix)

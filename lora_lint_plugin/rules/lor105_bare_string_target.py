@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, List, Optional
+from typing import FrozenSet, Iterator, List, Optional
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_with_code, string_code
@@ -51,8 +51,9 @@ class BareStringTargetModules(Rule):
     against each module's *complete* dotted name, such as `model.layers.0.self_attn.q_proj`.
     A bare leaf never equals such a path, so nothing matches and `get_peft_model` raises
     `Target modules q_proj|v_proj not found in the base model.` (Lists are matched by suffix,
-    which is what the author meant.) Names of top-level modules (`lm_head`) do match; the
-    others in the alternation do not.
+    which is what the author meant.) Names of top-level modules (`lm_head`, or the known
+    model's own head, such as InternLM2's `output`) do match; the others in the alternation do
+    not.
 
     ## Example
     ```python
@@ -87,6 +88,14 @@ class BareStringTargetModules(Rule):
         config = p.LoraConfig(r=16, target_modules="all-linear")
         """,
         """
+        # InternLM2's head is the top-level module "output": the regex matches it
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("internlm/internlm2-chat-7b",
+                                                     trust_remote_code=True)
+        model = get_peft_model(model, LoraConfig(r=8, target_modules="output"))
+        """,
+        """
         from peft import LoraConfig
         config = LoraConfig(r=16, target_modules="lm_head")
         """,
@@ -108,6 +117,14 @@ class BareStringTargetModules(Rule):
         """,
     )
 
+    @staticmethod
+    def _model_top_level(context, setup) -> FrozenSet[str]:
+        """The Linear children of the model class itself, when the model is known: a regex
+        naming one matches (InternLM2's head is ``output``)."""
+        identity = context.model_identity(setup) if setup is not None else None
+        names = identity.module_names() if identity is not None else None
+        return names.top_level_linear if names is not None else frozenset()
+
     def check(self, file, context) -> Iterator[Diagnostic]:
         # Only PEFT's LoraConfig: FastLanguageModel.get_peft_model does not take strings as
         # regexes (it iterates them), FastModel builds its own regexes.
@@ -121,6 +138,9 @@ class BareStringTargetModules(Rule):
             names = leaves_of(value.python)
             if names is None or all(name in TOP_LEVEL_MODULES for name in names):
                 continue
+            top_level = TOP_LEVEL_MODULES | self._model_top_level(context, file.setup_of(call))
+            if all(name in top_level for name in names):
+                continue
             suggested = "[" + ", ".join(f'"{name}"' for name in names) + "]"
             fix = None
             if value.literal:
@@ -128,7 +148,7 @@ class BareStringTargetModules(Rule):
                 if new is not None:
                     fix = make_fix(FixSafety.SAFE, f"replace the string with {suggested}",
                                    replace_with_code(value, new))
-            top = [name for name in names if name in TOP_LEVEL_MODULES]
+            top = [name for name in names if name in top_level]
             if top:
                 consequence = (f"it matches only the top-level {', '.join(top)}; the other "
                                "names match nothing")

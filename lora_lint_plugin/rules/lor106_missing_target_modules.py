@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import LORA_CONFIG
+from ..catalog.module_names import peft_default_targets
 from ._arguments import absent_or_none
 from ._common import is_unsloth_setup
 from .base import Rule, register
@@ -25,8 +26,10 @@ class MissingTargetModules(Rule):
     only `q_proj` and `v_proj`: attention-only LoRA, much weaker than the attention + MLP set
     that Unsloth and most recipes use, and easy to miss because nothing is printed.
 
-    Unsloth's `get_peft_model` has its own default (all seven projections) and is not
-    checked; nor are unknown models.
+    Models known only by their family (a checkpoint the catalog does not list, such as
+    `tiiuae/falcon-7b` or `baichuan-inc/Baichuan2-7B-Chat`) are checked by their `model_type`
+    against PEFT's table; the message then names no target list. Unsloth's `get_peft_model` has
+    its own default (all seven projections) and is not checked; nor are unknown models.
 
     ## Example
     ```python
@@ -94,6 +97,14 @@ class MissingTargetModules(Rule):
         )
         model = p.get_peft_model(model, config)
         """,
+        """
+        # known by its family only: PEFT has no default for Baichuan's model_type
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("baichuan-inc/Baichuan2-7B-Chat",
+                                                     trust_remote_code=True)
+        model = get_peft_model(model, LoraConfig(r=8))  # expect: LOR106
+        """,
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
@@ -108,17 +119,22 @@ class MissingTargetModules(Rule):
             unsloth = is_unsloth_setup(call, setup)
             if unsloth and setup.adapter_call is None:
                 continue  # SFTTrainer(peft_config=...) under Unsloth: ignored (LOR504)
-            match = context.model_match(setup)
-            if match is None or match.architecture is None:
+            identity = context.model_identity(setup)
+            if identity is None:
                 continue
-            if unsloth and match.override is None and match.entry.architecture_overrides:
+            match = identity.match
+            if match is not None and unsloth and match.override is None \
+                    and match.entry.architecture_overrides:
                 continue  # Unsloth may load its re-upload with another layout
-            architecture = match.architecture
-            model = f"{architecture.model_type} ({match.hub_id})"
-            suggested = list(match.standard_target_modules)
+            if match is not None and match.architecture is not None:
+                model = f"{match.architecture.model_type} ({match.hub_id})"
+                defaults = match.architecture.peft_default_target_modules
+            else:  # known by family: PEFT's table is keyed by the model_type alone
+                model = f"{identity.model_type} ({match.hub_id if match else identity.model_id})"
+                defaults = peft_default_targets(identity.model_type)
+            suggested = list(match.standard_target_modules) if match is not None else []
             advice = (f"set target_modules={suggested}" if suggested
                       else "set target_modules")
-            defaults = architecture.peft_default_target_modules
             if defaults is None:
                 message = (f"LoraConfig without target_modules or target_parameters: PEFT has "
                            f"no default targets for {model} and get_peft_model raises "

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator, List
 
 from ..catalog import ModelMatch
+from ..catalog.module_names import module_names, peft_rewritten_expert_targets
 from ..analysis.diagnostics import Diagnostic
 from ._arguments import absent_or_none
 from ._common import is_unsloth_setup, leaf, lora_calls, module_list
@@ -73,7 +74,9 @@ class MoeExpertsNotTargeted(Rule):
 
     Not reported under Unsloth (its `get_peft_model` fills `target_parameters` itself), nor
     for models where PEFT 0.21 rewrites the MLP names into `target_parameters` on its own
-    (Qwen3-MoE), nor for unknown models.
+    (Qwen3-MoE), nor for unknown models. A model known only by its family (a checkpoint the
+    catalog does not list) is checked with its architecture's transformers 5 layout; the message
+    then gives no expert count.
 
     ## Example
     ```python
@@ -156,7 +159,10 @@ class MoeExpertsNotTargeted(Rule):
             if not absent_or_none(parameters):
                 continue
             match = context.model_match(setup)
-            if match is None or match.architecture is None or not match.architecture.moe:
+            if match is None or match.architecture is None:
+                yield from self._check_by_family(context, setup, targets)
+                continue
+            if not match.architecture.moe:
                 continue
             moe = match.entry.moe
             if moe is not None and moe.peft_rewrites_mlp_targets_to_parameters is not None:
@@ -177,3 +183,23 @@ class MoeExpertsNotTargeted(Rule):
                     f"{match.architecture.model_type} ({match.hub_id}, {experts}): on "
                     "transformers 5 they are fused nn.Parameters, not Linear modules, so the "
                     f"experts get no LoRA{transformers_4_clause(match, name)}; {advice}")
+
+    def _check_by_family(self, context, setup, targets) -> Iterator[Diagnostic]:
+        """A model known only by its family: its model_type's transformers 5 layout (fused
+        experts) and PEFT's own rewrites decide; no expert count is known."""
+        identity = context.model_identity(setup)
+        if identity is None or identity.match is not None:
+            return
+        names = module_names(identity.model_type, 5)
+        if names is None or not names.complete or not names.moe \
+                or peft_rewritten_expert_targets(identity.model_type) & EXPERT_MLP_LEAVES:
+            return
+        suggested = list(names.fused_expert_parameters)
+        for item in targets.strings():
+            if leaf(item.python) in EXPERT_MLP_LEAVES:
+                yield self.diagnostic(
+                    item.span,
+                    f"'{item.python}' in target_modules does not reach the experts of "
+                    f"{identity.model_type} ({identity.model_id}): on transformers 5 they are "
+                    "fused nn.Parameters, not Linear modules, so the experts get no LoRA; "
+                    f"add target_parameters={suggested}")

@@ -1,0 +1,222 @@
+"""Models the checkpoint table does not list, known by family, re-upload or directory name.
+
+A LoRA script on each id goes through the real ``lora-lint check`` (one run over a directory of
+scripts) and flake8: a misspelled ``target_modules`` entry gets LOR103 with the architecture's
+names, correct names stay silent, and ids that match nothing stay silent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from lora_lint_plugin.catalog import all_hub_ids, lookup, normalised_name
+from lora_lint_plugin.catalog.identify import FAMILY_NAME, family_of, families, identify
+from lora_lint_plugin.catalog.module_names import module_names
+
+from .conftest import run_flake8, write_source
+from .test_cli import lora_lint, out
+
+# (model id, correct target_modules, one misspelled entry, what it should be)
+IDS: List[Tuple[str, List[str], str, str]] = [
+    ("codellama/CodeLlama-7b-hf", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("codellama/CodeLlama-13b-Instruct-hf", ["q_proj", "o_proj"], "o_prj", "o_proj"),
+    ("bigcode/starcoder", ["c_attn", "c_proj"], "c_atn", "c_attn"),
+    ("bigcode/starcoderbase-3b", ["c_attn", "c_fc"], "c_fcc", "c_fc"),
+    ("microsoft/phi-1_5", ["q_proj", "dense", "fc1"], "fc_1", "fc1"),
+    ("microsoft/phi-2", ["q_proj", "k_proj", "v_proj", "dense"], "dense_", "dense"),
+    ("tiiuae/falcon-7b", ["query_key_value", "dense"], "query_key_valu", "query_key_value"),
+    ("THUDM/chatglm2-6b", ["query_key_value", "dense_h_to_4h"], "dense_h_to_4", "dense_h_to_4h"),
+    ("THUDM/chatglm3-6b", ["query_key_value", "dense_4h_to_h"], "query_key_vaue", "query_key_value"),
+    ("Qwen/Qwen-7B-Chat", ["c_attn", "c_proj", "w1", "w2"], "c_atn", "c_attn"),
+    ("Qwen/Qwen1.5-7B-Chat", ["q_proj", "k_proj", "v_proj", "o_proj"], "k_prj", "k_proj"),
+    ("EleutherAI/pythia-1b", ["query_key_value"], "query_key_valuee", "query_key_value"),
+    ("EleutherAI/gpt-neox-20b", ["query_key_value", "dense"], "dens", "dense"),
+    ("bigscience/bloom-7b1", ["query_key_value", "dense_4h_to_h"], "dense_4h_to_hh", "dense_4h_to_h"),
+    ("facebook/opt-350m", ["q_proj", "v_proj", "out_proj"], "out_prj", "out_proj"),
+    ("01-ai/Yi-6B", ["q_proj", "gate_proj"], "gate_prj", "gate_proj"),
+    ("01-ai/Yi-1.5-9B-Chat", ["q_proj", "down_proj"], "down_prj", "down_proj"),
+    ("baichuan-inc/Baichuan2-7B-Chat", ["W_pack", "o_proj"], "W_pak", "W_pack"),
+    ("internlm/internlm2-chat-7b", ["wqkv", "wo", "w1", "w2", "w3"], "wqk", "wqkv"),
+    ("internlm/internlm2_5-7b-chat", ["wqkv", "wo"], "woo", "wo"),
+    ("google/codegemma-7b", ["q_proj", "up_proj"], "up_prj", "up_proj"),
+    ("google/codegemma-7b-it", ["q_proj", "v_proj"], "q_prj", "q_proj"),
+    ("HuggingFaceTB/SmolLM3-3B", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("ibm-granite/granite-3.0-8b-instruct", ["q_proj", "o_proj"], "o_prj", "o_proj"),
+    ("allenai/OLMo-2-1124-7B", ["q_proj", "k_proj"], "k_prj", "k_proj"),
+    ("mistralai/Ministral-8B-Instruct-2410", ["q_proj", "gate_proj"], "gate_prj", "gate_proj"),
+    ("Qwen/Qwen2.5-Coder-14B", ["q_proj", "v_proj"], "q_prj", "q_proj"),
+    ("Qwen/Qwen2.5-Math-7B-Instruct", ["q_proj", "up_proj"], "up_prj", "up_proj"),
+    ("Qwen/Qwen2.5-VL-7B-Instruct", ["q_proj", "qkv"], "qkvv", "qkv"),
+    # re-uploads under other orgs, dtype/sharded re-uploads, quantised re-uploads
+    ("NousResearch/Llama-2-7b-hf", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("huggyllama/llama-7b", ["q_proj", "v_proj"], "q_prj", "q_proj"),
+    ("TheBloke/Llama-2-7B-fp16", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("decapoda-research/llama-7b-hf", ["q_proj", "k_proj"], "k_prj", "k_proj"),
+    ("ybelkada/falcon-7b-sharded-bf16", ["query_key_value"], "query_key_valu", "query_key_value"),
+    ("TheBloke/Llama-2-7B-Chat-GPTQ", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("Qwen/Qwen1.5-7B-Chat-AWQ", ["q_proj", "v_proj"], "q_prj", "q_proj"),
+    # ModelScope ids and directories, local paths ending in a known name
+    ("LLM-Research/Meta-Llama-3.1-8B-Instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("/root/autodl-tmp/LLM-Research/Meta-Llama-3___1-8B-Instruct", ["q_proj", "v_proj"], "q_prj", "q_proj"),
+    ("./models/chatglm3-6b", ["query_key_value"], "query_key_valeu", "query_key_value"),
+]
+# Ids that match nothing: every entry is left alone, however odd.
+UNKNOWN = [
+    "my-org/support-bot-v3",
+    "./outputs/checkpoint-500",
+    "TheBloke/Llama-2-7B-GGUF",
+    "someone/llama-7b-finetuned-on-my-data",
+    "tiiuae/Falcon3-7B-Base",
+    "Qwen/Qwen-VL-Chat",
+]
+
+TEMPLATE = """
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM
+model = AutoModelForCausalLM.from_pretrained({model_id!r}, trust_remote_code=True)
+config = LoraConfig(
+    r=8,
+    target_modules={targets!r},
+)
+model = get_peft_model(model, config)
+"""
+TARGETS_LINE = 6
+
+
+def _scripts(directory: Path) -> Dict[str, Tuple[str, str, str]]:
+    """file name -> (model id, kind, misspelled entry); kinds: bad, good, unknown."""
+    made: Dict[str, Tuple[str, str, str]] = {}
+    for index, (model_id, good, wrong, _) in enumerate(IDS):
+        for kind, targets in (("bad", good + [wrong]), ("good", good)):
+            name = f"{kind}_{index:02d}.py"
+            write_source(directory, TEMPLATE.format(model_id=model_id, targets=targets), name)
+            made[name] = (model_id, kind, wrong)
+    for index, model_id in enumerate(UNKNOWN):
+        name = f"unknown_{index:02d}.py"
+        write_source(directory, TEMPLATE.format(model_id=model_id, targets=["q_prj", "c_atn"]), name)
+        made[name] = (model_id, "unknown", "")
+    return made
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory) -> Tuple[Dict[str, Tuple[str, str, str]], List[dict]]:
+    directory = tmp_path_factory.mktemp("identified")
+    made = _scripts(directory)
+    result = lora_lint("check", "--select", "LOR103", "--output-format", "json", ".", cwd=directory)
+    assert result.returncode in (0, 1), result.stderr
+    return made, json.loads(out(result))
+
+
+def test_misspelled_entry_reported_on_every_identified_id(checked):
+    made, diagnostics = checked
+    by_file: Dict[str, List[dict]] = {}
+    for diagnostic in diagnostics:
+        by_file.setdefault(Path(diagnostic["filename"]).name, []).append(diagnostic)
+    for name, (model_id, kind, wrong) in made.items():
+        found = by_file.get(name, [])
+        if kind != "bad":
+            assert found == [], (model_id, kind, found)
+            continue
+        assert len(found) == 1, (model_id, found)
+        diagnostic = found[0]
+        assert diagnostic["code"] == "LOR103" and diagnostic["location"]["row"] == TARGETS_LINE
+        assert f"'{wrong}' in target_modules" in diagnostic["message"], diagnostic["message"]
+
+
+def test_suggestion_names_the_real_module(checked):
+    made, diagnostics = checked
+    expected = {f"bad_{index:02d}.py": right for index, (_, _, _, right) in enumerate(IDS)}
+    for diagnostic in diagnostics:
+        right = expected[Path(diagnostic["filename"]).name]
+        assert f"did you mean '{right}'?" in diagnostic["message"], diagnostic["message"]
+        # sizes are unknown for family-only ids: no parameter counts in the message
+        assert " B " not in diagnostic["message"] and " M " not in diagnostic["message"]
+
+
+def test_flake8_reports_the_same(tmp_path):
+    bad = write_source(tmp_path, TEMPLATE.format(model_id="THUDM/chatglm3-6b",
+                                                 targets=["query_key_value", "dense_h_to_4"]))
+    result = run_flake8(bad, "--select=LOR103")
+    assert result.returncode == 1, result.stderr
+    assert f":{TARGETS_LINE}:" in result.stdout and "LOR103" in result.stdout
+    assert "dense_h_to_4h" in result.stdout
+    good = write_source(tmp_path, TEMPLATE.format(model_id="bigcode/starcoderbase-3b",
+                                                  targets=["c_attn", "c_proj", "c_fc"]), "good.py")
+    assert run_flake8(good, "--select=LOR103").stdout == ""
+
+
+@pytest.mark.parametrize("model_id", [i[0] for i in IDS])
+def test_every_listed_id_is_identified_with_complete_names(model_id):
+    identity = identify(model_id)
+    assert identity is not None, model_id
+    names = identity.module_names()
+    assert names is not None and names.complete, model_id
+
+
+@pytest.mark.parametrize("model_id", UNKNOWN)
+def test_unmatched_ids_stay_unknown(model_id):
+    assert identify(model_id) is None
+
+
+def test_base_and_instruct_status_from_the_name():
+    expected = {
+        "google/codegemma-7b": "base", "google/codegemma-7b-it": "instruct",
+        "bigcode/starcoderbase-3b": "base", "Qwen/Qwen2.5-Coder-14B": "base",
+        "Qwen/Qwen2.5-Coder-14B-Instruct": "instruct", "THUDM/chatglm3-6b-base": "base",
+        "THUDM/chatglm3-6b": "instruct", "Qwen/Qwen-7B": "base", "Qwen/Qwen-7B-Chat-Int4": "instruct",
+        "HuggingFaceTB/SmolLM3-3B-Base": "base", "HuggingFaceTB/SmolLM3-3B": "instruct",
+        "bigscience/bloomz-560m": None,
+    }
+    for model_id, variant in expected.items():
+        identity = identify(model_id)
+        assert identity is not None and identity.how == FAMILY_NAME, model_id
+        assert identity.variant == variant, model_id
+
+
+def test_normalised_names():
+    assert normalised_name("Meta-Llama-3___1-8B-Instruct") == "meta-llama-3.1-8b-instruct"
+    assert normalised_name("falcon-7b-sharded-bf16") == "falcon-7b"
+    assert normalised_name("Qwen1.5-7B-Chat-GPTQ-Int8") == "qwen1.5-7b-chat"
+    assert normalised_name("Llama-2-7B-GGUF") == "llama-2-7b-gguf"  # never a checkpoint
+    assert lookup("TheBloke/Llama-2-7B-fp16") is not None
+    assert lookup("LLM-Research/Meta-Llama-3___1-8B-Instruct") is not None
+
+
+def test_family_patterns_never_contradict_the_catalog():
+    """A family pattern that matches a listed id must give that checkpoint's model_type."""
+    for hub_id in all_hub_ids():
+        name = normalised_name(hub_id.rsplit("/", 1)[-1])
+        family = family_of(name)
+        if family is None:
+            continue
+        match = lookup(hub_id)
+        types = {match.entry.model_type} | {o.model_type for o in match.entry.architecture_overrides}
+        assert family.model_type in types, (hub_id, family.family)
+
+
+def test_every_family_has_sources_and_known_module_names():
+    for family in families():
+        names = module_names(family.model_type)
+        assert names is not None, family.family
+    document = json.loads(Path(__file__).resolve().parent.parent.joinpath(
+        "lora_lint_plugin", "catalog", "data", "model_families.json").read_text(encoding="utf-8"))
+    for item in document["families"]:
+        assert item["source"] and item["confidence"] in ("high", "medium"), item["family"]
+        assert item["names"], item["family"]
+
+
+def test_llama_names_on_a_fused_attention_family_point_to_its_own_name(tmp_path):
+    """Baichuan2 fuses q/k/v into W_pack: the advice names it, and no automatic fix rewrites
+    q_proj into the look-alike o_proj."""
+    path = write_source(tmp_path, TEMPLATE.format(model_id="baichuan-inc/Baichuan2-7B-Chat",
+                                                  targets=["q_proj", "v_proj"]))
+    result = lora_lint("check", "--select", "LOR103", "--output-format", "json", path.name,
+                       cwd=tmp_path)
+    diagnostics = json.loads(out(result))
+    assert [d["code"] for d in diagnostics] == ["LOR103", "LOR103"]
+    for diagnostic in diagnostics:
+        assert "'W_pack'" in diagnostic["message"] and diagnostic["fix"] is None
