@@ -24,6 +24,10 @@ it could not follow (``setattr``, ``add_module``, a module built by an unknown f
 sub-model whose class depends on the checkpoint's config) says ``"complete": false`` and lists
 the reasons in ``"unresolved"``; lora-lint uses only complete records to report unknown names.
 
+``--verify`` (needs torch and the same transformers major version installed) builds every
+complete record's model on the meta device from its default config and marks the record
+incomplete when the model holds a module the static walk missed.
+
 The ``remote_code`` section (architectures that need ``trust_remote_code``: their modeling
 code is not in any wheel) is reviewed by hand, each record with its source, and is kept as is
 when the file is regenerated.
@@ -32,7 +36,7 @@ Usage (wheels from ``pip download transformers==<version> --no-deps -d DIR``)::
 
     python dev/derive_module_names.py DIR/transformers-4.57.6-py3-none-any.whl \\
         DIR/transformers-5.25.0-py3-none-any.whl \\
-        --peft DIR/peft-0.21.2-py3-none-any.whl \\
+        --peft DIR/peft-0.21.2-py3-none-any.whl --verify \\
         -o lora_lint_plugin/catalog/data/module_names.json
 """
 
@@ -982,6 +986,58 @@ def peft_defaults(wheel_path: str) -> dict:
     raise SystemExit(f"{name}: TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING not found")
 
 
+def verify_with_skeletons(records: Dict[str, dict], major: int) -> int:
+    """Mark complete records incomplete where the installed transformers (same major version)
+    builds, on the meta device from the default config, a module the static walk missed.
+    Needs torch and transformers; returns how many records were marked."""
+    import signal
+    import warnings
+
+    import torch
+    import transformers
+    from transformers.pytorch_utils import Conv1D
+
+    if int(transformers.__version__.split(".")[0]) != major:
+        return 0
+    adaptable = (torch.nn.Linear, Conv1D, torch.nn.Embedding, torch.nn.Conv1d, torch.nn.Conv2d,
+                 torch.nn.Conv3d, torch.nn.MultiheadAttention)
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError
+
+    signal.signal(signal.SIGALRM, timeout)
+    marked = 0
+    for model_type, record in records.items():
+        if not record["complete"]:
+            continue
+        built: Set[str] = set()
+        try:
+            signal.alarm(30)
+            config = transformers.AutoConfig.for_model(model_type)
+            for class_name in record["classes"]:
+                with warnings.catch_warnings(), torch.device("meta"):
+                    warnings.simplefilter("ignore")
+                    model = getattr(transformers, class_name)(config)
+                built |= {name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                          if isinstance(module, adaptable)}
+        except Exception:  # noqa: BLE001 - a model that cannot be built proves nothing
+            continue
+        finally:
+            signal.alarm(0)
+        listed = set(record["linear"]) | set(record["embedding"]) | set(record.get("other", ()))
+        for sub_type in record.get("sub_models", {}).values():
+            sub = records.get(sub_type) if sub_type else None
+            if sub is not None:
+                listed |= set(sub["linear"]) | set(sub["embedding"]) | set(sub.get("other", ()))
+        missed = sorted(n for n in built - listed if n and not n.isdigit())
+        if missed:
+            record["complete"] = False
+            record["unresolved"] = [f"the meta-device model of transformers {transformers.__version__} "
+                                    f"has modules the static walk missed: {missed[:6]}"]
+            marked += 1
+    return marked
+
+
 def _module_literal(source: str, name: str) -> Optional[object]:
     for node in ast.parse(source).body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -1028,6 +1084,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("wheels", nargs="+", help="transformers wheel files (one per major version)")
     parser.add_argument("--peft", help="a peft wheel: its default LoRA targets per model_type are recorded")
+    parser.add_argument("--verify", action="store_true",
+                        help="build every complete record of the installed transformers' major version on "
+                             "the meta device and mark the ones whose modules the static walk missed")
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args(argv)
     document: dict = {
@@ -1047,6 +1106,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         major = str(wheel.major)
         document["source"][major] = f"transformers {wheel.version} wheel from PyPI ({path.rsplit('/', 1)[-1]})"
         document["transformers"][major] = records
+        if args.verify:
+            marked = verify_with_skeletons(records, wheel.major)
+            print(f"transformers {wheel.version}: {marked} records marked incomplete by --verify",
+                  file=sys.stderr)
         complete = sum(1 for r in records.values() if r["complete"])
         print(f"transformers {wheel.version}: {len(records)} model types, {complete} complete",
               file=sys.stderr)
