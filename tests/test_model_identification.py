@@ -76,7 +76,7 @@ UNKNOWN = [
     "./outputs/checkpoint-500",
     "TheBloke/Llama-2-7B-GGUF",
     "someone/llama-7b-finetuned-on-my-data",
-    "tiiuae/Falcon3-7B-Base",
+    "someone/falcon-7b-my-finetune",
     "Qwen/Qwen-VL-Chat",
 ]
 
