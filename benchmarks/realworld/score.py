@@ -129,7 +129,8 @@ def ledger_verdicts(ledger: Dict[str, Any], files: Iterable[str]) -> Ledger:
             target = item.get("same_finding_as")
             if target is not None:
                 aliases[key] = (file, target.get("cell"), int(target["line"]), item["code"])
-            if item["verdict"] == FP:
+            # for a false positive: what caused it; for a true one: what hid it when it was missed
+            if item["verdict"] == FP or "mechanism" in item:
                 mechanisms[key] = item.get("mechanism", "unclassified")
         for item in record.get("missed", []):
             key = ledger_key(file, item)
