@@ -9,7 +9,8 @@ adds 1) and leaves selection, ``# noqa`` and ``per-file-ignores`` to flake8.
 from __future__ import annotations
 
 import argparse
-from typing import Any, ClassVar, Dict, Iterator, Optional, Sequence, Tuple
+import os
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
 from .config.settings import (
@@ -19,6 +20,9 @@ from .config.settings import (
     parse_memory_size,
     parse_token_count,
 )
+
+if TYPE_CHECKING:
+    from .analysis.versions import LibraryVersions
 
 Report = Tuple[int, int, str, type]
 
@@ -84,6 +88,12 @@ class LoraLintPlugin:
             yield 1, 0, f"LOR000 lora-lint failed on this file ({type(error).__name__}: " \
                         f"{error}); please report it", type(self)
 
+    def _versions(self) -> "LibraryVersions":
+        """The pins of the project around the file (read only when a rule asks)."""
+        from .analysis.versions import library_versions
+
+        return library_versions(self.filename if os.path.isfile(self.filename) else None)
+
     def _run(self) -> Iterator[Report]:
         if self.filename.endswith(".ipynb"):
             return  # flake8 would hand us the notebook's JSON; `lora-lint check` reads notebooks
@@ -103,7 +113,7 @@ class LoraLintPlugin:
         except ConfigError as error:
             yield 1, 0, f"LOR000 lora-lint configuration error: {error}", type(self)
             return
-        analysis = analyse_source(source, settings, tree=self.tree)
+        analysis = analyse_source(source, settings, tree=self.tree, versions=self._versions)
         if analysis.error is not None:
             yield 1, 0, f"LOR000 lora-lint could not analyse this file: {analysis.error}", \
                 type(self)

@@ -4,7 +4,9 @@
 
 Writes every manifest entry to DIR/<owner>/<name>/<path> from GitHub's raw file service
 (https://raw.githubusercontent.com/<owner>/<name>/<commit>/<path>). Files already present
-are kept. Standard library only. The files belong to their authors: keep them out of this
+are kept. Entries of category "project-file" (requirements.txt, pyproject.toml, ... around
+the scored files) are fetched too but not scored: lora-lint reads their version pins. Standard
+library only. The files belong to their authors: keep them out of this
 repository.
 """
 

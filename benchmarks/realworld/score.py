@@ -86,9 +86,16 @@ def file_key(entry: Dict[str, str]) -> str:
     return "%s/%s" % (entry["repo"], entry["path"])
 
 
+# Manifest entries that are not scored: the project files (requirements.txt, pyproject.toml,
+# ...) next to scored files, whose version pins lora-lint reads.
+PROJECT_FILE = "project-file"
+
+
 def present_files(directory: Path, manifest: Sequence[Dict[str, str]]) -> Tuple[List[str], List[str]]:
     present, missing = [], []
     for entry in manifest:
+        if entry.get("category") == PROJECT_FILE:
+            continue
         key = file_key(entry)
         (present if (directory / key).is_file() else missing).append(key)
     return present, missing

@@ -5,12 +5,16 @@ This is the one entry point the flake8 plugin, the CLI, the codemods and the est
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
 
 from .diagnostics import Diagnostic
 from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_python
 from ..config.settings import Settings
+
+if TYPE_CHECKING:
+    from .versions import LibraryVersions
 
 
 @dataclass
@@ -33,11 +37,13 @@ _NOT_GIVEN: Any = object()
 
 def analyse_source(source: str, settings: Optional[Settings] = None,
                    rule_filter: Optional[Callable[[str], bool]] = None,
-                   tree: Any = _NOT_GIVEN) -> Analysis:
+                   tree: Any = _NOT_GIVEN,
+                   versions: Optional[Callable[[], "LibraryVersions"]] = None) -> Analysis:
     """Analyse Python source text. Never raises for bad input; see ``Analysis.error``.
 
     ``tree``: the module's ``ast`` when the caller already has it (flake8 does), so the
-    analysis costs no second parse.
+    analysis costs no second parse. ``versions``: reads the library versions the file or its
+    project pins (``versions.library_versions``); called only if a rule asks for them.
     """
     if not might_contain_training_code(source):
         return Analysis(skipped=True)
@@ -48,18 +54,20 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
     if not has_candidate_call(tree):
         return Analysis(skipped=True)
     try:
-        return _analyse(tree, source, settings or Settings(), rule_filter)
+        return _analyse(tree, source, settings or Settings(), rule_filter, versions)
     except RecursionError:  # the analysis is iterative or depth-limited; a last line of defence
         return Analysis(error=TOO_DEEP)
 
 
 def _analyse(tree: Any, source: str, settings: Settings,
-             rule_filter: Optional[Callable[[str], bool]]) -> Analysis:
+             rule_filter: Optional[Callable[[str], bool]],
+             versions: Optional[Callable[[], "LibraryVersions"]] = None) -> Analysis:
     from .extract import extract
     from .provenance import note_provenance
     from ..rules import RuleContext, active_rules
 
     file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults)
+    file_model.versions_source = functools.partial(_file_versions, source, versions)
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
     for rule in active_rules(rule_filter):
@@ -67,6 +75,14 @@ def _analyse(tree: Any, source: str, settings: Settings,
         found = list(rule.check(file_model, context))
         diagnostics.extend(note_provenance(found, file_model, context.consulted))
     return Analysis(diagnostics=_deduplicate(diagnostics), model=file_model)
+
+
+def _file_versions(source: str, project: Optional[Callable[[], "LibraryVersions"]]
+                   ) -> "LibraryVersions":
+    """``versions.file_versions``, imported on first use (only rules that need versions pay)."""
+    from .versions import file_versions
+
+    return file_versions(source, project)
 
 
 def _deduplicate(diagnostics: Sequence[Diagnostic]) -> List[Diagnostic]:

@@ -8,11 +8,14 @@ linking them through variables: loader -> LoRA -> trainer (+ its arguments).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from .diagnostics import Span
 from .positions import SourceLines
 from .values import OBJECT, UNKNOWN, Resolved, Value, _Unknown
+
+if TYPE_CHECKING:   # versions.py imports ``packaging``: only when a rule asks for versions
+    from .versions import LibraryVersions
 
 
 class _Absent:
@@ -185,6 +188,9 @@ class FileModel:
     lines: Optional[SourceLines] = None   # the analysed text
     # The module's ``scopes.ScopeIndex``: where names are bound (fixes that move code ask it).
     scopes: Any = field(default=None, repr=False, compare=False)
+    # Reads the library versions the file or its project pins (see ``library_versions``).
+    versions_source: Optional[Callable[[], LibraryVersions]] = field(default=None, repr=False,
+                                                                     compare=False)
     _setup_index: Any = field(default=None, repr=False, compare=False)
     _call_index: Any = field(default=None, repr=False, compare=False)
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -194,6 +200,18 @@ class FileModel:
         if key not in self._derived:
             self._derived[key] = compute()
         return self._derived[key]
+
+    @property
+    def library_versions(self) -> LibraryVersions:
+        """The versions of TRL, PEFT, ... the file or its project pins (``analysis.versions``).
+
+        Read on first use, so only a rule that needs them (a removed argument was found) pays
+        for reading project files.
+        """
+        from .versions import NO_VERSIONS
+
+        source = self.versions_source
+        return self.derived("library_versions", source) if source is not None else NO_VERSIONS
 
     def segment(self, span: Span) -> str:
         """The source text of ``span`` (what a fix copies, e.g. an argument's value)."""

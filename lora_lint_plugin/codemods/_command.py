@@ -16,6 +16,8 @@ process pool instantiates the class by import path in each worker.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 from abc import ABC
 from dataclasses import replace
 from typing import Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -74,11 +76,17 @@ class LoraLintFixCommand(CodemodCommand, ABC):
         from ..analysis.engine import analyse_source
         from ..fixing.fixes import fix_source
 
+        from ..analysis.versions import library_versions
+
         codes = self.codes
+        filename = self.context.filename
+        path = filename if filename is not None and os.path.isfile(filename) else None
+        versions = functools.lru_cache(maxsize=1)(lambda: library_versions(path))
 
         def analyse(text: str):
             return _without_noqa(text, analyse_source(text, self.settings,
-                                                      lambda code: code in codes))
+                                                      lambda code: code in codes,
+                                                      versions=versions))
 
         outcome = fix_source(tree.code, analyse, unsafe=self.unsafe)
         if outcome.error is not None and not outcome.changed:

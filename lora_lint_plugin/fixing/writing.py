@@ -28,7 +28,7 @@ from typing import Any, Collection, List, Optional
 from ..reporters import FileResult
 from ..config.settings import Settings
 from ..sources.files import Source, SourceError, analyse, cell_errors, lint_source, read_source, \
-    report_diagnostics, source_from_bytes
+    report_diagnostics, source_from_bytes, versions_reader
 
 __all__ = [
     "FileChangedError",
@@ -181,9 +181,10 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
     from .fixes import fix_source
 
     analyses: List[Any] = []
+    versions = versions_reader(source)   # fixes never touch install lines or project files
 
     def analyse_and_keep(text: str) -> Any:
-        analysis = analyse(text, settings, enabled_codes, use_noqa)
+        analysis = analyse(text, settings, enabled_codes, use_noqa, versions)
         analyses.append(analysis)
         return analysis
 

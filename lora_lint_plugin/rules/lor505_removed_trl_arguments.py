@@ -7,6 +7,7 @@ from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arg
 from ..fixing.relocation import relocated_code
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
+from ._versions import RemovalStatus, removal_against_pins
 from .base import Rule, register
 
 
@@ -84,6 +85,26 @@ class RemovedTrlArguments(Rule):
     installed TRL version, so an argument that some TRL 1.x release still accepts is not
     reported.
 
+    The check follows the TRL version the code states it runs with: a pin in the file (a
+    notebook's `!pip install trl==0.8.6` / `%pip install "trl<0.12"` lines, a script's
+    `# /// script` metadata) or else in the nearest project file (`requirements*.txt`,
+    `pyproject.toml`, `setup.py`, `setup.cfg`, the `pip:` list of `environment.yml`), looked
+    for from the file's directory up to the repository root. Per argument, against the TRL
+    release that removed it:
+
+    * no pin, or a pin that cannot be read: reported as above (users install the current TRL);
+    * every version the pin allows is older than the removal: not reported (the code runs
+      as written);
+    * every allowed version has the removal: reported, naming the pin ("trl>=0.20 pinned in
+      requirements.txt:3 removed it"; a pin in the file itself is cited by its line);
+    * the pin allows versions on both sides (`trl>=0.9`): reported, naming the pin: it runs
+      today and breaks on upgrade. No automatic fix then, because the new spelling may not
+      exist in the older versions the pin still allows.
+
+    When several pins apply (a `requirements.txt` and a `pyproject.toml` in the same
+    directory), the argument is accepted only if every one of them says so. Comments such as
+    `# requires trl==0.8` are not pins.
+
     ## Why is this bad?
     The script stops with `TypeError: SFTConfig.__init__() got an unexpected keyword argument
     'max_seq_length'` (or the same for the trainer or the other classes). These spellings come
@@ -113,7 +134,7 @@ class RemovedTrlArguments(Rule):
     (a config cell above the cell that sets `max_seq_length`), the literal the name holds is
     written instead (`max_length=2048`), or there is no fix. Renames that change what the
     setting does (`use_liger_loss` -> `use_liger_kernel`) and removed settings get no automatic
-    fix.
+    fix. None is offered when the TRL pin still allows versions older than the removal.
     """
 
     code = "LOR505"
@@ -155,7 +176,15 @@ class RemovedTrlArguments(Rule):
         from my_project import DPOTrainer, DPOConfig
         trainer = DPOTrainer(model, beta=0.1, tokenizer=tokenizer, args=DPOConfig(max_prompt_length=1))
         """,
+        """
+        # /// script
+        # dependencies = ["trl==0.8.6", "peft"]
+        # ///
+        from trl import SFTTrainer
+        trainer = SFTTrainer(model=model, tokenizer=tokenizer, max_seq_length=2048)
+        """,
     )
+
     INVALID = (
         """
         from trl import SFTConfig, SFTTrainer
@@ -197,33 +226,44 @@ class RemovedTrlArguments(Rule):
         orpo = ORPOTrainer(model=model, tokenizer=tokenizer)  # expect: LOR505
         kto = KTOConfig(max_completion_length=512)  # expect: LOR505
         """,
+        """
+        # /// script
+        # dependencies = ["trl>=0.9"]
+        # ///
+        from trl import SFTTrainer
+        trainer = SFTTrainer(model=model, max_seq_length=2048)  # expect: LOR505
+        """,
     )
 
-    def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict) -> Diagnostic:
+    def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict,
+                         status: RemovalStatus) -> Diagnostic:
         """``call`` was given a keyword TRL renamed."""
         old, new = argument.name, change["replacement"]
         fix = None
         same_meaning = change.get("same_meaning", True)
-        if new not in call.args and same_meaning:
+        if new not in call.args and same_meaning and status.fixable:
             fix = make_fix(FixSafety.SAFE, f"rename {old}= to {new}=", rename_keyword(argument, new))
         caveat = "" if same_meaning else " (check its documentation: it does not do exactly the same)"
         return self.diagnostic(argument.span,
-                               f"{_type_error(call, old, change['removed'])}; use {new}={caveat}",
+                               f"{_type_error(call, old, change['removed'])}; use {new}={caveat}"
+                               f"{status.note()}",
                                fix)
 
     def _moved_keyword(self, file: FileModel, trainer: CallSite, argument: Argument,
-                       change: dict, config_class: str) -> Diagnostic:
+                       change: dict, config_class: str, status: RemovalStatus) -> Diagnostic:
         """The trainer was given a keyword that now belongs to its config class."""
         config_name = change["config_name"]
+        fix = move_to_config_fix(file, trainer, argument, config_name, config_class) \
+            if status.fixable else None
         return self.diagnostic(
             argument.span,
             f"{_type_error(trainer, argument.name, change['removed'])}; set it in "
-            f"{config_class}(..., {config_name}=...) instead",
-            move_to_config_fix(file, trainer, argument, config_name, config_class))
+            f"{config_class}(..., {config_name}=...) instead{status.note()}",
+            fix)
 
     def _removed_keyword(self, call: CallSite, argument: Argument, change: dict,
-                         config_class: Optional[str],
-                         config: Optional[Dict[str, Any]]) -> Diagnostic:
+                         config_class: Optional[str], config: Optional[Dict[str, Any]],
+                         status: RemovalStatus) -> Diagnostic:
         """No supported TRL release accepts the keyword, on the call or (for a trainer) on
         its config class."""
         config_change = config["removed"].get(argument.name) if config is not None else None
@@ -232,7 +272,7 @@ class RemovedTrlArguments(Rule):
         return self.diagnostic(
             argument.span,
             f"{_type_error(call, argument.name, change['removed'])}{where}; "
-            f"{advice or 'no current TRL release has this setting: remove it'}")
+            f"{advice or 'no current TRL release has this setting: remove it'}{status.note()}")
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.imports_unsloth:
@@ -245,11 +285,19 @@ class RemovedTrlArguments(Rule):
             config_class = entry.get("config")
             config = facts.get(config_class) if config_class else None
             for name, argument in call.args.by_name.items():
-                if name in entry["renamed"]:
-                    yield self._renamed_keyword(call, argument, entry["renamed"][name])
-                elif name in entry["moved_to_config"] and config_class:
-                    yield self._moved_keyword(file, call, argument,
-                                              entry["moved_to_config"][name], config_class)
-                elif name in entry["removed"]:
-                    yield self._removed_keyword(call, argument, entry["removed"][name],
-                                                config_class, config)
+                kind = next((kind for kind in ("renamed", "moved_to_config", "removed")
+                             if name in entry[kind]), None)
+                if kind is None or (kind == "moved_to_config" and not config_class):
+                    continue
+                change = entry[kind][name]
+                # The pinned TRL may predate the removal (rules/_versions.py: the policy).
+                status = removal_against_pins(file, "trl", change["removed"])
+                if status.silent:
+                    continue
+                if kind == "renamed":
+                    yield self._renamed_keyword(call, argument, change, status)
+                elif kind == "moved_to_config":
+                    yield self._moved_keyword(file, call, argument, change, config_class, status)
+                else:
+                    yield self._removed_keyword(call, argument, change, config_class, config,
+                                                status)

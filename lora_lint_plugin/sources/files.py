@@ -16,10 +16,11 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import tokenize
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Collection, List, Optional, Sequence, Tuple
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.prefilter import might_contain_training_code, parse_located
@@ -28,6 +29,9 @@ from ..reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFi
 from ..reporters.model import ANALYSIS_ERROR_CODE, ANALYSIS_ERROR_PREFIX
 from ..config.selection import NoqaIndex
 from ..config.settings import Settings
+
+if TYPE_CHECKING:
+    from ..analysis.versions import LibraryVersions
 
 __all__ = [
     "NOTEBOOK_SUFFIX",
@@ -42,6 +46,7 @@ __all__ = [
     "read_source",
     "report_diagnostics",
     "source_from_bytes",
+    "versions_reader",
 ]
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -249,11 +254,35 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
     return tuple(reported)
 
 
+# -- the library versions the file states -------------------------------------------------------
+
+def versions_reader(source: Source) -> Callable[[], LibraryVersions]:
+    """Reads (once, when first called) the pins of ``source``: a notebook's install lines, then
+    the project files around it (only when ``source.path`` is a file on disk)."""
+    cache: List[LibraryVersions] = []
+
+    def read() -> LibraryVersions:
+        from ..analysis.versions import VersionOrigin, library_versions
+
+        if not cache:
+            lines: List[Tuple[str, VersionOrigin]] = []
+            if source.notebook is not None:
+                lines = [(text, VersionOrigin("this notebook", row, cell))
+                         for cell, row, text in source.notebook.masked_lines()]
+            path = source.path if os.path.isfile(source.path) else None
+            cache.append(library_versions(path, lines))
+        return cache[0]
+
+    return read
+
+
 # -- running the engine with selection and noqa --------------------------------------------------
 
 def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
-            use_noqa: bool = True) -> Any:
+            use_noqa: bool = True, versions: Optional[Callable[[], LibraryVersions]] = None) -> Any:
     """``engine.analyse_source`` restricted to ``enabled_codes`` and with ``# noqa`` applied.
+
+    ``versions``: the file's pinned library versions (``versions_reader``).
 
     Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
     callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
@@ -267,7 +296,7 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
         noqa = NoqaIndex(text)
         if noqa.skips_file:
             return Analysis(skipped=True)
-    analysis = analyse_source(text, settings, rule_filter)
+    analysis = analyse_source(text, settings, rule_filter, versions=versions)
     if use_noqa and analysis.diagnostics:
         kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
         if len(kept) != len(analysis.diagnostics):
@@ -281,7 +310,7 @@ def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Coll
 
     ``fix_edits``: include each fix's edits (see ``report_diagnostics``).
     """
-    analysis = analyse(source.python, settings, enabled_codes, use_noqa)
+    analysis = analyse(source.python, settings, enabled_codes, use_noqa, versions_reader(source))
     if analysis.error is not None:
         return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
     return FileResult(filename=source.path, diagnostics=cell_errors(source, use_noqa) + report_diagnostics(

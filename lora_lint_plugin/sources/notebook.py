@@ -184,6 +184,26 @@ class Notebook:
             return self
         return Notebook(self.raw, self._text, self._bom, self.cell_count, cells, errors)
 
+    def masked_lines(self) -> List[Tuple[int, int, str]]:
+        """The lines masked as IPython syntax (``!pip install ...``): (cell number, 1-based line
+        in the cell, original text), a backslash-continued line joined with its continuation."""
+        found: List[Tuple[int, int, str]] = []
+        for cell in self._cells:
+            rows = set(cell.masked_rows)
+            row = 0
+            while row < len(cell.lines):
+                if row not in rows:
+                    row += 1
+                    continue
+                start, text = row, cell.lines[row]
+                while text.endswith("\\") and row + 1 < len(cell.lines):
+                    row += 1
+                    text = text[:-1] + " " + cell.lines[row]
+                if not text.lstrip().startswith("#"):
+                    found.append((cell.number, start + 1, text))
+                row += 1
+        return found
+
     def locate(self, line: int) -> CellLocation:
         """Map a 1-based line of ``python_source`` to its cell (lines out of range are clamped)."""
         if not self._line_map:

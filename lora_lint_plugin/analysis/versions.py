@@ -1,0 +1,578 @@
+"""Which versions of the training libraries the analysed code says it runs with.
+
+A notebook that starts with ``!pip install trl==0.8.6``, or a script whose repository's
+``requirements.txt`` pins ``trl<0.12``, runs against that TRL, not the current one. This module
+reads those pins, never imports or installs anything:
+
+* inside the file: inline script metadata (``# /// script`` with ``dependencies``, PEP 723,
+  what ``uv run`` installs) and the install lines of a notebook (``!pip install``, ``%pip install`` and
+  bare ``pip install`` automagic; several packages per line, extras, quotes, flags, and
+  ``git+https://github.com/<owner>/<name>@vX.Y`` tags). Comments are never pins.
+* around the file: ``requirements*.txt``, ``pyproject.toml`` (``[project]`` dependencies and
+  optional dependencies, ``[dependency-groups]``, Poetry), ``setup.py`` / ``setup.cfg`` and the
+  ``pip:`` section of ``environment.yml``, in the nearest directory that pins the library,
+  walking up from the file to the repository root (a directory holding ``.git``) or at most
+  ``MAX_PARENT_LEVELS`` levels. Each directory is read once per process.
+
+Pins inside the file win over the project's. Anything that cannot be read or parsed gives no
+pin (unknown), never an exception. The result is a ``LibraryVersions``; ``VersionRange`` answers
+"are all allowed versions older than X" without enumerating releases.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import functools
+import os
+import re
+import shlex
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["LibraryVersions", "NO_VERSIONS", "TRACKED_LIBRARIES", "VersionOrigin", "VersionPin",
+           "VersionRange", "file_versions", "install_line_pins", "library_versions", "project_pins",
+           "script_metadata_pins"]
+
+# The libraries whose versions decide what the analysed code may pass.
+TRACKED_LIBRARIES = ("trl", "transformers", "peft", "unsloth", "accelerate")
+MAX_PARENT_LEVELS = 4      # directories above the file's own that may hold its project files
+_MAX_PROJECT_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class VersionOrigin:
+    """Where a pin is written: a file (``display`` names it) and a 1-based line, when known."""
+
+    display: str                 # e.g. "requirements.txt", "this notebook"
+    line: Optional[int] = None   # line in the file (for a notebook: in its cell)
+    cell: Optional[int] = None   # notebook cell number, as Jupyter shows it
+
+    def describe(self) -> str:
+        where = self.display
+        if self.cell is not None:
+            where += f", cell {self.cell}"
+        if self.line is not None:
+            where += f" line {self.line}"
+        return where
+
+
+@dataclass(frozen=True)
+class VersionPin:
+    """One stated version constraint of a library, e.g. ``trl==0.8.6`` in requirements.txt."""
+
+    library: str
+    specifier: SpecifierSet
+    origin: VersionOrigin
+
+    @property
+    def text(self) -> str:
+        return f"{self.library}{self.specifier}"
+
+    def describe(self) -> str:
+        """``trl==0.8.6 pinned in requirements.txt line 3``: what a message cites."""
+        return f"{self.text} pinned in {self.origin.describe()}"
+
+
+@dataclass(frozen=True)
+class LibraryVersions:
+    """The pins that apply to one file, per library (several when sources disagree)."""
+
+    pins: Dict[str, Tuple[VersionPin, ...]] = field(default_factory=dict)
+
+    def of(self, library: str) -> Tuple[VersionPin, ...]:
+        """The pins of ``library``; empty means unknown (nothing pinned: the current release)."""
+        return self.pins.get(library, ())
+
+
+NO_VERSIONS = LibraryVersions()
+
+
+# -- what a specifier allows ---------------------------------------------------------------------
+
+_Bound = Optional[Tuple[Version, bool]]   # (version, inclusive); None = unbounded
+
+
+@dataclass(frozen=True)
+class VersionRange:
+    """The interval of versions a specifier set allows (``!=`` exclusions are ignored)."""
+
+    low: _Bound
+    high: _Bound
+
+    @classmethod
+    def of(cls, specifier: SpecifierSet) -> Optional["VersionRange"]:
+        """The range, or None when it cannot be told (``===``, an unparseable or empty range)."""
+        low: _Bound = None
+        high: _Bound = None
+        try:
+            for spec in specifier:
+                bounds = _bounds(spec.operator, spec.version)
+                if bounds is None:
+                    return None
+                low, high = _tighter_low(low, bounds[0]), _tighter_high(high, bounds[1])
+        except InvalidVersion:
+            return None
+        if low is not None and high is not None and \
+                (low[0] > high[0] or (low[0] == high[0] and not (low[1] and high[1]))):
+            return None  # nothing can be installed: contradictory, treat as unknown
+        return cls(low, high)
+
+    def all_before(self, version: Version) -> bool:
+        """Every allowed version is older than ``version``."""
+        return self.high is not None and (self.high[0] < version or
+                                          (self.high[0] == version and not self.high[1]))
+
+    def any_before(self, version: Version) -> bool:
+        """Some allowed version is older than ``version``."""
+        return self.low is None or self.low[0] < version
+
+
+def _bounds(operator: str, text: str) -> Optional[Tuple[_Bound, _Bound]]:
+    if operator == "===":
+        return None
+    if operator == "!=":
+        return None, None
+    if text.endswith(".*"):
+        if operator != "==":
+            return None, None  # "!=X.*" excludes; nothing else is valid
+        release = Version(text[:-2]).release
+        return (Version(text[:-2]), True), (_bump(release, len(release)), False)
+    version = Version(text)
+    if operator == "==":
+        return (version, True), (version, True)
+    if operator == "~=":
+        return (version, True), (_bump(version.release, len(version.release) - 1), False)
+    if operator in (">=", ">"):
+        return (version, operator == ">="), None
+    if operator in ("<=", "<"):
+        return None, (version, operator == "<=")
+    return None
+
+
+def _bump(release: Tuple[int, ...], length: int) -> Version:
+    """The first release after every ``release[:length]`` prefix release (``0.8`` -> ``0.9``)."""
+    prefix = list(release[:max(length, 1)])
+    prefix[-1] += 1
+    return Version(".".join(str(part) for part in prefix))
+
+
+def _tighter_low(current: _Bound, new: _Bound) -> _Bound:
+    if new is None or (current is not None and
+                       (current[0] > new[0] or (current[0] == new[0] and not current[1]))):
+        return current
+    return new
+
+
+def _tighter_high(current: _Bound, new: _Bound) -> _Bound:
+    if new is None or (current is not None and
+                       (current[0] < new[0] or (current[0] == new[0] and not current[1]))):
+        return current
+    return new
+
+
+# -- one requirement ------------------------------------------------------------------------------
+
+_GITHUB_TAG = re.compile(r"github\.com/[\w.-]+/(?P<name>[\w.-]+?)(?:\.git)?@v?(?P<version>\d+(?:\.\d+)*)"
+                         r"(?:[#/?].*)?$")
+
+
+def requirement_pin(text: str, origin: VersionOrigin) -> Optional[VersionPin]:
+    """The pin ``text`` (one requirement) states for a tracked library, if any."""
+    text = text.strip()
+    if "://" in text and "@" not in text.split("://", 1)[0]:
+        return _url_pin(text, None, origin)
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return None
+    library = canonicalize_name(requirement.name)
+    if library not in TRACKED_LIBRARIES or requirement.marker is not None:
+        return None   # a pin that holds only under a marker may not apply: unknown
+    if requirement.url:
+        return _url_pin(requirement.url, library, origin)
+    if not str(requirement.specifier):
+        return None   # unpinned: whatever is current
+    return VersionPin(library, requirement.specifier, origin)
+
+
+def _url_pin(url: str, library: Optional[str], origin: VersionOrigin) -> Optional[VersionPin]:
+    """``git+https://github.com/huggingface/trl@v0.9.6`` -> ``trl==0.9.6`` (a release tag)."""
+    match = _GITHUB_TAG.search(url)
+    if match is None:
+        return None   # a branch or commit: unknown
+    name = library or canonicalize_name(match.group("name"))
+    egg = re.search(r"[#&]egg=([\w.-]+)", url)
+    if egg is not None:
+        name = canonicalize_name(egg.group(1))
+    if name not in TRACKED_LIBRARIES:
+        return None
+    try:
+        return VersionPin(name, SpecifierSet(f"=={match.group('version')}"), origin)
+    except InvalidSpecifier:
+        return None
+
+
+# -- install lines of a notebook ---------------------------------------------------------------
+
+# pip options that take a value (the value is not a requirement).
+_OPTIONS_WITH_VALUE = frozenset((
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
+    "--upgrade-strategy", "--no-binary", "--only-binary", "--platform", "--python-version",
+    "--implementation", "--abi", "--cache-dir", "--src", "--progress-bar", "--log",
+    "--timeout", "--retries", "--proxy", "--trusted-host", "--cert", "--client-cert",
+    "--python", "-p", "--config-settings", "-C", "--global-option", "--exists-action",
+    "--index-strategy", "--torch-backend",
+))
+_COMMAND_SEPARATORS = ("&&", "||", ";", "|")
+
+
+def install_line_pins(text: str, origin: VersionOrigin) -> List[VersionPin]:
+    """The pins a notebook line such as ``!pip install -q "trl==0.8.6" peft`` installs.
+
+    The line goes through a shell, so an unquoted ``<`` or ``>`` is a redirection: the
+    requirement before it is installed unpinned.
+    """
+    line = text.strip().lstrip("!%").strip()
+    if "#" in line:
+        line = line.split(" #", 1)[0]
+    try:
+        tokens = shlex.split(line, posix=False)
+    except ValueError:
+        return []
+    pins: List[VersionPin] = []
+    for command in _commands(tokens):
+        pins.extend(_pip_install_pins(command, origin))
+    return pins
+
+
+def _commands(tokens: Sequence[str]) -> Iterator[List[str]]:
+    command: List[str] = []
+    for token in tokens:
+        if token in _COMMAND_SEPARATORS:
+            yield command
+            command = []
+        else:
+            command.append(token)
+    yield command
+
+
+def _pip_install_pins(tokens: Sequence[str], origin: VersionOrigin) -> Iterator[VersionPin]:
+    words = [token.strip("'\"") for token in tokens]
+    try:
+        start = next(index for index, word in enumerate(words[:-1])
+                     if os.path.basename(word) in ("pip", "pip3") or word.startswith("pip3."))
+    except StopIteration:
+        return
+    if words[start + 1] != "install":
+        return
+    skip_value = False
+    for token in tokens[start + 2:]:
+        if skip_value:
+            skip_value = False
+            continue
+        quoted = token[:1] in ("'", '"') and token[-1:] == token[:1] and len(token) > 1
+        word = token[1:-1] if quoted else token
+        if word.startswith("-"):
+            skip_value = word in _OPTIONS_WITH_VALUE
+            continue
+        if not quoted and ("<" in word or ">" in word):
+            return   # a shell redirection: this and the rest are not pip's arguments
+        if "{" in word or "$" in word:
+            continue   # an IPython or shell variable: unknown
+        pin = requirement_pin(word, origin)
+        if pin is not None:
+            yield pin
+
+
+# -- project files ------------------------------------------------------------------------------
+
+def project_pins(directory: str) -> Dict[str, Tuple[VersionPin, ...]]:
+    """The pins of the nearest project files around ``directory``, per library."""
+    found: Dict[str, Tuple[VersionPin, ...]] = {}
+    start = current = os.path.abspath(directory)
+    for _ in range(MAX_PARENT_LEVELS + 1):
+        for library, pins in _directory_pins(current).items():
+            if library not in found:   # the nearest directory that pins it wins
+                found[library] = tuple(_relative_to(pin, current, start) for pin in pins)
+        parent = os.path.dirname(current)
+        if parent == current or os.path.isdir(os.path.join(current, ".git")) \
+                or os.path.isfile(os.path.join(current, ".git")):
+            break
+        current = parent
+    return found
+
+
+def _relative_to(pin: VersionPin, directory: str, start: str) -> VersionPin:
+    """``pin`` with its file named relative to the analysed file's directory."""
+    if directory == start:
+        return pin
+    display = os.path.relpath(os.path.join(directory, pin.origin.display), start)
+    return replace(pin, origin=replace(pin.origin, display=display))
+
+
+@functools.lru_cache(maxsize=512)
+def _directory_pins(directory: str) -> Dict[str, Tuple[VersionPin, ...]]:
+    """The pins the project files directly in ``directory`` state (read once per process)."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return {}
+    readers = []
+    for name in names:
+        lowered = name.lower()
+        if lowered.startswith("requirements") and lowered.endswith(".txt"):
+            readers.append((name, _requirements_txt))
+        elif lowered == "pyproject.toml":
+            readers.append((name, _pyproject_toml))
+        elif lowered == "setup.py":
+            readers.append((name, _setup_py))
+        elif lowered == "setup.cfg":
+            readers.append((name, _setup_cfg))
+        elif lowered in ("environment.yml", "environment.yaml"):
+            readers.append((name, _environment_yml))
+    grouped: Dict[str, List[VersionPin]] = {}
+    for name, reader in readers:
+        text = _read_text(os.path.join(directory, name))
+        if text is None:
+            continue
+        try:
+            pins = list(reader(text, name))
+        except Exception:  # a malformed project file gives no pins, never a traceback
+            continue
+        for pin in pins:
+            grouped.setdefault(pin.library, []).append(pin)
+    return {library: tuple(pins) for library, pins in grouped.items()}
+
+
+def _read_text(path: str) -> Optional[str]:
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > _MAX_PROJECT_FILE_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _requirements_txt(text: str, name: str) -> Iterator[VersionPin]:
+    for number, line in enumerate(text.splitlines(), 1):
+        requirement = re.split(r"(?:^|\s)#", line, 1)[0].strip()
+        if not requirement or requirement.startswith("-"):
+            continue
+        pin = requirement_pin(requirement, VersionOrigin(name, number))
+        if pin is not None:
+            yield pin
+
+
+def _line_of(text: str, needle: str) -> Optional[int]:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+def _pyproject_toml(text: str, name: str) -> Iterator[VersionPin]:
+    data = _toml().loads(text)
+    requirements: List[str] = []
+    project = data.get("project")
+    if not isinstance(project, dict):
+        project = {}
+    requirements.extend(_strings(project.get("dependencies")))
+    optional = project.get("optional-dependencies")
+    if isinstance(optional, dict):
+        for group in optional.values():
+            requirements.extend(_strings(group))
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        for group in groups.values():
+            requirements.extend(_strings(group))
+    for requirement in requirements:
+        pin = requirement_pin(requirement, VersionOrigin(name, _line_of(text, requirement)))
+        if pin is not None:
+            yield pin
+    yield from _poetry_pins(data, text, name)
+
+
+def _toml() -> Any:
+    """The TOML reader (imported only when a project file or script metadata is read)."""
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    return tomllib
+
+
+def _strings(value: object) -> List[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _poetry_pins(data: Dict[str, object], text: str, name: str) -> Iterator[VersionPin]:
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if not isinstance(poetry, dict):
+        return
+    tables = [poetry.get("dependencies")]
+    groups = poetry.get("group")
+    if isinstance(groups, dict):
+        tables.extend(group.get("dependencies") for group in groups.values() if isinstance(group, dict))
+    for table in tables:
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            library = canonicalize_name(key)
+            if library not in TRACKED_LIBRARIES:
+                continue
+            constraint = value.get("version") if isinstance(value, dict) else value
+            specifier = _poetry_specifier(constraint) if isinstance(constraint, str) else None
+            if specifier is not None:
+                line = _line_of(text, f"\n{key} ")
+                yield VersionPin(library, specifier,
+                                 VersionOrigin(name, line + 1 if line is not None else None))
+
+
+def _poetry_specifier(constraint: str) -> Optional[SpecifierSet]:
+    """Poetry's ``^0.8.6`` / ``~0.8.6`` / ``0.8.6`` / PEP 440 constraints as a SpecifierSet."""
+    parts = []
+    for part in constraint.split(","):
+        part = part.strip()
+        if part in ("", "*"):
+            continue
+        try:
+            if part[0] in "^~" and part[:2] != "~=":
+                version = Version(part[1:].strip())
+                release = version.release
+                if part[0] == "^":
+                    significant = next((i for i, n in enumerate(release) if n), len(release) - 1)
+                    upper = _bump(release, significant + 1)
+                else:
+                    upper = _bump(release, min(len(release), 2))
+                parts.append(f">={version},<{upper}")
+            elif part[0].isdigit():
+                parts.append(f"=={part}")
+            else:
+                parts.append(part)
+        except InvalidVersion:
+            return None
+    try:
+        specifier = SpecifierSet(",".join(parts))
+    except InvalidSpecifier:
+        return None
+    return specifier if str(specifier) else None
+
+
+def _setup_py(text: str, name: str) -> Iterator[VersionPin]:
+    """String literals of ``setup.py`` that are requirements (it is never run)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            pin = requirement_pin(node.value, VersionOrigin(name, node.lineno))
+            if pin is not None:
+                yield pin
+
+
+def _setup_cfg(text: str, name: str) -> Iterator[VersionPin]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    values: List[str] = []
+    if parser.has_option("options", "install_requires"):
+        values.append(parser.get("options", "install_requires"))
+    if parser.has_section("options.extras_require"):
+        values.extend(value for _, value in parser.items("options.extras_require"))
+    for value in values:
+        for requirement in value.splitlines():
+            requirement = requirement.split("#", 1)[0].strip()
+            pin = requirement_pin(requirement, VersionOrigin(name, _line_of(text, requirement)))\
+                if requirement else None
+            if pin is not None:
+                yield pin
+
+
+def _environment_yml(text: str, name: str) -> Iterator[VersionPin]:
+    """The ``- pip:`` list of a conda environment file (conda's own ``=`` syntax is not read)."""
+    pip_indent: Optional[int] = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        if re.fullmatch(r"-\s*pip\s*:", stripped):
+            pip_indent = indent
+            continue
+        if pip_indent is None:
+            continue
+        if indent <= pip_indent or not stripped.startswith("-"):
+            pip_indent = None
+            continue
+        requirement = stripped[1:].split(" #", 1)[0].strip().strip("'\"")
+        pin = requirement_pin(requirement, VersionOrigin(name, number))
+        if pin is not None:
+            yield pin
+
+
+# -- inline script metadata (PEP 723) -----------------------------------------------------------
+
+_SCRIPT_BLOCK = re.compile(r"(?m)^# /// script[ \t]*\r?\n(?P<content>(?:^#(?:| .*)\r?\n)*?)^# ///[ \t]*$")
+
+
+def script_metadata_pins(text: str) -> List[VersionPin]:
+    """The pins of a ``# /// script`` block (PEP 723: what ``uv run`` / ``pipx run`` install)."""
+    if "# /// script" not in text:
+        return []
+    match = _SCRIPT_BLOCK.search(text)
+    if match is None:
+        return []
+    first_line = text.count("\n", 0, match.start()) + 1
+    rows = match.group("content").splitlines()
+    content = "\n".join(row[2:] if row.startswith("# ") else row[1:] for row in rows)
+    try:
+        dependencies = _strings(_toml().loads(content).get("dependencies"))
+    except ValueError:   # TOMLDecodeError is a ValueError
+        return []
+    pins = []
+    for requirement in dependencies:
+        row = next((index for index, line in enumerate(rows) if requirement in line), None)
+        origin = VersionOrigin("this file's script metadata",
+                               first_line + 1 + row if row is not None else None)
+        pin = requirement_pin(requirement, origin)
+        if pin is not None:
+            pins.append(pin)
+    return pins
+
+
+# -- the versions of one file -------------------------------------------------------------------
+
+def file_versions(text: str, project: Optional[Callable[[], LibraryVersions]]) -> LibraryVersions:
+    """The pins of the analysed ``text`` itself (PEP 723 script metadata), then ``project``'s
+    (a notebook's install lines and the project files, see ``library_versions``)."""
+    pins: Dict[str, List[VersionPin]] = {}
+    for pin in script_metadata_pins(text):
+        pins.setdefault(pin.library, []).append(pin)
+    result = {library: tuple(found) for library, found in pins.items()}
+    if project is not None:
+        for library, found_pins in project().pins.items():
+            result.setdefault(library, found_pins)
+    return LibraryVersions(result)
+
+
+def library_versions(path: Optional[str], install_lines: Iterable[Tuple[str, VersionOrigin]] = ()
+                     ) -> LibraryVersions:
+    """The pins that apply to the file at ``path`` (None: no project files are read).
+
+    ``install_lines``: the file's own install lines (a notebook's IPython lines) with where
+    each is written; their pins win over the project's.
+    """
+    pins: Dict[str, List[VersionPin]] = {}
+    for text, origin in install_lines:
+        for pin in install_line_pins(text, origin):
+            pins.setdefault(pin.library, []).append(pin)
+    result = {library: tuple(found) for library, found in pins.items()}
+    if path is not None:
+        directory = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(directory):
+            for library, found in project_pins(directory).items():
+                result.setdefault(library, found)
+    return LibraryVersions(result)

@@ -1,0 +1,84 @@
+"""Shared query for rules about arguments a library removed: does the pinned version have them?
+
+``removal_against_pins(file, "trl", "0.13")`` compares the versions the file or its project
+pins (``FileModel.library_versions``) with the release that removed something:
+
+* ``UNPINNED``: nothing pinned, or a pin that cannot be read: the current release is what
+  users install, so the rule reports as it always did;
+* ``BEFORE_REMOVAL``: every version the pins allow is older than the removal: the code runs
+  as written, the rule stays silent;
+* ``REMOVED``: every allowed version has the removal: the rule reports and names the pin;
+* ``ALLOWS_BOTH``: the pins allow versions on both sides: it runs today and breaks on
+  upgrade; the rule reports, names the pin, and offers no automatic fix (the new spelling may
+  not exist in the older versions the pin still allows).
+
+When several pins apply (different files in the same directory, several install lines), the
+code is taken to run only if every pin says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from ..analysis.model import FileModel
+
+if TYPE_CHECKING:   # imported when a rule asks: ``packaging`` costs nothing until then
+    from ..analysis.versions import VersionPin
+
+UNPINNED = "unpinned"
+BEFORE_REMOVAL = "before-removal"
+REMOVED = "removed"
+ALLOWS_BOTH = "allows-both"
+
+
+@dataclass(frozen=True)
+class RemovalStatus:
+    """How the file's pins of a library relate to one removal (see the module docstring)."""
+
+    state: str
+    library: str
+    removed: str
+    pin: Optional[VersionPin] = None   # the pin that allows the removal (REMOVED/ALLOWS_BOTH)
+
+    @property
+    def silent(self) -> bool:
+        return self.state == BEFORE_REMOVAL
+
+    @property
+    def fixable(self) -> bool:
+        """The new spelling is safe to write: no allowed version predates the removal."""
+        return self.state in (UNPINNED, REMOVED)
+
+    def note(self) -> str:
+        """The sentence a message appends about the pin (empty when nothing is pinned)."""
+        if self.pin is None:
+            return ""
+        if self.state == REMOVED:
+            return f" ({self.pin.describe()} removed it)"
+        return (f" ({self.pin.describe()} allows versions before {self.removed}, where it "
+                f"works, and also {self.library} {self.removed} or later: it breaks on upgrade)")
+
+
+def removal_against_pins(file: FileModel, library: str, removed: str) -> RemovalStatus:
+    """Whether the versions of ``library`` the file runs with have the removal of ``removed``."""
+    from packaging.version import InvalidVersion, Version
+
+    from ..analysis.versions import VersionRange
+
+    pins = file.library_versions.of(library)
+    try:
+        removal = Version(removed)
+    except InvalidVersion:
+        return RemovalStatus(UNPINNED, library, removed)
+    ranges = [(pin, VersionRange.of(pin.specifier)) for pin in pins]
+    if not ranges or any(allowed is None for _, allowed in ranges):
+        return RemovalStatus(UNPINNED, library, removed)
+    breaking = [(pin, allowed) for pin, allowed in ranges
+                if allowed is not None and not allowed.all_before(removal)]
+    if not breaking:
+        return RemovalStatus(BEFORE_REMOVAL, library, removed)
+    pin = breaking[0][0]
+    if all(not other.any_before(removal) for _, other in ranges if other is not None):
+        return RemovalStatus(REMOVED, library, removed, pin)
+    return RemovalStatus(ALLOWS_BOTH, library, removed, pin)
