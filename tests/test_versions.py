@@ -85,7 +85,23 @@ def test_notebook_pin_with_the_removal_names_the_pin(tmp_path: Path):
     root = repository(tmp_path)
     write(root / "train.ipynb", notebook("!pip install -q trl==0.20.0\n"))
     [found] = lor505(root, "train.ipynb")
-    assert "trl==0.20.0 pinned in this notebook, cell 1 line 1 removed it" in found["message"]
+    assert "trl==0.20.0 pinned in this notebook at cell 1, line 1 removed it" in found["message"]
+
+
+def test_notebook_pin_in_a_later_cell_is_located_by_cell_and_row(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", "trl==0.8.6\n")   # the notebook's own install wins
+    write(root / "train.ipynb", notebook("import os\n\n%pip install -q \\\n    'trl>=0.20'\n"))
+    [found] = lor505(root, "train.ipynb")
+    assert "trl>=0.20 pinned in this notebook at cell 1, line 3 removed it" in found["message"]
+
+
+def test_notebook_next_to_a_requirements_file_cites_the_file_line(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", "peft\ntrl>=0.20\n")
+    write(root / "train.ipynb", notebook("!pip install peft\n"))
+    [found] = lor505(root, "train.ipynb")
+    assert "trl>=0.20 pinned in requirements.txt:2 removed it" in found["message"]
 
 
 def test_notebook_pin_wins_over_the_project(tmp_path: Path):
@@ -116,10 +132,10 @@ def test_requirements_txt_with_the_removal_reports_and_names_it(tmp_path: Path):
     write(root / "requirements.txt", "peft\ntrl>=0.20\n")
     path = write(root / "train.py", WITH_CONFIG)
     [found] = lor505(root, "train.py")
-    assert "trl>=0.20 pinned in requirements.txt line 2 removed it" in found["message"]
+    assert "trl>=0.20 pinned in requirements.txt:2 removed it" in found["message"]
     assert found["fix"] is not None   # the new spelling exists in every allowed version
     result = run_flake8(path, "--select=LOR")
-    assert "requirements.txt line 2" in result.stdout
+    assert "requirements.txt:2 removed it" in result.stdout
 
 
 def test_pin_allowing_both_sides_reports_without_a_fix(tmp_path: Path):
@@ -127,7 +143,7 @@ def test_pin_allowing_both_sides_reports_without_a_fix(tmp_path: Path):
     write(root / "requirements-train.txt", "trl>=0.9\n")
     write(root / "train.py", WITH_CONFIG)
     [found] = lor505(root, "train.py")
-    assert "trl>=0.9 pinned in requirements-train.txt line 1" in found["message"]
+    assert "trl>=0.9 pinned in requirements-train.txt:1" in found["message"]
     assert "breaks on upgrade" in found["message"]
     assert found["fix"] is None
     result = lora_lint("fix", "--isolated", "train.py", cwd=root)
@@ -159,7 +175,7 @@ def test_nearest_project_file_wins(tmp_path: Path):
     write(root / "v2" / "requirements.txt", "trl>=0.20\n")
     write(root / "v2" / "train.py", SCRIPT)
     [found] = lor505(root, "v2/train.py")
-    assert "pinned in requirements.txt line 1" in found["message"]
+    assert "pinned in requirements.txt:1" in found["message"]
 
 
 def test_pins_above_the_repository_root_are_not_read(tmp_path: Path):
@@ -195,12 +211,12 @@ def test_script_metadata_pins_trl(tmp_path: Path):
     write(root / "new.py", header.replace("==0.8.6", ">=0.20") + SCRIPT)
     assert lor505(root, "train.py") == []
     [found] = lor505(root, "new.py")
-    assert "trl>=0.20 pinned in this file's script metadata line 3 removed it" in found["message"]
+    assert "trl>=0.20 pinned in this file's script metadata at line 3 removed it" in found["message"]
 
 
 # -- the parsing helpers --------------------------------------------------------------------------
 
-HERE = VersionOrigin("this notebook", 1, 1)
+HERE = VersionOrigin("this notebook", 1, in_file=True)
 
 
 @pytest.mark.parametrize("line, expected", [

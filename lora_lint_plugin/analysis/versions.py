@@ -47,19 +47,21 @@ _MAX_PROJECT_FILE_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class VersionOrigin:
-    """Where a pin is written: a file (``display`` names it) and a 1-based line, when known."""
+    """Where a pin is written: a file (``display`` names it) and a 1-based line, when known.
+
+    ``in_file``: the pin is in the analysed text itself and ``line`` is a line of it, cited as
+    ``line N`` (which notebook reports turn into ``cell C, line R``); a project file's line is
+    cited as ``requirements.txt:3``, which nothing rewrites.
+    """
 
     display: str                 # e.g. "requirements.txt", "this notebook"
-    line: Optional[int] = None   # line in the file (for a notebook: in its cell)
-    cell: Optional[int] = None   # notebook cell number, as Jupyter shows it
+    line: Optional[int] = None
+    in_file: bool = False
 
     def describe(self) -> str:
-        where = self.display
-        if self.cell is not None:
-            where += f", cell {self.cell}"
-        if self.line is not None:
-            where += f" line {self.line}"
-        return where
+        if self.line is None:
+            return self.display
+        return f"{self.display} at line {self.line}" if self.in_file else f"{self.display}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -536,7 +538,7 @@ def script_metadata_pins(text: str) -> List[VersionPin]:
     for requirement in dependencies:
         row = next((index for index, line in enumerate(rows) if requirement in line), None)
         origin = VersionOrigin("this file's script metadata",
-                               first_line + 1 + row if row is not None else None)
+                               first_line + 1 + row if row is not None else None, in_file=True)
         pin = requirement_pin(requirement, origin)
         if pin is not None:
             pins.append(pin)

@@ -267,8 +267,8 @@ def versions_reader(source: Source) -> Callable[[], LibraryVersions]:
         if not cache:
             lines: List[Tuple[str, VersionOrigin]] = []
             if source.notebook is not None:
-                lines = [(text, VersionOrigin("this notebook", row, cell))
-                         for cell, row, text in source.notebook.masked_lines()]
+                lines = [(text, VersionOrigin("this notebook", line, in_file=True))
+                         for line, text in source.notebook.masked_lines()]
             path = source.path if os.path.isfile(source.path) else None
             cache.append(library_versions(path, lines))
         return cache[0]

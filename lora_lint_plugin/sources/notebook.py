@@ -184,10 +184,12 @@ class Notebook:
             return self
         return Notebook(self.raw, self._text, self._bom, self.cell_count, cells, errors)
 
-    def masked_lines(self) -> List[Tuple[int, int, str]]:
-        """The lines masked as IPython syntax (``!pip install ...``): (cell number, 1-based line
-        in the cell, original text), a backslash-continued line joined with its continuation."""
-        found: List[Tuple[int, int, str]] = []
+    def masked_lines(self) -> List[Tuple[int, str]]:
+        """The lines masked as IPython syntax (``!pip install ...``): (1-based line of
+        ``python_source``, original text), a backslash-continued line joined with its
+        continuation."""
+        module_line = {(cell, row): index + 1 for index, (cell, row, _) in enumerate(self._line_map)}
+        found: List[Tuple[int, str]] = []
         for cell in self._cells:
             rows = set(cell.masked_rows)
             row = 0
@@ -199,8 +201,8 @@ class Notebook:
                 while text.endswith("\\") and row + 1 < len(cell.lines):
                     row += 1
                     text = text[:-1] + " " + cell.lines[row]
-                if not text.lstrip().startswith("#"):
-                    found.append((cell.number, start + 1, text))
+                if not text.lstrip().startswith("#") and (cell.number, start + 1) in module_line:
+                    found.append((module_line[cell.number, start + 1], text))
                 row += 1
         return found
 
