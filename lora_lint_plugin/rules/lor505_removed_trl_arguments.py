@@ -296,8 +296,8 @@ class RemovedTrlArguments(Rule):
                     continue
                 if kind == "renamed":
                     yield self._renamed_keyword(call, argument, change, status)
-                elif kind == "moved_to_config":
-                    yield self._moved_keyword(file, call, argument, change, config_class, status)
-                else:
+                elif kind == "removed":
                     yield self._removed_keyword(call, argument, change, config_class, config,
                                                 status)
+                elif config_class:
+                    yield self._moved_keyword(file, call, argument, change, config_class, status)
