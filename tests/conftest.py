@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,22 @@ from typing import List, Sequence
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (CI runs them: CI is set there)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """Slow tests (pre-commit environments, the real corpus, fuzzing) run in CI (``CI`` set) or
+    with ``--run-slow``; a local ``python -m pytest`` stays quick."""
+    if config.getoption("--run-slow") or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (CI runs it)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def run_flake8(path: Path, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -164,7 +164,7 @@ def test_spliced_fixes_equal_the_whole_module_transform(newline: str):
     # ``lora-lint fix`` splices the rewritten nodes' text into the file; LibCST's whole-module
     # transform is the reference. Every fix of every case, all applied at once (as one fix
     # round does) and one by one.
-    from lora_lint_plugin.fixing.fixes import CstIndex, apply_fixes, choose_fixes
+    from lora_lint_plugin.fixing.fixes import CstIndex, apply_fixes, plan_round
 
     every_code = {rule.code for rule in all_rules()}
     scripts = sorted((Path(__file__).parent / "data" / "scripts").glob("*.py"))
@@ -172,7 +172,7 @@ def test_spliced_fixes_equal_the_whole_module_transform(newline: str):
     compared = 0
     for source in sources:
         source = source.replace("\n", newline)
-        fixes = choose_fixes(analyse(source, Settings(), every_code).diagnostics, unsafe=True)
+        fixes = [fix for fix, _ in plan_round(analyse(source, Settings(), every_code).diagnostics, unsafe=True)]
         index = CstIndex(source)
         for chosen in [fixes] + [[fix] for fix in fixes]:
             if chosen:

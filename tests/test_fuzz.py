@@ -29,7 +29,7 @@ from lora_lint_plugin.flake8_plugin import LoraLintPlugin
 
 hypothesmith = pytest.importorskip("hypothesmith")
 # generated programs may be legal but dubious (`...[0]`): the parser warns, that is fine
-pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::SyntaxWarning")]
 
 EXAMPLES = int(os.environ.get("LORA_LINT_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
@@ -197,10 +197,10 @@ def unsloth_programs(draw) -> str:
 def test_spliced_fixes_equal_the_whole_module_transform(program):
     # Fixes are applied by splicing the rewritten nodes' text into the source; the whole
     # LibCST module transform must give the same text for every round's fixes.
-    from lora_lint_plugin.fixing.fixes import CstIndex, apply_fixes, choose_fixes
+    from lora_lint_plugin.fixing.fixes import CstIndex, apply_fixes, plan_round
 
     analysis = analyse_source(program)
-    fixes = choose_fixes(analysis.diagnostics, unsafe=True)
+    fixes = [fix for fix, _ in plan_round(analysis.diagnostics, unsafe=True)]
     if fixes:
         index = CstIndex(program)
         assert apply_fixes(index, fixes) == apply_fixes(index, fixes, splice=False)

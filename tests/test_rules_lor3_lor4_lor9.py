@@ -1,7 +1,7 @@
 """LOR301/302 (base vs instruct), LOR401/402 (long context), LOR901-903 (opt-in suggestions).
 
-Expected ids come from the product specification (rules.md and the base -> instruct table of
-the research notes), not from the catalog code under test.
+Expected ids are written out from the model cards' base -> instruct pairs, not taken from the
+catalog code under test.
 """
 
 from __future__ import annotations

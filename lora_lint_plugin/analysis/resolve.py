@@ -338,10 +338,8 @@ class Resolver:
                      entries=tuple(entries.items()), origin=first_origin(*entries.values()))
 
     def _resolve_subscript(self, node: ast.Subscript, depth: int) -> Resolved:
-        index_node: ast.AST = node.slice
-        if type(index_node).__name__ == "Index":  # Python 3.8 wraps plain subscripts
-            index_node = index_node.value  # type: ignore[attr-defined]
-        if isinstance(index_node, (ast.Slice, ast.Tuple)) or type(index_node).__name__ == "ExtSlice":
+        index_node = node.slice
+        if isinstance(index_node, (ast.Slice, ast.Tuple)):
             return UNKNOWN
         container = self.resolve(node.value, depth + 1)
         key = self.resolve(index_node, depth + 1)

@@ -671,21 +671,6 @@ def levenshtein(a: str, b: str) -> int:
     return previous[-1]
 
 
-def closest_module_name(name: str, candidates: Iterable[str]) -> Tuple[Optional[str], Optional[int]]:
-    """The candidate nearest to ``name`` by edit distance, for "did you mean" messages.
-
-    Ties go to the alphabetically first candidate so results are stable. ``(None, None)`` when
-    there are no candidates.
-    """
-    best: Optional[str] = None
-    best_distance: Optional[int] = None
-    for candidate in sorted(set(candidates)):
-        distance = levenshtein(name, candidate)
-        if best_distance is None or distance < best_distance:
-            best, best_distance = candidate, distance
-    return best, best_distance
-
-
 def _path_matches(path: str, target: str) -> bool:
     """PEFT's suffix rule on a ``*``-pattern path: the target equals the path or its dotted tail."""
     path_parts = path.split(".")

@@ -17,7 +17,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence, Type
 
 from .. import __version__
 from ..config.pyproject import ConfigError, ConfigResolver, add_config_arguments
@@ -461,19 +461,6 @@ def _add_lint_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
 
 
-def _estimate_module() -> Tuple[Any, Optional[str]]:
-    """(module, None) when ``estimate_command`` is available; (None, reason) when it is broken."""
-    try:
-        from ..estimate import command as estimate_command
-    except ImportError as error:
-        if getattr(error, "name", None) in ("lora_lint_plugin.estimate.command", "command"):
-            return None, None  # not written yet: no such subcommand
-        return None, f"{type(error).__name__}: {error}"
-    except Exception as error:
-        return None, f"{type(error).__name__}: {error}"
-    return estimate_command, None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lora-lint",
@@ -507,23 +494,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("-o", "--output-file", metavar="FILE")
     explain.set_defaults(handler=cmd_explain)
 
-    module, problem = _estimate_module()
-    if module is not None:
-        doc = (module.__doc__ or "estimate training cost").strip().splitlines()[0]
-        estimate = commands.add_parser("estimate", help=doc, description=doc)
-        module.add_arguments(estimate)
-        estimate.set_defaults(handler=module.run)
-    elif problem is not None:
-        estimate = commands.add_parser("estimate", help="(unavailable)")
-        estimate.add_argument("rest", nargs=argparse.REMAINDER)
-        estimate.set_defaults(handler=_unavailable(f"estimate is unavailable ({problem})"))
+    from ..estimate import command as estimate_command
+
+    doc = (estimate_command.__doc__ or "estimate training cost").strip().splitlines()[0]
+    estimate = commands.add_parser("estimate", help=doc, description=doc)
+    estimate_command.add_arguments(estimate)
+    estimate.set_defaults(handler=estimate_command.run)
     return parser
-
-
-def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        raise UsageError(message)
-    return handler
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,7 +10,7 @@ paths are never rewritten; they are reported as warnings instead.
 
 Running this command is the deliberate choice the rewrite needs (it changes which weights are
 trained), so it applies these fixes whatever their safety class; there is no --unsafe-fixes.
-LOR903 is opt-in like the rule: ``--select LOR301,LOR302,LOR903`` (or ``--select ALL``).
+LOR903 is opt-in like the rule: ``--select LOR301,LOR302,LOR903``.
 """
 
 from __future__ import annotations

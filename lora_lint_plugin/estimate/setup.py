@@ -21,7 +21,7 @@ from .params import PEFT, UNSLOTH, EstimateError, LoraSpec, ParameterCount, coun
     model_modules, without_embeddings
 
 DEFAULT_TRANSFORMERS_MAJOR = 5
-# Library defaults (trl 1.16 / transformers 5.24 / unsloth 2026.10; research notes 2.1, 3.1).
+# Library defaults (trl 1.16 / transformers 5.24 / unsloth 2026.10; docs/cost-model.md).
 TRL_MAX_LENGTH = 1024
 UNSLOTH_MAX_SEQ_LENGTH = 2048
 TRAINER_BATCH_SIZE = 8

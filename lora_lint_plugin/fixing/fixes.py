@@ -446,11 +446,6 @@ def _text_in_place(index: CstIndex, old: cst.CSTNode, new: cst.CSTNode, written:
     return None
 
 
-def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Fix]:
-    """Fixes to apply in one round (see ``plan_round``)."""
-    return [fix for fix, _ in plan_round(diagnostics, unsafe)]
-
-
 def plan_round(diagnostics: Sequence[Diagnostic],
                unsafe: bool) -> List[Tuple[Fix, List[Diagnostic]]]:
     """Fixes to apply in one round, each with the diagnostics it resolves: eligible and not
