@@ -19,7 +19,7 @@ from lora_lint_plugin.analysis.engine import analyse_source
 from lora_lint_plugin.fixing.fixes import fix_source
 from lora_lint_plugin.rules import all_rules
 from lora_lint_plugin.config.settings import Settings
-from lora_lint_plugin.sources.files import analyse
+from lora_lint_plugin.linting import analyse
 
 from .conftest import dedent
 from .test_cli import lora_lint, out

@@ -81,7 +81,8 @@ class TaskResult:
 
 def run_task(task: Task) -> TaskResult:
     """One file; never raises (an internal failure becomes that file's LOR000)."""
-    from ..sources.files import SourceError, SourceSkipped, lint_source, read_source
+    from ..linting import lint_source
+    from ..sources.files import SourceError, SourceSkipped, read_source
 
     try:
         if task.mode == "check":
@@ -261,7 +262,8 @@ def _read_stdin() -> bytes:
 
 
 def _check_stdin(args: argparse.Namespace, inputs: Inputs) -> Optional[FileResult]:
-    from ..sources.files import SourceError, SourceSkipped, lint_source, source_from_bytes
+    from ..linting import lint_source
+    from ..sources.files import SourceError, SourceSkipped, source_from_bytes
 
     display = inputs.stdin_display or "-"
     config = inputs.stdin_config

@@ -19,7 +19,6 @@ import argparse
 import functools
 import os
 from abc import ABC
-from dataclasses import replace
 from typing import Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import libcst as cst
@@ -73,22 +72,16 @@ class LoraLintFixCommand(CodemodCommand, ABC):
             help="Sequence length from which the long-context rules apply (default 8192).")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        from ..analysis.engine import analyse_source
-        from ..fixing.fixes import fix_source
-
         from ..analysis.versions import library_versions
+        from ..fixing.fixes import fix_source
+        from ..linting import analyse
 
-        codes = self.codes
         filename = self.context.filename
         path = filename if filename is not None and os.path.isfile(filename) else None
         versions = functools.lru_cache(maxsize=1)(lambda: library_versions(path))
-
-        def analyse(text: str):
-            return _without_noqa(text, analyse_source(text, self.settings,
-                                                      lambda code: code in codes,
-                                                      versions=versions))
-
-        outcome = fix_source(tree.code, analyse, unsafe=self.unsafe)
+        outcome = fix_source(tree.code,
+                             lambda text: analyse(text, self.settings, self.codes, versions=versions),
+                             unsafe=self.unsafe)
         if outcome.error is not None and not outcome.changed:
             # fix_source keeps the diagnostics only when a fix broke the code (an analysis
             # error leaves none): that is a bug to report as a failure, not a skip.
@@ -114,20 +107,6 @@ class LoraLintFixCommand(CodemodCommand, ABC):
                 messages.append(f"{where}: no automatic fix, change it by hand: "
                                 f"{diagnostic.message}")
         return messages
-
-
-def _without_noqa(text: str, analysis):
-    """Drop diagnostics silenced by ``# noqa`` (flake8's grammar, as the CLI), so a fix is
-    never applied on a line the user marked; ``# flake8: noqa`` keeps the whole file as is."""
-    if not analysis.diagnostics:
-        return analysis
-    from ..config.selection import NoqaIndex
-
-    noqa = NoqaIndex(text)
-    if noqa.skips_file:
-        return replace(analysis, diagnostics=[])
-    kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
-    return replace(analysis, diagnostics=kept)
 
 
 class FixFailed(RuntimeError):

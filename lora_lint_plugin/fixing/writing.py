@@ -27,8 +27,8 @@ from typing import Any, Collection, List, Optional
 
 from ..reporters import FileResult
 from ..config.settings import Settings
-from ..sources.files import Source, SourceError, analyse, cell_errors, lint_source, read_source, \
-    report_diagnostics, source_from_bytes, versions_reader
+from ..linting import analyse, cell_errors, lint_source, report_diagnostics
+from ..sources.files import Source, SourceError, read_source, source_from_bytes, versions_reader
 
 __all__ = [
     "FileChangedError",

@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import tokenize
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Collection, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
-from ..analysis.diagnostics import Diagnostic
 from ..analysis.prefilter import might_contain_training_code, parse_located
 from .notebook import Notebook, NotebookError, NotebookSkipped, load_notebook
-from ..reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix
-from ..reporters.model import ANALYSIS_ERROR_CODE, ANALYSIS_ERROR_PREFIX
-from ..config.selection import NoqaIndex
-from ..config.settings import Settings
 
 if TYPE_CHECKING:
     from ..analysis.versions import LibraryVersions
@@ -39,12 +33,8 @@ __all__ = [
     "Source",
     "SourceError",
     "SourceSkipped",
-    "analyse",
-    "cell_errors",
     "is_notebook_path",
-    "lint_source",
     "read_source",
-    "report_diagnostics",
     "source_from_bytes",
     "versions_reader",
 ]
@@ -155,105 +145,6 @@ def _parse_check(text: str) -> Optional[Tuple[int, int, str]]:
     return None if failure is None else (failure.line, failure.column, failure.reason)
 
 
-# -- from engine diagnostics to reported rows ----------------------------------------------------
-
-def cell_errors(source: Source, use_noqa: bool = True) -> Tuple[ReportedDiagnostic, ...]:
-    """One LOR000 for each notebook cell left out because it does not parse (none when a
-    ``# flake8: noqa`` line skips the file)."""
-    errors = source.notebook.cell_errors if source.notebook is not None else ()
-    if not errors or (use_noqa and NoqaIndex(source.python).skips_file):
-        return ()
-    return tuple(ReportedDiagnostic(
-        code=ANALYSIS_ERROR_CODE,
-        message=f"{ANALYSIS_ERROR_PREFIX}{error.reason}; this cell was skipped, the other cells "
-                "were analysed",
-        filename=source.path, row=error.line, column=error.column, end_row=error.line,
-        end_column=error.column, cell=error.cell) for error in errors)
-
-
-def _position(source: Source, line: int, col: int) -> Tuple[Optional[int], int, int]:
-    """(cell, row, 1-based column) in the user's file for an analysed-text position."""
-    if source.notebook is None:
-        return None, line, col + 1
-    location = source.notebook.locate(line)
-    return location.cell, location.line, col + 1
-
-
-def _span_rows(source: Source, span: Any) -> Tuple[Optional[int], int, int, int, int]:
-    cell, row, column = _position(source, span.line, span.col)
-    end_cell, end_row, end_column = _position(source, span.end_line, span.end_col)
-    if end_cell != cell or (end_row, end_column) < (row, column):
-        end_row, end_column = row, column  # cannot leave the cell; never happens for real spans
-    return cell, row, column, end_row, end_column
-
-
-def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optional[ReportedFix]:
-    fix = diagnostic.fix
-    if fix is None:
-        return None
-    edits: List[ReportedEdit] = []
-    if index is not None:
-        from ..fixing.fixes import reported_edits
-
-        realised = reported_edits(fix, index)
-        if realised is None:  # its nodes are not there: report the diagnostic without the fix
-            return None
-        for span, content in realised:
-            _, row, column, end_row, end_column = _span_rows(source, span)
-            edits.append(ReportedEdit(content, row, column, end_row, end_column))
-    return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
-
-
-_LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
-
-
-def _message_in_file(source: Source, message: str) -> str:
-    """Messages name other places as ``line N`` of the analysed text; in a notebook that is
-    ``cell C, line R`` as Jupyter shows them."""
-    notebook = source.notebook
-    if notebook is None or "line " not in message:
-        return message
-
-    def located(match: "re.Match[str]") -> str:
-        where = notebook.locate(int(match.group(1)))
-        return f"cell {where.cell}, line {where.line}"
-
-    return _LINE_REFERENCE.sub(located, message)
-
-
-def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
-                       fix_text: Optional[str] = None) -> Tuple[ReportedDiagnostic, ...]:
-    """Map engine diagnostics (analysed text, 0-based columns) to rows of the user's file.
-
-    ``fix_text``: the analysed text, when the report should carry each fix's edits (JSON,
-    SARIF); realising them needs a LibCST parse, which plain reports skip (their fixes then
-    have applicability and message but no edits).
-    """
-    if fix_text is not None and any(d.fix is not None for d in diagnostics):
-        from ..analysis.deep_stack import AnalysisError, call_with_deep_stack
-        from ..fixing.fixes import CstIndex
-
-        def with_edits() -> List[Optional[ReportedFix]]:
-            index = CstIndex(fix_text)
-            return [_reported_fix(source, d, index) for d in diagnostics]
-
-        try:  # LibCST recurses as deep as the code nests
-            fixes = call_with_deep_stack(with_edits)
-        except AnalysisError:
-            fixes = [None] * len(diagnostics)
-    else:
-        fixes = [_reported_fix(source, d, None) for d in diagnostics]
-    reported = []
-    for diagnostic, fix in zip(diagnostics, fixes):
-        cell, row, column, end_row, end_column = _span_rows(source, diagnostic.span)
-        reported.append(ReportedDiagnostic(
-            code=diagnostic.code, message=_message_in_file(source, diagnostic.message),
-            filename=source.path,
-            row=row, column=column, end_row=end_row, end_column=end_column, cell=cell,
-            fix=fix))
-    return tuple(reported)
-
-
 # -- the library versions the file states -------------------------------------------------------
 
 def versions_reader(source: Source) -> Callable[[], LibraryVersions]:
@@ -274,44 +165,3 @@ def versions_reader(source: Source) -> Callable[[], LibraryVersions]:
         return cache[0]
 
     return read
-
-
-# -- running the engine with selection and noqa --------------------------------------------------
-
-def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
-            use_noqa: bool = True, versions: Optional[Callable[[], LibraryVersions]] = None) -> Any:
-    """``engine.analyse_source`` restricted to ``enabled_codes`` and with ``# noqa`` applied.
-
-    ``versions``: the file's pinned library versions (``versions_reader``).
-
-    Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
-    callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
-    """
-    from ..analysis.engine import Analysis, analyse_source
-
-    rule_filter: Optional[Callable[[str], bool]] = None
-    if enabled_codes is not None:
-        rule_filter = frozenset(enabled_codes).__contains__
-    if use_noqa:
-        noqa = NoqaIndex(text)
-        if noqa.skips_file:
-            return Analysis(skipped=True)
-    analysis = analyse_source(text, settings, rule_filter, versions=versions)
-    if use_noqa and analysis.diagnostics:
-        kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
-        if len(kept) != len(analysis.diagnostics):
-            analysis = replace(analysis, diagnostics=kept)
-    return analysis
-
-
-def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
-                use_noqa: bool = True, fix_edits: bool = False) -> FileResult:
-    """Analyse one source and map the outcome to a ``FileResult`` (errors included).
-
-    ``fix_edits``: include each fix's edits (see ``report_diagnostics``).
-    """
-    analysis = analyse(source.python, settings, enabled_codes, use_noqa, versions_reader(source))
-    if analysis.error is not None:
-        return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
-    return FileResult(filename=source.path, diagnostics=cell_errors(source, use_noqa) + report_diagnostics(
-        source, analysis.diagnostics, source.python if fix_edits else None))
