@@ -232,21 +232,36 @@ def _check_statistics_format(args: argparse.Namespace) -> None:
         raise UsageError("--statistics works with --output-format text, concise or json")
 
 
-# -- check ---------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    """What ``check`` and ``fix`` run: the inputs, one task per readable file, and the results
+    already known (files that could not be found or read)."""
 
-def cmd_check(args: argparse.Namespace) -> int:
+    inputs: Inputs
+    tasks: List[Task]
+    results: List[FileResult]
+
+
+def _plan(args: argparse.Namespace, mode: str = "check", unsafe: bool = False) -> Plan:
     _check_statistics_format(args)
     resolver = ConfigResolver(args)
     inputs = _collect_inputs(args, resolver)
     _warn_unknown_selectors(resolver, [f.config for f in inputs.files] +
                             ([inputs.stdin_config] if inputs.stdin_config is not None else []))
-    use_noqa = not args.disable_noqa
-    tasks = [Task(f.path, f.display, f.config.settings, _enabled(f.config, f.path), use_noqa,
+    tasks = [Task(f.path, f.display, f.config.settings, _enabled(f.config, f.path),
+                  not args.disable_noqa, mode=mode, unsafe=unsafe,
                   fix_edits=_wants_fix_edits(args))
              for f in inputs.files if f.error is None]
-    results: List[FileResult] = [FileResult(f.display, (), error=f.error)
-                                 for f in inputs.files if f.error is not None]
-    results.extend(r.result for r in run_tasks(tasks, args.jobs) if r.result is not None)
+    results = [FileResult(f.display, (), error=f.error) for f in inputs.files if f.error is not None]
+    return Plan(inputs, tasks, results)
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    inputs, results = plan.inputs, plan.results
+    results.extend(r.result for r in run_tasks(plan.tasks, args.jobs) if r.result is not None)
     if inputs.stdin_display is not None:
         stdin_result = _check_stdin(args, inputs)
         if stdin_result is not None:
@@ -281,20 +296,11 @@ def _check_stdin(args: argparse.Namespace, inputs: Inputs) -> Optional[FileResul
 # -- fix -----------------------------------------------------------------------------------------
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    _check_statistics_format(args)
-    resolver = ConfigResolver(args)
-    inputs = _collect_inputs(args, resolver)
-    _warn_unknown_selectors(resolver, [f.config for f in inputs.files] +
-                            ([inputs.stdin_config] if inputs.stdin_config is not None else []))
     mode = "diff" if args.diff else "write"
-    use_noqa = not args.disable_noqa
-    tasks = [Task(f.path, f.display, f.config.settings, _enabled(f.config, f.path), use_noqa,
-                  mode=mode, unsafe=args.unsafe_fixes, fix_edits=_wants_fix_edits(args))
-             for f in inputs.files if f.error is None]
-    results: List[FileResult] = [FileResult(f.display, (), error=f.error)
-                                 for f in inputs.files if f.error is not None]
+    plan = _plan(args, mode, unsafe=args.unsafe_fixes)
+    inputs, results = plan.inputs, plan.results
     fixes = []
-    for task_result in run_tasks(tasks, args.jobs):
+    for task_result in run_tasks(plan.tasks, args.jobs):
         if task_result.result is not None:
             results.append(task_result.result)
         if task_result.fix is not None:
