@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 from libcst.codemod import (
@@ -26,7 +26,7 @@ from libcst.codemod import (
 from lora_lint_plugin.codemods.base_to_instruct import BaseToInstructCommand
 from lora_lint_plugin.codemods.fix_all import FixAllCommand
 from lora_lint_plugin.analysis.diagnostics import FixSafety
-from lora_lint_plugin.rules import all_rules, rule_by_code
+from lora_lint_plugin.rules import all_rules, example_source, expected_fix, rule_by_code
 
 from .conftest import dedent
 
@@ -245,17 +245,19 @@ def fixable_examples() -> List[tuple]:
         if rule.fix_safety is None:
             continue
         for index, example in enumerate(rule.INVALID):
-            cases.append(pytest.param(rule.code, rule.fix_safety, example,
-                                      id=f"{rule.code}-{index}"))
+            cases.append(pytest.param(rule.code, rule.fix_safety, example_source(example),
+                                      expected_fix(example), id=f"{rule.code}-{index}"))
     return cases
 
 
-@pytest.mark.parametrize("code, safety, example", fixable_examples())
-def test_rule_examples_fix_idempotently(code: str, safety: FixSafety, example: str) -> None:
+@pytest.mark.parametrize("code, safety, example, fixed", fixable_examples())
+def test_rule_examples_fix_idempotently(code: str, safety: FixSafety, example: str,
+                                        fixed: Optional[str]) -> None:
     first = run(FixAllCommand, example, select=code, unsafe_fixes=True)
     assert not hasattr(first, "error"), getattr(first, "traceback_str", "")
+    assert isinstance(first, TransformSuccess) == (fixed is not None)
     if isinstance(first, TransformSuccess):
-        assert first.code != dedent(example)
+        assert first.code == dedent(fixed)  # the output the rule's example pins
         again = transform_module(FixAllCommand(CodemodContext(), select=code, unsafe_fixes=True),
                                  first.code)
         assert isinstance(again, TransformSkip), "a second run must change nothing"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-import textwrap
 from pathlib import Path
 from typing import Dict, List
 
@@ -17,7 +16,7 @@ import pytest
 
 from lora_lint_plugin.analysis.engine import analyse_source
 from lora_lint_plugin.fixing.fixes import fix_source
-from lora_lint_plugin.rules import all_rules
+from lora_lint_plugin.rules import all_rules, example_source
 from lora_lint_plugin.config.settings import Settings
 from lora_lint_plugin.linting import analyse
 
@@ -94,8 +93,8 @@ def _cases() -> Dict[str, str]:
     for rule in all_rules():
         if rule.fix_safety is None or rule.EXAMPLE_SETTINGS:
             continue
-        for index, source in enumerate(rule.INVALID):
-            cases[f"{rule.code.lower()}_{index}.py"] = textwrap.dedent(source).lstrip("\n")
+        for index, example in enumerate(rule.INVALID):
+            cases[f"{rule.code.lower()}_{index}.py"] = dedent(example_source(example))
     return cases
 
 

@@ -7,9 +7,10 @@ import pkgutil
 from functools import lru_cache
 from typing import Callable, List, Optional, Tuple, Type
 
-from .base import Rule, RuleContext, register, registered_rules
+from .base import Invalid, Rule, RuleContext, example_source, expected_fix, register, registered_rules
 
-__all__ = ["Rule", "RuleContext", "register", "all_rules", "active_rules", "rule_by_code"]
+__all__ = ["Invalid", "Rule", "RuleContext", "register", "all_rules", "active_rules", "rule_by_code",
+           "example_source", "expected_fix"]
 
 
 @lru_cache(maxsize=None)

@@ -2,15 +2,19 @@
 
 A rule's docstring is its documentation page (Markdown, sections "What it does", "Why is this
 bad?", "Example", "How to fix"); ``VALID`` and ``INVALID`` hold example programs. Every line
-of an ``INVALID`` example that must be reported ends with ``# expect: LORnnn``; the test-suite
-runs all examples through flake8 and the engine, and ``docs/rules/`` is generated from them.
+of an ``INVALID`` example that must be reported ends with ``# expect: LORnnn``. A rule with a
+fix states, for each INVALID example, the source its fix must produce (``Invalid(source,
+fixed=...)``; ``fixed=None``: this example gets no automatic fix). The test-suite runs all
+examples through flake8 and the engine, applies the fixes through the fix path and compares,
+and ``docs/rules/`` is generated from them.
 """
 
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar, \
+    Union
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..config.settings import Settings
@@ -75,6 +79,27 @@ class RuleContext:
                         self.settings.hub)
 
 
+@dataclass(frozen=True)
+class Invalid:
+    """An INVALID example of a fixable rule and the source its fix must produce (None: the
+    example is reported but gets no automatic fix)."""
+
+    source: str
+    fixed: Optional[str]
+
+
+Example = Union[str, Invalid]
+
+
+def example_source(example: Example) -> str:
+    return example.source if isinstance(example, Invalid) else example
+
+
+def expected_fix(example: Example) -> Optional[str]:
+    """What fixing the example must produce; None when it must stay as it is."""
+    return example.fixed if isinstance(example, Invalid) else None
+
+
 class Rule:
     """Base class of every rule; subclasses are registered by ``@register``."""
 
@@ -84,7 +109,7 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     fix_safety: ClassVar[Optional[FixSafety]] = None
     VALID: ClassVar[Tuple[str, ...]] = ()
-    INVALID: ClassVar[Tuple[str, ...]] = ()
+    INVALID: ClassVar[Tuple[Example, ...]] = ()
     # Settings the examples are checked with (e.g. a GPU budget for LOR403); keys of Settings.
     EXAMPLE_SETTINGS: ClassVar[Mapping[str, Any]] = {}
 

@@ -7,12 +7,17 @@ docstring plus its VALID/INVALID examples. Regenerate the pages with
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from pathlib import Path
 from typing import List, Optional, Type
 
-from . import Rule, all_rules
+from ..analysis.diagnostics import FixSafety
+from . import Rule, all_rules, example_source, expected_fix
+
+
+_EXPECT_MARKER = re.compile(r"[ \t]*# expect: [A-Z0-9, ]+$", re.MULTILINE)
 
 
 def _example_block(source: str) -> str:
@@ -39,7 +44,14 @@ def rule_page(rule: Type[Rule]) -> str:
         settings = ", ".join(f"`{key.replace('_', '-')} = {value!r}`"
                              for key, value in sorted(rule.EXAMPLE_SETTINGS.items()))
         parts[-1:-1] = [f"Checked with the settings {settings}.", ""]
-    parts.extend(_example_block(source) + "\n" for source in rule.INVALID)
+    for example in rule.INVALID:
+        parts.append(_example_block(example_source(example)) + "\n")
+        fixed = expected_fix(example)
+        if fixed is not None:
+            parts.extend([f"After `lora-lint fix{'' if rule.fix_safety is FixSafety.SAFE else ' --unsafe-fixes'}`:",
+                          "", _example_block(_EXPECT_MARKER.sub("", fixed)) + "\n"])
+        elif rule.fix_safety is not None:
+            parts.extend(["No automatic fix for this one: change it by hand.", ""])
     parts.extend(["## Examples that are not reported", ""])
     parts.extend(_example_block(source) + "\n" for source in rule.VALID)
     return "\n".join(parts).rstrip("\n") + "\n"

@@ -14,7 +14,7 @@ from ._common import (
     may_lower_embedding_learning_rate,
     module_list,
 )
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 
 @register
@@ -97,14 +97,20 @@ class EmbeddingInTargetModules(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(
             r=16,
             target_modules=["q_proj", "v_proj", "embed_tokens"],  # expect: LOR101
         )
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,
+            target_modules=["q_proj", "v_proj"],  # expect: LOR101
+        )
+        """),
+        Invalid("""
         from unsloth import FastLanguageModel
         from trl import SFTTrainer, SFTConfig
         TARGETS = [
@@ -114,7 +120,16 @@ class EmbeddingInTargetModules(Rule):
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(model, r=16, target_modules=TARGETS)
         trainer = SFTTrainer(model=model, args=SFTConfig(learning_rate=2e-4))
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        from trl import SFTTrainer, SFTConfig
+        TARGETS = [
+            "q_proj", "k_proj",  # expect: LOR101
+        ]
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=TARGETS)
+        trainer = SFTTrainer(model=model, args=SFTConfig(learning_rate=2e-4))
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

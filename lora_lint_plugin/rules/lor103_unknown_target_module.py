@@ -10,7 +10,7 @@ from ..analysis.values import Value
 from ._arguments import absent_or_none
 from ._common import leaf, lora_calls, module_list, quoted
 from ._model_names import KnownNames, known_names
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 # Leaf names grouped by what the layer does, across architectures. A name that is real for
 # another architecture (GPT-2's ``c_attn`` on Llama, Llama's ``q_proj`` on Phi-3's fused
@@ -168,14 +168,20 @@ class UnknownTargetModule(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
         model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")
         config = LoraConfig(target_modules=["q_proj", "v_prj"])  # expect: LOR103
         model = get_peft_model(model, config)
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")
+        config = LoraConfig(target_modules=["q_proj", "v_proj"])  # expect: LOR103
+        model = get_peft_model(model, config)
+        """),
+        Invalid("""
         import peft as p
         from transformers import AutoModelForCausalLM
         TARGETS = [
@@ -184,16 +190,16 @@ class UnknownTargetModule(Rule):
         ]
         model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")
         model = p.get_peft_model(model, p.LoraConfig(r=8, target_modules=TARGETS))
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
             model, r=16,
             target_modules=["qkv_proj", "o_proj", "gate_proj"],  # expect: LOR103
         )
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
         model = AutoModelForCausalLM.from_pretrained("microsoft/Phi-3-mini-4k-instruct")
@@ -202,15 +208,22 @@ class UnknownTargetModule(Rule):
             "v_proj",  # expect: LOR103
         ])
         model = get_peft_model(model, config)
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         # known by its family only (CodeLlama is a Llama): names of the llama architecture
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
         model = AutoModelForCausalLM.from_pretrained("codellama/CodeLlama-7b-hf")
         config = LoraConfig(target_modules=["q_proj", "k_prj"])  # expect: LOR103
         model = get_peft_model(model, config)
-        """,
+        """, fixed="""
+        # known by its family only (CodeLlama is a Llama): names of the llama architecture
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("codellama/CodeLlama-7b-hf")
+        config = LoraConfig(target_modules=["q_proj", "k_proj"])  # expect: LOR103
+        model = get_peft_model(model, config)
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -9,7 +9,7 @@ from ..fixing.edits import is_written_keyword, make_fix, replace_with_code, stri
 from ..analysis.model import CallSite
 from ..analysis.values import Value
 from ._common import lora_calls, module_list
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 ALL_LINEAR = "all-linear"
 
@@ -87,25 +87,28 @@ class AllLinearInList(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(r=16, target_modules=["all-linear"])  # expect: LOR104
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(r=16, target_modules="all-linear")  # expect: LOR104
+        """),
+        Invalid("""
         import peft as p
         TARGETS = (
             "q_proj",
             "ALL-LINEAR",  # expect: LOR104
         )
         config = p.LoraConfig(r=16, target_modules=TARGETS)
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
             model, r=16, target_modules=["all-linear"],  # expect: LOR104
         )
-        """,
+        """, fixed=None),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -7,7 +7,7 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_with_code, string_code
 from ..analysis.model import LORA_CONFIG
 from ..analysis.values import Value
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 # A bare leaf or an alternation of leaves, optionally in one group: "q_proj", "q_proj|v_proj",
 # "(q_proj|v_proj)". No ".", no "*": nothing that could match a dotted path.
@@ -106,15 +106,22 @@ class BareStringTargetModules(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(r=16, target_modules="q_proj|v_proj")  # expect: LOR105
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"])  # expect: LOR105
+        """),
+        Invalid("""
         import peft as p
         TARGET = 'q_proj'  # expect: LOR105
         config = p.LoraConfig(r=16, target_modules=TARGET)
-        """,
+        """, fixed="""
+        import peft as p
+        TARGET = ['q_proj']  # expect: LOR105
+        config = p.LoraConfig(r=16, target_modules=TARGET)
+        """),
     )
 
     @staticmethod

@@ -6,7 +6,7 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, remove_elements
 from ..analysis.values import Value
 from ._common import lora_calls, module_list
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 
 def covers(broad: str, narrow: str) -> bool:
@@ -95,11 +95,14 @@ class DuplicateModuleEntries(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(target_modules=["q_proj", "v_proj", "q_proj"])  # expect: LOR109
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(target_modules=["q_proj", "v_proj"])  # expect: LOR109
+        """),
+        Invalid("""
         import peft as p
         config = p.LoraConfig(
             target_modules=["q_proj", "v_proj"],
@@ -108,8 +111,16 @@ class DuplicateModuleEntries(Rule):
                 "model.embed_tokens",  # expect: LOR109
             ],
         )
-        """,
-        """
+        """, fixed="""
+        import peft as p
+        config = p.LoraConfig(
+            target_modules=["q_proj", "v_proj"],
+            modules_to_save=[
+                "embed_tokens",  # expect: LOR109
+            ],
+        )
+        """),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
@@ -118,7 +129,15 @@ class DuplicateModuleEntries(Rule):
                             "lm_head"],  # expect: LOR109
             modules_to_save=["lm_head"],
         )
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            target_modules=["q_proj", "v_proj"],  # expect: LOR109
+            modules_to_save=["lm_head"],
+        )
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -7,7 +7,7 @@ from ..fixing.edits import add_keyword, make_fix
 from ..analysis.model import ABSENT, LORA_CONFIG
 from ..analysis.values import Value
 from ._common import embedding_leaves, is_unsloth_setup, leaf, module_list
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 
 @register
@@ -84,7 +84,7 @@ class TiedEmbeddingsWithoutTying(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
         model = AutoModelForCausalLM.from_pretrained("google/gemma-2-2b")
@@ -93,14 +93,30 @@ class TiedEmbeddingsWithoutTying(Rule):
             modules_to_save=["lm_head"],
         )
         model = get_peft_model(model, config)
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("google/gemma-2-2b")
+        config = LoraConfig(  # expect: LOR110
+            target_modules=["q_proj", "v_proj"],
+            modules_to_save=["lm_head"],
+            ensure_weight_tying=True,
+        )
+        model = get_peft_model(model, config)
+        """),
+        Invalid("""
         import peft as p
         from transformers import AutoModelForCausalLM
         model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B-Instruct")
         model = p.get_peft_model(model, p.LoraConfig(  # expect: LOR110
             target_modules=["q_proj", "v_proj", "embed_tokens"]))
-        """,
+        """, fixed="""
+        import peft as p
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B-Instruct")
+        model = p.get_peft_model(model, p.LoraConfig(  # expect: LOR110
+            target_modules=["q_proj", "v_proj", "embed_tokens"], ensure_weight_tying=True))
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

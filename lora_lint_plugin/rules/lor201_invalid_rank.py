@@ -9,7 +9,7 @@ from ..fixing.edits import make_fix, replace_with_code
 from ..analysis.model import UNSLOTH_PEFT, CallSite
 from ..analysis.values import SCALAR, Value, is_number
 from ._common import lora_calls
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 
 def _problem(rank: object) -> Optional[str]:
@@ -96,24 +96,31 @@ class InvalidRank(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(
             r=16.0,  # expect: LOR201
             lora_alpha=32,
             rank_pattern={"q_proj": 0},  # expect: LOR201
         )
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,  # expect: LOR201
+            lora_alpha=32,
+            rank_pattern={"q_proj": 0},  # expect: LOR201
+        )
+        """),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(model, r=0)  # expect: LOR201
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         import peft
         settings = dict(r="8", lora_alpha=16)  # expect: LOR201
         config = peft.LoraConfig(**settings)
-        """,
+        """, fixed=None),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

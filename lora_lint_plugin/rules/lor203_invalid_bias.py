@@ -9,7 +9,7 @@ from ..fixing.edits import make_fix, replace_string, replace_with_code
 from ..analysis.values import Value
 from ._arguments import accepted_bias
 from ._common import lora_calls, peft_facts
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 
 def _fix(value: Value) -> Optional[Fix]:
@@ -75,11 +75,14 @@ class InvalidBias(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(r=16, bias="None")  # expect: LOR203
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(r=16, bias="none")  # expect: LOR203
+        """),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
@@ -87,12 +90,20 @@ class InvalidBias(Rule):
             r=16,
             bias=None,  # expect: LOR203
         )
-        """,
-        """
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model,
+            r=16,
+            bias="none",  # expect: LOR203
+        )
+        """),
+        Invalid("""
         import peft
         BIAS = "lora"  # expect: LOR203
         config = peft.LoraConfig(r=8, bias=BIAS)
-        """,
+        """, fixed=None),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

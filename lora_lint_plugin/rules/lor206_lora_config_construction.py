@@ -9,7 +9,7 @@ from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSi
 from ..analysis.values import Value
 from ._arguments import absent_or_none
 from ._common import peft_facts
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 if TYPE_CHECKING:
     from typing_extensions import TypeGuard
@@ -117,34 +117,48 @@ class LoraConfigConstruction(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(
             r=16,
             lora_droput=0.05,  # expect: LOR206
             task_type="causal_lm",  # expect: LOR206
         )
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig
+        config = LoraConfig(
+            r=16,
+            lora_dropout=0.05,  # expect: LOR206
+            task_type="CAUSAL_LM",  # expect: LOR206
+        )
+        """),
+        Invalid("""
         import peft as p
         config = p.LoraConfig(
             target_modules=r".*\\.(q_proj|v_proj)",
             layers_to_transform=[0, 1],  # expect: LOR206
         )
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(target_modules=["q_proj"], layers_pattern="layers")  # expect: LOR206
         loftq = LoraConfig(init_lora_weights="loftq")  # expect: LOR206
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
             model, r=16,
             target_module=["q_proj", "v_proj"],  # expect: LOR206
         )
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            target_modules=["q_proj", "v_proj"],  # expect: LOR206
+        )
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -12,7 +12,7 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
 from ._chat import base_model_reason, base_model_uses, shows_chat_format, untrained_token_crash
 from ._chat_templates import untrained_tokens_reach_unsloth
-from .base import Rule, RuleContext, register
+from .base import Invalid, Rule, RuleContext, register
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -139,7 +139,7 @@ class BaseModelForChat(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel
         from unsloth.chat_templates import get_chat_template
         model, tokenizer = FastLanguageModel.from_pretrained(
@@ -148,8 +148,17 @@ class BaseModelForChat(Rule):
         )
         tokenizer = get_chat_template(tokenizer, chat_template="gemma-3")
         model = FastLanguageModel.get_peft_model(model, r=16)
-        """,
-        """
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import get_chat_template
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name="unsloth/gemma-3-4b-it",  # expect: LOR301
+            max_seq_length=2048,
+        )
+        tokenizer = get_chat_template(tokenizer, chat_template="gemma-3")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        """),
+        Invalid("""
         from transformers import AutoModelForCausalLM
         from peft import LoraConfig, get_peft_model
         from trl import SFTTrainer, SFTConfig
@@ -157,13 +166,26 @@ class BaseModelForChat(Rule):
         model = AutoModelForCausalLM.from_pretrained(MODEL)
         model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
         trainer = SFTTrainer(model=model, args=SFTConfig(assistant_only_loss=True))
-        """,
-        """
+        """, fixed="""
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        from trl import SFTTrainer, SFTConfig
+        MODEL = "Qwen/Qwen2.5-7B-Instruct"  # expect: LOR301
+        model = AutoModelForCausalLM.from_pretrained(MODEL)
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        trainer = SFTTrainer(model=model, args=SFTConfig(assistant_only_loss=True))
+        """),
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/Qwen3-8B-Base")  # expect: LOR301
         model = FastLanguageModel.get_peft_model(model, r=16)
         texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/Qwen3-8B")  # expect: LOR301
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
+        """),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
-from .base import Rule, RuleContext, register
+from .base import Invalid, Rule, RuleContext, register
 from ._chat import base_model_uses, untrained_token_crash
 
 
@@ -130,7 +130,7 @@ class UntrainedChatTokensCrash(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel
         from unsloth.chat_templates import get_chat_template
         from trl import SFTTrainer, SFTConfig
@@ -145,8 +145,23 @@ class UntrainedChatTokensCrash(Rule):
             target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "embed_tokens"],
         )
         trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
-        """,
-        """
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import get_chat_template
+        from trl import SFTTrainer, SFTConfig
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name="unsloth/llama-3-8b-Instruct-bnb-4bit",  # expect: LOR302
+            max_seq_length=2048,
+            load_in_4bit=True,
+        )
+        tokenizer = get_chat_template(tokenizer, chat_template="llama-3")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "embed_tokens"],
+        )
+        trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
+        """),
+        Invalid("""
         from unsloth import FastLanguageModel
         from trl import SFTTrainer
         BASE = "unsloth/Meta-Llama-3.1-8B"  # expect: LOR302
@@ -154,9 +169,17 @@ class UntrainedChatTokensCrash(Rule):
         model = FastLanguageModel.get_peft_model(model, r=16)
         prompt = "<|start_header_id|>user<|end_header_id|>\\n\\n{}<|eot_id|>"
         trainer = SFTTrainer(model=model, train_dataset=dataset)
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        from trl import SFTTrainer
+        BASE = "unsloth/Meta-Llama-3.1-8B-Instruct"  # expect: LOR302
+        model, tokenizer = FastLanguageModel.from_pretrained(BASE)
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        prompt = "<|start_header_id|>user<|end_header_id|>\\n\\n{}<|eot_id|>"
+        trainer = SFTTrainer(model=model, train_dataset=dataset)
+        """),
         # Unsloth's apply_chat_template without chat_template= sets its Llama-3 template.
-        """
+        Invalid("""
         from unsloth import FastLanguageModel
         from unsloth.chat_templates import apply_chat_template
         from trl import SFTTrainer
@@ -165,7 +188,16 @@ class UntrainedChatTokensCrash(Rule):
         model = FastLanguageModel.get_peft_model(model, r=16)
         dataset = apply_chat_template(dataset, tokenizer=tokenizer)
         trainer = SFTTrainer(model=model, train_dataset=dataset)
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        from unsloth.chat_templates import apply_chat_template
+        from trl import SFTTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            "unsloth/llama-3-8b-Instruct-bnb-4bit")  # expect: LOR302
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        dataset = apply_chat_template(dataset, tokenizer=tokenizer)
+        trainer = SFTTrainer(model=model, train_dataset=dataset)
+        """),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:

@@ -11,7 +11,7 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
 from ._training import checkpointing_off, long_context
-from .base import Rule, RuleContext, register
+from .base import Invalid, Rule, RuleContext, register
 
 
 @register
@@ -98,7 +98,7 @@ class LongContextWithoutCheckpointing(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained(
             "unsloth/llama-3-8b-Instruct-bnb-4bit", max_seq_length=16384)
@@ -106,8 +106,16 @@ class LongContextWithoutCheckpointing(Rule):
             model, r=16,
             use_gradient_checkpointing=False,  # expect: LOR401
         )
-        """,
-        """
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            "unsloth/llama-3-8b-Instruct-bnb-4bit", max_seq_length=16384)
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            use_gradient_checkpointing="unsloth",  # expect: LOR401
+        )
+        """),
+        Invalid("""
         from trl import SFTConfig, SFTTrainer
         config = SFTConfig(
             max_length=32768,
@@ -115,13 +123,26 @@ class LongContextWithoutCheckpointing(Rule):
             per_device_train_batch_size=1,
         )
         trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=config)
-        """,
-        """
+        """, fixed="""
+        from trl import SFTConfig, SFTTrainer
+        config = SFTConfig(
+            max_length=32768,
+            gradient_checkpointing=True,  # expect: LOR401
+            per_device_train_batch_size=1,
+        )
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=config)
+        """),
+        Invalid("""
         from transformers import TrainingArguments
         from trl import SFTTrainer
-        args = TrainingArguments(output_dir="out", per_device_train_batch_size=1)  # expect: LOR401
+        args = TrainingArguments("out", per_device_train_batch_size=1)  # expect: LOR401
         trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=args, max_seq_length=8192)
-        """,
+        """, fixed="""
+        from transformers import TrainingArguments
+        from trl import SFTTrainer
+        args = TrainingArguments("out", per_device_train_batch_size=1, gradient_checkpointing=True)  # expect: LOR401
+        trainer = SFTTrainer(model="Qwen/Qwen2.5-7B-Instruct", args=args, max_seq_length=8192)
+        """),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:

@@ -9,7 +9,7 @@ from ..analysis.values import Value, is_number
 from ._arguments import absent_or_none
 from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, format_learning_rate, is_unsloth_setup, \
     leaf, module_list
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 # Trainer arguments that bring their own optimizer (and so their own parameter groups).
 CUSTOM_OPTIMIZER_ARGUMENTS = ("optimizers", "optimizer_cls_and_kwargs")
@@ -141,7 +141,7 @@ class NoEmbeddingLearningRate(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(
@@ -153,15 +153,28 @@ class NoEmbeddingLearningRate(Rule):
                 learning_rate=2e-4,
             ),
         )
-        """,
-        """
+        """, fixed="""
+        from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "v_proj"],
+            modules_to_save=["embed_tokens", "lm_head"])
+        trainer = UnslothTrainer(
+            model=model,
+            args=UnslothTrainingArguments(  # expect: LOR501
+                learning_rate=2e-4,
+                embedding_learning_rate=2e-5,
+            ),
+        )
+        """),
+        Invalid("""
         from peft import LoraConfig
         from trl import SFTTrainer, SFTConfig
         config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])
         args = SFTConfig(output_dir="out", learning_rate=1e-4)  # expect: LOR501
         trainer = SFTTrainer(model="Qwen/Qwen2.5-7B", args=args, peft_config=config)
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from unsloth import FastLanguageModel, UnslothTrainer, UnslothTrainingArguments
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
         model = FastLanguageModel.get_peft_model(model, r=16, modules_to_save=["lm_head"])
@@ -169,7 +182,7 @@ class NoEmbeddingLearningRate(Rule):
             learning_rate=5e-5,
             embedding_learning_rate=5e-5,  # expect: LOR501
         ))
-        """,
+        """, fixed=None),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -8,7 +8,7 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import ReplaceExpression, add_imported_name, make_fix
 from ..analysis.model import TRAINER, TRAINING_ARGS, CallSite, FileModel
 from ..analysis.values import Value, is_number
-from .base import Rule, register
+from .base import Invalid, Rule, register
 from ._common import format_learning_rate
 
 # Classes whose switch to the Unsloth class keeps every other behaviour: UnslothTrainer
@@ -118,21 +118,28 @@ class IgnoredEmbeddingLearningRate(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel, UnslothTrainingArguments
         from trl import SFTTrainer
         trainer = SFTTrainer(  # expect: LOR502
             model=model,
             args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=1e-5),
         )
-        """,
-        """
+        """, fixed="""
+        from unsloth import FastLanguageModel, UnslothTrainingArguments, UnslothTrainer
+        from trl import SFTTrainer
+        trainer = UnslothTrainer(  # expect: LOR502
+            model=model,
+            args=UnslothTrainingArguments(learning_rate=5e-5, embedding_learning_rate=1e-5),
+        )
+        """),
+        Invalid("""
         from trl import SFTConfig, SFTTrainer
         args = SFTConfig(
             learning_rate=5e-5,
             embedding_learning_rate=5e-6,  # expect: LOR502
         )
-        """,
+        """, fixed=None),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -8,7 +8,7 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, remove_arguments
 from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
 from ._arguments import given_peft_config
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 ADAPTER_ROLES = (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD)
 
@@ -79,7 +79,7 @@ class PeftModelWithPeftConfig(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig, get_peft_model
         from trl import SFTTrainer
         from transformers import AutoModelForCausalLM
@@ -90,15 +90,32 @@ class PeftModelWithPeftConfig(Rule):
             model=model,
             peft_config=config,  # expect: LOR503
         )
-        """,
-        """
+        """, fixed="""
+        from peft import LoraConfig, get_peft_model
+        from trl import SFTTrainer
+        from transformers import AutoModelForCausalLM
+        config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"])
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B")
+        model = get_peft_model(model, config)
+        trainer = SFTTrainer(
+            model=model,
+        )
+        """),
+        Invalid("""
         from peft import PeftModel, LoraConfig
         import trl
         from transformers import AutoModelForCausalLM
         base = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B")
         model = PeftModel.from_pretrained(base, "my-adapter", is_trainable=True)
         trainer = trl.SFTTrainer(model, peft_config=LoraConfig(r=8))  # expect: LOR503
-        """,
+        """, fixed="""
+        from peft import PeftModel, LoraConfig
+        import trl
+        from transformers import AutoModelForCausalLM
+        base = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B")
+        model = PeftModel.from_pretrained(base, "my-adapter", is_trainable=True)
+        trainer = trl.SFTTrainer(model)  # expect: LOR503
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -8,7 +8,7 @@ from ..fixing.relocation import relocated_code
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from ._versions import RemovalStatus, removal_against_pins
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 
 def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
@@ -186,7 +186,7 @@ class RemovedTrlArguments(Rule):
     )
 
     INVALID = (
-        """
+        Invalid("""
         from trl import SFTConfig, SFTTrainer
         args = SFTConfig(
             output_dir="out",
@@ -198,12 +198,24 @@ class RemovedTrlArguments(Rule):
             tokenizer=tokenizer,  # expect: LOR505
             dataset_text_field="text",  # expect: LOR505
         )
-        """,
-        """
+        """, fixed="""
+        from trl import SFTConfig, SFTTrainer
+        args = SFTConfig(
+            output_dir="out",
+            max_length=2048,  # expect: LOR505
+            dataset_text_field="text",
+        )
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            processing_class=tokenizer,  # expect: LOR505
+        )
+        """),
+        Invalid("""
         import trl
         trainer = trl.SFTTrainer(model=model, packing=True)  # expect: LOR505
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from trl import DPOConfig, DPOTrainer
         args = DPOConfig(
             output_dir="out",
@@ -217,22 +229,43 @@ class RemovedTrlArguments(Rule):
             beta=0.1,  # expect: LOR505
             tokenizer=tokenizer,  # expect: LOR505
         )
-        """,
-        """
+        """, fixed="""
+        from trl import DPOConfig, DPOTrainer
+        args = DPOConfig(
+            output_dir="out",
+            max_prompt_length=512,  # expect: LOR505
+            max_length=1024,
+            beta=0.1,
+        )
+        trainer = DPOTrainer(
+            model,
+            ref_model,
+            args=args,
+            processing_class=tokenizer,  # expect: LOR505
+        )
+        """),
+        Invalid("""
         from trl import GRPOConfig, GRPOTrainer, ORPOTrainer, KTOConfig
         config = GRPOConfig(max_prompt_length=256,  # expect: LOR505
                             use_liger_loss=True)  # expect: LOR505
         trainer = GRPOTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", reward_funcs=[reward], args=config)
         orpo = ORPOTrainer(model=model, tokenizer=tokenizer)  # expect: LOR505
         kto = KTOConfig(max_completion_length=512)  # expect: LOR505
-        """,
-        """
+        """, fixed="""
+        from trl import GRPOConfig, GRPOTrainer, ORPOTrainer, KTOConfig
+        config = GRPOConfig(max_prompt_length=256,  # expect: LOR505
+                            use_liger_loss=True)  # expect: LOR505
+        trainer = GRPOTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", reward_funcs=[reward], args=config)
+        orpo = ORPOTrainer(model=model, processing_class=tokenizer)  # expect: LOR505
+        kto = KTOConfig(max_completion_length=512)  # expect: LOR505
+        """),
+        Invalid("""
         # /// script
         # dependencies = ["trl>=0.9"]
         # ///
         from trl import SFTTrainer
         trainer = SFTTrainer(model=model, max_seq_length=2048)  # expect: LOR505
-        """,
+        """, fixed=None),
     )
 
     def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict,

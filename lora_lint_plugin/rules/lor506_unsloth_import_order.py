@@ -5,7 +5,7 @@ from typing import Iterator, List, Optional
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, move_statement_up
 from ..analysis.model import FileModel, ImportRecord
-from .base import Rule, register
+from .base import Invalid, Rule, register
 
 PATCHED_PACKAGES = ("transformers", "trl", "peft")
 
@@ -99,19 +99,25 @@ class UnslothImportOrder(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         import os
         from transformers import TrainingArguments
         from trl import SFTTrainer
         from unsloth import FastLanguageModel  # expect: LOR506
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
-        """,
-        """
+        """, fixed="""
+        import os
+        from unsloth import FastLanguageModel  # expect: LOR506
+        from transformers import TrainingArguments
+        from trl import SFTTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
+        """),
+        Invalid("""
         from trl import SFTTrainer
         def main():
             from unsloth import FastLanguageModel  # expect: LOR506
             model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
-        """,
+        """, fixed=None),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:

@@ -8,7 +8,7 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_with_code
 from ..analysis.model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
 from ..analysis.values import Value, is_number
-from .base import Rule, RuleContext, register
+from .base import Invalid, Rule, RuleContext, register
 from ._training import (
     UNSLOTH_DEFAULT_MAX_SEQ_LENGTH,
     setup_calls,
@@ -85,7 +85,7 @@ class UnslothGradientCheckpointingTrue(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct",
                                                              max_seq_length=4096)
@@ -93,7 +93,15 @@ class UnslothGradientCheckpointingTrue(Rule):
             model, r=16,
             use_gradient_checkpointing=True,  # expect: LOR901
         )
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct",
+                                                             max_seq_length=4096)
+        model = FastLanguageModel.get_peft_model(
+            model, r=16,
+            use_gradient_checkpointing="unsloth",  # expect: LOR901
+        )
+        """),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:

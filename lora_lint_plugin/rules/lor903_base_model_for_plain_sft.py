@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import SUPERVISED_TRAINERS, FileModel
-from .base import Rule, RuleContext, register
+from .base import Invalid, Rule, RuleContext, register
 from ._chat import base_model_uses, shows_chat_format
 
 
@@ -87,7 +87,7 @@ class BaseModelForPlainSft(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from unsloth import FastLanguageModel
         from trl import SFTTrainer, SFTConfig
         model, tokenizer = FastLanguageModel.from_pretrained(
@@ -97,7 +97,17 @@ class BaseModelForPlainSft(Rule):
         model = FastLanguageModel.get_peft_model(model, r=16)
         alpaca_prompt = "### Instruction:\\n{}\\n\\n### Response:\\n{}"
         trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
-        """,
+        """, fixed="""
+        from unsloth import FastLanguageModel
+        from trl import SFTTrainer, SFTConfig
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name="unsloth/mistral-7b-instruct-v0.3-bnb-4bit",  # expect: LOR903
+            max_seq_length=2048,
+        )
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        alpaca_prompt = "### Instruction:\\n{}\\n\\n### Response:\\n{}"
+        trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
+        """),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:
