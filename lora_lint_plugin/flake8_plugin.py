@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
-from .config.settings import (
-    DEFAULT_LONG_CONTEXT,
-    Settings,
-    parse_flag,
-    parse_memory_size,
-    parse_token_count,
-)
+from .config.settings import SETTING_SPECS
 
 if TYPE_CHECKING:
     from .analysis.versions import LibraryVersions
@@ -35,7 +29,6 @@ class LoraLintPlugin:
     name = "lora-lint-plugin"
     version = __version__
 
-    settings: ClassVar[Settings] = Settings()
     options_error: ClassVar[Optional[str]] = None
     config_options: ClassVar[Any] = None
 
@@ -47,38 +40,21 @@ class LoraLintPlugin:
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
-        option_manager.add_option(
+        for spec in SETTING_SPECS:
             # parsed by us, not argparse: a bad value in a config file would be a traceback
-            "--lora-lint-long-context", default=None, parse_from_config=True,
-            metavar="TOKENS",
-            help="lora-lint: sequence length from which LOR401/LOR402 apply "
-                 f"(default {DEFAULT_LONG_CONTEXT}).")
-        option_manager.add_option(
-            "--lora-lint-gpu-memory", default=None, parse_from_config=True, metavar="SIZE",
-            help="lora-lint: GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off).")
-        option_manager.add_option(
-            "--lora-lint-resolve-defaults", default=None, parse_from_config=True,
-            metavar="BOOL",
-            help="lora-lint: read argparse/dataclass/class/environment defaults as values "
-                 "(true or false; default true).")
-        option_manager.add_option(
-            "--lora-lint-hf-cache", default=None, parse_from_config=True, metavar="BOOL",
-            help="lora-lint: read models' config.json from local model directories and the "
-                 "Hugging Face cache (true or false; default: true).")
-        option_manager.add_option(
-            "--lora-lint-hub", default=None, parse_from_config=True, metavar="BOOL",
-            help="lora-lint: fetch a model's config.json from the Hugging Face Hub when it is "
-                 "not on disk (true or false; default: false; needs huggingface_hub).")
+            option_manager.add_option(spec.flake8_option, default=None, parse_from_config=True,
+                                      metavar=spec.metavar, help=f"lora-lint: {spec.help}.")
         option_manager.extend_default_ignore(OPT_IN_PREFIXES)
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
+        from .config.pyproject import flake8_layer
+
         cls.config_options = options
         cls.options_error = None
-        try:
-            cls.settings = settings_from_flake8_options(options)
+        try:  # checked once here; each file's settings layer its [tool.lora-lint] under them
+            flake8_layer(options)
         except ValueError as error:
-            cls.settings = Settings()
             cls.options_error = str(error)
 
     def run(self) -> Iterator[Report]:
@@ -121,24 +97,3 @@ class LoraLintPlugin:
         for diagnostic in analysis.diagnostics:
             yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", \
                 type(self)
-
-
-def settings_from_flake8_options(options: argparse.Namespace) -> Settings:
-    """Settings from flake8's merged command line and ``[flake8]`` config."""
-    values: Dict[str, Any] = {}
-    long_context = getattr(options, "lora_lint_long_context", None)
-    if long_context is not None:
-        values["long_context"] = parse_token_count(long_context)
-    gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
-    if gpu_memory:
-        values["gpu_memory"] = parse_memory_size(gpu_memory)
-    resolve_defaults = getattr(options, "lora_lint_resolve_defaults", None)
-    if resolve_defaults is not None:
-        values["resolve_defaults"] = parse_flag(resolve_defaults, "--lora-lint-resolve-defaults")
-    hf_cache = getattr(options, "lora_lint_hf_cache", None)
-    if hf_cache is not None:
-        values["hf_cache"] = parse_flag(hf_cache, "--lora-lint-hf-cache")
-    hub = getattr(options, "lora_lint_hub", None)
-    if hub is not None:
-        values["hub"] = parse_flag(hub, "--lora-lint-hub")
-    return Settings(**values)

@@ -25,6 +25,7 @@ import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..config.settings import Settings, layered_settings, parse_layer
 
 
 class LoraLintFixCommand(CodemodCommand, ABC):
@@ -158,9 +159,5 @@ def _checked(check: Callable[[str], object]) -> Callable[[str], str]:
     return validate
 
 
-def _settings(long_context: Optional[str]):
-    from ..config.settings import Settings, parse_token_count
-
-    if long_context is None:
-        return Settings()
-    return Settings(long_context=parse_token_count(long_context))
+def _settings(long_context: Optional[str]) -> Settings:
+    return layered_settings(parse_layer({"long-context": long_context}, "--long-context"))

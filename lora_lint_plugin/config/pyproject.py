@@ -27,11 +27,11 @@ import argparse
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .selection import SelectionError, RuleSelection, parse_selectors
-from .settings import Settings, parse_flag, parse_memory_size, parse_token_count
+from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, layered_settings, parse_layer
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,8 +62,7 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 )
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
-KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "long-context", "gpu-memory", "respect-gitignore",
-              "resolve-defaults", "hf-cache", "hub")
+KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "respect-gitignore", *SETTING_KEYS)
 
 
 class ConfigError(ValueError):
@@ -82,12 +81,8 @@ class FileConfig:
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     exclude: Optional[Tuple[str, ...]] = None
     extend_exclude: Tuple[str, ...] = ()
-    long_context: Optional[int] = None
-    gpu_memory: Optional[int] = None
     respect_gitignore: Optional[bool] = None
-    resolve_defaults: Optional[bool] = None
-    hf_cache: Optional[bool] = None
-    hub: Optional[bool] = None
+    settings: SettingsLayer = ()   # the rule settings the table sets
 
     @property
     def root(self) -> str:
@@ -158,25 +153,15 @@ def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
             values["per_file_ignores"] = _per_file_ignores(table["per-file-ignores"], where)
     except SelectionError as error:
         raise ConfigError(str(error)) from None
-    if "long-context" in table:
-        values["long_context"] = check_long_context(table["long-context"], f"'long-context' in {where}")
-    if "gpu-memory" in table:
-        values["gpu_memory"] = check_gpu_memory(table["gpu-memory"], f"'gpu-memory' in {where}")
+    try:
+        values["settings"] = parse_layer(table, where, from_toml=True)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if "respect-gitignore" in table:
         flag = table["respect-gitignore"]
         if not isinstance(flag, bool):
             raise ConfigError(f"'respect-gitignore' in {where} must be true or false")
         values["respect_gitignore"] = flag
-    if "resolve-defaults" in table:
-        flag = table["resolve-defaults"]
-        if not isinstance(flag, bool):
-            raise ConfigError(f"'resolve-defaults' in {where} must be true or false")
-        values["resolve_defaults"] = flag
-    for key in ("hf-cache", "hub"):
-        if key in table:
-            if not isinstance(table[key], bool):
-                raise ConfigError(f"'{key}' in {where} must be true or false")
-            values[key.replace("-", "_")] = table[key]
     return FileConfig(**values)
 
 
@@ -196,27 +181,6 @@ def _per_file_ignores(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...
             raise ConfigError(f"{key} must be a list of codes")
         entries.append((pattern, parse_selectors(codes, key)))
     return tuple(entries)
-
-
-def check_long_context(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ConfigError(f"{where} must be a positive whole number of tokens, not {value!r}")
-    try:
-        return parse_token_count(value)
-    except ValueError:
-        raise ConfigError(f"{where} must be a positive whole number of tokens, not {value!r}") from None
-
-
-def check_gpu_memory(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ConfigError(f"{where} must be a size such as \"24GiB\", not {value!r}")
-    try:
-        size = parse_memory_size(str(value))
-    except ValueError as error:
-        raise ConfigError(f"{where}: {error}") from None
-    if size <= 0:
-        raise ConfigError(f"{where} must be larger than zero")
-    return size
 
 
 # -- discovery -----------------------------------------------------------------------------------
@@ -262,23 +226,20 @@ _FLAKE8_DISCOVERY = _Discovery()
 # -- the command-line layer ----------------------------------------------------------------------
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--config``, ``--isolated``, ``--long-context`` and ``--gpu-memory`` to ``parser``."""
+    """Add ``--config``, ``--isolated`` and one option per rule setting (``--long-context``, ...)."""
     group = parser.add_argument_group("configuration")
     group.add_argument("--config", metavar="PATH",
                        help="use this pyproject.toml (its [tool.lora-lint] table) or lora-lint "
                             "TOML file for every file, instead of discovering one per directory")
     group.add_argument("--isolated", action="store_true",
                        help="ignore all configuration files")
-    group.add_argument("--long-context", metavar="TOKENS",
-                       help="sequence length from which LOR401/LOR402 apply (default 8192)")
-    group.add_argument("--gpu-memory", metavar="SIZE",
-                       help="GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off)")
-    group.add_argument("--hf-cache", action=argparse.BooleanOptionalAction, default=None,
-                       help="read models' config.json from local model directories and the "
-                            "Hugging Face cache (default: on; never the network)")
-    group.add_argument("--hub", action=argparse.BooleanOptionalAction, default=None,
-                       help="fetch a model's config.json from the Hugging Face Hub when it is "
-                            "not on disk (needs huggingface_hub; default: off)")
+    for spec in SETTING_SPECS:
+        if spec.is_switch:
+            group.add_argument(f"--{spec.key}", dest=spec.field, default=None,
+                               action=argparse.BooleanOptionalAction, help=spec.help)
+        else:
+            group.add_argument(f"--{spec.key}", dest=spec.field, metavar=spec.metavar,
+                               help=spec.help)
 
 
 @dataclass(frozen=True)
@@ -287,10 +248,7 @@ class CommandLine:
 
     config: Optional[str] = None
     isolated: bool = False
-    long_context: Optional[int] = None
-    gpu_memory: Optional[int] = None
-    hf_cache: Optional[bool] = None
-    hub: Optional[bool] = None
+    settings: SettingsLayer = ()
     select: Optional[Tuple[str, ...]] = None
     ignore: Optional[Tuple[str, ...]] = None
     extend_select: Tuple[str, ...] = ()
@@ -318,22 +276,18 @@ def command_line_from_args(args: argparse.Namespace) -> CommandLine:
             return None
         return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
-    long_context = getattr(args, "long_context", None)
-    if long_context is not None:
-        long_context = check_long_context(long_context, "--long-context")
-    gpu_memory = getattr(args, "gpu_memory", None)
-    if gpu_memory is not None:
-        gpu_memory = check_gpu_memory(gpu_memory, "--gpu-memory")
+    try:
+        settings = parse_layer({spec.key: getattr(args, spec.field, None) for spec in SETTING_SPECS},
+                               "the command line")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     config_path = getattr(args, "config", None)
     if config_path is not None and not os.path.isfile(config_path):
         raise ConfigError(f"--config {config_path}: no such file")
     return CommandLine(
         config=config_path,
         isolated=bool(getattr(args, "isolated", False)),
-        long_context=long_context,
-        gpu_memory=gpu_memory,
-        hf_cache=getattr(args, "hf_cache", None),
-        hub=getattr(args, "hub", None),
+        settings=settings,
         select=selectors("select", "--select"),
         ignore=selectors("ignore", "--ignore"),
         extend_select=selectors("extend_select", "--extend-select") or (),
@@ -348,18 +302,10 @@ def combine(file_config: FileConfig, cli: CommandLine) -> Config:
     """The command line on top of a file's table.
 
     ``--select``/``--ignore``/``--exclude`` replace the file's ``select``/``ignore``/``exclude``;
-    the ``--extend-*`` options add to the file's ``extend-*`` lists; ``--long-context``,
-    ``--gpu-memory`` and the ``--[no-]`` switches win over the file.
+    the ``--extend-*`` options add to the file's ``extend-*`` lists; rule settings given on the
+    command line win over the file's.
     """
-    settings = _file_settings(file_config)
-    if cli.long_context is not None:
-        settings = replace(settings, long_context=cli.long_context)
-    if cli.gpu_memory is not None:
-        settings = replace(settings, gpu_memory=cli.gpu_memory)
-    if cli.hf_cache is not None:
-        settings = replace(settings, hf_cache=cli.hf_cache)
-    if cli.hub is not None:
-        settings = replace(settings, hub=cli.hub)
+    settings = layered_settings(file_config.settings, cli.settings)
     root = file_config.root
     selection = RuleSelection(
         select=cli.select if cli.select is not None else file_config.select,
@@ -462,37 +408,10 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
         if not directory or not os.path.isdir(directory):
             directory = os.getcwd()
         file_config = _FLAKE8_DISCOVERY.nearest(directory)
-    settings = _file_settings(file_config)
-    long_context = getattr(options, "lora_lint_long_context", None)
-    if long_context is not None:
-        settings = replace(settings, long_context=parse_token_count(long_context))
-    gpu_memory = getattr(options, "lora_lint_gpu_memory", None)
-    if gpu_memory:
-        settings = replace(settings, gpu_memory=parse_memory_size(gpu_memory))
-    resolve_defaults = getattr(options, "lora_lint_resolve_defaults", None)
-    if resolve_defaults is not None:
-        settings = replace(settings, resolve_defaults=parse_flag(
-            resolve_defaults, "--lora-lint-resolve-defaults"))
-    hf_cache = getattr(options, "lora_lint_hf_cache", None)
-    if hf_cache is not None:
-        settings = replace(settings, hf_cache=parse_flag(hf_cache, "--lora-lint-hf-cache"))
-    hub = getattr(options, "lora_lint_hub", None)
-    if hub is not None:
-        settings = replace(settings, hub=parse_flag(hub, "--lora-lint-hub"))
-    return settings
+    return layered_settings(file_config.settings, flake8_layer(options))
 
 
-def _file_settings(file_config: FileConfig) -> Settings:
-    """The rule settings a configuration file's table sets."""
-    settings = Settings()
-    if file_config.long_context is not None:
-        settings = replace(settings, long_context=file_config.long_context)
-    if file_config.gpu_memory is not None:
-        settings = replace(settings, gpu_memory=file_config.gpu_memory)
-    if file_config.resolve_defaults is not None:
-        settings = replace(settings, resolve_defaults=file_config.resolve_defaults)
-    if file_config.hf_cache is not None:
-        settings = replace(settings, hf_cache=file_config.hf_cache)
-    if file_config.hub is not None:
-        settings = replace(settings, hub=file_config.hub)
-    return settings
+def flake8_layer(options: Any) -> SettingsLayer:
+    """The rule settings flake8's ``--lora-lint-*`` options (command line or ``[flake8]``) set."""
+    raw = {spec.key: getattr(options, spec.flake8_dest, None) for spec in SETTING_SPECS}
+    return parse_layer(raw, "flake8's options")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 DEFAULT_LONG_CONTEXT = 8192
 
@@ -64,3 +64,92 @@ def parse_token_count(text: object) -> int:
     if value <= 0:
         raise ValueError(f"long-context must be positive, not {value}")
     return value
+
+
+def parse_gpu_memory(text: object) -> int:
+    size = parse_memory_size(str(text))
+    if size <= 0:
+        raise ValueError("must be larger than zero")
+    return size
+
+
+def parse_bool(text: object) -> bool:
+    return parse_flag(text, "the value")
+
+
+# -- every rule setting, declared once ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One rule setting: its ``Settings`` field and its name in every layer that can set it:
+    ``[tool.lora-lint]`` key ``key``, the command line's ``--key``, flake8's ``--lora-lint-key``."""
+
+    field: str
+    key: str
+    parse: Callable[[Any], Any]       # text or TOML value -> value; ValueError with the reason
+    toml_types: Tuple[type, ...]      # what the TOML table may hold
+    expected: str                     # said when the TOML value has another type
+    metavar: str
+    help: str
+
+    @property
+    def flake8_option(self) -> str:
+        return f"--lora-lint-{self.key}"
+
+    @property
+    def flake8_dest(self) -> str:
+        return "lora_lint_" + self.field
+
+    @property
+    def is_switch(self) -> bool:
+        """An on/off setting: ``--key``/``--no-key`` on the command line."""
+        return self.toml_types == (bool,)
+
+
+SETTING_SPECS: Tuple[SettingSpec, ...] = (
+    SettingSpec("long_context", "long-context", parse_token_count, (int, str),
+                "a positive whole number of tokens", "TOKENS",
+                f"sequence length from which LOR401/LOR402 apply (default {DEFAULT_LONG_CONTEXT})"),
+    SettingSpec("gpu_memory", "gpu-memory", parse_gpu_memory, (int, str),
+                'a size such as "24GiB"', "SIZE",
+                "GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off)"),
+    SettingSpec("resolve_defaults", "resolve-defaults", parse_bool, (bool,), "true or false", "BOOL",
+                "read argparse/dataclass/class/environment defaults as values (true or false; "
+                "default true)"),
+    SettingSpec("hf_cache", "hf-cache", parse_bool, (bool,), "true or false", "BOOL",
+                "read models' config.json from local model directories and the Hugging Face "
+                "cache (true or false; default true; never the network)"),
+    SettingSpec("hub", "hub", parse_bool, (bool,), "true or false", "BOOL",
+                "fetch a model's config.json from the Hugging Face Hub when it is not on disk "
+                "(true or false; default false; needs huggingface_hub)"),
+)
+SETTING_KEYS = tuple(spec.key for spec in SETTING_SPECS)
+
+SettingsLayer = Tuple[Tuple[str, Any], ...]   # (Settings field, parsed value) pairs
+
+
+def parse_layer(raw: Mapping[str, Any], where: str, from_toml: bool = False) -> SettingsLayer:
+    """The settings one source sets: ``raw`` maps keys (``long-context``) to the values written
+    there (None or "" = not set). ValueError names the key and ``where``."""
+    parsed = []
+    for spec in SETTING_SPECS:
+        value = raw.get(spec.key)
+        if value is None or value == "":
+            continue
+        if from_toml and (not isinstance(value, spec.toml_types)
+                          or (isinstance(value, bool) and bool not in spec.toml_types)):
+            raise ValueError(f"'{spec.key}' in {where} must be {spec.expected}, not {value!r}")
+        try:
+            parsed.append((spec.field, spec.parse(value)))
+        except ValueError as error:
+            raise ValueError(f"'{spec.key}' in {where}: {error}") from None
+    return tuple(parsed)
+
+
+def layered_settings(*layers: SettingsLayer) -> Settings:
+    """The one place settings are assembled: defaults, then each layer in order (the
+    configuration file's table, then flake8's options or the command line), later ones winning."""
+    values: Dict[str, Any] = {}
+    for layer in layers:
+        values.update(layer)
+    return Settings(**values)
