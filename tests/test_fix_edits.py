@@ -180,3 +180,12 @@ def test_spliced_fixes_equal_the_whole_module_transform(newline: str):
                 assert spliced != source and len(applied) == len(chosen)
                 compared += 1
     assert compared > 40
+
+
+def test_every_edit_kind_can_be_realised():
+    import typing
+
+    from lora_lint_plugin.fixing.edits import Edit
+    from lora_lint_plugin.fixing.fixes import _REALISERS
+
+    assert set(typing.get_args(Edit)) == set(_REALISERS)

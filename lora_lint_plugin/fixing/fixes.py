@@ -137,57 +137,82 @@ class CstIndex:
 
 # -- realising edits ---------------------------------------------------------------------------
 
-def realise(edit: Any, index: CstIndex) -> Optional[List[Replacement]]:
+Realised = Optional[List[Replacement]]
+
+
+def _replace_expression(edit: ReplaceExpression, index: CstIndex) -> Realised:
+    node = index.find(edit.span, cst.BaseExpression)
+    if node is None:
+        return None
+    try:
+        new = cst.parse_expression(edit.code)
+    except cst.ParserSyntaxError:
+        return None
+    return [Replacement(node, lambda updated: new.with_changes(
+        lpar=updated.lpar, rpar=updated.rpar), edit.span)]
+
+
+def _remove_elements(edit: RemoveElements, index: CstIndex) -> Realised:
+    node = index.find(edit.span, cst.List, cst.Tuple, cst.Set)
+    if node is None:
+        return None
+    doomed = _positions(node.elements, edit.element_spans, index, lambda element: element.value)
+    if doomed is None or len(doomed) >= len(node.elements):
+        return None
+    removed: Set[int] = doomed
+    return [Replacement(node, lambda updated: sequence_without(updated, removed), edit.span)]
+
+
+def _add_keyword(edit: AddKeyword, index: CstIndex) -> Realised:
+    node = index.find(edit.span, cst.Call)
+    if node is None:
+        return None
+    return [Replacement(node, lambda updated: call_with_keyword(updated, edit.keyword, edit.code),
+                        edit.span)]
+
+
+def _remove_arguments(edit: RemoveArguments, index: CstIndex) -> Realised:
+    node = index.find(edit.span, cst.Call)
+    if node is None:
+        return None
+    doomed = _positions(node.args, edit.argument_spans, index, lambda arg: arg)
+    if doomed is None:
+        return None
+    removed: Set[int] = doomed
+    return [Replacement(node, lambda updated: call_without_arguments(updated, removed), edit.span)]
+
+
+def _add_imported_name(edit: AddImportedName, index: CstIndex) -> Realised:
+    node = index.find(edit.span, cst.ImportFrom)
+    if node is None or isinstance(node.names, cst.ImportStar):
+        return None
+    return [Replacement(node, lambda updated: import_with_name(updated, edit.name), edit.span)]
+
+
+def _move_statement_up(edit: MoveStatementUp, index: CstIndex) -> Realised:
+    found = [index.statement_line(span) for span in edit.statement_spans]
+    lines = [line for line in found if line is not None]
+    if len(lines) != len(found):
+        return None
+    return [Replacement(old, _constant_builder(new), index.line_span(old, span))
+            for old, new, span in zip(lines, rotated_lines(lines), edit.statement_spans)]
+
+
+# How each kind of edit becomes node replacements (the edit kinds are ``edits.Edit``).
+_REALISERS: Dict[type, Callable[[Any, CstIndex], Realised]] = {
+    ReplaceExpression: _replace_expression,
+    RemoveElements: _remove_elements,
+    AddKeyword: _add_keyword,
+    RemoveArguments: _remove_arguments,
+    AddImportedName: _add_imported_name,
+    MoveStatementUp: _move_statement_up,
+}
+
+
+def realise(edit: Any, index: CstIndex) -> Realised:
     """The node replacements that make ``edit``; None when its nodes are not found."""
-    if isinstance(edit, ReplaceExpression):
-        node = index.find(edit.span, cst.BaseExpression)
-        if node is None:
-            return None
-        try:
-            new = cst.parse_expression(edit.code)
-        except cst.ParserSyntaxError:
-            return None
-        return [Replacement(node, lambda updated: new.with_changes(
-            lpar=updated.lpar, rpar=updated.rpar), edit.span)]
-    if isinstance(edit, RemoveElements):
-        node = index.find(edit.span, cst.List, cst.Tuple, cst.Set)
-        if node is None:
-            return None
-        doomed = _positions(node.elements, edit.element_spans, index,
-                            lambda element: element.value)
-        if doomed is None or len(doomed) >= len(node.elements):
-            return None
-        removed: Set[int] = doomed
-        return [Replacement(node, lambda updated: sequence_without(updated, removed), edit.span)]
-    if isinstance(edit, AddKeyword):
-        node = index.find(edit.span, cst.Call)
-        if node is None:
-            return None
-        return [Replacement(node, lambda updated: call_with_keyword(
-            updated, edit.keyword, edit.code), edit.span)]
-    if isinstance(edit, RemoveArguments):
-        node = index.find(edit.span, cst.Call)
-        if node is None:
-            return None
-        doomed = _positions(node.args, edit.argument_spans, index, lambda arg: arg)
-        if doomed is None:
-            return None
-        return [Replacement(node, lambda updated: call_without_arguments(updated, doomed),
-                            edit.span)]
-    if isinstance(edit, AddImportedName):
-        node = index.find(edit.span, cst.ImportFrom)
-        if node is None or isinstance(node.names, cst.ImportStar):
-            return None
-        return [Replacement(node, lambda updated: import_with_name(updated, edit.name),
-                            edit.span)]
-    if isinstance(edit, MoveStatementUp):
-        found = [index.statement_line(span) for span in edit.statement_spans]
-        lines = [line for line in found if line is not None]
-        if len(lines) != len(found):
-            return None
-        return [Replacement(old, _constant_builder(new), index.line_span(old, span))
-                for old, new, span in zip(lines, rotated_lines(lines), edit.statement_spans)]
-    return None
+    realiser = _REALISERS.get(type(edit))
+    return realiser(edit, index) if realiser is not None else None
 
 
 def _positions(children: Sequence[Any], spans: Sequence[Span], index: CstIndex,
