@@ -1,7 +1,7 @@
 """Linting one source: the engine run with the rule selection and ``# noqa`` applied, and its
 diagnostics mapped back to the user's file (1-based columns, notebook cells).
 
-The one path every front end takes (the CLI's check and fix, the codemods, the language server):
+The one path every front end takes (the CLI's check and fix, the codemods; the language server next):
 ``analyse(text, settings, enabled_codes)`` gives the engine's ``Analysis`` with the selection and
 ``# noqa`` applied (the ``analyse`` callable of ``fixing.fixes.fix_source``, so silenced
 diagnostics are never fixed); ``lint_source(source, ...)`` maps it to a ``reporters.FileResult``.
