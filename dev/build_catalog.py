@@ -473,6 +473,7 @@ def verify(models: Json, facts: Json) -> List[str]:
 
     sys.path.insert(0, str(ROOT))
     from lora_lint_plugin.catalog import _entry as catalog_entry
+    from lora_lint_plugin.estimate.params import LoraSpec, count_parameters
 
     transformers_major = int(transformers.__version__.split(".")[0])
     problems = []
@@ -488,8 +489,10 @@ def verify(models: Json, facts: Json) -> List[str]:
             warnings.simplefilter("ignore")
             peft_model = peft.get_peft_model(model, peft.LoraConfig(r=16, target_modules=list(targets)))
         trainable = peft_model.get_nb_trainable_parameters()[0]
-        # the catalog's own count: r * (in + out) per matched module, plus PEFT's fused-expert rewrite
-        expected = catalog_entry(json.loads(json.dumps(entry))).lora_parameters(targets, 16, transformers_major)
+        # lora-lint's one counter (the estimator's), on the entry as the catalog loads it
+        spec = LoraSpec(r=16, target_modules=tuple(targets))
+        expected = count_parameters(catalog_entry(json.loads(json.dumps(entry))), spec,
+                                    transformers_major=transformers_major).lora
         status = "ok" if trainable == expected else "MISMATCH"
         print("%-40s PEFT %14d table %14d %s" % (entry["key"], trainable, expected, status), flush=True)
         if trainable != expected:

@@ -25,6 +25,7 @@ from lora_lint_plugin.catalog import (
     levenshtein,
     lookup,
 )
+from lora_lint_plugin.estimate.params import EstimateError, LoraSpec, count_parameters
 
 DATA = Path(catalog.__file__).parent / "data"
 ARCHS = json.loads((DATA / "architectures.json").read_text(encoding="utf-8"))
@@ -476,11 +477,18 @@ def test_unsloth_phi_uploads_are_llamafied():
     e = ours.entry
     nq, nkv = e.num_attention_heads * e.head_dim, e.num_key_value_heads * e.head_dim
     per_layer = 7 * e.hidden_size + 2 * nq + 2 * nkv + 3 * e.intermediate_size
-    assert ours.lora_parameters(STD7, 16) == 16 * per_layer * e.num_hidden_layers
+    assert _lora(ours, STD7, 16) == 16 * per_layer * e.num_hidden_layers
     # the fused layout of microsoft/phi-4 is 3H cheaper per layer
-    assert theirs.lora_parameters(theirs.standard_target_modules, 16) == 16 * (
+    assert _lora(theirs, theirs.standard_target_modules, 16) == 16 * (
         per_layer - 3 * e.hidden_size
     ) * e.num_hidden_layers
+
+
+def _lora(match, targets, r, transformers_major=5):
+    """lora-lint's one LoRA counter (the estimator's) on a catalog match."""
+    return count_parameters(match.entry, LoraSpec(r=r, target_modules=tuple(targets)),
+                            transformers_major=transformers_major,
+                            modules=match.modules(transformers_major)).lora
 
 
 # ----------------------------------------------------------------------------- LoRA counts
@@ -489,18 +497,24 @@ def test_unsloth_phi_uploads_are_llamafied():
 @pytest.mark.parametrize("key", sorted(EXPECTED["counts"]))
 def test_standard_target_lora_count_matches_peft(key):
     entry = {e.key: e for e in all_entries()}[key]
-    expected = EXPECTED["counts"][key]
-    assert entry.lora_parameters(entry.standard_target_modules, 16, 5) == expected["transformers_5"]
-    assert entry.lora_parameters(entry.standard_target_modules, 16, 4) == expected["transformers_4"]
+    expected = EXPECTED["counts"][key]  # PEFT's get_nb_trainable_parameters, measured
+    for major in (5, 4):
+        spec = LoraSpec(r=16, target_modules=entry.standard_target_modules)
+        counted = count_parameters(entry, spec, transformers_major=major).lora
+        assert counted == expected["transformers_%d" % major], (key, major)
 
 
 def test_lora_count_suffix_targets_and_rank_linearity():
-    e = lookup("meta-llama/Meta-Llama-3-8B").entry
-    assert e.lora_parameters(["self_attn.q_proj"], 8) == e.lora_parameters(["q_proj"], 8)
-    assert e.lora_parameters(["mlp.q_proj"], 8) == 0
-    assert e.lora_parameters(STD7, 32) == 2 * e.lora_parameters(STD7, 16)
+    m = lookup("meta-llama/Meta-Llama-3-8B")
+    e = m.entry
+    assert _lora(m, ["self_attn.q_proj"], 8) == _lora(m, ["q_proj"], 8)
+    with pytest.raises(EstimateError):  # matches nothing: PEFT raises
+        _lora(m, ["mlp.q_proj"], 8)
+    assert _lora(m, STD7, 32) == 2 * _lora(m, STD7, 16)
     # embed_tokens as a LoRA target: r * (V + H)
-    assert e.lora_parameters(["embed_tokens"], 16) == 16 * (e.vocab_size + e.hidden_size)
+    assert _lora(m, ["embed_tokens"], 16) == 16 * (e.vocab_size + e.hidden_size)
+    # PEFT 0.21.2's count for Llama-3-8B, r=16, the seven projections (tests/data/lora_r16_expected.json)
+    assert _lora(m, STD7, 16) == EXPECTED["counts"]["llama-3-8b"]["transformers_5"] == 41943040
 
 
 # ----------------------------------------------------------------------------- lookup

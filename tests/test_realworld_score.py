@@ -153,6 +153,10 @@ def test_setup_links_and_missing_files(tmp_path: Path) -> None:
     assert setups["lora_setups"] == 3
     assert setups["linked_with_model_id"] == 2
     assert setups["identified_in_catalog"] == 2
+    # the measure divides by the setups with a resolved id (2), not by all setups (3)
+    assert setups["identified_share_of_resolved"] == 1.0 and setups["identified_share"] == 0.6667
+    assert setups["identified_by_family"] == 2
+    assert setups["identified_by_family_share_of_resolved"] == 1.0
     assert setups["unlinked"] == ["someone/project/other.py line %d" % line_of(OTHER, "# rank")]
     assert data["files"] == 3
     assert data["missing_files"] == ["someone/project/not/downloaded.py"]

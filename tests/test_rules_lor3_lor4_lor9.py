@@ -354,6 +354,9 @@ def test_lor902_needs_a_known_llama_style_model():
     """)
     [diagnostic] = [d for d in lint(source) if d.code == "LOR902"]
     assert diagnostic.line == 4 and "r=16" in diagnostic.message  # Unsloth's default rank
+    # the estimator's counter: 16 * 28 * ((3584 + 3584) + (3584 + 512)) = 5,046,272 for q/v, and
+    # PEFT 0.21.2's trainable count for the seven projections (tests/data/lora_r16_expected.json)
+    assert "(r=16: 5.05 M trainable parameters instead of 40.37 M)" in diagnostic.message
     with_k = source.replace('"self_attn.v_proj"', '"self_attn.v_proj", "k_proj"')
     assert codes(with_k, "LOR902") == []
 

@@ -56,7 +56,8 @@ class Reported:
 class SetupLinks:
     lora_setups: int = 0
     linked: int = 0          # a model loader with a resolved model id
-    identified: int = 0      # ... whose id the catalog knows
+    identified: int = 0      # ... whose checkpoint the catalog lists (sizes known)
+    identified_by_family: int = 0   # ... known at least by family name (module names known)
     unlinked: List[str] = field(default_factory=list)   # "file:line" of unlinked LoRA calls
 
 
@@ -183,6 +184,7 @@ def setup_links(directory: Path, files: Sequence[str]) -> SetupLinks:
     """How many LoRA setups lora-lint links to a loader with a resolved (and a known) model id."""
     from lora_lint_plugin import catalog
     from lora_lint_plugin.analysis.engine import analyse_source
+    from lora_lint_plugin.catalog.identify import identify
     from lora_lint_plugin.sources.files import SourceError, read_source
 
     links = SetupLinks()
@@ -203,6 +205,8 @@ def setup_links(directory: Path, files: Sequence[str]) -> SetupLinks:
             links.linked += 1
             if catalog.lookup(model_id) is not None:
                 links.identified += 1
+            if identify(model_id) is not None:
+                links.identified_by_family += 1
     return links
 
 
@@ -332,6 +336,11 @@ def summary(result: Score) -> Dict[str, Any]:
             "linked_share": ratio(links.linked, links.lora_setups),
             "identified_in_catalog": links.identified,
             "identified_share": ratio(links.identified, links.lora_setups),
+            # the issue's measure: of the setups whose model id is resolved, the share the catalog
+            # lists by checkpoint, and the share it knows at least by family (module names)
+            "identified_share_of_resolved": ratio(links.identified, links.linked),
+            "identified_by_family": links.identified_by_family,
+            "identified_by_family_share_of_resolved": ratio(links.identified_by_family, links.linked),
             "unlinked": links.unlinked,
         },
     }
@@ -376,6 +385,11 @@ def print_text(data: Dict[str, Any], out: Any = sys.stdout, verbose: bool = Fals
           "model identified in the catalog: %d (%s)\n"
           % (setups["lora_setups"], setups["linked_with_model_id"], _percent(setups["linked_share"]),
              setups["identified_in_catalog"], _percent(setups["identified_share"])))
+    write("of the %d setups with a resolved model id: checkpoint in the catalog %d (%s); "
+          "known at least by family %d (%s)\n"
+          % (setups["linked_with_model_id"], setups["identified_in_catalog"],
+             _percent(setups["identified_share_of_resolved"]), setups["identified_by_family"],
+             _percent(setups["identified_by_family_share_of_resolved"])))
     write("\nfalse positives by mechanism\n")
     for name, count in data["false_positives_by_mechanism"].items():
         write("  %4d  %s\n" % (count, name))

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 # PEFT's EMBEDDING_LAYER_NAMES: the module names PEFT (and Unsloth) treat as embeddings whatever
 # the architecture; an architecture may name its own as well (wte, embed_in, embed_out, ...).
@@ -65,10 +65,6 @@ class LinearModule:
     out_features: int
     bias: bool
     count: int
-
-    def lora_parameters(self, r: int) -> int:
-        """LoRA parameters for rank ``r`` on every instance: A is r x in, B is out x r."""
-        return r * (self.in_features + self.out_features) * self.count
 
 
 @dataclass(frozen=True)
@@ -211,34 +207,6 @@ class ModelEntry:
             return self.linear_modules_transformers_4
         return self.linear_modules
 
-    def lora_parameters(
-        self,
-        target_modules: Iterable[str],
-        r: int,
-        transformers_major: int = 5,
-        modules: Optional[Sequence[LinearModule]] = None,
-    ) -> int:
-        """Trainable LoRA parameters PEFT creates for ``target_modules`` (leaf names or dotted
-        suffixes without layer indices) at rank ``r``: r * (in + out) per matched module, plus the
-        fused-expert rewrite PEFT 0.21 applies on transformers 5 where the table records one.
-        """
-        targets = [t for t in target_modules if isinstance(t, str) and t]
-        mods = modules if modules is not None else self.modules(transformers_major)
-        total = sum(m.lora_parameters(r) for m in mods if any(_path_matches(m.path, t) for t in targets))
-        pairs = self.moe.peft_rewrites_mlp_targets_to_parameters if self.moe else None
-        rewrite = dict(pairs) if pairs else {}
-        if transformers_major >= 5 and rewrite:
-            leaves = {t.rsplit(".", 1)[-1] for t in targets}
-            wanted = set()
-            if leaves & {"gate_proj", "up_proj"}:
-                wanted.add("gate_up_proj")
-            if "down_proj" in leaves:
-                wanted.add("down_proj")
-            for p in self.moe.fused_expert_parameters:  # type: ignore[union-attr]
-                if p.name in wanted and p.name in rewrite:
-                    total += p.lora_parameters(r * rewrite[p.name])
-        return total
-
 
 @dataclass(frozen=True)
 class ModelMatch:
@@ -267,11 +235,6 @@ class ModelMatch:
         if self.override is not None:
             return self.override.linear_modules
         return self.entry.modules(transformers_major)
-
-    def lora_parameters(self, target_modules: Iterable[str], r: int, transformers_major: int = 5) -> int:
-        return self.entry.lora_parameters(
-            target_modules, r, transformers_major, modules=self.modules(transformers_major)
-        )
 
 
 # --------------------------------------------------------------------------- loading
@@ -669,15 +632,3 @@ def levenshtein(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-def _path_matches(path: str, target: str) -> bool:
-    """PEFT's suffix rule on a ``*``-pattern path: the target equals the path or its dotted tail."""
-    path_parts = path.split(".")
-    target_parts = target.split(".")
-    if len(target_parts) > len(path_parts):
-        return False
-    tail = path_parts[len(path_parts) - len(target_parts):]
-    # A layer index in the target ("layers.0.q_proj") would select some instances only; the table
-    # does not record per-index modules, so such targets are not counted.
-    return tail == target_parts

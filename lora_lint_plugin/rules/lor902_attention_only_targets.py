@@ -19,6 +19,18 @@ DEFAULT_RANK = {"LoraConfig": 8}
 UNSLOTH_DEFAULT_RANK = 16
 
 
+def _lora_parameters(match: "ModelMatch", targets: list, rank: int) -> int:
+    """LoRA parameters PEFT creates for ``targets`` at ``rank`` (the estimator's counter); 0 when
+    PEFT would reject the targets."""
+    from ..estimate.params import EstimateError, LoraSpec, count_parameters
+
+    try:
+        return count_parameters(match.entry, LoraSpec(r=rank, target_modules=tuple(targets)),
+                                modules=match.modules()).lora
+    except EstimateError:
+        return 0
+
+
 def _parameters_phrase(call: CallSite, match: "ModelMatch", targets: list) -> str:
     """`` (r=16: 6.8 M trainable parameters instead of 41.9 M)`` when the rank is known."""
     default = UNSLOTH_DEFAULT_RANK if call.role == UNSLOTH_PEFT else DEFAULT_RANK.get(call.name)
@@ -26,8 +38,8 @@ def _parameters_phrase(call: CallSite, match: "ModelMatch", targets: list) -> st
     if not is_whole_number(rank) or rank <= 0:
         return ""
     rank = int(rank)
-    now = match.lora_parameters(targets, rank)
-    full = match.lora_parameters(match.standard_target_modules, rank)
+    now = _lora_parameters(match, targets, rank)
+    full = _lora_parameters(match, list(match.standard_target_modules), rank)
     if not now or full <= now:
         return ""
     return f" (r={rank}: {count(now)} trainable parameters instead of {count(full)})"
