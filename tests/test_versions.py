@@ -58,6 +58,12 @@ def lor505(cwd: Path, name: str) -> List[Dict[str, Any]]:
     "pip install -q trl[vllm]==0.9.6 accelerate\n",
     "!pip install -q 'trl~=0.11.0' && pip install peft\n",
     "!pip install git+https://github.com/huggingface/trl.git@v0.8.6\n",
+    # an install command in a comment: the version the notebook was written for
+    "!pip install -U trl peft\n# !pip install -qqq trl==0.7.1 --progress-bar off\n",
+    "#%pip install 'trl<0.12'\n",
+    # a pin that is stated but cannot be placed among releases: unknown, silent
+    "!pip install git+https://github.com/huggingface/trl.git@3f2a9c1d\n",
+    "!pip install 'trl>=0.9,<0.8'\n",
 ])
 def test_notebook_pinning_old_trl_is_silent(tmp_path: Path, install: str):
     root = repository(tmp_path)
@@ -68,7 +74,7 @@ def test_notebook_pinning_old_trl_is_silent(tmp_path: Path, install: str):
 @pytest.mark.parametrize("install", [
     "!pip install trl\n",
     "!pip install -U trl peft\n",
-    "# !pip install trl==0.8.6\n",                 # a comment is not a pin
+    "# needs trl==0.8.6\n",                        # a comment that is no install command
     "!pip install trl<0.12\n",                      # unquoted: the shell redirects, trl is unpinned
     "!pip install git+https://github.com/huggingface/trl.git\n",   # main: current TRL
     "!pip install trl=0.8.6\n",                     # not a valid requirement: unknown
@@ -86,6 +92,13 @@ def test_notebook_pin_with_the_removal_names_the_pin(tmp_path: Path):
     write(root / "train.ipynb", notebook("!pip install -q trl==0.20.0\n"))
     [found] = lor505(root, "train.ipynb")
     assert "trl==0.20.0 pinned in this notebook at cell 1, line 1 removed it" in found["message"]
+
+
+def test_notebook_active_install_line_wins_over_a_commented_one(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "train.ipynb", notebook("# !pip install trl==0.8.6\n!pip install trl==0.21.0\n"))
+    [found] = lor505(root, "train.ipynb")
+    assert "trl==0.21.0 pinned in this notebook at cell 1, line 2 removed it" in found["message"]
 
 
 def test_notebook_pin_in_a_later_cell_is_located_by_cell_and_row(tmp_path: Path):
@@ -191,10 +204,9 @@ def test_pins_above_the_repository_root_are_not_read(tmp_path: Path):
     ("setup.py", "setup(install_requires=['trl==0.8.6'\n"),
     ("setup.cfg", "install_requires = trl==0.8.6\n[options\n"),
     ("requirements.txt", "trl===\n\x00\xff-r other.txt\n"),
-    ("requirements.txt", "trl>=0.8,<0.5\n"),      # allows nothing: unknown
-    ("requirements.txt", "trl==0.8.6; python_version < '3.0'\n"),   # may not apply: unknown
+    ("requirements.txt", "trl==0.8.6; python_version < '3.0'\n"),   # for another Python
 ])
-def test_unreadable_pins_are_unknown_and_never_crash(tmp_path: Path, name: str, content: str):
+def test_unreadable_project_files_give_no_pin_and_never_crash(tmp_path: Path, name: str, content: str):
     root = repository(tmp_path)
     write(root / name, content)
     path = write(root / "train.py", SCRIPT)
@@ -202,6 +214,37 @@ def test_unreadable_pins_are_unknown_and_never_crash(tmp_path: Path, name: str, 
     assert len(found) == 1 and "pinned" not in found[0]["message"]
     result = run_flake8(path, "--select=LOR")
     assert "Traceback" not in result.stderr and result.stdout.count("LOR505") == 1
+
+
+@pytest.mark.parametrize("content", [
+    "trl>=0.8,<0.5\n",                                            # allows nothing
+    "trl @ git+https://github.com/huggingface/trl@9a1b2c3d4e5f\n",  # a commit
+])
+def test_pins_that_cannot_be_ordered_are_unknown_and_silent(tmp_path: Path, content: str):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", content)
+    path = write(root / "train.py", SCRIPT)
+    assert lor505(root, "train.py") == []
+    assert flake8_codes(path) == []
+
+
+def test_pin_under_a_marker_that_holds_applies(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", "trl==0.8.6 ; python_version >= '3.8'\n")
+    path = write(root / "train.py", SCRIPT)
+    assert lor505(root, "train.py") == []
+    assert flake8_codes(path) == []
+
+
+def test_install_command_in_a_script_comment_pins_trl(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", "trl>=0.20\n")    # the file's own statement wins
+    path = write(root / "train.py", "# pip install trl==0.8.6 peft\n" + SCRIPT)
+    assert lor505(root, "train.py") == []
+    assert flake8_codes(path) == []
+    write(root / "new.py", "# !pip install 'trl>=0.20'\n" + SCRIPT)
+    [found] = lor505(root, "new.py")
+    assert "trl>=0.20 pinned in a comment of this file at line 1 removed it" in found["message"]
 
 
 def test_script_metadata_pins_trl(tmp_path: Path):
@@ -212,6 +255,78 @@ def test_script_metadata_pins_trl(tmp_path: Path):
     assert lor505(root, "train.py") == []
     [found] = lor505(root, "new.py")
     assert "trl>=0.20 pinned in this file's script metadata at line 3 removed it" in found["message"]
+
+
+# -- scripts run by a notebook ------------------------------------------------------------------
+
+def launching_notebook(command: str, install: str = '%pip install "trl==0.8.6" peft\n') -> str:
+    return notebook(install, command)
+
+
+@pytest.mark.parametrize("command", [
+    "!ACCELERATE_USE_FSDP=1 torchrun --nproc_per_node=4 ./scripts/train.py --config x.yaml\n",
+    "!python scripts/train.py\n",
+    "!accelerate launch --num_processes 2 scripts/train.py && echo done\n",
+    "%run scripts/train.py\n",
+    "!python -m scripts.train\n",
+    "%%writefile scripts/train.py\nfrom trl import SFTTrainer\n",
+])
+def test_script_run_by_a_notebook_follows_the_notebook_pins(tmp_path: Path, command: str):
+    root = repository(tmp_path)
+    write(root / "train.ipynb", launching_notebook(command))
+    path = write(root / "scripts" / "train.py", SCRIPT)
+    assert lor505(root, "scripts/train.py") == []
+    assert flake8_codes(path) == []
+
+
+def test_notebook_pins_win_over_the_project_and_are_named(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", "trl==0.8.6\n")
+    write(root / "run.ipynb", launching_notebook("!python scripts/train.py\n",
+                                                 "!pip install trl>=0.20\n!pip install 'trl==0.21.0'\n"))
+    write(root / "scripts" / "train.py", SCRIPT)
+    [found] = lor505(root, "scripts/train.py")
+    assert ("trl==0.21.0 pinned in ../run.ipynb, the notebook that runs this script removed it"
+            in found["message"])
+
+
+def test_a_notebook_that_runs_another_script_does_not_apply(tmp_path: Path):
+    root = repository(tmp_path)
+    write(root / "run.ipynb", launching_notebook("!python scripts/other.py\n"))
+    write(root / "scripts" / "train.py", SCRIPT)
+    assert len(lor505(root, "scripts/train.py")) == 1
+
+
+# -- LOR503 under the pinned TRL ------------------------------------------------------------------
+
+ADAPTED_WITH_CONFIG = dedent("""
+    from peft import LoraConfig, get_peft_model
+    from trl import {trainer}
+    from transformers import AutoModelForCausalLM
+    config = LoraConfig(r=16, target_modules=["q_proj", "v_proj"])
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B"), config)
+    trainer = {trainer}(model=model, peft_config=config)
+""")
+
+
+@pytest.mark.parametrize("pin, trainer, reported", [
+    ("trl==0.8.6", "SFTTrainer", False),     # SFTTrainer ignored peft_config for a PeftModel
+    ("trl~=0.19.0", "SFTTrainer", False),
+    ("trl==0.20.0", "SFTTrainer", True),     # wraps the model a second time
+    ("trl>=0.15", "SFTTrainer", True),
+    ("trl==0.8.6", "DPOTrainer", True),      # DPOTrainer merged the adapter
+    ("peft", "SFTTrainer", True),            # TRL not pinned: current TRL raises
+])
+def test_lor503_follows_the_pinned_trl(tmp_path: Path, pin: str, trainer: str, reported: bool):
+    root = repository(tmp_path)
+    write(root / "requirements.txt", pin + "\n")
+    path = write(root / "train.py", ADAPTED_WITH_CONFIG.format(trainer=trainer))
+    _, items = check_json(root, "--isolated", "--select", "LOR503", "train.py")
+    assert len(items) == int(reported)
+    codes = [code for _, _, code in flake8_codes(path, "--select=LOR503")]
+    assert codes == (["LOR503"] if reported else [])
+    if reported and pin.startswith("trl==") and trainer == "SFTTrainer":
+        assert f"{pin} pinned in requirements.txt:1 no longer ignores it" in items[0]["message"]
 
 
 # -- the parsing helpers --------------------------------------------------------------------------

@@ -7,15 +7,25 @@ reads those pins, never imports or installs anything:
 * inside the file: inline script metadata (``# /// script`` with ``dependencies``, PEP 723,
   what ``uv run`` installs) and the install lines of a notebook (``!pip install``, ``%pip install`` and
   bare ``pip install`` automagic; several packages per line, extras, quotes, flags, and
-  ``git+https://github.com/<owner>/<name>@vX.Y`` tags). Comments are never pins.
+  ``git+https://github.com/<owner>/<name>@vX.Y`` tags);
+* install commands written in a comment of the file (``# !pip install trl==0.7.1``, ``# pip
+  install "trl<0.12"``): the versions the author wrote it for, read when no active line pins the
+  library. Other comments (``# needs trl 0.8``) are never pins;
+* for a script, the notebooks next to it or above it that run it (``!python scripts/train.py``,
+  ``!torchrun ... train.py``, ``!accelerate launch train.py``, ``%run train.py``, or that write it
+  with ``%%writefile``): the script runs in the environment the notebook installs;
 * around the file: ``requirements*.txt``, ``pyproject.toml`` (``[project]`` dependencies and
   optional dependencies, ``[dependency-groups]``, Poetry), ``setup.py`` / ``setup.cfg`` and the
   ``pip:`` section of ``environment.yml``, in the nearest directory that pins the library,
   walking up from the file to the repository root (a directory holding ``.git``) or at most
   ``MAX_PARENT_LEVELS`` levels. Each directory is read once per process.
 
-Pins inside the file win over the project's. Anything that cannot be read or parsed gives no
-pin (unknown), never an exception. The result is a ``LibraryVersions``; ``VersionRange`` answers
+For each library the strongest source that pins it wins, in this order: the file's own install
+lines and script metadata, install commands in its comments, the notebooks that run it, the
+project files. A project file that cannot be read gives no pin, never an exception; a pin that
+is read but cannot be placed among releases (``trl===x``, a commit hash, ``trl>=0.9,<0.8``, an
+environment marker that cannot be evaluated) is kept as an *unknown* pin: the version is stated
+but not known, and rules stay silent about it. The result is a ``LibraryVersions``; ``VersionRange`` answers
 "are all allowed versions older than X" without enumerating releases.
 """
 
@@ -36,13 +46,21 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 __all__ = ["LibraryVersions", "NO_VERSIONS", "TRACKED_LIBRARIES", "VersionOrigin", "VersionPin",
-           "VersionRange", "file_versions", "install_line_pins", "library_versions", "project_pins",
-           "script_metadata_pins"]
+           "VersionRange", "commented_install_pins", "file_versions", "install_line_pins",
+           "launcher_pins", "library_versions", "project_pins", "script_metadata_pins"]
 
 # The libraries whose versions decide what the analysed code may pass.
 TRACKED_LIBRARIES = ("trl", "transformers", "peft", "unsloth", "accelerate")
 MAX_PARENT_LEVELS = 4      # directories above the file's own that may hold its project files
 _MAX_PROJECT_FILE_BYTES = 1_000_000
+_MAX_NOTEBOOK_BYTES = 16_000_000   # notebooks keep their outputs: larger than project files
+
+# Where a pin is stated, strongest first (``VersionOrigin.rank``): for each library only the pins
+# of the strongest source that pins it apply.
+RANK_IN_FILE = 0      # the file's install lines, its script metadata
+RANK_COMMENTED = 1    # install commands in the file's comments
+RANK_LAUNCHER = 2     # the install lines of a notebook that runs the script
+RANK_PROJECT = 3      # requirements*.txt, pyproject.toml, ... around the file
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class VersionOrigin:
     display: str                 # e.g. "requirements.txt", "this notebook"
     line: Optional[int] = None
     in_file: bool = False
+    rank: int = RANK_PROJECT     # how strong the source is (RANK_* above)
 
     def describe(self) -> str:
         if self.line is None:
@@ -93,6 +112,18 @@ class LibraryVersions:
 
 
 NO_VERSIONS = LibraryVersions()
+
+
+def merge_by_rank(pins: Iterable[VersionPin]) -> LibraryVersions:
+    """Per library, the pins of the strongest source (lowest ``origin.rank``) that pins it."""
+    best: Dict[str, List[VersionPin]] = {}
+    for pin in pins:
+        kept = best.get(pin.library)
+        if kept is None or pin.origin.rank < kept[0].origin.rank:
+            best[pin.library] = [pin]
+        elif pin.origin.rank == kept[0].origin.rank:
+            kept.append(pin)
+    return LibraryVersions({library: tuple(found) for library, found in best.items()})
 
 
 # -- what a specifier allows ---------------------------------------------------------------------
@@ -182,6 +213,7 @@ def _tighter_high(current: _Bound, new: _Bound) -> _Bound:
 
 _GITHUB_TAG = re.compile(r"github\.com/[\w.-]+/(?P<name>[\w.-]+?)(?:\.git)?@v?(?P<version>\d+(?:\.\d+)*)"
                          r"(?:[#/?].*)?$")
+_GITHUB_COMMIT = re.compile(r"github\.com/[\w.-]+/(?P<name>[\w.-]+?)(?:\.git)?@[0-9a-f]{7,40}(?:[#/?].*)?$")
 
 
 def requirement_pin(text: str, origin: VersionOrigin) -> Optional[VersionPin]:
@@ -194,8 +226,14 @@ def requirement_pin(text: str, origin: VersionOrigin) -> Optional[VersionPin]:
     except InvalidRequirement:
         return None
     library = canonicalize_name(requirement.name)
-    if library not in TRACKED_LIBRARIES or requirement.marker is not None:
-        return None   # a pin that holds only under a marker may not apply: unknown
+    if library not in TRACKED_LIBRARIES:
+        return None
+    if requirement.marker is not None:
+        applies = _marker_holds(requirement.marker)
+        if applies is False:
+            return None   # for another Python or platform: not this pin
+        if applies is None:
+            return VersionPin(library, _UNKNOWN_VERSION, origin)
     if requirement.url:
         return _url_pin(requirement.url, library, origin)
     if not str(requirement.specifier):
@@ -203,17 +241,35 @@ def requirement_pin(text: str, origin: VersionOrigin) -> Optional[VersionPin]:
     return VersionPin(library, requirement.specifier, origin)
 
 
+# A pin whose version cannot be placed among releases (``VersionRange.of`` gives None).
+_UNKNOWN_VERSION = SpecifierSet("===unknown")
+
+
+def _marker_holds(marker: Any) -> Optional[bool]:
+    """Whether an environment marker holds for the running Python (None: cannot be told)."""
+    try:
+        return bool(marker.evaluate())
+    except Exception:  # an undefined or malformed marker variable: unknown
+        return None
+
+
 def _url_pin(url: str, library: Optional[str], origin: VersionOrigin) -> Optional[VersionPin]:
-    """``git+https://github.com/huggingface/trl@v0.9.6`` -> ``trl==0.9.6`` (a release tag)."""
+    """``git+https://github.com/huggingface/trl@v0.9.6`` -> ``trl==0.9.6`` (a release tag); a
+    commit hash is a pin of an unknown version; a branch (``@main``) or no ``@`` is the current
+    code, no pin."""
     match = _GITHUB_TAG.search(url)
-    if match is None:
-        return None   # a branch or commit: unknown
-    name = library or canonicalize_name(match.group("name"))
+    commit = None if match is not None else _GITHUB_COMMIT.search(url)
+    found = match or commit
+    if found is None:
+        return None
+    name = library or canonicalize_name(found.group("name"))
     egg = re.search(r"[#&]egg=([\w.-]+)", url)
     if egg is not None:
         name = canonicalize_name(egg.group(1))
     if name not in TRACKED_LIBRARIES:
         return None
+    if match is None:
+        return VersionPin(name, _UNKNOWN_VERSION, origin)
     try:
         return VersionPin(name, SpecifierSet(f"=={match.group('version')}"), origin)
     except InvalidSpecifier:
@@ -538,43 +594,167 @@ def script_metadata_pins(text: str) -> List[VersionPin]:
     for requirement in dependencies:
         row = next((index for index, line in enumerate(rows) if requirement in line), None)
         origin = VersionOrigin("this file's script metadata",
-                               first_line + 1 + row if row is not None else None, in_file=True)
+                               first_line + 1 + row if row is not None else None, in_file=True,
+                               rank=RANK_IN_FILE)
         pin = requirement_pin(requirement, origin)
         if pin is not None:
             pins.append(pin)
     return pins
 
 
+# -- install commands in comments ----------------------------------------------------------------
+
+# A whole-line comment that is an install command: ``# !pip install ...``, ``#%pip install``,
+# ``# pip3 install ...``, ``# !python -m pip install``, ``# uv pip install``.
+_COMMENTED_INSTALL = re.compile(
+    r"(?m)^[ \t]*#+[ \t]*(?P<command>[!%]?[ \t]*(?:[\w./-]*python3?[ \t]+-m[ \t]+|uv[ \t]+)?"
+    r"pip3?(?:\.\d+)?[ \t]+install[ \t].*)$")
+
+
+def commented_install_pins(text: str) -> List[VersionPin]:
+    """The pins of install commands written in comments of ``text`` (cited by their line)."""
+    if "install" not in text:
+        return []
+    pins: List[VersionPin] = []
+    for match in _COMMENTED_INSTALL.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        origin = VersionOrigin("a comment of this file", line, in_file=True, rank=RANK_COMMENTED)
+        pins.extend(install_line_pins(match.group("command"), origin))
+    return pins
+
+
+# -- notebooks that run a script ----------------------------------------------------------------
+
+# Commands that run a Python file named among their arguments.
+_LAUNCHERS = frozenset(("python", "python3", "torchrun", "accelerate", "deepspeed", "%run", "uv"))
+
+
+@dataclass(frozen=True)
+class _Launcher:
+    """A notebook of a directory: the files it runs or writes, and the pins it installs."""
+
+    notebook: str
+    runs: Tuple[str, ...]                  # absolute, normalised paths
+    pins: Tuple[VersionPin, ...]
+
+
+def launcher_pins(path: str) -> List[VersionPin]:
+    """The pins of the notebooks that run (or ``%%writefile``) the script at ``path``: in its
+    directory and the ones above it, up to the repository root or ``MAX_PARENT_LEVELS``."""
+    target = os.path.normcase(os.path.abspath(path))
+    start = os.path.dirname(target)
+    found: List[VersionPin] = []
+    for directory in _walk_up(start):
+        for launcher in _directory_launchers(directory):
+            if target in launcher.runs:
+                display = os.path.relpath(os.path.join(directory, launcher.notebook), start)
+                found.extend(replace(pin, origin=VersionOrigin(
+                    f"{display}, the notebook that runs this script", None, rank=RANK_LAUNCHER))
+                    for pin in launcher.pins)
+    return found
+
+
+def _walk_up(start: str) -> Iterator[str]:
+    """``start`` and its parents, up to a repository root (``.git``) or MAX_PARENT_LEVELS."""
+    current = start
+    for _ in range(MAX_PARENT_LEVELS + 1):
+        yield current
+        parent = os.path.dirname(current)
+        if parent == current or os.path.exists(os.path.join(current, ".git")):
+            return
+        current = parent
+
+
+@functools.lru_cache(maxsize=256)
+def _directory_launchers(directory: str) -> Tuple[_Launcher, ...]:
+    """The notebooks directly in ``directory`` that run a file (read once per process)."""
+    try:
+        names = sorted(name for name in os.listdir(directory) if name.endswith(".ipynb"))
+    except OSError:
+        return ()
+    launchers = []
+    for name in names:
+        launcher = _read_launcher(directory, name)
+        if launcher is not None:
+            launchers.append(launcher)
+    return tuple(launchers)
+
+
+def _read_launcher(directory: str, name: str) -> Optional[_Launcher]:
+    from ..sources.notebook import NotebookError, NotebookSkipped, load_notebook
+
+    path = os.path.join(directory, name)
+    try:
+        if os.path.getsize(path) > _MAX_NOTEBOOK_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        notebook = load_notebook(raw)
+    except (OSError, NotebookError, NotebookSkipped):
+        return None
+    lines = [text for _, text in notebook.masked_lines()]
+    runs = tuple(sorted({os.path.normcase(os.path.normpath(os.path.join(directory, run)))
+                         for text in lines for run in _files_run(text)}))
+    if not runs:
+        return None
+    own = [pin for text in lines
+           for pin in install_line_pins(text, VersionOrigin(name, None, rank=RANK_IN_FILE))]
+    own.extend(commented_install_pins(notebook.python_source))
+    pins = tuple(pin for found in merge_by_rank(own).pins.values() for pin in found)
+    return _Launcher(name, runs, pins)
+
+
+def _files_run(text: str) -> Iterator[str]:
+    """The files an IPython line runs or writes, as written (relative to the notebook)."""
+    line = text.strip()
+    if line.startswith("%%writefile"):
+        words = line.split()[1:]
+        targets = [word for word in words if not word.startswith("-")]
+        if targets:
+            yield targets[0].strip("'\"")
+        return
+    try:
+        tokens = shlex.split(line.lstrip("!").split(" #", 1)[0], posix=True)
+    except ValueError:
+        return
+    for command in _commands(tokens):
+        if not any(os.path.basename(word) in _LAUNCHERS for word in command):
+            continue
+        for index, word in enumerate(command):
+            if word.endswith(".py") and not word.startswith("-"):
+                yield word
+            elif word == "-m" and index + 1 < len(command):
+                module = command[index + 1].replace(".", "/")
+                yield module + ".py"
+                yield module + "/__main__.py"
+
+
 # -- the versions of one file -------------------------------------------------------------------
 
 def file_versions(text: str, project: Optional[Callable[[], LibraryVersions]]) -> LibraryVersions:
-    """The pins of the analysed ``text`` itself (PEP 723 script metadata), then ``project``'s
-    (a notebook's install lines and the project files, see ``library_versions``)."""
-    pins: Dict[str, List[VersionPin]] = {}
-    for pin in script_metadata_pins(text):
-        pins.setdefault(pin.library, []).append(pin)
-    result = {library: tuple(found) for library, found in pins.items()}
+    """The pins of the analysed ``text`` itself (PEP 723 script metadata, install commands in
+    comments) merged with ``project``'s (a notebook's install lines, the notebooks that run the
+    file, the project files: see ``library_versions``) by the strength of their source."""
+    pins = script_metadata_pins(text) + commented_install_pins(text)
     if project is not None:
-        for library, found_pins in project().pins.items():
-            result.setdefault(library, found_pins)
-    return LibraryVersions(result)
+        pins.extend(pin for found in project().pins.values() for pin in found)
+    return merge_by_rank(pins)
 
 
 def library_versions(path: Optional[str], install_lines: Iterable[Tuple[str, VersionOrigin]] = ()
                      ) -> LibraryVersions:
-    """The pins that apply to the file at ``path`` (None: no project files are read).
+    """The pins that apply to the file at ``path`` (None: no files around it are read).
 
     ``install_lines``: the file's own install lines (a notebook's IPython lines) with where
-    each is written; their pins win over the project's.
+    each is written; they win over the notebooks that run the file and the project files.
     """
-    pins: Dict[str, List[VersionPin]] = {}
+    pins: List[VersionPin] = []
     for text, origin in install_lines:
-        for pin in install_line_pins(text, origin):
-            pins.setdefault(pin.library, []).append(pin)
-    result = {library: tuple(found) for library, found in pins.items()}
+        pins.extend(install_line_pins(text, replace(origin, rank=RANK_IN_FILE)))
     if path is not None:
         directory = os.path.dirname(os.path.abspath(path))
         if os.path.isdir(directory):
-            for library, found in project_pins(directory).items():
-                result.setdefault(library, found)
-    return LibraryVersions(result)
+            if not path.endswith(".ipynb"):
+                pins.extend(launcher_pins(path))
+            pins.extend(pin for found in project_pins(directory).values() for pin in found)
+    return merge_by_rank(pins)

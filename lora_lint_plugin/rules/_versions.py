@@ -3,8 +3,10 @@
 ``removal_against_pins(file, "trl", "0.13")`` compares the versions the file or its project
 pins (``FileModel.library_versions``) with the release that removed something:
 
-* ``UNPINNED``: nothing pinned, or a pin that cannot be read: the current release is what
-  users install, so the rule reports as it always did;
+* ``UNPINNED``: nothing pinned: the current release is what users install, so the rule
+  reports as it always did;
+* ``UNKNOWN``: a pin is stated but cannot be placed among releases (``trl===x``, a commit
+  hash, a range that allows nothing): the version is not known, the rule stays silent;
 * ``BEFORE_REMOVAL``: every version the pins allow is older than the removal: the code runs
   as written, the rule stays silent;
 * ``REMOVED``: every allowed version has the removal: the rule reports and names the pin;
@@ -29,6 +31,7 @@ if TYPE_CHECKING:   # imported when a rule asks: ``packaging`` costs nothing unt
 UNPINNED = "unpinned"
 BEFORE_REMOVAL = "before-removal"
 REMOVED = "removed"
+UNKNOWN = "unknown"
 ALLOWS_BOTH = "allows-both"
 
 
@@ -43,19 +46,20 @@ class RemovalStatus:
 
     @property
     def silent(self) -> bool:
-        return self.state == BEFORE_REMOVAL
+        return self.state in (BEFORE_REMOVAL, UNKNOWN)
 
     @property
     def fixable(self) -> bool:
         """The new spelling is safe to write: no allowed version predates the removal."""
         return self.state in (UNPINNED, REMOVED)
 
-    def note(self) -> str:
-        """The sentence a message appends about the pin (empty when nothing is pinned)."""
+    def note(self, took_effect: str = "removed it") -> str:
+        """The sentence a message appends about the pin (empty when nothing is pinned);
+        ``took_effect`` says what the pinned versions did (``"removed it"``)."""
         if self.pin is None:
             return ""
         if self.state == REMOVED:
-            return f" ({self.pin.describe()} removed it)"
+            return f" ({self.pin.describe()} {took_effect})"
         return (f" ({self.pin.describe()} allows versions before {self.removed}, where it "
                 f"works, and also {self.library} {self.removed} or later: it breaks on upgrade)")
 
@@ -72,8 +76,10 @@ def removal_against_pins(file: FileModel, library: str, removed: str) -> Removal
     except InvalidVersion:
         return RemovalStatus(UNPINNED, library, removed)
     ranges = [(pin, VersionRange.of(pin.specifier)) for pin in pins]
-    if not ranges or any(allowed is None for _, allowed in ranges):
+    if not ranges:
         return RemovalStatus(UNPINNED, library, removed)
+    if any(allowed is None for _, allowed in ranges):
+        return RemovalStatus(UNKNOWN, library, removed)
     breaking = [(pin, allowed) for pin, allowed in ranges
                 if allowed is not None and not allowed.all_before(removal)]
     if not breaking:

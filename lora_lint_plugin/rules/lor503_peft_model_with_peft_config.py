@@ -8,6 +8,8 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, remove_arguments
 from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
 from ._arguments import given_peft_config
+from ._common import peft_facts
+from ._versions import removal_against_pins
 from .base import Invalid, Rule, register
 
 ADAPTER_ROLES = (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD)
@@ -34,6 +36,14 @@ class PeftModelWithPeftConfig(Rule):
     0.22-0.26 silently merge the first adapter into the base weights (also into 4-bit bases)
     and create a new one; 0.20-0.21 wrap the model a second time; older versions ignore the
     config. Under Unsloth `peft_config` is ignored.
+
+    Before TRL 0.20, `SFTTrainer` used a `PeftModel` as it was and ignored `peft_config`
+    (read from TRL's tagged sources; `trl_peft_model_with_peft_config` in
+    `catalog/data/peft_lora_config.json`). So the rule follows the TRL version the file or its
+    project pins, like LOR505 (where pins are read: docs/versions.md): when every version the pin
+    allows is older than 0.20, an `SFTTrainer` call is not reported; when the pin cannot be
+    placed among releases, neither; a pin that allows 0.20 or later is named in the message.
+    The other trainers merged the adapter in older releases and are reported whatever the pin.
 
     ## Example
     ```python
@@ -119,6 +129,7 @@ class PeftModelWithPeftConfig(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
+        ignored_before = peft_facts()["trl_peft_model_with_peft_config"]["ignored_before"]
         for trainer in file.calls_with_role(TRAINER):
             adapted = trainer.model
             if adapted is None or adapted.role not in ADAPTER_ROLES:
@@ -126,10 +137,17 @@ class PeftModelWithPeftConfig(Rule):
             argument = given_peft_config(trainer)
             if argument is None:
                 continue
+            note = ""
+            if trainer.library == "trl" and trainer.name in ignored_before:
+                # The pinned TRL may still ignore peft_config here (rules/_versions.py: policy).
+                status = removal_against_pins(file, "trl", ignored_before[trainer.name])
+                if status.silent:
+                    continue
+                note = status.note("no longer ignores it")
             yield self.diagnostic(
                 argument.span,
                 f"the model already has LoRA adapters ({adapted.name}, line {adapted.span.line}) "
                 f"and {trainer.name} also gets peft_config: TRL >= 0.27 raises 'ValueError: You "
                 "passed a `PeftModel` instance together with a `peft_config` to the trainer', "
-                "older TRL merges or stacks the adapters; remove peft_config",
+                f"older TRL merges or stacks the adapters; remove peft_config{note}",
                 drop_argument_fix(trainer, argument, "remove peft_config= (the model is already adapted)"))

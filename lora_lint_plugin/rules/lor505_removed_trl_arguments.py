@@ -85,14 +85,18 @@ class RemovedTrlArguments(Rule):
     installed TRL version, so an argument that some TRL 1.x release still accepts is not
     reported.
 
-    The check follows the TRL version the code states it runs with: a pin in the file (a
-    notebook's `!pip install trl==0.8.6` / `%pip install "trl<0.12"` lines, a script's
-    `# /// script` metadata) or else in the nearest project file (`requirements*.txt`,
-    `pyproject.toml`, `setup.py`, `setup.cfg`, the `pip:` list of `environment.yml`), looked
-    for from the file's directory up to the repository root. Per argument, against the TRL
-    release that removed it:
+    The check follows the TRL version the code states it runs with (docs/versions.md): a pin
+    in the file (a notebook's `!pip install trl==0.8.6` / `%pip install "trl<0.12"` lines, a
+    script's `# /// script` metadata), else an install command in its comments
+    (`# !pip install trl==0.7.1`), else the install lines of a notebook that runs the script
+    (`!torchrun scripts/train.py`, `%%writefile scripts/train.py`), else the nearest project
+    file (`requirements*.txt`, `pyproject.toml`, `setup.py`, `setup.cfg`, the `pip:` list of
+    `environment.yml`), looked for from the file's directory up to the repository root. Per
+    argument, against the TRL release that removed it:
 
-    * no pin, or a pin that cannot be read: reported as above (users install the current TRL);
+    * no pin: reported as above (users install the current TRL);
+    * a pin that cannot be placed among releases (a commit hash, `trl===x`): not reported
+      (the version is unknown);
     * every version the pin allows is older than the removal: not reported (the code runs
       as written);
     * every allowed version has the removal: reported, naming the pin ("trl>=0.20 pinned in
@@ -102,8 +106,8 @@ class RemovedTrlArguments(Rule):
       exist in the older versions the pin still allows.
 
     When several pins apply (a `requirements.txt` and a `pyproject.toml` in the same
-    directory), the argument is accepted only if every one of them says so. Comments such as
-    `# requires trl==0.8` are not pins.
+    directory), the argument is accepted only if every one of them says so. Comments that are
+    not install commands (`# requires trl==0.8`) are not pins.
 
     ## Why is this bad?
     The script stops with `TypeError: SFTConfig.__init__() got an unexpected keyword argument
