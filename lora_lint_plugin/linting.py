@@ -122,15 +122,17 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
 
 
 def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
-            use_noqa: bool = True, versions: Optional[Callable[[], LibraryVersions]] = None) -> Any:
+            use_noqa: bool = True, versions: Optional[Callable[[], LibraryVersions]] = None,
+            language: str = "python") -> Any:
     """``engine.analyse_source`` restricted to ``enabled_codes`` and with ``# noqa`` applied.
 
-    ``versions``: the file's pinned library versions (``versions_reader``).
+    ``versions``: the file's pinned library versions (``versions_reader``). ``language``:
+    ``"yaml"`` for a YAML trainer config (``engine.analyse_config``).
 
     Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
     callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
     """
-    from .analysis.engine import Analysis, analyse_source
+    from .analysis.engine import Analysis, analyse_config, analyse_source
 
     rule_filter: Optional[Callable[[str], bool]] = None
     if enabled_codes is not None:
@@ -139,7 +141,10 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
         noqa = NoqaIndex(text)
         if noqa.skips_file:
             return Analysis(skipped=True)
-    analysis = analyse_source(text, settings, rule_filter, versions=versions)
+    if language == "yaml":
+        analysis = analyse_config(text, settings, rule_filter, versions=versions)
+    else:
+        analysis = analyse_source(text, settings, rule_filter, versions=versions)
     if use_noqa and analysis.diagnostics:
         kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
         if len(kept) != len(analysis.diagnostics):
@@ -153,7 +158,8 @@ def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Coll
 
     ``fix_edits``: include each fix's edits (see ``report_diagnostics``).
     """
-    analysis = analyse(source.python, settings, enabled_codes, use_noqa, versions_reader(source))
+    analysis = analyse(source.python, settings, enabled_codes, use_noqa, versions_reader(source),
+                       source.language)
     if analysis.error is not None:
         return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
     return FileResult(filename=source.path, diagnostics=cell_errors(source, use_noqa) + report_diagnostics(

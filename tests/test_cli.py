@@ -330,9 +330,12 @@ def test_rules_table_and_json_agree_with_the_registry(tmp_path: Path):
     assert {r["code"]: r["default_enabled"] for r in listed} == {
         rule.code: rule.default_enabled for rule in all_rules()}
     text = out(lora_lint("rules", cwd=tmp_path)).splitlines()
-    assert text[0].split() == ["CODE", "NAME", "DEFAULT", "FIX", "SUMMARY"]
+    assert text[0].split() == ["CODE", "NAME", "DEFAULT", "FIX", "YAML", "SUMMARY"]
     lor101 = next(line for line in text if line.startswith("LOR101 "))
-    assert lor101.split()[1:4] == ["embedding-in-target-modules", "on", "unsafe"]
+    assert lor101.split()[1:5] == ["embedding-in-target-modules", "on", "unsafe", "yes"]
+    lor506 = next(line for line in text if line.startswith("LOR506 "))
+    assert lor506.split()[4] == "no"  # Python import order: no YAML counterpart
+    assert {r["code"] for r in listed if r["yaml"]} >= {"LOR102", "LOR301", "LOR401", "LOR501"}
 
 
 def test_explain_prints_the_rule_page_and_suggests_on_typos(tmp_path: Path):

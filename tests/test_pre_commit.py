@@ -241,3 +241,19 @@ def test_stub_files_are_passed_to_the_hook(configured_consumer,
     output = result.stdout + result.stderr
     assert "(no files to check)" not in output, output
     assert "train.pyi" in output, output
+
+
+def test_yaml_trainer_configs_are_checked_and_other_yaml_passes(configured_consumer,
+                                                                environment: Dict[str, str]) -> None:
+    # identify tags .yml/.yaml as "yaml": the hook sees every YAML file, and only the one
+    # whose keys identify a trainer config is reported.
+    axolotl = ("base_model: NousResearch/Meta-Llama-3-8B\nadapter: lora\nlora_r: 16\n"
+               "lora_alpha: 32\nlora_target_linear: true\nlora_modules_to_save:\n"
+               "  - embed_tokens\nlearning_rate: 0.0002\n")
+    workflow = "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+    repo = configured_consumer({"axolotl.yml": axolotl, ".github/workflows/ci.yml": workflow})
+    result = pre_commit(repo, environment, "run", "lora-lint")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "axolotl.yml:7:5: LOR102" in output, output
+    assert "ci.yml" not in output.replace("Found", ""), output

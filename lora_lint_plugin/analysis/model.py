@@ -191,6 +191,9 @@ class FileModel:
     # Reads the library versions the file or its project pins (see ``library_versions``).
     versions_source: Optional[Callable[[], LibraryVersions]] = field(default=None, repr=False,
                                                                      compare=False)
+    # Set when the file is a YAML trainer config (``yaml_setup.ConfigDialect``: the tool, its
+    # key names, what it offers); None for Python code.
+    config: Any = field(default=None, repr=False, compare=False)
     _setup_index: Any = field(default=None, repr=False, compare=False)
     _call_index: Any = field(default=None, repr=False, compare=False)
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

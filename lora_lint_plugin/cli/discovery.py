@@ -1,7 +1,8 @@
 """Which files ``lora-lint check PATH...`` looks at.
 
 * Directories are walked recursively (entries sorted, so the order is deterministic) for
-  ``.py``, ``.pyi`` and ``.ipynb`` files. Symlinked directories are not followed (no loops);
+  ``.py``, ``.pyi``, ``.ipynb``, ``.yml`` and ``.yaml`` files (a YAML file is analysed only when
+  its keys identify a trainer config). Symlinked directories are not followed (no loops);
   symlinked files are read.
 * Excludes: ``exclude`` (default ``config.DEFAULT_EXCLUDE``) plus ``extend-exclude`` of the
   configuration in force for each directory; a pattern without ``/`` matches any file or
@@ -26,14 +27,14 @@ import pathspec
 from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
 
 from ..config.selection import glob_matches
-from ..sources.files import NOTEBOOK_SUFFIX, PYTHON_SUFFIXES
+from ..sources.files import NOTEBOOK_SUFFIX, PYTHON_SUFFIXES, YAML_SUFFIXES
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.pyproject import Config, ConfigResolver
 
 __all__ = ["FoundFile", "find_files", "is_excluded", "GitIgnoreFile", "parse_gitignore"]
 
-SUFFIXES = PYTHON_SUFFIXES + (NOTEBOOK_SUFFIX,)
+SUFFIXES = PYTHON_SUFFIXES + (NOTEBOOK_SUFFIX,) + YAML_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -385,20 +385,25 @@ def _fix_stdin(args: argparse.Namespace, inputs: Inputs, mode: str) -> Any:
 # -- rules / explain -----------------------------------------------------------------------------
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from ..analysis.engine import YAML_RULE_CODES
+
     rules = _rules()
     if args.output_format == "json":
         rows = [{"code": r.code, "name": r.name, "summary": r.summary,
                  "default_enabled": r.default_enabled,
-                 "fix_safety": r.fix_safety.value if r.fix_safety else None, "url": r.url()}
+                 "fix_safety": r.fix_safety.value if r.fix_safety else None, "url": r.url(),
+                 "yaml": r.code in YAML_RULE_CODES}
                 for r in rules]
         _emit(json.dumps(rows, indent=2) + "\n", args)
         return EXIT_CLEAN
-    table = [("CODE", "NAME", "DEFAULT", "FIX", "SUMMARY")]
+    # YAML: whether the rule also checks YAML trainer configs (axolotl, LLaMA-Factory, TRL)
+    table = [("CODE", "NAME", "DEFAULT", "FIX", "YAML", "SUMMARY")]
     for rule in rules:
         table.append((rule.code, rule.name, "on" if rule.default_enabled else "off",
-                      rule.fix_safety.value if rule.fix_safety else "no", rule.summary))
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4]
+                      rule.fix_safety.value if rule.fix_safety else "no",
+                      "yes" if rule.code in YAML_RULE_CODES else "no", rule.summary))
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths)) + "  " + row[5]
              for row in table]
     _emit("\n".join(lines) + "\n", args)
     return EXIT_CLEAN
@@ -454,7 +459,8 @@ def _add_lint_arguments(parser: argparse.ArgumentParser) -> None:
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_const",
                        const=False, default=None, help="do not skip files listed in .gitignore")
     files.add_argument("--stdin-filename", metavar="PATH",
-                       help="the name of the file read from standard input (config, notebooks)")
+                       help="the name of the file read from standard input (config, notebooks, "
+                            "YAML trainer configs)")
     output = parser.add_argument_group("output")
     output.add_argument("--output-format", choices=FORMATS, default=DEFAULT_FORMAT,
                         help=f"report format (default {DEFAULT_FORMAT})")
@@ -477,7 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="report problems",
-                                description="Report problems in Python files and notebooks.")
+                                description="Report problems in Python files, notebooks and "
+                                            "YAML trainer configs.")
     _add_lint_arguments(check)
     check.set_defaults(handler=cmd_check)
 

@@ -13,7 +13,7 @@ import sys
 from typing import List, Optional
 
 from ..config.pyproject import ConfigError, add_config_arguments, resolve_config
-from ..analysis.engine import analyse_source
+from ..analysis.engine import analyse_config, analyse_source
 from .report import JSON_VERSION, file_to_dict, render_text
 from .setup import estimate_file
 from ..sources.files import SourceError, SourceSkipped, read_source
@@ -24,7 +24,8 @@ EXIT_ERROR = 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="Python files (.py) or notebooks (.ipynb) to estimate")
+                        help="Python files (.py), notebooks (.ipynb) or trainer configs (.yml/.yaml) "
+                             "to estimate")
     parser.add_argument("--output-format", choices=("text", "json"), default="text",
                         help="text tables (default) or JSON with stable keys")
     add_config_arguments(parser)
@@ -38,7 +39,12 @@ def _estimate_path(path: str, settings) -> dict:
         return {"path": path, "setups": [], "skipped": str(error)}
     except SourceError as error:
         return {"path": path, "setups": [], "error": str(error)}
-    analysis = analyse_source(source.python, settings, rule_filter=lambda code: False)
+    if source.is_yaml:
+        analysis = analyse_config(source.python, settings, rule_filter=lambda code: False)
+        if analysis.skipped:
+            return {"path": path, "setups": [], "skipped": "not a trainer config"}
+    else:
+        analysis = analyse_source(source.python, settings, rule_filter=lambda code: False)
     if analysis.error:
         return {"path": path, "setups": [], "error": analysis.error}
     results = (estimate_file(analysis.model, hf_cache=settings.hf_cache, hub=settings.hub)

@@ -184,7 +184,7 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
     versions = versions_reader(source)   # fixes never touch install lines or project files
 
     def analyse_and_keep(text: str) -> Any:
-        analysis = analyse(text, settings, enabled_codes, use_noqa, versions)
+        analysis = analyse(text, settings, enabled_codes, use_noqa, versions, source.language)
         analyses.append(analysis)
         return analysis
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..fixing.edits import add_keyword, make_fix
@@ -204,10 +204,10 @@ class NoEmbeddingLearningRate(Rule):
             embeddings = trained_embeddings(setup.lora, match, unsloth)
             if not embeddings:
                 continue
-            yield from self._judge(setup, embeddings, unsloth or file.imports_unsloth)
+            yield from self._judge(setup, embeddings, unsloth or file.imports_unsloth, file.config)
 
     def _judge(self, setup: TrainingSetup, embeddings: List[Tuple[str, Value]],
-               unsloth_script: bool) -> Iterator[Diagnostic]:
+               unsloth_script: bool, config: Any = None) -> Iterator[Diagnostic]:
         trainer, args = setup.trainer, setup.training_args
         names = sorted({leaf(item.python) for _, item in embeddings})
         where = ", ".join(sorted({parameter for parameter, _ in embeddings}))
@@ -237,7 +237,9 @@ class NoEmbeddingLearningRate(Rule):
         if not absent_or_none(embedding_lr):
             return  # unknown
         rate = f"learning_rate={lr_text}" if lr_text else "learning_rate"
-        if not unsloth_script:
+        if config is not None:  # a YAML trainer config: what that tool offers
+            advice = config.embedding_rate_advice(learning_rate)
+        elif not unsloth_script:
             advice = ("give them their own optimizer parameter group with a 2-10x smaller rate "
                       "(the trainer's optimizers= or optimizer_cls_and_kwargs), or train only "
                       "new tokens' rows with trainable_token_indices")
@@ -254,6 +256,9 @@ class NoEmbeddingLearningRate(Rule):
         if anchor_call is None:
             return
         anchor: Span = anchor_call.head_span
+        written_rate = args.args.get("learning_rate") if args is not None else None
+        if config is not None and written_rate is not None:
+            anchor = written_rate.span  # a config: the learning_rate key that applies to them
         yield self.diagnostic(
             anchor,
             f"the embeddings {trained} are trained at the full {rate}, which disturbs them far "

@@ -30,10 +30,12 @@ if TYPE_CHECKING:
 __all__ = [
     "NOTEBOOK_SUFFIX",
     "PYTHON_SUFFIXES",
+    "YAML_SUFFIXES",
     "Source",
     "SourceError",
     "SourceSkipped",
     "is_notebook_path",
+    "is_yaml_path",
     "read_source",
     "source_from_bytes",
     "versions_reader",
@@ -41,6 +43,9 @@ __all__ = [
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
+YAML_SUFFIXES = (".yml", ".yaml")
+PYTHON = "python"
+YAML = "yaml"
 
 
 class SourceError(Exception):
@@ -55,12 +60,18 @@ def is_notebook_path(path: str) -> bool:
     return path.lower().endswith(NOTEBOOK_SUFFIX)
 
 
+def is_yaml_path(path: str) -> bool:
+    return path.lower().endswith(YAML_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class Source:
     """One file's content: ``raw`` bytes as read, ``python`` the text the engine analyses.
 
     ``path`` is the path as given (a display name for stdin). ``notebook`` is set for ``.ipynb``
     files; ``encoding`` is the codec of a Python file (``utf-8-sig`` when it starts with a BOM).
+    ``language`` is ``"yaml"`` for a ``.yml``/``.yaml`` file (a trainer config; ``python`` then
+    holds the YAML text), else ``"python"``.
     """
 
     path: str
@@ -68,6 +79,11 @@ class Source:
     python: str
     notebook: Optional[Notebook] = None
     encoding: str = "utf-8"
+    language: str = PYTHON
+
+    @property
+    def is_yaml(self) -> bool:
+        return self.language == YAML
 
     @property
     def newline(self) -> str:
@@ -119,6 +135,8 @@ def source_from_bytes(raw: bytes, path: str) -> Source:
         if might_contain_training_code(notebook.python_source):  # else nothing is parsed at all
             notebook = notebook.without_unparseable_cells(_parse_check)
         return Source(path=path, raw=raw, python=notebook.python_source, notebook=notebook)
+    if is_yaml_path(path):
+        return _yaml_source(raw, path)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as error:  # unknown codec in the cookie, BOM + other cookie, bad line 1
@@ -138,6 +156,18 @@ def source_from_bytes(raw: bytes, path: str) -> Source:
     except LookupError:
         raise SourceError(f"cannot decode: unknown encoding {encoding!r}") from None
     return Source(path=path, raw=raw, python=text, encoding=encoding)
+
+
+def _yaml_source(raw: bytes, path: str) -> Source:
+    """A YAML file: UTF-8 (the trainers open their configs as UTF-8), BOM kept on writing."""
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise SourceError(f"cannot decode as utf-8: invalid byte 0x{raw[error.start]:02x} on "
+                          f"line {line}") from None
+    return Source(path=path, raw=raw, python=text, encoding=encoding, language=YAML)
 
 
 def _parse_check(text: str) -> Optional[Tuple[int, int, str]]:

@@ -1,0 +1,355 @@
+"""YAML trainer configs through ``lora-lint check``: exact lines, columns and codes per format.
+
+The configs are written the way each tool's own examples are (axolotl's ``examples/``,
+LLaMA-Factory's ``examples/train_lora``, alignment-handbook recipes for TRL's CLI); a
+``# expect: LORnnn`` comment marks each line that must be reported, and nothing else may be.
+Other YAML (CI workflows, docker-compose, Kubernetes, pre-commit) must stay silent, and broken
+YAML that identifies as a trainer config gets one LOR000, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from .conftest import dedent, expected_markers
+from .test_cli import check_json, err, lora_lint, out, write
+
+# axolotl examples/llama-3/lora-8b.yml, shortened: embeddings in lora_modules_to_save (LOR102 on
+# each item), no embedding_lr (LOR501 on learning_rate).
+AXOLOTL_LORA_8B = """
+    base_model: NousResearch/Meta-Llama-3-8B
+    model_type: LlamaForCausalLM
+
+    load_in_8bit: true
+    datasets:
+      - path: mhenrichsen/alpaca_2k_test
+        type: alpaca
+    sequence_len: 4096
+    sample_packing: true
+
+    adapter: lora
+    lora_r: 32
+    lora_alpha: 16
+    lora_dropout: 0.05
+    lora_target_linear: true
+    lora_modules_to_save:
+      - embed_tokens  # expect: LOR102
+      - lm_head  # expect: LOR102
+
+    gradient_accumulation_steps: 4
+    micro_batch_size: 2
+    learning_rate: 0.0002  # expect: LOR501
+    gradient_checkpointing: true
+    special_tokens:
+      pad_token: <|end_of_text|>
+"""
+
+# axolotl: a base checkpoint trained with its chat template (LOR301 on the model id).
+AXOLOTL_BASE_CHAT = """
+    base_model: google/gemma-2-9b  # expect: LOR301
+    load_in_4bit: true
+    chat_template: gemma
+    datasets:
+      - path: cgato/SlimOrcaDedupCleaned
+        type: chat_template
+    adapter: qlora
+    lora_r: 16
+    lora_alpha: 32
+    lora_target_linear: true
+    sequence_len: 2048
+    micro_batch_size: 1
+    learning_rate: 2e-4
+    gradient_checkpointing: true
+"""
+
+# LLaMA-Factory, flat layout: comma-separated lists are located piece by piece, `1e-4` is a
+# float (OmegaConf), `lora_rank: 0` cannot build LoRA matrices.
+LLAMA_FACTORY = """
+    ### model
+    model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+
+    ### method
+    stage: sft
+    do_train: true
+    finetuning_type: lora
+    lora_rank: 0  # expect: LOR201
+    lora_alpha: 16
+    lora_target: q_proj,v_proj
+    additional_target: embed_tokens, lm_head  # expect: LOR102, LOR102
+
+    ### dataset
+    dataset: identity,alpaca_en_demo
+    template: qwen3_nothink
+    cutoff_len: 2048
+
+    ### train
+    per_device_train_batch_size: 1
+    gradient_accumulation_steps: 8
+    learning_rate: 1e-4  # expect: LOR501
+"""
+
+# LLaMA-Factory's nested v1 layout.
+LLAMA_FACTORY_V1 = """
+    model: Qwen/Qwen3-4B
+    model_class: llm
+
+    peft_config:
+      name: lora
+      r: 16
+      lora_alpha: -32  # expect: LOR204
+      lora_dropout: 0.05
+      target_modules: all
+
+    train_dataset: data/v1_sft_demo.yaml
+    micro_batch_size: 1
+    cutoff_len: 2048
+    learning_rate: 1.0e-4
+"""
+
+# TRL's CLI (alignment-handbook recipe style): `max_seq_length` was removed from SFTConfig.
+TRL_RECIPE = """
+    # Model arguments
+    model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+    model_revision: main
+    load_in_4bit: true
+    use_peft: true
+    lora_r: 16
+    lora_alpha: 16
+    lora_dropout: 0.05
+    lora_target_modules:
+    - q_proj
+    - k_proj
+    - v_proj
+    - lm_head  # expect: LOR101
+    # Data training arguments
+    dataset_name: HuggingFaceH4/ultrachat_200k
+    # SFT trainer config
+    learning_rate: 2.0e-04
+    max_seq_length: 2048  # expect: LOR505
+    per_device_train_batch_size: 4
+    gradient_accumulation_steps: 2
+"""
+
+
+def _rows(items: List[Dict]) -> List[Tuple[int, str]]:
+    return sorted((d["location"]["row"], d["code"]) for d in items)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("axolotl.yml", AXOLOTL_LORA_8B),
+    ("gemma.yml", AXOLOTL_BASE_CHAT),
+    ("qwen3_lora_sft.yaml", LLAMA_FACTORY),
+    ("train_lora_sft.yaml", LLAMA_FACTORY_V1),
+    ("config_qlora.yaml", TRL_RECIPE),
+])
+def test_each_format_reports_exactly_the_marked_lines(tmp_path: Path, name: str, text: str):
+    write(tmp_path / name, dedent(text))
+    _, items = check_json(tmp_path, name)
+    assert _rows(items) == expected_markers(text)
+
+
+def test_positions_point_at_the_list_item_and_at_the_piece_inside_a_comma_string(tmp_path: Path):
+    write(tmp_path / "axolotl.yml", dedent(AXOLOTL_LORA_8B))
+    write(tmp_path / "lf.yaml", dedent(LLAMA_FACTORY))
+    _, items = check_json(tmp_path, "axolotl.yml", "lf.yaml")
+    found = {(d["filename"], d["location"]["row"], d["location"]["column"], d["code"],
+              d["end_location"]["column"]) for d in items if d["code"] == "LOR102"}
+    # `  - embed_tokens`: column 5; `additional_target: embed_tokens, lm_head`: 20 and 34
+    assert found == {("axolotl.yml", 17, 5, "LOR102", 17), ("axolotl.yml", 18, 5, "LOR102", 12),
+                     ("lf.yaml", 11, 20, "LOR102", 32), ("lf.yaml", 11, 34, "LOR102", 41)}
+
+
+def test_messages_use_each_tools_keys_and_advice(tmp_path: Path):
+    write(tmp_path / "axolotl.yml", dedent(AXOLOTL_LORA_8B))
+    write(tmp_path / "lf.yaml", dedent(LLAMA_FACTORY))
+    write(tmp_path / "trl.yaml", dedent(TRL_RECIPE))
+    _, items = check_json(tmp_path, ".")
+    messages: Dict[Tuple[str, str], str] = {}
+    for d in items:
+        messages.setdefault((d["filename"], d["code"]), d["message"])
+    axolotl = messages[("axolotl.yml", "LOR102")]
+    assert "'embed_tokens' in lora_modules_to_save" in axolotl
+    assert "NousResearch/Meta-Llama-3-8B: +1.05 B trainable parameters" in axolotl
+    assert "embedding_lr_scale: 0.1 (or embedding_lr: 2e-5)" in messages[("axolotl.yml", "LOR501")]
+    # LLaMA-Factory reads `1e-4` as a float and has no embedding learning rate
+    lf = messages[("lf.yaml", "LOR501")]
+    assert "learning_rate: 1e-4" in lf and "LLaMA-Factory has no separate learning rate" in lf
+    assert "additional_target" in lf and "embedding_lr_scale" in lf
+    assert "lora_rank: 0" in messages[("lf.yaml", "LOR201")]
+    trl = messages[("trl.yaml", "LOR505")]
+    assert "SFTConfig has no max_seq_length" in trl and "silently ignored" in trl
+    assert "use max_length" in trl and "TypeError" not in trl
+    assert "'lm_head' in lora_target_modules" in messages[("trl.yaml", "LOR101")]
+
+
+def test_defaults_of_each_tool_decide_gradient_checkpointing(tmp_path: Path):
+    # axolotl: gradient_checkpointing defaults to off; LLaMA-Factory: on unless disabled.
+    axolotl = dedent("""
+        base_model: meta-llama/Llama-3.1-8B-Instruct
+        adapter: lora
+        lora_r: 16
+        lora_alpha: 32
+        lora_target_linear: true
+        sequence_len: 16384  # expect: LOR401
+        micro_batch_size: 1
+        learning_rate: 0.0001
+    """)
+    llama_factory_on = dedent("""
+        model_name_or_path: meta-llama/Llama-3.1-8B-Instruct
+        finetuning_type: lora
+        cutoff_len: 16384
+        per_device_train_batch_size: 1
+    """)
+    llama_factory_off = dedent("""
+        model_name_or_path: meta-llama/Llama-3.1-8B-Instruct
+        finetuning_type: lora
+        cutoff_len: 16384
+        per_device_train_batch_size: 1
+        disable_gradient_checkpointing: true  # expect: LOR401
+    """)
+    write(tmp_path / "a.yml", axolotl)
+    write(tmp_path / "on.yaml", llama_factory_on)
+    write(tmp_path / "off.yaml", llama_factory_off)
+    for name, text in (("a.yml", axolotl), ("on.yaml", llama_factory_on),
+                       ("off.yaml", llama_factory_off)):
+        _, items = check_json(tmp_path, name)
+        assert _rows(items) == expected_markers(text), name
+    _, items = check_json(tmp_path, "off.yaml")
+    assert "remove disable_gradient_checkpointing: true" in items[0]["message"]
+
+
+def test_axolotl_embedding_lr_scale_silences_the_embedding_rules(tmp_path: Path):
+    text = dedent(AXOLOTL_LORA_8B).replace("  # expect: LOR102", "").replace(
+        "  # expect: LOR501", "") + "embedding_lr_scale: 0.1\n"
+    write(tmp_path / "axolotl.yml", text)
+    code, items = check_json(tmp_path, "axolotl.yml")
+    assert code == 0 and items == []
+
+
+def test_axolotl_new_tokens_need_the_embeddings_so_removal_is_not_advised(tmp_path: Path):
+    # axolotl raises unless the embedding pair is in lora_modules_to_save when `tokens` adds
+    # tokens: LOR102 ("remove it") would be wrong; the missing embedding rate still applies.
+    text = dedent(AXOLOTL_LORA_8B).replace("  # expect: LOR102", "") + \
+        "tokens:\n  - <|im_start|>\n  - <|im_end|>\n"
+    write(tmp_path / "axolotl.yml", text)
+    _, items = check_json(tmp_path, "axolotl.yml")
+    assert _rows(items) == expected_markers(text) == [(22, "LOR501")]
+
+
+OTHER_YAML = {
+    ".github/workflows/ci.yml": """
+        name: CI
+        on: [push, pull_request]
+        jobs:
+          test:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+              - run: pip install -e . && pytest
+    """,
+    "docker-compose.yml": """
+        services:
+          trainer:
+            image: axolotlai/axolotl:main-latest
+            environment:
+              - BASE_MODEL=meta-llama/Llama-3.1-8B
+            volumes: ["./data:/data"]
+    """,
+    "k8s/job.yaml": """
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: finetune
+        spec:
+          template:
+            spec:
+              containers:
+                - name: train
+                  image: trainer:latest
+                  args: ["--model_name_or_path", "Qwen/Qwen2.5-7B"]
+              restartPolicy: Never
+    """,
+    ".pre-commit-config.yaml": """
+        repos:
+          - repo: https://github.com/lora-lint/lora-lint
+            rev: v0.1.0
+            hooks:
+              - id: lora-lint
+    """,
+    # Keys close to a trainer config without identifying one: left alone.
+    "model-card.yaml": """
+        base_model: meta-llama/Llama-3.1-8B
+        license: llama3.1
+        tags: [lora]
+    """,
+    # Broken YAML that does not identify as a trainer config: silent, not LOR000.
+    "broken-other.yaml": "key: [unclosed\n  other: {\n",
+}
+
+
+def test_other_yaml_is_left_alone(tmp_path: Path):
+    for name, text in OTHER_YAML.items():
+        write(tmp_path / name, dedent(text))
+    result = lora_lint("check", ".", cwd=tmp_path)
+    assert result.returncode == 0, out(result) + err(result)
+    names = [name for name in OTHER_YAML]
+    code, items = check_json(tmp_path, *names)
+    assert code == 0 and items == []
+
+
+def test_broken_yaml_that_identifies_gets_one_lor000_with_its_line(tmp_path: Path):
+    write(tmp_path / "broken.yml", dedent("""
+        base_model: NousResearch/Meta-Llama-3-8B
+        adapter: lora
+        lora_modules_to_save: [embed_tokens, lm_head
+        learning_rate: 0.0002
+    """))
+    result = lora_lint("check", "broken.yml", cwd=tmp_path)
+    lines = out(result).splitlines()
+    assert result.returncode == 1
+    assert len([line for line in lines if "LOR000" in line]) == 1, lines
+    assert lines[0].startswith("broken.yml:1:1: LOR000 ") and "YAML error at line" in lines[0]
+
+
+@pytest.mark.parametrize("text", [
+    "base_model: !!python/object/apply:os.system ['echo hi']\nadapter: lora\nlora_r: 8\n",
+    "base_model: &m meta-llama/Llama-3.1-8B\nadapter: lora\nlora_target_modules: *m\n",
+    "base_model: x\nadapter: lora\nlora_modules_to_save: !custom [embed_tokens]\n",
+    "base_model: x\nadapter: lora\n<<: {lora_r: 0}\nlora_r: 0\n",
+    "base_model: x\nadapter: lora\nlora_r: " + "[" * 2000 + "]" * 2000 + "\n",
+    "base_model: x\nadapter: lora\nlora_modules_to_save: &a [*a]\n",
+    "\ufeffbase_model: x\nadapter: lora\n",
+])
+def test_tags_anchors_and_deep_nesting_never_crash(tmp_path: Path, text: str):
+    write(tmp_path / "odd.yml", text)
+    result = lora_lint("check", "odd.yml", cwd=tmp_path)   # asserts there is no traceback
+    assert result.returncode in (0, 1), err(result)
+
+
+def test_anchors_and_merge_keys_resolve_to_where_the_value_is_written(tmp_path: Path):
+    write(tmp_path / "anchors.yml", dedent("""
+        base_model: NousResearch/Meta-Llama-3-8B
+        adapter: lora
+        defaults: &lora
+          lora_r: 0
+        <<: *lora
+        lora_alpha: 16
+        lora_target_linear: true
+        learning_rate: 0.0002
+    """))
+    _, items = check_json(tmp_path, "anchors.yml")
+    assert [(d["location"]["row"], d["location"]["column"], d["code"]) for d in items] == [
+        (4, 11, "LOR201")]
+
+
+def test_directory_discovery_includes_yaml_and_estimate_reads_it(tmp_path: Path):
+    write(tmp_path / "configs" / "lora-8b.yml", dedent(AXOLOTL_LORA_8B))
+    _, items = check_json(tmp_path, ".")
+    assert {d["filename"] for d in items} == {"configs/lora-8b.yml"}
+    estimate = lora_lint("estimate", "configs/lora-8b.yml", cwd=tmp_path)
+    assert estimate.returncode == 0, err(estimate)
+    text = out(estimate)
+    assert "NousResearch/Meta-Llama-3-8B" in text and "fully trained parameters      1,050,673,152" in text
