@@ -74,6 +74,13 @@ def transformers_kwargs(fact: Json, type_info: Json) -> Json:
             kwargs[name] = fact["moe"][field]
     kwargs.update(type_info.get("transformers_config", {}))
     kwargs.update(fact.get("transformers_config", {}))
+    if type_info.get("text_config"):
+        # a composite (vision-language) model: the language model's values live in text_config,
+        # tying stays at the root (transformers 5), the vision tower's in vision_config
+        text = {k: v for k, v in kwargs.items() if k != "tie_word_embeddings"}
+        kwargs = {"text_config": text, "vision_config": dict(fact.get("vision_config", {}))}
+        kwargs["tie_word_embeddings"] = fact["config"]["tie_word_embeddings"]
+        kwargs.update(fact.get("composite_config", {}))
     return kwargs
 
 
@@ -222,6 +229,15 @@ def _module_by_path(modules: List[Json], path: str) -> Optional[Json]:
     return next((m for m in modules if m["path"] == path), None)
 
 
+def _output_shape(modules: List[Json], output_path: str, values: Json) -> List[int]:
+    """(vocabulary, input width) of the output head: measured when the skeleton has it as a
+    module (OPT-350m projects 1024 -> 512 before its head), else from the config."""
+    head = _module_by_path(modules, output_path)
+    if head is not None and head["type"] != "Embedding":
+        return [head["out_features"], head["in_features"]]
+    return [values["vocab_size"], values["hidden_size"]]
+
+
 def derive(fact: Json, facts: Json) -> Json:
     """Module table, embedding/output modules and architecture name for one checkpoint."""
     type_info = facts["model_types"][fact["model_type"]]
@@ -251,7 +267,7 @@ def derive(fact: Json, facts: Json) -> Json:
         "embedding_module": {"name": embedding["name"], "path": embedding_path,
                              "shape": [embedding["in_features"], embedding["out_features"]]},
         "output_module": {"name": output_name, "path": output_path,
-                          "shape": [values["vocab_size"], values["hidden_size"]],
+                          "shape": _output_shape(modules, output_path, values),
                           "tied_to_embedding": bool(values["tie_word_embeddings"])},
         "hf_architectures": architectures,
         "fused_expert_parameters": fused,
@@ -277,6 +293,8 @@ def build_entry(fact: Json, facts: Json) -> Json:
     entry["model_type"] = fact["model_type"]
     entry["hf_architectures"] = derived["hf_architectures"]
     entry["config"] = config
+    if fact.get("vision_config"):
+        entry["vision_config"] = OrderedDict(fact["vision_config"])
     entry["linear_modules"] = derived["modules"]
     if type_info.get("moe") is not None:
         entry["linear_modules_transformers_4"] = transformers_4_moe_modules(fact, type_info, derived["modules"])
@@ -314,7 +332,9 @@ def build_entry(fact: Json, facts: Json) -> Json:
 def architecture_entry(model_type: str, entries: List[Json], facts: Json) -> Json:
     """A new ``architectures.json`` item from the entries of that model type."""
     type_info = facts["model_types"][model_type]
-    leaves = sorted({m["name"] for e in entries for m in e["linear_modules"] if m["type"] != "Embedding"})
+    # a module known only by its index in a Sequential (Qwen2-VL's merger.mlp.0) has no leaf name
+    leaves = sorted({m["name"] for e in entries for m in e["linear_modules"]
+                     if m["type"] != "Embedding" and m["name"] != "*"})
     embeddings = sorted({m["name"] for e in entries for m in e["linear_modules"] if m["type"] == "Embedding"})
     first = entries[0]
     llama_names = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
