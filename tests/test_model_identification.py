@@ -227,3 +227,18 @@ def test_llama_names_on_a_fused_attention_family_point_to_its_own_name(tmp_path)
     assert [d["code"] for d in diagnostics] == ["LOR103", "LOR103"]
     for diagnostic in diagnostics:
         assert "'W_pack'" in diagnostic["message"] and diagnostic["fix"] is None
+
+
+def test_lor904_tells_a_family_known_model_from_an_unknown_one(tmp_path):
+    """A family-only id is not "not identified": LOR904 says what was checked and what was not."""
+    for name, model_id in (("family.py", "bigcode/starcoderbase-3b"), ("unknown.py", "my-org/support-bot-v3"),
+                           ("listed.py", "bigcode/starcoderbase")):
+        write_source(tmp_path, TEMPLATE.format(model_id=model_id, targets=["c_attn"]), name)
+    result = lora_lint("check", "--select", "LOR904", "--no-hf-cache", "--output-format", "json", ".",
+                       cwd=tmp_path)
+    messages = {Path(d["filename"]).name: d["message"] for d in json.loads(out(result))}
+    assert sorted(messages) == ["family.py", "unknown.py"]  # the listed checkpoint is identified
+    family = messages["family.py"]
+    assert "known only by its family (StarCoder / StarCoderBase, model type 'gpt_bigcode', base)" in family
+    assert "its module names were checked" in family and "not identified" not in family
+    assert "'my-org/support-bot-v3' is not identified" in messages["unknown.py"]

@@ -29,6 +29,9 @@ class Family:
     names: Tuple[Pattern[str], ...]
     variants: Tuple[Tuple[Pattern[str], str], ...]
     confidence: str
+    # model_types of sub-configs the family's checkpoints all use (SmolVLM's text_config is a
+    # llama): without them a composite model_type's names are incomplete
+    sub_model_types: Tuple[Tuple[str, str], ...] = ()
 
     def matches(self, name: str) -> bool:
         return any(pattern.fullmatch(name) for pattern in self.names)
@@ -52,9 +55,10 @@ class ModelIdentity:
     how: str  # CATALOG, CONFIG or FAMILY_NAME
     match: Optional[ModelMatch]
     architecture: Optional[Architecture] = None  # measured names (catalog or config.json)
+    sub_model_types: Tuple[Tuple[str, str], ...] = ()  # e.g. (("text_config", "llama"),)
 
     def module_names(self, transformers_major: Optional[int] = None) -> Optional[ModuleNames]:
-        return module_names(self.model_type, transformers_major)
+        return module_names(self.model_type, transformers_major, self.sub_model_types)
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,6 +73,7 @@ def families() -> Tuple[Family, ...]:
             names=tuple(re.compile(pattern) for pattern in item["names"]),
             variants=tuple((re.compile(rule), variant) for rule, variant in item["variants"]),
             confidence=item["confidence"],
+            sub_model_types=tuple(sorted(item.get("sub_models", {}).items())),
         )
         for item in document["families"])
 
@@ -111,4 +116,4 @@ def identify(model_id: str) -> Optional[ModelIdentity]:
     if family is None:
         return None
     return ModelIdentity(model_id, family.model_type, family.family, family.variant(name),
-                         FAMILY_NAME, None)
+                         FAMILY_NAME, None, sub_model_types=family.sub_model_types)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import FileModel
 from .base import Rule, RuleContext, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog.identify import ModelIdentity
+
+
+def _family_only(model_id: str, identity: "ModelIdentity", reason: str) -> str:
+    """The message for a model known by its family's name pattern, without sizes."""
+    names = identity.module_names()
+    checked = "its module names were checked" if names is not None and names.complete else \
+        "its module names are not fully known"
+    variant = f", {identity.variant}" if identity.variant else ""
+    return (f"model '{model_id}' is known only by its family ({identity.family}, model type "
+            f"'{identity.model_type}'{variant}), not its size: {checked}, but its embedding "
+            f"sizes and the memory budget were not: {reason}")
 
 
 @register
@@ -18,7 +32,10 @@ class UnidentifiedModel(Rule):
     `config.json` for it was found in a local model directory or the Hugging Face cache (a
     config whose `model_type` the catalog describes gives the module names, and is not
     reported). Every model-specific check (module names, embedding sizes, tied embeddings, base
-    vs instruct, the memory budget) was skipped for it. Opt-in: select `LOR9` or `LOR904`.
+    vs instruct, the memory budget) was skipped for it. A model known only by its family's name
+    (`bigcode/starcoderbase-3b`: StarCoder's architecture, size not listed) is reported too, with
+    what was checked (its module names, base or instruct) and what was not (its sizes). Opt-in:
+    select `LOR9` or `LOR904`.
 
     ## Why is this bad?
     Nothing is wrong with the code. But a silent run can mean "checked and fine" or "not
@@ -78,10 +95,18 @@ class UnidentifiedModel(Rule):
         model = AutoModelForCausalLM.from_pretrained(MODEL)
         model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj", "v_proj"]))
         """,
+        # Known by its family's name only: module names checked, sizes not.
+        """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("bigcode/starcoderbase-3b")  # expect: LOR904
+        model = get_peft_model(model, LoraConfig(r=16, target_modules=["c_attn", "c_proj"]))
+        """,
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:
         from ..catalog.hf_config import how_to_make_known
+        from ..catalog.identify import FAMILY_NAME
 
         for setup in file.setups:
             if setup.lora is None or setup.model_id is None:
@@ -92,6 +117,10 @@ class UnidentifiedModel(Rule):
             model_id = setup.model_id.python
             reason = how_to_make_known(model_id, identification, context.settings.hf_cache,
                                        setup.model_revision)
+            identity = context.model_identity(setup)
+            if identity is not None and identity.how == FAMILY_NAME:
+                yield self.diagnostic(setup.model_id.span, _family_only(model_id, identity, reason))
+                continue
             yield self.diagnostic(
                 setup.model_id.span,
                 f"model '{model_id}' is not identified, so its module names, sizes and "
