@@ -459,9 +459,11 @@ def with_aliases(entry: Json, aliases: Json) -> Json:
     if not aliases:
         return entry
     entry = json.loads(json.dumps(entry), object_pairs_hook=OrderedDict)
-    for variant, ids in aliases.items():
-        listed = entry["hub_ids"][variant]["aliases"]
-        listed.extend(i for i in ids if i not in listed)
+    for variant in ("base", "instruct"):
+        listed = entry["hub_ids"][variant]["aliases"] if variant in aliases else []
+        listed.extend(i for i in aliases.get(variant, []) if i not in listed)
+    for field in ("notes", "source"):  # why the extra ids share the entry's shapes
+        entry[field].extend(x for x in aliases.get(field, []) if x not in entry[field])
     return entry
 
 

@@ -308,9 +308,11 @@ def test_built_entries_carry_the_reviewed_facts():
                 assert entry["hub_ids"][variant]["original"] == ids["original"], fact["key"]
                 assert entry["hub_ids"][variant]["aliases"] == ids["aliases"], fact["key"]
                 assert entry["hub_ids"][variant]["unsloth"] == ids["unsloth"], fact["key"]
-    for key, variants in FACTS["aliases"].items():
-        for variant, ids in variants.items():
-            assert set(ids) <= set(by_key[key]["hub_ids"][variant]["aliases"]), key
+    for key, extra in FACTS["aliases"].items():
+        for variant in ("base", "instruct"):
+            assert set(extra.get(variant, [])) <= set(by_key[key]["hub_ids"][variant]["aliases"]), key
+        for field in ("notes", "source"):  # why the extra ids share the entry's shapes
+            assert set(extra.get(field, [])) <= set(by_key[key][field]), key
 
 
 def test_remote_code_entries_are_marked_and_their_types_known():

@@ -324,3 +324,45 @@ def test_names_without_sizes_from_the_model_type(tmp_path):
     assert lor_codes(run("flake8", str(odd), cwd=tmp_path, cache=cache)) == []
     result = run("flake8", "--select=LOR904", str(odd), cwd=tmp_path, cache=cache)
     assert lor_codes(result) == ["LOR904"] and "'acme_vlm'" in result.stdout
+
+
+def test_prequantised_checkpoint_is_estimated_in_its_own_precision(tmp_path):
+    """A config.json with a quantization_config (bitsandbytes 4-bit upload): the base weights are
+    4-bit although the loader passes no BitsAndBytesConfig; the LoRA count stays exact."""
+    cache = tmp_path / "hub"
+    quantised = dict(PRIVATE, quantization_config={
+        "quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4",
+        "bnb_4bit_use_double_quant": True})
+    write_cached_model(cache, "acme/support-bot-v3-4bit", {"main": quantised})
+    write_cached_model(cache, "acme/support-bot-v3", {"main": PRIVATE})
+    four = estimate(write_source(tmp_path, SCRIPT.format(model="acme/support-bot-v3-4bit", extra=""),
+                                 "four.py"), cwd=tmp_path, cache=cache)
+    sixteen = estimate(write_source(tmp_path, SCRIPT.format(model="acme/support-bot-v3", extra=""),
+                                    "sixteen.py"), cwd=tmp_path, cache=cache)
+    assert four["trainable_parameters"]["total"] == sixteen["trainable_parameters"]["total"] == 1_302_528
+    assert ("base weights: 4-bit (pre-quantised checkpoint: quantization_config in its config.json)"
+            in four["assumptions"])
+    assert not any("4-bit" in a for a in sixteen["assumptions"])
+    assert (four["training"]["load_mode"], sixteen["training"]["load_mode"]) == ("4bit", "16bit")
+    assert four["memory_bytes"]["total"] < sixteen["memory_bytes"]["total"]
+
+
+# A vision-language config whose model_type the bundled architectures do not describe: its names
+# come from the names derived from transformers, with the text_config's model_type.
+IDEFICS3_VLM = {"architectures": ["Idefics3ForConditionalGeneration"], "model_type": "idefics3",
+                "text_config": {"model_type": "llama", "hidden_size": 576, "num_hidden_layers": 30,
+                                "vocab_size": 49280},
+                "vision_config": {"model_type": "idefics3_vision", "hidden_size": 768}}
+
+
+def test_names_of_a_model_type_known_only_from_transformers(tmp_path):
+    cache = tmp_path / "hub"
+    write_cached_model(cache, "acme/smol-vision-bot", {"main": IDEFICS3_VLM})
+    path = write_source(tmp_path, TYPO_SCRIPT.format(model="acme/smol-vision-bot"))
+    result = run("flake8", str(path), cwd=tmp_path, cache=cache)
+    assert lor_codes(result) == ["LOR103"] and "'v_projj'" in result.stdout
+    assert "idefics3 (acme/smol-vision-bot)" in result.stdout
+    good = write_source(tmp_path, TYPO_SCRIPT.format(model="acme/smol-vision-bot").replace(
+        '"v_projj"', '"v_proj"'), "good.py")
+    assert lor_codes(run("flake8", str(good), cwd=tmp_path, cache=cache)) == []
+    assert lor_codes(run("flake8", "--select=LOR904", str(path), cwd=tmp_path, cache=cache)) == []

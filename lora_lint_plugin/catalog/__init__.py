@@ -559,8 +559,10 @@ def _suffix_family(suffix: str) -> str:
 
 
 def _common_prefix(a: str, b: str) -> int:
+    """How many leading ``-``-separated words two names share (``Qwen3-30B-A3B-Base`` is as
+    close to ``Qwen3-30B-A3B`` as to ``Qwen3-30B-A3B-Instruct-2507``: table order decides)."""
     n = 0
-    for x, y in zip(a.lower(), b.lower()):
+    for x, y in zip(a.lower().split("-"), b.lower().split("-")):
         if x != y:
             break
         n += 1
@@ -586,8 +588,11 @@ def instruct_sibling(model_id: str) -> Optional[str]:
     candidates = [i for i in match.entry.instruct.all_ids if _org(i) == org]
     if not candidates:
         return None
+    # between equally close names, the checkpoint's own ids before other spellings and later
+    # releases that share its shapes (Qwen3-30B-A3B-Instruct-2507)
+    aliases = frozenset(match.entry.instruct.aliases)
 
-    def rank(item: Tuple[int, str]) -> Tuple[bool, bool, bool, int, int]:
+    def rank(item: Tuple[int, str]) -> Tuple[bool, bool, bool, int, bool, int]:
         index, hub_id = item
         stem, suffix = _split_suffix(hub_id.rsplit("/", 1)[-1])
         return (
@@ -595,6 +600,7 @@ def instruct_sibling(model_id: str) -> Optional[str]:
             _suffix_family(suffix) == _suffix_family(in_suffix),
             suffix == "",
             _common_prefix(stem, in_stem),
+            hub_id not in aliases,
             -index,
         )
 

@@ -60,6 +60,8 @@ class Identification:
     config_path: Optional[str] = None
     notes: Tuple[str, ...] = ()
     names_only: Optional[Architecture] = None
+    # (load mode, double quantisation) from the config's quantization_config
+    prequantized: Optional[Tuple[str, bool]] = None
 
     @property
     def architecture(self) -> Optional[Architecture]:
@@ -80,6 +82,9 @@ class ModelConfig:
     nested: bool  # the text fields came from a nested text config
     fields: Mapping[str, Any]
     architectures: Tuple[str, ...]
+    text_key: str = ""  # the key of the nested text config ("text_config"), "" when flat
+    # ("4bit" or "8bit", bitsandbytes double quantisation) for a pre-quantised checkpoint
+    quantization: Optional[Tuple[str, bool]] = None
 
 
 # --------------------------------------------------------------------------- layouts
@@ -149,10 +154,11 @@ def model_config(data: Mapping[str, Any]) -> Optional[ModelConfig]:
         return None
     text: Mapping[str, Any] = data
     nested = False
+    text_key = ""
     for key in _TEXT_CONFIG_KEYS:
         inner = data.get(key)
         if isinstance(inner, dict):
-            text, nested = inner, True
+            text, nested, text_key = inner, True, key
             break
     text_type = text.get("model_type") if nested else model_type
     fields = dict(text)
@@ -170,7 +176,24 @@ def model_config(data: Mapping[str, Any]) -> Optional[ModelConfig]:
     names = tuple(a for a in architectures if isinstance(a, str)) if isinstance(
         architectures, list) else ()
     return ModelConfig(model_type, text_type if isinstance(text_type, str) else model_type,
-                       nested, fields, names)
+                       nested, fields, names, text_key, quantization_bits(data.get("quantization_config")))
+
+
+def quantization_bits(quantization: Any) -> Optional[Tuple[str, bool]]:
+    """("4bit" or "8bit", double quantisation) for the ``quantization_config`` of a pre-quantised
+    checkpoint (bitsandbytes ``load_in_4bit``/``load_in_8bit``, GPTQ/AWQ ``bits``); None for
+    anything else (an unknown method is not guessed)."""
+    if not isinstance(quantization, dict):
+        return None
+    if quantization.get("load_in_4bit") is True:
+        return "4bit", quantization.get("bnb_4bit_use_double_quant") is True
+    if quantization.get("load_in_8bit") is True:
+        return "8bit", False
+    bits = quantization.get("bits", quantization.get("w_bit"))
+    if quantization.get("quant_method") in ("gptq", "awq") and bits in (4, 8) \
+            and not isinstance(bits, bool):
+        return f"{bits}bit", False
+    return None
 
 
 def config_entry(config: ModelConfig, key: str = "") -> Optional[ModelEntry]:
@@ -306,10 +329,11 @@ def _from_config(model_id: str, catalog: Optional[ModelMatch],
                                        f"'{config.model_type}': skipped",))
     if entry is None:
         if same is not None:
-            return _from_catalog(same, (f"{where}: the module shapes of model type "
-                                        f"'{config.model_type}' are not derived from config "
-                                        "values; the catalog's numbers are used",))
-        names = architecture_for(config.model_type)
+            listed = _from_catalog(same, (f"{where}: the module shapes of model type "
+                                          f"'{config.model_type}' are not derived from config "
+                                          "values; the catalog's numbers are used",))
+            return replace(listed, prequantized=config.quantization)
+        names = architecture_for(config.model_type) or names_architecture(config)
         known = "its module names are known, its sizes are not: " if names is not None else ""
         return Identification(None, where, config_path=found.path, names_only=names, notes=(
             f"{where}: {known}the module shapes of model type '{config.model_type}' are not "
@@ -319,7 +343,30 @@ def _from_config(model_id: str, catalog: Optional[ModelMatch],
         notes = (f"the catalog's '{catalog.entry.key}' ({catalog_type}) does not match the "
                  f"config's model type '{config.model_type}': the config is used",)
     match = _config_match(model_id, entry, same, catalog)
-    return Identification(match, where, config_path=found.path, notes=notes)
+    return Identification(match, where, config_path=found.path, notes=notes,
+                          prequantized=config.quantization)
+
+
+def names_architecture(config: ModelConfig) -> Optional[Architecture]:
+    """The module names of a config's ``model_type`` that ``architectures.json`` does not
+    describe, from the names derived per model_type (``module_names.py``), with the nested text
+    config's model_type deciding a composite model's language layers; None unless complete."""
+    from .module_names import module_names, peft_default_targets
+
+    sub_types = ((config.text_key, config.text_model_type),) if config.nested else ()
+    names = module_names(config.model_type, None, sub_types)
+    if names is None or not names.complete:
+        return None
+    linear = names.linear | names.other | names.task_heads
+    return Architecture(
+        model_type=config.model_type, linear_leaves=frozenset(linear),
+        embedding_leaves=names.embedding, linear_leaves_transformers_4=None,
+        input_embedding="", output_embedding=None,
+        peft_default_target_modules=peft_default_targets(config.model_type), moe=names.moe,
+        moe_expert_parameters=tuple(p.rsplit(".", 1)[-1] for p in names.fused_expert_parameters),
+        tied_by_default=False,
+        llama_style_names={"q_proj", "k_proj", "v_proj", "o_proj"} <= linear,
+        confidence="derived", source=names.source)
 
 
 def _config_match(model_id: str, entry: ModelEntry, same: Optional[ModelMatch],

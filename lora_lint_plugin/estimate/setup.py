@@ -176,7 +176,10 @@ _DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "half": 2, "bf16": 2, "fp16": 2,
 
 
 def training_spec(setup: TrainingSetup, file: FileModel, match: ModelMatch, lora: LoraSpec,
-                  lora_call: CallSite) -> Tuple[TrainingSpec, List[str], FrozenSet[str]]:
+                  lora_call: CallSite, prequantized: Optional[Tuple[str, bool]] = None
+                  ) -> Tuple[TrainingSpec, List[str], FrozenSet[str]]:
+    """``prequantized``: (load mode, double quantisation) the checkpoint's own config.json
+    declares (its quantization_config), used when the loader does not say."""
     assumptions: List[str] = []
     guessed: Set[str] = set()
     load = setup.model_load
@@ -184,7 +187,7 @@ def training_spec(setup: TrainingSetup, file: FileModel, match: ModelMatch, lora
     dtype_name = _dtype(load, unsloth, assumptions)
     dtype_bytes = _DTYPE_BYTES.get(dtype_name, 2)
     load_mode, double_quant = _load_mode(file, load, dtype_bytes, match.quant_suffix.lower(),
-                                         assumptions, guessed)
+                                         assumptions, guessed, prequantized)
     preparations = [call.name for call in file.calls if call.role == PASS_THROUGH and call.name in
                     ("prepare_model_for_kbit_training", "prepare_model_for_int8_training")]
     kbit_prepared = load_mode in ("4bit", "8bit") and bool(preparations)
@@ -234,7 +237,8 @@ def _dtype(load: Optional[CallSite], unsloth: bool, assumptions: List[str]) -> s
 
 
 def _load_mode(file: FileModel, load: Optional[CallSite], dtype_bytes: int, quant_suffix: str,
-               assumptions: List[str], guessed: Set[str]) -> Tuple[str, bool]:
+               assumptions: List[str], guessed: Set[str],
+               prequantized: Optional[Tuple[str, bool]] = None) -> Tuple[str, bool]:
     """(load mode of the base weights, bitsandbytes double quantisation)."""
     if load is None:
         guessed.add(BASE_WEIGHTS)
@@ -242,7 +246,8 @@ def _load_mode(file: FileModel, load: Optional[CallSite], dtype_bytes: int, quan
         return ("32bit" if dtype_bytes == 4 else "16bit"), False
     if load.is_unsloth:
         return _unsloth_load_mode(load, dtype_bytes, quant_suffix, assumptions, guessed)
-    return _transformers_load_mode(file, load, dtype_bytes, quant_suffix, assumptions, guessed)
+    return _transformers_load_mode(file, load, dtype_bytes, quant_suffix, assumptions, guessed,
+                                   prequantized)
 
 
 def _unsloth_load_mode(load: CallSite, dtype_bytes: int, quant_suffix: str,
@@ -269,7 +274,8 @@ def _unsloth_load_mode(load: CallSite, dtype_bytes: int, quant_suffix: str,
 
 
 def _transformers_load_mode(file: FileModel, load: CallSite, dtype_bytes: int, quant_suffix: str,
-                            assumptions: List[str], guessed: Set[str]) -> Tuple[str, bool]:
+                            assumptions: List[str], guessed: Set[str],
+                            prequantized: Optional[Tuple[str, bool]] = None) -> Tuple[str, bool]:
     load_mode = "32bit" if dtype_bytes == 4 else "16bit"
     quant = load.args.value("quantization_config")
     in4 = _maybe(load, "load_in_4bit", None)
@@ -294,6 +300,11 @@ def _transformers_load_mode(file: FileModel, load: CallSite, dtype_bytes: int, q
         return "4bit", False
     if in8 is True:
         return "8bit", False
+    if prequantized is not None and quant is ABSENT and in4 is None and in8 is None:
+        mode, double = prequantized
+        assumptions.append(f"base weights: {_MODE_LABEL[mode]} (pre-quantised checkpoint: "
+                           "quantization_config in its config.json)")
+        return mode, double
     if "4bit" in quant_suffix:
         assumptions.append("base weights: 4-bit (pre-quantised bitsandbytes checkpoint)")
         return "4bit", True
@@ -453,7 +464,8 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
                             + how_to_make_known(model_id, identification, hf_cache, revision))
     try:
         lora = lora_spec(setup.lora, setup)
-        training, assumptions, guessed = training_spec(setup, file, match, lora, setup.lora)
+        training, assumptions, guessed = training_spec(setup, file, match, lora, setup.lora,
+                                                       identification.prequantized)
         assumptions[:0] = [f"model facts: {identification.source}", *identification.notes]
         defaults = match.architecture.peft_default_target_modules if match.architecture else None
         modules = match.modules(transformers_major)
