@@ -69,6 +69,17 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("tiiuae/Falcon-H1-0.5B-Instruct", ["q_proj", "in_proj"], "in_prj", "in_proj"),
     ("deepseek-ai/deepseek-llm-7b-chat", ["q_proj", "gate_proj"], "gate_prj", "gate_proj"),
     ("/root/autodl-tmp/PaddlePaddle/ERNIE-4.5-0.3B-PT", ["q_proj", "o_proj"], "o_prj", "o_proj"),
+    # added with the catalog's checkpoints and families of 4 December
+    ("bigcode/starcoderbase", ["c_attn", "c_fc"], "c_fcc", "c_fc"),
+    ("Qwen/Qwen2-VL-7B-Instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("unsloth/Qwen2.5-VL-3B-Instruct-bnb-4bit", ["q_proj", "o_proj"], "o_prj", "o_proj"),
+    ("deepseek-ai/DeepSeek-R1-0528-Qwen3-8B", ["q_proj", "gate_proj"], "gate_prj", "gate_proj"),
+    ("HuggingFaceTB/SmolVLM-Instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("HuggingFaceTB/SmolVLM2-2.2B-Instruct", ["q_proj", "down_proj"], "down_prj", "down_proj"),
+    ("/root/autodl-tmp/deepseek-ai/DeepSeek-Coder-V2-Lite-Instruct", ["q_proj", "kv_b_proj"],
+     "kv_b_prj", "kv_b_proj"),
+    ("/model/ModelScope/ZhipuAI/GLM-4.5-Air", ["q_proj", "k_proj"], "k_prj", "k_proj"),
+    ("apple/OpenELM-270M-Instruct", ["qkv_proj", "out_proj"], "qkv_prj", "qkv_proj"),  # remote code
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
@@ -117,20 +128,32 @@ def checked(tmp_path_factory) -> Tuple[Dict[str, Tuple[str, str, str]], List[dic
     return made, json.loads(out(result))
 
 
-def test_misspelled_entry_reported_on_every_identified_id(checked):
-    made, diagnostics = checked
-    by_file: Dict[str, List[dict]] = {}
+def _by_file(diagnostics: List[dict]) -> Dict[str, List[dict]]:
+    found: Dict[str, List[dict]] = {}
     for diagnostic in diagnostics:
-        by_file.setdefault(Path(diagnostic["filename"]).name, []).append(diagnostic)
-    for name, (model_id, kind, wrong) in made.items():
-        found = by_file.get(name, [])
-        if kind != "bad":
-            assert found == [], (model_id, kind, found)
-            continue
-        assert len(found) == 1, (model_id, found)
-        diagnostic = found[0]
-        assert diagnostic["code"] == "LOR103" and diagnostic["location"]["row"] == TARGETS_LINE
-        assert f"'{wrong}' in target_modules" in diagnostic["message"], diagnostic["message"]
+        found.setdefault(Path(diagnostic["filename"]).name, []).append(diagnostic)
+    return found
+
+
+@pytest.mark.parametrize("index", range(len(IDS)), ids=[i[0] for i in IDS])
+def test_misspelled_entry_reported(checked, index):
+    """One lora-lint run over every script (the fixture); each id is checked here."""
+    _, diagnostics = checked
+    model_id, _, wrong, _ = IDS[index]
+    found = _by_file(diagnostics)
+    assert found.get(f"good_{index:02d}.py", []) == [], model_id
+    bad = found.get(f"bad_{index:02d}.py", [])
+    assert len(bad) == 1, (model_id, bad)
+    assert bad[0]["code"] == "LOR103" and bad[0]["location"]["row"] == TARGETS_LINE
+    assert f"'{wrong}' in target_modules" in bad[0]["message"], bad[0]["message"]
+
+
+def test_unknown_ids_stay_silent(checked):
+    made, diagnostics = checked
+    found = _by_file(diagnostics)
+    for name, (model_id, kind, _) in made.items():
+        if kind == "unknown":
+            assert found.get(name, []) == [], model_id
 
 
 def test_suggestion_names_the_real_module(checked):

@@ -67,6 +67,8 @@ def test_remote_code_records_carry_their_sources():
     assert {"W_pack", "o_proj"} <= module_names("baichuan").linear
     assert {"wqkv", "wo", "w1", "w2", "w3"} <= module_names("internlm2").linear
     assert {"c_attn", "c_proj", "w1", "w2"} <= module_names("qwen").linear
+    assert {"qkv_proj", "out_proj", "proj_1", "proj_2"} <= module_names("openelm").linear
+    assert module_names("openelm").embedding == {"token_embeddings"}
 
 
 def test_names_that_differ_between_transformers_4_and_5():
