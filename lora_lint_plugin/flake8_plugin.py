@@ -48,7 +48,7 @@ class LoraLintPlugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        from .config.pyproject import flake8_layer
+        from .config.settings import flake8_layer  # not pyproject: most files never need a TOML read
 
         cls.config_options = options
         cls.options_error = None

@@ -147,6 +147,46 @@ def test_plugin_module_does_not_import_libcst_eagerly():
     assert result.stdout.strip() == "False"
 
 
+def _modules_after_flake8(path) -> set:
+    """The modules a fresh interpreter holds after flake8's own application checked ``path``."""
+    code = ("import sys; from flake8.main.cli import main\n"
+            "try:\n    main(['--isolated', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, check=True)
+    return set(result.stderr.split())
+
+
+def test_a_file_without_training_code_loads_no_analysis(tmp_path):
+    # Editors lint on every save: a file the prefilter rejects pays for the prefilter only.
+    path = write_source(tmp_path, """
+        import torch
+        model = torch.nn.Linear(4, 4)
+    """)
+    loaded = _modules_after_flake8(path)
+    assert "lora_lint_plugin.flake8_plugin" in loaded
+    heavy = {"lora_lint_plugin.analysis.extract", "lora_lint_plugin.rules", "lora_lint_plugin.catalog",
+             "lora_lint_plugin.config.pyproject", "libcst", "pathspec", "tomllib", "tomli"}
+    assert not loaded & heavy
+
+
+def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
+    # No memory budget is set, so LOR403's estimator stays unloaded; checking never needs
+    # LibCST (fixes only) or pathspec (globs of the CLI's configuration only).
+    path = write_source(tmp_path, """
+        from unsloth import FastLanguageModel
+        from trl import SFTConfig, SFTTrainer
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
+        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=["q_proj", "v_proj"])
+        trainer = SFTTrainer(model=model, args=SFTConfig(output_dir="out"))
+    """)
+    loaded = _modules_after_flake8(path)
+    assert "lora_lint_plugin.rules.lor403_memory_budget" in loaded  # every rule ran
+    assert "lora_lint_plugin.catalog" in loaded  # the model was looked up
+    assert not {name for name in loaded if name.startswith(("libcst", "pathspec",
+                                                            "lora_lint_plugin.estimate"))}
+
+
 @pytest.mark.parametrize("value,expected", [("24GiB", 24 * 2**30), ("80GB", 80 * 10**9),
                                             ("1000", 1000), ("1.5 GiB", int(1.5 * 2**30))])
 def test_memory_sizes(value, expected):

@@ -359,14 +359,17 @@ def _entry(d: dict) -> ModelEntry:
     )
 
 
-# (entry, variant, table id) for one listed hub id
-_Listed = Tuple[ModelEntry, str, str]
+# (index of the entry in models.json, variant, table id) for one listed hub id
+_Listed = Tuple[int, str, str]
 
 
 @dataclass(frozen=True)
 class _Catalog:
-    architectures: Dict[str, Architecture]
-    entries: Tuple[ModelEntry, ...]
+    """The parsed tables and the id indexes. Entries and architectures are built from their
+    JSON records on first use (a lint run needs the one or two models its files name)."""
+
+    architecture_records: Dict[str, dict]
+    model_records: List[dict]
     by_id: Dict[str, _Listed]  # "org/name" lowercased (or bare legacy name)
     by_name: Dict[str, List[_Listed]]  # name part lowercased
     by_stem: Dict[str, List[_Listed]]  # name part without quant suffix, lowercased
@@ -376,23 +379,32 @@ class _Catalog:
 def _catalog() -> _Catalog:
     archs_doc = json.loads(_data_text("architectures.json"))
     models_doc = json.loads(_data_text("models.json"))
-    architectures = {k: _architecture(k, v) for k, v in archs_doc["architectures"].items()}
-    entries = tuple(_entry(d) for d in models_doc["models"])
     by_id: Dict[str, _Listed] = {}
     by_name: Dict[str, List[_Listed]] = {}
     by_stem: Dict[str, List[_Listed]] = {}
-    for entry in entries:
+    for index, record in enumerate(models_doc["models"]):
         for variant in _VARIANTS:
-            hub = entry.hub_ids(variant)
+            hub = _hub(record["hub_ids"][variant])
             if hub is None:
                 continue
             for hub_id in hub.all_ids:
-                listed = (entry, variant, hub_id)
+                listed = (index, variant, hub_id)
                 by_id.setdefault(hub_id.lower(), listed)
                 name = hub_id.rsplit("/", 1)[-1].lower()
                 by_name.setdefault(name, []).append(listed)
                 by_stem.setdefault(_split_suffix(name)[0], []).append(listed)
-    return _Catalog(architectures, entries, by_id, by_name, by_stem)
+    return _Catalog(archs_doc["architectures"], models_doc["models"], by_id, by_name, by_stem)
+
+
+@functools.lru_cache(maxsize=None)
+def _entry_at(index: int) -> ModelEntry:
+    return _entry(_catalog().model_records[index])
+
+
+@functools.lru_cache(maxsize=None)
+def _architecture_of(model_type: str) -> Optional[Architecture]:
+    record = _catalog().architecture_records.get(model_type)
+    return _architecture(model_type, record) if record is not None else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -476,7 +488,7 @@ def _unambiguous(candidates: Sequence[_Listed], org: Optional[str]) -> Optional[
         return None
     org_l = org.lower() if org else None
     same_org = [c for c in candidates if _org(c[2]) == org_l]
-    if len({c[0].key for c in candidates}) > 1 and not same_org:
+    if len({c[0] for c in candidates}) > 1 and not same_org:
         return None
     return _pick(same_org or candidates, org)
 
@@ -528,7 +540,8 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
         listed = _unambiguous(_by_normalised_name().get(normalised_name(name), []), org)
     if listed is None:
         return None
-    entry, variant, hub_id = listed
+    index, variant, hub_id = listed
+    entry = _entry_at(index)
     override = None
     for candidate in entry.architecture_overrides:
         if hub_id.lower() in {i.lower() for i in candidate.ids}:
@@ -542,7 +555,7 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
         quant_suffix=suffix,
         exact=exact,
         is_local_path=is_local,
-        architecture=catalog.architectures.get(model_type),
+        architecture=_architecture_of(model_type),
         override=override,
     )
 
@@ -611,15 +624,16 @@ def architecture_for(model_type: str) -> Optional[Architecture]:
     """The architecture entry of a transformers ``model_type`` (exact spelling), or None."""
     if not isinstance(model_type, str):
         return None
-    return _catalog().architectures.get(model_type)
+    return _architecture_of(model_type)
 
 
 def all_architectures() -> Dict[str, Architecture]:
-    return dict(_catalog().architectures)
+    return {model_type: _architecture_of(model_type)  # type: ignore[misc]
+            for model_type in _catalog().architecture_records}
 
 
 def all_entries() -> Tuple[ModelEntry, ...]:
-    return _catalog().entries
+    return tuple(_entry_at(index) for index in range(len(_catalog().model_records)))
 
 
 def all_hub_ids() -> FrozenSet[str]:

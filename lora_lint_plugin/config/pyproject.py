@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .selection import SelectionError, RuleSelection, parse_selectors
-from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, layered_settings, parse_layer
+from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, flake8_layer, layered_settings, parse_layer
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -409,9 +409,3 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
             directory = os.getcwd()
         file_config = _FLAKE8_DISCOVERY.nearest(directory)
     return layered_settings(file_config.settings, flake8_layer(options))
-
-
-def flake8_layer(options: Any) -> SettingsLayer:
-    """The rule settings flake8's ``--lora-lint-*`` options (command line or ``[flake8]``) set."""
-    raw = {spec.key: getattr(options, spec.flake8_dest, None) for spec in SETTING_SPECS}
-    return parse_layer(raw, "flake8's options")

@@ -24,9 +24,9 @@ import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
 
-import pathspec
-
 if TYPE_CHECKING:
+    import pathspec
+
     from ..rules import Rule
 
 __all__ = [
@@ -126,7 +126,9 @@ class RuleSelection:
 # -- globs (shared by per-file-ignores and exclude) ----------------------------------------------
 
 @functools.lru_cache(maxsize=None)
-def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+def _glob(pattern: str) -> "pathspec.GitIgnoreSpec":
+    import pathspec  # only globs need it: flake8 mode reads settings, never globs
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

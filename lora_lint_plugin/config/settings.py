@@ -153,3 +153,9 @@ def layered_settings(*layers: SettingsLayer) -> Settings:
     for layer in layers:
         values.update(layer)
     return Settings(**values)
+
+
+def flake8_layer(options: Any) -> SettingsLayer:
+    """The rule settings flake8's ``--lora-lint-*`` options (command line or ``[flake8]``) set."""
+    raw = {spec.key: getattr(options, spec.flake8_dest, None) for spec in SETTING_SPECS}
+    return parse_layer(raw, "flake8's options")

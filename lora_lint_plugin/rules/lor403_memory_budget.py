@@ -1,23 +1,32 @@
 from __future__ import annotations
 
-from typing import Iterator, List
+from typing import TYPE_CHECKING, Dict, Iterator, List
 
 from ..analysis.diagnostics import Diagnostic
-from ..estimate.memory import ACTIVATIONS, BASE_WEIGHTS, LOGITS, PART_LABELS, PARTS, TRAINED_FULL
-from ..estimate.setup import SetupEstimate, estimate_setup
 from ._common import size
 from .base import Rule, register
 
-_SHORT_LABELS = {
-    BASE_WEIGHTS: "base weights",
-    "lora": "LoRA + optimizer",
-    TRAINED_FULL: "fully trained modules",
-    ACTIVATIONS: "activations",
-    LOGITS: "logits",
-}
+if TYPE_CHECKING:
+    from ..estimate.setup import SetupEstimate
+
+# The estimator is imported only when a memory budget is set (the rule is off without one).
+
+
+def _short_labels() -> Dict[str, str]:
+    from ..estimate.memory import ACTIVATIONS, BASE_WEIGHTS, LOGITS, LORA_STATE, TRAINED_FULL
+
+    return {
+        BASE_WEIGHTS: "base weights",
+        LORA_STATE: "LoRA + optimizer",
+        TRAINED_FULL: "fully trained modules",
+        ACTIVATIONS: "activations",
+        LOGITS: "logits",
+    }
 
 
 def _advice(estimate: SetupEstimate) -> str:
+    from ..estimate.memory import ACTIVATIONS, BASE_WEIGHTS, LOGITS, TRAINED_FULL
+
     largest = estimate.memory.largest
     if largest == TRAINED_FULL and estimate.fix_saving is not None:
         saved = estimate.memory.total - estimate.fix_saving[2].total
@@ -127,6 +136,8 @@ class MemoryBudget(Rule):
         budget = context.settings.gpu_memory
         if budget is None:
             return
+        from ..estimate.setup import SetupEstimate, estimate_setup
+
         for setup in file.setups:
             if setup.lora is None or setup.model_id is None:
                 continue
@@ -140,6 +151,9 @@ class MemoryBudget(Rule):
 
     @staticmethod
     def _message(estimate: SetupEstimate, peak: int, budget: int) -> str:
+        from ..estimate.memory import ACTIVATIONS, PART_LABELS, PARTS
+
+        short_labels = _short_labels()
         parts: List[str] = []
         largest = estimate.memory.largest
         for part in PARTS:
@@ -148,7 +162,7 @@ class MemoryBudget(Rule):
             value = estimate.memory.parts.get(part, 0)
             if not value:
                 continue
-            label = _SHORT_LABELS.get(part, PART_LABELS[part])
+            label = short_labels.get(part, PART_LABELS[part])
             parts.append(f"{label} {size(value)}" + (" (largest)" if part == largest else ""))
         training = estimate.training
         if ACTIVATIONS in estimate.guessed_parts:
