@@ -177,7 +177,7 @@ def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
         from unsloth import FastLanguageModel
         from trl import SFTConfig, SFTTrainer
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
-        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=["q_proj", "v_proj"])
+        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=["q_proj", "k_proj", "v_proj"])
         trainer = SFTTrainer(model=model, args=SFTConfig(output_dir="out"))
     """)
     loaded = _modules_after_flake8(path)
