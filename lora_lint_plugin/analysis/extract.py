@@ -48,6 +48,7 @@ KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
 CHAT_TOKEN_LITERALS = ("<|eot_id|>", "<|start_header_id|>", "<|im_start|>", "<|im_end|>",
                        "<start_of_turn>", "<end_of_turn>", "[INST]", "<|assistant|>",
                        "<|user|>")
+_CHAT_TOKEN_FIRST_CHARACTERS = frozenset(token[0] for token in CHAT_TOKEN_LITERALS)
 UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
                           "train_on_responses_only", "standardize_data_formats",
                           "apply_chat_template")
@@ -88,15 +89,12 @@ class Extractor:
 
     # -- collection ------------------------------------------------------------------------
     def collect(self) -> None:
-        for node in self.index.nodes:
-            if isinstance(node, ast.Call):
-                self._visit_call(node)
-            elif isinstance(node, ast.Constant):
-                self._visit_string(node)
-            elif isinstance(node, ast.Import):
-                self._visit_import(node)
-            elif isinstance(node, ast.ImportFrom):
-                self._visit_import_from(node)
+        visits = {ast.Call: self._visit_call, ast.Constant: self._visit_string,
+                  ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from}
+        for node in self.index.nodes:  # ``ast.parse`` builds no subclasses of its node types
+            visit = visits.get(node.__class__)
+            if visit is not None:
+                visit(node)  # type: ignore[operator]
 
     def _visit_import(self, node: ast.Import) -> None:
         statement, top_level, index = self._import_placement(node)
@@ -141,8 +139,9 @@ class Extractor:
         return None, True, None
 
     def _visit_string(self, node: ast.Constant) -> None:
-        if not isinstance(node.value, str):
-            return
+        if not isinstance(node.value, str) or \
+                not any(first in node.value for first in _CHAT_TOKEN_FIRST_CHARACTERS):
+            return  # most strings are done here, without a search for every token
         if isinstance(self.index.parent(node), ast.JoinedStr):
             return  # literal text inside an f-string
         for token in CHAT_TOKEN_LITERALS:

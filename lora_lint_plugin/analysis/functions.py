@@ -100,9 +100,10 @@ class LocalFunctions:
 
     def _index_calls(self) -> None:
         calls: Dict[int, List[ast.Call]] = {}
-        names = {node.name for node in self.index.nodes if isinstance(node, ast.FunctionDef)}
+        # the exact class: ``ast.parse`` builds no subclasses of its node types
+        names = {node.name for node in self.index.nodes if node.__class__ is ast.FunctionDef}
         for node in self.index.nodes:
-            if not isinstance(node, ast.Name) or node.id not in names:
+            if node.__class__ is not ast.Name or node.id not in names:
                 continue
             function = self.definition(node)
             if function is None:

@@ -22,9 +22,10 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union, cast
 
 from .callees import LOADER_METHODS, classify
+from .nodes import child_nodes
 from .scopes import import_binding
 
 # The file must import one of the LoRA libraries (a plain transformers file has no adapter).
@@ -74,48 +75,67 @@ def might_contain_training_code(source: str) -> bool:
     return _LIBRARY_IMPORT.search(source) is not None
 
 
+def _note_recognised_imports(node: Union[ast.Import, ast.ImportFrom],
+                             bindings: Dict[str, Set[str]]) -> bool:
+    """Add the names ``node`` binds to a recognised library; True for ``from lib import *``."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.name.split(".")[0] in _RECOGNISED_ROOTS:
+                local, target = import_binding(alias)
+                bindings.setdefault(local, set()).add(target)
+        return False
+    if node.level or not node.module or node.module.split(".")[0] not in _RECOGNISED_ROOTS:
+        return False
+    for alias in node.names:
+        if alias.name == "*":
+            return True
+        local, target = import_binding(alias, node.module)
+        bindings.setdefault(local, set()).add(target)
+    return False
+
+
 def has_candidate_call(tree: ast.AST) -> bool:
     """False only when no call in ``tree`` can be one the extractor recognises.
 
-    ``tree`` is the module's ``ast``.
+    ``tree`` is the module's ``ast``. Nodes are visited in source order, so a call after the
+    imports it needs answers at once; calls seen before a (late) import are checked at the end.
     """
     bindings: Dict[str, Set[str]] = {}
-    callees: List[ast.expr] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            callees.append(node.func)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in _RECOGNISED_ROOTS:
-                    local, target = import_binding(alias)
-                    bindings.setdefault(local, set()).add(target)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level or not node.module or \
-                    node.module.split(".")[0] not in _RECOGNISED_ROOTS:
-                continue
-            for alias in node.names:
-                if alias.name == "*":
-                    return True  # names we cannot see: let the full analysis decide
-                local, target = import_binding(alias, node.module)
-                bindings.setdefault(local, set()).add(target)
+    deferred: List[ast.expr] = []
+    pending: List[ast.AST] = [tree]
+    while pending:  # the exact class: ``ast.parse`` builds no subclasses of its node types
+        node = pending.pop()
+        children = child_nodes(node)
+        if children:
+            children.reverse()
+            pending.extend(children)
+        kind = node.__class__
+        if kind is ast.Call:
+            callee = cast(ast.Call, node).func
+            if _may_be_recognised(callee, bindings):
+                return True
+            deferred.append(callee)
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            if _note_recognised_imports(cast(Union[ast.Import, ast.ImportFrom], node), bindings):
+                return True  # names we cannot see: let the full analysis decide
+    return bool(bindings) and any(_may_be_recognised(callee, bindings) for callee in deferred)
+
+
+def _may_be_recognised(callee: ast.expr, bindings: Dict[str, Set[str]]) -> bool:
+    """Can a call of ``callee`` be one ``callees.classify`` recognises, given the imports?"""
     if not bindings:
         return False
-    for callee in callees:
-        attributes: List[str] = []
-        while isinstance(callee, ast.Attribute):
-            attributes.append(callee.attr)
-            callee = callee.value
-        if not isinstance(callee, ast.Name):
-            continue
-        if callee.id not in bindings:
-            if len(attributes) == 1 and attributes[0] in LOADER_METHODS:
-                return True  # ``model_class.from_pretrained()``: may hold an imported loader
-            continue
-        suffix = "".join("." + name for name in reversed(attributes))
-        for target in bindings[callee.id]:
-            if classify(target + suffix) is not None:
-                return True
-    return False
+    attributes: List[str] = []
+    while isinstance(callee, ast.Attribute):
+        attributes.append(callee.attr)
+        callee = callee.value
+    if not isinstance(callee, ast.Name):
+        return False
+    if callee.id not in bindings:
+        # ``model_class.from_pretrained()``: may hold an imported loader
+        return len(attributes) == 1 and attributes[0] in LOADER_METHODS
+    suffix = "".join("." + name for name in reversed(attributes))
+    return any(classify(target + suffix) is not None for target in bindings[callee.id])
 
 
 # How CPython's parser says "nested too deeply" (3.9-3.13).

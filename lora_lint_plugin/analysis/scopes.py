@@ -27,6 +27,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
+from .nodes import child_nodes
+
 SIMPLE = "simple"
 IMPORT = "import"
 OTHER = "other"
@@ -37,12 +39,13 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPE_OPENERS = (*_FUNCTIONS, ast.Lambda, ast.ClassDef, *_COMPREHENSIONS)
-_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_SCOPE_OPENER_TYPES = frozenset(_SCOPE_OPENERS)
 _MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping")
                         if hasattr(ast, name))
 _BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension,
             ast.withitem, ast.ExceptHandler, ast.NamedExpr, ast.Import, ast.ImportFrom,
             ast.Global, ast.Nonlocal, *_MATCH_CAPTURES)
+_BINDER_TYPES = frozenset(_BINDERS)
 
 
 @dataclass(eq=False)
@@ -86,6 +89,7 @@ class ScopeIndex:
         self.parents: Dict[int, ast.AST] = {}
         self.scopes: Dict[int, Scope] = {}   # id(ast.Name) -> the scope it is read in
         self.nodes: List[ast.AST] = []   # pre-order, children in field order
+        self.imported_locals: Set[str] = set()   # every name an import binds, in any scope
         self._walk(tree)
 
     # -- queries ---------------------------------------------------------------------------
@@ -123,7 +127,7 @@ class ScopeIndex:
         while isinstance(expression, ast.Attribute):
             attributes.append(expression.attr)
             expression = expression.value
-        if not isinstance(expression, ast.Name):
+        if not isinstance(expression, ast.Name) or expression.id not in self.imported_locals:
             return []
         bindings, _ = self.lookup(self.scope_of(expression), expression.id)
         suffix = "".join("." + part for part in reversed(attributes))
@@ -143,29 +147,33 @@ class ScopeIndex:
             target = outer or scope
         target.bindings.setdefault(name, []).append(
             Binding(name, kind, node, target, statement, qualified_name))
+        if kind == IMPORT:
+            self.imported_locals.add(name)
 
     def _walk(self, tree: ast.Module) -> None:
         parents, scopes, nodes = self.parents, self.scopes, self.nodes
-        iter_children = ast.iter_child_nodes
         # (node, parent, scope); children are pushed reversed so they pop in field order.
+        # ``child_nodes`` leaves out the shared singletons (Load, Add, ...): nothing to index.
+        # Dispatch on the exact class: ``ast.parse`` builds no subclasses of its node types.
         stack: List[Tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, self.module_scope)]
         while stack:
             node, parent, scope = stack.pop()
-            if isinstance(node, _LEAVES):
-                continue  # shared singletons (Load, Add, ...): nothing to index
             nodes.append(node)
             if parent is not None:
                 parents[id(node)] = parent
-            if isinstance(node, ast.Name):
+            kind = node.__class__
+            if kind is ast.Name:
                 scopes[id(node)] = scope
                 continue
-            if isinstance(node, _SCOPE_OPENERS):
+            if kind in _SCOPE_OPENER_TYPES:
                 for child, child_scope in reversed(self._enter_scope(node, scope)):
                     stack.append((child, node, child_scope))
                 continue
-            if isinstance(node, _BINDERS):
+            if kind in _BINDER_TYPES:
                 self._note_bindings(node, scope)
-            stack.extend([(child, node, scope) for child in iter_children(node)][::-1])
+            children = child_nodes(node)
+            if children:
+                stack.extend([(child, node, scope) for child in reversed(children)])
 
     def _enter_scope(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
         if isinstance(node, ast.ClassDef):
@@ -177,7 +185,7 @@ class ScopeIndex:
             return children
         if isinstance(node, _COMPREHENSIONS):
             inner = Scope(node, scope)
-            return [(child, inner) for child in ast.iter_child_nodes(node)]
+            return [(child, inner) for child in child_nodes(node)]
         return self._enter_function(node, scope)
 
     def _enter_function(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
@@ -197,11 +205,8 @@ class ScopeIndex:
             self._bind(inner, argument.arg, OTHER, argument)
             if argument.annotation is not None:
                 outer_parts.append(argument.annotation)
-        for statement in _body(node):
-            if isinstance(statement, ast.Global):
-                inner.globals.update(statement.names)
-            elif isinstance(statement, ast.Nonlocal):
-                inner.nonlocals.update(statement.names)
+        # ``global``/``nonlocal`` statements are noted as the walk reaches them: Python rejects
+        # a name bound or used in a scope before its declaration there.
         children = [(part, scope) for part in outer_parts]
         body = node.body  # type: ignore[attr-defined]
         children.extend((child, inner) for child in (body if isinstance(body, list) else [body]))
@@ -263,18 +268,3 @@ class ScopeIndex:
                 pending.extend((element, is_simple) for element in node.elts)
             elif isinstance(node, ast.Starred):
                 pending.append((node.value, False))
-
-
-def _body(node: ast.AST) -> Iterator[ast.AST]:
-    """Every statement inside a function body, not entering nested scopes."""
-    body = getattr(node, "body", [])
-    stack = list(body) if isinstance(body, list) else []
-    while stack:
-        statement = stack.pop()
-        yield statement
-        if isinstance(statement, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
-            continue
-        for child in ast.iter_child_nodes(statement):
-            if isinstance(child, ast.stmt) or isinstance(child, ast.excepthandler) \
-                    or type(child).__name__ == "match_case":
-                stack.append(child)

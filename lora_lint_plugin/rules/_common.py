@@ -140,6 +140,10 @@ def may_lower_embedding_learning_rate(file: FileModel, setup: Optional[TrainingS
         if trainer.name != "UnslothTrainer":
             return False
         return not trainer.args.complete or trainer.args.value("args") is not ABSENT
+    return file.derived("names_embedding_learning_rate", lambda: _names_embedding_learning_rate(file))
+
+
+def _names_embedding_learning_rate(file: FileModel) -> bool:
     source = file.lines.source if file.lines is not None else ""
     return "embedding_learning_rate" in source or "UnslothTrainingArguments" in source
 
