@@ -208,3 +208,42 @@ def test_checking_never_imports_libcst():
     fixable, reports, imported = result.stdout.split()
     assert int(fixable) >= 3 and int(reports) >= 3
     assert imported == "False"
+
+
+def test_child_nodes_are_ast_children_without_the_shared_singletons():
+    # The fast walk every analysed file pays for must see exactly what ast.iter_child_nodes
+    # sees (but Load/Store/operators), in the same order: on the project's own sources and on
+    # constructs with optional, None-holding and scalar fields.
+    import ast
+    from pathlib import Path
+
+    from lora_lint_plugin.analysis.nodes import LEAVES, child_nodes
+
+    sources = [path.read_text(encoding="utf-8")
+               for path in sorted(Path(__file__).resolve().parent.parent.rglob("*.py"))]
+    sources.append(dedent('''
+        from . import x as y
+        global g
+        def f(a, /, b=1, *c, d, e=2, **k) -> int:
+            nonlocal_ = {**a, 'b': b}
+            async def h(): return [i async for i in c if i] or await k
+            lambda q=3, *, r: q
+            with open(a) as (u, v): del u
+            try: pass
+            except ValueError as err: raise err from None
+            return f"{a!r:>{b}}" if a < b <= c else -a
+    '''))
+    if sys.version_info >= (3, 10):
+        sources.append(dedent('''
+            match a:
+                case {"k": 1, **rest}: pass
+                case Point(x=0, y=_) | [1, *others] if b: pass
+                case None | True: pass
+        '''))
+    if sys.version_info >= (3, 11):
+        sources.append("try:\n    pass\nexcept* ValueError as err:\n    raise err from None\n")
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            expected = [c for c in ast.iter_child_nodes(node) if not isinstance(c, LEAVES)]
+            found = child_nodes(node)
+            assert len(found) == len(expected) and all(a is b for a, b in zip(found, expected))
