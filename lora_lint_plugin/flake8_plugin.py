@@ -9,8 +9,9 @@ adds 1) and leaves selection, ``# noqa`` and ``per-file-ignores`` to flake8.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
 from .config.settings import SETTING_SPECS
@@ -31,6 +32,8 @@ class LoraLintPlugin:
 
     options_error: ClassVar[Optional[str]] = None
     config_options: ClassVar[Any] = None
+    # flake8's own verdict on which codes it reports at all (None: run every rule)
+    reported: ClassVar[Optional[Callable[[str], bool]]] = None
 
     def __init__(self, tree: Any, lines: Sequence[str], filename: str = "stdin") -> None:
         # ``tree`` (flake8's ``ast``) feeds the engine's candidate-call gate: no second parse.
@@ -51,6 +54,7 @@ class LoraLintPlugin:
         from .config.settings import flake8_layer  # not pyproject: most files never need a TOML read
 
         cls.config_options = options
+        cls.reported = flake8_reports(options)
         cls.options_error = None
         try:  # checked once here; each file's settings layer its [tool.lora-lint] under them
             flake8_layer(options)
@@ -89,7 +93,8 @@ class LoraLintPlugin:
         except ConfigError as error:
             yield 1, 0, f"LOR000 lora-lint configuration error: {error}", type(self)
             return
-        analysis = analyse_source(source, settings, tree=self.tree, versions=self._versions)
+        analysis = analyse_source(source, settings, rule_filter=type(self).reported, tree=self.tree,
+                                  versions=self._versions)
         if analysis.error is not None:
             yield 1, 0, f"LOR000 lora-lint could not analyse this file: {analysis.error}", \
                 type(self)
@@ -97,3 +102,26 @@ class LoraLintPlugin:
         for diagnostic in analysis.diagnostics:
             yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", \
                 type(self)
+
+
+def flake8_reports(options: argparse.Namespace) -> Optional[Callable[[str], bool]]:
+    """Would flake8 report ``code`` on some file? Its ``DecisionEngine`` decides from
+    ``select``/``ignore`` and their ``extend-`` forms; ``per-file-ignores`` and ``# noqa`` can
+    only drop more. A rule whose code flake8 drops everywhere (the opt-in LOR9xx unless
+    selected, a code the user ignores) is not run. None (run every rule) when flake8's API
+    is not the one this was written against."""
+    try:
+        style_guide: Any = importlib.import_module("flake8.style_guide")  # flake8 has no types
+        engine = style_guide.DecisionEngine(options)
+        selected = style_guide.Decision.Selected
+        engine.decision_for("LOR101")
+    except Exception:  # another flake8 version: run everything, flake8 still filters
+        return None
+    decisions: Dict[str, bool] = {}
+
+    def reported(code: str) -> bool:
+        if code not in decisions:
+            decisions[code] = engine.decision_for(code) is selected
+        return decisions[code]
+
+    return reported

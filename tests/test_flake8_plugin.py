@@ -147,13 +147,13 @@ def test_plugin_module_does_not_import_libcst_eagerly():
     assert result.stdout.strip() == "False"
 
 
-def _modules_after_flake8(path) -> set:
+def _modules_after_flake8(path, *options: str) -> set:
     """The modules a fresh interpreter holds after flake8's own application checked ``path``."""
     code = ("import sys; from flake8.main.cli import main\n"
-            "try:\n    main(['--isolated', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "try:\n    main(['--isolated', *sys.argv[1:]])\nexcept SystemExit:\n    pass\n"
             "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code, *options, str(path)],
+                            capture_output=True, text=True, check=True)
     return set(result.stderr.split())
 
 
@@ -170,21 +170,32 @@ def test_a_file_without_training_code_loads_no_analysis(tmp_path):
     assert not loaded & heavy
 
 
+ATTENTION_ONLY_SCRIPT = """
+    from unsloth import FastLanguageModel
+    from trl import SFTConfig, SFTTrainer
+    model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
+    model = FastLanguageModel.get_peft_model(model, r=16, target_modules=["q_proj", "v_proj"])
+    trainer = SFTTrainer(model=model, args=SFTConfig(output_dir="out"))
+"""
+
+
 def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
-    # No memory budget is set, so LOR403's estimator stays unloaded; checking never needs
-    # LibCST (fixes only) or pathspec (globs of the CLI's configuration only).
-    path = write_source(tmp_path, """
-        from unsloth import FastLanguageModel
-        from trl import SFTConfig, SFTTrainer
-        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct-bnb-4bit")
-        model = FastLanguageModel.get_peft_model(model, r=16, target_modules=["q_proj", "k_proj", "v_proj"])
-        trainer = SFTTrainer(model=model, args=SFTConfig(output_dir="out"))
-    """)
+    # No memory budget is set, so LOR403's estimator stays unloaded, and so does LOR902's
+    # parameter count: flake8 drops the opt-in LOR9xx codes unless selected, so they are not
+    # run. Checking never needs LibCST (fixes only) or pathspec (the CLI's globs only).
+    path = write_source(tmp_path, ATTENTION_ONLY_SCRIPT)
     loaded = _modules_after_flake8(path)
-    assert "lora_lint_plugin.rules.lor403_memory_budget" in loaded  # every rule ran
+    assert "lora_lint_plugin.rules.lor403_memory_budget" in loaded  # the rules were loaded
     assert "lora_lint_plugin.catalog" in loaded  # the model was looked up
     assert not {name for name in loaded if name.startswith(("libcst", "pathspec",
                                                             "lora_lint_plugin.estimate"))}
+
+
+def test_rules_run_when_flake8_reports_their_codes(tmp_path):
+    path = write_source(tmp_path, ATTENTION_ONLY_SCRIPT)
+    assert "lora_lint_plugin.estimate.params" in _modules_after_flake8(path, "--extend-select=LOR902")
+    assert flake8_codes(path) == [(4, 70, "LOR902")]  # --select=LOR reports the opt-in rules
+    assert flake8_codes(path, "--extend-ignore=LOR902") == []
 
 
 @pytest.mark.parametrize("value,expected", [("24GiB", 24 * 2**30), ("80GB", 80 * 10**9),
