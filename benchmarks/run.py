@@ -21,6 +21,13 @@ machine where absolute seconds are not. Comparisons:
             scripts with fixable findings
   scaling   analysis of a script with 2,000 training setups vs 4 x one with 500 (linear = 1)
   fix       ``lora-lint fix`` serial (-j 1) vs parallel (-j 2) on many copies of training scripts
+  save      what an editor pays per save: a fresh ``flake8`` process on one training script with
+            lora-lint registered vs without it (same interpreter, same flake8, bytecode cached
+            as in an installed package); and, in one process, the plugin's milliseconds on the
+            first training script and on each further one
+  dense     code where nearly every file uses PEFT (PEFT's own tree, tests included): the
+            plugin's ``run()`` vs ``ast.parse`` in one process, and whole flake8 runs with and
+            without lora-lint
 
 The corpus comes from benchmarks/get-corpus.sh (run automatically when missing); virtualenvs
 are kept beside it ($LORA_LINT_CORPUS or ~/.cache/lora-lint-corpus).
@@ -38,13 +45,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BASE = Path(os.environ.get("LORA_LINT_CORPUS") or Path.home() / ".cache" / "lora-lint-corpus")
 CORPUS = BASE / "corpus"
 TRANSFORMERS = CORPUS / "transformers-5.23.0"
+PEFT = CORPUS / "peft-0.21.2"
+# A typical Unsloth training script (Unsloth's Alpaca notebook as a script) and the project's
+# own training scripts: what an editor lints on every save.
+SAVE_SCRIPT = REPO / "tests" / "data" / "scripts" / "unsloth_alpaca_notebook.py"
+TRAINING_SCRIPTS = sorted((REPO / "tests" / "data" / "scripts").glob("*.py")) + \
+    sorted((REPO / "examples").glob("*.py"))
 QUICK_TRANSFORMERS = [TRANSFORMERS / "src/transformers" / name
                       for name in ("integrations", "generation", "pipelines", "trainer.py")]
 
@@ -81,10 +94,21 @@ def ensure_venvs() -> Tuple[Path, Path]:
     return plain, lora
 
 
-def timed(command: Sequence[str], cwd: Path = REPO) -> float:
+def this_checkout_env(extra: Sequence[Path] = ()) -> dict:
+    """The environment of measured commands: this checkout first on the path (also in a venv
+    whose editable install points elsewhere), bytecode cached like an installed package's
+    (kept out of the tree, so ``PYTHONDONTWRITEBYTECODE`` cannot make every run compile)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *map(str, extra)]),
+           "PYTHONPYCACHEPREFIX": str(BASE / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def timed(command: Sequence[str], cwd: Path = REPO, env: Optional[dict] = None) -> float:
     start = time.perf_counter()
     result = subprocess.run(list(command), cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            env=env if env is not None else this_checkout_env())
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"command failed ({result.returncode}): {' '.join(command)}\n"
@@ -110,16 +134,18 @@ def paired(name: str, a: Callable[[], float], b: Callable[[], float], pairs: int
     return result
 
 
-def bench_flake8(pairs: int, quick: bool) -> dict:
+def bench_flake8(pairs: int, quick: bool, roots: Optional[List[Path]] = None,
+                 label: str = "transformers") -> dict:
     plain, lora = ensure_venvs()
-    targets = [str(p) for p in (QUICK_TRANSFORMERS if quick else [TRANSFORMERS])]
+    targets = [str(p) for p in (roots or (QUICK_TRANSFORMERS if quick else [TRANSFORMERS]))]
     options = ["--isolated", "--select=E9", "--jobs=2"]
-    return paired("flake8 with lora-lint / without",
+    return paired(f"flake8 with lora-lint / without ({label})",
                   lambda: timed([str(lora / "bin" / "flake8"), *options, *targets]),
                   lambda: timed([str(plain / "bin" / "flake8"), *options, *targets]), pairs)
 
 
-def bench_plugin_in_process(pairs: int, quick: bool) -> dict:
+def bench_plugin_in_process(pairs: int, quick: bool, roots: Optional[List[Path]] = None,
+                            label: str = "transformers") -> dict:
     """The plugin's own work per file (flake8 hands it the tree) vs ``ast.parse`` of the file.
 
     flake8's wall time on a 2-core VM varies by a few percent between identical runs, more
@@ -130,7 +156,7 @@ def bench_plugin_in_process(pairs: int, quick: bool) -> dict:
 
     from lora_lint_plugin.flake8_plugin import LoraLintPlugin
 
-    roots = QUICK_TRANSFORMERS if quick else [TRANSFORMERS]
+    roots = roots or (QUICK_TRANSFORMERS if quick else [TRANSFORMERS])
     files = []
     for root in roots:
         paths = [root] if root.is_file() else sorted(root.rglob("*.py"))
@@ -165,7 +191,7 @@ def bench_plugin_in_process(pairs: int, quick: bool) -> dict:
         return elapsed
 
     log(f"  {len(files)} files")
-    return paired("flake8 plugin run() / ast.parse, in process", plugin, parse, pairs)
+    return paired(f"flake8 plugin run() / ast.parse, in process ({label})", plugin, parse, pairs)
 
 
 def check_command(lora: Path) -> List[str]:
@@ -329,11 +355,87 @@ def bench_fix(pairs: int, copies: int) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def registered_plugin_dir() -> Path:
+    """A folder that registers this checkout's flake8 entry point (a ``.dist-info`` with the
+    ``LOR`` entry point) for an interpreter that has it on its path: the plain venv with and
+    without it is the same interpreter and flake8, differing only in lora-lint."""
+    folder = BASE / "registered-lora-lint"
+    info = folder / "lora_lint_plugin-0.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lora-lint-plugin\nVersion: 0.0\n",
+                                   encoding="utf-8")
+    (info / "entry_points.txt").write_text(
+        "[flake8.extension]\nLOR = lora_lint_plugin.flake8_plugin:LoraLintPlugin\n", encoding="utf-8")
+    return folder
+
+
+def bench_save(pairs: int, script: Path) -> List[dict]:
+    """Per save: a fresh flake8 process on one training script, with lora-lint / without."""
+    plain, _ = ensure_venvs()
+    flake8 = [str(plain / "bin" / "flake8"), "--isolated", str(script)]
+    empty = BASE / "registered-nothing"
+    empty.mkdir(parents=True, exist_ok=True)
+    with_env = this_checkout_env([registered_plugin_dir()])
+    without_env = {**this_checkout_env([empty]), "PYTHONPATH": str(empty)}
+    log(f"  {script.relative_to(REPO)}, {script.read_text(encoding='utf-8').count(chr(10))} lines")
+    results = [paired(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
+                      lambda: timed(flake8, env=with_env),
+                      lambda: timed(flake8, env=without_env), max(pairs, 15))]
+    results.append(bench_warm_files(pairs))
+    return results
+
+
+_WARM_PROBE = """
+import ast, statistics, sys, time
+from lora_lint_plugin.flake8_plugin import LoraLintPlugin
+times = []
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.readlines()
+    tree = ast.parse("".join(lines))
+    start = time.perf_counter()
+    reports = list(LoraLintPlugin(tree, lines, path).run())
+    times.append(time.perf_counter() - start)
+print(times[0], statistics.median(times[1:]), max(times[1:]))
+"""
+
+
+def bench_warm_files(rounds: int) -> dict:
+    """In one fresh process per round: the plugin's time on the first training script (the
+    imports, the catalog) and the median over the others (what each further save costs in a
+    long-lived flake8, e.g. VS Code's flake8 extension)."""
+    _, lora = ensure_venvs()
+    files = [str(SAVE_SCRIPT)] + [str(p) for p in TRAINING_SCRIPTS if p != SAVE_SCRIPT]
+    rows = []
+    for index in range(rounds + 1):
+        result = subprocess.run([str(lora / "bin" / "python"), "-c", _WARM_PROBE, *files],
+                                capture_output=True, text=True, check=True, env=this_checkout_env())
+        first, median, worst = (float(x) for x in result.stdout.split())
+        log(f"  {'warm-up' if index == 0 else f'round {index}'}: first file {first * 1000:.1f} ms, "
+            f"further files median {median * 1000:.2f} ms (max {worst * 1000:.2f} ms)")
+        if index:
+            rows.append((first, median))
+    first = statistics.median(r[0] for r in rows)
+    further = statistics.median(r[1] for r in rows)
+    log(f"plugin in one process: first training script {first * 1000:.1f} ms, each further one "
+        f"{further * 1000:.2f} ms (median of {len(rows)} rounds, {len(files) - 1} further scripts)")
+    return {"name": "plugin ms: first training script (A) / each further one (B)", "a": first,
+            "b": further, "ratio": first / further, "pairs": len(rows)}
+
+
+def bench_dense(pairs: int) -> List[dict]:
+    """PEFT's own tree (library and tests: LoraConfig in nearly every file)."""
+    return [bench_plugin_in_process(pairs, False, [PEFT], "PEFT"),
+            bench_flake8(pairs, False, [PEFT], "PEFT")]
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description="lora-lint paired benchmarks")
-    parser.add_argument("--only", default="flake8,check,check-whole,perfile,scaling,fix",
+    parser.add_argument("--only", default="flake8,check,check-whole,perfile,scaling,fix,save,dense",
                         help="comma-separated: flake8 (includes plugin), plugin, check, "
-                             "check-whole, perfile, scaling, fix")
+                             "check-whole, perfile, scaling, fix, save, dense")
+    parser.add_argument("--save-script", type=Path, default=SAVE_SCRIPT,
+                        help="the training script of the per-save comparison")
     parser.add_argument("--pairs", type=int, default=None, help="measured pairs (default 3)")
     parser.add_argument("--quick", action="store_true", help="small trees, 2 pairs")
     parser.add_argument("--perfile-files", type=int, default=0,
@@ -363,6 +465,10 @@ def main(argv: List[str]) -> int:
             results.extend(bench_perfile(pairs, 10 if args.quick else args.perfile_files))
         elif part == "fix":
             results.append(bench_fix(pairs, 40 if args.quick else args.fix_copies))
+        elif part == "save":
+            results.extend(bench_save(pairs, args.save_script.resolve()))
+        elif part == "dense":
+            results.extend(bench_dense(pairs))
         else:
             parser.error(f"unknown benchmark {part!r}")
     log("\n| comparison (A / B) | A median s | B median s | median ratio |")
