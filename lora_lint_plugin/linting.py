@@ -71,6 +71,21 @@ def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optiona
     return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
 
 
+def _reported_yaml_fix(source: Source, diagnostic: Diagnostic, text: str) -> Optional[ReportedFix]:
+    """A YAML config's fix with its text edits (None if they cannot be placed)."""
+    from .fixing.yaml_edits import reported_yaml_edits
+
+    fix = diagnostic.fix
+    realised = reported_yaml_edits(text, fix) if fix is not None else None
+    if fix is None or realised is None:
+        return None
+    edits = []
+    for span, content in realised:
+        _, row, column, end_row, end_column = _span_rows(source, span)
+        edits.append(ReportedEdit(content, row, column, end_row, end_column))
+    return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
+
+
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
@@ -96,7 +111,9 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
     SARIF); realising them needs a LibCST parse, which plain reports skip (their fixes then
     have applicability and message but no edits).
     """
-    if fix_text is not None and any(d.fix is not None for d in diagnostics):
+    if fix_text is not None and source.is_yaml:
+        fixes = [_reported_yaml_fix(source, d, fix_text) for d in diagnostics]
+    elif fix_text is not None and any(d.fix is not None for d in diagnostics):
         from .analysis.deep_stack import AnalysisError, call_with_deep_stack
         from .fixing.fixes import CstIndex
 

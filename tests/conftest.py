@@ -77,11 +77,13 @@ def dedent(source: str) -> str:
     return textwrap.dedent(source).lstrip("\n")
 
 
-def lint(source: str, **settings) -> Sequence:
-    """Diagnostics of the engine on a dedented source (in-process)."""
-    from lora_lint_plugin.analysis.engine import analyse_source
+def lint(source: str, language: str = "python", **settings) -> Sequence:
+    """Diagnostics of the engine on a dedented source (in-process); ``language="yaml"``: a
+    YAML trainer config."""
+    from lora_lint_plugin.analysis.engine import analyse_config, analyse_source
     from lora_lint_plugin.config.settings import Settings
 
-    analysis = analyse_source(dedent(source), Settings(**settings))
+    analyse = analyse_config if language == "yaml" else analyse_source
+    analysis = analyse(dedent(source), Settings(**settings))
     assert analysis.error is None, analysis.error
     return analysis.diagnostics

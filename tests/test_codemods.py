@@ -26,7 +26,7 @@ from libcst.codemod import (
 from lora_lint_plugin.codemods.base_to_instruct import BaseToInstructCommand
 from lora_lint_plugin.codemods.fix_all import FixAllCommand
 from lora_lint_plugin.analysis.diagnostics import FixSafety
-from lora_lint_plugin.rules import all_rules, example_source, expected_fix, rule_by_code
+from lora_lint_plugin.rules import all_rules, example_language, example_source, expected_fix, rule_by_code
 
 from .conftest import dedent
 
@@ -245,6 +245,8 @@ def fixable_examples() -> List[tuple]:
         if rule.fix_safety is None:
             continue
         for index, example in enumerate(rule.INVALID):
+            if example_language(example) != "python":
+                continue  # the LibCST codemods rewrite Python only
             cases.append(pytest.param(rule.code, rule.fix_safety, example_source(example),
                                       expected_fix(example), id=f"{rule.code}-{index}"))
     return cases

@@ -16,7 +16,7 @@ import pytest
 
 from lora_lint_plugin.analysis.engine import analyse_source
 from lora_lint_plugin.fixing.fixes import fix_source
-from lora_lint_plugin.rules import all_rules, example_source
+from lora_lint_plugin.rules import all_rules, example_language, example_source, expected_fix
 from lora_lint_plugin.config.settings import Settings
 from lora_lint_plugin.linting import analyse
 
@@ -94,7 +94,8 @@ def _cases() -> Dict[str, str]:
         if rule.fix_safety is None or rule.EXAMPLE_SETTINGS:
             continue
         for index, example in enumerate(rule.INVALID):
-            cases[f"{rule.code.lower()}_{index}.py"] = dedent(example_source(example))
+            if example_language(example) == "python":
+                cases[f"{rule.code.lower()}_{index}.py"] = dedent(example_source(example))
     return cases
 
 
@@ -153,7 +154,9 @@ def test_reported_fix_edits_apply_cleanly_and_match_lora_lint_fix(tmp_path: Path
                                  unsafe=True)
             assert outcome.source == edited, (name, code)
     expected = {rule.code for rule in all_rules()
-                if rule.fix_safety is not None and not rule.EXAMPLE_SETTINGS}
+                if rule.fix_safety is not None and not rule.EXAMPLE_SETTINGS
+                and any(example_language(example) == "python" and expected_fix(example) is not None
+                        for example in rule.INVALID)}  # LOR102 fixes YAML configs only
     # every fixable rule's examples produce at least one applicable fix
     assert expected - fixed_codes <= {"LOR903"} and "LOR505" in fixed_codes, expected - fixed_codes
 

@@ -6,22 +6,24 @@ import pytest
 
 from pathlib import Path
 
-from lora_lint_plugin.rules import Invalid, all_rules, example_source, expected_fix
+from lora_lint_plugin.rules import Invalid, all_rules, example_language, example_source, expected_fix
 
 from .conftest import dedent, expected_markers, lint, run_flake8, write_source
 from .test_cli import lora_lint
 
 EXAMPLES = [
-    pytest.param(rule, kind, index, example_source(example), id=f"{rule.code}-{kind}-{index}")
+    pytest.param(rule, kind, index, example_source(example), example_language(example),
+                 id=f"{rule.code}-{kind}-{index}")
     for rule in all_rules()
     for kind, examples in (("valid", rule.VALID), ("invalid", rule.INVALID))
     for index, example in enumerate(examples)
 ]
+SUFFIX = {"python": ".py", "yaml": ".yml"}
 
 
-@pytest.mark.parametrize("rule,kind,index,source", EXAMPLES)
-def test_example_through_engine(rule, kind, index, source):
-    diagnostics = lint(source, **rule.EXAMPLE_SETTINGS)
+@pytest.mark.parametrize("rule,kind,index,source,language", EXAMPLES)
+def test_example_through_engine(rule, kind, index, source, language):
+    diagnostics = lint(source, language, **rule.EXAMPLE_SETTINGS)
     reported = sorted((d.line, d.code) for d in diagnostics if d.code == rule.code)
     expected = [marker for marker in expected_markers(source) if marker[1] == rule.code]
     if kind == "valid":
@@ -53,6 +55,8 @@ def test_invalid_examples_through_flake8(tmp_path):
         directory = tmp_path / (str(abs(hash(options))) if options else "default")
         directory.mkdir(exist_ok=True)
         for index, example in enumerate(rule.INVALID):
+            if example_language(example) != "python":
+                continue  # flake8 reads Python only; YAML configs go through lora-lint
             source = example_source(example)
             path = write_source(directory, source, f"{rule.code.lower()}_{index}.py")
             groups.setdefault((directory, options), {})[path.name] = (rule, source)
@@ -97,7 +101,8 @@ def test_fixes_of_invalid_examples_through_lora_lint_fix(tmp_path: Path):
         (directory / "pyproject.toml").write_text(_settings_table(rule.EXAMPLE_SETTINGS))
         expected = {}
         for index, example in enumerate(rule.INVALID):
-            path = write_source(directory, example_source(example), f"example_{index}.py")
+            path = write_source(directory, example_source(example),
+                                f"example_{index}{SUFFIX[example_language(example)]}")
             fixed = expected_fix(example)
             expected[path] = dedent(fixed) if fixed is not None else path.read_text()
         for attempt in ("first", "second"):

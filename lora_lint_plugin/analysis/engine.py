@@ -82,9 +82,11 @@ def _analyse(tree: Any, source: str, settings: Settings,
 # call order, Unsloth's API or how a script links its objects do not apply to a config.
 YAML_RULE_CODES = frozenset({
     "LOR101", "LOR102", "LOR103", "LOR104", "LOR105", "LOR106", "LOR107", "LOR109", "LOR110",
-    "LOR111", "LOR201", "LOR202", "LOR203", "LOR204", "LOR301", "LOR401", "LOR402", "LOR403",
-    "LOR501", "LOR505",
+    "LOR111", "LOR201", "LOR202", "LOR203", "LOR204", "LOR208", "LOR301", "LOR401", "LOR402",
+    "LOR403", "LOR501", "LOR505",
 })
+# Rules that only exist for configs: their messages already use the tool's own keys.
+_CONFIG_SPELLED_CODES = frozenset({"LOR208"})
 
 
 def analyse_config(text: str, settings: Optional[Settings] = None,
@@ -108,6 +110,7 @@ def _analyse_config(text: str, guessed: str, settings: Settings,
                     versions: Optional[Callable[[], "LibraryVersions"]]) -> Analysis:
     from dataclasses import replace
 
+    from ..fixing.yaml_edits import is_yaml_fix
     from ..sources.config_formats import format_of_keys
     from .yaml_document import YamlError, parse_config
     from .yaml_setup import config_model, trainer_config_facts
@@ -132,9 +135,11 @@ def _analyse_config(text: str, guessed: str, settings: Settings,
         if rule.code not in YAML_RULE_CODES or rule.code in file_model.config.silenced:
             continue
         for found in rule.check(file_model, context):
-            # fixes are LibCST edits on Python code: none applies to a YAML file
-            diagnostics.append(replace(found, message=file_model.config.spelled(found.message),
-                                       fix=None))
+            message = found.message if rule.code in _CONFIG_SPELLED_CODES \
+                else file_model.config.spelled(found.message)
+            # only text edits on the YAML apply here (no LibCST edit of Python code does)
+            fix = found.fix if is_yaml_fix(found.fix) else None
+            diagnostics.append(replace(found, message=message, fix=fix))
     return Analysis(diagnostics=_deduplicate(diagnostics), model=file_model)
 
 

@@ -75,6 +75,12 @@ _SPELLING: Dict[str, Dict[str, str]] = {
           "modules_to_save": "lora_modules_to_save"},
 }
 
+
+def spellings() -> Dict[str, Dict[str, str]]:
+    """Per format, the key that stands for each Python keyword name (where they differ)."""
+    return _SPELLING
+
+
 # Whole phrases first (what the Python messages say that a config does not have).
 _COMMON_PHRASES: Tuple[Tuple[str, str], ...] = (
     (r"\bLoraConfig without\b", "LoRA settings without"),

@@ -39,9 +39,15 @@ class FormatKeys:
         return key in self.keys or any(key in keys for keys in self.plugin_keys.values())
 
     def closest(self, key: str) -> List[str]:
-        """The known keys nearest to ``key`` (best first); empty when none is close."""
-        candidates = set(self.keys).union(*self.plugin_keys.values())
-        return difflib.get_close_matches(key, sorted(candidates), n=3, cutoff=SUGGESTION_CUTOFF)
+        """The known keys nearest to ``key`` (ties all kept, alphabetically); empty when none
+        is close."""
+        candidates = sorted(set(self.keys).union(*self.plugin_keys.values()))
+        close = difflib.get_close_matches(key, candidates, n=5, cutoff=SUGGESTION_CUTOFF)
+        if not close:
+            return []
+        ratios = {name: difflib.SequenceMatcher(None, key, name).ratio() for name in close}
+        best = max(ratios.values())
+        return sorted(name for name, ratio in ratios.items() if ratio == best)
 
 
 @functools.lru_cache(maxsize=None)

@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Tuple, Union
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..analysis.model import Argument
 from ..analysis.values import Value
+from .yaml_edits import YamlRemoveItems, YamlReplace, is_yaml_value, remove_items, rename_key, replace_scalar
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,11 @@ Edit = Union[ReplaceExpression, RemoveElements, AddKeyword, RemoveArguments, Add
              MoveStatementUp]
 
 
-def make_fix(safety: FixSafety, description: str, *edits: Optional[Edit]) -> Optional[Fix]:
+# A change on a YAML config (``yaml_edits``): realised as text edits, never by LibCST.
+AnyEdit = Union[Edit, YamlReplace, YamlRemoveItems]
+
+
+def make_fix(safety: FixSafety, description: str, *edits: Optional[AnyEdit]) -> Optional[Fix]:
     """A Fix, or None when any edit could not be built."""
     present = tuple(edit for edit in edits if edit is not None)
     if not edits or len(present) != len(edits):
@@ -114,8 +119,10 @@ def _single_string_token(code: str) -> bool:
     return len(tokens) == 1 and tokens[0].type == tokenize.STRING
 
 
-def replace_string(value: Value, text: str) -> Optional[ReplaceExpression]:
-    """Rewrite the string literal behind ``value`` to hold ``text``."""
+def replace_string(value: Value, text: str) -> Optional[Union[ReplaceExpression, YamlReplace]]:
+    """Rewrite the string literal behind ``value`` to hold ``text`` (a YAML scalar too)."""
+    if is_yaml_value(value):
+        return replace_scalar(value, text)
     if not value.literal:
         return None
     code = string_code(value.raw, text)
@@ -133,8 +140,12 @@ def is_written_sequence(value: Value) -> bool:
     return isinstance(value.node, (ast.List, ast.Tuple, ast.Set))
 
 
-def remove_elements(sequence: Value, remove: Sequence[Value]) -> Optional[RemoveElements]:
-    """Drop some elements of a list/tuple/set literal, keeping the others' formatting."""
+def remove_elements(sequence: Value, remove: Sequence[Value]
+                    ) -> Optional[Union[RemoveElements, YamlRemoveItems]]:
+    """Drop some elements of a list/tuple/set literal (or a YAML list), keeping the others'
+    formatting; at least one must stay."""
+    if is_yaml_value(sequence):
+        return remove_items(sequence, remove)
     node = sequence.node
     if not is_written_sequence(sequence):
         return None
@@ -151,12 +162,15 @@ def add_keyword(call_span: Span, keyword: str, code: str) -> AddKeyword:
     return AddKeyword(call_span, keyword, code)
 
 
-def rename_keyword(argument: Argument, new_name: str) -> Optional[ReplaceExpression]:
+def rename_keyword(argument: Argument, new_name: str) -> Optional[Union[ReplaceExpression, YamlReplace]]:
     """Rename a keyword argument written in the call (``max_seq_length=`` -> ``max_length=``).
 
     None when the argument comes through ``**`` or is positional (nothing to rename in place).
+    A YAML config's setting (no Python node) is its key, renamed in place.
     """
     node = argument.node
+    if node is None:
+        return rename_key(argument.span, argument.name, new_name)
     if not isinstance(node, ast.keyword) or node.arg is None:
         return None
     span = Span(argument.span.line, argument.span.col, argument.span.line,

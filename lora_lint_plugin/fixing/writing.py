@@ -179,6 +179,7 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
     ``diff`` (compute a diff, write nothing) or ``none`` (only compute ``data``; stdin).
     ``fix_edits``: the report carries the edits of the fixes that remain (JSON, SARIF)."""
     from .fixes import fix_source
+    from .yaml_edits import fix_config_source
 
     analyses: List[Any] = []
     versions = versions_reader(source)   # fixes never touch install lines or project files
@@ -188,7 +189,8 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
         analyses.append(analysis)
         return analysis
 
-    outcome = fix_source(source.python, analyse_and_keep, unsafe)
+    fixer = fix_config_source if source.is_yaml else fix_source
+    outcome = fixer(source.python, analyse_and_keep, unsafe)
     first = analyses[0]  # the analysis of the text as read
     if first.error is not None:
         return FixResult(FileResult(source.path, (), error=first.error))

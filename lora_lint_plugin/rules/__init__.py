@@ -7,10 +7,11 @@ import pkgutil
 from functools import lru_cache
 from typing import Callable, List, Optional, Tuple, Type
 
-from .base import Invalid, Rule, RuleContext, example_source, expected_fix, register, registered_rules
+from .base import Invalid, Rule, RuleContext, YamlConfig, example_language, example_source, expected_fix, \
+    register, registered_rules
 
-__all__ = ["Invalid", "Rule", "RuleContext", "register", "all_rules", "active_rules", "rule_by_code",
-           "example_source", "expected_fix"]
+__all__ = ["Invalid", "Rule", "RuleContext", "YamlConfig", "register", "all_rules", "active_rules",
+           "rule_by_code", "example_language", "example_source", "expected_fix"]
 
 
 @lru_cache(maxsize=None)

@@ -79,20 +79,40 @@ class RuleContext:
                         self.settings.hub)
 
 
+PYTHON = "python"
+YAML = "yaml"
+
+
 @dataclass(frozen=True)
 class Invalid:
     """An INVALID example of a fixable rule and the source its fix must produce (None: the
-    example is reported but gets no automatic fix)."""
+    example is reported but gets no automatic fix). ``language`` ``"yaml"``: the example is a
+    YAML trainer config, not Python."""
 
     source: str
     fixed: Optional[str]
+    language: str = PYTHON
 
 
-Example = Union[str, Invalid]
+@dataclass(frozen=True)
+class YamlConfig:
+    """A VALID or INVALID example (of a rule without a fix) that is a YAML trainer config."""
+
+    source: str
+
+
+Example = Union[str, Invalid, YamlConfig]
 
 
 def example_source(example: Example) -> str:
-    return example.source if isinstance(example, Invalid) else example
+    return example if isinstance(example, str) else example.source
+
+
+def example_language(example: Example) -> str:
+    """``"python"`` or ``"yaml"``: how the example is analysed and which file suffix it gets."""
+    if isinstance(example, YamlConfig):
+        return YAML
+    return example.language if isinstance(example, Invalid) else PYTHON
 
 
 def expected_fix(example: Example) -> Optional[str]:
@@ -108,7 +128,7 @@ class Rule:
     summary: ClassVar[str]
     default_enabled: ClassVar[bool] = True
     fix_safety: ClassVar[Optional[FixSafety]] = None
-    VALID: ClassVar[Tuple[str, ...]] = ()
+    VALID: ClassVar[Tuple[Union[str, YamlConfig], ...]] = ()
     INVALID: ClassVar[Tuple[Example, ...]] = ()
     # Settings the examples are checked with (e.g. a GPU budget for LOR403); keys of Settings.
     EXAMPLE_SETTINGS: ClassVar[Mapping[str, Any]] = {}

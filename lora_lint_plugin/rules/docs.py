@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import List, Optional, Type
 
 from ..analysis.diagnostics import FixSafety
-from . import Rule, all_rules, example_source, expected_fix
+from . import Rule, all_rules, example_language, example_source, expected_fix
+from .base import PYTHON
 
 
 _EXPECT_MARKER = re.compile(r"[ \t]*# expect: [A-Z0-9, ]+$", re.MULTILINE)
 
 
-def _example_block(source: str) -> str:
-    return "```python\n" + textwrap.dedent(source).strip("\n") + "\n```"
+def _example_block(source: str, language: str = PYTHON) -> str:
+    return f"```{language}\n" + textwrap.dedent(source).strip("\n") + "\n```"
 
 
 def rule_page(rule: Type[Rule]) -> str:
@@ -45,15 +46,17 @@ def rule_page(rule: Type[Rule]) -> str:
                              for key, value in sorted(rule.EXAMPLE_SETTINGS.items()))
         parts[-1:-1] = [f"Checked with the settings {settings}.", ""]
     for example in rule.INVALID:
-        parts.append(_example_block(example_source(example)) + "\n")
+        language = example_language(example)
+        parts.append(_example_block(example_source(example), language) + "\n")
         fixed = expected_fix(example)
         if fixed is not None:
             parts.extend([f"After `lora-lint fix{'' if rule.fix_safety is FixSafety.SAFE else ' --unsafe-fixes'}`:",
-                          "", _example_block(_EXPECT_MARKER.sub("", fixed)) + "\n"])
+                          "", _example_block(_EXPECT_MARKER.sub("", fixed), language) + "\n"])
         elif rule.fix_safety is not None:
             parts.extend(["No automatic fix for this one: change it by hand.", ""])
     parts.extend(["## Examples that are not reported", ""])
-    parts.extend(_example_block(source) + "\n" for source in rule.VALID)
+    parts.extend(_example_block(example_source(example), example_language(example)) + "\n"
+                 for example in rule.VALID)
     return "\n".join(parts).rstrip("\n") + "\n"
 
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..analysis.diagnostics import Diagnostic
+from ..analysis.diagnostics import Diagnostic, FixSafety
+from ..fixing.edits import make_fix
+from ..fixing.yaml_edits import remove_items
 from ._common import (
     embedding_cost_phrase,
     embedding_leaves,
@@ -13,7 +15,7 @@ from ._common import (
     may_lower_embedding_learning_rate,
     module_list,
 )
-from .base import Rule, register
+from .base import YAML, Invalid, Rule, register
 
 
 @register
@@ -53,11 +55,17 @@ class EmbeddingInModulesToSave(Rule):
     templates, or use `trainable_token_indices` (PEFT >= 0.15) to train only the rows of new
     tokens. For deliberate continued pretraining, set a lower `embedding_learning_rate` with
     `UnslothTrainer`/`UnslothTrainingArguments`.
+
+    ## Fix safety
+    Unsafe (it changes what gets trained), and only in YAML configs: the embedding names are
+    removed from the list (the whole setting when nothing else is in it), comments and layout
+    kept. Python code gets no automatic fix.
     """
 
     code = "LOR102"
     name = "embedding-in-modules-to-save"
     summary = "Embedding matrix in modules_to_save: a full copy is trained and saved in the adapter"
+    fix_safety = FixSafety.UNSAFE
 
     VALID = (
         """
@@ -102,15 +110,15 @@ class EmbeddingInModulesToSave(Rule):
         """,
     )
     INVALID = (
-        """
+        Invalid("""
         from peft import LoraConfig
         config = LoraConfig(
             r=16,
             target_modules=["q_proj", "v_proj"],
             modules_to_save=["embed_tokens"],  # expect: LOR102
         )
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         import peft as p
         from transformers import AutoModelForCausalLM
         SAVE = [
@@ -119,8 +127,8 @@ class EmbeddingInModulesToSave(Rule):
         ]
         model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
         model = p.get_peft_model(model, p.LoraConfig(target_modules=["q_proj"], modules_to_save=SAVE))
-        """,
-        """
+        """, fixed=None),
+        Invalid("""
         from unsloth import FastLanguageModel
         from trl import SFTTrainer
         model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
@@ -129,7 +137,44 @@ class EmbeddingInModulesToSave(Rule):
             modules_to_save=["lm_head"],  # expect: LOR102
         )
         trainer = SFTTrainer(model=model, train_dataset=dataset)
-        """,
+        """, fixed=None),
+        Invalid("""
+        base_model: NousResearch/Meta-Llama-3-8B
+        adapter: lora
+        lora_r: 32
+        lora_alpha: 16
+        lora_target_linear: true
+        lora_modules_to_save:
+          - embed_tokens  # expect: LOR102
+          - lm_head  # expect: LOR102
+        sequence_len: 4096  # the special tokens below already exist
+        special_tokens:
+          pad_token: <|end_of_text|>
+        """, fixed="""
+        base_model: NousResearch/Meta-Llama-3-8B
+        adapter: lora
+        lora_r: 32
+        lora_alpha: 16
+        lora_target_linear: true
+        sequence_len: 4096  # the special tokens below already exist
+        special_tokens:
+          pad_token: <|end_of_text|>
+        """, language=YAML),
+        Invalid("""
+        model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+        stage: sft
+        finetuning_type: lora
+        lora_target: all
+        additional_target: "embed_tokens,lm_head,score"  # expect: LOR102, LOR102
+        template: qwen
+        """, fixed="""
+        model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+        stage: sft
+        finetuning_type: lora
+        lora_target: all
+        additional_target: "score"  # expect: LOR102, LOR102
+        template: qwen
+        """, language=YAML),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
@@ -145,9 +190,13 @@ class EmbeddingInModulesToSave(Rule):
             unsloth = is_unsloth_setup(call, setup)
             cost = embedding_cost_phrase(call, setup, match)
             trainer = "Unsloth" if unsloth else "PEFT"
+            argument = call.args.get("modules_to_save")
+            # YAML configs only (a Python list gets no fix): the whole setting may go
+            fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from modules_to_save",
+                           remove_items(saved, offending, argument.span if argument else None))
             for item in offending:
                 yield self.diagnostic(
                     item.span,
                     f"'{item.python}' in modules_to_save: {trainer} trains a full copy of the "
                     f"embedding matrix and saves it whole in the adapter{cost}; remove it "
-                    f"({embedding_removal_advice(match)})")
+                    f"({embedding_removal_advice(match)})", fix)

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from typing import Iterable, List, Optional
+
+from ..analysis.diagnostics import Diagnostic
+from ..analysis.model import FileModel
+from ..catalog.config_keys import FormatKeys, format_keys
+from ._config_keys import config_document, holds_anchored_values, other_tools_name, plugin_not_listed
+from .base import Rule, RuleContext, YamlConfig, register
+
+AXOLOTL = "axolotl"
+LLAMA_FACTORY = "llama-factory"
+TRL = "trl"
+TOOL_NAMES = {AXOLOTL: "axolotl", LLAMA_FACTORY: "LLaMA-Factory", TRL: "TRL"}
+
+
+@register
+class UnknownConfigKey(Rule):
+    """
+    ## What it does
+    Flags a top-level key of a YAML trainer config that the tool does not know, with the
+    closest key it does know:
+
+    * axolotl: any key outside its config schema (all releases listed in the catalog, plugins'
+      settings included), and a plugin's setting whose plugin `plugins:` does not list;
+    * LLaMA-Factory (the flat layout): any key outside its argument classes;
+    * TRL (`trl sft --config recipe.yaml`): a key that is close to one of TRL's (a likely
+      misspelling). Other keys stay silent there: recipes are often read by a project's own
+      script with extra settings of its own.
+
+    The key lists are read from each tool's sources, per release (see docs/catalog.md). A key
+    whose value other settings take through a YAML alias or merge key (`defaults: &base`,
+    `<<: *base`) is a holder of shared values and stays silent.
+
+    ## Why is this bad?
+    axolotl validates the config with its schema and keeps only the keys the schema has: a
+    misspelt `lora_targt_modules` or `gradient_checkpionting` is dropped without a word, and the
+    run trains with the default instead (all linear layers, no checkpointing, ...). TRL's
+    command hands keys its dataclasses do not take to `accelerate launch`, and a script that reads
+    the recipe itself drops them. LLaMA-Factory stops before training with
+    `ValueError: Some keys are not used by the HfArgumentParser: [...]`.
+
+    ## Example
+    ```yaml
+    base_model: NousResearch/Meta-Llama-3-8B-Instruct
+    adapter: lora
+    lora_r: 16
+    lora_targt_modules: [q_proj, v_proj]
+    ```
+
+    ## How to fix
+    Spell the key as the tool does (the message names the closest key, or the key another
+    tool's name maps to in this one, e.g. `max_seq_length` -> axolotl's `sequence_len`), list
+    the plugin that owns a setting under `plugins:`, or delete the key.
+    """
+
+    code = "LOR208"
+    name = "unknown-config-key"
+    summary = "A YAML trainer config key the tool does not know (ignored by axolotl and TRL)"
+
+    VALID = (
+        YamlConfig("""
+        base_model: NousResearch/Meta-Llama-3-8B-Instruct
+        adapter: lora
+        lora_r: 16
+        lora_alpha: 32
+        lora_target_modules: [q_proj, v_proj]
+        sequence_len: 2048
+        plugins:
+          - axolotl.integrations.liger.LigerPlugin
+        liger_rope: true
+        """),
+        YamlConfig("""
+        model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+        stage: sft
+        finetuning_type: lora
+        lora_rank: 8
+        lora_target: all
+        template: qwen
+        cutoff_len: 2048
+        overwrite_output_dir: true
+        """),
+        YamlConfig("""
+        # read by the project's own script, which has a dataset_mixture setting
+        model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct
+        use_peft: true
+        lora_r: 16
+        dataset_mixture:
+          datasets: [{id: trl-lib/Capybara}]
+        num_processes: 8
+        """),
+    )
+    INVALID = (
+        YamlConfig("""
+        base_model: NousResearch/Meta-Llama-3-8B-Instruct
+        adapter: lora
+        lora_r: 16
+        lora_targt_modules: [q_proj, v_proj]  # expect: LOR208
+        max_seq_length: 4096  # expect: LOR208
+        liger_rope: true  # expect: LOR208
+        gptq_model_v1: false  # expect: LOR208
+        """),
+        YamlConfig("""
+        model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+        stage: sft
+        finetuning_type: lora
+        lora_rnak: 8  # expect: LOR208
+        lora_target: all
+        template: qwen
+        """),
+        YamlConfig("""
+        model_name_or_path: Qwen/Qwen2.5-0.5B
+        use_peft: true
+        lora_r: 16
+        gradient_checkpoint: true  # expect: LOR208
+        """),
+    )
+
+    def check(self, file: FileModel, context: RuleContext) -> Iterable[Diagnostic]:
+        found = config_document(file)
+        if found is None:
+            return
+        config_format, document = found
+        keys = format_keys(config_format)
+        if keys is None:
+            return
+        entries = list(document.entries.values())
+        for entry in entries:
+            if holds_anchored_values(entry, entries):
+                continue  # e.g. `defaults: &lora {...}` merged with `<<: *lora`: used, on purpose
+            message = self._message(entry.key, config_format, keys, document)
+            if message is not None:
+                yield self.diagnostic(entry.key_span, message)
+
+    def _message(self, key: str, config_format: str, keys: FormatKeys, document: object) -> Optional[str]:
+        tool = TOOL_NAMES[config_format]
+        if keys.knows(key):
+            plugin = plugin_not_listed(key, keys, document) if config_format == AXOLOTL else None
+            if plugin is None:
+                return None
+            return (f"'{key}' is a setting of the axolotl plugin {plugin}, which 'plugins:' does not "
+                    f"list: axolotl drops the key without a word, so the setting does nothing; add "
+                    f"the plugin to 'plugins:'")
+        suggestions = _suggestions(key, config_format, keys)
+        if config_format == TRL and not suggestions:
+            return None  # a recipe's own script may define it
+        hint = f"; did you mean {_quoted(suggestions)}?" if suggestions else ""
+        if config_format == LLAMA_FACTORY:
+            return (f"'{key}' is not a LLaMA-Factory argument: it stops before training with "
+                    f"'ValueError: Some keys are not used by the HfArgumentParser'{hint}")
+        if config_format == AXOLOTL:
+            return (f"'{key}' is not an axolotl config key (releases {keys.versions[0]} to "
+                    f"{keys.newest_version}): axolotl drops it without a word, so the setting "
+                    f"does nothing{hint}")
+        return (f"'{key}' is not a key of TRL's script arguments, trainer configs or ModelConfig "
+                f"({tool} {keys.versions[0]} to {keys.newest_version}): the setting does not "
+                f"reach training{hint}")
+
+
+def _suggestions(key: str, config_format: str, keys: FormatKeys) -> List[str]:
+    """This tool's name for another tool's key, else the closest keys by spelling."""
+    translated = other_tools_name(key, config_format)
+    if translated is not None and keys.knows(translated):
+        return [translated]
+    return keys.closest(key)
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return " or ".join(f"'{name}'" for name in names)
