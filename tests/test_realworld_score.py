@@ -178,3 +178,29 @@ def test_a_verdict_other_than_tp_or_fp_is_refused(tmp_path: Path) -> None:
     result = run_score(paths)
     assert result.returncode != 0
     assert "verdict must be TP or FP" in result.stderr
+
+
+def test_precision_and_recall_per_manifest_category(tmp_path: Path) -> None:
+    """A YAML config counts in its own category (here beside the Python files' "personal")."""
+    paths = make_benchmark(tmp_path)
+    config = "base_model: NousResearch/Meta-Llama-3-8B-Instruct\nadapter: lora\nlora_r: 16\n" \
+             "lora_target_linear: true\nadam_eps: 1.0e-8\n"
+    (paths["files"] / "someone" / "project" / "lora.yml").write_text(config, encoding="utf-8")
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    manifest.append({"repo": "someone/project", "commit": "0" * 40, "path": "lora.yml",
+                     "category": "yaml-config"})
+    paths["manifest"].write_text(json.dumps(manifest), encoding="utf-8")
+    ledger = json.loads(paths["ledger"].read_text(encoding="utf-8"))
+    ledger["files"]["someone/project/lora.yml"] = {
+        "diagnostics": [{"line": 5, "code": "LOR208", "verdict": "TP", "why": "adam_epsilon misspelt"}],
+        "missed": [{"line": 1, "code": "LOR999", "why": "pretend", "mechanism": "none"}]}
+    paths["ledger"].write_text(json.dumps(ledger), encoding="utf-8")
+    result = run_score(paths, "--json")
+    assert result.returncode == 0, result.stderr
+    by_category = json.loads(result.stdout)["by_category"]
+    assert by_category["yaml-config"] == {"tp": 1, "fp": 0, "precision": 1.0, "found": 1,
+                                          "expected": 2, "recall": 0.5}
+    assert by_category["personal"] == {"tp": 3, "fp": 1, "precision": 0.75, "found": 3,
+                                       "expected": 4, "recall": 0.75}
+    text = run_score(paths)
+    assert "yaml-config" in text.stdout and "by manifest category" in text.stdout

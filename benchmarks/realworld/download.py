@@ -5,7 +5,9 @@
 Writes every manifest entry to DIR/<owner>/<name>/<path> from GitHub's raw file service
 (https://raw.githubusercontent.com/<owner>/<name>/<commit>/<path>). Files already present
 are kept. Entries of category "project-file" (requirements.txt, pyproject.toml, ... around
-the scored files) are fetched too but not scored: lora-lint reads their version pins. Standard
+the scored files) are fetched too but not scored: lora-lint reads their version pins.
+``--git OWNER/NAME=GITDIR`` reads that repository's entries from a local clone instead
+(``git show COMMIT:PATH``), e.g. where the raw-file service cannot be reached. Standard
 library only. The files belong to their authors: keep them out of this
 repository.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 import urllib.error
@@ -51,16 +54,27 @@ def fetch(url: str) -> bytes:
     raise AssertionError("unreachable")
 
 
-def download(directory: Path, entries: List[Dict[str, str]]) -> int:
+def from_clone(git_dir: str, entry: Dict[str, str]) -> bytes:
+    """The file of ``entry`` at its pinned commit, read from a local clone of its repository."""
+    result = subprocess.run(["git", "--git-dir", git_dir, "show", f"{entry['commit']}:{entry['path']}"],
+                            capture_output=True)
+    if result.returncode != 0:
+        raise OSError(result.stderr.decode("utf-8", "replace").strip())
+    return result.stdout
+
+
+def download(directory: Path, entries: List[Dict[str, str]],
+             clones: Optional[Dict[str, str]] = None) -> int:
     """Fetch the missing files; return the number that could not be fetched."""
     failures = 0
     for entry in entries:
         target = local_path(directory, entry)
         if target.exists():
             continue
-        url = raw_url(entry)
+        clone = (clones or {}).get(entry["repo"])
+        url = f"{clone}:{entry['commit']}:{entry['path']}" if clone else raw_url(entry)
         try:
-            data = fetch(url)
+            data = from_clone(clone, entry) if clone else fetch(url)
         except OSError as error:
             print(f"failed: {url}: {error}", file=sys.stderr)
             failures += 1
@@ -75,9 +89,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--manifest", type=Path, default=HERE / "manifest.json")
+    parser.add_argument("--git", action="append", default=[], metavar="OWNER/NAME=GITDIR",
+                        help="read this repository's files from a local clone")
     options = parser.parse_args(argv)
+    clones = dict(item.split("=", 1) for item in options.git)
     entries = json.loads(options.manifest.read_text(encoding="utf-8"))
-    failures = download(options.directory, entries)
+    failures = download(options.directory, entries, clones)
     print(f"{len(entries) - failures} of {len(entries)} files in {options.directory}")
     return 1 if failures else 0
 

@@ -75,6 +75,8 @@ class Score:
     mechanisms: Dict[Key, str]       # the ledger's cause of a false alarm or of a miss
     recall_by_code: Dict[str, Counter]   # code -> Counter(found=, expected=)
     links: SetupLinks
+    # manifest category -> Counter(TP=, FP=, found=, expected=): e.g. YAML configs apart
+    by_category: Dict[str, Counter] = field(default_factory=dict)
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -262,11 +264,31 @@ def score(directory: Path, manifest: Sequence[Dict[str, str]], ledger: Dict[str,
         else:
             still_missed.append((key, missed_entries.get(key, "a true positive no longer reported")))
     found = sum(counter["found"] for counter in recall_by_code.values())
+    by_category = category_counts(manifest, reported, verdicts, missed_entries, expected_keys,
+                                  reported_keys)
     return Score(files=len(files), missing_files=missing, errors=errors, judged=dict(judged),
                  unjudged=unjudged, false_positives=false_positives, expected=len(expected_keys),
                  found=found, missed=still_missed, mechanisms=mechanisms,
                  recall_by_code=dict(recall_by_code),
-                 links=setup_links(directory, files))
+                 links=setup_links(directory, files), by_category=by_category)
+
+
+def category_counts(manifest: Sequence[Dict[str, str]], reported: Sequence[Reported],
+                    verdicts: Dict[Key, str], missed: Dict[Key, str], expected: Iterable[Key],
+                    reported_keys: Iterable[Key]) -> Dict[str, Counter]:
+    """Judged verdicts and recall per manifest category (of the file a finding is in)."""
+    category_of = {file_key(entry): entry.get("category", "") for entry in manifest}
+    counts: Dict[str, Counter] = defaultdict(Counter)
+    for diagnostic in reported:
+        verdict = verdicts.get(diagnostic.key) or (TP if diagnostic.key in missed else None)
+        if verdict is not None:
+            counts[category_of.get(diagnostic.file, "")][verdict] += 1
+    found = set(reported_keys)
+    for key in expected:
+        counter = counts[category_of.get(key[0], "")]
+        counter["expected"] += 1
+        counter["found"] += key in found
+    return dict(counts)
 
 
 def fp_reasons(ledger: Dict[str, Any]) -> Dict[Key, str]:
@@ -330,6 +352,10 @@ def summary(result: Score) -> Dict[str, Any]:
             "missed_by_mechanism": dict(Counter(
                 result.mechanisms.get(k, "unclassified") for k, _ in result.missed).most_common()),
         },
+        "by_category": {name: {"tp": c[TP], "fp": c[FP], "precision": ratio(c[TP], c[TP] + c[FP]),
+                               "found": c["found"], "expected": c["expected"],
+                               "recall": ratio(c["found"], c["expected"])}
+                        for name, c in sorted(result.by_category.items())},
         "setups": {
             "lora_setups": links.lora_setups,
             "linked_with_model_id": links.linked,
@@ -380,6 +406,12 @@ def print_text(data: Dict[str, Any], out: Any = sys.stdout, verbose: bool = Fals
     write("\nrecall (expected findings reported)\n")
     for name, row in list(recall["by_family"].items()) + [("overall", recall["overall"])]:
         write("  %-8s %4d / %-4d %9s\n" % (name, row["found"], row["expected"], _percent(row["recall"])))
+    write("\nby manifest category\n")
+    write("  %-22s %5s %5s %9s %11s %9s\n" % ("", "TP", "FP", "precision", "found/exp.", "recall"))
+    for name, row in data["by_category"].items():
+        write("  %-22s %5d %5d %9s %5d / %-4d %9s\n"
+              % (name, row["tp"], row["fp"], _percent(row["precision"]), row["found"], row["expected"],
+                 _percent(row["recall"])))
     setups = data["setups"]
     write("\nLoRA setups: %d; linked to a loader with a resolved model id: %d (%s); "
           "model identified in the catalog: %d (%s)\n"
