@@ -200,3 +200,23 @@ def test_a_fix_whose_result_does_not_read_back_is_refused() -> None:
     outcome = fix_config_source(source, analyse)
     assert outcome.source == source and not outcome.applied
     assert outcome.error is not None and "does not read back" in outcome.error
+
+
+def test_misspelt_key_is_renamed_safely_only_where_the_tool_would_stop(tmp_path: Path) -> None:
+    llama_factory = dedent("""
+        model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+        stage: sft
+        lora_rnak: 16   # rank
+        template: qwen
+    """)
+    assert fix(tmp_path, "sft.yaml", llama_factory) == llama_factory.replace("lora_rnak:", "lora_rank:")
+    axolotl = dedent("""
+        base_model: NousResearch/Meta-Llama-3-8B-Instruct
+        adapter: lora
+        lora_r: 16
+        lora_target_linear: true
+        adam_eps: 1.0e-8
+    """)
+    assert fix(tmp_path, "lora.yml", axolotl) == axolotl   # it would start to take effect
+    assert fix(tmp_path, "lora.yml", axolotl, "\n", "--unsafe-fixes") == \
+        axolotl.replace("adam_eps:", "adam_epsilon:")

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+from typing import Any, Iterable, List, Optional
 
-from ..analysis.diagnostics import Diagnostic
+from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import FileModel
 from ..catalog.config_keys import FormatKeys, format_keys
+from ..fixing.edits import make_fix
+from ..fixing.yaml_edits import rename_key
 from ._config_keys import config_document, holds_anchored_values, other_tools_name, plugin_not_listed
-from .base import Rule, RuleContext, YamlConfig, register
+from .base import YAML, Invalid, Rule, RuleContext, YamlConfig, register
 
 AXOLOTL = "axolotl"
 LLAMA_FACTORY = "llama-factory"
@@ -52,11 +54,18 @@ class UnknownConfigKey(Rule):
     Spell the key as the tool does (the message names the closest key, or the key another
     tool's name maps to in this one, e.g. `max_seq_length` -> axolotl's `sequence_len`), list
     the plugin that owns a setting under `plugins:`, or delete the key.
+
+    ## Fix safety
+    When exactly one key is suggested and the config does not set it already, the key is
+    renamed in place (value, comments and layout kept). Safe for LLaMA-Factory (the run could
+    not start as written); unsafe for axolotl and TRL, where the setting starts to take effect
+    and so changes what gets trained.
     """
 
     code = "LOR208"
     name = "unknown-config-key"
     summary = "A YAML trainer config key the tool does not know (ignored by axolotl and TRL)"
+    fix_safety = FixSafety.UNSAFE
 
     VALID = (
         YamlConfig("""
@@ -91,7 +100,7 @@ class UnknownConfigKey(Rule):
         """),
     )
     INVALID = (
-        YamlConfig("""
+        Invalid("""
         base_model: NousResearch/Meta-Llama-3-8B-Instruct
         adapter: lora
         lora_r: 16
@@ -99,21 +108,37 @@ class UnknownConfigKey(Rule):
         max_seq_length: 4096  # expect: LOR208
         liger_rope: true  # expect: LOR208
         gptq_model_v1: false  # expect: LOR208
-        """),
-        YamlConfig("""
+        """, fixed="""
+        base_model: NousResearch/Meta-Llama-3-8B-Instruct
+        adapter: lora
+        lora_r: 16
+        lora_target_modules: [q_proj, v_proj]  # expect: LOR208
+        sequence_len: 4096  # expect: LOR208
+        liger_rope: true  # expect: LOR208
+        gptq_model_v1: false  # expect: LOR208
+        """, language=YAML),
+        Invalid("""
         model_name_or_path: Qwen/Qwen2.5-7B-Instruct
         stage: sft
         finetuning_type: lora
         lora_rnak: 8  # expect: LOR208
         lora_target: all
         template: qwen
-        """),
-        YamlConfig("""
+        """, fixed="""
+        model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+        stage: sft
+        finetuning_type: lora
+        lora_rank: 8  # expect: LOR208
+        lora_target: all
+        template: qwen
+        """, language=YAML),
+        Invalid("""
         model_name_or_path: Qwen/Qwen2.5-0.5B
         use_peft: true
         lora_r: 16
+        gradient_checkpointing: false
         gradient_checkpoint: true  # expect: LOR208
-        """),
+        """, fixed=None, language=YAML),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterable[Diagnostic]:
@@ -130,7 +155,9 @@ class UnknownConfigKey(Rule):
                 continue  # e.g. `defaults: &lora {...}` merged with `<<: *lora`: used, on purpose
             message = self._message(entry.key, config_format, keys, document)
             if message is not None:
-                yield self.diagnostic(entry.key_span, message)
+                fix = None if keys.knows(entry.key) else \
+                    _rename_fix(entry, config_format, keys, document)
+                yield self.diagnostic(entry.key_span, message, fix)
 
     def _message(self, key: str, config_format: str, keys: FormatKeys, document: object) -> Optional[str]:
         tool = TOOL_NAMES[config_format]
@@ -167,3 +194,13 @@ def _suggestions(key: str, config_format: str, keys: FormatKeys) -> List[str]:
 
 def _quoted(names: Iterable[str]) -> str:
     return " or ".join(f"'{name}'" for name in names)
+
+
+def _rename_fix(entry: Any, config_format: str, keys: FormatKeys, document: Any) -> Optional[Fix]:
+    """Rename the key to the one suggestion, unless the config already sets that key."""
+    suggestions = _suggestions(entry.key, config_format, keys)
+    if len(suggestions) != 1 or suggestions[0] in document:
+        return None
+    safety = FixSafety.SAFE if config_format == LLAMA_FACTORY else FixSafety.UNSAFE
+    return make_fix(safety, f"rename {entry.key} to {suggestions[0]}",
+                    rename_key(entry.key_span, entry.key, suggestions[0]))
