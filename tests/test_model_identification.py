@@ -80,6 +80,8 @@ IDS: List[Tuple[str, List[str], str, str]] = [
      "kv_b_prj", "kv_b_proj"),
     ("/model/ModelScope/ZhipuAI/GLM-4.5-Air", ["q_proj", "k_proj"], "k_prj", "k_proj"),
     ("apple/OpenELM-270M-Instruct", ["qkv_proj", "out_proj"], "qkv_prj", "qkv_proj"),  # remote code
+    ("ibm-granite/granite-3.1-8b-instruct", ["q_proj", "up_proj"], "up_prj", "up_proj"),
+    ("deepseek-ai/deepseek-coder-1.3b-instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
@@ -265,3 +267,28 @@ def test_lor904_tells_a_family_known_model_from_an_unknown_one(tmp_path):
     assert "known only by its family (StarCoder / StarCoderBase, model type 'gpt_bigcode', base)" in family
     assert "its module names were checked" in family and "not identified" not in family
     assert "'my-org/support-bot-v3' is not identified" in messages["unknown.py"]
+
+
+CHAT_TEMPLATE = """
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+model = AutoModelForCausalLM.from_pretrained({model_id!r})
+tokenizer = AutoTokenizer.from_pretrained({model_id!r})
+model = get_peft_model(model, LoraConfig(r=8, target_modules=["q_proj", "v_proj"]))
+texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
+"""
+
+
+def test_lor301_uses_the_family_naming_when_the_table_lacks_the_checkpoint(tmp_path):
+    """A base checkpoint known by family (Yi-6B) trained on chat data is reported without a
+    sibling id or a fix; its chat sibling, and a family without chat checkpoints, are not."""
+    for name, model_id in (("base.py", "01-ai/Yi-6B"), ("chat.py", "01-ai/Yi-6B-Chat"),
+                           ("code.py", "bigcode/starcoderbase-3b"), ("unknown.py", "someone/my-base")):
+        write_source(tmp_path, CHAT_TEMPLATE.format(model_id=model_id), name)
+    result = lora_lint("check", "--select", "LOR301", "--no-hf-cache", "--output-format", "json", ".",
+                       cwd=tmp_path)
+    diagnostics = json.loads(out(result))
+    assert [Path(d["filename"]).name for d in diagnostics] == ["base.py"]
+    message = diagnostics[0]["message"]
+    assert "'01-ai/Yi-6B' is a base checkpoint (Yi, by its name)" in message
+    assert diagnostics[0]["fix"] is None and diagnostics[0]["location"]["row"] == 3  # the model id

@@ -36,6 +36,11 @@ class Family:
     def matches(self, name: str) -> bool:
         return any(pattern.fullmatch(name) for pattern in self.names)
 
+    @property
+    def has_instruct(self) -> bool:
+        """The family's naming has an instruct/chat variant (so a base name has a sibling)."""
+        return any(variant == "instruct" for _, variant in self.variants)
+
     def variant(self, name: str) -> Optional[str]:
         for pattern, variant in self.variants:
             if pattern.search(name):
@@ -56,6 +61,7 @@ class ModelIdentity:
     match: Optional[ModelMatch]
     architecture: Optional[Architecture] = None  # measured names (catalog or config.json)
     sub_model_types: Tuple[Tuple[str, str], ...] = ()  # e.g. (("text_config", "llama"),)
+    instruct_exists: bool = False  # known by family: the family names instruct checkpoints
 
     def module_names(self, transformers_major: Optional[int] = None) -> Optional[ModuleNames]:
         return module_names(self.model_type, transformers_major, self.sub_model_types)
@@ -116,4 +122,5 @@ def identify(model_id: str) -> Optional[ModelIdentity]:
     if family is None:
         return None
     return ModelIdentity(model_id, family.model_type, family.family, family.variant(name),
-                         FAMILY_NAME, None, sub_model_types=family.sub_model_types)
+                         FAMILY_NAME, None, sub_model_types=family.sub_model_types,
+                         instruct_exists=family.has_instruct)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
-from ..catalog import EMBEDDING_LAYER_NAMES, instruct_sibling
+from ..catalog import BASE, EMBEDDING_LAYER_NAMES, instruct_sibling
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
@@ -68,6 +68,34 @@ def base_model_uses(file: FileModel, context: RuleContext) -> Iterator[BaseModel
             continue  # another org's copy: no sibling we can name with certainty
         yield BaseModelUse(setup, match, setup.model_id, sibling, suggestion,
                            model_id_span(setup))
+
+
+@dataclass(frozen=True)
+class FamilyBaseUse:
+    """A training setup on a base checkpoint known only by its family's name (no sizes, no
+    listed instruct id): the family names instruct checkpoints, but none is suggested by id."""
+
+    setup: TrainingSetup
+    family: str
+    model_id: Value
+    span: Span
+
+
+def family_base_uses(file: FileModel, context: RuleContext) -> Iterator[FamilyBaseUse]:
+    """Setups training a base checkpoint the table does not list, whose family's naming says
+    it is a base model and has instruct variants (``catalog/identify.py``)."""
+    from ..catalog.identify import FAMILY_NAME
+
+    for setup in file.setups:
+        if setup.model_id is None or not trains_a_model(setup) or context.model_match(setup):
+            continue
+        identity = context.model_identity(setup)
+        if identity is None or identity.how != FAMILY_NAME or identity.variant != BASE \
+                or not identity.instruct_exists:
+            continue
+        if lower_embedding_learning_rate(setup):
+            continue
+        yield FamilyBaseUse(setup, identity.family, setup.model_id, model_id_span(setup))
 
 
 def model_id_span(setup: TrainingSetup) -> Span:
@@ -139,14 +167,16 @@ def untrained_token_crash(file: FileModel, use: BaseModelUse) -> Optional[List[s
     return untrained_embeddings(setup)
 
 
-def base_model_reason(match: "ModelMatch", untrained_tokens_used: Optional[bool] = None) -> str:
+def base_model_reason(match: Optional["ModelMatch"], untrained_tokens_used: Optional[bool] = None) -> str:
     """Why a base checkpoint is a poor start for chat; ``untrained_tokens_used`` False when the
-    template the file sets is known not to use the untrained chat tokens."""
-    if match.entry.chat_tokens_untrained_in_base and untrained_tokens_used is not False:
+    template the file sets is known not to use the untrained chat tokens (``match`` None: a
+    model known by family, whose chat tokens are not known)."""
+    untrained = match is not None and match.entry.chat_tokens_untrained_in_base
+    if untrained and untrained_tokens_used is not False:
         return ("its chat-template tokens were never trained (NaN loss, or Unsloth's "
                 "\"Untrained tokens found\" error whose workaround trains the full embedding "
                 "matrices)")
-    if match.entry.chat_tokens_untrained_in_base:
+    if untrained:
         return ("it was never trained to follow a chat format, so SFT has to teach the format "
                 "from scratch (the template used here avoids its untrained chat tokens)")
     return ("it was never trained to follow the chat format, so SFT has to teach it from "

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
-from ._chat import base_model_reason, base_model_uses, shows_chat_format, untrained_token_crash
+from ._chat import base_model_reason, base_model_uses, family_base_uses, shows_chat_format, \
+    untrained_token_crash
 from ._chat_templates import untrained_tokens_reach_unsloth
 from .base import Invalid, Rule, RuleContext, register
 
@@ -39,8 +40,11 @@ class BaseModelForChat(Rule):
     embedding matrices (for Llama-3-8B 1.05 B parameters, 2.1 GB in bf16). The Instruct model
     already knows its template, so SFT only has to teach the task.
 
-    Base vs instruct comes from lora-lint's model table, never from a name pattern:
-    `Qwen/Qwen3-8B` and `unsloth/phi-4` are post-trained models, Llama-3.3 has no base.
+    Base vs instruct comes from lora-lint's model table: `Qwen/Qwen3-8B` and `unsloth/phi-4`
+    are post-trained models, Llama-3.3 has no base. For a checkpoint the table does not list,
+    the reviewed naming rules of its family decide (`01-ai/Yi-6B` is a base model, `-Chat` its
+    chat sibling), and only for families that publish instruct checkpoints (StarCoderBase does
+    not); such a message names no sibling and has no fix.
     Plain-text, Alpaca-style or continued-pretraining scripts (no chat signal, or a lower
     `embedding_learning_rate`) are not reported; LOR903 is the opt-in form for those.
     Where Unsloth would certainly crash, LOR302 is reported instead.
@@ -72,6 +76,15 @@ class BaseModelForChat(Rule):
     fix_safety = FixSafety.UNSAFE
 
     VALID = (
+        # A family without instruct checkpoints (StarCoderBase): nothing to switch to.
+        """
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("bigcode/starcoderbase-3b")
+        tokenizer = AutoTokenizer.from_pretrained("bigcode/starcoderbase-3b")
+        model = get_peft_model(model, LoraConfig(r=16, target_modules=["c_attn"]))
+        texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
+        """,
         """
         from unsloth import FastLanguageModel
         from unsloth.chat_templates import get_chat_template
@@ -139,6 +152,15 @@ class BaseModelForChat(Rule):
         """,
     )
     INVALID = (
+        # Known by its family's name only: base by its naming, no sibling id to switch to.
+        Invalid("""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("01-ai/Yi-6B")  # expect: LOR301
+        tokenizer = AutoTokenizer.from_pretrained("01-ai/Yi-6B")
+        model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj", "v_proj"]))
+        texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in dataset["messages"]]
+        """, fixed=None),
         Invalid("""
         from unsloth import FastLanguageModel
         from unsloth.chat_templates import get_chat_template
@@ -202,3 +224,10 @@ class BaseModelForChat(Rule):
                 f"chat-formatted data: {base_model_reason(use.match, used)}; use the Instruct model "
                 f"'{use.suggestion}', which already knows its chat template",
                 use.fix(FixSafety.UNSAFE))
+        for family_use in family_base_uses(file, context):
+            yield self.diagnostic(
+                family_use.span,
+                f"'{family_use.model_id.python}' is a base checkpoint ({family_use.family}, by its "
+                f"name) but this file trains it on chat-formatted data: {base_model_reason(None)}; "
+                "use the family's Instruct/chat checkpoint of the same size, which already knows "
+                "its chat template")

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import SUPERVISED_TRAINERS, FileModel
 from .base import Invalid, Rule, RuleContext, register
-from ._chat import base_model_uses, shows_chat_format
+from ._chat import base_model_uses, family_base_uses, shows_chat_format
 
 
 @register
@@ -24,7 +24,9 @@ class BaseModelForPlainSft(Rule):
     that follows instructions, the Instruct checkpoint starts from instruction-following
     behaviour and usually needs less data and fewer steps. Continued pretraining on raw text
     is what base checkpoints are for; `UnslothTrainer` runs and setups with a lower
-    `embedding_learning_rate` (continued pretraining) are not reported.
+    `embedding_learning_rate` (continued pretraining) are not reported. A checkpoint the model
+    table does not list counts as a base model when its family's naming says so and the family
+    publishes instruct checkpoints (LOR301 explains); that message names no sibling.
 
     ## Example
     ```python
@@ -88,6 +90,13 @@ class BaseModelForPlainSft(Rule):
     )
     INVALID = (
         Invalid("""
+        from transformers import AutoModelForCausalLM
+        from trl import SFTTrainer, SFTConfig
+        model = AutoModelForCausalLM.from_pretrained("01-ai/Yi-6B")  # expect: LOR903
+        alpaca_prompt = "### Instruction:\\n{}\\n\\n### Response:\\n{}"
+        trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
+        """, fixed=None),
+        Invalid("""
         from unsloth import FastLanguageModel
         from trl import SFTTrainer, SFTConfig
         model, tokenizer = FastLanguageModel.from_pretrained(
@@ -125,3 +134,14 @@ class BaseModelForPlainSft(Rule):
                 "instruction-following behaviour (keep the base model for raw-text completion "
                 "or continued pretraining)",
                 use.fix(FixSafety.UNSAFE))
+        for family_use in family_base_uses(file, context):
+            trainer = family_use.setup.trainer
+            if trainer is None or trainer.name not in SUPERVISED_TRAINERS \
+                    or trainer.name == "UnslothTrainer":
+                continue
+            yield self.diagnostic(
+                family_use.span,
+                f"'{family_use.model_id.python}' is a base checkpoint ({family_use.family}, by its "
+                "name); if this fine-tune should follow instructions, the family's Instruct/chat "
+                "checkpoint of the same size starts from instruction-following behaviour (keep "
+                "the base model for raw-text completion or continued pretraining)")
