@@ -82,6 +82,7 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("apple/OpenELM-270M-Instruct", ["qkv_proj", "out_proj"], "qkv_prj", "qkv_proj"),  # remote code
     ("ibm-granite/granite-3.1-8b-instruct", ["q_proj", "up_proj"], "up_prj", "up_proj"),
     ("deepseek-ai/deepseek-coder-1.3b-instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("/root/autodl-fs/ZhipuAI/GLM-4.7-Flash", ["q_a_proj", "kv_b_proj"], "kv_b_prj", "kv_b_proj"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
