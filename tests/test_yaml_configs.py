@@ -114,6 +114,7 @@ TRL_RECIPE = """
     # Model arguments
     model_name_or_path: Qwen/Qwen2.5-7B-Instruct
     model_revision: main
+    torch_dtype: bfloat16  # expect: LOR505
     load_in_4bit: true
     use_peft: true
     lora_r: 16
@@ -179,8 +180,8 @@ def test_messages_use_each_tools_keys_and_advice(tmp_path: Path):
     assert "learning_rate: 1e-4" in lf and "LLaMA-Factory has no separate learning rate" in lf
     assert "additional_target" in lf and "embedding_lr_scale" in lf
     assert "lora_rank: 0" in messages[("lf.yaml", "LOR201")]
-    trl = messages[("trl.yaml", "LOR505")]
-    assert "SFTConfig has no max_seq_length" in trl and "silently ignored" in trl
+    trl = next(d["message"] for d in items if d["filename"] == "trl.yaml" and "max_seq" in d["message"])
+    assert "SFTConfig has no max_seq_length since TRL 0.20, so TRL does not read it" in trl
     assert "use max_length" in trl and "TypeError" not in trl
     assert "'lm_head' in lora_target_modules" in messages[("trl.yaml", "LOR101")]
 
@@ -353,3 +354,84 @@ def test_directory_discovery_includes_yaml_and_estimate_reads_it(tmp_path: Path)
     assert estimate.returncode == 0, err(estimate)
     text = out(estimate)
     assert "NousResearch/Meta-Llama-3-8B" in text and "fully trained parameters      1,050,673,152" in text
+
+
+def test_trl_string_targets_are_pefts_shorthand(tmp_path: Path):
+    # TRL keeps a string as a string (and a one-item list becomes one): both are PEFT's
+    # "all-linear" shorthand, not a module named "all-linear" (LOR104).
+    for value in ("all-linear", "[all-linear]"):
+        write(tmp_path / "trl.yaml", "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\n"
+              f"use_peft: true\nlora_target_modules: {value}\ndataset_name: trl-lib/Capybara\n")
+        code, items = check_json(tmp_path, "trl.yaml")
+        assert code == 0 and items == [], value
+
+
+def test_trl_recipes_are_judged_as_the_trainer_their_keys_name(tmp_path: Path):
+    # `max_seq_length` is dropped by TRL >= 0.20 (LOR505) and used by older releases: no rule
+    # reads a sequence length from it. A recipe with preference keys (`beta`) is not judged as
+    # SFT, so SFTConfig's removed keys and the supervised-only rules stay out of it.
+    sft = dedent("""
+        model_name_or_path: HuggingFaceTB/SmolLM2-1.7B
+        dataset_name: HuggingFaceTB/smoltalk
+        per_device_train_batch_size: 4
+        max_seq_length: 8192  # expect: LOR505
+        learning_rate: 3.0e-04
+    """)
+    preference = dedent("""
+        model_name_or_path: HuggingFaceH4/zephyr-7b-sft-full
+        dataset_name: HuggingFaceH4/ultrafeedback_binarized
+        beta: 0.01
+        max_length: 1024
+        max_prompt_length: 512
+    """)
+    write(tmp_path / "sft.yaml", sft)
+    write(tmp_path / "dpo.yaml", preference)
+    _, items = check_json(tmp_path, "sft.yaml", "dpo.yaml")
+    assert sorted((d["filename"], d["location"]["row"], d["code"]) for d in items) == [
+        ("sft.yaml", line, code) for line, code in expected_markers(sft)]
+
+
+def test_llama_factory_new_tokens_train_the_embeddings_without_additional_target(tmp_path: Path):
+    # LLaMA-Factory fills additional_target with the input and output embeddings when tokens
+    # are added: LOR111 reports the full matrices (on the LoRA setting), LOR501 the missing
+    # lower rate; "remove them" (LOR102) is not advised, the new rows must be trained.
+    text = dedent("""
+        model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct
+        stage: sft
+        finetuning_type: lora  # expect: LOR111
+        lora_target: all
+        add_special_tokens: "<tool_call>,</tool_call>"
+        template: llama3
+        learning_rate: 1.0e-4  # expect: LOR501
+    """)
+    write(tmp_path / "tools.yaml", text)
+    _, items = check_json(tmp_path, "tools.yaml")
+    assert _rows(items) == expected_markers(text)
+    lor111 = next(d["message"] for d in items if d["code"] == "LOR111")
+    assert "add_special_tokens on line 5" in lor111 and "+1.05 B trainable parameters" in lor111
+
+
+def test_noqa_comments_work_on_yaml_lines(tmp_path: Path):
+    text = dedent(AXOLOTL_LORA_8B)
+    text = text.replace("- embed_tokens  # expect: LOR102", "- embed_tokens  # noqa: LOR102")
+    text = text.replace("learning_rate: 0.0002  # expect: LOR501", "learning_rate: 0.0002  # noqa")
+    write(tmp_path / "axolotl.yml", text)
+    _, items = check_json(tmp_path, "axolotl.yml")
+    assert _rows(items) == expected_markers(text) == [(18, "LOR102")]
+
+
+def test_unknown_target_modules_are_located_inside_quoted_comma_strings(tmp_path: Path):
+    # LLaMA-Factory issue #181: Baichuan's `W_pack` on another architecture; axolotl's list
+    # with Llama names on Falcon (`query_key_value`).
+    write(tmp_path / "lf.yaml", 'model_name_or_path: Qwen/Qwen2.5-7B-Instruct\n'
+          'finetuning_type: lora\nlora_target: "q_proj, W_pack,v_proj"\ntemplate: qwen\n')
+    write(tmp_path / "falcon.yml", "base_model: tiiuae/falcon-7b\nadapter: lora\nlora_r: 8\n"
+          "lora_alpha: 16\nlora_target_modules: [q_proj, v_proj]\nlearning_rate: 2e-4\n")
+    _, items = check_json(tmp_path, "lf.yaml", "falcon.yml")
+    found = [(d["filename"], d["location"]["row"], d["location"]["column"],
+              d["end_location"]["column"], d["code"]) for d in items]
+    assert sorted(found) == [("falcon.yml", 5, 23, 29, "LOR103"), ("falcon.yml", 5, 31, 37, "LOR103"),
+                             ("lf.yaml", 3, 23, 29, "LOR103")]
+    messages = " ".join(d["message"] for d in items)
+    assert "'W_pack' in lora_target is not a module of qwen2" in messages
+    assert "'query_key_value'" in messages

@@ -83,6 +83,7 @@ def spellings() -> Dict[str, Dict[str, str]]:
 
 # Whole phrases first (what the Python messages say that a config does not have).
 _COMMON_PHRASES: Tuple[Tuple[str, str], ...] = (
+    (r"\buse (\w+)=(?=$|[\s;,)])", r"use \1"),
     (r"\bLoraConfig without\b", "LoRA settings without"),
     (r"\bLoraConfig adapts\b", "The LoRA settings adapt"),
     (r" unset on (?:TrainingArguments|SFTConfig|DPOConfig|GRPOConfig)\b", " unset in this config"),
@@ -102,13 +103,16 @@ _PHRASES: Dict[str, Tuple[Tuple[str, str], ...]] = {
     LLAMA_FACTORY: (
         (r"\bgradient_checkpointing=False\b", "disable_gradient_checkpointing: true"),
         (r"\bset gradient_checkpointing=True\b", "remove disable_gradient_checkpointing: true"),
+        (r"\(gradient_checkpointing=True\)",
+         "(disable_gradient_checkpointing unset or false: LLaMA-Factory's default)"),
     ) + _NO_PEFT_OPTIONS,
     LLAMA_FACTORY_V1: _NO_PEFT_OPTIONS,
     TRL: (
         (r"\b(\w+) has no (\w+) since TRL ([\d.]+): it raises 'TypeError: .*?unexpected keyword "
          r"argument '\w+''",
-         r"\1 has no \2 since TRL \3: the TRL CLI does not pass it to \1, so it is silently "
-         r"ignored"),
+         r"\1 has no \2 since TRL \3, so TRL does not read it from this config (its training "
+         r"scripts ignore keys they do not know; `trl <command>` hands them to `accelerate "
+         r"launch`)"),
     ) + _NO_PEFT_OPTIONS,
 }
 
@@ -138,6 +142,12 @@ class ConfigDialect:
 
         return _keyword_pattern(self.config_format).sub(key, message)
 
+    def spelled_assumption(self, text: str) -> str:
+        """An estimate's assumption (``sequence length: 4096 (TrainingArguments(max_seq_length=
+        4096))``) as the config states it (``... (sequence_len: 4096)``)."""
+        text = _CALL_WRAPPER.sub(r"\1", text)
+        return self.spelled(text)
+
     def embedding_rate_advice(self, learning_rate: Any) -> str:
         """What this tool offers to train embeddings at a lower rate than the adapters."""
         if self.config_format == AXOLOTL:
@@ -155,13 +165,19 @@ class ConfigDialect:
                 f"Unsloth's embedding_learning_rate)")
 
 
+# ``TrainingArguments(max_seq_length=4096)`` in an estimate's assumptions: the class is ours.
+_CALL_WRAPPER = re.compile(r"\b(?:TrainingArguments|SFTConfig|DPOConfig|PreferenceOrRLConfig|"
+                           r"LoraConfig)\(([^()]*)\)")
+
+
 @lru_cache(maxsize=None)
 def _keyword_pattern(config_format: str) -> "re.Pattern[str]":
     """Python keyword names in a message, each with what follows it: ``name=True/False``
     (-> ``key: true``), ``name=value`` (-> ``key: value``), a dangling ``name=`` (-> ``key``)."""
     names = sorted(set(_SPELLING[config_format]) | {
         "lora_alpha", "lora_dropout", "gradient_checkpointing", "per_device_train_batch_size",
-        "max_length", "ensure_weight_tying", "learning_rate"}, key=len, reverse=True)
+        "max_length", "max_seq_length", "ensure_weight_tying", "learning_rate"}, key=len,
+        reverse=True)
     return re.compile(r"(?<![\w.'\"])(" + "|".join(map(re.escape, names)) +
                       r")(?![\w])(?:=(True|False)\b|(=)(?=[^\s;,)])|=)?")
 
@@ -227,6 +243,7 @@ class _Setup:
     adapter: bool = True
     model_entry: Optional[Entry] = None
     lora_anchor: Optional[Entry] = None
+    model_config: Optional[_CallBuilder] = None   # TRL's ModelConfig (its own removed keys)
 
     def entry(self, *keys: str) -> Optional[Entry]:
         """The first of ``keys`` the config sets."""
@@ -286,6 +303,10 @@ def _assemble(state: _Setup, file: FileModel) -> TrainingSetup:
                                       args_head)
         trainer.model, trainer.training_args, trainer.config = load, args, lora
     file.calls.extend(call for call in (load, lora, args, trainer) if call is not None)
+    if state.model_config is not None and state.model_config.by_name:
+        # the model half of a TRL recipe: not part of the setup, only its keys are checked
+        file.calls.append(state.model_config.call(TRAINING_ARGS, "ModelConfig", "trl",
+                                                  state.document_span, model_head))
     model_id = load.args.value("pretrained_model_name_or_path")
     return TrainingSetup(model_load=load, lora=lora, adapter_call=lora, trainer=trainer,
                          training_args=args,
@@ -368,6 +389,10 @@ def _axolotl(state: _Setup, file: FileModel) -> None:
         lora.put_value("target_modules", _all_linear(linear.value), linear.span)
     else:
         lora.put("target_modules", document.get("lora_target_modules"))  # a string: PEFT's regex
+        # unset: axolotl passes an empty list, not None, so PEFT's per-model default never applies
+        if "target_modules" not in lora.by_name:
+            span = state.anchor_span("adapter")
+            lora.put_value("target_modules", Value([], None, span, kind=SEQUENCE), span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
     args.put("max_seq_length", document.get("sequence_len"))
     args.default("max_seq_length", 512, state.anchor_span("base_model"))
@@ -504,6 +529,10 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
         if added is not None and isinstance(added.value, Value) and added.value.python:
             file.token_additions.append(Signal("token-addition", added.span, key,
                                                (added.value,)))
+    if file.token_additions and state.adapter:
+        # the new rows must be trained, and LLaMA-Factory can only do that with the full
+        # matrices: "remove them" (LOR102) is wrong advice; LOR111 reports the cost
+        file.config = replace(file.config, silenced=frozenset({"LOR102"}))
     lora.put("use_rslora", document.get("use_rslora"))
     lora.put("use_dora", document.get("use_dora"))
     bits = _plain_bool(document.get("quantization_bit"))
@@ -604,11 +633,12 @@ _TRL_MODEL_KEYS = frozenset({
     "load_in_8bit", "load_in_4bit", "bnb_4bit_quant_type", "use_bnb_nested_quant",
     "bnb_4bit_quant_storage", "lora_exclude_modules", "trust_remote_code", "model_init_kwargs",
 })
-# Keys only a preference or RL trainer's config has: which `trl <command>` the recipe is for.
-_TRL_TRAINER_KEYS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
-    ("GRPO", ("num_generations", "reward_funcs", "use_vllm")),
-    ("DPO", ("beta", "ref_model_init_kwargs", "rpo_alpha", "loss_type")),
-)
+# Which `trl <command>` a recipe is for, from its keys: keys only DPOConfig has make it DPO;
+# keys any preference or RL trainer has (but SFTConfig does not) leave the trainer unknown, so
+# no rule judges it as supervised fine-tuning or against the wrong class's removed keys.
+_TRL_DPO_KEYS = ("rpo_alpha", "f_divergence_type", "ld_alpha", "use_weighting")
+_TRL_NOT_SFT_KEYS = ("beta", "max_prompt_length", "max_completion_length", "num_generations",
+                     "reward_funcs", "use_vllm", "reward_model_path", "desirable_weight")
 
 
 def _trl(state: _Setup, file: FileModel) -> None:
@@ -617,6 +647,9 @@ def _trl(state: _Setup, file: FileModel) -> None:
     state.library = "trl"
     for key in ("load_in_4bit", "load_in_8bit", "torch_dtype", "dtype"):
         state.model.put(key, document.get(key))
+    state.model_config = _CallBuilder()   # ModelConfig: LOR505 checks its removed keys
+    for key in ("torch_dtype",):
+        state.model_config.put(key, document.get(key))
     state.adapter = document.plain("use_peft", False) is True
     state.lora_anchor = document.get("use_peft")
     head = state.anchor_span("use_peft")
@@ -630,13 +663,22 @@ def _trl(state: _Setup, file: FileModel) -> None:
     lora.put("target_parameters", document.get("lora_target_parameters"), _string_list)
     lora.put("use_rslora", document.get("use_rslora"))
     lora.put("use_dora", document.get("use_dora"))
-    kind = next((kind for kind, keys in _TRL_TRAINER_KEYS if any(key in document for key in keys)),
-                "SFT")
-    state.trainer_name, state.args_name = f"{kind}Trainer", f"{kind}Config"
+    if any(key in document for key in _TRL_DPO_KEYS):
+        state.trainer_name, state.args_name = "DPOTrainer", "DPOConfig"
+    elif any(key in document for key in _TRL_NOT_SFT_KEYS):
+        state.trainer_name, state.args_name = "PreferenceOrRLTrainer", "PreferenceOrRLConfig"
+    else:
+        state.trainer_name, state.args_name = "SFTTrainer", "SFTConfig"
     for key in document.keys():   # every other key is a setting of the trainer's config
-        if key not in _TRL_MODEL_KEYS and key != "env":
-            args.put(key, document.get(key),
-                     _learning_rate if key == "learning_rate" else None)
+        entry = document.get(key)
+        if key in _TRL_MODEL_KEYS or key == "env" or entry is None:
+            continue
+        if key == "max_seq_length":
+            # TRL < 0.20 trains at this length; later releases drop the key (LOR505) and use
+            # max_length: which one applies is not known, so no rule reads a length from it
+            args.put_value(key, UNKNOWN, entry.span)
+        else:
+            args.put(key, entry, _learning_rate if key == "learning_rate" else None)
     for key in ("chat_template_path", "chat_template"):
         _chat_signal(file, document.get(key), key)
 
@@ -650,10 +692,11 @@ _BUILDERS: Dict[str, Callable[[_Setup, FileModel], None]] = {
 
 
 def _trl_targets(value: Value) -> Value:
-    """TRL collapses a one-item list to a string, so ``[all-linear]`` is PEFT's shorthand."""
+    """TRL collapses a one-item list to a string, so ``[all-linear]`` is PEFT's shorthand; a
+    string stays a string."""
     if value.is_sequence and len(value.items) == 1:
         return value.items[0]
-    return _string_list(value)
+    return value
 
 
 __all__ = ["ConfigDialect", "config_model", "dialect_of", "trainer_config_facts"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import List, Optional
 
 from ..config.pyproject import ConfigError, add_config_arguments, resolve_config
 from ..analysis.engine import analyse_config, analyse_source
 from .report import JSON_VERSION, file_to_dict, render_text
-from .setup import estimate_file
+from .setup import SetupEstimate, estimate_file
 from ..sources.files import SourceError, SourceSkipped, read_source
 
 EXIT_OK = 0
@@ -49,6 +50,11 @@ def _estimate_path(path: str, settings) -> dict:
         return {"path": path, "setups": [], "error": analysis.error}
     results = (estimate_file(analysis.model, hf_cache=settings.hf_cache, hub=settings.hub)
                if analysis.model is not None else [])
+    config = getattr(analysis.model, "config", None)
+    if config is not None:   # a YAML trainer config: assumptions in the tool's own keys
+        results = [replace(result, assumptions=[config.spelled_assumption(text)
+                                                for text in result.assumptions])
+                   if isinstance(result, SetupEstimate) else result for result in results]
     data = file_to_dict(path, results)
     data["_text"] = render_text(path, results)
     if source.notebook is not None:
