@@ -251,9 +251,9 @@ def test_yaml_trainer_configs_are_checked_and_other_yaml_passes(configured_consu
                "lora_alpha: 32\nlora_target_linear: true\nlora_modules_to_save:\n"
                "  - embed_tokens\nlearning_rate: 0.0002\n")
     workflow = "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
-    repo = configured_consumer({"axolotl.yml": axolotl, ".github/workflows/ci.yml": workflow})
+    repo = configured_consumer({"axolotl.yml": axolotl, "ci-workflow.yml": workflow})
     result = pre_commit(repo, environment, "run", "lora-lint")
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "axolotl.yml:7:5: LOR102" in output, output
-    assert "ci.yml" not in output.replace("Found", ""), output
+    assert "ci-workflow.yml" not in output, output

@@ -230,11 +230,18 @@ def test_axolotl_embedding_lr_scale_silences_the_embedding_rules(tmp_path: Path)
     assert code == 0 and items == []
 
 
-def test_axolotl_new_tokens_need_the_embeddings_so_removal_is_not_advised(tmp_path: Path):
+@pytest.mark.parametrize("addition", [
+    "tokens:\n  - <|im_start|>\n  - <|im_end|>\n",
+    # mistral/dpo/mistral-dpo-qlora.yml: bos/eos switched to ChatML tokens
+    'special_tokens:\n  bos_token: "<|im_start|>"\n  eos_token: "<|im_end|>"\n',
+])
+def test_axolotl_new_tokens_need_the_embeddings_so_removal_is_not_advised(tmp_path: Path,
+                                                                          addition: str):
     # axolotl raises unless the embedding pair is in lora_modules_to_save when `tokens` adds
-    # tokens: LOR102 ("remove it") would be wrong; the missing embedding rate still applies.
-    text = dedent(AXOLOTL_LORA_8B).replace("  # expect: LOR102", "") + \
-        "tokens:\n  - <|im_start|>\n  - <|im_end|>\n"
+    # tokens or a special token other than the pad token is new to the tokenizer: LOR102
+    # ("remove it") would be wrong; the missing embedding rate still applies.
+    text = dedent(AXOLOTL_LORA_8B).replace("  # expect: LOR102", "").replace(
+        "special_tokens:\n  pad_token: <|end_of_text|>\n", "") + addition
     write(tmp_path / "axolotl.yml", text)
     _, items = check_json(tmp_path, "axolotl.yml")
     assert _rows(items) == expected_markers(text) == [(22, "LOR501")]
@@ -435,3 +442,38 @@ def test_unknown_target_modules_are_located_inside_quoted_comma_strings(tmp_path
     messages = " ".join(d["message"] for d in items)
     assert "'W_pack' in lora_target is not a module of qwen2" in messages
     assert "'query_key_value'" in messages
+
+
+def test_nested_llama_factory_messages_name_the_nested_keys(tmp_path: Path):
+    write(tmp_path / "v1.yaml", "model: Qwen/Qwen2.5-7B-Instruct\npeft_config:\n  name: lora\n"
+          "  r: 0\n  target_modules: all\nadditional: ',,'\n")
+    _, items = check_json(tmp_path, "v1.yaml")
+    assert [(d["location"]["row"], d["location"]["column"], d["code"]) for d in items] == [
+        (4, 6, "LOR201")]
+    message = items[0]["message"]
+    # the setting in the tool's spelling; PEFT's own error text keeps PEFT's name
+    assert message.startswith("peft_config.r: 0 is not positive")
+    assert "'ValueError: `r` should be a positive integer" in message
+
+
+def test_undecodable_yaml_is_an_error_only_when_it_is_a_trainer_config(tmp_path: Path):
+    (tmp_path / "latin1.yml").write_bytes("name: caf\xe9\nsteps: [build]\n".encode("latin-1"))
+    (tmp_path / "config.yml").write_bytes(
+        "base_model: x\nadapter: lora\n# caf\xe9\n".encode("latin-1"))
+    result = lora_lint("check", ".", cwd=tmp_path)
+    lines = out(result).splitlines()
+    assert [line.split(": ")[0] for line in lines if "LOR000" in line] == ["config.yml:1:1"], lines
+    assert "latin1.yml" not in out(result)
+
+
+def test_moe_expert_advice_names_what_each_tool_offers(tmp_path: Path):
+    write(tmp_path / "lf.yaml", "model_name_or_path: openai/gpt-oss-20b\nfinetuning_type: lora\n"
+          "lora_target: q_proj,v_proj,gate_proj\ntemplate: gpt\n")
+    write(tmp_path / "trl.yaml", "model_name_or_path: openai/gpt-oss-20b\nuse_peft: true\n"
+          "lora_target_modules: [q_proj, v_proj, gate_proj]\ndataset_name: x\n")
+    _, items = check_json(tmp_path, "lf.yaml", "trl.yaml")
+    found = {d["filename"]: (d["location"]["row"], d["location"]["column"], d["code"], d["message"])
+             for d in items}
+    assert found["lf.yaml"][:3] == (3, 28, "LOR107") and found["trl.yaml"][:3] == (3, 39, "LOR107")
+    assert "LLaMA-Factory has no setting for PEFT's target_parameters" in found["lf.yaml"][3]
+    assert "add lora_target_parameters: ['mlp.experts.gate_up_proj'" in found["trl.yaml"][3]

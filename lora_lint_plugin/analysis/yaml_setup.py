@@ -72,7 +72,7 @@ _SPELLING: Dict[str, Dict[str, str]] = {
                        "per_device_train_batch_size": "micro_batch_size",
                        "gradient_checkpointing": "enable_activation_checkpointing"},
     TRL: {"r": "lora_r", "target_modules": "lora_target_modules",
-          "modules_to_save": "lora_modules_to_save"},
+          "modules_to_save": "lora_modules_to_save", "target_parameters": "lora_target_parameters"},
 }
 
 
@@ -98,6 +98,12 @@ _NO_PEFT_OPTIONS: Tuple[Tuple[str, str], ...] = (
     (r"; set ensure_weight_tying=True \(peft >= 0\.18\)",
      "; this tool has no setting for PEFT's ensure_weight_tying: keep only one of them"),
 )
+# LLaMA-Factory has no key for PEFT's target_parameters (LoRA on 3-D expert weights).
+_NO_TARGET_PARAMETERS: Tuple[Tuple[str, str], ...] = (
+    (r"add target_parameters=\[[^\]]*\]", "LLaMA-Factory has no setting for PEFT's "
+     "target_parameters, which reaches them: axolotl's lora_target_parameters, TRL's "
+     "lora_target_parameters or a Python script can"),
+)
 _PHRASES: Dict[str, Tuple[Tuple[str, str], ...]] = {
     AXOLOTL: (),
     LLAMA_FACTORY: (
@@ -105,8 +111,8 @@ _PHRASES: Dict[str, Tuple[Tuple[str, str], ...]] = {
         (r"\bset gradient_checkpointing=True\b", "remove disable_gradient_checkpointing: true"),
         (r"\(gradient_checkpointing=True\)",
          "(disable_gradient_checkpointing unset or false: LLaMA-Factory's default)"),
-    ) + _NO_PEFT_OPTIONS,
-    LLAMA_FACTORY_V1: _NO_PEFT_OPTIONS,
+    ) + _NO_PEFT_OPTIONS + _NO_TARGET_PARAMETERS,
+    LLAMA_FACTORY_V1: _NO_PEFT_OPTIONS + _NO_TARGET_PARAMETERS,
     TRL: (
         (r"\b(\w+) has no (\w+) since TRL ([\d.]+): it raises 'TypeError: .*?unexpected keyword "
          r"argument '\w+''",
@@ -135,6 +141,9 @@ class ConfigDialect:
         spelling = _SPELLING[self.config_format]
 
         def key(match: "re.Match[str]") -> str:
+            if match.group(1) == "r" and not match.group(0).endswith(("=", "True", "False")) \
+                    and not match.group(3):
+                return match.group(0)  # the word "r" alone is not the setting
             name = spelling.get(match.group(1), match.group(1))
             if match.group(2):
                 return f"{name}: {match.group(2).lower()}"
@@ -178,7 +187,7 @@ def _keyword_pattern(config_format: str) -> "re.Pattern[str]":
         "lora_alpha", "lora_dropout", "gradient_checkpointing", "per_device_train_batch_size",
         "max_length", "max_seq_length", "ensure_weight_tying", "learning_rate"}, key=len,
         reverse=True)
-    return re.compile(r"(?<![\w.'\"])(" + "|".join(map(re.escape, names)) +
+    return re.compile(r"(?<![\w.'\"`])(" + "|".join(map(re.escape, names)) +
                       r")(?![\w])(?:=(True|False)\b|(=)(?=[^\s;,)])|=)?")
 
 
@@ -330,7 +339,7 @@ def _comma_list(value: Value) -> Value:
     """A LLaMA-Factory comma-separated string as a list whose items point into the string."""
     if not isinstance(value.python, str):
         return value
-    items = comma_items(value)
+    items = tuple(item for item in comma_items(value) if item.python)  # "a,,b": no empty name
     return Value([item.python for item in items], value.node, value.span, kind=SEQUENCE,
                  items=items)
 
@@ -436,14 +445,24 @@ def _axolotl_other_checkpointing(state: _Setup) -> None:
 
 
 def _axolotl_tokens(state: _Setup, file: FileModel) -> None:
-    """``tokens:`` adds tokens; axolotl then raises unless the embedding pair is in
-    ``lora_modules_to_save``, so LOR102 ("remove it") and LOR111 do not apply."""
+    """``tokens:`` adds tokens, and ``special_tokens`` other than ``pad_token`` may (axolotl
+    checks them against the tokenizer); either way axolotl raises with an adapter unless the
+    embedding pair is in ``lora_modules_to_save``, so LOR102 ("remove it") and LOR111 do not
+    apply."""
     tokens = state.document.get("tokens")
-    if tokens is None or not isinstance(tokens.value, Value) or not tokens.value.python:
-        return
-    file.token_additions.append(Signal("token-addition", tokens.span, "tokens",
-                                       (tokens.value,)))
-    if state.adapter:
+    required = False
+    if tokens is not None and isinstance(tokens.value, Value) and tokens.value.python:
+        file.token_additions.append(Signal("token-addition", tokens.span, "tokens",
+                                           (tokens.value,)))
+        required = True
+    special = state.document.get("special_tokens")
+    if special is not None:
+        value = special.value
+        known = isinstance(value, Value) and (value.python is None or value.is_mapping)
+        if not known or any(key not in ("pad_token", "additional_special_tokens")
+                            for key, _ in (value.entries if isinstance(value, Value) else ())):
+            required = True
+    if required and state.adapter:
         file.config = replace(file.config, silenced=frozenset({"LOR102", "LOR111"}))
 
 

@@ -164,6 +164,10 @@ def _yaml_source(raw: bytes, path: str) -> Source:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
+        from .config_formats import config_format
+
+        if config_format(raw.decode(encoding, "replace")) is None:
+            raise SourceSkipped("not UTF-8 and not a trainer config") from None  # left alone
         line = raw[:error.start].count(b"\n") + 1
         raise SourceError(f"cannot decode as utf-8: invalid byte 0x{raw[error.start]:02x} on "
                           f"line {line}") from None
