@@ -135,6 +135,28 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "        target_modules=['q_proj', 'c_attn']))\n"
         "trainer = PPOTrainer(model=model, args=ppo_args)",
     ),
+    "pass_through_on_one_branch": (
+        f"model = {LOAD}\nif sys.argv[1] == '8bit':\n"
+        "    model = prepare_model_for_int8_training(model)\nmodel = {lora}",
+        f"model = {LOAD}\nif sys.argv[1] == '8bit':\n"
+        "    model = prepare_model_for_int8_training(model)\nelse:\n"
+        "    model = wrap(model)\nmodel = {lora}",
+    ),
+    "same_model_on_both_branches": (
+        "if sys.argv[1] == '4bit':\n"
+        "    model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-3.1-8B',\n"
+        "                                                 load_in_4bit=True)\n"
+        "    model = prepare_model_for_int8_training(model)\n"
+        "else:\n"
+        "    model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-3.1-8B')\n"
+        "model = {lora}",
+        "if sys.argv[1] == '4bit':\n"
+        "    model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-3.1-8B',\n"
+        "                                                 load_in_4bit=True)\n"
+        "else:\n"
+        "    model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\n"
+        "model = {lora}",
+    ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"

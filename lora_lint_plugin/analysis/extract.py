@@ -13,7 +13,7 @@ only to apply fixes (``fixes.py``), on files that have one.
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .model import (
     LORA_CONFIG,
@@ -37,10 +37,12 @@ from .diagnostics import Span
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
-from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value
+from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Value
 
 # A model is followed through at most this many variables and calls (cycles end here).
 MAX_HOPS = 20
+# A name bound on more branches than this is not followed branch by branch.
+MAX_BRANCHES = 8
 
 # Keyword spellings that mean the same parameter.
 KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
@@ -83,6 +85,7 @@ class Extractor:
         self.model = FileModel(lines=lines, scopes=self.index)
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
+        self._merged: Dict[Tuple[int, ...], Optional[CallSite]] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -290,7 +293,76 @@ class Extractor:
         """The recognised call whose result flows into ``argument`` (through variables)."""
         if argument is None:
             return None
-        return self._origin_of_value(argument.value, hops=0)
+        return self._origin_of_argument(argument, hops=0)
+
+    def _origin_of_argument(self, argument: Argument, hops: int) -> Optional[CallSite]:
+        if isinstance(argument.value, Value):
+            return self._origin_of_value(argument.value, hops)
+        written = argument.node.value if isinstance(argument.node, ast.keyword) else argument.node
+        if not isinstance(written, ast.expr) or isinstance(argument.node, ast.keyword) \
+                and argument.node.arg is None:
+            return None
+        return self._origin_of_branches(written, hops)
+
+    def _origin_of_expression(self, expression: Optional[ast.expr], hops: int) -> Optional[CallSite]:
+        if expression is None:
+            return None
+        value = self.resolver.resolve(expression)
+        if isinstance(value, Value):
+            return self._origin_of_value(value, hops)
+        return self._origin_of_branches(expression, hops)
+
+    def _origin_of_branches(self, expression: ast.expr, hops: int) -> Optional[CallSite]:
+        """The call behind a name the branches of an ``if`` bind differently: the one call all
+        of them lead to (``model = prepare_model_for_kbit_training(model)`` on one branch
+        only), or one loader standing for several that load the same model with the same
+        class (``_merged_loader``); None when any branch is unknown or they differ."""
+        if hops > MAX_HOPS:
+            return None
+        values = self.resolver.possible_values(expression)
+        if not values or len(values) > MAX_BRANCHES:
+            return None
+        origins: List[CallSite] = []
+        for value in values:
+            site = self._origin_of_value(value, hops + 1)
+            if site is None:
+                return None
+            if site not in origins:
+                origins.append(site)
+        return origins[0] if len(origins) == 1 else self._merged_loader(origins)
+
+    def _merged_loader(self, loads: List[CallSite]) -> Optional[CallSite]:
+        """One loader for ``loads`` (each the model on one branch) when they are calls of the
+        same loader class with the same resolved model id; its arguments are the ones every
+        load passes with the same value, any other is unknown (never absent). TRL's value-head
+        loaders, which apply a LoRA config themselves, are not merged."""
+        first = loads[0]
+        if any(load.role != MODEL_LOAD or load.library == "trl" or load.alternatives
+               or (load.name, load.library) != (first.name, first.library) for load in loads):
+            return None
+        loads = sorted(loads, key=lambda load: (load.node.lineno, load.node.col_offset))
+        key = tuple(id(load) for load in loads)
+        if key not in self._merged:
+            arguments = self._agreed_arguments(loads)
+            model_id = arguments.value("model_name")
+            if not isinstance(model_id, Value) or not isinstance(model_id.python, str):
+                self._merged[key] = None
+            else:
+                self._merged[key] = CallSite(
+                    role=MODEL_LOAD, name=first.name, library=first.library, node=loads[0].node,
+                    span=loads[0].span, head_span=loads[0].head_span, args=arguments,
+                    alternatives=tuple(loads))
+        return self._merged[key]
+
+    def _agreed_arguments(self, loads: List[CallSite]) -> Arguments:
+        agreed: Dict[str, Argument] = {}
+        for name, argument in loads[0].args.by_name.items():
+            values = [argument.value] + [load.args.value(name) for load in loads[1:]]
+            value = self.resolver.agreed(values)  # type: ignore[arg-type]
+            if isinstance(value, Value):
+                agreed[name] = Argument(name, value, argument.span, argument.node,
+                                        argument.value_span)
+        return Arguments(agreed, complete=False)
 
     def _origin_of_value(self, value: object, hops: int) -> Optional[CallSite]:
         if not isinstance(value, Value) or value.kind != OBJECT or hops > MAX_HOPS:
@@ -298,36 +370,36 @@ class Extractor:
         result: CallResult = value.python
         site = self._by_node.get(result.call)
         if site is None:
-            return self._origin_of_value(self._returned_model(result), hops + 1)
+            return self._origin_of_expression(self._returned_model(result), hops + 1)
         if site.role == MODEL_LOAD and site.is_unsloth and result.index not in (None, 0):
             return None  # the tokenizer half of ``model, tokenizer = ...``
         if site.role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD) and result.index not in (None, 0):
             return None
         if site.role == PASS_THROUGH:
-            return self._origin_of_value(site.args.value("model"), hops + 1)
+            model = site.args.get("model")
+            return self._origin_of_argument(model, hops + 1) if model is not None else None
         return site
 
-    def _returned_model(self, result: CallResult) -> Resolved:
+    def _returned_model(self, result: CallResult) -> Optional[ast.expr]:
         """The argument a call lora-lint does not model returns unchanged, when it is one of
         the pass-through calls of ``data/linking.json`` (``model.to(device)``,
         ``setup_chat_format(model, tokenizer)[0]``, ``accelerator.prepare(model, ...)``,
-        ``torch.compile(model)``); UNKNOWN otherwise."""
+        ``torch.compile(model)``); None otherwise."""
         call: ast.Call = result.call
         facts = linking_facts()
         func = call.func
         if isinstance(func, ast.Attribute):
             if func.attr in facts.self_returning_methods and result.index is None:
-                return self.resolver.resolve(func.value)
+                return func.value
             if self._is_preparing_method(func):
-                return self._prepared_argument(call, result.index)
+                return _prepared_argument(call, result.index)
         for qualified in self.index.imported_names(func):
             fact = facts.pass_through(qualified)
             if fact is not None:
                 if result.index != fact.result_index:
-                    return UNKNOWN
-                return self.resolver.resolve(
-                    _argument_expression(call, fact.model_position, fact.model_keyword))
-        return UNKNOWN
+                    return None
+                return _argument_expression(call, fact.model_position, fact.model_keyword)
+        return None
 
     def _is_preparing_method(self, func: ast.Attribute) -> bool:
         """``func`` is ``accelerator.prepare`` on an object made by ``Accelerator(...)``."""
@@ -339,14 +411,6 @@ class Extractor:
             return False
         return any(facts.prepares(name, func.attr)
                    for name in self.index.imported_names(owner.python.call.func))
-
-    def _prepared_argument(self, call: ast.Call, index: Optional[int]) -> Resolved:
-        """What ``prepare(a, b, ...)`` returns at ``index`` (the object itself for one argument)."""
-        if any(isinstance(argument, ast.Starred) for argument in call.args):
-            return UNKNOWN
-        if index is None:
-            return self.resolver.resolve(call.args[0]) if len(call.args) == 1 else UNKNOWN
-        return self.resolver.resolve(call.args[index]) if index < len(call.args) else UNKNOWN
 
     def _link(self, site: CallSite) -> None:
         if site.role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD, TRAINER):
@@ -368,61 +432,76 @@ class Extractor:
                     Signal("prepare-model-for-kbit-training", site.span))
 
     def _setups(self) -> List[TrainingSetup]:
-        setups: List[TrainingSetup] = []
-        used: set = set()
-
-        def follow_model(setup: TrainingSetup, site: Optional[CallSite]) -> None:
-            hops = 0
-            while site is not None and hops < MAX_HOPS:
-                hops += 1
-                used.add(site)
-                if site.role == MODEL_LOAD:
-                    setup.model_load = site
-                    if site.config is not None:
-                        setup.lora = setup.lora or site.config
-                        used.add(site.config)
-                    return
-                if site.role == UNSLOTH_PEFT:
-                    setup.lora = setup.lora or site
-                    setup.adapter_call = setup.adapter_call or site
-                elif site.role == PEFT_JOIN:
-                    setup.adapter_call = setup.adapter_call or site
-                    if site.config is not None:
-                        setup.lora = setup.lora or site.config
-                        used.add(site.config)
-                site = site.model
-
-        for trainer in self.model.calls_with_role(TRAINER):
-            setup = TrainingSetup(trainer=trainer, training_args=trainer.training_args)
-            used.add(trainer)
-            if trainer.training_args is not None:
-                used.add(trainer.training_args)
-            follow_model(setup, trainer.model)
-            if trainer.config is not None and setup.lora is None:
-                setup.lora = trainer.config
-                used.add(trainer.config)
-            setups.append(setup)
-        for role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD, MODEL_LOAD):
-            for site in self.model.calls_with_role(role):
-                if site not in used and (role != MODEL_LOAD or site.config is not None):
-                    setup = TrainingSetup()
-                    follow_model(setup, site)
-                    setups.append(setup)
-        for role in (LORA_CONFIG, MODEL_LOAD, TRAINING_ARGS):
-            for site in self.model.calls_with_role(role):
-                if site not in used:
-                    used.add(site)
-                    setup = TrainingSetup()
-                    if role == LORA_CONFIG:
-                        setup.lora = site
-                    elif role == MODEL_LOAD:
-                        setup.model_load = site
-                    else:
-                        setup.training_args = site
-                    setups.append(setup)
+        """Training setups: one per trainer, then one per LoRA call (or LoRA-applying loader)
+        no trainer reached, then one per loader, LoRA config or training arguments left over."""
+        self._used: Set[int] = set()
+        setups = [self._trainer_setup(trainer) for trainer in self.model.calls_with_role(TRAINER)]
+        setups.extend(self._adapter_setups())
+        setups.extend(self._leftover_setups())
         for setup in setups:
             setup.model_id = self._model_id(setup)
         return setups
+
+    def _use(self, site: CallSite) -> None:
+        self._used.add(id(site))
+        self._used.update(id(alternative) for alternative in site.alternatives)
+
+    def _trainer_setup(self, trainer: CallSite) -> TrainingSetup:
+        setup = TrainingSetup(trainer=trainer, training_args=trainer.training_args)
+        self._use(trainer)
+        if trainer.training_args is not None:
+            self._use(trainer.training_args)
+        self._follow_model(setup, trainer.model)
+        if trainer.config is not None and setup.lora is None:
+            setup.lora = trainer.config
+            self._use(trainer.config)
+        return setup
+
+    def _adapter_setups(self) -> Iterator[TrainingSetup]:
+        for role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD, MODEL_LOAD):
+            for site in self.model.calls_with_role(role):
+                if id(site) not in self._used and (role != MODEL_LOAD or site.config is not None):
+                    setup = TrainingSetup()
+                    self._follow_model(setup, site)
+                    yield setup
+
+    def _leftover_setups(self) -> Iterator[TrainingSetup]:
+        for role in (LORA_CONFIG, MODEL_LOAD, TRAINING_ARGS):
+            for site in self.model.calls_with_role(role):
+                if id(site) in self._used:
+                    continue
+                self._use(site)
+                if role == LORA_CONFIG:
+                    yield TrainingSetup(lora=site)
+                elif role == MODEL_LOAD:
+                    yield TrainingSetup(model_load=site)
+                else:
+                    yield TrainingSetup(training_args=site)
+
+    def _follow_model(self, setup: TrainingSetup, site: Optional[CallSite]) -> None:
+        """Fill ``setup`` from the chain of calls the model went through, back to its loader."""
+        hops = 0
+        while site is not None and hops < MAX_HOPS:
+            hops += 1
+            self._use(site)
+            if site.role == MODEL_LOAD:
+                setup.model_load = site
+                self._take_config(setup, site)
+                return
+            if site.role == UNSLOTH_PEFT:
+                setup.lora = setup.lora or site
+                setup.adapter_call = setup.adapter_call or site
+            elif site.role == PEFT_JOIN:
+                setup.adapter_call = setup.adapter_call or site
+                self._take_config(setup, site)
+            site = site.model
+
+    def _take_config(self, setup: TrainingSetup, site: CallSite) -> None:
+        """The LoRA config ``site`` applies (``get_peft_model(model, config)``, a value-head
+        loader's ``peft_config=``), unless the setup has one already."""
+        if site.config is not None:
+            setup.lora = setup.lora or site.config
+            self._use(site.config)
 
     def _model_id(self, setup: TrainingSetup) -> Optional[Value]:
         candidates = []
@@ -456,6 +535,15 @@ def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
             if element is target:
                 return element_value
     return None
+
+
+def _prepared_argument(call: ast.Call, index: Optional[int]) -> Optional[ast.expr]:
+    """What ``prepare(a, b, ...)`` returns at ``index`` (the object itself for one argument)."""
+    if any(isinstance(argument, ast.Starred) for argument in call.args):
+        return None
+    if index is None:
+        return call.args[0] if len(call.args) == 1 else None
+    return call.args[index] if index < len(call.args) else None
 
 
 def _argument_expression(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:

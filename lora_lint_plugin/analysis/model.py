@@ -117,6 +117,9 @@ class CallSite:
     model: Optional["CallSite"] = None        # the call that produced the model argument
     config: Optional["CallSite"] = None       # LoraConfig behind get_peft_model / peft_config=
     training_args: Optional["CallSite"] = None
+    # A loader standing for the loads on the branches of an ``if`` (same class, same model
+    # id): those calls. Its arguments are the ones all of them agree on; others are unknown.
+    alternatives: Tuple["CallSite", ...] = ()
 
     @property
     def is_unsloth(self) -> bool:
@@ -242,5 +245,7 @@ class FileModel:
                                setup.training_args):
                     if member is not None:
                         index.setdefault(id(member), setup)
+                        for alternative in member.alternatives:
+                            index.setdefault(id(alternative), setup)
             self._setup_index = (self.setups, index)
         return self._setup_index[1].get(id(call))
