@@ -157,6 +157,32 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "    model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\n"
         "model = {lora}",
     ),
+    "bound_on_the_other_branch": (
+        f"import peft\nmodel = {LOAD}\nif sys.argv[1] == 'resume':\n"
+        "    model = peft.PeftModel.from_pretrained(model, 'adapter')\nelse:\n"
+        "    model = prepare_model_for_int8_training(model)\n    model = {lora}",
+        f"model = {LOAD}\nfor step in range(2):\n    if step:\n"
+        "        model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\n"
+        "    else:\n        model = {lora}",
+    ),
+    "loader_function_called_with_two_models": (
+        "def load(name):\n    return AutoModelForCausalLM.from_pretrained(name)\n"
+        "model = load('meta-llama/Llama-3.1-8B')\nmodel = {lora}\nreference = load('gpt2')",
+        "def load(name):\n    return AutoModelForCausalLM.from_pretrained(name)\n"
+        "model = load(sys.argv[1])\nmodel = {lora}\nreference = load('gpt2')",
+    ),
+    "loader_function_through_two_calls": (
+        "def load(name):\n    model = AutoModelForCausalLM.from_pretrained(name)\n"
+        "    return prepare_model_for_int8_training(model)\n"
+        "def load_pair(org, name):\n    return load(org + '/' + name), name\n"
+        "model, _ = load_pair('meta-llama', 'Llama-3.1-8B')\nmodel = {lora}\n"
+        "reference, _ = load_pair('openai-community', 'gpt2')",
+        "def load(name):\n    model = AutoModelForCausalLM.from_pretrained(name)\n"
+        "    return prepare_model_for_int8_training(model)\n"
+        "def load_pair(org, name):\n    return load(org + '/' + name), name\n"
+        "model, _ = load_pair('meta-llama', sys.argv[1])\nmodel = {lora}\n"
+        "reference, _ = load_pair('openai-community', 'gpt2')",
+    ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"

@@ -108,6 +108,21 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         other = load_model("gpt2")
         config = LoraConfig(target_modules=["q_proj", "c_attn"])
         model = get_peft_model(model, config)
+    """, [("LOR103", 9, "not a module of")]),
+    "function_returns_model_two_names_either": ("""
+        import sys
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+        def load_model(name):
+            return AutoModelForCausalLM.from_pretrained(name)
+
+        if sys.argv[1] == "small":
+            model = load_model("gpt2")
+        else:
+            model = load_model("meta-llama/Meta-Llama-3-8B")
+        config = LoraConfig(target_modules=["q_proj", "c_attn"])
+        model = get_peft_model(model, config)
     """, []),
     "recursion": ("""
         from peft import LoraConfig

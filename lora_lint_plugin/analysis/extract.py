@@ -13,6 +13,7 @@ only to apply fixes (``fixes.py``), on files that have one.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .model import (
@@ -37,12 +38,17 @@ from .diagnostics import Span
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
-from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Value
+from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Value, same_value
 
 # A model is followed through at most this many variables and calls (cycles end here).
 MAX_HOPS = 20
 # A name bound on more branches than this is not followed branch by branch.
 MAX_BRANCHES = 8
+# Calls read again inside the local-function calls that return them, at most, per file.
+MAX_CONTEXTS = 64
+
+# The calls of local functions a value was returned through (``CallResult.via``).
+Context = Tuple[ast.Call, ...]
 
 # Keyword spellings that mean the same parameter.
 KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
@@ -86,6 +92,7 @@ class Extractor:
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
         self._merged: Dict[Tuple[int, ...], Optional[CallSite]] = {}
+        self._contextual: Dict[Tuple[int, ...], CallSite] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -295,24 +302,27 @@ class Extractor:
             return None
         return self._origin_of_argument(argument, hops=0)
 
-    def _origin_of_argument(self, argument: Argument, hops: int) -> Optional[CallSite]:
+    def _origin_of_argument(self, argument: Argument, hops: int,
+                            context: Context = ()) -> Optional[CallSite]:
         if isinstance(argument.value, Value):
-            return self._origin_of_value(argument.value, hops)
+            return self._origin_of_value(argument.value, hops, context)
         written = argument.node.value if isinstance(argument.node, ast.keyword) else argument.node
         if not isinstance(written, ast.expr) or isinstance(argument.node, ast.keyword) \
                 and argument.node.arg is None:
             return None
-        return self._origin_of_branches(written, hops)
+        return self._origin_of_branches(written, hops, context)
 
-    def _origin_of_expression(self, expression: Optional[ast.expr], hops: int) -> Optional[CallSite]:
+    def _origin_of_expression(self, expression: Optional[ast.expr], hops: int,
+                              context: Context) -> Optional[CallSite]:
         if expression is None:
             return None
         value = self.resolver.resolve(expression)
         if isinstance(value, Value):
-            return self._origin_of_value(value, hops)
-        return self._origin_of_branches(expression, hops)
+            return self._origin_of_value(value, hops, context)
+        return self._origin_of_branches(expression, hops, context)
 
-    def _origin_of_branches(self, expression: ast.expr, hops: int) -> Optional[CallSite]:
+    def _origin_of_branches(self, expression: ast.expr, hops: int,
+                            context: Context) -> Optional[CallSite]:
         """The call behind a name the branches of an ``if`` bind differently: the one call all
         of them lead to (``model = prepare_model_for_kbit_training(model)`` on one branch
         only), or one loader standing for several that load the same model with the same
@@ -324,7 +334,7 @@ class Extractor:
             return None
         origins: List[CallSite] = []
         for value in values:
-            site = self._origin_of_value(value, hops + 1)
+            site = self._origin_of_value(value, hops + 1, context)
             if site is None:
                 return None
             if site not in origins:
@@ -364,21 +374,46 @@ class Extractor:
                                         argument.value_span)
         return Arguments(agreed, complete=False)
 
-    def _origin_of_value(self, value: object, hops: int) -> Optional[CallSite]:
+    def _origin_of_value(self, value: object, hops: int, context: Context = ()) -> Optional[CallSite]:
+        """The recognised call behind ``value``; ``context``: the calls of local functions the
+        value was returned through so far (the site's arguments are read in them)."""
         if not isinstance(value, Value) or value.kind != OBJECT or hops > MAX_HOPS:
             return None
         result: CallResult = value.python
+        context = (*context, *result.via)
         site = self._by_node.get(result.call)
         if site is None:
-            return self._origin_of_expression(self._returned_model(result), hops + 1)
+            return self._origin_of_expression(self._returned_model(result), hops + 1, context)
         if site.role == MODEL_LOAD and site.is_unsloth and result.index not in (None, 0):
             return None  # the tokenizer half of ``model, tokenizer = ...``
         if site.role in (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD) and result.index not in (None, 0):
             return None
         if site.role == PASS_THROUGH:
             model = site.args.get("model")
-            return self._origin_of_argument(model, hops + 1) if model is not None else None
-        return site
+            return self._origin_of_argument(model, hops + 1, context) if model is not None else None
+        return self._in_context(site, context) if context else site
+
+    def _in_context(self, site: CallSite, context: Context) -> CallSite:
+        """A loader or LoRA config inside a local function, as the calls in ``context`` run it:
+        its arguments read with the function's parameters bound to that call's arguments
+        (``def load(name): return AutoModelForCausalLM.from_pretrained(name)`` called as
+        ``load("org/x")``, whatever else ``load`` is called with). The copy stands for the
+        call (``alternatives``); ``site`` itself when nothing changes."""
+        if site.role not in (MODEL_LOAD, LORA_CONFIG) or site.library == "trl" \
+                or site.alternatives:
+            return site
+        key = (id(site), *(id(call) for call in context))
+        if key not in self._contextual:
+            if len(self._contextual) >= MAX_CONTEXTS:
+                return site
+            arguments = self.resolver.resolve_in_calls(
+                context, lambda: self._arguments(site.node, _positional_names(site.name,
+                                                                              site.library)))
+            if arguments is None or _same_arguments(arguments, site.args):
+                self._contextual[key] = site
+            else:
+                self._contextual[key] = replace(site, args=arguments, alternatives=(site,))
+        return self._contextual[key]
 
     def _returned_model(self, result: CallResult) -> Optional[ast.expr]:
         """The argument a call lora-lint does not model returns unchanged, when it is one of
@@ -535,6 +570,18 @@ def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
             if element is target:
                 return element_value
     return None
+
+
+def _same_arguments(first: Arguments, second: Arguments) -> bool:
+    if first.complete != second.complete or first.by_name.keys() != second.by_name.keys():
+        return False
+    for name, argument in first.by_name.items():
+        value, other = argument.value, second.by_name[name].value
+        if isinstance(value, Value) != isinstance(other, Value):
+            return False
+        if isinstance(value, Value) and isinstance(other, Value) and not same_value(value, other):
+            return False
+    return True
 
 
 def _prepared_argument(call: ast.Call, index: Optional[int]) -> Optional[ast.expr]:

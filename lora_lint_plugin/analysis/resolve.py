@@ -39,7 +39,8 @@ from __future__ import annotations
 import ast
 import bisect
 import operator
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from dataclasses import replace
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from .defaults import ENVIRONMENT_GETTERS, Defaults
 from .diagnostics import Span
@@ -66,6 +67,9 @@ from .values import (
 # Deeper expressions are not worth following; also keeps pathological input (2,000-term sums)
 # far from Python's recursion limit.
 MAX_DEPTH = 40
+# Bindings on the other branch of an ``if`` skipped while looking for the one that reaches a
+# use, at most (a name rebound on hundreds of branches is left unknown).
+MAX_SKIPPED_BRANCHES = 32
 
 _ARITHMETIC: Dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -101,6 +105,7 @@ _SNAPSHOT_REPOSITORY = ("repo_id", "model_id")
 _UNBOUND: Any = object()
 
 BindingOrder = Tuple[List[Tuple[int, int]], List[Binding]]
+T = TypeVar("T")
 
 
 class Resolver:
@@ -116,8 +121,11 @@ class Resolver:
         self._blocks: Dict[int, Tuple[int, str]] = {}
         self._values: Dict[int, Resolved] = {}          # id(binding) -> its value
         self._returns: Dict[int, Resolved] = {}         # id(def) -> what it returns
+        self._elements: Dict[Tuple[int, int], Resolved] = {}   # (id(def), i) -> element i of it
         self._after_if: Dict[Tuple[int, int], Optional[List[Any]]] = {}
-        self._in_progress: Set[int] = set()
+        self._in_progress: Set[Any] = set()
+        # id(def) -> the call whose arguments its parameters hold (``resolve_in_calls``)
+        self._context: Dict[int, ast.Call] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -352,7 +360,8 @@ class Resolver:
         if container.kind == OBJECT and is_index and key.python >= 0 \
                 and container.python.index is None:
             # ``f()[0]``: the first element of whatever the call returns
-            return Value(CallResult(container.python.call, key.python), container.node,
+            return Value(CallResult(container.python.call, key.python, container.python.via),
+                         container.node,
                          container.span, kind=OBJECT)
         if container.is_sequence and is_index and isinstance(container.python, (list, tuple)):
             if -len(container.items) <= key.python < len(container.items):
@@ -374,7 +383,7 @@ class Resolver:
         if function is not None:
             returned = self._returned(function, depth)
             if isinstance(returned, Value):
-                return returned
+                return _returned_by(returned, node)
         elif isinstance(func, (ast.Attribute, ast.Name)):
             found = self._library_call(node, depth)
             if found is not None:
@@ -492,7 +501,7 @@ class Resolver:
         return values  # type: ignore[return-value]
 
     # -- local functions -------------------------------------------------------------------
-    def _once(self, key: int, cache: Dict[int, Resolved], compute: Callable[[], Resolved]) -> Resolved:
+    def _once(self, key: Any, cache: Dict[Any, Resolved], compute: Callable[[], Resolved]) -> Resolved:
         """``compute()`` once per key; UNKNOWN while it is being computed (recursion)."""
         if key in cache:
             return cache[key]
@@ -514,9 +523,55 @@ class Resolver:
             return self.agreed([self.resolve(e, depth + 1) for e in expressions])
         return self._once(id(function), self._returns, compute)
 
+    def resolve_in_calls(self, calls: Sequence[ast.Call], compute: Callable[[], T]) -> Optional[T]:
+        """``compute()`` with the parameters of the local functions ``calls`` call bound to
+        those calls' arguments (the chain of ``CallResult.via``), however else the functions
+        are called; None when a call is not of a plain local function or one repeats. The
+        values computed here are cached apart from the others and forgotten afterwards."""
+        context: Dict[int, ast.Call] = {}
+        for call in calls:
+            function = self.functions.definition(call.func)
+            if function is None or id(function) in context:
+                return None
+            context[id(function)] = call
+        if self.resolve_defaults:
+            self.defaults.facts()   # file-wide facts: gathered outside any context
+        saved = (self._context, self._values, self._returns, self._elements, self._after_if)
+        self._context, self._values, self._returns, self._elements, self._after_if = \
+            context, {}, {}, {}, {}
+        try:
+            return compute()
+        finally:
+            self._context, self._values, self._returns, self._elements, self._after_if = saved
+
+    def _returned_element(self, node: ast.AST, index: int, depth: int) -> Resolved:
+        """``model, name = load(...)`` where every ``return`` of the local function ``load``
+        is a tuple written out (``return model, name``): element ``index`` of them, when they
+        agree, even if another element is unknown."""
+        if not isinstance(node, ast.Call):
+            return UNKNOWN
+        function = self.functions.definition(node.func)
+        if function is None:
+            return UNKNOWN
+        key = (id(function), index)
+
+        def compute() -> Resolved:
+            expressions = self.functions.returned(function)
+            if not expressions or len(expressions) > MAX_CALLS:
+                return UNKNOWN
+            elements = [_element(expression, index) for expression in expressions]
+            if any(element is None for element in elements):
+                return UNKNOWN
+            return self.agreed([self.resolve(element, depth + 1) for element in elements])
+        element = self._once(key, self._elements, compute)
+        return _returned_by(element, node) if isinstance(element, Value) else UNKNOWN
+
     def _parameter_value(self, binding: Binding, depth: int) -> Resolved:
         function: ast.FunctionDef = binding.scope.node  # type: ignore[assignment]
         parameter: ast.arg = binding.node  # type: ignore[assignment]
+        call = self._context.get(id(function))
+        if call is not None:
+            return self.resolve(self.functions.argument(function, parameter, call), depth + 1)
         if self.functions.is_command_line(function):
             if not self.resolve_defaults:
                 return UNKNOWN
@@ -617,8 +672,19 @@ class Resolver:
         """The bindings that reach ``anchor`` (a use, or an ``if`` statement) at ``position``;
         ``[_UNBOUND]`` when none does."""
         index = bisect.bisect_left(starts, position) - 1
+        sides: Optional[Dict[int, Optional[str]]] = None
+        skipped = 0
         while index >= 0:
             binding = ordered[index]
+            place = binding.statement if binding.kind == SIMPLE and binding.statement else binding.node
+            if sides is None:
+                sides = self._branch_sides(anchor)
+            if sides and self._on_other_branch(place, sides):
+                skipped += 1
+                if skipped > MAX_SKIPPED_BRANCHES:
+                    return None
+                index -= 1
+                continue
             if binding.kind != SIMPLE:
                 return [binding] if _is_parameter(binding) else None
             if _end(binding.statement) <= position:
@@ -634,6 +700,39 @@ class Resolver:
         if branch is None or depth > MAX_DEPTH:
             return None
         return self._after(branch, starts, ordered, depth + 1)
+
+    def _branch_sides(self, anchor: ast.AST) -> Dict[int, Optional[str]]:
+        """id of every ``if`` around ``anchor`` (in its scope) -> the branch holding it
+        (``"body"``, ``"orelse"``; None for the condition)."""
+        sides: Dict[int, Optional[str]] = {}
+        child = anchor
+        for ancestor in self.index.ancestors(anchor):
+            if isinstance(ancestor, SCOPE_NODES):
+                break
+            if isinstance(ancestor, ast.If):
+                sides[id(ancestor)] = _side_of(ancestor, child)
+            child = ancestor
+        return sides
+
+    def _on_other_branch(self, node: ast.AST, anchor_sides: Dict[int, Optional[str]]) -> bool:
+        """``node`` sits in one branch of an ``if`` and the anchor (whose ``_branch_sides``
+        are given) in the other, and no loop around that ``if`` can carry it back: it never
+        runs before the anchor. ``if resume: model = PeftModel...`` / ``else: ... use(model)``."""
+        child = node
+        separating: Optional[ast.If] = None
+        for ancestor in self.index.ancestors(node):
+            if isinstance(ancestor, SCOPE_NODES):
+                return separating is not None
+            if separating is not None:
+                if isinstance(ancestor, LOOPS):
+                    return False
+            elif isinstance(ancestor, ast.If) and id(ancestor) in anchor_sides:
+                side = _side_of(ancestor, child)
+                if side is None or anchor_sides[id(ancestor)] in (None, side):
+                    return False
+                separating = ancestor
+            child = ancestor
+        return separating is not None
 
     def _enclosing_if(self, statement: ast.AST, anchor: ast.AST,
                       position: Tuple[int, int]) -> Optional[ast.If]:
@@ -771,15 +870,49 @@ class Resolver:
                 index = _index_in(assigned, target)
                 if index is None:
                     continue
+                element = self._returned_element(value_node, index, depth)
+                if isinstance(element, Value):
+                    return element
                 whole = self.resolve(value_node, depth + 1)
                 if isinstance(whole, Value) and whole.kind == OBJECT \
                         and whole.python.index is None:
-                    return Value(CallResult(whole.python.call, index), whole.node, whole.span,
+                    return Value(CallResult(whole.python.call, index, whole.python.via),
+                                 whole.node, whole.span,
                                  kind=OBJECT)
                 if isinstance(whole, Value) and whole.is_sequence and index < len(whole.items):
                     return whole.items[index]
                 return UNKNOWN
         return UNKNOWN
+
+
+def _element(expression: ast.expr, index: int) -> Optional[ast.expr]:
+    """Element ``index`` of a tuple written out (``return model, tokenizer``), else None."""
+    if not isinstance(expression, ast.Tuple) or index >= len(expression.elts) \
+            or any(isinstance(element, ast.Starred) for element in expression.elts):
+        return None
+    return expression.elts[index]
+
+
+def _returned_by(value: Value, call: ast.Call) -> Value:
+    """``value`` as the local function ``call`` calls returns it: the objects in it remember
+    the call (``CallResult.via``), so a parameter can later be read from this call's arguments."""
+    if value.kind == OBJECT:
+        result: CallResult = value.python
+        return replace(value, python=CallResult(result.call, result.index, (call, *result.via)))
+    if value.kind != SEQUENCE or not any(item.kind in (OBJECT, SEQUENCE) for item in value.items):
+        return value
+    items = tuple(_returned_by(item, call) for item in value.items)
+    python = type(value.python)(item.python for item in items) \
+        if isinstance(value.python, (list, tuple)) else value.python
+    return replace(value, python=python, items=items)
+
+
+def _side_of(branch: ast.If, child: ast.AST) -> Optional[str]:
+    if any(statement is child for statement in branch.body):
+        return "body"
+    if any(statement is child for statement in branch.orelse):
+        return "orelse"
+    return None
 
 
 def _is_parameter(binding: Any) -> bool:

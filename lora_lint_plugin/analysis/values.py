@@ -50,6 +50,10 @@ class CallResult:
 
     call: Any  # ast.Call
     index: Optional[int] = None
+    # The calls of local functions that returned it, outermost first: ``model =
+    # load_model("org/x")`` is the loader call inside ``load_model`` as called there. Two calls
+    # of one function give different objects.
+    via: Tuple[Any, ...] = ()
 
 
 SEQUENCE = "sequence"
