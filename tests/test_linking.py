@@ -183,6 +183,20 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "model, _ = load_pair('meta-llama', sys.argv[1])\nmodel = {lora}\n"
         "reference, _ = load_pair('openai-community', 'gpt2')",
     ),
+    "concrete_task_head_class": (
+        "model = transformers.LlamaForSequenceClassification.from_pretrained(\n"
+        "    'meta-llama/Llama-3.1-8B')\nmodel = {lora}",
+        "model = transformers.LlamaModel.from_pretrained('meta-llama/Llama-3.1-8B')\n"
+        "model = {lora}",
+    ),
+    "lora_config_or_none": (
+        f"model = {LOAD}\n"
+        "peft_config = LoraConfig(target_modules=['q_proj', 'c_attn']) if sys.argv[1] else None"
+        "  # expect: LOR103\ntrainer = SFTTrainer(model=model, peft_config=peft_config)",
+        f"model = {LOAD}\n"
+        "peft_config = LoraConfig(target_modules=['q_proj', 'c_attn']) if sys.argv[1] else other\n"
+        "trainer = SFTTrainer(model=model, peft_config=peft_config)",
+    ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"

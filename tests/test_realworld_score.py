@@ -37,6 +37,15 @@ OTHER = dedent('''
     model = get_peft_model(model, LoraConfig(r=0, target_modules=["all-linear"]))  # rank
 ''')
 
+# The trainer loads the model from the id it is given: it is the setup's loader.
+TRAINER_LOADS = dedent('''
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    trainer = SFTTrainer(model="meta-llama/Meta-Llama-3-8B-Instruct", args=SFTConfig(output_dir="out"),
+                         peft_config=LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"]))
+''')
+
 NOTEBOOK_CELLS = [
     "import unsloth\nfrom unsloth import FastLanguageModel\n",
     'model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-Instruct")\n'
@@ -65,10 +74,12 @@ def make_benchmark(tmp_path: Path) -> Dict[str, Path]:
     (repo / "scripts").mkdir(parents=True)
     (repo / "scripts" / "train.py").write_text(TRAIN, encoding="utf-8")
     (repo / "other.py").write_text(OTHER, encoding="utf-8")
+    (repo / "trainer_loads.py").write_text(TRAINER_LOADS, encoding="utf-8")
     write_notebook(repo / "tune.ipynb", NOTEBOOK_CELLS)
     manifest = [
         {"repo": "someone/project", "commit": "0" * 40, "path": path, "category": "personal"}
-        for path in ("scripts/train.py", "other.py", "tune.ipynb", "not/downloaded.py")
+        for path in ("scripts/train.py", "other.py", "tune.ipynb", "trainer_loads.py",
+                     "not/downloaded.py")
     ]
     ledger = {"files": {
         "someone/project/scripts/train.py": {
@@ -149,16 +160,18 @@ def test_recall_is_expected_findings_reported(tmp_path: Path) -> None:
 def test_setup_links_and_missing_files(tmp_path: Path) -> None:
     data = scores(tmp_path)
     setups = data["setups"]
-    # train.py and the notebook resolve their model ids (both in the catalog); other.py reads sys.argv
-    assert setups["lora_setups"] == 3
-    assert setups["linked_with_model_id"] == 2
-    assert setups["identified_in_catalog"] == 2
-    # the issue's measure divides by the setups with a resolved id (2), not by all setups (3)
-    assert setups["identified_share_of_resolved"] == 1.0 and setups["identified_share"] == 0.6667
-    assert setups["identified_by_family"] == 2
+    # train.py and the notebook resolve their model ids (both in the catalog), trainer_loads.py's
+    # trainer loads its model from the id; other.py reads sys.argv
+    assert setups["lora_setups"] == 4
+    assert setups["linked_with_model_id"] == 3
+    assert setups["loaded_by_trainer"] == 1
+    assert setups["identified_in_catalog"] == 3
+    # the issue's measure divides by the setups with a resolved id (3), not by all setups (4)
+    assert setups["identified_share_of_resolved"] == 1.0 and setups["identified_share"] == 0.75
+    assert setups["identified_by_family"] == 3
     assert setups["identified_by_family_share_of_resolved"] == 1.0
     assert setups["unlinked"] == ["someone/project/other.py line %d" % line_of(OTHER, "# rank")]
-    assert data["files"] == 3
+    assert data["files"] == 4
     assert data["missing_files"] == ["someone/project/not/downloaded.py"]
 
 

@@ -14,7 +14,9 @@ the files are pinned, so lines are stable - and compared with the ledger:
   TP verdicts + its missed entries.
 - linking: of the LoRA setups lora-lint builds (a LoRA call: LoraConfig or Unsloth's
   get_peft_model), the share linked to a model loader with a resolved model id, and the share
-  whose model the bundled catalog identifies. Computed in-process through the package.
+  whose model the bundled catalog identifies. A trainer given the model id
+  (``SFTTrainer(model="org/x", peft_config=...)``) loads the model itself: it counts as the
+  loader (``loaded_by_trainer`` says how many). Computed in-process through the package.
 
 The exit status is 0 when scoring ran (whatever the numbers), 2 on a usage error.
 """
@@ -56,6 +58,7 @@ class Reported:
 class SetupLinks:
     lora_setups: int = 0
     linked: int = 0          # a model loader with a resolved model id
+    by_trainer: int = 0      # ... of which the trainer loads the model from the id itself
     identified: int = 0      # ... whose checkpoint the catalog lists (sizes known)
     identified_by_family: int = 0   # ... known at least by family name (module names known)
     unlinked: List[str] = field(default_factory=list)   # "file:line" of unlinked LoRA calls
@@ -205,6 +208,8 @@ def setup_links(directory: Path, files: Sequence[str]) -> SetupLinks:
                 links.unlinked.append("%s %s" % (file, _location(source, setup.lora.span.line)))
                 continue
             links.linked += 1
+            if setup.model_load is None:
+                links.by_trainer += 1
             if catalog.lookup(model_id) is not None:
                 links.identified += 1
             if identify(model_id) is not None:
@@ -224,10 +229,20 @@ def _location(source: Any, line: int) -> str:
 
 
 def resolved_model_id(setup: Any) -> Optional[str]:
-    if setup.model_load is None or setup.model_id is None:
+    """The model id of the setup's loader: a ``from_pretrained`` call, or the trainer that is
+    given the id and loads the model from it."""
+    if setup.model_id is None:
+        return None
+    if setup.model_load is None and (setup.trainer is None or not _is_trainer_model(setup)):
         return None
     value = getattr(setup.model_id, "python", None)
     return value if isinstance(value, str) and value else None
+
+
+def _is_trainer_model(setup: Any) -> bool:
+    """The setup's model id is the string passed as the trainer's ``model``."""
+    value = setup.trainer.args.value("model")
+    return getattr(value, "python", None) == setup.model_id.python
 
 
 # -- scoring --------------------------------------------------------------------------------------
@@ -359,6 +374,7 @@ def summary(result: Score) -> Dict[str, Any]:
         "setups": {
             "lora_setups": links.lora_setups,
             "linked_with_model_id": links.linked,
+            "loaded_by_trainer": links.by_trainer,
             "linked_share": ratio(links.linked, links.lora_setups),
             "identified_in_catalog": links.identified,
             "identified_share": ratio(links.identified, links.lora_setups),
@@ -413,10 +429,11 @@ def print_text(data: Dict[str, Any], out: Any = sys.stdout, verbose: bool = Fals
               % (name, row["tp"], row["fp"], _percent(row["precision"]), row["found"], row["expected"],
                  _percent(row["recall"])))
     setups = data["setups"]
-    write("\nLoRA setups: %d; linked to a loader with a resolved model id: %d (%s); "
-          "model identified in the catalog: %d (%s)\n"
+    write("\nLoRA setups: %d; linked to a loader with a resolved model id: %d (%s; the trainer "
+          "loads it from the id: %d); model identified in the catalog: %d (%s)\n"
           % (setups["lora_setups"], setups["linked_with_model_id"], _percent(setups["linked_share"]),
-             setups["identified_in_catalog"], _percent(setups["identified_share"])))
+             setups["loaded_by_trainer"], setups["identified_in_catalog"],
+             _percent(setups["identified_share"])))
     write("of the %d setups with a resolved model id: checkpoint in the catalog %d (%s); "
           "known at least by family %d (%s)\n"
           % (setups["linked_with_model_id"], setups["identified_in_catalog"],

@@ -326,7 +326,9 @@ class Extractor:
         """The call behind a name the branches of an ``if`` bind differently: the one call all
         of them lead to (``model = prepare_model_for_kbit_training(model)`` on one branch
         only), or one loader standing for several that load the same model with the same
-        class (``_merged_loader``); None when any branch is unknown or they differ."""
+        class (``_merged_loader``); None when any branch is unknown or they differ. A branch
+        that gives ``None`` (``LoraConfig(...) if use_lora else None``) passes nothing: the
+        link holds for the runs that pass something."""
         if hops > MAX_HOPS:
             return None
         values = self.resolver.possible_values(expression)
@@ -334,11 +336,15 @@ class Extractor:
             return None
         origins: List[CallSite] = []
         for value in values:
+            if value.kind != OBJECT and value.python is None:
+                continue
             site = self._origin_of_value(value, hops + 1, context)
             if site is None:
                 return None
             if site not in origins:
                 origins.append(site)
+        if not origins:
+            return None
         return origins[0] if len(origins) == 1 else self._merged_loader(origins)
 
     def _merged_loader(self, loads: List[CallSite]) -> Optional[CallSite]:

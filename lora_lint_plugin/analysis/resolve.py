@@ -488,17 +488,39 @@ class Resolver:
 
     def possible_values(self, node: ast.AST, depth: int = 0) -> Optional[List[Value]]:
         """What ``node`` may be: one value per binding that reaches a name (the branches of an
-        ``if``), else its value; None when any of them is unknown."""
-        if isinstance(node, ast.Name) and node.id not in ("True", "False", "None"):
-            bindings = self.reaching(node, depth)
-            if not bindings:
-                return None
-            values = [self._value_of_binding(binding, depth) for binding in bindings]
-        else:
-            values = [self.resolve(node, depth)]
-        if not all(isinstance(value, Value) for value in values):
+        ``if``) and per side of a conditional expression whose condition is not known
+        (``LoraConfig(...) if use_lora else None``), else its value; None when any of them is
+        unknown."""
+        if depth > MAX_DEPTH:
             return None
-        return values  # type: ignore[return-value]
+        if isinstance(node, ast.IfExp):
+            return self._possible_sides(node, depth)
+        if not isinstance(node, ast.Name) or node.id in ("True", "False", "None"):
+            value = self.resolve(node, depth)
+            return [value] if isinstance(value, Value) else None
+        bindings = self.reaching(node, depth)
+        if not bindings:
+            return None
+        values: List[Value] = []
+        for binding in bindings:
+            value = self._value_of_binding(binding, depth)
+            if isinstance(value, Value):
+                values.append(value)
+                continue
+            assigned = _assigned_conditional(binding)
+            sides = self._possible_sides(assigned, depth) if assigned is not None else None
+            if sides is None:
+                return None
+            values.extend(sides)
+        return values
+
+    def _possible_sides(self, node: ast.IfExp, depth: int) -> Optional[List[Value]]:
+        chosen = self.condition(node.test, depth)
+        if chosen is not None:
+            return self.possible_values(node.body if chosen else node.orelse, depth + 1)
+        body = self.possible_values(node.body, depth + 1)
+        orelse = self.possible_values(node.orelse, depth + 1)
+        return body + orelse if body is not None and orelse is not None else None
 
     # -- local functions -------------------------------------------------------------------
     def _once(self, key: Any, cache: Dict[Any, Resolved], compute: Callable[[], Resolved]) -> Resolved:
@@ -883,6 +905,16 @@ class Resolver:
                     return whole.items[index]
                 return UNKNOWN
         return UNKNOWN
+
+
+def _assigned_conditional(binding: Binding) -> Optional[ast.IfExp]:
+    """The conditional expression ``name = a if c else b`` assigns to the binding's name."""
+    statement = binding.statement
+    if binding.kind != SIMPLE or not isinstance(statement, (ast.Assign, ast.AnnAssign)) \
+            or not isinstance(statement.value, ast.IfExp):
+        return None
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return statement.value if any(target is binding.node for target in targets) else None
 
 
 def _element(expression: ast.expr, index: int) -> Optional[ast.expr]:
