@@ -222,6 +222,37 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
                    lora_dropout=training_args.lora_dropout)
     """, [("LOR101", 10, "(default of --lora_target_modules)"),
           ("LOR201", 8, "(default of --lora_r)")]),
+    "namespace_of_parsed_dataclasses": ("""
+        import argparse
+        from dataclasses import dataclass, field
+        from peft import LoraConfig
+        from transformers import HfArgumentParser, TrainingArguments
+
+        @dataclass
+        class LoraArguments:
+            lora_r: int = field(default=0)
+
+        parser = HfArgumentParser((LoraArguments, TrainingArguments))
+        lora_args, training_args, extra = parser.parse_args_into_dataclasses(
+            return_remaining_strings=True)
+        args = argparse.Namespace(**vars(lora_args), **vars(training_args))
+        LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha)
+    """, [("LOR201", 8, "(default of --lora_r)")]),
+    "namespace_with_other_parts": ("""
+        import argparse
+        from dataclasses import dataclass, field
+        from peft import LoraConfig
+        from transformers import HfArgumentParser, TrainingArguments
+
+        @dataclass
+        class LoraArguments:
+            lora_r: int = field(default=0)
+
+        parser = HfArgumentParser((LoraArguments, TrainingArguments))
+        lora_args, training_args = parser.parse_args_into_dataclasses()
+        args = argparse.Namespace(**vars(training_args), **settings())
+        LoraConfig(r=args.lora_r)
+    """, []),
     "trl_parser": ("""
         from dataclasses import dataclass
         from peft import LoraConfig

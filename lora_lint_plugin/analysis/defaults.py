@@ -107,6 +107,8 @@ class Defaults:
             if result.index is not None:
                 return UNKNOWN
             return self._instance_attribute(cls, call, attr, depth)
+        if "argparse.Namespace" in self.index.imported_names(call.func):
+            return self._namespace_attribute(call, attr, depth) if result.index is None else UNKNOWN
         if not isinstance(call.func, ast.Attribute):
             return UNKNOWN
         method = call.func.attr
@@ -118,6 +120,26 @@ class Defaults:
             cls = classes[result.index] if classes and result.index < len(classes) else None
             if cls is not None:
                 return self._class_attribute(cls, attr, depth, f"default of --{attr}")
+        return UNKNOWN
+
+    def _namespace_attribute(self, call: ast.Call, attr: str, depth: int) -> Resolved:
+        """``argparse.Namespace(**vars(model_args), **vars(training_args), x=1)``: ``attr``
+        from the one part that has it. Two parts with the same name raise ``TypeError``
+        (repeated keyword), so the first part known to have it is the value."""
+        if call.args:
+            return UNKNOWN
+        for keyword in call.keywords:
+            if keyword.arg == attr:
+                return self.resolver.resolve(keyword.value, depth + 1)
+        for keyword in call.keywords:
+            part = _vars_argument(keyword.value) if keyword.arg is None else None
+            if part is None or not self.resolver.is_builtin(keyword.value.func):  # type: ignore[attr-defined]
+                continue
+            owner = self.resolver.resolve(part, depth + 1)
+            if isinstance(owner, Value) and owner.kind == OBJECT:
+                value = self._attribute_of(owner.python, attr, depth + 1)
+                if isinstance(value, Value):
+                    return value
         return UNKNOWN
 
     def environment(self, call: ast.Call, depth: int, allow_none: bool = False) -> Resolved:
@@ -453,6 +475,15 @@ def _has_parameters(function: ast.Lambda) -> bool:
     arguments = function.args
     return bool(arguments.args or arguments.kwonlyargs or arguments.vararg or arguments.kwarg
                 or getattr(arguments, "posonlyargs", []))
+
+
+def _vars_argument(expression: ast.expr) -> Optional[ast.expr]:
+    """``x`` of ``vars(x)``."""
+    if isinstance(expression, ast.Call) and isinstance(expression.func, ast.Name) \
+            and expression.func.id == "vars" and len(expression.args) == 1 \
+            and not expression.keywords and not isinstance(expression.args[0], ast.Starred):
+        return expression.args[0]
+    return None
 
 
 def _subscript_index(node: ast.Subscript) -> ast.AST:
