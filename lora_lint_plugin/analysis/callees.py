@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .model import MODEL_LOAD, UNSLOTH_PEFT
 
@@ -74,21 +74,28 @@ class LinkingFacts:
 def classify(qualified_name: str) -> Optional[Classified]:
     """(role, canonical name, library) of a callee, or None if lora-lint does not model it."""
     parts = qualified_name.split(".")
+    return _modelled_call(parts) or _loader_method(parts)
+
+
+def _modelled_call(parts: List[str]) -> Optional[Classified]:
+    """A function or class listed by name (``peft.LoraConfig``, ``trl.SFTTrainer``)."""
     root, last = parts[0], parts[-1]
-    facts = linking_facts()
-    role = facts.modelled_calls.get((root, last))
-    if role is not None:
-        return role, last, root
-    if last not in LOADER_METHODS or len(parts) < 2:
+    role = linking_facts().modelled_calls.get((root, last))
+    return (role, last, root) if role is not None else None
+
+
+def _loader_method(parts: List[str]) -> Optional[Classified]:
+    """``Loader.from_pretrained`` / Unsloth's ``Loader.get_peft_model`` of a loader class."""
+    if len(parts) < 2 or parts[-1] not in LOADER_METHODS:
         return None
-    owner = parts[-2]
-    loaders = facts.loader_classes.get(root)
+    root, owner, method = parts[0], parts[-2], parts[-1]
+    loaders = linking_facts().loader_classes.get(root)
     if loaders is None or not loaders.matches(owner):
         return None
-    if last == "from_pretrained":
+    if method == "from_pretrained":
         return loaders.role, f"{_canonical_loader(root, owner)}.from_pretrained", root
-    if last == loaders.adapter_method:
-        return UNSLOTH_PEFT, f"{owner}.{last}", root
+    if method == loaders.adapter_method:
+        return UNSLOTH_PEFT, f"{owner}.{method}", root
     return None
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from .nodes import child_nodes
 
@@ -213,47 +213,78 @@ class ScopeIndex:
         return children
 
     def _note_bindings(self, node: ast.AST, scope: Scope) -> None:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                self._bind_target(target, scope, node, simple=True)
-        elif isinstance(node, ast.AnnAssign):
-            self._bind_target(node.target, scope, node, simple=node.value is not None)
-        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
-            self._bind_target(node.target, scope, node, simple=False)
-        elif isinstance(node, ast.withitem):
-            if node.optional_vars is not None:
-                self._bind_target(node.optional_vars, scope, node, simple=False)
-        elif isinstance(node, ast.ExceptHandler):
-            if node.name:
-                self._bind(scope, node.name, OTHER, node)
-        elif isinstance(node, ast.NamedExpr):
-            owner = scope
-            while isinstance(owner.node, _COMPREHENSIONS) and owner.parent is not None:
-                owner = owner.parent
-            self._bind_target(node.target, owner, node, simple=False)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                local, qualified = import_binding(alias)
+        """Record what binder ``node`` binds in ``scope`` (one small method per node kind)."""
+        for kinds, note in self._binding_notes:
+            if isinstance(node, kinds):
+                note(self, node, scope)
+                return
+
+    def _note_assign(self, node: ast.Assign, scope: Scope) -> None:
+        for target in node.targets:
+            self._bind_target(target, scope, node, simple=True)
+
+    def _note_annotated(self, node: ast.AnnAssign, scope: Scope) -> None:
+        self._bind_target(node.target, scope, node, simple=node.value is not None)
+
+    def _note_rebinding(self, node: ast.AST, scope: Scope) -> None:
+        """``x += 1``, ``for x in ...``, comprehension targets: bound, value unknown."""
+        self._bind_target(node.target, scope, node, simple=False)  # type: ignore[attr-defined]
+
+    def _note_with(self, node: ast.withitem, scope: Scope) -> None:
+        if node.optional_vars is not None:
+            self._bind_target(node.optional_vars, scope, node, simple=False)
+
+    def _note_except(self, node: ast.ExceptHandler, scope: Scope) -> None:
+        if node.name:
+            self._bind(scope, node.name, OTHER, node)
+
+    def _note_walrus(self, node: ast.NamedExpr, scope: Scope) -> None:
+        owner = scope   # ``:=`` in a comprehension binds in the enclosing function
+        while isinstance(owner.node, _COMPREHENSIONS) and owner.parent is not None:
+            owner = owner.parent
+        self._bind_target(node.target, owner, node, simple=False)
+
+    def _note_import(self, node: ast.Import, scope: Scope) -> None:
+        for alias in node.names:
+            local, qualified = import_binding(alias)
+            self._bind(scope, local, IMPORT, node, qualified_name=qualified)
+
+    def _note_import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
+        # relative imports bind the project's own modules: bound, but not to a library
+        module = node.module if not node.level and node.module else ""
+        for alias in node.names:
+            if alias.name == "*":
+                continue  # names we cannot see (LibCST does not resolve them either)
+            local, qualified = import_binding(alias, module)
+            if module:
                 self._bind(scope, local, IMPORT, node, qualified_name=qualified)
-        elif isinstance(node, ast.ImportFrom):
-            # relative imports bind the project's own modules: bound, but not to a library
-            module = node.module if not node.level and node.module else ""
-            for alias in node.names:
-                if alias.name == "*":
-                    continue  # names we cannot see (LibCST does not resolve them either)
-                local, qualified = import_binding(alias, module)
-                if module:
-                    self._bind(scope, local, IMPORT, node, qualified_name=qualified)
-                else:
-                    self._bind(scope, local, OTHER, node)
-        elif isinstance(node, ast.Global):
-            scope.globals.update(node.names)
-        elif isinstance(node, ast.Nonlocal):
-            scope.nonlocals.update(node.names)
-        elif isinstance(node, _MATCH_CAPTURES):
-            name = getattr(node, "name", None) or getattr(node, "rest", None)
-            if name:
-                self._bind(scope, name, OTHER, node)
+            else:
+                self._bind(scope, local, OTHER, node)
+
+    def _note_global(self, node: ast.Global, scope: Scope) -> None:
+        scope.globals.update(node.names)
+
+    def _note_nonlocal(self, node: ast.Nonlocal, scope: Scope) -> None:
+        scope.nonlocals.update(node.names)
+
+    def _note_match_capture(self, node: ast.AST, scope: Scope) -> None:
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if name:
+            self._bind(scope, name, OTHER, node)
+
+    _binding_notes: Tuple[Tuple[Any, Callable[["ScopeIndex", Any, Scope], None]], ...] = (
+        (ast.Assign, _note_assign),
+        (ast.AnnAssign, _note_annotated),
+        ((ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension), _note_rebinding),
+        (ast.withitem, _note_with),
+        (ast.ExceptHandler, _note_except),
+        (ast.NamedExpr, _note_walrus),
+        (ast.Import, _note_import),
+        (ast.ImportFrom, _note_import_from),
+        (ast.Global, _note_global),
+        (ast.Nonlocal, _note_nonlocal),
+        (_MATCH_CAPTURES, _note_match_capture),
+    )
 
     def _bind_target(self, target: ast.AST, scope: Scope, statement: ast.AST,
                      simple: bool) -> None:
