@@ -93,8 +93,9 @@ class LoraLintPlugin:
         except ConfigError as error:
             yield 1, 0, f"LOR000 lora-lint configuration error: {error}", type(self)
             return
+        path = self.filename if os.path.isfile(self.filename) else None
         analysis = analyse_source(source, settings, rule_filter=type(self).reported, tree=self.tree,
-                                  versions=self._versions)
+                                  versions=self._versions, path=path)
         if analysis.error is not None:
             yield 1, 0, f"LOR000 lora-lint could not analyse this file: {analysis.error}", \
                 type(self)

@@ -9,6 +9,7 @@ diagnostics are never fixed); ``lint_source(source, ...)`` maps it to a ``report
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Collection, List, Optional, Sequence, Tuple
@@ -140,11 +141,12 @@ def report_diagnostics(source: Source, diagnostics: Sequence[Diagnostic],
 
 def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
             use_noqa: bool = True, versions: Optional[Callable[[], LibraryVersions]] = None,
-            language: str = "python") -> Any:
+            language: str = "python", path: Optional[str] = None) -> Any:
     """``engine.analyse_source`` restricted to ``enabled_codes`` and with ``# noqa`` applied.
 
     ``versions``: the file's pinned library versions (``versions_reader``). ``language``:
-    ``"yaml"`` for a YAML trainer config (``engine.analyse_config``).
+    ``"yaml"`` for a YAML trainer config (``engine.analyse_config``). ``path``: the file's
+    path (``source_path``: its launcher scripts are read when a value is needed).
 
     Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
     callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
@@ -161,12 +163,17 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
     if language == "yaml":
         analysis = analyse_config(text, settings, rule_filter, versions=versions)
     else:
-        analysis = analyse_source(text, settings, rule_filter, versions=versions)
+        analysis = analyse_source(text, settings, rule_filter, versions=versions, path=path)
     if use_noqa and analysis.diagnostics:
         kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
         if len(kept) != len(analysis.diagnostics):
             analysis = replace(analysis, diagnostics=kept)
     return analysis
+
+
+def source_path(source: Source) -> Optional[str]:
+    """The path of a source read from a file (None for stdin and in-memory text)."""
+    return source.path if source.path and os.path.isfile(source.path) else None
 
 
 def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Collection[str]] = None,
@@ -176,7 +183,7 @@ def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Coll
     ``fix_edits``: include each fix's edits (see ``report_diagnostics``).
     """
     analysis = analyse(source.python, settings, enabled_codes, use_noqa, versions_reader(source),
-                       source.language)
+                       source.language, source_path(source))
     if analysis.error is not None:
         return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
     return FileResult(filename=source.path, diagnostics=cell_errors(source, use_noqa) + report_diagnostics(

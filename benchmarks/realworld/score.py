@@ -198,7 +198,7 @@ def setup_links(directory: Path, files: Sequence[str]) -> SetupLinks:
             source = read_source(str(directory / file))
         except SourceError:
             continue
-        model = analyse_source(source.python).model
+        model = analyse_source(source.python, path=str(directory / file)).model
         for setup in getattr(model, "setups", None) or []:
             if setup.lora is None:
                 continue

@@ -29,6 +29,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
+from .launchers import NO_LAUNCHERS, LauncherOptions, LauncherValue
 from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +39,8 @@ ARGPARSE_PARSERS = ("parse_args", "parse_known_args")
 HF_PARSERS = ("parse_args_into_dataclasses", "parse_json_file", "parse_yaml_file", "parse_dict",
               "parse_args_and_config")   # the last: TRL's TrlParser (an HfArgumentParser)
 _DATACLASS_PARSERS = (".HfArgumentParser", ".TrlParser")
+# The parsers that read the command line (and so what a launcher script passes).
+_COMMAND_LINE_PARSERS = ("parse_args_into_dataclasses", "parse_args_and_config")
 ENVIRONMENT_GETTERS = ("os.environ.get", "os.getenv")
 _ENVIRONMENT_READS = ("get", "copy", "keys", "items", "values", "__contains__")
 _EMPTY_FACTORIES: Dict[str, Tuple[Any, str]] = {"list": ([], SEQUENCE), "dict": ({}, MAPPING), "tuple": ((), SEQUENCE)}
@@ -74,6 +77,7 @@ class Defaults:
         self.resolver = resolver
         self.index = resolver.index
         self._facts: Optional[_FileFacts] = None
+        self._launcher_options: Optional[LauncherOptions] = None
 
     # -- entry points (called by the resolver) ---------------------------------------------
     def attribute(self, node: ast.Attribute, depth: int, allow_none: bool = False) -> Resolved:
@@ -119,6 +123,10 @@ class Defaults:
             classes = self._parser_classes(call.func.value, depth)
             cls = classes[result.index] if classes and result.index < len(classes) else None
             if cls is not None:
+                launched = self._launched_field(cls, attr) if method in _COMMAND_LINE_PARSERS \
+                    else None
+                if launched is not None:
+                    return launched
                 return self._class_attribute(cls, attr, depth, f"default of --{attr}")
         return UNKNOWN
 
@@ -296,6 +304,10 @@ class Defaults:
         calls = facts.options.get(dest)
         if not calls or facts.options_incomplete or dest in facts.parser_defaults:
             return UNKNOWN
+        if len(calls) == 1:
+            launched = self._launched_option(calls[0], depth)
+            if launched is not None:
+                return launched
         values = [self._option_value(call, depth) for call in calls]
         return self.resolver.agreed(values)
 
@@ -323,6 +335,67 @@ class Defaults:
         if isinstance(value, Value) and isinstance(value.python, str) and "type" in keywords:
             value = self._converted(value, keywords["type"])
         return self.known_default(value, origin)
+
+    # -- launcher scripts ------------------------------------------------------------------
+    def launcher_options(self) -> LauncherOptions:
+        if self._launcher_options is None:
+            reader = self.resolver.launchers
+            self._launcher_options = reader() if reader is not None else NO_LAUNCHERS
+        return self._launcher_options
+
+    def _launched_option(self, call: ast.Call, depth: int) -> Optional[Resolved]:
+        """The value the project's launchers give the option ``call`` adds (``launchers.py``);
+        None when none passes it."""
+        spelled = [self.resolver.resolve(given, depth + 1) for given in call.args]
+        names = [value.python for value in spelled
+                 if isinstance(value, Value) and isinstance(value.python, str)]
+        if not names or len(names) != len(call.args):
+            return None
+        found = self.launcher_options().value(names)
+        if found is None:
+            return None
+        if not isinstance(found, LauncherValue):
+            return UNKNOWN
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+        action = self.resolver.resolve(keywords["action"], depth + 1) \
+            if "action" in keywords else None
+        origin = f"value of {names[-1]} in {found.launcher}"
+        if isinstance(action, Value) and action.python in ("store_true", "store_false"):
+            flag = found.text is None and action.python == "store_true"
+            return with_origin(Value(flag, call, self.resolver.span(call)), origin) \
+                if found.text is None else UNKNOWN
+        if found.text is None or action is not None or "nargs" in keywords:
+            return UNKNOWN
+        text = Value(found.text, call, self.resolver.span(call))
+        value = self._converted(text, keywords["type"]) if "type" in keywords else text
+        return with_origin(value, origin) if isinstance(value, Value) else UNKNOWN
+
+    def _launched_field(self, cls: ast.ClassDef, attr: str) -> Optional[Resolved]:
+        """The value the project's launchers give a dataclass field parsed from the command
+        line (HfArgumentParser accepts ``--lora_r`` and ``--lora-r``); None when none does."""
+        found = self.launcher_options().value([f"--{attr}", "--" + attr.replace("_", "-")])
+        if found is None:
+            return None
+        statement = self._field_statement(cls, attr)
+        if not isinstance(found, LauncherValue) or statement is None:
+            return UNKNOWN
+        value = _parsed_field(found.text, statement.annotation)
+        if value is _NOT_PARSED:
+            return UNKNOWN
+        return with_origin(Value(value, statement, self.resolver.span(statement)),
+                           f"value of --{attr} in {found.launcher}")
+
+    def _field_statement(self, cls: ast.ClassDef, attr: str) -> Optional[ast.AnnAssign]:
+        current: Optional[ast.ClassDef] = cls
+        for _ in range(_MAX_BASES):
+            if current is None:
+                return None
+            for statement in current.body:
+                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
+                        and statement.target.id == attr:
+                    return statement
+            current = self._only_local_base(current)
+        return None
 
     def _converted(self, value: Value, type_node: ast.AST) -> Resolved:
         """argparse applies ``type`` to a string default."""
@@ -484,6 +557,30 @@ def _vars_argument(expression: ast.expr) -> Optional[ast.expr]:
             and not expression.keywords and not isinstance(expression.args[0], ast.Starred):
         return expression.args[0]
     return None
+
+
+_NOT_PARSED: Any = object()
+_TRUE_WORDS = ("yes", "true", "t", "y", "1")
+_FALSE_WORDS = ("no", "false", "f", "n", "0")
+
+
+def _parsed_field(text: Optional[str], annotation: ast.expr) -> Any:
+    """A command-line word as HfArgumentParser reads it into a field annotated ``str``,
+    ``int``, ``float`` or ``bool`` (also ``Optional[...]``); ``_NOT_PARSED`` otherwise."""
+    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name) \
+            and annotation.value.id == "Optional":
+        annotation = annotation.slice
+    kind = annotation.id if isinstance(annotation, ast.Name) else None
+    if kind == "bool":
+        if text is None or text.lower() in _TRUE_WORDS:
+            return True
+        return False if text.lower() in _FALSE_WORDS else _NOT_PARSED
+    if text is None or kind not in _CONVERTERS:
+        return _NOT_PARSED
+    try:
+        return _CONVERTERS[kind](text)
+    except ValueError:
+        return _NOT_PARSED
 
 
 def _subscript_index(node: ast.Subscript) -> ast.AST:

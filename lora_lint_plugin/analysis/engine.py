@@ -38,12 +38,15 @@ _NOT_GIVEN: Any = object()
 def analyse_source(source: str, settings: Optional[Settings] = None,
                    rule_filter: Optional[Callable[[str], bool]] = None,
                    tree: Any = _NOT_GIVEN,
-                   versions: Optional[Callable[[], "LibraryVersions"]] = None) -> Analysis:
+                   versions: Optional[Callable[[], "LibraryVersions"]] = None,
+                   path: Optional[str] = None) -> Analysis:
     """Analyse Python source text. Never raises for bad input; see ``Analysis.error``.
 
     ``tree``: the module's ``ast`` when the caller already has it (flake8 does), so the
     analysis costs no second parse. ``versions``: reads the library versions the file or its
     project pins (``versions.library_versions``); called only if a rule asks for them.
+    ``path``: the file's path, when it is a file: the launcher scripts around it are read
+    (``launchers.py``) if a second-tier value is asked for.
     """
     if not might_contain_training_code(source):
         return Analysis(skipped=True)
@@ -54,19 +57,23 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
     if not has_candidate_call(tree):
         return Analysis(skipped=True)
     try:
-        return _analyse(tree, source, settings or Settings(), rule_filter, versions)
+        return _analyse(tree, source, settings or Settings(), rule_filter, versions, path)
     except RecursionError:  # the analysis is iterative or depth-limited; a last line of defence
         return Analysis(error=TOO_DEEP)
 
 
 def _analyse(tree: Any, source: str, settings: Settings,
              rule_filter: Optional[Callable[[str], bool]],
-             versions: Optional[Callable[[], "LibraryVersions"]] = None) -> Analysis:
+             versions: Optional[Callable[[], "LibraryVersions"]] = None,
+             path: Optional[str] = None) -> Analysis:
     from .extract import extract
+    from .launchers import launcher_options
     from .provenance import note_provenance
     from ..rules import RuleContext, active_rules
 
-    file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults)
+    launchers = functools.partial(launcher_options, path) if path else None
+    file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults,
+                         launchers=launchers)
     file_model.versions_source = functools.partial(_file_versions, source, versions)
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []

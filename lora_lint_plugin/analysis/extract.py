@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .model import (
     LORA_CONFIG,
@@ -35,6 +35,7 @@ from .model import (
 )
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
 from .diagnostics import Span
+from .launchers import LauncherOptions
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
@@ -83,11 +84,12 @@ def _positional_names(name: str, library: str) -> Tuple[str, ...]:
 class Extractor:
     """Collects recognised calls, imports and signals of one module; ``build()`` links them."""
 
-    def __init__(self, tree: ast.Module, lines: SourceLines, resolve_defaults: bool = True) -> None:
+    def __init__(self, tree: ast.Module, lines: SourceLines, resolve_defaults: bool = True,
+                 launchers: Optional[Callable[[], LauncherOptions]] = None) -> None:
         self.tree = tree
         self.lines = lines
         self.index = ScopeIndex(tree)
-        self.resolver = Resolver(lines, self.index, resolve_defaults)
+        self.resolver = Resolver(lines, self.index, resolve_defaults, launchers)
         self.model = FileModel(lines=lines, scopes=self.index)
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
@@ -610,10 +612,12 @@ def _argument_expression(call: ast.Call, position: int, keyword: str) -> Optiona
     return None
 
 
-def extract(tree: ast.Module, source: str, resolve_defaults: bool = True) -> FileModel:
+def extract(tree: ast.Module, source: str, resolve_defaults: bool = True,
+            launchers: Optional[Callable[[], LauncherOptions]] = None) -> FileModel:
     """Build the ``FileModel`` of a module from its ``ast`` and its text (``resolve_defaults``:
-    the resolver's second tier, see ``resolve.py``)."""
-    return Extractor(tree, SourceLines(source), resolve_defaults).build()
+    the resolver's second tier, see ``resolve.py``; ``launchers``: what the project's launcher
+    scripts pass to the file, read only if a value is asked for, see ``launchers.py``)."""
+    return Extractor(tree, SourceLines(source), resolve_defaults, launchers).build()
 
 
 __all__ = ["Extractor", "extract"]

@@ -45,6 +45,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Ty
 from .defaults import ENVIRONMENT_GETTERS, Defaults
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
+from .launchers import LauncherOptions
 from .positions import SourceLines
 from .scopes import LOOPS, SCOPE_NODES, SIMPLE, Binding, ScopeIndex
 from .values import (
@@ -111,10 +112,12 @@ T = TypeVar("T")
 class Resolver:
     """Evaluates expressions of one parsed module (see the module docstring)."""
 
-    def __init__(self, lines: SourceLines, index: ScopeIndex, resolve_defaults: bool = True) -> None:
+    def __init__(self, lines: SourceLines, index: ScopeIndex, resolve_defaults: bool = True,
+                 launchers: Optional[Callable[[], LauncherOptions]] = None) -> None:
         self.lines = lines
         self.index = index
         self.resolve_defaults = resolve_defaults
+        self.launchers = launchers   # what the project's launcher scripts pass (second tier)
         self.functions = LocalFunctions(index)
         self.defaults = Defaults(self)
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}

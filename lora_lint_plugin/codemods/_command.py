@@ -81,7 +81,8 @@ class LoraLintFixCommand(CodemodCommand, ABC):
         path = filename if filename is not None and os.path.isfile(filename) else None
         versions = functools.lru_cache(maxsize=1)(lambda: library_versions(path))
         outcome = fix_source(tree.code,
-                             lambda text: analyse(text, self.settings, self.codes, versions=versions),
+                             lambda text: analyse(text, self.settings, self.codes, versions=versions,
+                                                  path=path),
                              unsafe=self.unsafe)
         if outcome.error is not None and not outcome.changed:
             # fix_source keeps the diagnostics only when a fix broke the code (an analysis

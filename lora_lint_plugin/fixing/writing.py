@@ -27,7 +27,7 @@ from typing import Any, Collection, List, Optional
 
 from ..reporters import FileResult
 from ..config.settings import Settings
-from ..linting import analyse, cell_errors, lint_source, report_diagnostics
+from ..linting import analyse, cell_errors, lint_source, report_diagnostics, source_path
 from ..sources.files import Source, SourceError, read_source, source_from_bytes, versions_reader
 
 __all__ = [
@@ -183,9 +183,11 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
 
     analyses: List[Any] = []
     versions = versions_reader(source)   # fixes never touch install lines or project files
+    path = source_path(source)
 
     def analyse_and_keep(text: str) -> Any:
-        analysis = analyse(text, settings, enabled_codes, use_noqa, versions, source.language)
+        analysis = analyse(text, settings, enabled_codes, use_noqa, versions, source.language,
+                           path)
         analyses.append(analysis)
         return analysis
 

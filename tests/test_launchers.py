@@ -1,0 +1,142 @@
+"""Launcher scripts: option values a project's shell scripts pass to a training script, read
+as second-tier values (``analysis/launchers.py``), through the real ``lora-lint`` CLI and flake8.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from .conftest import dedent, run_flake8
+
+SCRIPT = Path(sys.executable).with_name("lora-lint")
+
+HF_SCRIPT = dedent('''
+    from dataclasses import dataclass, field
+    from typing import Optional
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, HfArgumentParser
+
+    @dataclass
+    class ScriptArguments:
+        model_name_or_path: Optional[str] = field(default=None)
+        lora_rank: int = field(default=8)
+
+    args, = HfArgumentParser(ScriptArguments).parse_args_into_dataclasses()
+    model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+    config = LoraConfig(r=args.lora_rank, target_modules=["q_proj", "c_attn"])
+    model = get_peft_model(model, config)
+''')
+
+ARGPARSE_SCRIPT = dedent('''
+    import argparse
+    from peft import LoraConfig
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lora_r", type=int, default=8)
+    parser.add_argument("--use_dora", action="store_true")
+    args = parser.parse_args()
+    config = LoraConfig(r=args.lora_r, use_dora=args.use_dora)
+''')
+
+LAUNCH = ("CUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node 2 training/train.py \\\n"
+          "    --model_name_or_path {model} \\\n    --lora_rank {rank} \\\n    --do_train\n")
+
+# name -> (files relative to the project, expected (file, line, code, message part))
+PROJECTS: Dict[str, Tuple[Dict[str, str], List[Tuple[str, int, str, str]]]] = {
+    "launcher_in_scripts": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_sft.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=0),
+    }, [("training/train.py", 13, "LOR103", "not a module of llama"),
+        ("training/train.py", 13, "LOR201", "(value of --lora_rank in ../scripts/run_sft.sh)")]),
+    "two_launchers_agree": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_sft.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=16),
+        "scripts/run_sft_accelerate.sh": "accelerate launch --multi_gpu training/train.py "
+                                         "--lora_rank 16 --model_name_or_path "
+                                         "meta-llama/Llama-3.1-8B\n",
+    }, [("training/train.py", 13, "LOR103", "not a module of llama")]),
+    "two_launchers_differ": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_llama.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=0),
+        "scripts/run_gpt2.sh": LAUNCH.format(model="openai-community/gpt2", rank=0),
+    }, [("training/train.py", 13, "LOR201", "(value of --lora_rank in ../scripts/run_gpt2.sh)")]),
+    "shell_variable": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_sft.sh": "MODEL=meta-llama/Llama-3.1-8B\n"
+                              + LAUNCH.format(model="${MODEL}", rank="$RANK"),
+    }, []),
+    "launcher_of_another_script": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_sft.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=0)
+        .replace("training/train.py", "training/other.py"),
+    }, []),
+    "argparse_in_the_same_directory": ({
+        "train.py": ARGPARSE_SCRIPT,
+        "run.sh": "#!/bin/bash\n# python train.py --lora_r=64\npython train.py --lora_r=0 --use_dora"
+                  "  # rank 0 on purpose\n",
+    }, [("train.py", 7, "LOR201", "(value of --lora_r in run.sh)")]),
+}
+
+
+@pytest.fixture(scope="module")
+def project_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("launchers")
+    for name, (files, _) in PROJECTS.items():
+        for relative, text in files.items():
+            path = root / name / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _expected(name: str) -> List[Tuple[str, int, str]]:
+    return sorted((f"{name}/{file}", line, code) for file, line, code, _ in PROJECTS[name][1])
+
+
+def test_launcher_values_through_the_cli(project_root: Path) -> None:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "lora_lint_plugin"]
+    result = subprocess.run(command + ["check", "--output-format", "json", "--select", "LOR1,LOR2",
+                                       str(project_root)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr
+    found: Dict[str, List[Tuple[str, int, str]]] = {}
+    messages: Dict[Tuple[str, int, str], str] = {}
+    for item in json.loads(result.stdout):
+        relative = Path(item["filename"]).relative_to(project_root).as_posix()
+        key = (relative, item["location"]["row"], item["code"])
+        found.setdefault(relative.split("/")[0], []).append(key)
+        messages[key] = item["message"]
+    for name in PROJECTS:
+        assert sorted(found.get(name, [])) == _expected(name), name
+        for file, line, code, part in PROJECTS[name][1]:
+            assert part in messages[(f"{name}/{file}", line, code)], (name, code)
+
+
+def test_flake8_reads_the_same_launchers(project_root: Path) -> None:
+    result = run_flake8(project_root, "--select=LOR1,LOR2")
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    found: Dict[str, List[Tuple[str, int, str]]] = {}
+    for line in result.stdout.splitlines():
+        path, row, _, rest = line.split(":", 3)
+        relative = Path(path).resolve().relative_to(project_root.resolve()).as_posix()
+        found.setdefault(relative.split("/")[0], []).append((relative, int(row), rest.split()[0]))
+    for name in PROJECTS:
+        assert sorted(found.get(name, [])) == _expected(name), name
+
+
+def test_launchers_are_not_read_when_the_tier_is_off(project_root: Path) -> None:
+    project = project_root / "launcher_in_scripts"
+    (project / "pyproject.toml").write_text("[tool.lora-lint]\nresolve-defaults = false\n",
+                                            encoding="utf-8")
+    try:
+        command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "lora_lint_plugin"]
+        result = subprocess.run(command + ["check", "--select", "LOR1,LOR2", str(project)],
+                                capture_output=True, text=True, timeout=300, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        (project / "pyproject.toml").unlink()
