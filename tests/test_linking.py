@@ -197,6 +197,18 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "peft_config = LoraConfig(target_modules=['q_proj', 'c_attn']) if sys.argv[1] else other\n"
         "trainer = SFTTrainer(model=model, peft_config=peft_config)",
     ),
+    "local_trainer_subclass": (
+        "class SavingTrainer(SFTTrainer):\n    def save_model(self, output_dir=None):\n"
+        "        pass\n"
+        f"model = {LOAD}\n"
+        "trainer = SavingTrainer(model=model, peft_config=LoraConfig(\n"
+        "    target_modules=['q_proj', 'c_attn']))  # expect: LOR103",
+        "class SavingTrainer(SFTTrainer):\n    def __init__(self, teacher, *args, **kwargs):\n"
+        "        super().__init__(*args, **kwargs)\n"
+        f"model = {LOAD}\n"
+        "trainer = SavingTrainer(model=model, peft_config=LoraConfig(\n"
+        "    target_modules=['q_proj', 'c_attn']))",
+    ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"

@@ -48,6 +48,10 @@ MAX_BRANCHES = 8
 # Calls read again inside the local-function calls that return them, at most, per file.
 MAX_CONTEXTS = 64
 
+# A local trainer class is followed through at most this many local base classes.
+MAX_SUBCLASS_DEPTH = 8
+_CONSTRUCTORS = ("__init__", "__new__")
+
 # The calls of local functions a value was returned through (``CallResult.via``).
 Context = Tuple[ast.Call, ...]
 
@@ -171,9 +175,10 @@ class Extractor:
                 break
             self._note_signal_call(node, qualified)
         else:
-            loader = None if names else self._loader_from_variable(node.func)
-            if loader is not None:
-                self._pending.append((node, *loader))
+            found = None if names else \
+                self._loader_from_variable(node.func) or self._subclassed_trainer(node.func)
+            if found is not None:
+                self._pending.append((node, *found))
             else:
                 self._note_method_call(node)
         for keyword in node.keywords:
@@ -196,6 +201,24 @@ class Extractor:
                 return None
             found = found or classified
         return found
+
+    def _subclassed_trainer(self, func: ast.expr) -> Optional[Classified]:
+        """``MyTrainer(...)`` where ``class MyTrainer(SFTTrainer)`` in this file only overrides
+        other methods: its constructor is the trainer's own, so it links like one. A class
+        with its own ``__init__``/``__new__``, a decorator, a metaclass or a second base is
+        not followed (its constructor may take anything)."""
+        found: Optional[Classified] = None
+        for _ in range(MAX_SUBCLASS_DEPTH):
+            cls = self.resolver.defaults.class_named(func)
+            if cls is None or len(cls.bases) != 1 or cls.keywords or cls.decorator_list \
+                    or _defines_constructor(cls):
+                return None
+            func = cls.bases[0]
+            names = self.index.imported_names(func)
+            if names:
+                found = next((classify(name) for name in names if classify(name)), None)
+                return found if found is not None and found[0] == TRAINER else None
+        return None
 
     def _class_variable_names(self, name: ast.Name) -> List[str]:
         """The qualified class names a variable certainly holds one of (empty: unknown)."""
@@ -578,6 +601,19 @@ def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
             if element is target:
                 return element_value
     return None
+
+
+def _defines_constructor(cls: ast.ClassDef) -> bool:
+    for statement in cls.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and statement.name in _CONSTRUCTORS:
+            return True
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and any(
+                isinstance(target, ast.Name) and target.id in _CONSTRUCTORS
+                for target in (statement.targets if isinstance(statement, ast.Assign)
+                               else [statement.target])):
+            return True
+    return False
 
 
 def _same_arguments(first: Arguments, second: Arguments) -> bool:
