@@ -209,6 +209,38 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "trainer = SavingTrainer(model=model, peft_config=LoraConfig(\n"
         "    target_modules=['q_proj', 'c_attn']))",
     ),
+    "self_attribute_in_one_method": (
+        "class Pipeline:\n    def setup(self):\n"
+        f"        self.model = {LOAD}\n"
+        "        self.model = get_peft_model(self.model, LoraConfig(\n"
+        "            target_modules=['q_proj', 'c_attn']))  # expect: LOR103",
+        "class Pipeline:\n    def setup(self):\n"
+        f"        self.model = {LOAD}\n        self.reload()\n"
+        "        self.model = get_peft_model(self.model, LoraConfig(\n"
+        "            target_modules=['q_proj', 'c_attn']))",
+    ),
+    "self_attribute_across_methods": (
+        "class Pipeline:\n    def load(self):\n"
+        f"        self.model = {LOAD}\n\n"
+        "    def adapt(self):\n        return get_peft_model(self.model, LoraConfig(\n"
+        "            target_modules=['q_proj', 'c_attn']))  # expect: LOR103",
+        "class Pipeline(Base):\n    def load(self):\n"
+        f"        self.model = {LOAD}\n\n"
+        "    def adapt(self):\n        return get_peft_model(self.model, LoraConfig(\n"
+        "            target_modules=['q_proj', 'c_attn']))",
+    ),
+    "self_attribute_set_in_init": (
+        "class Pipeline:\n    def __init__(self):\n"
+        f"        self.model = {LOAD}\n\n"
+        "    def train(self):\n        return get_peft_model(self.model, LoraConfig(\n"
+        "            target_modules=['q_proj', 'c_attn']))  # expect: LOR103",
+        "class Pipeline:\n    def __init__(self):\n"
+        f"        self.model = {LOAD}\n\n"
+        "    def swap(self):\n"
+        "        self.model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\n\n"
+        "    def train(self):\n        return get_peft_model(self.model, LoraConfig(\n"
+        "            target_modules=['q_proj', 'c_attn']))",
+    ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"

@@ -42,6 +42,7 @@ import operator
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
+from .attributes import SelfAttributes
 from .defaults import ENVIRONMENT_GETTERS, Defaults
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
@@ -120,6 +121,7 @@ class Resolver:
         self.launchers = launchers   # what the project's launcher scripts pass (second tier)
         self.functions = LocalFunctions(index)
         self.defaults = Defaults(self)
+        self.attributes = SelfAttributes(self)
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
         self._values: Dict[int, Resolved] = {}          # id(binding) -> its value
@@ -172,9 +174,16 @@ class Resolver:
             return self._resolve_boolean(node, depth)
         if isinstance(node, ast.JoinedStr):
             return self._resolve_fstring(node, depth)
-        if isinstance(node, ast.Attribute) and self.resolve_defaults:
-            return self.defaults.attribute(node, depth)
+        if isinstance(node, ast.Attribute):
+            return self._resolve_attribute(node, depth)
         return UNKNOWN
+
+    def _resolve_attribute(self, node: ast.Attribute, depth: int) -> Resolved:
+        """``self.x`` (``attributes.py``), else a second-tier value (``args.x``, ...)."""
+        value = self.attributes.value(node, depth)
+        if value is not None:
+            return value
+        return self.defaults.attribute(node, depth) if self.resolve_defaults else UNKNOWN
 
     def _resolve_unary(self, node: ast.UnaryOp, depth: int) -> Resolved:
         operand = self.resolve(node.operand, depth + 1)
@@ -840,6 +849,14 @@ class Resolver:
             ordered = sorted(bindings, key=_binding_start)
             cached = self._orders[key] = ([_binding_start(b) for b in ordered], ordered)
         return cached
+
+    def dominates(self, statement: ast.AST, use: ast.AST) -> bool:
+        return self._dominates(statement, use)
+
+    def value_of_store(self, target: ast.AST, statement: ast.stmt, depth: int) -> Resolved:
+        """What the assignment ``statement`` stores into ``target`` (``self.x = ...``), once."""
+        return self._once(id(target), self._values,
+                          lambda: self._value_of_target(target, statement, depth))
 
     def _dominates(self, statement: ast.AST, use: ast.AST) -> bool:
         """True when ``statement`` runs on every path to ``use`` (its block encloses the use)."""
