@@ -261,6 +261,12 @@ TRAINER_CALLS = {
     "CPOTrainer": "CPOTrainer({model}, CPOConfig(), peft_config={config})",
     "GRPOTrainer": "GRPOTrainer({model}, reward_funcs=[reward], peft_config={config})",
     "RewardTrainer": "RewardTrainer(model={model}, args=RewardConfig(), peft_config={config})",
+    "GKDTrainer": "GKDTrainer(model={model}, teacher_model='gpt2', args=GKDConfig(), "
+                  "peft_config={config})",
+    "OnlineDPOTrainer": "OnlineDPOTrainer({model}, None, args=OnlineDPOConfig(), "
+                        "peft_config={config})",
+    "RLOOTrainer": "RLOOTrainer(model={model}, reward_funcs=[reward], args=RLOOConfig(), "
+                   "peft_config={config})",
 }
 TRAINER_CONFIG = "LoraConfig(target_modules=['q_proj', 'c_attn'])"
 for _trainer, _call in TRAINER_CALLS.items():

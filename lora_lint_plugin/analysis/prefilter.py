@@ -57,6 +57,8 @@ _CALL_MARKERS = (
     "RewardTrainer",
     "RewardConfig",
     "PPOTrainer",
+    "GKDTrainer",
+    "RLOOTrainer",
 )
 # Every import the regex accepts names one of these: three substring tests reject almost every
 # file before the markers are searched at all.
