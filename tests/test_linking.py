@@ -241,6 +241,19 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         "    def train(self):\n        return get_peft_model(self.model, LoraConfig(\n"
         "            target_modules=['q_proj', 'c_attn']))",
     ),
+    "try_except_same_model": (
+        f"try:\n    model = {LOAD[:-1]}, attn_implementation='flash_attention_2')\n"
+        f"except ImportError:\n    model = {LOAD}\nmodel = {{lora}}",
+        "model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\n"
+        f"try:\n    model = {LOAD}\nexcept OSError:\n    pass\nmodel = {{lora}}",
+    ),
+    "try_except_raising": (
+        f"try:\n    model = {LOAD}\nexcept OSError as error:\n"
+        "    raise SystemExit(error)\nmodel = {lora}",
+        f"try:\n    model = {LOAD}\nexcept OSError:\n"
+        "    model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.3')\n"
+        "model = {lora}",
+    ),
     "inline_in_trainer": (
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=model.to('cuda'), peft_config=LoraConfig(\n"

@@ -97,6 +97,10 @@ _COMPARISONS: Dict[type, Callable[[Any, Any], Any]] = {
 }
 
 _STATEMENT_LISTS = ("body", "orelse", "finalbody")
+_TRIES: Tuple[type, ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar")
+                                 if hasattr(ast, name))
+# Statements whose exits the resolver follows to the code after them.
+_BRANCHING: Tuple[type, ...] = (ast.If, *_TRIES)
 # Statements after which a branch does not reach the code below its ``if``.
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 _CONVERSIONS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
@@ -769,31 +773,34 @@ class Resolver:
         return separating is not None
 
     def _enclosing_if(self, statement: ast.AST, anchor: ast.AST,
-                      position: Tuple[int, int]) -> Optional[ast.If]:
-        """The ``if`` around ``statement`` that runs on every path to ``anchor`` and ends
-        before it; None when something else (a loop, ``try``, ``with``) is in the way."""
+                      position: Tuple[int, int]) -> Optional[ast.stmt]:
+        """The ``if`` or ``try`` around ``statement`` that runs on every path to ``anchor``
+        and ends before it; None when something else (a loop, ``with``) is in the way."""
         for ancestor in self.index.ancestors(statement):
             if isinstance(ancestor, SCOPE_NODES):
                 return None
             if not isinstance(ancestor, ast.stmt):
                 continue
             if self._dominates(ancestor, anchor):
-                if isinstance(ancestor, ast.If) and _end(ancestor) <= position:
+                if isinstance(ancestor, _BRANCHING) and _end(ancestor) <= position:
                     return ancestor
                 return None
         return None
 
-    def _after(self, branch: ast.If, starts: List[Tuple[int, int]], ordered: List[Binding],
+    def _after(self, branch: ast.stmt, starts: List[Tuple[int, int]], ordered: List[Binding],
                depth: int) -> Optional[List[Any]]:
-        """The bindings that reach the end of ``if`` statement ``branch`` (computed once)."""
+        """The bindings that reach the end of the ``if`` or ``try`` statement ``branch``
+        (computed once)."""
         key = (id(branch), id(ordered))
         if key in self._after_if:
             return self._after_if[key]
         self._after_if[key] = None   # re-entered (cannot happen in valid code): unknown
         incoming = self._reaching_before(branch, _start(branch), starts, ordered, depth + 1)
         result = None
-        if incoming is not None:
+        if incoming is not None and isinstance(branch, ast.If):
             result = self._exits_of_if(branch, starts, ordered, depth, incoming)
+        elif incoming is not None:
+            result = self._exits_of_try(branch, starts, ordered, depth, incoming)
         self._after_if[key] = result
         return result
 
@@ -836,9 +843,43 @@ class Resolver:
                 if nested is None:
                     return None
                 current = nested
+            elif isinstance(statement, _TRIES):
+                nested = self._exits_of_try(statement, starts, ordered, depth + 1, current)
+                if nested is None:
+                    return None
+                current = nested
             else:
                 return None
         return current
+
+    def _exits_of_try(self, branch: Any, starts: List[Tuple[int, int]], ordered: List[Binding],
+                      depth: int, incoming: List[Any]) -> Optional[List[Any]]:
+        """What reaches the end of a ``try``: the body run through (then ``else``), or a
+        handler entered from any point of the body (so the bindings before the ``try`` and
+        every binding in the body may reach it). A binding in ``finally``: unknown."""
+        if depth > MAX_DEPTH or self._bindings_in(branch.finalbody, starts, ordered):
+            return None
+        result = self._exits_of_block(branch.body + branch.orelse, incoming, starts, ordered,
+                                      depth)
+        in_body = self._bindings_in(branch.body, starts, ordered)
+        if result is None or any(binding.kind != SIMPLE for binding in in_body):
+            return None
+        entering = list(incoming) + [binding for binding in in_body if binding not in incoming]
+        for handler in branch.handlers:
+            exits = self._exits_of_block(handler.body, entering, starts, ordered, depth)
+            if exits is None or handler.name == ordered[0].name:   # ``except E as model``
+                return None
+            result.extend(binding for binding in exits if binding not in result)
+        return result or None
+
+    def _bindings_in(self, block: List[Any], starts: List[Tuple[int, int]],
+                     ordered: List[Binding]) -> List[Binding]:
+        """The bindings of the name that start inside the statements ``block``."""
+        if not block:
+            return []
+        first = bisect.bisect_left(starts, _start(block[0]))
+        last = bisect.bisect_right(starts, _end(block[-1]))
+        return ordered[first:last]
 
     def _in_order(self, holder: Any, name: str, bindings: List[Binding]) -> BindingOrder:
         """A scope's bindings of ``name`` sorted by where they start, and those starts
