@@ -43,6 +43,16 @@ ARGPARSE_SCRIPT = dedent('''
     config = LoraConfig(r=args.lora_r, use_dora=args.use_dora)
 ''')
 
+CONFIG_SCRIPT = dedent('''
+    import json
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    config = json.load(open("config.json"))
+    model = AutoModelForCausalLM.from_pretrained(config["model_name"])
+    model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+''')
+
 LAUNCH = ("CUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node 2 training/train.py \\\n"
           "    --model_name_or_path {model} \\\n    --lora_rank {rank} \\\n    --do_train\n")
 
@@ -80,6 +90,12 @@ PROJECTS: Dict[str, Tuple[Dict[str, str], List[Tuple[str, int, str, str]]]] = {
         "run.sh": "#!/bin/bash\n# python train.py --lora_r=64\npython train.py --lora_r=0 --use_dora"
                   "  # rank 0 on purpose\n",
     }, [("train.py", 7, "LOR201", "(value of --lora_r in run.sh)")]),
+    # Config files stay unknown, even at a literal path next to the script (docs/resolution.md)
+    "config_file_next_to_the_script": ({
+        "train.py": CONFIG_SCRIPT,
+        "config.json": '{"model_name": "meta-llama/Llama-3.1-8B"}\n',
+        "run.sh": "python train.py\n",
+    }, []),
 }
 
 
