@@ -369,14 +369,34 @@ def registered_plugin_dir() -> Path:
     return folder
 
 
+def ensure_dependencies_venv() -> Path:
+    """flake8 and lora-lint's dependencies, without lora-lint: the per-save comparison runs
+    this interpreter with and without the plugin registered, so only lora-lint differs."""
+    import tomllib
+
+    venv = BASE / "venvs" / "flake8-lora-lint-dependencies"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        with open(REPO / "pyproject.toml", "rb") as handle:
+            dependencies = tomllib.load(handle)["project"]["dependencies"]
+        log(f"creating {venv} ...")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                        f"flake8=={flake8_version()}", *dependencies], check=True)
+    return venv
+
+
 def bench_save(pairs: int, script: Path) -> List[dict]:
     """Per save: a fresh flake8 process on one training script, with lora-lint / without."""
-    plain, _ = ensure_venvs()
-    flake8 = [str(plain / "bin" / "flake8"), "--isolated", str(script)]
+    venv = ensure_dependencies_venv()
+    flake8 = [str(venv / "bin" / "flake8"), "--isolated", str(script)]
     empty = BASE / "registered-nothing"
     empty.mkdir(parents=True, exist_ok=True)
     with_env = this_checkout_env([registered_plugin_dir()])
     without_env = {**this_checkout_env([empty]), "PYTHONPATH": str(empty)}
+    check = subprocess.run([*flake8, "--select=LOR"], capture_output=True, text=True, env=with_env)
+    if " LOR" not in check.stdout and " LOR" not in check.stderr or "LOR000" in check.stdout:
+        raise SystemExit(f"lora-lint did not run as a flake8 plugin:\n{check.stdout}{check.stderr}")
     log(f"  {script.relative_to(REPO)}, {script.read_text(encoding='utf-8').count(chr(10))} lines")
     results = [paired(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
                       lambda: timed(flake8, env=with_env),
