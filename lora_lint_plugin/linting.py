@@ -1,7 +1,7 @@
 """Linting one source: the engine run with the rule selection and ``# noqa`` applied, and its
 diagnostics mapped back to the user's file (1-based columns, notebook cells).
 
-The one path every front end takes (the CLI's check and fix, the codemods; the language server next):
+The one path every front end takes (the CLI's check and fix, the codemods, the language server):
 ``analyse(text, settings, enabled_codes)`` gives the engine's ``Analysis`` with the selection and
 ``# noqa`` applied (the ``analyse`` callable of ``fixing.fixes.fix_source``, so silenced
 diagnostics are never fixed); ``lint_source(source, ...)`` maps it to a ``reporters.FileResult``.
@@ -67,8 +67,8 @@ def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optiona
         if realised is None:  # its nodes are not there: report the diagnostic without the fix
             return None
         for span, content in realised:
-            _, row, column, end_row, end_column = _span_rows(source, span)
-            edits.append(ReportedEdit(content, row, column, end_row, end_column))
+            cell, row, column, end_row, end_column = _span_rows(source, span)
+            edits.append(ReportedEdit(content, row, column, end_row, end_column, cell))
     return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
 
 

@@ -1,4 +1,5 @@
-"""The ``lora-lint`` command: ``check``, ``fix``, ``rules``, ``explain`` (and ``estimate``).
+"""The ``lora-lint`` command: ``check``, ``fix``, ``rules``, ``explain``, ``estimate`` and
+``server`` (the language server, ``lora_lint_plugin.server``).
 
 Exit codes (ruff's): 0 nothing to report; 1 diagnostics remain (a file that cannot be analysed
 counts: it is reported as ``LOR000``); 2 usage error, bad configuration or internal error.
@@ -17,7 +18,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from .. import __version__
 from ..config.pyproject import ConfigError, ConfigResolver, add_config_arguments
@@ -298,43 +299,58 @@ def _check_stdin(args: argparse.Namespace, inputs: Inputs) -> Optional[FileResul
 def cmd_fix(args: argparse.Namespace) -> int:
     mode = "diff" if args.diff else "write"
     plan = _plan(args, mode, unsafe=args.unsafe_fixes)
-    inputs, results = plan.inputs, plan.results
-    fixes = []
+    results, fixes = _run_fixes(plan, args, mode)
+    if not plan.inputs.files and plan.inputs.stdin_display is None:
+        _error("warning: no Python files found under the given path(s)")
+    for fix in fixes:
+        if fix.problem:
+            _error(f"error: {fix.problem}")
+    if args.diff:
+        return _finish_diff(args, plan.inputs, results, fixes)
+    return _finish_write(args, plan.inputs, results, fixes)
+
+
+def _run_fixes(plan: Plan, args: argparse.Namespace, mode: str) -> Tuple[List[FileResult], List[Any]]:
+    """The report of every file after fixing, and each file's ``writing.FixResult``."""
+    results, fixes = plan.results, []
     for task_result in run_tasks(plan.tasks, args.jobs):
         if task_result.result is not None:
             results.append(task_result.result)
         if task_result.fix is not None:
             fixes.append(task_result.fix)
-    report_stream = sys.stdout
-    if inputs.stdin_display is not None:
-        stdin_fix = _fix_stdin(args, inputs, mode)
+    if plan.inputs.stdin_display is not None:
+        stdin_fix = _fix_stdin(args, plan.inputs, mode)
         if stdin_fix is not None:
             results.append(stdin_fix.result)
             fixes.append(stdin_fix)
-        report_stream = sys.stderr  # stdout carries the fixed source
-    if not inputs.files and inputs.stdin_display is None:
-        _error("warning: no Python files found under the given path(s)")
-    for fix in fixes:
-        if fix.problem:
-            _error(f"error: {fix.problem}")
+    return results, fixes
+
+
+def _finish_diff(args: argparse.Namespace, inputs: Inputs, results: Sequence[FileResult],
+                 fixes: Sequence[Any]) -> int:
+    """``fix --diff``: the diffs on stdout (stdin's was written already), exit 1 if any."""
     changed = [fix for fix in fixes if fix.changed]
-    applied = sum(fix.applied for fix in changed)
-    if args.diff:
-        stdin_diff = inputs.stdin_display is not None
-        diffs = "".join(fix.diff for fix in fixes if fix.diff)
-        if not stdin_diff:
-            sys.stdout.write(diffs)
-        errors = [r for r in results if r.error is not None]
-        if errors:
-            sys.stderr.write(render("text", errors, rule_infos()))
+    if inputs.stdin_display is None:
+        sys.stdout.write("".join(fix.diff for fix in fixes if fix.diff))
+    errors = [r for r in results if r.error is not None]
+    if errors:
+        sys.stderr.write(render("text", errors, rule_infos()))
+    if changed:
+        applied = sum(fix.applied for fix in changed)
         noun = "diagnostic" if applied == 1 else "diagnostics"
-        if changed:
-            _error(f"would fix {applied} {noun} in {len(changed)} file{'s' if len(changed) != 1 else ''}")
-        if args.exit_zero:
-            return EXIT_CLEAN
-        return EXIT_DIAGNOSTICS if changed or errors or any(f.problem for f in fixes) else EXIT_CLEAN
+        _error(f"would fix {applied} {noun} in {len(changed)} file{'s' if len(changed) != 1 else ''}")
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_DIAGNOSTICS if changed or errors or any(f.problem for f in fixes) else EXIT_CLEAN
+
+
+def _finish_write(args: argparse.Namespace, inputs: Inputs, results: Sequence[FileResult],
+                  fixes: Sequence[Any]) -> int:
+    """``fix``: the report of what remains (on stderr when stdout carries stdin's fixed source)."""
+    changed = [fix for fix in fixes if fix.changed]
+    report_stream = sys.stderr if inputs.stdin_display is not None else sys.stdout
     _emit(_render_report(results, args), args, stream=report_stream)
-    _fix_summary(fixes, applied, len(changed))
+    _fix_summary(fixes, sum(fix.applied for fix in changed), len(changed))
     if args.exit_zero:
         return EXIT_CLEAN
     remaining = bool(ordered_diagnostics(results)) or any(f.problem for f in fixes)
@@ -427,6 +443,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown rule '{wanted}'{hint}")
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    from ..server import run
+
+    return run()
+
+
 # -- argument parsing ----------------------------------------------------------------------------
 
 def _positive_int(text: str) -> int:
@@ -508,6 +530,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", metavar="CODE", help="rule code (LOR101) or name")
     explain.add_argument("-o", "--output-file", metavar="FILE")
     explain.set_defaults(handler=cmd_explain)
+
+    server = commands.add_parser(
+        "server", help="run the language server for editors (LSP on stdin/stdout)",
+        description="Run lora-lint's language server, speaking LSP on standard input and output "
+                    "(needs the lsp extra: pip install \"lora-lint-plugin[lsp]\"). "
+                    "docs/editors.md shows the editor setups.")
+    server.set_defaults(handler=cmd_server)
 
     from ..estimate import command as estimate_command
 

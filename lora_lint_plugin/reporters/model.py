@@ -26,13 +26,17 @@ PROJECT_URL = "https://pypi.org/project/lora-lint-plugin/"
 
 @dataclass(frozen=True)
 class ReportedEdit:
-    """Replace [(row, column), (end_row, end_column)) with ``content``; 1-based, end exclusive."""
+    """Replace [(row, column), (end_row, end_column)) with ``content``; 1-based, end exclusive.
+
+    In a notebook, rows count from the top of ``cell`` (a fix may edit another cell than the
+    one its diagnostic is in)."""
 
     content: str
     row: int
     column: int
     end_row: int
     end_column: int
+    cell: Optional[int] = None
 
 
 @dataclass(frozen=True)
