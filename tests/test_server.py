@@ -161,6 +161,11 @@ def test_configuration_is_the_cli_s_and_reloaded_when_it_changes(tmp_path: Path,
     client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
     assert [d["code"] for d in client.diagnostics(uri, version=1)] == ["LOR101"]
 
+    # a file the CLI would skip (default excludes: build/, .venv/, site-packages/...) stays silent
+    (tmp_path / "build").mkdir()
+    excluded = client.open(tmp_path / "build" / "train.py", text)
+    assert client.diagnostics(excluded, version=1) == []
+
     pyproject.write_text('[tool.lora-lint]\nselect = ["nonsense"]\n', encoding="utf-8")
     os.utime(pyproject, ns=(pyproject.stat().st_mtime_ns + 10**9,) * 2)
     client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": pyproject.as_uri(), "type": 2}]})

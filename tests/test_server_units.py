@@ -9,8 +9,13 @@ import pytest
 
 pytest.importorskip("lsprotocol")
 
+from lora_lint_plugin.config.settings import Settings  # noqa: E402
+from lora_lint_plugin.linting import lint_source  # noqa: E402
 from lora_lint_plugin.server.actions import noqa_edit, replacement_span, wanted  # noqa: E402
-from lora_lint_plugin.server.documents import Cell, cell_sources, notebook_json, path_of  # noqa: E402
+from lora_lint_plugin.server.configuration import Configurations  # noqa: E402
+from lora_lint_plugin.server.documents import (  # noqa: E402
+    Cell, Document, cell_sources, notebook_json, path_of, source_of)
+from lora_lint_plugin.server.lint import lint_document  # noqa: E402
 from lora_lint_plugin.server.notebook_text import NotebookText  # noqa: E402
 from lora_lint_plugin.server.positions import UTF8, UTF16, UTF32, client_column, code_point_column  # noqa: E402
 
@@ -95,3 +100,19 @@ def test_paths_of_uris_and_action_kinds():
     assert path_of("untitled:Untitled-1") == "untitled:Untitled-1"
     assert wanted("source.fixAll.lora-lint", ["source.fixAll"]) and wanted("quickfix", None)
     assert not wanted("source.fixAll.lora-lint", ["quickfix"]) and not wanted("quickfix", ["source"])
+
+
+def test_every_prefix_of_a_training_script_lints_without_an_error(tmp_path):
+    """What a buffer looks like while it is typed: every cut of a real script (also inside
+    strings, brackets and names) goes through the lint path without raising."""
+    from .conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "examples" / "finetune_llama3_unsloth.py").read_text(encoding="utf-8")
+    uri = (tmp_path / "train.py").as_uri()
+    configurations = Configurations()
+    for end in range(0, len(text) + 1, 5):
+        document = Document(uri=uri, text=text[:end], version=end)
+        lint_source(source_of(document), Settings(), None, True, fix_edits=True)  # raises on a bug
+        lint_document(document, configurations)
+    final = lint_document(Document(uri=uri, text=text, version=0), configurations)
+    assert "LOR101" in {d.code for d in final.diagnostics[uri]}

@@ -58,8 +58,9 @@ def is_excluded(path: str, config: "Config") -> bool:
     return any(glob_matches(pattern, path, config.root) for pattern in config.exclude)
 
 
-def _excluded_with_parents(path: str, config: "Config") -> bool:
-    """``--force-exclude``: the path itself or one of its directories below the project root."""
+def excluded_with_parents(path: str, config: "Config") -> bool:
+    """``--force-exclude`` (and the language server): the path itself or one of its directories
+    below the project root."""
     absolute = os.path.abspath(path)
     root = os.path.abspath(config.root)
     current = absolute
@@ -169,7 +170,7 @@ def find_files(paths: Sequence[str], resolver: "ConfigResolver",
                           error=_os_reason(error)))
             continue
         config = resolver.for_path(given)
-        if force_exclude and _excluded_with_parents(given, config):
+        if force_exclude and excluded_with_parents(given, config):
             continue
         if not is_dir:
             add(FoundFile(given, display, config))

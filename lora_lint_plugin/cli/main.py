@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence
 
 from .. import __version__
 from ..config.pyproject import ConfigError, ConfigResolver, add_config_arguments
-from .discovery import FoundFile, _excluded_with_parents, find_files, split_paths
+from .discovery import FoundFile, excluded_with_parents, find_files, split_paths
 from ..reporters import DEFAULT_FORMAT, FORMATS, FileResult, RuleInfo, ordered_diagnostics, render
 from ..config.settings import Settings
 
@@ -156,7 +156,7 @@ def _collect_inputs(args: argparse.Namespace, resolver: ConfigResolver) -> Input
         stdin_config = resolver.for_path(args.stdin_filename) if args.stdin_filename \
             else resolver.for_directory(os.getcwd())
         if args.force_exclude and args.stdin_filename and \
-                _excluded_with_parents(args.stdin_filename, stdin_config):
+                excluded_with_parents(args.stdin_filename, stdin_config):
             stdin_display = None
     return Inputs(files, stdin_display, stdin_config)
 

@@ -9,16 +9,20 @@ of the document, saying what is wrong with it.
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
-from ..config.pyproject import ConfigError
+from ..config.pyproject import Config, ConfigError
 from ..reporters import ReportedDiagnostic
 from ..reporters.model import ANALYSIS_ERROR_CODE, ANALYSIS_ERROR_PREFIX
 from ..sources.files import SourceError
 from .configuration import Configurations
 from .documents import Document, cell_sources, source_of
 from .notebook_text import NotebookText
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,12 +58,15 @@ def lint_document(document: Document, configurations: Configurations,
         enabled = configurations.enabled_codes(config, document.path)
     except ConfigError as error:
         return _configuration_error(document, str(error))
+    if _excluded(document.path, config):
+        return _empty(document)
     try:
         source = source_of(document)
         result = lint_source(source, config.settings, enabled, True, fix_edits)
     except SourceError:  # a notebook being edited as JSON that is not valid (yet), another language
         return _empty(document)
     except Exception:  # a bug in lora-lint must not take the editor's server down
+        logger.exception("lora-lint failed on %s", document.uri)
         return _empty(document)
     outcome = _empty(document)
     if result.error is not None:
@@ -78,6 +85,17 @@ def lint_document(document: Document, configurations: Configurations,
             diagnostic = placed
         outcome.diagnostics[uri].append(diagnostic)
     return outcome
+
+
+def _excluded(path: str, config: Config) -> bool:
+    """A file the CLI's ``--force-exclude`` would skip (``exclude``, ``extend-exclude``, the
+    defaults such as ``.venv`` and ``build``), so a file of a virtualenv opened to read it
+    gets no diagnostics. Untitled buffers have no path to exclude."""
+    if not os.path.isabs(path):
+        return False
+    from ..cli.discovery import excluded_with_parents
+
+    return excluded_with_parents(path, config)
 
 
 def _in_notebook_text(diagnostic: ReportedDiagnostic, text: NotebookText) -> Optional[ReportedDiagnostic]:
@@ -109,6 +127,7 @@ def fixed_texts(document: Document, configurations: Configurations) -> Dict[str,
     except (ConfigError, SourceError):
         return {}
     except Exception:  # see lint_document
+        logger.exception("lora-lint fixes failed on %s", document.uri)
         return {}
     if fixed.data is None or fixed.problem is not None:
         return {}
@@ -123,10 +142,3 @@ def _changed_cells(document: Document, data: bytes) -> Dict[str, str]:
         return {}
     return {cell.uri: text for cell, text in zip(document.cells, texts)
             if cell.analysed and text != cell.text}
-
-
-def fix_edit_cells(diagnostic: ReportedDiagnostic) -> Tuple[Optional[int], ...]:
-    """The notebook cells a diagnostic's fix edits touch (None: the document itself)."""
-    if diagnostic.fix is None:
-        return ()
-    return tuple(edit.cell for edit in diagnostic.fix.edits)
