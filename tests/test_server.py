@@ -236,3 +236,34 @@ def test_without_the_lsp_extra_the_command_says_what_to_install(tmp_path: Path):
     assert result.returncode == 2
     assert 'pip install "lora-lint-plugin[lsp]"' in result.stderr
     assert "Traceback" not in result.stderr
+
+
+TRL_RECIPE = dedent('''
+    # Modèle 😀
+    model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+    use_peft: true
+    lora_r: 16
+    lora_target_modules:
+    - q_proj
+    - v_proj
+    - lm_head
+''')
+
+
+def test_yaml_trainer_config_quick_fix_and_disable_for_this_line(tmp_path: Path, client: LspClient):
+    uri = client.open(tmp_path / "sft.yaml", TRL_RECIPE, language="yaml")
+    diagnostic = only(client.diagnostics(uri, version=1), "LOR101")
+    assert diagnostic["range"] == {"start": {"line": 7, "character": 2}, "end": {"line": 7, "character": 9}}
+    actions = {a["title"]: a for a in actions_for(client, uri, diagnostic)}
+    assert "Disable LOR101 for this line" in actions
+    silenced = apply_edits(TRL_RECIPE, edits_of(actions["Disable LOR101 for this line"], uri))
+    assert silenced.splitlines()[7] == "- lm_head  # noqa: LOR101"
+    fix = next(action for title, action in actions.items() if title.startswith("LOR101:"))
+    fixed = apply_edits(TRL_RECIPE, edits_of(fix, uri))
+    assert "lm_head" not in fixed and fixed.splitlines()[5:7] == ["- q_proj", "- v_proj"]
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": fixed}]})
+    assert client.diagnostics(uri, version=2) == []
+    # a YAML file that is not a trainer config, and a half-typed one, stay silent
+    other = client.open(tmp_path / "ci.yml", "on: push\njobs:\n  test:\n    runs-on: [", language="yaml")
+    assert client.diagnostics(other, version=1) == []

@@ -1,8 +1,8 @@
 """``lora-lint server``: a Language Server (LSP over standard input and output) for editors.
 
 Diagnostics with links to each rule's page, quick fixes, "disable for this line" and
-``source.fixAll.lora-lint``, for Python files and Jupyter notebooks, with the configuration the
-CLI would use. Built on pygls and lsprotocol, the optional ``lsp`` extra
+``source.fixAll.lora-lint``, for Python files, Jupyter notebooks and YAML trainer configs, with
+the configuration the CLI would use. Built on pygls and lsprotocol, the optional ``lsp`` extra
 (``pip install "lora-lint-plugin[lsp]"``); nothing else in lora-lint imports them.
 
 Modules: ``documents`` (what is linted, as a ``sources.Source``), ``configuration`` (the nearest

@@ -91,7 +91,7 @@ def noqa_action(diagnostic: ReportedDiagnostic, uri: str, document: Document,
     have to go inside a JSON string)."""
     if document.is_notebook_file:
         return None
-    edit = noqa_edit(document.text_of(uri), diagnostic.row, diagnostic.code)
+    edit = noqa_edit(document.text_of(uri), diagnostic.row, diagnostic.code, python=not document.is_yaml)
     if edit is None:
         return None
     row, column, text = edit
@@ -102,13 +102,15 @@ def noqa_action(diagnostic: ReportedDiagnostic, uri: str, document: Document,
         diagnostics=[client], edit=builder.workspace_edit())
 
 
-def noqa_edit(text: str, row: int, code: str) -> Optional[Tuple[int, int, str]]:
+def noqa_edit(text: str, row: int, code: str, python: bool = True) -> Optional[Tuple[int, int, str]]:
     """Where and what to insert so that ``# noqa`` silences ``code`` reported on 1-based
-    ``row``: (row, 1-based code-point column, text). A line inside a multi-line string gets
-    the comment after the string ends; an existing ``# noqa: X`` gets ``, code`` added; a
-    blanket ``# noqa`` (which silences everything already) gives None."""
+    ``row``: (row, 1-based code-point column, text). In Python, a line inside a multi-line
+    string gets the comment after the string ends (YAML: the line itself); an existing
+    ``# noqa: X`` gets ``, code`` added; a blanket ``# noqa`` (which silences everything
+    already) gives None."""
     lines = document_lines(text)
-    row = _statement_end_row(text, row)
+    if python:
+        row = _statement_end_row(text, row)
     if not 0 < row <= len(lines):
         return None
     line = lines[row - 1]

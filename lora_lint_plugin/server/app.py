@@ -16,11 +16,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
-from ..sources.files import PYTHON_SUFFIXES, is_notebook_path
 from .actions import FIX_ALL_KIND, fix_all_action, noqa_action, overlaps, quick_fix, wanted
 from .configuration import Configurations
 from .diagnostics import SOURCE, rule_urls, to_lsp, to_lsp_all
-from .documents import CODE_CELL, MARKUP_CELL, PYTHON_LANGUAGE, Cell, Document, path_of
+from .documents import CODE_CELL, MARKUP_CELL, PYTHON_LANGUAGE, Cell, Document, lints_text_document
 from .lint import Outcome, fixed_texts, lint_document
 from .positions import UTF16, document_lines
 
@@ -28,15 +27,6 @@ DEBOUNCE_SECONDS = 0.3
 PYPROJECT_GLOB = "**/pyproject.toml"
 
 logger = logging.getLogger(__name__)
-
-
-def lints_text_document(uri: str, language_id: Optional[str]) -> bool:
-    """Python files, untitled Python buffers and notebooks opened as JSON text.
-
-    The place to add further document kinds (training YAML configs) once lora-lint reads them.
-    """
-    path = path_of(uri).lower()
-    return path.endswith(PYTHON_SUFFIXES) or is_notebook_path(path) or language_id == PYTHON_LANGUAGE
 
 
 class LoraLintServer(LanguageServer):

@@ -1,5 +1,6 @@
-"""What the server lints: an editor document (a Python file, a notebook opened as JSON text) or
-a notebook synchronised cell by cell (LSP ``notebookDocument/*``), as a ``sources.Source``.
+"""What the server lints: an editor document (a Python file, a YAML trainer config, a notebook
+opened as JSON text) or a notebook synchronised cell by cell (LSP ``notebookDocument/*``), as a
+``sources.Source``.
 
 No pygls here: the server copies what it needs out of pygls' workspace into these records, so
 the lint path can be tested and reasoned about on its own.
@@ -13,11 +14,19 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
-from ..sources.files import Source, is_notebook_path, source_from_bytes
+from ..sources.files import PYTHON_SUFFIXES, Source, is_notebook_path, is_yaml_path, source_from_bytes
 
 PYTHON_LANGUAGE = "python"
 CODE_CELL = "code"
 MARKUP_CELL = "markup"
+
+
+def lints_text_document(uri: str, language_id: Optional[str]) -> bool:
+    """Python files and untitled Python buffers, notebooks opened as JSON text, and ``.yml`` /
+    ``.yaml`` files (silent unless their keys make them a trainer config)."""
+    path = path_of(uri).lower()
+    return path.endswith(PYTHON_SUFFIXES) or is_notebook_path(path) or is_yaml_path(path) \
+        or language_id == PYTHON_LANGUAGE
 
 
 def path_of(uri: str) -> str:
@@ -70,6 +79,10 @@ class Document:
         """A notebook opened as its JSON text (editors without notebook support)."""
         return not self.synchronised_notebook and is_notebook_path(self.path)
 
+    @property
+    def is_yaml(self) -> bool:
+        return not self.synchronised_notebook and is_yaml_path(self.path)
+
     def uris(self) -> List[str]:
         """The editor documents diagnostics are published to."""
         if self.synchronised_notebook:
@@ -101,7 +114,7 @@ def source_of(document: Document) -> Source:
     path = document.path
     if document.synchronised_notebook:
         return source_from_bytes(notebook_json(document.cells), path)
-    if document.is_notebook_file:
+    if document.is_notebook_file or document.is_yaml:
         return source_from_bytes(document.text.encode("utf-8", "surrogatepass"), path)
     # The editor has decoded the file already: analyse its text as it is.
     return Source(path=path, raw=document.text.encode("utf-8", "surrogatepass"), python=document.text)
