@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def cell_errors(source: Source, use_noqa: bool = True) -> Tuple[ReportedDiagnostic, ...]:
     """One LOR000 for each notebook cell left out because it does not parse (none when a
     ``# flake8: noqa`` line skips the file)."""
-    errors = source.notebook.cell_errors if source.notebook is not None else ()
+    errors = [error for error in source.notebook.cell_errors if error.newer_syntax is None] \
+        if source.notebook is not None else []
     if not errors or (use_noqa and NoqaIndex(source.python).skips_file):
         return ()
     return tuple(ReportedDiagnostic(
@@ -37,6 +38,16 @@ def cell_errors(source: Source, use_noqa: bool = True) -> Tuple[ReportedDiagnost
                 "were analysed",
         filename=source.path, row=error.line, column=error.column, end_row=error.line,
         end_column=error.column, cell=error.cell) for error in errors)
+
+
+def newer_syntax_notes(source: Source) -> Tuple[str, ...]:
+    """A note for each notebook cell left out because it is written in a newer Python's
+    syntax (not broken: no LOR000; ``lora-lint check --verbose`` shows the notes)."""
+    from .analysis.engine import newer_syntax_note
+
+    errors = source.notebook.cell_errors if source.notebook is not None else ()
+    return tuple(f"cell {error.cell}, {newer_syntax_note(error.line, error.newer_syntax)}"
+                 for error in errors if error.newer_syntax is not None)
 
 
 def _position(source: Source, line: int, col: int) -> Tuple[Optional[int], int, int]:
@@ -186,5 +197,7 @@ def lint_source(source: Source, settings: Settings, enabled_codes: Optional[Coll
                        source.language, source_path(source))
     if analysis.error is not None:
         return FileResult(filename=source.path, diagnostics=(), error=analysis.error)
-    return FileResult(filename=source.path, diagnostics=cell_errors(source, use_noqa) + report_diagnostics(
-        source, analysis.diagnostics, source.python if fix_edits else None))
+    notes = newer_syntax_notes(source) + ((analysis.note,) if analysis.note else ())
+    diagnostics = cell_errors(source, use_noqa) + report_diagnostics(
+        source, analysis.diagnostics, source.python if fix_edits else None)
+    return FileResult(filename=source.path, diagnostics=diagnostics, notes=notes)

@@ -6,11 +6,12 @@ This is the one entry point the flake8 plugin, the CLI, the codemods and the est
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
 
 from .diagnostics import Diagnostic
-from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_python
+from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_located
 from ..config.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class Analysis:
 
     diagnostics: List[Diagnostic] = field(default_factory=list)
     error: Optional[str] = None
+    # Why the file was not analysed although it is not broken (syntax of a newer Python).
+    note: Optional[str] = None
     skipped: bool = False
     model: Any = None
 
@@ -46,20 +49,30 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
     analysis costs no second parse. ``versions``: reads the library versions the file or its
     project pins (``versions.library_versions``); called only if a rule asks for them.
     ``path``: the file's path, when it is a file: the launcher scripts around it are read
-    (``launchers.py``) if a second-tier value is asked for.
+    (``launchers.py``) if a second-tier value is asked for, and rules may ask what the program
+    around it does (``analysis.program``).
     """
     if not might_contain_training_code(source):
         return Analysis(skipped=True)
     if tree is _NOT_GIVEN or tree is None:
-        tree, problem = parse_python(source)
-        if tree is None:
-            return Analysis(error=problem)
+        tree, failure = parse_located(source)
+        if failure is not None:
+            if failure.newer_syntax is not None:   # not broken: unreadable by this Python
+                return Analysis(skipped=True, note=newer_syntax_note(failure.line, failure.newer_syntax))
+            return Analysis(error=failure.describe())
     if not has_candidate_call(tree):
         return Analysis(skipped=True)
     try:
         return _analyse(tree, source, settings or Settings(), rule_filter, versions, path)
     except RecursionError:  # the analysis is iterative or depth-limited; a last line of defence
         return Analysis(error=TOO_DEEP)
+
+
+def newer_syntax_note(line: int, syntax: str) -> str:
+    """What the CLI says, in verbose mode, about code left out for its newer syntax."""
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return (f"line {line} uses {syntax}, which the Python {running} running lora-lint cannot "
+            "parse: not analysed")
 
 
 def _analyse(tree: Any, source: str, settings: Settings,
@@ -75,6 +88,7 @@ def _analyse(tree: Any, source: str, settings: Settings,
     file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults,
                          launchers=launchers)
     file_model.versions_source = functools.partial(_file_versions, source, versions)
+    file_model.path = path
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
     for rule in active_rules(rule_filter):

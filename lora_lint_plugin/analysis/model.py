@@ -197,6 +197,8 @@ class FileModel:
     # Set when the file is a YAML trainer config (``yaml_setup.ConfigDialect``: the tool, its
     # key names, what it offers); None for Python code.
     config: Any = field(default=None, repr=False, compare=False)
+    # The file on disk, when there is one: what the program around it does is read from there.
+    path: Optional[str] = field(default=None, repr=False, compare=False)
     _setup_index: Any = field(default=None, repr=False, compare=False)
     _call_index: Any = field(default=None, repr=False, compare=False)
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -235,6 +237,17 @@ class FileModel:
     @property
     def imports_unsloth(self) -> bool:
         return any(record.package == "unsloth" for record in self.imports)
+
+    @property
+    def unsloth_may_be_active(self) -> bool:
+        """The file imports Unsloth, or the program around it may have (``analysis.program``:
+        read from disk on first use, so only a rule that needs it pays)."""
+        if self.imports_unsloth:
+            return True
+        from .program import unsloth_may_be_active
+
+        text = self.lines.source if self.lines is not None else ""
+        return self.derived("unsloth_in_program", lambda: unsloth_may_be_active(self.path, text))
 
     def setup_of(self, call: CallSite) -> Optional[TrainingSetup]:
         """The first setup ``call`` belongs to (an index built once: rules ask per call)."""

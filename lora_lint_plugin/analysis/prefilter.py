@@ -156,6 +156,9 @@ class ParseFailure:
     line: int = 1
     column: int = 1
     located: bool = False  # the parser named the position
+    # Set when the error comes from syntax a newer Python accepts (``syntax_versions``): the
+    # code is not broken, only unreadable here. E.g. "f-string syntax of Python 3.12 (PEP 701)".
+    newer_syntax: Optional[str] = None
 
     def describe(self) -> str:
         """The reason with its line, for a message about a whole file."""
@@ -205,6 +208,11 @@ def parse_located(source: str) -> Tuple[Optional[ast.Module], Optional[ParseFail
         reason = f"syntax error: {error.msg} (Python {sys.version_info[0]}.{sys.version_info[1]})"
         if not error.lineno:
             return None, ParseFailure(reason)
-        return None, ParseFailure(reason, error.lineno, max(error.offset or 1, 1), located=True)
+        from .syntax_versions import newer_python_syntax
+
+        lines = source.splitlines()
+        line = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+        return None, ParseFailure(reason, error.lineno, max(error.offset or 1, 1), located=True,
+                                  newer_syntax=newer_python_syntax(str(error.msg), line))
     except (ValueError, OverflowError) as error:  # NUL bytes (Python < 3.12), huge literals
         return None, ParseFailure(f"cannot parse: {error}")

@@ -270,6 +270,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not inputs.files and inputs.stdin_display is None:
         _error("warning: no Python files found under the given path(s)")
     _emit(_render_report(results, args), args)
+    if args.verbose:
+        for result in results:
+            for note in result.notes:
+                _error(f"note: {result.filename}: {note}")
     return _results_exit(results, args)
 
 
@@ -508,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Report problems in Python files, notebooks and "
                                             "YAML trainer configs.")
     _add_lint_arguments(check)
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="also say on stderr what was left out without being an error "
+                            "(code in a newer Python's syntax than the one running lora-lint)")
     check.set_defaults(handler=cmd_check)
 
     fix = commands.add_parser("fix", help="apply fixes, then report what remains",

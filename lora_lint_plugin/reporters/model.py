@@ -70,6 +70,9 @@ class FileResult:
     filename: str
     diagnostics: Tuple[ReportedDiagnostic, ...]
     error: Optional[str] = None  # why the file could not be analysed, else None
+    # What was left out without being an error (code in a newer Python's syntax); shown only
+    # by `lora-lint check --verbose`, never in reports.
+    notes: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _type_error(call: CallSite, name: str, removed: str) -> str:
 class RemovedTrlArguments(Rule):
     """
     ## What it does
-    Flags TRL arguments that no TRL 1.x release accepts, in files that do not import Unsloth,
+    Flags TRL arguments that no TRL 1.x release accepts, in code where Unsloth is not active,
     on `SFTTrainer`/`SFTConfig` and on the other trainers and their configs (`DPOTrainer`,
     `ORPOTrainer`, `KTOTrainer`, `CPOTrainer`, `GRPOTrainer`, `RewardTrainer`). For example:
 
@@ -114,7 +114,12 @@ class RemovedTrlArguments(Rule):
     'max_seq_length'` (or the same for the trainer or the other classes). These spellings come
     from older tutorials and Unsloth notebooks: Unsloth, when imported first, patches TRL to
     accept them again, which is why the same code runs there and fails without it. Files that
-    import Unsloth are therefore not reported (LOR506 checks that it is imported first).
+    import Unsloth are therefore not reported (LOR506 checks that it is imported first), and
+    neither are modules of a program that may have imported it before: a local module the file
+    imports (`from .model import load_model`, resolved on disk) imports `unsloth`, or the
+    file's package imports it in its `__init__.py` or its entry point `__main__.py`. What is
+    read, and what is not, is described in `analysis/program.py`; the files are read only
+    when the rule has found something, once per process.
 
     ## Example
     ```python
@@ -314,6 +319,12 @@ class RemovedTrlArguments(Rule):
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.imports_unsloth:
             return
+        found = list(self._removed_arguments(file))
+        # Only now, when there is something to say, is the program around the file read.
+        if found and not file.unsloth_may_be_active:
+            yield from found
+
+    def _removed_arguments(self, file: FileModel) -> Iterator[Diagnostic]:
         facts = removed_arguments()
         for call in file.calls_with_role(TRAINER, TRAINING_ARGS):
             entry = facts.get(call.name) if call.library == "trl" else None

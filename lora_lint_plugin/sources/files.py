@@ -38,6 +38,7 @@ __all__ = [
     "is_yaml_path",
     "read_source",
     "source_from_bytes",
+    "disk_path",
     "versions_reader",
 ]
 
@@ -174,9 +175,15 @@ def _yaml_source(raw: bytes, path: str) -> Source:
     return Source(path=path, raw=raw, python=text, encoding=encoding, language=YAML)
 
 
-def _parse_check(text: str) -> Optional[Tuple[int, int, str]]:
+def _parse_check(text: str) -> Optional[Tuple[int, int, str, Optional[str]]]:
     _, failure = parse_located(text)
-    return None if failure is None else (failure.line, failure.column, failure.reason)
+    return None if failure is None else (failure.line, failure.column, failure.reason,
+                                         failure.newer_syntax)
+
+
+def disk_path(source: Source) -> Optional[str]:
+    """The file ``source`` was read from, when it is one on disk (not stdin)."""
+    return source.path if os.path.isfile(source.path) else None
 
 
 # -- the library versions the file states -------------------------------------------------------
@@ -194,8 +201,7 @@ def versions_reader(source: Source) -> Callable[[], LibraryVersions]:
             if source.notebook is not None:
                 lines = [(text, VersionOrigin("this notebook", line, in_file=True))
                          for line, text in source.notebook.masked_lines()]
-            path = source.path if os.path.isfile(source.path) else None
-            cache.append(library_versions(path, lines))
+            cache.append(library_versions(disk_path(source), lines))
         return cache[0]
 
     return read

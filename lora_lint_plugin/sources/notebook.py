@@ -85,10 +85,13 @@ class CellError:
     line: int  # 1-based within the cell
     column: int  # 1-based
     reason: str
+    # The syntax a newer Python accepts that explains the error (the cell is not broken, only
+    # unreadable by the running Python), e.g. "f-string syntax of Python 3.12 (PEP 701)".
+    newer_syntax: Optional[str] = None
 
 
-# (line, column, reason) of a text that does not parse, None when it parses.
-ParseCheck = Callable[[str], Optional[Tuple[int, int, str]]]
+# (line, column, reason, newer syntax or None) of a text that does not parse, None when it parses.
+ParseCheck = Callable[[str], Optional[Tuple[int, int, str, Optional[str]]]]
 
 
 @dataclass
@@ -175,9 +178,10 @@ class Notebook:
             if failure is None:
                 cells.append(cell)
                 continue
-            line, column, reason = failure
+            line, column, reason, newer_syntax = failure
             row = min(max(line, 1), max(len(cell.lines), 1))
-            errors.append(CellError(cell.number, cell.cell_id, row, max(column, 1), reason))
+            errors.append(CellError(cell.number, cell.cell_id, row, max(column, 1), reason,
+                                    newer_syntax))
             cells.append(replace(cell, masked=[UNPARSED_COMMENT] * len(cell.lines),
                                  masked_rows=list(range(len(cell.lines)))))
         if not errors:
