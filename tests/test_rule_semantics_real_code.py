@@ -46,9 +46,6 @@ def test_lor302_when_the_untrained_tokens_reach_unsloths_check(tmp_path: Path, t
 
 
 @pytest.mark.parametrize("template", [
-    # Unsloth's own Llama-3 base notebooks: a custom Alpaca-style template
-    'dataset = apply_chat_template(dataset, tokenizer=tokenizer, '
-    'chat_template="### Instruction:\\n{INPUT}\\n\\n### Response:\\n{OUTPUT}")',
     "tokenizer = get_chat_template(tokenizer)",  # ChatML: no Llama-3 token
     'tokenizer = get_chat_template(tokenizer, chat_template="chatml")',
     "texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in chats]",  # not known
@@ -63,24 +60,115 @@ def test_template_set_after_the_trainer_is_not_what_unsloth_checks(tmp_path: Pat
     assert base_codes(tmp_path, "tokenizer = get_chat_template(tokenizer)", after) == ["LOR301"]
 
 
-def test_custom_template_notebook_gets_advice_without_the_untrained_token_claim(tmp_path: Path):
-    cells = [
-        "from unsloth import FastLanguageModel, apply_chat_template\nfrom trl import SFTTrainer\n",
-        'model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")\n'
-        "model = FastLanguageModel.get_peft_model(model, r=16)\n",
-        'chat_template = """Below are instructions.\n\n### Instruction:\n{INPUT}\n\n'
-        '### Response:\n{OUTPUT}"""\n'
-        "dataset = apply_chat_template(dataset, tokenizer=tokenizer, chat_template=chat_template)\n",
-        "trainer = SFTTrainer(model=model, train_dataset=dataset)\n",
-    ]
-    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                           "outputs": [], "source": text} for text in cells],
-                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    write(tmp_path / "nb.ipynb", json.dumps(notebook))
-    _, items = check_json(tmp_path, "nb.ipynb")
+@pytest.mark.parametrize("template", [
+    # Unsloth's own Llama-3 base notebooks: a custom Alpaca-style template (plain text)
+    'dataset = apply_chat_template(dataset, tokenizer=tokenizer, '
+    'chat_template="### Instruction:\\n{INPUT}\\n\\n### Response:\\n{OUTPUT}")',
+    'tokenizer = get_chat_template(tokenizer, chat_template="### Human: {INPUT}\\n### Bot: {OUTPUT}")',
+])
+def test_plain_text_template_of_the_files_own_is_no_chat_format(tmp_path: Path, template: str):
+    assert base_codes(tmp_path, template) == []
+    assert base_codes(tmp_path, template + "\ndataset = standardize_sharegpt(dataset)") == []
+
+
+def notebook_json(cells: List[str]) -> str:
+    return json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                                  "outputs": [], "source": text} for text in cells],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+CUSTOM_TEMPLATE_CELLS = [
+    "from unsloth import FastLanguageModel, apply_chat_template, standardize_sharegpt\n"
+    "from trl import SFTTrainer\n",
+    'model, tokenizer = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")\n'
+    "model = FastLanguageModel.get_peft_model(model, r=16)\n",
+    "dataset = standardize_sharegpt(dataset)\n"
+    'chat_template = """Below are instructions.\n\n### Instruction:\n{INPUT}\n\n'
+    '### Response:\n{OUTPUT}"""\n'
+    "dataset = apply_chat_template(dataset, tokenizer=tokenizer, chat_template=chat_template)\n",
+    "trainer = SFTTrainer(model=model, train_dataset=dataset)\n",
+    "trainer.train()\n",
+    # inference with the trained model, after training
+    "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True)\n",
+]
+
+
+def test_custom_template_notebook_with_inference_after_training_is_not_reported(tmp_path: Path):
+    write(tmp_path / "nb.ipynb", notebook_json(CUSTOM_TEMPLATE_CELLS))
+    _, items = check_json(tmp_path, "--select", "LOR3", "nb.ipynb")
+    assert items == []
+
+
+def test_apply_chat_template_before_training_is_the_training_format(tmp_path: Path):
+    cells = CUSTOM_TEMPLATE_CELLS[:2] + ["texts = [tokenizer.apply_chat_template(m) for m in chats]\n"] \
+        + CUSTOM_TEMPLATE_CELLS[3:]
+    write(tmp_path / "nb.ipynb", notebook_json(cells))
+    _, items = check_json(tmp_path, "--select", "LOR3", "nb.ipynb")
     assert [(d["code"], d["cell"]) for d in items] == [("LOR301", 2)]
-    assert "untrained chat tokens" in items[0]["message"]  # says they are avoided here
-    assert "never trained (NaN" not in items[0]["message"]
+
+
+INFERENCE_SCRIPT = dedent("""
+    from transformers import AutoModelForCausalLM
+    from peft import LoraConfig, get_peft_model
+    from trl import SFTTrainer
+    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B")
+    model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+    def train():
+        {before}
+        trainer = SFTTrainer(model=model, train_dataset=alpaca_text)
+        trainer.train()
+        {after}
+""")
+
+
+@pytest.mark.parametrize("before, after, reported", [
+    ("pass", "return tokenizer.apply_chat_template(messages)", False),   # inference
+    ("texts = tokenizer.apply_chat_template(chats)", "pass", True),      # the training data
+])
+def test_chat_template_after_train_in_the_same_function(tmp_path: Path, before: str, after: str,
+                                                        reported: bool):
+    path = write_source(tmp_path, INFERENCE_SCRIPT.format(before=before, after=after))
+    assert [code for _, _, code in flake8_codes(path) if code == "LOR301"] == \
+        (["LOR301"] if reported else [])
+
+
+def test_chat_template_in_another_function_than_train_still_counts(tmp_path: Path):
+    source = INFERENCE_SCRIPT.format(before="pass", after="pass") + \
+        "def format_row(row):\n    return tokenizer.apply_chat_template(row['messages'])\n"
+    path = write_source(tmp_path, source)
+    assert [code for _, _, code in flake8_codes(path) if code == "LOR301"] == ["LOR301"]
+
+
+# -- LOR301: trainers built to start from a base model ---------------------------------------
+
+FROM_BASE = dedent("""
+    from transformers import AutoModelForCausalLM
+    from peft import LoraConfig
+    from trl import {trainer}, {config}
+    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B")
+    texts = [tokenizer.apply_chat_template(m, tokenize=False) for m in chats]
+    trainer = {trainer}(model=model, args={config}(output_dir="o"),
+                        peft_config=LoraConfig(r=16, target_modules="all-linear"))
+""")
+
+
+@pytest.mark.parametrize("trainer, config, reported", [
+    ("ORPOTrainer", "ORPOConfig", False),
+    ("GRPOTrainer", "GRPOConfig", False),
+    ("DPOTrainer", "DPOConfig", True),
+    ("SFTTrainer", "SFTConfig", True),
+])
+def test_lor301_scope_by_trainer(tmp_path: Path, trainer: str, config: str, reported: bool):
+    path = write_source(tmp_path, FROM_BASE.format(trainer=trainer, config=config))
+    found = [code for _, _, code in flake8_codes(path) if code == "LOR301"]
+    assert found == (["LOR301"] if reported else [])
+
+
+def test_sft_stage_priming_a_grpo_run_from_base_is_not_reported(tmp_path: Path):
+    source = FROM_BASE.format(trainer="SFTTrainer", config="SFTConfig") + \
+        "from trl import GRPOTrainer\nrl = GRPOTrainer(model=model, reward_funcs=[reward])\n"
+    path = write_source(tmp_path, source)
+    assert [code for _, _, code in flake8_codes(path) if code == "LOR301"] == []
 
 
 # -- LOR301: chat tokens the file adds itself ------------------------------------------------

@@ -96,6 +96,11 @@ class Extractor:
         self.resolver = Resolver(lines, self.index, resolve_defaults, launchers)
         self.model = FileModel(lines=lines, scopes=self.index)
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
+        # ``tokenizer.apply_chat_template(...)`` calls (with their index in chat_signals) and
+        # ``trainer.train()`` calls: a template applied after training in the same scope is
+        # inference, not the training data's format.
+        self._template_calls: List[Tuple[ast.Call, int]] = []
+        self._train_calls: List[ast.Call] = []
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
         self._merged: Dict[Tuple[int, ...], Optional[CallSite]] = {}
         self._contextual: Dict[Tuple[int, ...], CallSite] = {}
@@ -183,8 +188,8 @@ class Extractor:
                 self._note_method_call(node)
         for keyword in node.keywords:
             if keyword.arg == "chat_template":
-                self.model.chat_signals.append(
-                    Signal("chat-template-argument", self.span(keyword)))
+                self.model.chat_signals.append(Signal("chat-template-argument", self.span(keyword),
+                                                      values=(self.resolver.resolve(keyword.value),)))
 
     def _loader_from_variable(self, func: ast.expr) -> Optional[Classified]:
         """``cls.from_pretrained(...)`` where ``cls`` is a variable bound to a loader class
@@ -248,7 +253,10 @@ class Extractor:
             return
         method = node.func.attr
         if method == "apply_chat_template":
+            self._template_calls.append((node, len(self.model.chat_signals)))
             self.model.chat_signals.append(Signal("apply-chat-template", self.span(node)))
+        elif method == "train" and self._is_trainer(node.func.value):
+            self._train_calls.append(node)
         elif method in TOKEN_ADDING_METHODS:
             arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
             self.model.token_additions.append(Signal(
@@ -256,6 +264,35 @@ class Extractor:
                 tuple(self.resolver.resolve(argument) for argument in arguments)))
         elif method == "gradient_checkpointing_enable":
             self.model.gradient_checkpointing_calls.append(Signal("gc-enable", self.span(node)))
+
+    def _is_trainer(self, receiver: ast.expr) -> bool:
+        """``receiver`` is a name bound to a modelled trainer call (``trainer = SFTTrainer(...)``)."""
+        if not isinstance(receiver, ast.Name):
+            return False
+        binding = self.resolver.binding_for(receiver)
+        value = _assigned_expression(binding.node, binding.statement) if binding else None
+        if not isinstance(value, ast.Call):
+            return False
+        return any((classify(name) or ("",))[0] == TRAINER
+                   for name in self.index.imported_names(value.func))
+
+    def _mark_templates_after_training(self) -> None:
+        """``apply_chat_template`` after ``trainer.train()`` in the same scope formats prompts
+        for the trained model (inference): it says nothing about the training data."""
+        trained = [(self._scope_of(call), (call.lineno, call.col_offset)) for call in self._train_calls]
+        for node, index in self._template_calls:
+            scope, place = self._scope_of(node), (node.lineno, node.col_offset)
+            if any(scope is train_scope and start < place for train_scope, start in trained):
+                signal = self.model.chat_signals[index]
+                self.model.chat_signals[index] = Signal("apply-chat-template-after-training",
+                                                        signal.span)
+
+    def _scope_of(self, node: ast.AST) -> ast.AST:
+        """The function, lambda or class whose body holds ``node``, or the module."""
+        for ancestor in self.index.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                return ancestor
+        return self.tree
 
     def _template_argument(self, node: ast.Call, position: Optional[int]) -> Tuple[Any, ...]:
         """(the resolved ``chat_template`` argument,), or () when it is not passed."""
@@ -275,6 +312,7 @@ class Extractor:
     # -- building --------------------------------------------------------------------------
     def build(self) -> FileModel:
         self.collect()
+        self._mark_templates_after_training()
         by_node: Dict[ast.Call, CallSite] = {}
         for node, role, name, library in self._pending:
             site = CallSite(role=role, name=name, library=library, node=node,

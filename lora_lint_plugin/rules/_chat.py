@@ -98,6 +98,22 @@ def family_base_uses(file: FileModel, context: RuleContext) -> Iterator[FamilyBa
         yield FamilyBaseUse(setup, identity.family, setup.model_id, model_id_span(setup))
 
 
+# TRL trainers built to start from a base checkpoint: ORPO aligns a base model in one stage
+# (its loss holds the supervised term, no SFT stage and no reference model), and GRPO runs RL
+# from a base model in R1-Zero-style experiments, with a reasoning format of the run's own.
+BASE_MODEL_TRAINERS = ("ORPOTrainer", "GRPOTrainer")
+
+
+def trained_from_base_by_design(file: FileModel, model_id: Value) -> bool:
+    """The file trains this model (the same model-name literal) with a trainer designed to
+    start from a base checkpoint (``BASE_MODEL_TRAINERS``), possibly after an SFT stage that
+    primes its format: the base model is the experiment, not an oversight."""
+    return any(setup.trainer is not None and setup.trainer.library == "trl"
+               and setup.trainer.name in BASE_MODEL_TRAINERS
+               and setup.model_id is not None and setup.model_id.span == model_id.span
+               for setup in file.setups)
+
+
 def model_id_span(setup: TrainingSetup) -> Span:
     """The model-name literal (wherever it is written), or the argument when it is computed."""
     model_id = setup.model_id

@@ -2,7 +2,13 @@
 
 * ``chat_signals(file)``: the chat signals that say the data is chat-formatted, without the
   chat-token literals of tokens the file adds to the tokenizer itself (``add_special_tokens``
-  / ``add_tokens``): those are the file's own format, not a chat template of the model.
+  / ``add_tokens``): those are the file's own format, not a chat template of the model;
+  without a custom template text that holds no chat token (an Alpaca-style
+  text with ``### Instruction:`` / ``### Response:`` headings given to Unsloth's
+  ``apply_chat_template`` / ``get_chat_template``): plain text, which neither model knows;
+  then the conversation normalisers (``standardize_sharegpt``) do not count either;
+  and without ``apply_chat_template`` called after ``trainer.train()`` in the same scope
+  (prompts for the trained model: inference, not the training data).
 * ``untrained_tokens_reach_unsloth(file, before)``: whether Unsloth's check at
   ``SFTTrainer(...)`` certainly meets a Llama-3 chat token whose embedding row is untrained
   in the base checkpoint: the chat template last set before the trainer (Unsloth's
@@ -17,6 +23,7 @@ from functools import lru_cache
 from typing import Any, FrozenSet, Iterable, List, Optional
 
 from ..analysis.diagnostics import Span
+from ..analysis.extract import CHAT_TOKEN_LITERALS
 from ..analysis.model import FileModel, Signal
 from ..analysis.values import Value
 
@@ -89,14 +96,44 @@ def chat_signals(file: FileModel) -> List[Signal]:
     """The file's chat signals without chat-token literals of tokens it adds itself."""
     def compute() -> List[Signal]:
         added = added_tokens(file)
+        # Data normalised to conversations and then rendered with a plain-text template of
+        # the file's own is plain text too.
+        plain_rendering = any(_plain_text_template(signal) for signal in file.chat_signals)
         kept = []
         for signal in file.chat_signals:
+            if plain_rendering and signal.detail in _CONVERSATION_NORMALISERS:
+                continue
             if signal.kind == "chat-token-literal" and (
                     added is None or signal.detail in added or _inside_token_addition(file, signal.span)):
                 continue  # the file's own tokens (or tokens it adds that we cannot read)
+            if signal.kind == "apply-chat-template-after-training" or _plain_text_template(signal):
+                continue
             kept.append(signal)
         return kept
     return file.derived("chat_signals", compute)
+
+
+# Markers of a model's special tokens in a template text (besides CHAT_TOKEN_LITERALS).
+_SPECIAL_TOKEN_MARKERS = ("<|", "|>", "<s>", "</s>", "[INST]", "<start_of_turn>", "<bos>", "<eos>")
+
+
+# Unsloth functions that only reshape a dataset into role/content conversations.
+_CONVERSATION_NORMALISERS = ("standardize_sharegpt", "standardize_data_formats")
+
+
+def _plain_text_template(signal: Signal) -> bool:
+    """A template function or ``chat_template=`` argument given a template *text* of the
+    file's own (not a template name) that holds no special token: a plain-text format such as
+    Alpaca's."""
+    if signal.kind not in ("unsloth-chat-function", "chat-template-argument") or not signal.values:
+        return False
+    strings = _strings(signal.values[0])
+    if not strings:
+        return False
+    text = "\n".join(strings)
+    if "\n" not in text and "{" not in text:
+        return False   # a template name ("llama-3", "chatml"): a chat template
+    return not any(marker in text for marker in (*CHAT_TOKEN_LITERALS, *_SPECIAL_TOKEN_MARKERS))
 
 
 def _template_has_untrained_tokens(signal: Signal) -> Optional[bool]:

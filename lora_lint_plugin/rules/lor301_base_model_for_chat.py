@@ -10,8 +10,14 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
-from ._chat import base_model_reason, base_model_uses, family_base_uses, shows_chat_format, \
-    untrained_token_crash
+from ._chat import (
+    base_model_reason,
+    base_model_uses,
+    family_base_uses,
+    shows_chat_format,
+    trained_from_base_by_design,
+    untrained_token_crash,
+)
 from ._chat_templates import untrained_tokens_reach_unsloth
 from .base import Invalid, Rule, RuleContext, register
 
@@ -48,6 +54,21 @@ class BaseModelForChat(Rule):
     Plain-text, Alpaca-style or continued-pretraining scripts (no chat signal, or a lower
     `embedding_learning_rate`) are not reported; LOR903 is the opt-in form for those.
     Where Unsloth would certainly crash, LOR302 is reported instead.
+
+    What counts as chat-formatted *training* data: a template text of the file's own that
+    holds no special token (an Alpaca-style text with `### Instruction:` / `### Response:`
+    headings and `{INPUT}` / `{OUTPUT}` slots, given to Unsloth's `apply_chat_template` or
+    `get_chat_template`) is plain text, which the Instruct model does not know either, and so
+    are conversations normalised with `standardize_sharegpt` and then rendered with it;
+    `apply_chat_template` called after `trainer.train()` in the same scope formats prompts for
+    the trained model (inference) and says nothing about the training data.
+
+    Out of scope: runs whose trainer is built to start from a base checkpoint. ORPO aligns a
+    base model in one stage (its loss holds the supervised term; there is no SFT stage and no
+    reference model), and GRPO from a base model is the R1-Zero-style experiment, usually with a
+    reasoning format of the run's own; a file that trains the model with `ORPOTrainer` or
+    `GRPOTrainer` (also after an SFT stage that primes that format) is not reported. DPO, KTO
+    and CPO normally start from a supervised model and stay in scope.
 
     ## Example
     ```python
@@ -216,6 +237,8 @@ class BaseModelForChat(Rule):
         for use in base_model_uses(file, context):
             if untrained_token_crash(file, use) is not None:
                 continue  # LOR302 reports the certain crash
+            if trained_from_base_by_design(file, use.model_id):
+                continue  # ORPO / GRPO from a base model: the experiment itself
             trainer = use.setup.trainer
             used = untrained_tokens_reach_unsloth(file, trainer.span) if trainer is not None else None
             yield self.diagnostic(
@@ -225,6 +248,8 @@ class BaseModelForChat(Rule):
                 f"'{use.suggestion}', which already knows its chat template",
                 use.fix(FixSafety.UNSAFE))
         for family_use in family_base_uses(file, context):
+            if trained_from_base_by_design(file, family_use.model_id):
+                continue
             yield self.diagnostic(
                 family_use.span,
                 f"'{family_use.model_id.python}' is a base checkpoint ({family_use.family}, by its "
