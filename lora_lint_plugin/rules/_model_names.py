@@ -9,12 +9,12 @@ Only complete name lists are returned: a name missing from an incomplete list pr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Tuple
 
-from ..analysis.model import CallSite, TrainingSetup
+from ..analysis.model import UNSLOTH_PEFT, CallSite, TrainingSetup
 from ..catalog import Architecture, ModelMatch, architecture_for
 from ..catalog.module_names import module_names, peft_default_targets, peft_rewritten_expert_targets
-from ._common import is_unsloth_setup
+from ._common import is_unsloth_setup, peft_facts
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import RuleContext
@@ -30,6 +30,9 @@ class KnownNames:
     moe: bool  # routed experts are fused parameters target_modules cannot reach
     peft_rewrites: FrozenSet[str]  # expert names PEFT turns into target_parameters itself
     match: Optional[ModelMatch]  # the catalog entry, when sizes are known
+    # Names Unsloth's get_peft_model turns into LoRA on the fused experts' parameters of this
+    # MoE model (``unsloth_expert_targets``); empty when the LoRA call is not Unsloth's.
+    unsloth_expert_targets: FrozenSet[str] = frozenset()
 
     def widened(self) -> "KnownNames":
         """With the names derived from transformers added (task heads, names only some configs
@@ -72,18 +75,35 @@ def known_names(context: "RuleContext", call: CallSite,
         first = architectures[0]
         return KnownNames(f"{first.model_type} ({match.hub_id})", first.model_type, valid,
                           any(a.moe for a in architectures),
-                          peft_rewritten_expert_targets(first.model_type), match)
+                          peft_rewritten_expert_targets(first.model_type), match,
+                          unsloth_expert_targets(call, [name for architecture in architectures
+                                                        for name in architecture.moe_expert_parameters]))
     if identity.architecture is not None:  # config.json on disk: measured names, no sizes
         architecture = identity.architecture
         return KnownNames(f"{architecture.model_type} ({identity.model_id})", architecture.model_type,
                           architecture.valid_leaves(5) | architecture.valid_leaves(4), architecture.moe,
-                          peft_rewritten_expert_targets(architecture.model_type), None)
+                          peft_rewritten_expert_targets(architecture.model_type), None,
+                          unsloth_expert_targets(call, architecture.moe_expert_parameters))
     names = identity.module_names()
     if names is None or not names.complete:
         return None
     return KnownNames(f"{identity.model_type} ({identity.model_id})", identity.model_type,
                       names.valid_leaves, names.moe, peft_rewritten_expert_targets(identity.model_type),
-                      match)
+                      match, unsloth_expert_targets(call, names.fused_expert_parameters))
+
+
+def unsloth_expert_targets(call: CallSite, expert_parameters: Iterable[str]) -> FrozenSet[str]:
+    """The ``target_modules`` names Unsloth's ``get_peft_model`` maps to the fused experts'
+    parameters (``mlp.experts.gate_up_proj`` or ``gate_up_proj``) of an MoE layout
+    (``unsloth_moe_expert_targets`` in ``data/peft_lora_config.json``): ``gate_up_proj`` on
+    Qwen3-MoE under transformers 5. Empty for another LoRA call or a dense model."""
+    if call.role != UNSLOTH_PEFT:
+        return frozenset()
+    parameters = {name.rsplit(".", 1)[-1] for name in expert_parameters}
+    if not parameters:
+        return frozenset()
+    mapping = peft_facts()["unsloth_moe_expert_targets"]["target_to_parameter"]
+    return frozenset(target for target, parameter in mapping.items() if parameter in parameters)
 
 
 def default_targets(names: KnownNames) -> Optional[Tuple[str, ...]]:

@@ -99,6 +99,13 @@ class UnknownTargetModule(Rule):
     checked against its architecture's names (derived from transformers, or from the model's
     own code for `trust_remote_code` families). Unknown models are never checked.
 
+    Unsloth's `get_peft_model` on an MoE model whose experts are fused parameters
+    (transformers 5: Qwen3-MoE's `mlp.experts.gate_up_proj`) turns `gate_proj`, `up_proj`
+    and `gate_up_proj` into LoRA on the fused `gate_up_proj` parameter and `down_proj` into
+    LoRA on `down_proj` (`unsloth_moe_expert_targets` in `catalog/data/peft_lora_config.json`):
+    those entries are not reported there. Under plain PEFT `gate_up_proj` names no module of
+    Qwen3-MoE and is reported.
+
     ## Example
     ```python
     model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")
@@ -120,6 +127,13 @@ class UnknownTargetModule(Rule):
     fix_safety = FixSafety.SAFE
 
     VALID = (
+        # Unsloth maps gate_up_proj to the fused experts' parameter of an MoE model.
+        """
+        from unsloth import FastLanguageModel
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/Qwen3-30B-A3B")
+        model = FastLanguageModel.get_peft_model(
+            model, r=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj"])
+        """,
         """
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
@@ -168,6 +182,16 @@ class UnknownTargetModule(Rule):
         """,
     )
     INVALID = (
+        # Plain PEFT: gate_up_proj names no module of Qwen3-MoE (its experts are parameters).
+        Invalid("""
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen3-30B-A3B")
+        model = get_peft_model(model, LoraConfig(target_modules=[
+            "q_proj",
+            "gate_up_proj",  # expect: LOR103
+        ]))
+        """, fixed=None),
         Invalid("""
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
@@ -243,7 +267,8 @@ class UnknownTargetModule(Rule):
                      if not isinstance(item.python, str) or leaf(item.python) not in names.valid]
         reported = [item for item in unmatched
                     if isinstance(item.python, str) and not ignored(item.python)
-                    and not (names.moe and leaf(item.python) in MOE_EXPERT_LEAVES)]
+                    and not (names.moe and leaf(item.python) in MOE_EXPERT_LEAVES)
+                    and leaf(item.python) not in names.unsloth_expert_targets]
         return unmatched, reported
 
     def _check_targets(self, call, targets: Value, names: KnownNames) -> Iterator[Diagnostic]:
