@@ -10,10 +10,9 @@ from ._common import (
     embedding_cost_phrase,
     is_unsloth_setup,
     leaf,
-    lora_calls,
     may_lower_embedding_learning_rate,
-    module_list,
 )
+from ._module_lists import listed_modules
 from .base import Invalid, Rule, register
 
 
@@ -133,9 +132,8 @@ class EmbeddingInTargetModules(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, setup in lora_calls(file):
-            targets = module_list(call, "target_modules")
-            if targets is None or may_lower_embedding_learning_rate(file, setup):
+        for call, setup, targets in listed_modules(file, "target_modules"):
+            if may_lower_embedding_learning_rate(file, setup):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)

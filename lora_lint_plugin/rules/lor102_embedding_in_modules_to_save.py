@@ -11,10 +11,9 @@ from ._common import (
     embedding_removal_advice,
     is_unsloth_setup,
     leaf,
-    lora_calls,
     may_lower_embedding_learning_rate,
-    module_list,
 )
+from ._module_lists import listed_modules
 from .base import YAML, Invalid, Rule, register
 
 
@@ -178,9 +177,8 @@ class EmbeddingInModulesToSave(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, setup in lora_calls(file):
-            saved = module_list(call, "modules_to_save")
-            if saved is None or may_lower_embedding_learning_rate(file, setup):
+        for call, setup, saved in listed_modules(file, "modules_to_save"):
+            if may_lower_embedding_learning_rate(file, setup):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)

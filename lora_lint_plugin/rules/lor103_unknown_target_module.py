@@ -8,7 +8,8 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.values import Value
 from ._arguments import absent_or_none
-from ._common import leaf, lora_calls, module_list, quoted
+from ._common import leaf, quoted
+from ._module_lists import listed_modules
 from ._model_names import KnownNames, known_names
 from .base import Invalid, Rule, register
 
@@ -251,10 +252,7 @@ class UnknownTargetModule(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, setup in lora_calls(file):
-            targets = module_list(call, "target_modules")
-            if targets is None:
-                continue
+        for call, setup, targets in listed_modules(file, "target_modules"):
             names = known_names(context, call, setup)
             if names is None:
                 continue

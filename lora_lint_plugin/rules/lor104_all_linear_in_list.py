@@ -8,7 +8,7 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import is_written_keyword, make_fix, replace_with_code, string_code
 from ..analysis.model import CallSite
 from ..analysis.values import Value
-from ._common import lora_calls, module_list
+from ._module_lists import listed_modules
 from .base import Invalid, Rule, register
 
 ALL_LINEAR = "all-linear"
@@ -112,10 +112,7 @@ class AllLinearInList(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, setup in lora_calls(file):
-            targets = module_list(call, "target_modules")
-            if targets is None:
-                continue
+        for call, setup, targets in listed_modules(file, "target_modules"):
             shorthand = [item for item in targets.items if is_all_linear(item.python)]
             if not shorthand:
                 continue

@@ -6,7 +6,8 @@ from ..catalog import ModelMatch
 from ..catalog.module_names import module_names, peft_rewritten_expert_targets
 from ..analysis.diagnostics import Diagnostic
 from ._arguments import absent_or_none
-from ._common import is_unsloth_setup, leaf, lora_calls, module_list
+from ._common import is_unsloth_setup, leaf
+from ._module_lists import listed_modules
 from .base import Rule, register
 
 EXPERT_MLP_LEAVES = frozenset({"gate_proj", "up_proj", "down_proj"})
@@ -149,11 +150,8 @@ class MoeExpertsNotTargeted(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, setup in lora_calls(file):
+        for call, setup, targets in listed_modules(file, "target_modules"):
             if setup is None or is_unsloth_setup(call, setup):
-                continue
-            targets = module_list(call, "target_modules")
-            if targets is None:
                 continue
             parameters = call.args.value("target_parameters")
             if not absent_or_none(parameters):

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT, CallSite, FileModel
-from ._common import count, leaf, lora_calls, module_list
+from ._common import count, leaf
+from ._module_lists import listed_modules
 from .base import Rule, RuleContext, register
 from ._training import is_whole_number
 
@@ -107,11 +108,8 @@ class AttentionOnlyTargets(Rule):
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:
-        for call, setup in lora_calls(file):
+        for call, setup, targets in listed_modules(file, "target_modules"):
             if setup is None:
-                continue
-            targets = module_list(call, "target_modules")
-            if targets is None:
                 continue
             names = [item.python for item in targets.items]
             if not all(isinstance(name, str) for name in names) \
