@@ -321,3 +321,20 @@ def test_flake8_run_has_no_traceback_on_the_examples(tmp_path: Path):
         template="dataset = apply_chat_template(dataset, tokenizer=tokenizer, **options)", after=""))
     result = run_flake8(tmp_path / "train.py", "--select=LOR")
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("rl, reported", [("orpo", False), ("grpo", False), ("dpo", True)])
+def test_lor301_scope_in_an_axolotl_config(tmp_path: Path, rl: str, reported: bool):
+    write(tmp_path / "config.yml", dedent(f"""
+        base_model: mistralai/Mistral-7B-v0.1
+        rl: {rl}
+        chat_template: chatml
+        datasets:
+          - path: argilla/ultrafeedback-binarized-preferences-cleaned
+            type: chat_template.argilla
+        adapter: lora
+        lora_r: 16
+        lora_target_linear: true
+    """))
+    _, items = check_json(tmp_path, "--isolated", "--select", "LOR301", "config.yml")
+    assert [d["code"] for d in items] == (["LOR301"] if reported else [])

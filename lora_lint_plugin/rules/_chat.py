@@ -106,10 +106,10 @@ BASE_MODEL_TRAINERS = ("ORPOTrainer", "GRPOTrainer")
 
 def trained_from_base_by_design(file: FileModel, model_id: Value) -> bool:
     """The file trains this model (the same model-name literal) with a trainer designed to
-    start from a base checkpoint (``BASE_MODEL_TRAINERS``), possibly after an SFT stage that
+    start from a base checkpoint (``BASE_MODEL_TRAINERS``; TRL's class in Python, or a YAML
+    config's ``rl: orpo`` / ``rl: grpo`` that runs it), possibly after an SFT stage that
     primes its format: the base model is the experiment, not an oversight."""
-    return any(setup.trainer is not None and setup.trainer.library == "trl"
-               and setup.trainer.name in BASE_MODEL_TRAINERS
+    return any(setup.trainer is not None and setup.trainer.name in BASE_MODEL_TRAINERS
                and setup.model_id is not None and setup.model_id.span == model_id.span
                for setup in file.setups)
 

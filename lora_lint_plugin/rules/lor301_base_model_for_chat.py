@@ -67,7 +67,8 @@ class BaseModelForChat(Rule):
     base model in one stage (its loss holds the supervised term; there is no SFT stage and no
     reference model), and GRPO from a base model is the R1-Zero-style experiment, usually with a
     reasoning format of the run's own; a file that trains the model with `ORPOTrainer` or
-    `GRPOTrainer` (also after an SFT stage that primes that format) is not reported. DPO, KTO
+    `GRPOTrainer` (also after an SFT stage that primes that format), or a trainer config with
+    `rl: orpo` / `rl: grpo`, is not reported. DPO, KTO
     and CPO normally start from a supervised model and stay in scope.
 
     ## Example
