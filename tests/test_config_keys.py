@@ -205,7 +205,7 @@ def test_bundled_lists_know_the_keys_each_tool_documents(config_format: str, key
     ("axolotl", "lora_targt_modules", "lora_target_modules"),
     ("axolotl", "context_parapllel_size", "context_parallel_size"),
     ("llama-factory", "lora_rnak", "lora_rank"),
-    ("trl", "gradient_checkpoint", "gradient_checkpointing"),
+    ("trl", "gradient_checkpointng", "gradient_checkpointing"),
 ])
 def test_closest_key_is_suggested(config_format: str, misspelt: str, closest: str) -> None:
     keys = format_keys(config_format)

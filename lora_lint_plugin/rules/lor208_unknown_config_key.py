@@ -4,6 +4,7 @@ from typing import Any, Iterable, List, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import FileModel
+from ..catalog import levenshtein
 from ..catalog.config_keys import FormatKeys, format_keys
 from ..fixing.edits import make_fix
 from ..fixing.yaml_edits import rename_key
@@ -14,6 +15,7 @@ AXOLOTL = "axolotl"
 LLAMA_FACTORY = "llama-factory"
 TRL = "trl"
 TOOL_NAMES = {AXOLOTL: "axolotl", LLAMA_FACTORY: "LLaMA-Factory", TRL: "TRL"}
+TRL_TYPO_DISTANCE = 2
 
 
 @register
@@ -26,9 +28,10 @@ class UnknownConfigKey(Rule):
     * axolotl: any key outside its config schema (all releases listed in the catalog, plugins'
       settings included), and a plugin's setting whose plugin `plugins:` does not list;
     * LLaMA-Factory (the flat layout): any key outside its argument classes;
-    * TRL (`trl sft --config recipe.yaml`): a key that is close to one of TRL's (a likely
-      misspelling). Other keys stay silent there: recipes are often read by a project's own
-      script with extra settings of its own.
+    * TRL (`trl sft --config recipe.yaml`): a key one or two letters away from one of TRL's (a
+      likely misspelling). Other keys stay silent there: recipes are often read by a project's
+      own script with settings of its own (alignment-handbook's `chat_template`,
+      `dataset_mixer`).
 
     The key lists are read from each tool's sources, per release (see docs/catalog.md). A key
     whose value other settings take through a YAML alias or merge key (`defaults: &base`,
@@ -90,12 +93,14 @@ class UnknownConfigKey(Rule):
         overwrite_output_dir: true
         """),
         YamlConfig("""
-        # read by the project's own script, which has a dataset_mixture setting
+        # read by the project's own script (alignment-handbook style), which has these settings
         model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct
         use_peft: true
         lora_r: 16
-        dataset_mixture:
-          datasets: [{id: trl-lib/Capybara}]
+        chat_template: "{% for message in messages %}{{ message.content }}{% endfor %}"
+        dataset_mixer:
+          HuggingFaceH4/ultrachat_200k: 1.0
+        dataset_splits: [train_sft, test_sft]
         num_processes: 8
         """),
     )
@@ -137,7 +142,7 @@ class UnknownConfigKey(Rule):
         use_peft: true
         lora_r: 16
         gradient_checkpointing: false
-        gradient_checkpoint: true  # expect: LOR208
+        per_device_train_bach_size: 4  # expect: LOR208
         """, fixed=None, language=YAML),
     )
 
@@ -169,8 +174,12 @@ class UnknownConfigKey(Rule):
                     f"list: axolotl drops the key without a word, so the setting does nothing; add "
                     f"the plugin to 'plugins:'")
         suggestions = _suggestions(key, config_format, keys)
-        if config_format == TRL and not suggestions:
-            return None  # a recipe's own script may define it
+        if config_format == TRL:
+            # a recipe's own script may define other keys (alignment-handbook's chat_template,
+            # dataset_mixer): only a slip of a letter or two in one of TRL's keys is reported
+            suggestions = [name for name in suggestions if levenshtein(key, name) <= TRL_TYPO_DISTANCE]
+            if not suggestions:
+                return None
         hint = f"; did you mean {_quoted(suggestions)}?" if suggestions else ""
         if config_format == LLAMA_FACTORY:
             return (f"'{key}' is not a LLaMA-Factory argument: it stops before training with "
