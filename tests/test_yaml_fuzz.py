@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lora_lint_plugin.analysis.engine import analyse_config
+from lora_lint_plugin.fixing.yaml_edits import apply_text_edits, fix_text_edits, is_yaml_fix
 
 pytestmark = [pytest.mark.slow]
 
@@ -71,7 +72,11 @@ def _check(text: str) -> None:
     for diagnostic in analysis.diagnostics:
         assert CODE.match(diagnostic.code), diagnostic
         assert 1 <= diagnostic.span.line <= line_count + 1, diagnostic
-        assert diagnostic.message and diagnostic.fix is None
+        assert diagnostic.message
+        if diagnostic.fix is not None:  # only text edits on the YAML, placeable in this text
+            assert is_yaml_fix(diagnostic.fix), diagnostic
+            edits = fix_text_edits(text, diagnostic.fix)
+            assert edits is None or apply_text_edits(text, edits) is not None
 
 
 @FUZZ
