@@ -220,3 +220,23 @@ def test_misspelt_key_is_renamed_safely_only_where_the_tool_would_stop(tmp_path:
     assert fix(tmp_path, "lora.yml", axolotl) == axolotl   # it would start to take effect
     assert fix(tmp_path, "lora.yml", axolotl, "\n", "--unsafe-fixes") == \
         axolotl.replace("adam_eps:", "adam_epsilon:")
+
+
+def test_a_pinned_release_narrows_the_key_list(tmp_path: Path) -> None:
+    """``lora_alpha_pattern`` came after axolotl 0.12.0: reported only when the project pins
+    that release; a pin older than every listed release keeps the rule silent."""
+    config = dedent("""
+        base_model: NousResearch/Meta-Llama-3-8B-Instruct
+        adapter: lora
+        lora_r: 16
+        lora_target_linear: true
+        lora_alpha_pattern: {q_proj: 32}
+    """)
+    assert [d for d in check(tmp_path, "lora.yml", config) if d[2] == "LOR208"] == []
+    (tmp_path / "requirements.txt").write_text("torch\naxolotl==0.12.0\n", encoding="utf-8")
+    found = [d for d in check(tmp_path, "lora.yml", config) if d[2] == "LOR208"]
+    assert [d[:3] for d in found] == [(5, 1, "LOR208")]
+    assert "axolotl 0.12.0, as axolotl==0.12.0 pinned in requirements.txt:2" in found[0][3]
+    (tmp_path / "requirements.txt").write_text("axolotl==0.4.0\n", encoding="utf-8")
+    config_with_typo = config + "lora_targt_modules: [q_proj]\n"
+    assert [d for d in check(tmp_path, "lora.yml", config_with_typo) if d[2] == "LOR208"] == []

@@ -50,7 +50,8 @@ __all__ = ["LibraryVersions", "NO_VERSIONS", "TRACKED_LIBRARIES", "VersionOrigin
            "launcher_pins", "library_versions", "project_pins", "script_metadata_pins"]
 
 # The libraries whose versions decide what the analysed code may pass.
-TRACKED_LIBRARIES = ("trl", "transformers", "peft", "unsloth", "accelerate")
+TRACKED_LIBRARIES = ("trl", "transformers", "peft", "unsloth", "accelerate",
+                     "axolotl", "llamafactory")  # the last two: YAML configs' key lists
 MAX_PARENT_LEVELS = 4      # directories above the file's own that may hold its project files
 _MAX_PROJECT_FILE_BYTES = 1_000_000
 _MAX_NOTEBOOK_BYTES = 16_000_000   # notebooks keep their outputs: larger than project files

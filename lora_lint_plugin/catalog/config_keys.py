@@ -12,8 +12,8 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from . import _data_text
 
@@ -22,14 +22,29 @@ from . import _data_text
 SUGGESTION_CUTOFF = 0.8
 
 
+# The PyPI name of each format's tool (what a requirements file pins).
+LIBRARIES = {"axolotl": "axolotl", "llama-factory": "llamafactory", "trl": "trl"}
+
+
 @dataclass(frozen=True)
 class FormatKeys:
-    """The keys one format accepts (all listed versions together) and where they come from."""
+    """The keys one format accepts (the listed versions together) and where they come from."""
 
     config_format: str
     keys: FrozenSet[str]
     versions: Tuple[str, ...]  # oldest to newest, as listed
     plugin_keys: Dict[str, FrozenSet[str]]  # axolotl: plugin package -> its keys
+    by_version: Dict[str, "FormatKeys"] = field(default_factory=dict, compare=False)
+    pin: Optional[str] = None  # the project's pin that chose these versions, described
+
+    def of_versions(self, allowed: Callable[[str], bool]) -> Optional["FormatKeys"]:
+        """The keys of the listed versions ``allowed`` accepts; None when it accepts none."""
+        chosen = [self.by_version[version] for version in self.versions if allowed(version)]
+        if not chosen:
+            return None
+        return FormatKeys(self.config_format, frozenset().union(*(c.keys for c in chosen)),
+                          tuple(c.versions[0] for c in chosen),
+                          _merged([c.plugin_keys for c in chosen]))
 
     @property
     def newest_version(self) -> str:
@@ -50,21 +65,29 @@ class FormatKeys:
         return sorted(name for name, ratio in ratios.items() if ratio == best)
 
 
+def _merged(plugin_maps: List[Dict[str, FrozenSet[str]]]) -> Dict[str, FrozenSet[str]]:
+    merged: Dict[str, FrozenSet[str]] = {}
+    for plugins in plugin_maps:
+        for plugin, keys in plugins.items():
+            merged[plugin] = merged.get(plugin, frozenset()) | keys
+    return merged
+
+
 @functools.lru_cache(maxsize=None)
 def _formats() -> Dict[str, FormatKeys]:
     data = json.loads(_data_text("config_keys.json"))
     formats = {}
     for name, facts in data["formats"].items():
-        keys: set = set()
-        plugins: Dict[str, set] = {}
+        by_version = {}
         for entry in facts["versions"]:
-            keys.update(entry["keys"], entry.get("launcher_keys", ()))
-            for plugin, plugin_keys in entry.get("plugin_keys", {}).items():
-                plugins.setdefault(plugin, set()).update(plugin_keys)
+            plugins = {plugin: frozenset(keys) for plugin, keys in entry.get("plugin_keys", {}).items()}
+            by_version[entry["version"]] = FormatKeys(
+                name, frozenset(entry["keys"]) | frozenset(entry.get("launcher_keys", ())),
+                (entry["version"],), plugins)
+        versions = tuple(by_version)
         formats[name] = FormatKeys(
-            config_format=name, keys=frozenset(keys),
-            versions=tuple(entry["version"] for entry in facts["versions"]),
-            plugin_keys={plugin: frozenset(found) for plugin, found in plugins.items()})
+            name, frozenset().union(*(v.keys for v in by_version.values())), versions,
+            _merged([v.plugin_keys for v in by_version.values()]), by_version)
     return formats
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Optional, Sequence, Tuple
 
 from ..analysis.model import FileModel
 from ..analysis.values import Value
-from ..catalog.config_keys import FormatKeys
+from ..catalog.config_keys import LIBRARIES, FormatKeys
 
 
 def config_document(file: FileModel) -> Optional[Tuple[str, Any]]:
@@ -58,3 +59,33 @@ def holds_anchored_values(entry: Any, entries: Sequence[Any]) -> bool:
         return False
     return any(other is not entry and isinstance(other.value, Value)
                and value.span.contains(other.value.span) for other in entries)
+
+
+def pinned_keys(file: FileModel, config_format: str, keys: FormatKeys) -> Optional[FormatKeys]:
+    """The keys of the listed releases the project's pins of the tool allow (all of them when
+    nothing is pinned); None when the pins allow none of the listed releases."""
+    from packaging.version import InvalidVersion, Version
+
+    pins = file.library_versions.of(LIBRARIES.get(config_format, config_format))
+    if not pins:
+        return keys
+
+    def allowed(version: str) -> bool:
+        try:
+            release = Version(version)
+        except InvalidVersion:
+            return False
+        return all(pin.specifier.contains(release, prereleases=True) for pin in pins)
+
+    narrowed = keys.of_versions(allowed)
+    if narrowed is None:
+        return None
+    return replace(narrowed, pin=pins[0].describe())
+
+
+def releases(keys: FormatKeys, tool: str) -> str:
+    """``releases 0.12.0 to 0.21.0`` or ``axolotl 0.12.0, as axolotl==0.12.0 pinned in ...``."""
+    span = keys.versions[0] if len(keys.versions) == 1 else f"{keys.versions[0]} to {keys.newest_version}"
+    if keys.pin is None:
+        return f"{tool} {span}"
+    return f"{tool} {span}, as {keys.pin}"

@@ -8,7 +8,8 @@ from ..catalog import levenshtein
 from ..catalog.config_keys import FormatKeys, format_keys
 from ..fixing.edits import make_fix
 from ..fixing.yaml_edits import rename_key
-from ._config_keys import config_document, holds_anchored_values, other_tools_name, plugin_not_listed
+from ._config_keys import config_document, holds_anchored_values, other_tools_name, pinned_keys, \
+    plugin_not_listed, releases
 from .base import YAML, Invalid, Rule, RuleContext, YamlConfig, register
 
 AXOLOTL = "axolotl"
@@ -33,7 +34,9 @@ class UnknownConfigKey(Rule):
       own script with settings of its own (alignment-handbook's `chat_template`,
       `dataset_mixer`).
 
-    The key lists are read from each tool's sources, per release (see docs/catalog.md). A key
+    The key lists are read from each tool's sources, per release (see docs/catalog.md); when the
+    project pins the tool (`requirements.txt`, `pyproject.toml`, ...), only the listed releases
+    the pin allows count, and a pin outside them keeps the rule silent. A key
     whose value other settings take through a YAML alias or merge key (`defaults: &base`,
     `<<: *base`) is a holder of shared values and stays silent.
 
@@ -151,9 +154,10 @@ class UnknownConfigKey(Rule):
         if found is None:
             return
         config_format, document = found
-        keys = format_keys(config_format)
+        listed = format_keys(config_format)
+        keys = pinned_keys(file, config_format, listed) if listed is not None else None
         if keys is None:
-            return
+            return  # no key list, or a pinned release older or newer than the listed ones
         entries = list(document.entries.values())
         for entry in entries:
             if holds_anchored_values(entry, entries):
@@ -182,15 +186,14 @@ class UnknownConfigKey(Rule):
                 return None
         hint = f"; did you mean {_quoted(suggestions)}?" if suggestions else ""
         if config_format == LLAMA_FACTORY:
-            return (f"'{key}' is not a LLaMA-Factory argument: it stops before training with "
-                    f"'ValueError: Some keys are not used by the HfArgumentParser'{hint}")
+            return (f"'{key}' is not a LLaMA-Factory argument ({releases(keys, tool)}): it stops "
+                    f"before training with 'ValueError: Some keys are not used by the "
+                    f"HfArgumentParser'{hint}")
         if config_format == AXOLOTL:
-            return (f"'{key}' is not an axolotl config key (releases {keys.versions[0]} to "
-                    f"{keys.newest_version}): axolotl drops it without a word, so the setting "
-                    f"does nothing{hint}")
+            return (f"'{key}' is not an axolotl config key ({releases(keys, 'axolotl')}): axolotl "
+                    f"drops it without a word, so the setting does nothing{hint}")
         return (f"'{key}' is not a key of TRL's script arguments, trainer configs or ModelConfig "
-                f"({tool} {keys.versions[0]} to {keys.newest_version}): the setting does not "
-                f"reach training{hint}")
+                f"({releases(keys, tool)}): the setting does not reach training{hint}")
 
 
 def _suggestions(key: str, config_format: str, keys: FormatKeys) -> List[str]:
