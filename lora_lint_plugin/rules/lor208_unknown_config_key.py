@@ -146,7 +146,13 @@ class UnknownConfigKey(Rule):
         lora_r: 16
         gradient_checkpointing: false
         per_device_train_bach_size: 4  # expect: LOR208
-        """, fixed=None, language=YAML),
+        """, fixed="""
+        model_name_or_path: Qwen/Qwen2.5-0.5B
+        use_peft: true
+        lora_r: 16
+        gradient_checkpointing: false
+        per_device_train_batch_size: 4  # expect: LOR208
+        """, language=YAML),
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterable[Diagnostic]:
