@@ -29,6 +29,8 @@ import os
 import re
 from typing import Iterator, List, Optional, Tuple
 
+from ..sources.project import directories_up_to_root
+
 __all__ = ["unsloth_may_be_active"]
 
 MAX_PARENT_LEVELS = 4          # directories above the file's own searched for its modules
@@ -88,13 +90,7 @@ def _bases(directory: str, level: int) -> Iterator[str]:
             base = os.path.dirname(base)
         yield base
         return
-    current = directory
-    for _ in range(MAX_PARENT_LEVELS + 1):
-        yield current
-        parent = os.path.dirname(current)
-        if parent == current or os.path.exists(os.path.join(current, ".git")):
-            return
-        current = parent
+    yield from directories_up_to_root(directory, MAX_PARENT_LEVELS)
 
 
 def _module_files(base: str, dotted: str) -> Iterator[str]:

@@ -45,6 +45,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..sources.project import directories_up_to_root
+
 __all__ = ["LibraryVersions", "NO_VERSIONS", "TRACKED_LIBRARIES", "VersionOrigin", "VersionPin",
            "VersionRange", "commented_install_pins", "file_versions", "install_line_pins",
            "launcher_pins", "library_versions", "project_pins", "script_metadata_pins"]
@@ -355,16 +357,11 @@ def _pip_install_pins(tokens: Sequence[str], origin: VersionOrigin) -> Iterator[
 def project_pins(directory: str) -> Dict[str, Tuple[VersionPin, ...]]:
     """The pins of the nearest project files around ``directory``, per library."""
     found: Dict[str, Tuple[VersionPin, ...]] = {}
-    start = current = os.path.abspath(directory)
-    for _ in range(MAX_PARENT_LEVELS + 1):
+    start = os.path.abspath(directory)
+    for current in directories_up_to_root(start, MAX_PARENT_LEVELS):
         for library, pins in _directory_pins(current).items():
             if library not in found:   # the nearest directory that pins it wins
                 found[library] = tuple(_relative_to(pin, current, start) for pin in pins)
-        parent = os.path.dirname(current)
-        if parent == current or os.path.isdir(os.path.join(current, ".git")) \
-                or os.path.isfile(os.path.join(current, ".git")):
-            break
-        current = parent
     return found
 
 
@@ -645,7 +642,7 @@ def launcher_pins(path: str) -> List[VersionPin]:
     target = os.path.normcase(os.path.abspath(path))
     start = os.path.dirname(target)
     found: List[VersionPin] = []
-    for directory in _walk_up(start):
+    for directory in directories_up_to_root(start, MAX_PARENT_LEVELS):
         for launcher in _directory_launchers(directory):
             if target in launcher.runs:
                 display = os.path.relpath(os.path.join(directory, launcher.notebook), start)
@@ -653,17 +650,6 @@ def launcher_pins(path: str) -> List[VersionPin]:
                     f"{display}, the notebook that runs this script", None, rank=RANK_LAUNCHER))
                     for pin in launcher.pins)
     return found
-
-
-def _walk_up(start: str) -> Iterator[str]:
-    """``start`` and its parents, up to a repository root (``.git``) or MAX_PARENT_LEVELS."""
-    current = start
-    for _ in range(MAX_PARENT_LEVELS + 1):
-        yield current
-        parent = os.path.dirname(current)
-        if parent == current or os.path.exists(os.path.join(current, ".git")):
-            return
-        current = parent
 
 
 @functools.lru_cache(maxsize=256)
