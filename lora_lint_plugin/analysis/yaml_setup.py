@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
@@ -253,6 +253,7 @@ class _Setup:
     model_entry: Optional[Entry] = None
     lora_anchor: Optional[Entry] = None
     model_config: Optional[_CallBuilder] = None   # TRL's ModelConfig (its own removed keys)
+    defaults: Dict[str, Any] = field(default_factory=dict)   # the tool's, by its key names
 
     def entry(self, *keys: str) -> Optional[Entry]:
         """The first of ``keys`` the config sets."""
@@ -280,7 +281,8 @@ class _Setup:
 def config_model(document: ConfigDocument, config_format: str, text: str) -> FileModel:
     """The ``FileModel`` of a parsed trainer config (one setup, or none without a model id)."""
     lines = SourceLines(text)
-    state = _Setup(document, lines, _CallBuilder(), _CallBuilder(), _CallBuilder())
+    state = _Setup(document, lines, _CallBuilder(), _CallBuilder(), _CallBuilder(),
+                   defaults=trainer_config_facts()[config_format]["defaults"])
     file = FileModel(lines=lines, config=dialect_of(config_format, document))
     _BUILDERS[config_format](state, file)
     file.setups.append(_assemble(state, file))
@@ -384,7 +386,7 @@ def _axolotl(state: _Setup, file: FileModel) -> None:
     lora.put("r", document.get("lora_r"))
     lora.put("lora_alpha", document.get("lora_alpha"))
     lora.put("lora_dropout", document.get("lora_dropout"))
-    lora.default("lora_dropout", 0.0, state.anchor_span("adapter"))
+    lora.default("lora_dropout", state.defaults["lora_dropout"], state.anchor_span("adapter"))
     lora.put("modules_to_save", document.get("lora_modules_to_save"), _string_list)
     lora.put("target_parameters", document.get("lora_target_parameters"), _string_list)
     lora.put("use_rslora", document.get("peft_use_rslora"))
@@ -404,9 +406,10 @@ def _axolotl(state: _Setup, file: FileModel) -> None:
             lora.put_value("target_modules", Value([], None, span, kind=SEQUENCE), span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
     args.put("max_seq_length", document.get("sequence_len"))
-    args.default("max_seq_length", 512, state.anchor_span("base_model"))
+    args.default("max_seq_length", state.defaults["sequence_len"], state.anchor_span("base_model"))
     args.put("per_device_train_batch_size", document.get("micro_batch_size"))
-    args.default("per_device_train_batch_size", 1, state.anchor_span("base_model"))
+    args.default("per_device_train_batch_size", state.defaults["micro_batch_size"],
+                 state.anchor_span("base_model"))
     args.put("gradient_accumulation_steps", document.get("gradient_accumulation_steps"))
     args.put("gradient_checkpointing", document.get("gradient_checkpointing"),
              lambda value: Value(True, value.node, value.span, literal=False)
@@ -521,12 +524,12 @@ _LLAMA_FACTORY_TRAINERS = {"dpo": "DPOTrainer", "kto": "KTOTrainer", "ppo": "PPO
 def _llama_factory(state: _Setup, file: FileModel) -> None:
     document, lora, args = state.document, state.lora, state.args
     _put_model(state, "model_name_or_path")
-    finetuning = document.plain("finetuning_type", "lora")
+    finetuning = document.plain("finetuning_type", state.defaults["finetuning_type"])
     state.adapter = finetuning == "lora"
     state.lora_anchor = document.get("finetuning_type")
     lora_span = state.anchor_span("finetuning_type", "lora_rank", "lora_target")
     lora.put("r", document.get("lora_rank"))
-    lora.default("r", 8, lora_span)
+    lora.default("r", state.defaults["lora_rank"], lora_span)
     rank = lora.by_name["r"].value
     alpha = document.get("lora_alpha")
     if alpha is not None and not (isinstance(alpha.value, Value) and alpha.value.python is None):
@@ -535,7 +538,7 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
         lora.put_value("lora_alpha", _default(rank.python * 2, lora.by_name["r"].span),
                        lora.by_name["r"].span)
     lora.put("lora_dropout", document.get("lora_dropout"))
-    lora.default("lora_dropout", 0.0, lora_span)
+    lora.default("lora_dropout", state.defaults["lora_dropout"], lora_span)
     target = document.get("lora_target")
     if target is None:
         lora.put_value("target_modules", _default("all-linear", lora_span), lora_span)
@@ -562,7 +565,8 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
                               Value(True, entry.value.node, entry.value.span), entry.span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
     args.put("max_seq_length", document.get("cutoff_len"))
-    args.default("max_seq_length", 2048, state.anchor_span("model_name_or_path"))
+    args.default("max_seq_length", state.defaults["cutoff_len"],
+                 state.anchor_span("model_name_or_path"))
     args.put("per_device_train_batch_size", document.get("per_device_train_batch_size"))
     args.put("gradient_accumulation_steps", document.get("gradient_accumulation_steps"))
     disable = document.get("disable_gradient_checkpointing")
@@ -571,7 +575,7 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
                        Value(False, disable.value.node, disable.value.span), disable.span)
     elif disable is None or isinstance(disable.value, Value):
         args.default("gradient_checkpointing", True, state.anchor_span("model_name_or_path"))
-    stage = document.plain("stage", "sft")
+    stage = document.plain("stage", state.defaults["stage"])
     state.trainer_name = _LLAMA_FACTORY_TRAINERS.get(stage, "Trainer") \
         if isinstance(stage, str) else "UnknownTrainer"
     template = document.get("template")
@@ -622,8 +626,8 @@ def _llama_factory_v1(state: _Setup, file: FileModel) -> None:
         found = peft_value.entry(name)
         if found is not None:
             lora.put_value(name, found, found.span)
-    for name, python in (("r", 8), ("lora_alpha", 16), ("lora_dropout", 0.05)):
-        lora.default(name, python, head)
+    for name in ("r", "lora_alpha", "lora_dropout"):
+        lora.default(name, state.defaults[name], head)
     targets = peft_value.entry("target_modules")
     if targets is None:
         lora.put_value("target_modules", _default("all-linear", head), head)
@@ -636,11 +640,13 @@ def _llama_factory_v1(state: _Setup, file: FileModel) -> None:
         lora.put_value("modules_to_save", _string_list(saved), saved.span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
     args.put("max_seq_length", document.get("cutoff_len"))
-    args.default("max_seq_length", 2048, state.anchor_span("model"))
+    args.default("max_seq_length", state.defaults["cutoff_len"], state.anchor_span("model"))
     args.put("per_device_train_batch_size", document.get("micro_batch_size"))
-    args.default("per_device_train_batch_size", 1, state.anchor_span("model"))
+    args.default("per_device_train_batch_size", state.defaults["micro_batch_size"],
+                 state.anchor_span("model"))
     args.put("gradient_checkpointing", document.get("enable_activation_checkpointing"))
-    args.default("gradient_checkpointing", True, state.anchor_span("model"))
+    args.default("gradient_checkpointing", state.defaults["enable_activation_checkpointing"],
+                 state.anchor_span("model"))
 
 
 # -- TRL's CLI (TrlParser: ScriptArguments, ModelConfig and the trainer's config) ---------------
@@ -669,14 +675,14 @@ def _trl(state: _Setup, file: FileModel) -> None:
     state.model_config = _CallBuilder()   # ModelConfig: LOR505 checks its removed keys
     for key in ("torch_dtype",):
         state.model_config.put(key, document.get(key))
-    state.adapter = document.plain("use_peft", False) is True
+    state.adapter = document.plain("use_peft", state.defaults["use_peft"]) is True
     state.lora_anchor = document.get("use_peft")
     head = state.anchor_span("use_peft")
     lora.put("r", document.get("lora_r"))
     lora.put("lora_alpha", document.get("lora_alpha"))
     lora.put("lora_dropout", document.get("lora_dropout"))
-    for name, python in (("r", 16), ("lora_alpha", 32), ("lora_dropout", 0.05)):
-        lora.default(name, python, head)
+    for name, key in (("r", "lora_r"), ("lora_alpha", "lora_alpha"), ("lora_dropout", "lora_dropout")):
+        lora.default(name, state.defaults[key], head)
     lora.put("target_modules", document.get("lora_target_modules"), _trl_targets)
     lora.put("modules_to_save", document.get("lora_modules_to_save"), _string_list)
     lora.put("target_parameters", document.get("lora_target_parameters"), _string_list)
