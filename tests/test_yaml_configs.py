@@ -175,6 +175,7 @@ def test_messages_use_each_tools_keys_and_advice(tmp_path: Path):
     assert "'embed_tokens' in lora_modules_to_save" in axolotl
     assert "NousResearch/Meta-Llama-3-8B: +1.05 B trainable parameters" in axolotl
     assert "embedding_lr_scale: 0.1 (or embedding_lr: 2e-5)" in messages[("axolotl.yml", "LOR501")]
+    assert "Unsloth" not in messages[("axolotl.yml", "LOR501")]  # axolotl's own advice only
     # LLaMA-Factory reads `1e-4` as a float and has no embedding learning rate
     lf = messages[("lf.yaml", "LOR501")]
     assert "learning_rate: 1e-4" in lf and "LLaMA-Factory has no separate learning rate" in lf

@@ -259,10 +259,13 @@ class NoEmbeddingLearningRate(Rule):
         written_rate = args.args.get("learning_rate") if args is not None else None
         if config is not None and written_rate is not None:
             anchor = written_rate.span  # a config: the learning_rate key that applies to them
+        # Unsloth's documentation is where the 2-10x figure comes from; cite it only to its users.
+        why = ("Unsloth recommends a 2-10x smaller rate" if unsloth_script and config is None
+               else "a 2-10x smaller rate is the usual advice")
         yield self.diagnostic(
             anchor,
             f"the embeddings {trained} are trained at the full {rate}, which disturbs them far "
-            f"more than the adapters (Unsloth recommends a 2-10x smaller rate); {advice}",
+            f"more than the adapters ({why}); {advice}",
             self._fix(setup, embedding_lr, learning_rate))
 
     @staticmethod
