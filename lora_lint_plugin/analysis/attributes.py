@@ -104,16 +104,14 @@ class SelfAttributes:
     # -- reads -----------------------------------------------------------------------------
     def _method_of_self(self, expression: ast.AST) -> Optional[ast.FunctionDef]:
         """The method whose first parameter ``expression`` (a name) certainly is."""
-        if not isinstance(expression, ast.Name):
+        binding = self.index.sole_binding(expression)
+        if binding is None or not isinstance(binding.node, ast.arg):
             return None
-        bindings, _ = self.index.lookup(self.index.scope_of(expression), expression.id)
-        if len(bindings) != 1 or not isinstance(bindings[0].node, ast.arg):
-            return None
-        function = bindings[0].scope.node
+        function = binding.scope.node
         if not isinstance(function, ast.FunctionDef) or function.decorator_list:
             return None
         positional = [*function.args.posonlyargs, *function.args.args]
-        if not positional or positional[0] is not bindings[0].node:
+        if not positional or positional[0] is not binding.node:
             return None
         return function if isinstance(self.index.parent(function), ast.ClassDef) else None
 

@@ -171,12 +171,8 @@ class Defaults:
 
     def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
         """The ``class`` a name certainly refers to (bound once, by that ``class``)."""
-        if not isinstance(expression, ast.Name):
-            return None
-        bindings, _ = self.index.lookup(self.index.scope_of(expression), expression.id)
-        if len(bindings) != 1 or not isinstance(bindings[0].node, ast.ClassDef):
-            return None
-        return bindings[0].node
+        binding = self.index.sole_binding(expression)
+        return binding.node if binding is not None and isinstance(binding.node, ast.ClassDef) else None
 
     # -- classes ---------------------------------------------------------------------------
     def _instance_attribute(self, cls: ast.ClassDef, call: ast.Call, attr: str,

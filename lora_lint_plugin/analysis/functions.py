@@ -37,12 +37,8 @@ class LocalFunctions:
 
     def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
         """The ``def`` a called name certainly refers to (bound once, by that ``def``)."""
-        if not isinstance(func, ast.Name):
-            return None
-        bindings, _ = self.index.lookup(self.index.scope_of(func), func.id)
-        if len(bindings) != 1 or not isinstance(bindings[0].node, ast.FunctionDef):
-            return None
-        return bindings[0].node
+        binding = self.index.sole_binding(func)
+        return binding.node if binding is not None and isinstance(binding.node, ast.FunctionDef) else None
 
     def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
         """Every direct call of ``function``; None when it is also used another way."""

@@ -149,38 +149,16 @@ class Resolver:
             return UNKNOWN
 
     def _resolve(self, node: ast.AST, depth: int) -> Resolved:
-        if isinstance(node, ast.Constant):
-            python = node.value
-            if isinstance(python, (bytes, complex)) or python is Ellipsis:
-                return UNKNOWN
-            span = self.span(node)
-            raw = self.lines.segment(span) if isinstance(python, str) else None
-            return Value(python, node, span, literal=True, raw=raw)
-        if isinstance(node, ast.Name):
-            return self._resolve_name(node, depth)
-        if isinstance(node, ast.UnaryOp):
-            return self._resolve_unary(node, depth)
-        if isinstance(node, ast.BinOp):
-            return self._resolve_binary(node, depth)
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return self._resolve_sequence(node, depth)
-        if isinstance(node, ast.Dict):
-            return self._resolve_dict(node, depth)
-        if isinstance(node, ast.Subscript):
-            return self._resolve_subscript(node, depth)
-        if isinstance(node, ast.Call):
-            return self._resolve_call(node, depth)
-        if isinstance(node, ast.IfExp):
-            return self._resolve_if_expression(node, depth)
-        if isinstance(node, ast.Compare):
-            return self._resolve_comparison(node, depth)
-        if isinstance(node, ast.BoolOp):
-            return self._resolve_boolean(node, depth)
-        if isinstance(node, ast.JoinedStr):
-            return self._resolve_fstring(node, depth)
-        if isinstance(node, ast.Attribute):
-            return self._resolve_attribute(node, depth)
-        return UNKNOWN
+        resolve_kind = _RESOLVERS.get(type(node))
+        return resolve_kind(self, node, depth) if resolve_kind is not None else UNKNOWN
+
+    def _resolve_constant(self, node: ast.Constant, depth: int) -> Resolved:
+        python = node.value
+        if isinstance(python, (bytes, complex)) or python is Ellipsis:
+            return UNKNOWN
+        span = self.span(node)
+        raw = self.lines.segment(span) if isinstance(python, str) else None
+        return Value(python, node, span, literal=True, raw=raw)
 
     def _resolve_attribute(self, node: ast.Attribute, depth: int) -> Resolved:
         """``self.x`` (``attributes.py``), else a second-tier value (``args.x``, ...)."""
@@ -966,6 +944,26 @@ class Resolver:
                     return whole.items[index]
                 return UNKNOWN
         return UNKNOWN
+
+
+# The evaluation of each kind of expression node; any other kind is unknown.
+_RESOLVERS: Dict[type, Callable[[Resolver, Any, int], Resolved]] = {
+    ast.Constant: Resolver._resolve_constant,
+    ast.Name: Resolver._resolve_name,
+    ast.UnaryOp: Resolver._resolve_unary,
+    ast.BinOp: Resolver._resolve_binary,
+    ast.List: Resolver._resolve_sequence,
+    ast.Tuple: Resolver._resolve_sequence,
+    ast.Set: Resolver._resolve_sequence,
+    ast.Dict: Resolver._resolve_dict,
+    ast.Subscript: Resolver._resolve_subscript,
+    ast.Call: Resolver._resolve_call,
+    ast.IfExp: Resolver._resolve_if_expression,
+    ast.Compare: Resolver._resolve_comparison,
+    ast.BoolOp: Resolver._resolve_boolean,
+    ast.JoinedStr: Resolver._resolve_fstring,
+    ast.Attribute: Resolver._resolve_attribute,
+}
 
 
 def _assigned_conditional(binding: Binding) -> Optional[ast.IfExp]:

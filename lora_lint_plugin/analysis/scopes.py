@@ -121,6 +121,14 @@ class ScopeIndex:
             current = current.parent
         return [], None
 
+    def sole_binding(self, expression: ast.AST) -> Optional[Binding]:
+        """The binding a name refers to when there is exactly one; None for any other
+        expression and for a name bound several times or not at all."""
+        if not isinstance(expression, ast.Name):
+            return None
+        bindings, _ = self.lookup(self.scope_of(expression), expression.id)
+        return bindings[0] if len(bindings) == 1 else None
+
     def imported_names(self, expression: ast.AST) -> List[str]:
         """Qualified names of ``a.b.c`` when ``a`` is bound by an import (sorted)."""
         attributes: List[str] = []
