@@ -78,14 +78,21 @@ class Defaults:
         self.index = resolver.index
         self._facts: Optional[_FileFacts] = None
         self._launcher_options: Optional[LauncherOptions] = None
+        # id(class) -> the Defaults of the project module it was imported from
+        self._foreign_classes: Dict[int, "Defaults"] = {}
 
     # -- entry points (called by the resolver) ---------------------------------------------
     def attribute(self, node: ast.Attribute, depth: int, allow_none: bool = False) -> Resolved:
         """``args.x``, ``model_args.x``, ``Config.x``, ``cfg.x``. A ``None`` default is unknown
         unless ``allow_none`` (``args.x or "fallback"`` reads it)."""
-        return _none_filtered(self._attribute(node, depth), allow_none)
+        value = _none_filtered(self._attribute(node, depth), allow_none)
+        # a default read in a project module (an imported class): located at its use here
+        return self.resolver.imports.here(value, node) if isinstance(value, Value) else value
 
     def _attribute(self, node: ast.Attribute, depth: int) -> Resolved:
+        imported = self.resolver.imports.instance_attribute(node, depth)   # ``from c import cfg``
+        if imported is not None:
+            return imported
         cls = self.class_named(node.value)
         owners = self.resolver.possible_values(node.value, depth + 1) if cls is None else []
         if owners is None or (cls is None and (
@@ -170,9 +177,20 @@ class Defaults:
             default, f"default of environment variable {key.python}"), allow_none)
 
     def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
-        """The ``class`` a name certainly refers to (bound once, by that ``class``)."""
+        """The ``class`` a name certainly refers to (bound once, by that ``class``, or by an
+        import of it from a project module: ``modules.py``)."""
         binding = self.index.sole_binding(expression)
+        if binding is not None and isinstance(binding.node, (ast.Import, ast.ImportFrom)):
+            found = self.resolver.imports.class_definition(expression)
+            if found is None:
+                return None
+            self._foreign_classes[id(found[0])] = found[1].resolver.defaults
+            return found[0]
         return binding.node if binding is not None and isinstance(binding.node, ast.ClassDef) else None
+
+    def _owner(self, cls: ast.ClassDef) -> "Defaults":
+        """The ``Defaults`` of the module that defines ``cls`` (its names are looked up there)."""
+        return self._foreign_classes.get(id(cls), self)
 
     # -- classes ---------------------------------------------------------------------------
     def _instance_attribute(self, cls: ast.ClassDef, call: ast.Call, attr: str,
@@ -191,6 +209,9 @@ class Defaults:
         return self._class_attribute(cls, attr, depth, f"value of {cls.name}.{attr}")
 
     def _class_attribute(self, cls: ast.ClassDef, attr: str, depth: int, origin: str) -> Resolved:
+        owner = self._owner(cls)
+        if owner is not self:
+            return owner._class_attribute(cls, attr, depth + 1, origin)
         current: Optional[ast.ClassDef] = cls
         for _ in range(_MAX_BASES):
             if current is None:
@@ -244,6 +265,9 @@ class Defaults:
         """A class whose attributes are what its body assigns: no decorator other than
         ``@dataclass``, no base but ``object`` or plain classes of this module (an ``Enum``,
         pydantic model, ``NamedTuple`` or attrs class turns assignments into something else)."""
+        owner = self._owner(cls)
+        if owner is not self:
+            return owner._is_plain(cls)
         current: Optional[ast.ClassDef] = cls
         for _ in range(_MAX_BASES):
             if current is None:
@@ -264,6 +288,9 @@ class Defaults:
         return "dataclasses.dataclass" in self.index.imported_names(target)
 
     def _is_dataclass(self, cls: ast.ClassDef) -> bool:
+        owner = self._owner(cls)
+        if owner is not self:
+            return owner._is_dataclass(cls)
         return any(self._is_dataclass_decorator(d) for d in cls.decorator_list)
 
     def _is_field(self, func: ast.AST) -> bool:
@@ -382,6 +409,9 @@ class Defaults:
                            f"value of --{attr} in {found.launcher}")
 
     def _field_statement(self, cls: ast.ClassDef, attr: str) -> Optional[ast.AnnAssign]:
+        owner = self._owner(cls)
+        if owner is not self:
+            return owner._field_statement(cls, attr)
         current: Optional[ast.ClassDef] = cls
         for _ in range(_MAX_BASES):
             if current is None:

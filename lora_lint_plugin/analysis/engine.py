@@ -86,7 +86,7 @@ def _analyse(tree: Any, source: str, settings: Settings,
 
     launchers = functools.partial(launcher_options, path) if path else None
     file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults,
-                         launchers=launchers)
+                         launchers=launchers, path=path)
     file_model.versions_source = functools.partial(_file_versions, source, versions)
     file_model.path = path
     context = RuleContext(settings)

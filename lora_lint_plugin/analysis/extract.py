@@ -36,6 +36,7 @@ from .model import (
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
 from .diagnostics import Span
 from .launchers import LauncherOptions
+from .modules import ProjectModules
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
@@ -89,11 +90,12 @@ class Extractor:
     """Collects recognised calls, imports and signals of one module; ``build()`` links them."""
 
     def __init__(self, tree: ast.Module, lines: SourceLines, resolve_defaults: bool = True,
-                 launchers: Optional[Callable[[], LauncherOptions]] = None) -> None:
+                 launchers: Optional[Callable[[], LauncherOptions]] = None,
+                 modules: Optional[ProjectModules] = None) -> None:
         self.tree = tree
         self.lines = lines
         self.index = ScopeIndex(tree)
-        self.resolver = Resolver(lines, self.index, resolve_defaults, launchers)
+        self.resolver = Resolver(lines, self.index, resolve_defaults, launchers, modules)
         self.model = FileModel(lines=lines, scopes=self.index)
         self._pending: List[Tuple[ast.Call, str, str, str]] = []
         # ``tokenizer.apply_chat_template(...)`` calls (with their index in chat_signals) and
@@ -687,11 +689,15 @@ def _argument_expression(call: ast.Call, position: int, keyword: str) -> Optiona
 
 
 def extract(tree: ast.Module, source: str, resolve_defaults: bool = True,
-            launchers: Optional[Callable[[], LauncherOptions]] = None) -> FileModel:
+            launchers: Optional[Callable[[], LauncherOptions]] = None,
+            path: Optional[str] = None) -> FileModel:
     """Build the ``FileModel`` of a module from its ``ast`` and its text (``resolve_defaults``:
     the resolver's second tier, see ``resolve.py``; ``launchers``: what the project's launcher
-    scripts pass to the file, read only if a value is asked for, see ``launchers.py``)."""
-    return Extractor(tree, SourceLines(source), resolve_defaults, launchers).build()
+    scripts pass to the file, read only if a value is asked for, see ``launchers.py``;
+    ``path``: the file on disk, whose project modules are read when a value is imported from
+    one, see ``modules.py``)."""
+    modules = ProjectModules(path, resolve_defaults) if path else None
+    return Extractor(tree, SourceLines(source), resolve_defaults, launchers, modules).build()
 
 
 __all__ = ["Extractor", "extract"]

@@ -15,7 +15,10 @@ First tier (exact, always on):
   its default), when all agree; ``f(...)`` is what ``f`` returns when its ``return``
   statements agree (a call's result, ``model``, or a tuple of them, links like a direct call);
 * ``snapshot_download("org/name")`` (huggingface_hub, ModelScope) is ``"org/name"``: the
-  local copy of that model.
+  local copy of that model;
+* names imported from the project's own modules (``from config import MODEL_NAME``,
+  ``config.MODEL_NAME``): read from that module's source by its own resolver (``modules.py``)
+  and located at their use here.
 
 Second tier (defaults, ``defaults.py``; off with ``resolve_defaults=False``): argparse and
 dataclass defaults, class attributes, ``os.environ.get`` fallbacks. Their values carry
@@ -47,6 +50,7 @@ from .defaults import ENVIRONMENT_GETTERS, Defaults
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
 from .launchers import LauncherOptions
+from .modules import ImportedNames, ProjectModules
 from .positions import SourceLines
 from .scopes import LOOPS, SCOPE_NODES, SIMPLE, Binding, ScopeIndex
 from .values import (
@@ -118,7 +122,8 @@ class Resolver:
     """Evaluates expressions of one parsed module (see the module docstring)."""
 
     def __init__(self, lines: SourceLines, index: ScopeIndex, resolve_defaults: bool = True,
-                 launchers: Optional[Callable[[], LauncherOptions]] = None) -> None:
+                 launchers: Optional[Callable[[], LauncherOptions]] = None,
+                 modules: Optional[ProjectModules] = None) -> None:
         self.lines = lines
         self.index = index
         self.resolve_defaults = resolve_defaults
@@ -126,6 +131,7 @@ class Resolver:
         self.functions = LocalFunctions(index)
         self.defaults = Defaults(self)
         self.attributes = SelfAttributes(self)
+        self.imports = ImportedNames(self, modules)   # names imported from project modules
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
         self._values: Dict[int, Resolved] = {}          # id(binding) -> its value
@@ -163,6 +169,9 @@ class Resolver:
     def _resolve_attribute(self, node: ast.Attribute, depth: int) -> Resolved:
         """``self.x`` (``attributes.py``), else a second-tier value (``args.x``, ...)."""
         value = self.attributes.value(node, depth)
+        if value is not None:
+            return value
+        value = self.imports.attribute(node, depth)   # ``config.MODEL`` of a project module
         if value is not None:
             return value
         return self.defaults.attribute(node, depth) if self.resolve_defaults else UNKNOWN
@@ -612,7 +621,7 @@ class Resolver:
             return UNKNOWN
         bindings = self.reaching(name, depth)
         if not bindings:
-            return UNKNOWN
+            return self.imports.value(name, depth)   # ``from config import MODEL``
         values: List[Resolved] = []
         for binding in bindings:
             value = self._value_of_binding(binding, depth)

@@ -1,0 +1,349 @@
+"""The project's own modules: values a file imports from them, read on disk and never imported.
+
+``from config import MODEL_NAME``, ``from .args import ModelArguments``, ``import settings``
+then ``settings.LORA_R``: when a value the analysis asks for comes from a module of the same
+project, that module is found as Python would find it, parsed with ``ast`` and its name resolved
+with the same resolver (constants, dataclass and argparse defaults, config classes):
+
+* a relative import (``from .x import y``, level ``n``) is looked for in the file's package,
+  ``n - 1`` directories up; an absolute one in the file's directory and the directories above
+  it up to the repository root (``sources/project.py``): ``x.py`` or ``x/__init__.py``. When
+  several of those directories hold a module of that name, which one runs depends on how the
+  program is started: unknown. A name no directory holds is a library's: unknown;
+* the name's value is what the module binds at its top level (one assignment, or assignments
+  that all agree, as for a global read inside a function), a class (its attributes and field
+  defaults), a function (``functions.py``: what it returns), or a name the module imports in
+  turn (followed up to ``MAX_CHAIN`` modules deep; an import cycle is unknown);
+* a value from another module is reported where this file uses it and is never rewritten
+  by a fix (``values.anchored``); objects (a model a helper module loads) are not carried over.
+
+A module that cannot be found, read or parsed, or is larger than ``MAX_MODULE_BYTES``, gives
+unknown. Nothing is read until a value of a file that passed both prefilter gates asks for an
+imported name; each module is parsed once per process (keyed by its size and modification time)
+and indexed once per analysed file.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import io
+import os
+import tokenize
+import warnings
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+
+from ..sources.project import directories_up_to_root
+from .positions import SourceLines
+from .scopes import SIMPLE, Binding, Scope, ScopeIndex
+from .values import OBJECT, UNKNOWN, Resolved, Value, anchored
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .resolve import Resolver
+
+__all__ = ["ForeignModule", "ProjectModules", "MAX_CHAIN", "MAX_MODULE_BYTES"]
+
+MAX_MODULE_BYTES = 1_000_000
+# Modules followed through imports of imports, at most (the file's own import is the first).
+MAX_CHAIN = 3
+# Directories above the file's own searched for an absolute import's module.
+MAX_PARENT_LEVELS = 4
+# Modules indexed for one analysed file, at most.
+MAX_MODULES = 16
+
+
+class ForeignModule:
+    """One module of the project, parsed, with its own resolver."""
+
+    def __init__(self, path: str, tree: ast.Module, source: str, project: "ProjectModules") -> None:
+        from .resolve import Resolver
+
+        self.path = path
+        self.tree = tree
+        self.index = ScopeIndex(tree)
+        self.project = project.for_module(path)
+        self.resolver: "Resolver" = Resolver(SourceLines(source), self.index,
+                                             project.resolve_defaults, modules=self.project)
+        self._reads: Dict[str, ast.Name] = {}
+        self._attribute_reads: Dict[str, ast.Attribute] = {}
+
+    def top_level(self, name: str) -> List[Binding]:
+        """The bindings of ``name`` in the module's top-level scope."""
+        return list(self.index.module_scope.bindings.get(name, []))
+
+    def read_of(self, name: str) -> ast.Name:
+        """A ``Name`` reading ``name`` as a function of the module would (after the module
+        ran): its top-level assignments must agree. Made once per name; it belongs to no
+        statement, so the resolver looks it up from the module scope."""
+        if name not in self._reads:
+            read = ast.Name(id=name, ctx=ast.Load())
+            end = len(self.resolver.lines.lines) + 1
+            read.lineno, read.col_offset, read.end_lineno, read.end_col_offset = end, 0, end, 0
+            # read from a scope inside the module (as a function would), after it ran
+            self.index.scopes[id(read)] = Scope(self.tree, self.index.module_scope)
+            self._reads[name] = read
+        return self._reads[name]
+
+    def attribute_read(self, name: str, attr: str) -> ast.Attribute:
+        """``name.attr`` read as ``read_of`` reads ``name``."""
+        key = f"{name}.{attr}"
+        read = self._attribute_reads.get(key)
+        if read is None:
+            owner = self.read_of(name)
+            read = ast.Attribute(value=owner, attr=attr, ctx=ast.Load())
+            read.lineno, read.col_offset = owner.lineno, owner.col_offset
+            read.end_lineno, read.end_col_offset = owner.end_lineno, owner.end_col_offset
+            self._attribute_reads[key] = read
+        return read
+
+
+class ProjectModules:
+    """The modules one analysed file may import from its project; one per analysed file,
+    shared by the resolvers of the modules it reads (which look up their imports from their
+    own directories)."""
+
+    def __init__(self, path: Optional[str], resolve_defaults: bool = True,
+                 shared: Optional["_Session"] = None) -> None:
+        self.path = os.path.abspath(path) if path else None
+        self.resolve_defaults = resolve_defaults
+        self._session = shared if shared is not None else _Session()
+
+    def for_module(self, path: str) -> "ProjectModules":
+        """The same project seen from another of its modules."""
+        return ProjectModules(path, self.resolve_defaults, self._session)
+
+    def module(self, dotted: str, level: int) -> Optional[ForeignModule]:
+        """The module ``dotted`` (relative ``level``) names for this file, when exactly one
+        file of the project is that module; None otherwise."""
+        if self.path is None or not dotted:
+            return None
+        found = {os.path.realpath(candidate) for candidate in _candidates(self.path, dotted, level)}
+        found.discard(os.path.realpath(self.path))
+        if len(found) != 1:
+            return None
+        return self._session.load(found.pop(), self)
+
+    def following(self, key: Tuple[str, str], compute: Callable[[], object]) -> object:
+        """``compute()`` for the imported name ``key`` (module path, name), or None when it is
+        already being followed (an import cycle) or the chain of modules is too long."""
+        return self._session.following(key, compute)
+
+
+class _Session:
+    """What the modules read for one analysed file share: the modules indexed so far and the
+    chain of imported names being followed."""
+
+    def __init__(self) -> None:
+        self.modules: Dict[str, Optional[ForeignModule]] = {}
+        self.active: List[Tuple[str, str]] = []
+
+    def load(self, path: str, project: ProjectModules) -> Optional[ForeignModule]:
+        if path not in self.modules:
+            if len(self.modules) >= MAX_MODULES:
+                return None
+            self.modules[path] = None   # while indexing: a cycle through here sees unknown
+            parsed = _parsed(path, *_stamp(path))
+            self.modules[path] = ForeignModule(path, parsed[0], parsed[1], project) \
+                if parsed is not None else None
+        return self.modules[path]
+
+    def following(self, key: Tuple[str, str], compute: Callable[[], object]) -> object:
+        if key in self.active or len(self.active) >= MAX_CHAIN:
+            return None
+        self.active.append(key)
+        try:
+            return compute()
+        finally:
+            self.active.pop()
+
+
+def _candidates(path: str, dotted: str, level: int) -> Iterator[str]:
+    """The files that may be module ``dotted`` imported from the file at ``path``."""
+    directory = os.path.dirname(path)
+    if level:
+        for _ in range(level - 1):
+            directory = os.path.dirname(directory)
+        bases: Iterator[str] = iter([directory])
+    else:
+        bases = directories_up_to_root(directory, MAX_PARENT_LEVELS)
+    parts = dotted.split(".")
+    for base in bases:
+        relative = os.path.join(base, *parts)
+        for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
+            if os.path.isfile(candidate):
+                yield candidate
+
+
+def _stamp(path: str) -> Tuple[int, int]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return -1, -1
+    return status.st_size, status.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed(path: str, size: int, modified: int) -> Optional[Tuple[ast.Module, str]]:
+    """The module at ``path`` parsed (once per process and version of the file); None when it
+    cannot be read or parsed, or is too large."""
+    if size < 0 or size > MAX_MODULE_BYTES:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        source = data.decode(encoding)
+        with warnings.catch_warnings():   # the user's invalid escapes are not ours to report
+            warnings.simplefilter("ignore")
+            return ast.parse(source), source
+    except (SyntaxError, ValueError, LookupError, MemoryError, RecursionError):
+        return None
+
+
+class ImportedNames:
+    """What the names a module imports from its project stand for, on behalf of its resolver."""
+
+    def __init__(self, resolver: "Resolver", project: Optional[ProjectModules]) -> None:
+        self.resolver = resolver
+        self.project = project
+
+    # -- what a local name refers to -------------------------------------------------------
+    def target(self, name: ast.AST) -> Optional[Tuple[ForeignModule, str]]:
+        """(module, name in it) when ``name`` is bound, and only bound, by ``from m import x``
+        (``as name``) of a project module; None otherwise."""
+        statement, alias = self._only_import(name)
+        if not isinstance(statement, ast.ImportFrom) or alias is None:
+            return None
+        return self.imported_from(statement, alias)
+
+    def imported_from(self, statement: ast.ImportFrom,
+                      alias: ast.alias) -> Optional[Tuple[ForeignModule, str]]:
+        if alias.name == "*" or self.project is None:
+            return None
+        module = self.project.module(statement.module or "", statement.level)
+        return (module, alias.name) if module is not None else None
+
+    def module_of(self, name: ast.AST) -> Optional[ForeignModule]:
+        """The project module ``name`` is: ``import m``, ``import a.b as m``, ``from pkg
+        import m`` (a submodule the package does not bind otherwise)."""
+        statement, alias = self._only_import(name)
+        if statement is None or alias is None or self.project is None:
+            return None
+        if isinstance(statement, ast.Import):
+            if alias.asname is None and "." in alias.name:
+                return None   # ``import a.b`` binds ``a``: a package, read through ``a.b.x``
+            return self.project.module(alias.name, 0)
+        package = getattr(statement, "module", None) or ""
+        level = getattr(statement, "level", 0) or 0
+        owner = self.project.module(package, level) if package or level else None
+        if owner is not None and owner.top_level(alias.name):
+            return None   # a name the package binds, not (only) its submodule
+        return self.project.module(f"{package}.{alias.name}" if package else alias.name, level)
+
+    def _only_import(self, name: ast.AST) -> Tuple[Optional[ast.stmt], Optional[ast.alias]]:
+        if not isinstance(name, ast.Name) or self.project is None:
+            return None, None
+        index = self.resolver.index
+        bindings, _ = index.lookup(index.scope_of(name), name.id)
+        if len(bindings) != 1 or not isinstance(bindings[0].node, (ast.Import, ast.ImportFrom)):
+            return None, None
+        statement = bindings[0].node
+        for alias in statement.names:
+            bound = alias.asname or (alias.name.split(".")[0]
+                                     if isinstance(statement, ast.Import) else alias.name)
+            if bound == name.id:
+                return statement, alias
+        return None, None
+
+    # -- values ----------------------------------------------------------------------------
+    def value(self, name: ast.Name, depth: int) -> Resolved:
+        """The value of a name imported from a project module, located at ``name``."""
+        found = self.target(name)
+        if found is None:
+            return UNKNOWN
+        return self.here(exported_value(found[0], found[1], depth), name)
+
+    def attribute(self, node: ast.Attribute, depth: int) -> Optional[Resolved]:
+        """``m.x`` where ``m`` is a project module (None when it is not one)."""
+        module = self.module_of(node.value)
+        if module is None:
+            return None
+        if node.attr in self.resolver.defaults.facts().assigned_attributes:
+            return UNKNOWN   # ``config.MODEL = ...`` somewhere in this file
+        return self.here(exported_value(module, node.attr, depth), node)
+
+    def instance_attribute(self, node: ast.Attribute, depth: int) -> Optional[Resolved]:
+        """``cfg.x`` where ``cfg`` is imported from a project module that assigns it (``cfg =
+        Config()``, ``args = parser.parse_args()``): what that module's resolver says about
+        ``cfg.x`` after it ran; None when ``cfg`` is not such a name."""
+        found = self.target(node.value)
+        if found is None:
+            return None
+        module, exported = found
+        bindings = module.top_level(exported)
+        if not bindings or any(binding.kind != SIMPLE for binding in bindings):
+            return None
+        if node.attr in self.resolver.defaults.facts().assigned_attributes:
+            return UNKNOWN   # ``cfg.x = ...`` somewhere in this file
+        read = module.attribute_read(exported, node.attr)
+        value = module.project.following(
+            (module.path, f"{exported}.{node.attr}"),
+            lambda: module.resolver.defaults.attribute(read, depth + 1, allow_none=True))
+        return self.here(value if isinstance(value, Value) else UNKNOWN, node)
+
+    def class_definition(self, name: ast.AST) -> Optional[Tuple[ast.ClassDef, ForeignModule]]:
+        """The ``class`` a name imported from a project module is, with its module."""
+        found = self.target(name)
+        if found is None:
+            return None
+        return exported_class(found[0], found[1])
+
+    def here(self, value: Resolved, use: ast.AST) -> Resolved:
+        """A value read in another module, as this module sees it: located at its use here
+        (never rewritten by a fix); objects of the other module are not carried over."""
+        if not isinstance(value, Value):
+            return UNKNOWN
+        if self.resolver.index.parent(value.node) is not None:
+            return value   # read in this module after all
+        if _holds_object(value):
+            return UNKNOWN
+        return anchored(value, use, self.resolver.span(use))
+
+
+def exported_value(module: ForeignModule, name: str, depth: int) -> Resolved:
+    """What ``module`` binds to ``name`` at its top level once it has run: one assignment, or
+    assignments that agree, or a name it imports in turn; unknown for anything else."""
+    def compute() -> Resolved:
+        if not module.top_level(name):
+            return UNKNOWN
+        return module.resolver.resolve(module.read_of(name), depth + 1)
+    result = module.project.following((module.path, name), compute)
+    return result if isinstance(result, Value) else UNKNOWN
+
+
+def exported_class(module: ForeignModule, name: str) -> Optional[Tuple[ast.ClassDef, ForeignModule]]:
+    """The ``class`` statement ``module`` binds ``name`` to (through names it imports in turn)."""
+    def compute() -> Optional[Tuple[ast.ClassDef, ForeignModule]]:
+        bindings = module.index.module_scope.bindings.get(name, [])
+        if len(bindings) != 1:
+            return None
+        node = bindings[0].node
+        if isinstance(node, ast.ClassDef):
+            return node, module
+        if isinstance(node, ast.ImportFrom):
+            alias = next((a for a in node.names if (a.asname or a.name) == name), None)
+            found = module.resolver.imports.imported_from(node, alias) if alias else None
+            return exported_class(found[0], found[1]) if found else None
+        return None
+    result = module.project.following((module.path, "class " + name), compute)
+    return result if isinstance(result, tuple) else None
+
+
+def _holds_object(value: Value) -> bool:
+    if value.kind == OBJECT:
+        return True
+    return any(_holds_object(item) for item in value.items) or \
+        any(_holds_object(entry) for _, entry in value.entries)

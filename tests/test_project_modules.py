@@ -1,0 +1,178 @@
+"""Values a script imports from the other modules of its project (``analysis/modules.py``).
+
+Real multi-file projects written to disk, checked through the ``lora-lint`` console script and
+flake8 (subprocesses). The finding used throughout: LOR103, a target module the model does not
+have, which needs the model id and the target list, so it appears only when both resolve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from .conftest import dedent, flake8_codes
+from .test_cli import check_json, literal_position, lora_lint, write
+
+LLAMA = '"meta-llama/Meta-Llama-3-8B"'
+
+SCRIPT_IMPORTING_CONSTANT = dedent("""
+    from transformers import AutoModelForCausalLM
+    from peft import LoraConfig, get_peft_model
+    from config import MODEL_NAME
+
+    model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+    model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+""")
+
+
+def project(tmp_path: Path, files: Dict[str, str]) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    for name, text in files.items():
+        write(root / name, dedent(text))
+    return root
+
+
+def lor103(root: Path, relative: str) -> List[Tuple[int, str]]:
+    """(row, message) of LOR103 from the CLI; flake8 reports the same rows."""
+    _, items = check_json(root, "--isolated", "--select", "LOR103", relative)
+    found = sorted((item["location"]["row"], item["message"]) for item in items)
+    flake8_rows = sorted(row for row, _, _ in flake8_codes(root / relative, "--select=LOR103"))
+    assert flake8_rows == [row for row, _ in found]
+    return found
+
+
+def test_a_constant_imported_from_a_sibling_module_is_the_model_id(tmp_path: Path) -> None:
+    root = project(tmp_path, {"config.py": f"MODEL_NAME = {LLAMA}\n",
+                              "train.py": SCRIPT_IMPORTING_CONSTANT})
+    found = lor103(root, "train.py")
+    assert [row for row, _ in found] == [6]
+    assert "meta-llama/Meta-Llama-3-8B" in found[0][1]
+
+
+def test_the_module_is_found_from_the_directories_above_the_script(tmp_path: Path) -> None:
+    root = project(tmp_path, {"config.py": f"MODEL_NAME = {LLAMA}\n",
+                              "scripts/train.py": SCRIPT_IMPORTING_CONSTANT})
+    assert [row for row, _ in lor103(root, "scripts/train.py")] == [6]
+
+
+def test_unknown_modules_stay_silent(tmp_path: Path) -> None:
+    """No such module (a library's name), a module that does not parse, a module bound
+    twice, two modules of that name at different levels, an import cycle: unknown."""
+    root = project(tmp_path, {
+        "missing/train.py": SCRIPT_IMPORTING_CONSTANT,
+        "broken/config.py": f"MODEL_NAME = {LLAMA}\ndef (:\n",
+        "broken/train.py": SCRIPT_IMPORTING_CONSTANT,
+        "rebound/config.py": f"MODEL_NAME = {LLAMA}\nMODEL_NAME = input()\n",
+        "rebound/train.py": SCRIPT_IMPORTING_CONSTANT,
+        "config.py": f"MODEL_NAME = {LLAMA}\n",
+        "twice/config.py": f"MODEL_NAME = {LLAMA}\n",
+        "twice/scripts/train.py": SCRIPT_IMPORTING_CONSTANT,
+        "cycle/config.py": "from other import MODEL_NAME\n",
+        "cycle/other.py": "from config import MODEL_NAME\n",
+        "cycle/train.py": SCRIPT_IMPORTING_CONSTANT,
+    })
+    (root / "config.py").unlink()
+    for script in ("missing/train.py", "broken/train.py", "rebound/train.py", "cycle/train.py"):
+        assert lor103(root, script) == [], script
+    write(root / "config.py", f"MODEL_NAME = {LLAMA}\n")
+    assert lor103(root, "twice/scripts/train.py") == []   # twice/config.py or ./config.py?
+
+
+def test_package_relative_imports_and_dataclass_defaults_of_another_module(tmp_path: Path) -> None:
+    """``from .args import ModelArguments`` (parsed by HfArgumentParser) whose field default
+    is a constant another module re-exports: the default, named in the message."""
+    root = project(tmp_path, {
+        "app/__init__.py": "",
+        "app/constants.py": f"BASE = {LLAMA}\n",
+        "app/defaults.py": "from .constants import BASE as DEFAULT_MODEL\n",
+        "app/args.py": """
+            from dataclasses import dataclass, field
+            from .defaults import DEFAULT_MODEL
+
+            @dataclass
+            class ModelArguments:
+                model_name_or_path: str = field(default=DEFAULT_MODEL)
+                targets: str = "c_attn"
+        """,
+        "app/train.py": """
+            from transformers import AutoModelForCausalLM, HfArgumentParser
+            from peft import LoraConfig, get_peft_model
+            from .args import ModelArguments
+
+            (model_args,) = HfArgumentParser((ModelArguments,)).parse_args_into_dataclasses()
+            model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+            config = LoraConfig(r=8, target_modules=model_args.targets.split(","))
+            model = get_peft_model(model, config)
+        """,
+    })
+    found = lor103(root, "app/train.py")
+    assert [row for row, _ in found] == [7]
+    assert "default of --" in found[0][1]
+
+
+def test_config_objects_and_modules_of_the_project(tmp_path: Path) -> None:
+    root = project(tmp_path, {
+        "settings.py": f"""
+            MODEL = {LLAMA}
+
+            class Config:
+                BASE_MODEL = {LLAMA}
+            cfg = Config()
+        """,
+        "by_instance.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from settings import cfg
+
+            model = AutoModelForCausalLM.from_pretrained(cfg.BASE_MODEL)
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+        "by_module.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            import settings as s
+
+            model = AutoModelForCausalLM.from_pretrained(s.MODEL)
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+        "changed_here.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from settings import cfg
+
+            cfg.BASE_MODEL = input()
+            model = AutoModelForCausalLM.from_pretrained(cfg.BASE_MODEL)
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+    })
+    assert [row for row, _ in lor103(root, "by_instance.py")] == [6]
+    assert [row for row, _ in lor103(root, "by_module.py")] == [6]
+    assert lor103(root, "changed_here.py") == []
+
+
+def test_an_imported_value_is_reported_where_it_is_used_and_never_rewritten(tmp_path: Path) -> None:
+    script = dedent("""
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        from config import MODEL_NAME, TARGETS
+
+        model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+        model = get_peft_model(model, LoraConfig(r=8, target_modules=TARGETS))
+    """)
+    root = project(tmp_path, {"config.py": f"MODEL_NAME = {LLAMA}\nTARGETS = ['q_proj', 'c_attn']\n",
+                              "train.py": script})
+    _, items = check_json(root, "--isolated", "--select", "LOR103", "train.py")
+    where = [(item["location"]["row"], item["location"]["column"]) for item in items]
+    assert where == [literal_position(script, "TARGETS))")]
+    before = {name: (root / name).read_bytes() for name in ("config.py", "train.py")}
+    result = lora_lint("fix", "--isolated", "--unsafe-fixes", "train.py", cwd=root)
+    assert result.returncode in (0, 1)
+    assert {name: (root / name).read_bytes() for name in before} == before
+
+
+def test_source_on_stdin_reads_no_module(tmp_path: Path) -> None:
+    root = project(tmp_path, {"config.py": f"MODEL_NAME = {LLAMA}\n"})
+    _, items = check_json(root, "--isolated", "--select", "LOR103", "-",
+                          stdin=SCRIPT_IMPORTING_CONSTANT.encode())
+    assert items == []
