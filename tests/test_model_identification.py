@@ -219,6 +219,32 @@ def test_normalised_names():
     assert lookup("LLM-Research/Meta-Llama-3___1-8B-Instruct") is not None
 
 
+# Ids real training code uses whose checkpoint (hence sizes) the table lists, not only the family.
+CHECKPOINTS: List[Tuple[str, str, str]] = [
+    ("C:\\apps\\ml_model\\llama2-7b-chat-hf", "llama-2-7b", "instruct"),  # 'llama2' spelling
+    ("/models/llama2-13b-hf", "llama-2-13b", "base"),
+    ("HuggingFaceTB/SmolVLM-Instruct", "smolvlm-2.2b", "instruct"),
+    ("HuggingFaceTB/SmolVLM-Base", "smolvlm-2.2b", "base"),
+    ("HuggingFaceTB/SmolVLM2-2.2B-Instruct", "smolvlm2-2.2b", "instruct"),
+    ("unsloth/zephyr-sft-bnb-4bit", "zephyr-7b-beta", "instruct"),
+]
+
+
+@pytest.mark.parametrize("model_id,key,variant", CHECKPOINTS, ids=[c[0] for c in CHECKPOINTS])
+def test_checkpoint_identified_with_sizes(model_id, key, variant):
+    match = lookup(model_id)
+    assert match is not None, model_id
+    assert (match.entry.key, match.variant) == (key, variant)
+
+
+def test_name_spellings_never_merge_two_checkpoints():
+    """A spelling rewrite may only reach names no listed checkpoint already spells that way."""
+    assert normalised_name("llama2-7b-chat-hf") == "llama-2-7b-chat-hf"
+    assert normalised_name("codellama2-7b") == "codellama2-7b"  # anchored: only a leading 'llama2-'
+    listed = {normalised_name(hub_id.rsplit("/", 1)[-1]) for hub_id in all_hub_ids()}
+    assert not any(name.startswith("llama2-") for name in listed)
+
+
 def test_family_patterns_never_contradict_the_catalog():
     """A family pattern that matches a listed id must give that checkpoint's model_type."""
     for hub_id in all_hub_ids():

@@ -459,12 +459,23 @@ def _format_suffixes() -> Tuple[Tuple[str, ...], FrozenSet[str]]:
     return suffixes, frozenset(suffix.rsplit("-", 1)[-1] for suffix in suffixes)
 
 
+@functools.lru_cache(maxsize=1)
+def _name_spellings() -> Tuple[Tuple["re.Pattern[str]", str], ...]:
+    """Other spellings of one checkpoint's name (``llama2-`` for ``llama-2-``), as reviewed data."""
+    document = json.loads(_data_text("model_families.json"))
+    rewrites = document.get("name_spellings", {}).get("rewrites", [])
+    return tuple((re.compile(pattern), replacement) for pattern, replacement in rewrites)
+
+
 @functools.lru_cache(maxsize=4096)
 def normalised_name(name: str) -> str:
     """The name part of an id as the tables compare it: lowercased, ModelScope's ``___`` read
-    as ``.`` (``Meta-Llama-3___1-8B`` is how ModelScope stores ``Meta-Llama-3.1-8B``), and
-    re-upload suffixes (``-GPTQ-Int4``, ``-fp16``, ``-sharded-bf16``, ...) removed from the end."""
+    as ``.`` (``Meta-Llama-3___1-8B`` is how ModelScope stores ``Meta-Llama-3.1-8B``), other
+    spellings of the same name rewritten (``llama2-7b`` as ``llama-2-7b``), and re-upload
+    suffixes (``-GPTQ-Int4``, ``-fp16``, ``-sharded-bf16``, ...) removed from the end."""
     text = name.lower().replace("___", ".")
+    for pattern, replacement in _name_spellings():
+        text = pattern.sub(replacement, text)
     suffixes, last_parts = _format_suffixes()
     changed = True
     while changed and text.rsplit("-", 1)[-1] in last_parts:

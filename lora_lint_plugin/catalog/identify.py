@@ -96,8 +96,11 @@ def family_of(name: str) -> Optional[Family]:
 def identity_of_match(model_id: str, match: ModelMatch) -> ModelIdentity:
     """The identity of an id the checkpoint table lists (or a config.json with sizes)."""
     model_type = match.architecture.model_type if match.architecture else match.entry.model_type
+    # a composite checkpoint (SmolVLM's idefics3) takes its language model's type from its family
+    family = family_of(normalised_name(match.hub_id.rsplit("/", 1)[-1]))
+    sub_model_types = family.sub_model_types if family and family.model_type == model_type else ()
     return ModelIdentity(model_id, model_type, match.entry.family, match.variant, CATALOG, match,
-                         match.architecture)
+                         match.architecture, sub_model_types=sub_model_types)
 
 
 def identity_of_names(model_id: str, architecture: Architecture) -> ModelIdentity:
