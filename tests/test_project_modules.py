@@ -176,3 +176,78 @@ def test_source_on_stdin_reads_no_module(tmp_path: Path) -> None:
     _, items = check_json(root, "--isolated", "--select", "LOR103", "-",
                           stdin=SCRIPT_IMPORTING_CONSTANT.encode())
     assert items == []
+
+
+def test_functions_of_another_module_return_values_and_loaders(tmp_path: Path) -> None:
+    """``from .loading import load_model`` then ``model, tok = load_model("org/x")``: the loader
+    inside, read with this call's argument; a helper returning a value gives that value."""
+    root = project(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/loading.py": """
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            ORG = "meta-llama"
+
+            def model_id(size, org=ORG):
+                return f"{org}/Meta-Llama-3-{size}"
+
+            def load_model(name, four_bit=True):
+                model = AutoModelForCausalLM.from_pretrained(name, load_in_4bit=four_bit)
+                tokenizer = AutoTokenizer.from_pretrained(name)
+                return model, tokenizer
+        """,
+        "pkg/by_loader.py": f"""
+            from peft import LoraConfig, get_peft_model
+            from .loading import load_model
+
+            model, tokenizer = load_model({LLAMA})
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+        "pkg/by_value.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from pkg.loading import model_id
+
+            model = AutoModelForCausalLM.from_pretrained(model_id("8B"))
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+        "pkg/unknown_argument.py": """
+            import sys
+            from peft import LoraConfig, get_peft_model
+            from .loading import load_model
+
+            model, tokenizer = load_model(sys.argv[1])
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+    })
+    found = lor103(root, "pkg/by_loader.py")
+    assert [row for row, _ in found] == [5]
+    assert "meta-llama/Meta-Llama-3-8B" in found[0][1]
+    assert [row for row, _ in lor103(root, "pkg/by_value.py")] == [6]
+    assert lor103(root, "pkg/unknown_argument.py") == []
+
+
+def test_a_loader_in_another_module_leaves_its_other_arguments_unknown(tmp_path: Path) -> None:
+    """The loader stands at the helper's call; nothing about its other arguments (here
+    ``use_gradient_checkpointing=True`` inside the helper) is reported in this file, and no
+    fix edits the call."""
+    root = project(tmp_path, {
+        "loading.py": """
+            from unsloth import FastLanguageModel
+
+            def load(name="unsloth/llama-3-8b-bnb-4bit"):
+                return FastLanguageModel.from_pretrained(model_name=name, max_seq_length=2048)
+        """,
+        "train.py": """
+            from unsloth import FastLanguageModel
+            from loading import load
+
+            model, tokenizer = load()
+            model = FastLanguageModel.get_peft_model(model, r=8, target_modules=["c_attn"])
+        """,
+    })
+    _, items = check_json(root, "--isolated", "train.py")
+    assert sorted(item["code"] for item in items) == ["LOR103"]
+    before = (root / "train.py").read_bytes()
+    lora_lint("fix", "--isolated", "--unsafe-fixes", "train.py", cwd=root)
+    assert (root / "train.py").read_bytes() == before

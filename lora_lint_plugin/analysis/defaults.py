@@ -176,11 +176,12 @@ class Defaults:
         return _none_filtered(self.known_default(
             default, f"default of environment variable {key.python}"), allow_none)
 
-    def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
-        """The ``class`` a name certainly refers to (bound once, by that ``class``, or by an
-        import of it from a project module: ``modules.py``)."""
+    def class_named(self, expression: ast.AST, imported: bool = True) -> Optional[ast.ClassDef]:
+        """The ``class`` a name certainly refers to (bound once, by that ``class``, or, with
+        ``imported``, by an import of it from a project module: ``modules.py``)."""
         binding = self.index.sole_binding(expression)
-        if binding is not None and isinstance(binding.node, (ast.Import, ast.ImportFrom)):
+        if imported and binding is not None \
+                and isinstance(binding.node, (ast.Import, ast.ImportFrom)):
             found = self.resolver.imports.class_definition(expression)
             if found is None:
                 return None

@@ -36,11 +36,11 @@ from .model import (
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
 from .diagnostics import Span
 from .launchers import LauncherOptions
-from .modules import ProjectModules
+from .modules import ForeignModule, ProjectModules
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import ScopeIndex, import_binding
-from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Value, same_value
+from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value, same_value
 
 # A model is followed through at most this many variables and calls (cycles end here).
 MAX_HOPS = 20
@@ -106,6 +106,7 @@ class Extractor:
         self._body_index = {id(statement): i for i, statement in enumerate(tree.body)}
         self._merged: Dict[Tuple[int, ...], Optional[CallSite]] = {}
         self._contextual: Dict[Tuple[int, ...], CallSite] = {}
+        self._imported: Dict[Tuple[int, Optional[int]], Optional[CallSite]] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -216,7 +217,7 @@ class Extractor:
         not followed (its constructor may take anything)."""
         found: Optional[Classified] = None
         for _ in range(MAX_SUBCLASS_DEPTH):
-            cls = self.resolver.defaults.class_named(func)
+            cls = self.resolver.defaults.class_named(func, imported=False)
             if cls is None or len(cls.bases) != 1 or cls.keywords or cls.decorator_list \
                     or _defines_constructor(cls):
                 return None
@@ -454,6 +455,9 @@ class Extractor:
         context = (*context, *result.via)
         site = self._by_node.get(result.call)
         if site is None:
+            imported = self._imported_loader(result)
+            if imported is not None:
+                return imported
             return self._origin_of_expression(self._returned_model(result), hops + 1, context)
         if site.role == MODEL_LOAD and site.is_unsloth and result.index not in (None, 0):
             return None  # the tokenizer half of ``model, tokenizer = ...``
@@ -485,6 +489,27 @@ class Extractor:
             else:
                 self._contextual[key] = replace(site, args=arguments, alternatives=(site,))
         return self._contextual[key]
+
+    def _imported_loader(self, result: CallResult) -> Optional[CallSite]:
+        """``model = load_model("org/x")`` where ``load_model`` is a function of another module
+        of the project that returns what a model loader there returns (``modules.py``): a
+        loader standing for that call, located here, whose one known argument is the model id
+        (the others are unknown, never absent: none of them is written in this file)."""
+        key = (id(result.call), result.index)
+        if key not in self._imported:
+            found = self.resolver.imports.returned_call(result.call, result.index, _foreign_loader)
+            site: Optional[CallSite] = None
+            model_id = self.resolver.imports.here(found[1], result.call) if found else UNKNOWN
+            if found is not None and isinstance(model_id, Value) \
+                    and isinstance(model_id.python, str):
+                call, span = result.call, self.span(result.call)
+                _, name, library = found[0]
+                site = CallSite(role=MODEL_LOAD, name=name, library=library, node=call, span=span,
+                                head_span=self.span(call.func),
+                                args=Arguments({"model_name": Argument("model_name", model_id, span,
+                                                                       call, span)}, False))
+            self._imported[key] = site
+        return self._imported[key]
 
     def _returned_model(self, result: CallResult) -> Optional[ast.expr]:
         """The argument a call lora-lint does not model returns unchanged, when it is one of
@@ -619,6 +644,29 @@ class Extractor:
             if isinstance(value, Value) and isinstance(value.python, str):
                 return value
         return None
+
+
+def _foreign_loader(module: ForeignModule, call: ast.Call,
+                    index: Optional[int]) -> Optional[Tuple[Classified, Resolved]]:
+    """(what it is, its model id) when ``call``, a call in another module of the project, is a
+    model loader whose model the caller receives (element ``index`` of its result: Unsloth's
+    loaders return ``(model, tokenizer)``); None otherwise. TRL's value-head loaders, which
+    apply a LoRA config themselves, are not followed."""
+    names = module.index.imported_names(call.func)
+    classified = next((found for found in map(classify, names) if found is not None), None)
+    if classified is None or classified[0] != MODEL_LOAD or classified[2] == "trl":
+        return None
+    if index not in ((None, 0) if classified[2] == "unsloth" else (None,)):
+        return None
+    positional = _positional_names(classified[1], classified[2])
+    position = positional.index("model_name") if "model_name" in positional else len(call.args)
+    expression = _argument_expression(call, position, "model_name")
+    for keyword in call.keywords:
+        if KEYWORD_ALIASES.get(keyword.arg or "") == "model_name":
+            expression = keyword.value
+    if any(keyword.arg is None for keyword in call.keywords):
+        expression = None   # ``**kwargs`` may hold it
+    return classified, module.resolver.resolve(expression)
 
 
 def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:

@@ -12,10 +12,13 @@ with the same resolver (constants, dataclass and argparse defaults, config class
   program is started: unknown. A name no directory holds is a library's: unknown;
 * the name's value is what the module binds at its top level (one assignment, or assignments
   that all agree, as for a global read inside a function), a class (its attributes and field
-  defaults), a function (``functions.py``: what it returns), or a name the module imports in
-  turn (followed up to ``MAX_CHAIN`` modules deep; an import cycle is unknown);
+  defaults), a plain function (``functions.py``: what it returns, its parameters holding the
+  arguments of the call here), or a name the module imports in turn (followed up to
+  ``MAX_CHAIN`` modules deep; an import cycle is unknown);
 * a value from another module is reported where this file uses it and is never rewritten
-  by a fix (``values.anchored``); objects (a model a helper module loads) are not carried over.
+  by a fix (``values.anchored``). Objects are not carried over as values: a model loader an
+  imported function returns is handed to the extractor (``returned_call``), which links a
+  loader standing at the call here with the model id as its one known argument.
 
 A module that cannot be found, read or parsed, or is larger than ``MAX_MODULE_BYTES``, gives
 unknown. Nothing is read until a value of a file that passed both prefilter gates asks for an
@@ -31,15 +34,17 @@ import io
 import os
 import tokenize
 import warnings
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Set, Tuple, TypeVar
 
 from ..sources.project import directories_up_to_root
 from .positions import SourceLines
 from .scopes import SIMPLE, Binding, Scope, ScopeIndex
-from .values import OBJECT, UNKNOWN, Resolved, Value, anchored
+from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value, anchored
 
 if TYPE_CHECKING:  # pragma: no cover
     from .resolve import Resolver
+
+T = TypeVar("T")
 
 __all__ = ["ForeignModule", "ProjectModules", "MAX_CHAIN", "MAX_MODULE_BYTES"]
 
@@ -117,11 +122,13 @@ class ProjectModules:
         file of the project is that module; None otherwise."""
         if self.path is None or not dotted:
             return None
-        found = {os.path.realpath(candidate) for candidate in _candidates(self.path, dotted, level)}
-        found.discard(os.path.realpath(self.path))
-        if len(found) != 1:
-            return None
-        return self._session.load(found.pop(), self)
+        key = (os.path.dirname(self.path), dotted, level)
+        if key not in self._session.found:
+            found = {os.path.realpath(file) for file in _candidates(self.path, dotted, level)}
+            found.discard(os.path.realpath(self.path))
+            self._session.found[key] = found.pop() if len(found) == 1 else None
+        path = self._session.found[key]
+        return self._session.load(path, self) if path is not None else None
 
     def following(self, key: Tuple[str, str], compute: Callable[[], object]) -> object:
         """``compute()`` for the imported name ``key`` (module path, name), or None when it is
@@ -135,6 +142,8 @@ class _Session:
 
     def __init__(self) -> None:
         self.modules: Dict[str, Optional[ForeignModule]] = {}
+        # (importing directory, dotted name, level) -> the one file that module is, if any
+        self.found: Dict[Tuple[str, str, int], Optional[str]] = {}
         self.active: List[Tuple[str, str]] = []
 
     def load(self, path: str, project: ProjectModules) -> Optional[ForeignModule]:
@@ -301,6 +310,76 @@ class ImportedNames:
             return None
         return exported_class(found[0], found[1])
 
+    def call(self, node: ast.Call, depth: int) -> Optional[Resolved]:
+        """``f(...)`` where ``f`` is a plain function imported from a project module: what it
+        returns (``functions.py``) with its parameters bound to this call's arguments (read
+        here; a default is read there); None when ``f`` is not such a function or returns
+        an object or something unknown (the call's result then links like any other's)."""
+        function = self._imported_function(node)
+        if function is None:
+            return None
+        module, definition = function
+        values = self._parameter_values(node, module, definition, depth)
+        result = module.project.following(
+            (module.path, f"{definition.name}()"),
+            lambda: module.resolver.returned_given(definition, values, depth + 1))
+        if not isinstance(result, Value) or _holds_object(result):
+            return None   # an object (a model), or unknown: the call's result, as any other
+        return self.here(result, node)
+
+    def returned_call(self, node: ast.Call, index: Optional[int],
+                      read: Callable[[ForeignModule, ast.Call, Optional[int]], Optional[T]]
+                      ) -> Optional[T]:
+        """``model = load(...)`` / ``model, tokenizer = load(...)`` where ``load`` is a plain
+        function imported from a project module that returns (element ``index`` of) the
+        result of a call there: ``read(module, that call, its element)``, run with the
+        function's parameters bound to this call's arguments; None otherwise."""
+        function = self._imported_function(node)
+        if function is None:
+            return None
+        module, definition = function
+        values = self._parameter_values(node, module, definition, 0)
+
+        def compute() -> Optional[T]:
+            returned = module.resolver.returned_given(definition, values, 1)
+            if not isinstance(returned, Value):
+                return None
+            if index is not None and returned.is_sequence:
+                if not 0 <= index < len(returned.items):
+                    return None
+                returned, index_in_call = returned.items[index], None
+            else:
+                index_in_call = index
+            if returned.kind != OBJECT:
+                return None
+            result: CallResult = returned.python
+            if result.index is not None:
+                if index_in_call is not None:
+                    return None
+                index_in_call = result.index
+            return read(module, result.call, index_in_call)
+        found = module.project.following(
+            (module.path, f"{definition.name}() returns"),
+            lambda: module.resolver.within_given(definition, values, compute))
+        return found  # type: ignore[return-value]
+
+    def _imported_function(self, node: ast.Call) -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
+        found = self.target(node.func)
+        return exported_function(*found) if found is not None else None
+
+    def _parameter_values(self, node: ast.Call, module: ForeignModule,
+                          definition: ast.FunctionDef, depth: int) -> Dict[str, Resolved]:
+        """What each parameter of ``definition`` holds in the call ``node`` of this module:
+        an argument read here, a default read in the function's module."""
+        arguments = _call_arguments(node)
+        values: Dict[str, Resolved] = {}
+        for parameter in _parameters(definition):
+            given = module.resolver.functions.argument(definition, parameter, node)
+            reader = self.resolver if id(given) in arguments else module.resolver
+            values[parameter.arg] = reader.resolve(given, depth + 1) if given is not None \
+                else UNKNOWN
+        return values
+
     def here(self, value: Resolved, use: ast.AST) -> Resolved:
         """A value read in another module, as this module sees it: located at its use here
         (never rewritten by a fix); objects of the other module are not carried over."""
@@ -340,6 +419,37 @@ def exported_class(module: ForeignModule, name: str) -> Optional[Tuple[ast.Class
         return None
     result = module.project.following((module.path, "class " + name), compute)
     return result if isinstance(result, tuple) else None
+
+
+def exported_function(module: ForeignModule,
+                      name: str) -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
+    """The plain ``def`` (no decorator) ``module`` binds ``name`` to, once, with the module
+    that defines it (through names it imports in turn)."""
+    def compute() -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
+        bindings = module.top_level(name)
+        if len(bindings) != 1:
+            return None
+        node = bindings[0].node
+        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
+            return module, node
+        if isinstance(node, ast.ImportFrom):
+            alias = next((a for a in node.names if (a.asname or a.name) == name), None)
+            found = module.resolver.imports.imported_from(node, alias) if alias else None
+            return exported_function(*found) if found else None
+        return None
+    result = module.project.following((module.path, "def " + name), compute)
+    return result if isinstance(result, tuple) else None
+
+
+def _parameters(function: ast.FunctionDef) -> List[ast.arg]:
+    arguments = function.args
+    return [*getattr(arguments, "posonlyargs", []), *arguments.args, *arguments.kwonlyargs]
+
+
+def _call_arguments(call: ast.Call) -> Set[int]:
+    """ids of the expressions a call passes (what its caller's module resolves)."""
+    return {id(argument) for argument in call.args} | \
+        {id(keyword.value) for keyword in call.keywords}
 
 
 def _holds_object(value: Value) -> bool:

@@ -141,6 +141,8 @@ class Resolver:
         self._in_progress: Set[Any] = set()
         # id(def) -> the call whose arguments its parameters hold (``resolve_in_calls``)
         self._context: Dict[int, ast.Call] = {}
+        # id(def) -> its parameters' values, given by a call in another module (``returned_given``)
+        self._given: Dict[int, Dict[str, Resolved]] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -389,6 +391,8 @@ class Resolver:
                 return _returned_by(returned, node)
         elif isinstance(func, (ast.Attribute, ast.Name)):
             found = self._library_call(node, depth)
+            if found is None:
+                found = self.imports.call(node, depth)   # a function of a project module
             if found is not None:
                 return found
         return Value(CallResult(node), node, self.span(node), kind=OBJECT)
@@ -569,6 +573,26 @@ class Resolver:
         finally:
             self._context, self._values, self._returns, self._elements, self._after_if = saved
 
+    def returned_given(self, function: ast.FunctionDef, values: Dict[str, Resolved],
+                       depth: int) -> Resolved:
+        """What ``function`` returns when its parameters hold ``values`` (a call from another
+        module, whose arguments that module resolved)."""
+        return self.within_given(function, values, lambda: self._returned(function, depth))
+
+    def within_given(self, function: ast.FunctionDef, values: Dict[str, Resolved],
+                     compute: Callable[[], T]) -> T:
+        """``compute()`` with the parameters of ``function`` holding ``values``; the values
+        computed here are cached apart from the others and forgotten afterwards."""
+        if self.resolve_defaults:
+            self.defaults.facts()   # file-wide facts: gathered outside any context
+        saved = (self._given, self._values, self._returns, self._elements, self._after_if)
+        self._given, self._values, self._returns, self._elements, self._after_if = \
+            {id(function): values}, {}, {}, {}, {}
+        try:
+            return compute()
+        finally:
+            self._given, self._values, self._returns, self._elements, self._after_if = saved
+
     def _returned_element(self, node: ast.AST, index: int, depth: int) -> Resolved:
         """``model, name = load(...)`` where every ``return`` of the local function ``load``
         is a tuple written out (``return model, name``): element ``index`` of them, when they
@@ -594,6 +618,9 @@ class Resolver:
     def _parameter_value(self, binding: Binding, depth: int) -> Resolved:
         function: ast.FunctionDef = binding.scope.node  # type: ignore[assignment]
         parameter: ast.arg = binding.node  # type: ignore[assignment]
+        given = self._given.get(id(function))
+        if given is not None:
+            return given.get(parameter.arg, UNKNOWN)
         call = self._context.get(id(function))
         if call is not None:
             return self.resolve(self.functions.argument(function, parameter, call), depth + 1)
