@@ -73,14 +73,15 @@ class SelfAttributes:
 
     def _gather(self) -> Dict[Tuple[int, str], List[Store]]:
         stores: Dict[Tuple[int, str], List[Store]] = defaultdict(list)
-        for node in self.index.nodes:
-            if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+        for node in self.index.of_kind(ast.Attribute):
+            if not isinstance(node.ctx, ast.Load):
                 self._store_counts[node.attr] += 1
                 self._note_store(node, stores)
-            elif isinstance(node, ast.Attribute) and node.attr == "__dict__" or \
-                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in ("setattr", "delattr"):
+            elif node.attr == "__dict__":
                 self._dynamic = True
+        if any(isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
+               for node in self.index.of_kind(ast.Call)):
+            self._dynamic = True
         return stores
 
     def _note_store(self, target: ast.Attribute,

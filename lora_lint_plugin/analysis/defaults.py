@@ -453,18 +453,19 @@ class Defaults:
 
     def _gather(self) -> _FileFacts:
         facts = self._facts = _FileFacts()
-        for node in self.index.nodes:
-            if isinstance(node, ast.Attribute):
-                if not isinstance(node.ctx, ast.Load):
-                    facts.assigned_attributes.add(node.attr)
-                elif node.attr == "__dict__":
-                    facts.dynamic_attributes = True
-            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+        # (facts do not depend on the order of the kinds: lookups say unknown until ready)
+        for node in self.index.of_kind(ast.Attribute):
+            if not isinstance(node.ctx, ast.Load):
+                facts.assigned_attributes.add(node.attr)
+            elif node.attr == "__dict__":
+                facts.dynamic_attributes = True
+        for node in self.index.of_kind(ast.Subscript):
+            if not isinstance(node.ctx, ast.Load):
                 self._note_environment_item(node, facts)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        for node in self.index.of_kind(ast.Call):
+            if isinstance(node.func, ast.Attribute):
                 self._note_method_call(node, facts)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in ("setattr", "delattr"):
+            elif isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
                 name = self.resolver.resolve(node.args[1]) if len(node.args) > 1 else UNKNOWN
                 if isinstance(name, Value) and isinstance(name.python, str):
                     facts.assigned_attributes.add(name.python)

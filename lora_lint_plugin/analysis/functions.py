@@ -96,10 +96,9 @@ class LocalFunctions:
 
     def _index_calls(self) -> None:
         calls: Dict[int, List[ast.Call]] = {}
-        # the exact class: ``ast.parse`` builds no subclasses of its node types
-        names = {node.name for node in self.index.nodes if node.__class__ is ast.FunctionDef}
-        for node in self.index.nodes:
-            if node.__class__ is not ast.Name or node.id not in names:
+        names = {node.name for node in self.index.of_kind(ast.FunctionDef)}
+        for node in self.index.of_kind(ast.Name):
+            if node.id not in names:
                 continue
             function = self.definition(node)
             if function is None:

@@ -25,6 +25,8 @@ class SourceLines:
         self.lines: List[str] = _LINE_BREAK.split(source)
         self._encoded: Dict[int, bytes] = {}
         self._starts: List[int] = []
+        # In ASCII text a byte column is the character column: no line needs converting.
+        self._ascii = source.isascii()
 
     def column(self, line: int, byte_col: int) -> int:
         """The character column of ``byte_col`` on 1-based ``line``."""
@@ -39,6 +41,9 @@ class SourceLines:
         return len(encoded[:byte_col].decode("utf-8", "replace"))
 
     def span(self, node: ast.AST) -> Span:
+        if self._ascii:
+            return Span(node.lineno, node.col_offset,  # type: ignore[attr-defined]
+                        node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
         line = node.lineno  # type: ignore[attr-defined]
         end_line = node.end_lineno  # type: ignore[attr-defined]
         return Span(line, self.column(line, node.col_offset),  # type: ignore[attr-defined]

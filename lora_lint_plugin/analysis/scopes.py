@@ -42,10 +42,8 @@ _SCOPE_OPENERS = (*_FUNCTIONS, ast.Lambda, ast.ClassDef, *_COMPREHENSIONS)
 _SCOPE_OPENER_TYPES = frozenset(_SCOPE_OPENERS)
 _MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping")
                         if hasattr(ast, name))
-_BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension,
-            ast.withitem, ast.ExceptHandler, ast.NamedExpr, ast.Import, ast.ImportFrom,
-            ast.Global, ast.Nonlocal, *_MATCH_CAPTURES)
-_BINDER_TYPES = frozenset(_BINDERS)
+# The node classes ``ScopeIndex.of_kind`` lists.
+INDEXED_KINDS = (ast.Name, ast.FunctionDef, ast.Attribute, ast.Subscript, ast.Call)
 
 
 @dataclass(eq=False)
@@ -89,10 +87,18 @@ class ScopeIndex:
         self.parents: Dict[int, ast.AST] = {}
         self.scopes: Dict[int, Scope] = {}   # id(ast.Name) -> the scope it is read in
         self.nodes: List[ast.AST] = []   # pre-order, children in field order
+        # The nodes of the kinds whole-file queries look for, each list in pre-order: those
+        # queries read a few lists instead of every node of the module.
+        self._of_kind: Dict[type, List[ast.AST]] = {kind: [] for kind in INDEXED_KINDS}
         self.imported_locals: Set[str] = set()   # every name an import binds, in any scope
+        self._imported: Dict[Tuple[int, int], List[str]] = {}   # imported_names, once per node
         self._walk(tree)
 
     # -- queries ---------------------------------------------------------------------------
+    def of_kind(self, kind: type) -> List[Any]:
+        """Every node of class ``kind`` (one of ``INDEXED_KINDS``), in pre-order."""
+        return self._of_kind[kind]
+
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         return self.parents.get(id(node))
 
@@ -137,9 +143,14 @@ class ScopeIndex:
             expression = expression.value
         if not isinstance(expression, ast.Name) or expression.id not in self.imported_locals:
             return []
-        bindings, _ = self.lookup(self.scope_of(expression), expression.id)
-        suffix = "".join("." + part for part in reversed(attributes))
-        return sorted({b.qualified_name + suffix for b in bindings if b.kind == IMPORT})
+        key = (id(expression), len(attributes))
+        found = self._imported.get(key)
+        if found is None:   # asked again and again about the same callee (extractor, resolver)
+            bindings, _ = self.lookup(self.scope_of(expression), expression.id)
+            suffix = "".join("." + part for part in reversed(attributes))
+            found = self._imported[key] = sorted(
+                {b.qualified_name + suffix for b in bindings if b.kind == IMPORT})
+        return list(found)
 
     # -- building --------------------------------------------------------------------------
     def _bind(self, scope: Scope, name: str, kind: str, node: ast.AST,
@@ -160,28 +171,40 @@ class ScopeIndex:
 
     def _walk(self, tree: ast.Module) -> None:
         parents, scopes, nodes = self.parents, self.scopes, self.nodes
+        of_kind = self._of_kind.get
+        names = self._of_kind[ast.Name]
+        notes = _BINDING_NOTES
         # (node, parent, scope); children are pushed reversed so they pop in field order.
         # ``child_nodes`` leaves out the shared singletons (Load, Add, ...): nothing to index.
         # Dispatch on the exact class: ``ast.parse`` builds no subclasses of its node types.
         stack: List[Tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, self.module_scope)]
+        pop, push = stack.pop, stack.extend
         while stack:
-            node, parent, scope = stack.pop()
+            node, parent, scope = pop()
             nodes.append(node)
             if parent is not None:
                 parents[id(node)] = parent
             kind = node.__class__
             if kind is ast.Name:
                 scopes[id(node)] = scope
+                names.append(node)
                 continue
+            if kind is ast.Constant:
+                continue   # no children, binds nothing
+            same_kind = of_kind(kind)
+            if same_kind is not None:
+                same_kind.append(node)
             if kind in _SCOPE_OPENER_TYPES:
-                for child, child_scope in reversed(self._enter_scope(node, scope)):
-                    stack.append((child, node, child_scope))
+                push([(child, node, child_scope)
+                      for child, child_scope in reversed(self._enter_scope(node, scope))])
                 continue
-            if kind in _BINDER_TYPES:
-                self._note_bindings(node, scope)
+            note = notes.get(kind)
+            if note is not None:
+                note(self, node, scope)
             children = child_nodes(node)
             if children:
-                stack.extend([(child, node, scope) for child in reversed(children)])
+                children.reverse()
+                push([(child, node, scope) for child in children])
 
     def _enter_scope(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
         if isinstance(node, ast.ClassDef):
@@ -219,13 +242,6 @@ class ScopeIndex:
         body = node.body  # type: ignore[attr-defined]
         children.extend((child, inner) for child in (body if isinstance(body, list) else [body]))
         return children
-
-    def _note_bindings(self, node: ast.AST, scope: Scope) -> None:
-        """Record what binder ``node`` binds in ``scope`` (one small method per node kind)."""
-        for kinds, note in self._binding_notes:
-            if isinstance(node, kinds):
-                note(self, node, scope)
-                return
 
     def _note_assign(self, node: ast.Assign, scope: Scope) -> None:
         for target in node.targets:
@@ -280,20 +296,6 @@ class ScopeIndex:
         if name:
             self._bind(scope, name, OTHER, node)
 
-    _binding_notes: Tuple[Tuple[Any, Callable[["ScopeIndex", Any, Scope], None]], ...] = (
-        (ast.Assign, _note_assign),
-        (ast.AnnAssign, _note_annotated),
-        ((ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension), _note_rebinding),
-        (ast.withitem, _note_with),
-        (ast.ExceptHandler, _note_except),
-        (ast.NamedExpr, _note_walrus),
-        (ast.Import, _note_import),
-        (ast.ImportFrom, _note_import_from),
-        (ast.Global, _note_global),
-        (ast.Nonlocal, _note_nonlocal),
-        (_MATCH_CAPTURES, _note_match_capture),
-    )
-
     def _bind_target(self, target: ast.AST, scope: Scope, statement: ast.AST,
                      simple: bool) -> None:
         # (node, still simple): names under a Starred are not simple bindings
@@ -307,3 +309,22 @@ class ScopeIndex:
                 pending.extend((element, is_simple) for element in node.elts)
             elif isinstance(node, ast.Starred):
                 pending.append((node.value, False))
+
+
+# What each binding statement binds (one small method per node kind), by exact class.
+_BINDING_NOTES: Dict[type, Callable[[ScopeIndex, Any, Scope], None]] = {
+    ast.Assign: ScopeIndex._note_assign,
+    ast.AnnAssign: ScopeIndex._note_annotated,
+    ast.AugAssign: ScopeIndex._note_rebinding,
+    ast.For: ScopeIndex._note_rebinding,
+    ast.AsyncFor: ScopeIndex._note_rebinding,
+    ast.comprehension: ScopeIndex._note_rebinding,
+    ast.withitem: ScopeIndex._note_with,
+    ast.ExceptHandler: ScopeIndex._note_except,
+    ast.NamedExpr: ScopeIndex._note_walrus,
+    ast.Import: ScopeIndex._note_import,
+    ast.ImportFrom: ScopeIndex._note_import_from,
+    ast.Global: ScopeIndex._note_global,
+    ast.Nonlocal: ScopeIndex._note_nonlocal,
+    **{kind: ScopeIndex._note_match_capture for kind in _MATCH_CAPTURES},
+}
