@@ -80,7 +80,7 @@ class LoraLintPlugin:
         if self.options_error is not None:
             yield 1, 0, f"LOR000 lora-lint configuration error: {self.options_error}", type(self)
             return
-        from .analysis.engine import analyse_source
+        from .analysis.engine import analyse_source, collector_paused
         from .analysis.prefilter import might_contain_training_code
 
         source = "".join(self.lines)
@@ -94,13 +94,15 @@ class LoraLintPlugin:
             yield 1, 0, f"LOR000 lora-lint configuration error: {error}", type(self)
             return
         path = self.filename if os.path.isfile(self.filename) else None
-        analysis = analyse_source(source, settings, rule_filter=type(self).reported, tree=self.tree,
-                                  versions=self._versions, path=path)
-        if analysis.error is not None:
-            yield 1, 0, f"LOR000 lora-lint could not analyse this file: {analysis.error}", \
-                type(self)
+        with collector_paused():   # and resumed once the analysis's objects are freed
+            analysis = analyse_source(source, settings, rule_filter=type(self).reported,
+                                      tree=self.tree, versions=self._versions, path=path)
+            failure, diagnostics = analysis.error, analysis.diagnostics
+            del analysis
+        if failure is not None:
+            yield 1, 0, f"LOR000 lora-lint could not analyse this file: {failure}", type(self)
             return
-        for diagnostic in analysis.diagnostics:
+        for diagnostic in diagnostics:
             yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", \
                 type(self)
 

@@ -5,10 +5,12 @@ This is the one entry point the flake8 plugin, the CLI, the codemods and the est
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence
 
 from .diagnostics import Diagnostic
 from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_located
@@ -63,9 +65,29 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
     if not has_candidate_call(tree):
         return Analysis(skipped=True)
     try:
-        return _analyse(tree, source, settings or Settings(), rule_filter, versions, path)
+        with collector_paused():
+            return _analyse(tree, source, settings or Settings(), rule_filter, versions, path)
     except RecursionError:  # the analysis is iterative or depth-limited; a last line of defence
         return Analysis(error=TOO_DEEP)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while one file is analysed.
+
+    The analysis allocates tens of thousands of small objects that live until it ends; every
+    few thousand, Python runs a collection, and the full ones walk every object alive, most of
+    them the module's own ``ast`` (measured on PEFT's tree: a quarter of the analysis time).
+    Nothing the analysis makes needs collecting before it ends; the few reference cycles it
+    leaves are collected by the next collection. A collector already paused stays paused."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def newer_syntax_note(line: int, syntax: str) -> str:

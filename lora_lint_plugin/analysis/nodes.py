@@ -58,3 +58,17 @@ def child_nodes(node: ast.AST) -> List[ast.AST]:
         else:
             children.append(value)
     return children
+
+
+# Per class: ``reversed_node_fields``.
+REVERSED_FIELDS: Dict[Type[ast.AST], Tuple[str, ...]] = {}
+
+
+def reversed_node_fields(cls: Type[ast.AST]) -> Tuple[str, ...]:
+    """The fields of ``cls`` ``child_nodes`` reads, last first: a walk that pushes each
+    field's children (each list reversed, without its ``None`` items) on a stack pops them in
+    ``child_nodes`` order, without building a list per node."""
+    fields = REVERSED_FIELDS.get(cls)
+    if fields is None:
+        fields = REVERSED_FIELDS[cls] = tuple(reversed(_FIELDS.get(cls) or _node_fields(cls)))
+    return fields

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple, Union, cast
 
 from .callees import LOADER_METHODS, classify
-from .nodes import child_nodes
+from .nodes import REVERSED_FIELDS, reversed_node_fields
 from .scopes import import_binding
 
 # The file must import one of the LoRA libraries (a plain transformers file has no adapter).
@@ -105,13 +105,19 @@ def has_candidate_call(tree: ast.AST) -> bool:
     bindings: Dict[str, Set[str]] = {}
     deferred: List[ast.expr] = []
     pending: List[ast.AST] = [tree]
+    pop, push, extend = pending.pop, pending.append, pending.extend
+    fields_of = REVERSED_FIELDS.get
     while pending:  # the exact class: ``ast.parse`` builds no subclasses of its node types
-        node = pending.pop()
-        children = child_nodes(node)
-        if children:
-            children.reverse()
-            pending.extend(children)
+        node = pop()
         kind = node.__class__
+        if kind is ast.Name or kind is ast.Constant or node is None:
+            continue   # leaves (and the ``None`` of ``{**a}`` keys, keyword-only defaults)
+        for name in fields_of(kind) or reversed_node_fields(kind):  # popped in field order
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                extend(reversed(value))
+            elif value is not None:
+                push(value)
         if kind is ast.Call:
             callee = cast(ast.Call, node).func
             if _may_be_recognised(callee, bindings):

@@ -27,7 +27,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from .nodes import child_nodes
+from .nodes import REVERSED_FIELDS, child_nodes, reversed_node_fields
 
 SIMPLE = "simple"
 IMPORT = "import"
@@ -174,11 +174,12 @@ class ScopeIndex:
         of_kind = self._of_kind.get
         names = self._of_kind[ast.Name]
         notes = _BINDING_NOTES
-        # (node, parent, scope); children are pushed reversed so they pop in field order.
-        # ``child_nodes`` leaves out the shared singletons (Load, Add, ...): nothing to index.
+        fields_of = REVERSED_FIELDS.get
+        # (node, parent, scope); each node's children are pushed last first, so they pop in
+        # ``child_nodes`` order (field order, without the shared Load/Add/... singletons).
         # Dispatch on the exact class: ``ast.parse`` builds no subclasses of its node types.
         stack: List[Tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, self.module_scope)]
-        pop, push = stack.pop, stack.extend
+        pop, push = stack.pop, stack.append
         while stack:
             node, parent, scope = pop()
             nodes.append(node)
@@ -195,16 +196,22 @@ class ScopeIndex:
             if same_kind is not None:
                 same_kind.append(node)
             if kind in _SCOPE_OPENER_TYPES:
-                push([(child, node, child_scope)
-                      for child, child_scope in reversed(self._enter_scope(node, scope))])
+                stack.extend([(child, node, child_scope)
+                              for child, child_scope in reversed(self._enter_scope(node, scope))])
                 continue
             note = notes.get(kind)
             if note is not None:
                 note(self, node, scope)
-            children = child_nodes(node)
-            if children:
-                children.reverse()
-                push([(child, node, scope) for child in children])
+            for name in fields_of(kind) or reversed_node_fields(kind):
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if value.__class__ is list:
+                    for child in reversed(value):
+                        if child is not None:
+                            push((child, node, scope))
+                else:
+                    push((value, node, scope))
 
     def _enter_scope(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
         if isinstance(node, ast.ClassDef):
