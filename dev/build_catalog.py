@@ -305,6 +305,10 @@ def build_entry(fact: Json, facts: Json) -> Json:
             OrderedDict(m, name=renames.get(m["name"], m["name"]),
                         path=".".join(renames.get(part, part) for part in m["path"].split(".")))
             for m in derived["modules"]]
+    shared_in_4 = set(type_info.get("transformers_4_shared_modules", []))
+    if shared_in_4:  # one module object under two names in transformers 4: PEFT sees the first
+        entry["linear_modules_transformers_4"] = [
+            m for m in entry.get("linear_modules_transformers_4", derived["modules"]) if m["path"] not in shared_in_4]
     entry["standard_target_modules"] = list(fact.get("standard_target_modules",
                                                      type_info["standard_target_modules"]))
     entry["embedding_module"] = derived["embedding_module"]

@@ -336,7 +336,10 @@ def test_layer_modules_follow_from_the_config():
         layers = cfg["num_hidden_layers"]
         for x in m["linear_modules"]:
             if ".*." in x["path"] and "vision" not in x["path"] and "visual" not in x["path"]:
-                assert x["count"] % layers == 0 or m["model_type"] in ("mllama", "gemma3"), (m["key"], x["path"])
+                # mllama/gemma3: cross-attention or vision layers; lfm2: conv and attention layers
+                # alternate; t5: relative position biases live in the first block only
+                assert x["count"] % layers == 0 or m["model_type"] in ("mllama", "gemma3", "lfm2", "t5"), (
+                    m["key"], x["path"])
             nq = cfg["num_attention_heads"] * cfg["head_dim"]
             nkv = cfg["num_key_value_heads"] * cfg["head_dim"]
             if x["name"] in ("wqkv", "query_key_value") and m["model_type"] in ("internlm2", "chatglm"):
