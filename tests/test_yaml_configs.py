@@ -248,6 +248,60 @@ def test_axolotl_new_tokens_need_the_embeddings_so_removal_is_not_advised(tmp_pa
     assert _rows(items) == expected_markers(text) == [(22, "LOR501")]
 
 
+# axolotl examples/llama-4: the configured special tokens are Llama 4's own (single tokens of
+# its tokenizer), so axolotl does not require the embeddings and LOR102 applies.
+AXOLOTL_LLAMA4 = """
+    base_model: {base_model}
+    adapter: qlora
+    load_in_4bit: true
+    lora_r: 32
+    lora_alpha: 64
+    lora_target_modules:
+      - self_attn.q_proj
+      - self_attn.v_proj
+    lora_modules_to_save:
+      - lm_head  # expect: LOR102
+      - embed_tokens  # expect: LOR102
+    learning_rate: 1e-4  # expect: LOR501
+    special_tokens:
+      pad_token: <|finetune_right_pad|>
+      eos_token: {eos}
+"""
+
+
+@pytest.mark.parametrize("base_model", [
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+    "axolotl-quants/Llama-4-Scout-17B-16E-Linearized-bnb-nf4-bf16",
+])
+def test_axolotl_special_tokens_the_tokenizer_has_are_not_new(tmp_path: Path, base_model: str):
+    text = dedent(AXOLOTL_LLAMA4).format(base_model=base_model, eos="<|eot|>")
+    write(tmp_path / "axolotl.yml", text)
+    _, items = check_json(tmp_path, "axolotl.yml")
+    assert _rows(items) == expected_markers(text)
+    assert [code for _, code in _rows(items)].count("LOR102") == 2
+
+
+@pytest.mark.parametrize("change", [
+    {"eos": "<|my_end|>"},   # not a token of Llama 4's tokenizer: axolotl needs the embeddings
+    {"base_model": "my-org/llama-4-finetune"},   # tokenizer not known: any token may be new
+])
+def test_axolotl_special_tokens_that_may_be_new_keep_lor102_silent(tmp_path: Path, change: dict):
+    values = dict({"base_model": "meta-llama/Llama-4-Scout-17B-16E-Instruct", "eos": "<|eot|>"},
+                  **change)
+    text = dedent(AXOLOTL_LLAMA4).replace("  # expect: LOR102", "").format(**values)
+    write(tmp_path / "axolotl.yml", text)
+    _, items = check_json(tmp_path, "axolotl.yml")
+    assert "LOR102" not in [code for _, code in _rows(items)]
+
+
+def test_axolotl_tokenizer_config_decides_which_tokens_exist(tmp_path: Path):
+    text = dedent(AXOLOTL_LLAMA4).replace("  # expect: LOR102", "").format(
+        base_model="meta-llama/Llama-4-Scout-17B-16E-Instruct", eos="<|eot|>")
+    write(tmp_path / "axolotl.yml", text + "tokenizer_config: my-org/my-tokenizer\n")
+    _, items = check_json(tmp_path, "axolotl.yml")
+    assert "LOR102" not in [code for _, code in _rows(items)]
+
+
 OTHER_YAML = {
     ".github/workflows/ci.yml": """
         name: CI

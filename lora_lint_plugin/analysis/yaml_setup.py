@@ -462,11 +462,26 @@ def _axolotl_tokens(state: _Setup, file: FileModel) -> None:
     if special is not None:
         value = special.value
         known = isinstance(value, Value) and (value.python is None or value.is_mapping)
+        existing = _existing_tokens(state)
         if not known or any(key not in ("pad_token", "additional_special_tokens")
-                            for key, _ in (value.entries if isinstance(value, Value) else ())):
+                            and not (isinstance(token.python, str) and token.python in existing)
+                            for key, token in (value.entries if isinstance(value, Value) else ())):
             required = True
     if required and state.adapter:
         file.config = replace(file.config, silenced=frozenset({"LOR102", "LOR111"}))
+
+
+def _existing_tokens(state: _Setup) -> FrozenSet[str]:
+    """Tokens the config's tokenizer (``tokenizer_config``, else ``base_model``) already has, as
+    far as the catalog records them: axolotl requires trained embeddings only for a special
+    token that is new to the tokenizer. Empty when the tokenizer is not known."""
+    from ..catalog.identify import existing_tokens
+
+    tokenizer = state.document.get("tokenizer_config") or state.model_entry
+    if tokenizer is None or not isinstance(tokenizer.value, Value):
+        return frozenset()
+    name = tokenizer.value.python
+    return (existing_tokens(name) if isinstance(name, str) else None) or frozenset()
 
 
 def _axolotl_embedding_rate(state: _Setup) -> None:

@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Pattern, Tuple
+from typing import FrozenSet, List, Optional, Pattern, Tuple
 
 from . import Architecture, ModelMatch, _parse, lookup, normalised_name
 from .module_names import ModuleNames, module_names
@@ -127,3 +127,25 @@ def identify(model_id: str) -> Optional[ModelIdentity]:
     return ModelIdentity(model_id, family.model_type, family.family, family.variant(name),
                          FAMILY_NAME, None, sub_model_types=family.sub_model_types,
                          instruct_exists=family.has_instruct)
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer_families() -> Tuple[Tuple[Tuple[Pattern[str], ...], FrozenSet[str]], ...]:
+    from . import _data_text
+
+    document = json.loads(_data_text("tokenizer_tokens.json"))
+    return tuple((tuple(re.compile(pattern) for pattern in item["names"]), frozenset(item["tokens"]))
+                 for item in document["families"])
+
+
+@functools.lru_cache(maxsize=256)
+def existing_tokens(model_id: str) -> Optional[FrozenSet[str]]:
+    """Special/chat tokens the tokenizer of ``model_id`` already has (``data/tokenizer_tokens.json``);
+    None when its tokenizer family is not recorded (then any configured token may be new)."""
+    parsed = _parse(model_id) if isinstance(model_id, str) else None
+    if parsed is None:
+        return None
+    name = normalised_name(parsed[1])
+    found = {tokens for patterns, tokens in _tokenizer_families()
+             if any(pattern.fullmatch(name) for pattern in patterns)}
+    return found.pop() if len(found) == 1 else None
