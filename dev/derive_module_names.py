@@ -29,8 +29,9 @@ complete record's model on the meta device from its default config and marks the
 incomplete when the model holds a module the static walk missed.
 
 The ``remote_code`` section (architectures that need ``trust_remote_code``: their modeling
-code is not in any wheel) is reviewed by hand, each record with its source, and is kept as is
-when the file is regenerated.
+code is not in any wheel) and the ``timm_towers`` section (vision towers transformers builds
+from a timm architecture, e.g. Gemma 3n's MobileNetV5) are reviewed by hand, each record with
+its source, and are kept as is when the file is regenerated.
 
 Usage (wheels from ``pip download transformers==<version> --no-deps -d DIR``)::
 
@@ -1073,9 +1074,15 @@ def peft_moe_rewrites(peft_wheel: str, transformers_wheel: str) -> dict:
 
 def _reviewed_remote_code(path: str) -> dict:
     """The hand-reviewed ``remote_code`` section of an existing output file (kept as is)."""
+    return _reviewed_section(path, "remote_code")
+
+
+def _reviewed_section(path: str, key: str) -> dict:
+    """A hand-reviewed section of an existing output file (kept as is): ``remote_code``, and
+    ``timm_towers`` (vision towers built from timm, which no transformers wheel contains)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return dict(json.load(handle).get("remote_code", {}))
+            return dict(json.load(handle).get(key, {}))
     except (OSError, ValueError):
         return {}
 
@@ -1118,6 +1125,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         newest = max(args.wheels, key=lambda w: Wheel(w).major)
         document["peft_moe_target_rewrites"] = peft_moe_rewrites(args.peft, newest)
     document["remote_code"] = _reviewed_remote_code(args.output)
+    timm_towers = _reviewed_section(args.output, "timm_towers")
+    if timm_towers:
+        document["timm_towers"] = timm_towers
     with open(args.output, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=1, sort_keys=False)
         handle.write("\n")

@@ -83,6 +83,12 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("ibm-granite/granite-3.1-8b-instruct", ["q_proj", "up_proj"], "up_prj", "up_proj"),
     ("deepseek-ai/deepseek-coder-1.3b-instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
     ("/root/autodl-fs/ZhipuAI/GLM-4.7-Flash", ["q_a_proj", "kv_b_proj"], "kv_b_prj", "kv_b_proj"),
+    # Gemma 3n: complete names with its timm MobileNetV5 vision tower; Llama 4; LFM2
+    ("unsloth/gemma-3n-E4B-it", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("google/gemma-3n-E2B", ["q_proj", "o_proj", "conv_pwl"], "o_prj", "o_proj"),
+    ("meta-llama/Llama-4-Scout-17B-16E-Instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("LiquidAI/LFM2-1.2B", ["q_proj", "in_proj", "w1"], "in_prj", "in_proj"),
+    ("bigcode/starcoderbase-1b", ["c_attn", "c_proj"], "c_atn", "c_attn"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
@@ -92,6 +98,8 @@ UNKNOWN = [
     "someone/llama-7b-finetuned-on-my-data",
     "someone/falcon-7b-my-finetune",
     "Qwen/Qwen-VL-Chat",
+    # experts stored as separate Linear layers (axolotl's linearized Llama 4): not transformers' layout
+    "axolotl-quants/Llama-4-Scout-17B-16E-Linearized-bnb-nf4-bf16",
 ]
 
 TEMPLATE = """
@@ -227,6 +235,9 @@ CHECKPOINTS: List[Tuple[str, str, str]] = [
     ("HuggingFaceTB/SmolVLM-Base", "smolvlm-2.2b", "base"),
     ("HuggingFaceTB/SmolVLM2-2.2B-Instruct", "smolvlm2-2.2b", "instruct"),
     ("unsloth/zephyr-sft-bnb-4bit", "zephyr-7b-beta", "instruct"),
+    ("bigcode/starcoderbase-1b", "starcoderbase-1b", "base"),
+    ("unsloth/LFM2-1.2B", "lfm2-1.2b", "instruct"),
+    ("philschmid/flan-t5-xxl-sharded-fp16", "flan-t5-xxl", "instruct"),
 ]
 
 

@@ -89,11 +89,16 @@ def _from_records(model_type: str, records: list, remote: bool, sub_types: Mappi
     names: Dict[str, set] = {k: set() for k in kinds}
     experts: Dict[str, None] = {}
     complete = True
+    tower = _timm_tower(model_type)
     for record in records:
         for key, values in names.items():
             values.update(record.get(key, ()))
         experts.update(dict.fromkeys(record.get("fused_expert_parameters", ())))
-        complete = complete and bool(record.get("complete"))
+        completed_by_tower = tower is not None and _only_timm_unresolved(record)
+        if completed_by_tower and tower is not None:
+            names["linear"].update(tower.get("linear", ()))
+            names["other"].update(tower.get("other", ()))
+        complete = complete and (bool(record.get("complete")) or completed_by_tower)
         for key, default in record.get("sub_models", {}).items():
             chosen = sub_types.get(key) or (None if key in _TEXT_KEYS else default)
             inner = module_names(chosen, transformers_major) if chosen else None
@@ -116,6 +121,19 @@ def _from_records(model_type: str, records: list, remote: bool, sub_types: Mappi
         remote_code=remote,
         source=source,
     )
+
+
+def _timm_tower(model_type: str) -> Optional[dict]:
+    """The hand-reviewed names of the timm vision tower ``model_type`` builds, if recorded."""
+    tower: Optional[dict] = _document().get("timm_towers", {}).get(model_type)
+    return tower
+
+
+def _only_timm_unresolved(record: dict) -> bool:
+    """The static walk stopped only at transformers' TimmWrapperModel (a timm architecture)."""
+    reasons = record.get("unresolved", ())
+    return not record.get("complete") and bool(reasons) and all(
+        reason.startswith("TimmWrapperModel:") for reason in reasons)
 
 
 def peft_default_targets(model_type: str) -> Optional[Tuple[str, ...]]:
