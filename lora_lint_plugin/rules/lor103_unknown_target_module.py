@@ -1,32 +1,41 @@
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.values import Value
 from ._arguments import absent_or_none
-from ._common import leaf, quoted
+from ._common import (embedding_leaves, embedding_removal_advice, leaf,
+                      may_lower_embedding_learning_rate, quoted)
 from ._module_lists import listed_modules
 from ._model_names import KnownNames, known_names
 from .base import Invalid, Rule, register
 
-# Leaf names grouped by what the layer does, across architectures. A name that is real for
+# What each well-known leaf name computes, across architectures. A name that is real for
 # another architecture (GPT-2's ``c_attn`` on Llama, Llama's ``q_proj`` on Phi-3's fused
-# ``qkv_proj``) is mapped to the same role's names in the model at hand; edit distance would
-# suggest nonsense there (``q_proj`` -> ``o_proj``).
-ROLES: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
-    ("attention input", ("q_proj", "k_proj", "v_proj", "qkv_proj", "c_attn",
-                         "query_key_value", "Wqkv", "W_pack", "wqkv")),
-    ("attention output", ("o_proj", "out_proj", "dense", "c_proj", "wo")),
-    ("MLP input", ("gate_proj", "up_proj", "gate_up_proj", "c_fc", "fc1", "fc_in",
-                   "dense_h_to_4h", "w1", "w3")),
-    ("MLP output", ("down_proj", "fc2", "fc_out", "dense_4h_to_h", "w2", "c_proj")),
-    ("input embedding", ("embed_tokens", "wte", "embed_in", "word_embeddings")),
-    ("output embedding", ("lm_head", "embed_out")),
-)
+# ``qkv_proj``) is mapped to the model's names that compute some of the same things; edit
+# distance would suggest nonsense there (``q_proj`` -> ``o_proj``). A split projection is
+# never mapped to a sibling split projection: ``k_proj`` on a model with ``q_proj`` but
+# latent key/value projections (DeepSeek-V2, GLM-4.7-Flash) means ``kv_a_proj_with_mqa`` and
+# ``kv_b_proj``, not the query's ``q_proj``.
+_QKV = ("query", "key", "value")
+_MLP_IN = ("gate", "up")
+LAYER_FUNCTIONS: Dict[str, Tuple[str, ...]] = {
+    "q_proj": ("query",), "q_a_proj": ("query",), "q_b_proj": ("query",),
+    "k_proj": ("key",), "v_proj": ("value",),
+    "kv_a_proj_with_mqa": ("key", "value"), "kv_b_proj": ("key", "value"),
+    **dict.fromkeys(("qkv_proj", "c_attn", "query_key_value", "Wqkv", "W_pack", "wqkv"), _QKV),
+    **dict.fromkeys(("o_proj", "out_proj", "dense", "wo"), ("attention output",)),
+    "c_proj": ("attention output", "MLP output"),   # GPT-2 uses it for both
+    "gate_proj": ("gate",), "w1": ("gate",), "up_proj": ("up",), "w3": ("up",),
+    **dict.fromkeys(("gate_up_proj", "c_fc", "fc1", "fc_in", "dense_h_to_4h"), _MLP_IN),
+    **dict.fromkeys(("down_proj", "fc2", "fc_out", "dense_4h_to_h", "w2"), ("MLP output",)),
+    **dict.fromkeys(("embed_tokens", "wte", "embed_in", "word_embeddings"), ("input embedding",)),
+    **dict.fromkeys(("lm_head", "embed_out"), ("output embedding",)),
+}
 # The MLP names of MoE experts are LOR107's business (fused experts on transformers 5).
 MOE_EXPERT_LEAVES = frozenset({"gate_proj", "up_proj", "down_proj"})
 REGEX_CHARACTERS = re.compile(r"[*?+\[\]()|^$\\{}]")
@@ -35,11 +44,16 @@ SAFE_FIX_DISTANCE = 2
 
 def role_equivalents(name: str, valid: FrozenSet[str]) -> List[str]:
     """This model's names for the layers ``name`` denotes in other architectures."""
-    found: List[str] = []
-    for _, names in ROLES:
-        if name in names:
-            found.extend(n for n in names if n in valid and n not in found)
-    return found
+    functions = set(LAYER_FUNCTIONS.get(name, ()))
+    return [other for other in sorted(valid, key=_table_order)
+            if functions & set(LAYER_FUNCTIONS.get(other, ()))]
+
+
+_TABLE_ORDER = {name: index for index, name in enumerate(LAYER_FUNCTIONS)}
+
+
+def _table_order(name: str) -> Tuple[int, str]:
+    return (_TABLE_ORDER.get(name, len(_TABLE_ORDER)), name)
 
 
 def nearest(name: str, valid: FrozenSet[str]) -> Tuple[List[str], int]:
@@ -55,17 +69,31 @@ def nearest(name: str, valid: FrozenSet[str]) -> Tuple[List[str], int]:
     return best, best_distance
 
 
-def suggestion(name: str, valid: FrozenSet[str]) -> Tuple[str, Optional[str]]:
-    """(advice text, the one leaf a safe fix may write, or None)."""
-    equivalents = role_equivalents(name, valid)
+def suggestion(name: str, valid: FrozenSet[str], flagged: FrozenSet[str] = frozenset(),
+               flagged_advice: str = "") -> Tuple[str, Optional[str]]:
+    """(advice text, the one leaf a safe fix may write, or None).
+
+    ``flagged`` are real names whose use in target_modules another rule reports (the
+    embeddings, LOR101): they are never suggested as the replacement; when one of them is what
+    the entry means, the advice says so with ``flagged_advice`` instead."""
+    allowed = valid - flagged
+    equivalents = role_equivalents(name, allowed)
     if equivalents:
         return f"use this model's names for that layer: {quoted(equivalents)}", None
-    closest, distance = nearest(name, valid)
+    closest, distance = nearest(name, allowed)
+    meant = role_equivalents(name, valid & flagged)
+    near_flagged, flagged_distance = nearest(name, valid & flagged)
+    if not meant and flagged_distance >= 0 and flagged_distance <= SAFE_FIX_DISTANCE and (
+            not closest or flagged_distance < distance):
+        meant = near_flagged
+    if meant:
+        return (f"this model's name for it is {quoted(meant)}, an embedding, which does not "
+                f"belong in target_modules ({flagged_advice})"), None
     if closest and distance <= SAFE_FIX_DISTANCE:
         if len(closest) == 1:
             return f"did you mean '{closest[0]}'?", closest[0]
         return f"did you mean one of {quoted(closest)}?", None
-    return f"its module names are {quoted(sorted(valid))}", None
+    return f"its module names are {quoted(sorted(allowed))}", None
 
 
 def ignored(entry: str) -> bool:
@@ -116,10 +144,17 @@ class UnknownTargetModule(Rule):
     ## How to fix
     Use the architecture's module names (print `model.named_modules()` when in doubt).
 
+    The advice never proposes a name whose use in `target_modules` another rule reports: when
+    the entry means an embedding (`embed_tokns`), the message says that the model's name for it
+    is an embedding, which does not belong in `target_modules` (LOR101), instead of offering it.
+    A name of another architecture is mapped only to this model's names that compute the same
+    thing: `k_proj` on a model with multi-head latent attention (DeepSeek-V2, GLM-4.7-Flash) is
+    `kv_a_proj_with_mqa`/`kv_b_proj`, never the query's `q_proj`.
+
     ## Fix safety
     Safe when one real name is nearest to the entry's leaf, within edit distance 2 (a typo,
-    `v_prj` -> `v_proj`): the leaf is replaced by it. Ties get no fix. Names of other
-    architectures are not rewritten automatically.
+    `v_prj` -> `v_proj`): the leaf is replaced by it. Ties get no fix, nor does an entry whose
+    nearest name is an embedding. Names of other architectures are not rewritten automatically.
     """
 
     code = "LOR103"
@@ -235,6 +270,27 @@ class UnknownTargetModule(Rule):
         model = get_peft_model(model, config)
         """, fixed=None),
         Invalid("""
+        # the nearest name is an embedding: no fix writes it into target_modules (LOR101)
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")
+        config = LoraConfig(target_modules=["q_proj", "embed_tokns"])  # expect: LOR103
+        model = get_peft_model(model, config)
+        """, fixed=None),
+        Invalid("""
+        # multi-head latent attention: k_proj/v_proj name no module; the key/value projections
+        # are kv_a_proj_with_mqa and kv_b_proj
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained("zai-org/GLM-4.7-Flash")
+        config = LoraConfig(target_modules=[
+            "q_proj",
+            "k_proj",  # expect: LOR103
+            "v_proj",  # expect: LOR103
+        ])
+        model = get_peft_model(model, config)
+        """, fixed=None),
+        Invalid("""
         # known by its family only (CodeLlama is a Llama): names of the llama architecture
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
@@ -256,7 +312,10 @@ class UnknownTargetModule(Rule):
             names = known_names(context, call, setup)
             if names is None:
                 continue
-            yield from self._check_targets(call, targets, names)
+            # LOR101 reports embeddings in target_modules: never suggest one as the fix
+            flagged = (frozenset() if may_lower_embedding_learning_rate(file, setup)
+                       else embedding_leaves(names.match))
+            yield from self._check_targets(call, targets, names, flagged)
 
     @staticmethod
     def _unmatched(items: List[Value], names: KnownNames) -> Tuple[List[Value], List[Value]]:
@@ -269,7 +328,8 @@ class UnknownTargetModule(Rule):
                     and leaf(item.python) not in names.unsloth_expert_targets]
         return unmatched, reported
 
-    def _check_targets(self, call, targets: Value, names: KnownNames) -> Iterator[Diagnostic]:
+    def _check_targets(self, call, targets: Value, names: KnownNames,
+                       flagged: FrozenSet[str]) -> Iterator[Diagnostic]:
         items = list(targets.items)
         unmatched, reported = self._unmatched(items, names)
         if reported:  # before reporting, also accept the names derived from transformers
@@ -295,7 +355,8 @@ class UnknownTargetModule(Rule):
                           "each module name as its own entry")
                 replacement = None
             else:
-                advice, replacement = suggestion(name, valid)
+                advice, replacement = suggestion(name, valid, flagged,
+                                                 embedding_removal_advice(names.match))
             fix = None
             if replacement is not None:
                 prefix = entry[: len(entry) - len(name)]
