@@ -43,6 +43,29 @@ ARGPARSE_SCRIPT = dedent('''
     config = LoraConfig(r=args.lora_r, use_dora=args.use_dora)
 ''')
 
+# HfArgumentParser reading a JSON file named on the command line, else the command line
+JSON_OR_COMMAND_LINE_SCRIPT = dedent('''
+    import os, sys
+    from dataclasses import dataclass, field
+    from typing import Optional
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, HfArgumentParser
+
+    @dataclass
+    class ScriptArguments:
+        model_name_or_path: Optional[str] = field(default=None)
+        lora_rank: int = field(default=8)
+
+    parser = HfArgumentParser(ScriptArguments)
+    if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
+        args, = parser.parse_json_file(json_file=os.path.abspath(sys.argv[1]))
+    else:
+        args, = parser.parse_args_into_dataclasses()
+    model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+    config = LoraConfig(r=args.lora_rank, target_modules=["q_proj", "c_attn"])
+    model = get_peft_model(model, config)
+''')
+
 CONFIG_SCRIPT = dedent('''
     import json
     from peft import LoraConfig, get_peft_model
@@ -75,10 +98,44 @@ PROJECTS: Dict[str, Tuple[Dict[str, str], List[Tuple[str, int, str, str]]]] = {
         "scripts/run_llama.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=0),
         "scripts/run_gpt2.sh": LAUNCH.format(model="openai-community/gpt2", rank=0),
     }, [("training/train.py", 13, "LOR201", "(value of --lora_rank in ../scripts/run_gpt2.sh)")]),
+    # a variable the launcher assigns a literal once is known; $RANK (assigned nowhere) is not
     "shell_variable": ({
         "training/train.py": HF_SCRIPT,
-        "scripts/run_sft.sh": "MODEL=meta-llama/Llama-3.1-8B\n"
+        "scripts/run_sft.sh": 'DATA=/data\nMODEL="meta-llama/Llama-3.1-8B"\n'
                               + LAUNCH.format(model="${MODEL}", rank="$RANK"),
+    }, [("training/train.py", 13, "LOR103", "not a module of llama")]),
+    "shell_variable_rank": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_sft.sh": "export RANK=0\n" + LAUNCH.format(model="$UNSET", rank="$RANK"),
+    }, [("training/train.py", 13, "LOR201", "(value of --lora_rank in ../scripts/run_sft.sh)")]),
+    # assigned twice, inside an ``if``, from the command line, or in a launcher that sources
+    # another file: unknown
+    "shell_variable_unknown": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_twice.sh": "RANK=0\nRANK=16\n" + LAUNCH.format(model="$UNSET", rank="$RANK"),
+        "scripts/run_if.sh": 'if [ -n "$1" ]; then\n  RANK=0\nfi\n'
+                             + LAUNCH.format(model="$UNSET", rank="${RANK}"),
+        "scripts/run_default.sh": 'RANK="${2:-0}"\n' + LAUNCH.format(model="$UNSET", rank="$RANK"),
+        "scripts/run_sourced.sh": "RANK=0\nsource env.sh\n"
+                                  + LAUNCH.format(model="$UNSET", rank="$RANK"),
+    }, []),
+    # launchers that pass options run the command-line branch, never the JSON file's
+    "json_or_command_line": ({
+        "training/train.py": JSON_OR_COMMAND_LINE_SCRIPT,
+        "scripts/run_sft.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=16),
+    }, [("training/train.py", 18, "LOR103", "not a module of llama")]),
+    # the arguments object handed to a helper function: what either branch may give it
+    "json_or_command_line_in_a_helper": ({
+        "training/train.py": JSON_OR_COMMAND_LINE_SCRIPT.replace(
+            "model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)",
+            "def load(model_args):\n    return AutoModelForCausalLM.from_pretrained("
+            "model_args.model_name_or_path)\nmodel = load(args)"),
+        "scripts/run_sft.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=16),
+    }, [("training/train.py", 20, "LOR103", "not a module of llama")]),
+    "json_file_launched": ({
+        "training/train.py": JSON_OR_COMMAND_LINE_SCRIPT,
+        "scripts/run_sft.sh": LAUNCH.format(model="meta-llama/Llama-3.1-8B", rank=16),
+        "scripts/run_json.sh": "python training/train.py configs/sft.json\n",
     }, []),
     "launcher_of_another_script": ({
         "training/train.py": HF_SCRIPT,

@@ -39,6 +39,7 @@ ARGPARSE_PARSERS = ("parse_args", "parse_known_args")
 HF_PARSERS = ("parse_args_into_dataclasses", "parse_json_file", "parse_yaml_file", "parse_dict",
               "parse_args_and_config")   # the last: TRL's TrlParser (an HfArgumentParser)
 _DATACLASS_PARSERS = (".HfArgumentParser", ".TrlParser")
+_FILE_PARSERS = ("parse_json_file", "parse_yaml_file")
 # The parsers that read the command line (and so what a launcher script passes).
 _COMMAND_LINE_PARSERS = ("parse_args_into_dataclasses", "parse_args_and_config")
 ENVIRONMENT_GETTERS = ("os.environ.get", "os.getenv")
@@ -101,6 +102,8 @@ class Defaults:
         facts = self.facts()
         if not facts.ready or node.attr in facts.assigned_attributes or facts.dynamic_attributes:
             return UNKNOWN   # ``args.__dict__.update(yaml_config)``, ``setattr(cfg, key, v)``
+        if cls is None and len(owners) > 1:
+            owners = self._launched_owners(owners)
         if cls is not None:
             if not self._is_plain(cls):
                 return UNKNOWN   # ``Color.RED`` of an Enum is a member, not the assigned value
@@ -136,6 +139,24 @@ class Defaults:
                     return launched
                 return self._class_attribute(cls, attr, depth, f"default of --{attr}")
         return UNKNOWN
+
+    def _launched_owners(self, owners: List[Value]) -> List[Value]:
+        """The argument objects a launched run may use: when every launcher command passes an
+        option first, a branch that parses the config file named by ``sys.argv``
+        (``parser.parse_json_file(sys.argv[1])`` beside ``parse_args_into_dataclasses()``)
+        is not the one they run (``sys.argv[1]`` is an option there, not a file)."""
+        if not self.launcher_options().options_first:
+            return owners
+        kept = [owner for owner in owners if not self._parses_file_from_argv(owner.python.call)]
+        return kept or owners
+
+    def _parses_file_from_argv(self, call: ast.Call) -> bool:
+        if not isinstance(call.func, ast.Attribute) or call.func.attr not in _FILE_PARSERS:
+            return False
+        given = [*call.args, *(keyword.value for keyword in call.keywords)]
+        return any("sys.argv" in self.index.imported_names(node)
+                   for expression in given for node in ast.walk(expression)
+                   if isinstance(node, ast.Attribute))
 
     def _namespace_attribute(self, call: ast.Call, attr: str, depth: int) -> Resolved:
         """``argparse.Namespace(**vars(model_args), **vars(training_args), x=1)``: ``attr``

@@ -458,6 +458,9 @@ class Extractor:
             imported = self._imported_loader(result)
             if imported is not None:
                 return imported
+            returned = self._origin_of_returns(result, hops, context)
+            if returned is not None:
+                return returned
             return self._origin_of_expression(self._returned_model(result), hops + 1, context)
         if site.role == MODEL_LOAD and site.is_unsloth and result.index not in (None, 0):
             return None  # the tokenizer half of ``model, tokenizer = ...``
@@ -489,6 +492,31 @@ class Extractor:
             else:
                 self._contextual[key] = replace(site, args=arguments, alternatives=(site,))
         return self._contextual[key]
+
+    def _origin_of_returns(self, result: CallResult, hops: int,
+                           context: Context) -> Optional[CallSite]:
+        """The call behind what a local function (or method of ``self``) returns when its
+        ``return`` statements give different values that lead to one call (``model`` bound
+        on the branches of an ``if``, one of them a pass-through: ``_origin_of_branches``),
+        read in the call it came through."""
+        call: ast.Call = result.call
+        function = self.resolver.functions.definition(call.func)
+        expressions = self.resolver.functions.returned(function) if function is not None else None
+        if not expressions or len(expressions) > MAX_BRANCHES or hops > MAX_HOPS:
+            return None
+        origins: List[CallSite] = []
+        for expression in expressions:
+            if result.index is not None:
+                if not isinstance(expression, ast.Tuple) or result.index >= len(expression.elts) \
+                        or any(isinstance(item, ast.Starred) for item in expression.elts):
+                    return None
+                expression = expression.elts[result.index]
+            site = self._origin_of_expression(expression, hops + 1, (*context, call))
+            if site is None:
+                return None
+            if site not in origins:
+                origins.append(site)
+        return origins[0] if len(origins) == 1 else self._merged_loader(origins)
 
     def _imported_loader(self, result: CallResult) -> Optional[CallSite]:
         """``model = load_model("org/x")`` where ``load_model`` is a function of another module

@@ -15,7 +15,7 @@ is the name of some ``def``.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from .scopes import ScopeIndex
 
@@ -34,11 +34,45 @@ class LocalFunctions:
         self._escaping: Set[int] = set()
         self._fired: Set[int] = set()
         self._returns: Dict[int, Optional[List[ast.expr]]] = {}
+        self._methods: Dict[Tuple[int, str], Optional[ast.FunctionDef]] = {}
 
     def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
-        """The ``def`` a called name certainly refers to (bound once, by that ``def``)."""
+        """The ``def`` a called name certainly refers to (bound once, by that ``def``), or the
+        method ``self.m`` certainly is (``method``)."""
+        if isinstance(func, ast.Attribute):
+            return self.method(func)
         binding = self.index.sole_binding(func)
         return binding.node if binding is not None and isinstance(binding.node, ast.FunctionDef) else None
+
+    def method(self, func: ast.Attribute) -> Optional[ast.FunctionDef]:
+        """``self.m`` read in a plain method (``self`` its first parameter, no decorator) of a
+        class with no base class, keyword or decorator that defines ``m`` once, as a plain
+        ``def`` or a ``@staticmethod``, and never stores an attribute named ``m``: that
+        ``def``. As for ``self.x`` (``attributes.py``), the class is taken as written."""
+        key = (id(func.value), func.attr)
+        if key not in self._methods:
+            self._methods[key] = self._find_method(func)
+        return self._methods[key]
+
+    def _find_method(self, func: ast.Attribute) -> Optional[ast.FunctionDef]:
+        binding = self.index.sole_binding(func.value)
+        caller = binding.scope.node if binding is not None else None
+        if binding is None or not isinstance(binding.node, ast.arg) \
+                or not isinstance(caller, ast.FunctionDef) or caller.decorator_list:
+            return None
+        positional = [*getattr(caller.args, "posonlyargs", []), *caller.args.args]
+        cls = self.index.parent(caller)
+        if not positional or positional[0] is not binding.node or not isinstance(cls, ast.ClassDef) \
+                or cls.bases or cls.keywords or cls.decorator_list:
+            return None
+        found = [statement for statement in cls.body if _binds_name(statement, func.attr)]
+        if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) \
+                or found[0].decorator_list and not _is_static(found[0]):
+            return None
+        if any(isinstance(node, ast.Attribute) and node.attr == func.attr
+               and not isinstance(node.ctx, ast.Load) for node in ast.walk(cls)):
+            return None   # ``self.m = ...`` somewhere: the method may be replaced
+        return found[0]
 
     def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
         """Every direct call of ``function``; None when it is also used another way."""
@@ -75,6 +109,10 @@ class LocalFunctions:
         positional = [*getattr(arguments, "posonlyargs", []), *arguments.args]
         if parameter in (arguments.vararg, arguments.kwarg):
             return None
+        if isinstance(call.func, ast.Attribute) and not _is_static(function):
+            if positional and parameter is positional[0]:
+                return None   # ``self``: the object the method is called on
+            positional = positional[1:]
         if any(isinstance(given, ast.Starred) for given in call.args) or \
                 any(keyword.arg is None for keyword in call.keywords) or \
                 len(call.args) > len(positional):
@@ -131,3 +169,21 @@ def _returned(function: ast.FunctionDef) -> Optional[List[ast.expr]]:
             continue
         stack.extend(ast.iter_child_nodes(node))
     return values or None
+
+
+def _is_static(function: ast.FunctionDef) -> bool:
+    return len(function.decorator_list) == 1 and isinstance(function.decorator_list[0], ast.Name) \
+        and function.decorator_list[0].id == "staticmethod"
+
+
+def _binds_name(statement: ast.stmt, name: str) -> bool:
+    """A class-body statement that binds ``name`` (a ``def``, a class, an assignment)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return statement.name == name
+    targets: List[ast.AST] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    return any(isinstance(node, ast.Name) and node.id == name
+               for target in targets for node in ast.walk(target))

@@ -10,18 +10,22 @@ and their ``scripts/`` subdirectories (at most ``MAX_LAUNCHERS`` files of at mos
 ``MAX_LAUNCHER_BYTES`` each, once per directory and process). A command runs the script when
 one of its words is a path to it, relative to the launcher's directory or one above it. An
 option is known when every command that runs the script passes it with the same literal value;
-a value with ``$`` or backquotes, a command that leaves it out while another passes it, or
-differing values make it ``AMBIGUOUS`` (unknown, never the code's default). Nothing is read
-unless a rule needs an option's value.
+``$NAME``/``${NAME}`` is replaced by a literal the launcher assigns ``NAME`` once, on a line of
+its own before the command (``_ShellVariables``). Any other ``$`` or backquote, a command that
+leaves the option out while another passes it, or differing values make it ``AMBIGUOUS``
+(unknown, never the code's default). ``options_first`` tells whether every such command
+passes an option first (then ``sys.argv[1]`` names no config file). Nothing is read unless a
+rule needs an option's value.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import shlex
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 MAX_PARENT_LEVELS = 2
 MAX_LAUNCHERS = 32
@@ -51,6 +55,9 @@ class LauncherOptions:
     """The options the launchers of one script pass to it, by option string (``--lora_r``)."""
 
     options: Dict[str, Union[LauncherValue, _Ambiguous]]
+    # Every command that runs the script passes an option first (``train.py --lr 1e-4``, not
+    # ``train.py config.json``): ``sys.argv[1]`` is then an option, never a config file.
+    options_first: bool = False
 
     def value(self, option_strings: Sequence[str]) -> LauncherLookup:
         """The value of the option spelled ``option_strings`` (``--lora_r``, ``--lora-r``);
@@ -76,12 +83,19 @@ def launcher_options(path: Optional[str]) -> LauncherOptions:
         return NO_LAUNCHERS
     target = os.path.realpath(path)
     commands: List[Tuple[str, Dict[str, Optional[str]]]] = []
+    options_first = True
     for launcher, tops in _launchers_around(os.path.dirname(target)):
-        for words in _commands(_read(launcher)):
-            options = _options_for(words, target, tops)
-            if options is not None:
-                commands.append((launcher, options))
-    return LauncherOptions(_agreed(commands, os.path.dirname(target)))
+        text = _read(launcher)
+        variables = _ShellVariables(text)
+        for words in _commands(text):
+            variables.note(words)
+            arguments = _arguments_of(words, target, tops)
+            if arguments is not None:
+                commands.append((launcher, _parsed_options(arguments, variables)))
+                options_first = options_first and bool(arguments) \
+                    and arguments[0].startswith("-")
+    return LauncherOptions(_agreed(commands, os.path.dirname(target)),
+                           options_first=bool(commands) and options_first)
 
 
 def _agreed(commands: List[Tuple[str, Dict[str, Optional[str]]]],
@@ -166,18 +180,79 @@ def _commands(text: str) -> Iterator[List[str]]:
             yield command
 
 
-def _options_for(words: List[str], target: str,
-                 tops: Sequence[str]) -> Optional[Dict[str, Optional[str]]]:
-    """The ``--options`` after the word that names ``target``; None when no word does."""
+class _ShellVariables:
+    """The shell variables a launcher assigns a literal once, at the start of a line of its own
+    (``DATA_FS="/root/autodl-tmp"``), and so certainly holds from there on. A variable assigned
+    twice, indented (inside an ``if``, a loop or a function), with ``+=``, by ``read``,
+    ``for``, ``getopts`` or ``${X:=...}``, or given a value that is not a literal is not known;
+    nor is any variable of a launcher that runs ``source``, ``.`` or ``eval``."""
+
+    def __init__(self, text: str) -> None:
+        self.values: Dict[str, str] = {}
+        self._once: Set[str] = set()
+        if _SOURCES_OR_EVALS.search(text):
+            return
+        counts: Dict[str, int] = {}
+        unknown: Set[str] = set()
+        for match in _ASSIGNMENT.finditer(text):
+            name = match.group("name")
+            counts[name] = counts.get(name, 0) + 1
+            if match.group("indent") or match.group("append"):
+                unknown.add(name)
+        for match in _OTHER_BINDINGS.finditer(text):
+            unknown.update(word for word in match.group("names").split() if _NAME.fullmatch(word))
+        self._once = {name for name, count in counts.items() if count == 1} - unknown
+
+    def note(self, words: Sequence[str]) -> None:
+        """A command that is one assignment (not ``X=1 command``, whose ``X`` is the
+        command's alone)."""
+        if len(words) == 2 and words[0] in ("export", "readonly"):
+            words = words[1:]
+        if len(words) != 1 or "=" not in words[0]:
+            return
+        name, value = words[0].split("=", 1)
+        if name in self._once and "$" not in value and "`" not in value:
+            self.values[name] = value
+
+    def expand(self, text: str) -> Optional[str]:
+        """``text`` with ``$NAME`` / ``${NAME}`` of known variables replaced; None when
+        anything else (``$1``, ``${X:-default}``, ``$(...)``, an unknown variable) is in it."""
+        if "`" in text:
+            return None
+        unknown = False
+
+        def replace(match: "re.Match[str]") -> str:
+            nonlocal unknown
+            name = match.group("braced") or match.group("plain")
+            if name not in self.values:
+                unknown = True
+                return ""
+            return self.values[name]
+        expanded = _REFERENCE.sub(replace, text)
+        return None if unknown or "$" in expanded else expanded
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNMENT = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:(?:export|local|declare|readonly|typeset)"
+                         r"(?:[ \t]+-\w+)*[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<append>\+?)=")
+_OTHER_BINDINGS = re.compile(r"(?m)(?:\bfor[ \t]+|\bread\b|\bgetopts[ \t]+\S+|\$\{(?=\w+:?=))"
+                             r"(?P<names>[ \t\w-]*)")
+_SOURCES_OR_EVALS = re.compile(r"(?m)(?:^|[;&|][ \t]*)[ \t]*(?:source|\.|eval)[ \t]")
+_REFERENCE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _arguments_of(words: List[str], target: str, tops: Sequence[str]) -> Optional[List[str]]:
+    """The words after the one that names ``target``; None when no word does."""
     name = os.path.basename(target)
     for index, word in enumerate(words):
         if os.path.basename(word) == name and any(
                 os.path.realpath(os.path.join(top, word)) == target for top in tops):
-            return _parsed_options(words[index + 1:])
+            return words[index + 1:]
     return None
 
 
-def _parsed_options(words: Sequence[str]) -> Dict[str, Optional[str]]:
+def _parsed_options(words: Sequence[str],
+                    variables: Optional[_ShellVariables] = None) -> Dict[str, Optional[str]]:
     options: Dict[str, Optional[str]] = {}
     index = 0
     while index < len(words):
@@ -193,5 +268,9 @@ def _parsed_options(words: Sequence[str]) -> Dict[str, Optional[str]]:
         else:
             options[word] = None   # a bare flag (``--do_train``)
             continue
-        options[name] = _VARIABLE if "$" in value or "`" in value else value
+        if "$" in value or "`" in value:
+            expanded = variables.expand(value) if variables is not None else None
+            options[name] = _VARIABLE if expanded is None else expanded
+        else:
+            options[name] = value
     return options

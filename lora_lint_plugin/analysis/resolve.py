@@ -514,11 +514,40 @@ class Resolver:
             if isinstance(value, Value):
                 values.append(value)
                 continue
+            if _is_parameter(binding):
+                passed = self._possible_arguments(binding, depth)
+                if passed is None:
+                    return None
+                values.extend(value for value in passed if value not in values)
+                continue
             assigned = _assigned_conditional(binding)
             sides = self._possible_sides(assigned, depth) if assigned is not None else None
             if sides is None:
                 return None
             values.extend(sides)
+        return values
+
+    def _possible_arguments(self, binding: Binding, depth: int) -> Optional[List[Value]]:
+        """What a parameter of a local function may be: what the call it is read in passes
+        (``resolve_in_calls``), else what any of its direct calls passes (``def
+        build(model_args)`` called as ``build(model_args)`` where ``model_args`` comes from
+        either branch of an ``if``); None when unknown."""
+        function: ast.FunctionDef = binding.scope.node  # type: ignore[assignment]
+        parameter: ast.arg = binding.node  # type: ignore[assignment]
+        if id(function) in self._given:
+            return None
+        call = self._context.get(id(function))
+        calls = [call] if call is not None else self.functions.calls(function)
+        if not calls or len(calls) > MAX_CALLS or self.functions.is_command_line(function):
+            return None
+        values: List[Value] = []
+        for each in calls:
+            expression = self.functions.argument(function, parameter, each)
+            passed = self.possible_values(expression, depth + 1) if expression is not None \
+                else None
+            if passed is None:
+                return None
+            values.extend(value for value in passed if value not in values)
         return values
 
     def _possible_sides(self, node: ast.IfExp, depth: int) -> Optional[List[Value]]:
