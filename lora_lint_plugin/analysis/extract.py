@@ -13,6 +13,7 @@ only to apply fixes (``fixes.py``), on files that have one.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -62,7 +63,9 @@ KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
 CHAT_TOKEN_LITERALS = ("<|eot_id|>", "<|start_header_id|>", "<|im_start|>", "<|im_end|>",
                        "<start_of_turn>", "<end_of_turn>", "[INST]", "<|assistant|>",
                        "<|user|>")
-_CHAT_TOKEN_FIRST_CHARACTERS = frozenset(token[0] for token in CHAT_TOKEN_LITERALS)
+# Any of the tokens' first characters: a string without one holds none of them.
+_CHAT_TOKEN_START = re.compile("[" + re.escape("".join({token[0] for token in CHAT_TOKEN_LITERALS}))
+                               + "]")
 UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
                           "train_on_responses_only", "standardize_data_formats",
                           "apply_chat_template")
@@ -115,7 +118,7 @@ class Extractor:
     def collect(self) -> None:
         visits = {ast.Call: self._visit_call, ast.Constant: self._visit_string,
                   ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from}
-        for node in self.index.nodes:  # ``ast.parse`` builds no subclasses of its node types
+        for node in self.index.calls_constants_imports:  # ``ast.parse`` makes no subclasses
             visit = visits.get(node.__class__)
             if visit is not None:
                 visit(node)  # type: ignore[operator]
@@ -163,8 +166,7 @@ class Extractor:
         return None, True, None
 
     def _visit_string(self, node: ast.Constant) -> None:
-        if not isinstance(node.value, str) or \
-                not any(first in node.value for first in _CHAT_TOKEN_FIRST_CHARACTERS):
+        if node.value.__class__ is not str or _CHAT_TOKEN_START.search(node.value) is None:
             return  # most strings are done here, without a search for every token
         if isinstance(self.index.parent(node), ast.JoinedStr):
             return  # literal text inside an f-string

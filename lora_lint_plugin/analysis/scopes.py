@@ -24,7 +24,6 @@ parsed never meets the recursion limit here.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from .nodes import REVERSED_FIELDS, child_nodes, reversed_node_fields
@@ -43,27 +42,41 @@ _SCOPE_OPENER_TYPES = frozenset(_SCOPE_OPENERS)
 _MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping")
                         if hasattr(ast, name))
 # The node classes ``ScopeIndex.of_kind`` lists.
-INDEXED_KINDS = (ast.Name, ast.FunctionDef, ast.Attribute, ast.Subscript, ast.Call)
+INDEXED_KINDS = (ast.Name, ast.FunctionDef, ast.ClassDef, ast.Attribute, ast.Subscript, ast.Call)
 
 
-@dataclass(eq=False)
 class Scope:
-    node: ast.AST
-    parent: Optional["Scope"]
-    is_class: bool = False
-    bindings: Dict[str, List["Binding"]] = field(default_factory=dict)
-    globals: Set[str] = field(default_factory=set)
-    nonlocals: Set[str] = field(default_factory=set)
+    """One scope: its node (module, def, lambda, class, comprehension), the scope around it,
+    and the bindings of each name in it. A plain class: thousands are made per file."""
+
+    __slots__ = ("node", "parent", "is_class", "bindings", "globals", "nonlocals")
+
+    def __init__(self, node: ast.AST, parent: Optional["Scope"], is_class: bool = False) -> None:
+        self.node = node
+        self.parent = parent
+        self.is_class = is_class
+        self.bindings: Dict[str, List["Binding"]] = {}
+        self.globals: Set[str] = set()
+        self.nonlocals: Set[str] = set()
 
 
-@dataclass(eq=False)
 class Binding:
-    name: str
-    kind: str
-    node: ast.AST                      # the target Name, the import statement, the def, ...
-    scope: Scope
-    statement: Optional[ast.AST] = None   # SIMPLE: the Assign / AnnAssign
-    qualified_name: str = ""              # IMPORT: what the name stands for
+    """One binding of a name in a scope (see the module docstring for ``kind``). A plain
+    class with slots: a file of tests makes tens of thousands."""
+
+    __slots__ = ("name", "kind", "node", "scope", "statement", "qualified_name")
+
+    def __init__(self, name: str, kind: str, node: ast.AST, scope: Scope,
+                 statement: Optional[ast.AST] = None, qualified_name: str = "") -> None:
+        self.name = name
+        self.kind = kind
+        self.node = node                      # the target Name, the import statement, the def, ...
+        self.scope = scope
+        self.statement = statement            # SIMPLE: the Assign / AnnAssign
+        self.qualified_name = qualified_name  # IMPORT: what the name stands for
+
+    def __repr__(self) -> str:
+        return f"Binding({self.name!r}, {self.kind!r}, line {getattr(self.node, 'lineno', '?')})"
 
 
 def import_binding(alias: ast.alias, module: str = "") -> Tuple[str, str]:
@@ -79,19 +92,20 @@ def import_binding(alias: ast.alias, module: str = "") -> Tuple[str, str]:
 
 
 class ScopeIndex:
-    """One module's nodes in pre-order, their parents, the scope of every name, and the
-    bindings of every scope."""
+    """One module's parents of nodes, the scope of every name, the bindings of every scope, and
+    the nodes of a few kinds in pre-order."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.module_scope = Scope(tree, None)
         self.parents: Dict[int, ast.AST] = {}
         self.scopes: Dict[int, Scope] = {}   # id(ast.Name) -> the scope it is read in
-        self.nodes: List[ast.AST] = []   # pre-order, children in field order
-        # The nodes of the kinds whole-file queries look for, each list in pre-order: those
-        # queries read a few lists instead of every node of the module.
+        # The nodes of the kinds whole-file queries look for, each list in pre-order (children
+        # in field order): those queries read a few lists instead of every node of the module.
         self._of_kind: Dict[type, List[ast.AST]] = {kind: [] for kind in INDEXED_KINDS}
+        # Calls, constants and imports, in pre-order: what the extractor visits.
+        self.calls_constants_imports: List[ast.AST] = []
         self.imported_locals: Set[str] = set()   # every name an import binds, in any scope
-        self._imported: Dict[Tuple[int, int], List[str]] = {}   # imported_names, once per node
+        self._imported: Dict[int, List[str]] = {}   # imported_names, once per node
         self._walk(tree)
 
     # -- queries ---------------------------------------------------------------------------
@@ -137,16 +151,19 @@ class ScopeIndex:
 
     def imported_names(self, expression: ast.AST) -> List[str]:
         """Qualified names of ``a.b.c`` when ``a`` is bound by an import (sorted)."""
-        attributes: List[str] = []
-        while isinstance(expression, ast.Attribute):
-            attributes.append(expression.attr)
-            expression = expression.value
-        if not isinstance(expression, ast.Name) or expression.id not in self.imported_locals:
-            return []
-        key = (id(expression), len(attributes))
+        root = expression
+        while root.__class__ is ast.Attribute:   # exact classes: ``ast.parse`` makes no others
+            root = root.value
+        if root.__class__ is not ast.Name or root.id not in self.imported_locals:
+            return []   # most callees: no list built, nothing looked up
+        key = id(expression)   # the whole chain: one root may start several (made) chains
         found = self._imported.get(key)
         if found is None:   # asked again and again about the same callee (extractor, resolver)
-            bindings, _ = self.lookup(self.scope_of(expression), expression.id)
+            attributes: List[str] = []
+            while isinstance(expression, ast.Attribute):
+                attributes.append(expression.attr)
+                expression = expression.value
+            bindings, _ = self.lookup(self.scope_of(root), root.id)
             suffix = "".join("." + part for part in reversed(attributes))
             found = self._imported[key] = sorted(
                 {b.qualified_name + suffix for b in bindings if b.kind == IMPORT})
@@ -170,9 +187,10 @@ class ScopeIndex:
             self.imported_locals.add(name)
 
     def _walk(self, tree: ast.Module) -> None:
-        parents, scopes, nodes = self.parents, self.scopes, self.nodes
-        of_kind = self._of_kind.get
+        parents, scopes = self.parents, self.scopes
         names = self._of_kind[ast.Name]
+        collected = self.calls_constants_imports
+        lists = {**self._of_kind, ast.Import: collected, ast.ImportFrom: collected}.get
         notes = _BINDING_NOTES
         fields_of = REVERSED_FIELDS.get
         # (node, parent, scope); each node's children are pushed last first, so they pop in
@@ -182,7 +200,6 @@ class ScopeIndex:
         pop, push = stack.pop, stack.append
         while stack:
             node, parent, scope = pop()
-            nodes.append(node)
             if parent is not None:
                 parents[id(node)] = parent
             kind = node.__class__
@@ -191,10 +208,13 @@ class ScopeIndex:
                 names.append(node)
                 continue
             if kind is ast.Constant:
+                collected.append(node)
                 continue   # no children, binds nothing
-            same_kind = of_kind(kind)
+            same_kind = lists(kind)
             if same_kind is not None:
                 same_kind.append(node)
+                if kind is ast.Call:
+                    collected.append(node)
             if kind in _SCOPE_OPENER_TYPES:
                 stack.extend([(child, node, child_scope)
                               for child, child_scope in reversed(self._enter_scope(node, scope))])
