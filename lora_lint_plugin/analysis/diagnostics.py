@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple, TypeVar
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +39,9 @@ class FixSafety(str, Enum):
     UNSAFE = "unsafe"
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Fix:
     """How to repair a diagnostic: ``edits.Edit``s, realised by ``lora_lint_plugin.fixing.fixes``."""
@@ -46,6 +49,17 @@ class Fix:
     safety: FixSafety
     description: str
     edits: Tuple[Any, ...] = field(compare=False)
+
+    def realised(self, realise_edit: Callable[[Any], Optional[List[T]]]) -> Optional[List[T]]:
+        """What every edit becomes through ``realise_edit``, in order; None when one edit
+        cannot be realised: a fix is applied whole or not at all."""
+        pieces: List[T] = []
+        for edit in self.edits:
+            realised = realise_edit(edit)
+            if realised is None:
+                return None
+            pieces.extend(realised)
+        return pieces
 
 
 @dataclass(frozen=True, order=True)

@@ -268,6 +268,12 @@ class _Setup:
         last = len(self.lines.lines)
         return Span(1, 0, last, len(self.lines.line(last)))
 
+    def put_with_default(self, builder: _CallBuilder, name: str, key: str, anchor: Span) -> None:
+        """``name`` from the config's ``key``; when the config does not set it, the tool's
+        default for ``key``, located at ``anchor``."""
+        builder.put(name, self.document.get(key))
+        builder.default(name, self.defaults[key], anchor)
+
     def anchor_span(self, *keys: str) -> Span:
         """The key span of the first of ``keys`` set, else the model id's key."""
         found = self.entry(*keys)
@@ -385,8 +391,7 @@ def _axolotl(state: _Setup, file: FileModel) -> None:
     state.lora_anchor = document.get("adapter")
     lora.put("r", document.get("lora_r"))
     lora.put("lora_alpha", document.get("lora_alpha"))
-    lora.put("lora_dropout", document.get("lora_dropout"))
-    lora.default("lora_dropout", state.defaults["lora_dropout"], state.anchor_span("adapter"))
+    state.put_with_default(lora, "lora_dropout", "lora_dropout", state.anchor_span("adapter"))
     lora.put("modules_to_save", document.get("lora_modules_to_save"), _string_list)
     lora.put("target_parameters", document.get("lora_target_parameters"), _string_list)
     lora.put("use_rslora", document.get("peft_use_rslora"))
@@ -405,11 +410,9 @@ def _axolotl(state: _Setup, file: FileModel) -> None:
             span = state.anchor_span("adapter")
             lora.put_value("target_modules", Value([], None, span, kind=SEQUENCE), span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
-    args.put("max_seq_length", document.get("sequence_len"))
-    args.default("max_seq_length", state.defaults["sequence_len"], state.anchor_span("base_model"))
-    args.put("per_device_train_batch_size", document.get("micro_batch_size"))
-    args.default("per_device_train_batch_size", state.defaults["micro_batch_size"],
-                 state.anchor_span("base_model"))
+    state.put_with_default(args, "max_seq_length", "sequence_len", state.anchor_span("base_model"))
+    state.put_with_default(args, "per_device_train_batch_size", "micro_batch_size",
+                           state.anchor_span("base_model"))
     args.put("gradient_accumulation_steps", document.get("gradient_accumulation_steps"))
     args.put("gradient_checkpointing", document.get("gradient_checkpointing"),
              lambda value: Value(True, value.node, value.span, literal=False)
@@ -543,8 +546,7 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
     state.adapter = finetuning == "lora"
     state.lora_anchor = document.get("finetuning_type")
     lora_span = state.anchor_span("finetuning_type", "lora_rank", "lora_target")
-    lora.put("r", document.get("lora_rank"))
-    lora.default("r", state.defaults["lora_rank"], lora_span)
+    state.put_with_default(lora, "r", "lora_rank", lora_span)
     rank = lora.by_name["r"].value
     alpha = document.get("lora_alpha")
     if alpha is not None and not (isinstance(alpha.value, Value) and alpha.value.python is None):
@@ -552,8 +554,7 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
     elif isinstance(rank, Value) and is_number(rank.python):
         lora.put_value("lora_alpha", _default(rank.python * 2, lora.by_name["r"].span),
                        lora.by_name["r"].span)
-    lora.put("lora_dropout", document.get("lora_dropout"))
-    lora.default("lora_dropout", state.defaults["lora_dropout"], lora_span)
+    state.put_with_default(lora, "lora_dropout", "lora_dropout", lora_span)
     target = document.get("lora_target")
     if target is None:
         lora.put_value("target_modules", _default("all-linear", lora_span), lora_span)
@@ -579,9 +580,7 @@ def _llama_factory(state: _Setup, file: FileModel) -> None:
         state.model.put_value(f"load_in_{bits}bit",
                               Value(True, entry.value.node, entry.value.span), entry.span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
-    args.put("max_seq_length", document.get("cutoff_len"))
-    args.default("max_seq_length", state.defaults["cutoff_len"],
-                 state.anchor_span("model_name_or_path"))
+    state.put_with_default(args, "max_seq_length", "cutoff_len", state.anchor_span("model_name_or_path"))
     args.put("per_device_train_batch_size", document.get("per_device_train_batch_size"))
     args.put("gradient_accumulation_steps", document.get("gradient_accumulation_steps"))
     disable = document.get("disable_gradient_checkpointing")
@@ -654,14 +653,10 @@ def _llama_factory_v1(state: _Setup, file: FileModel) -> None:
     if saved is not None:
         lora.put_value("modules_to_save", _string_list(saved), saved.span)
     args.put("learning_rate", document.get("learning_rate"), _learning_rate)
-    args.put("max_seq_length", document.get("cutoff_len"))
-    args.default("max_seq_length", state.defaults["cutoff_len"], state.anchor_span("model"))
-    args.put("per_device_train_batch_size", document.get("micro_batch_size"))
-    args.default("per_device_train_batch_size", state.defaults["micro_batch_size"],
-                 state.anchor_span("model"))
-    args.put("gradient_checkpointing", document.get("enable_activation_checkpointing"))
-    args.default("gradient_checkpointing", state.defaults["enable_activation_checkpointing"],
-                 state.anchor_span("model"))
+    model_span = state.anchor_span("model")
+    state.put_with_default(args, "max_seq_length", "cutoff_len", model_span)
+    state.put_with_default(args, "per_device_train_batch_size", "micro_batch_size", model_span)
+    state.put_with_default(args, "gradient_checkpointing", "enable_activation_checkpointing", model_span)
 
 
 # -- TRL's CLI (TrlParser: ScriptArguments, ModelConfig and the trainer's config) ---------------
@@ -693,11 +688,8 @@ def _trl(state: _Setup, file: FileModel) -> None:
     state.adapter = document.plain("use_peft", state.defaults["use_peft"]) is True
     state.lora_anchor = document.get("use_peft")
     head = state.anchor_span("use_peft")
-    lora.put("r", document.get("lora_r"))
-    lora.put("lora_alpha", document.get("lora_alpha"))
-    lora.put("lora_dropout", document.get("lora_dropout"))
     for name, key in (("r", "lora_r"), ("lora_alpha", "lora_alpha"), ("lora_dropout", "lora_dropout")):
-        lora.default(name, state.defaults[key], head)
+        state.put_with_default(lora, name, key, head)
     lora.put("target_modules", document.get("lora_target_modules"), _trl_targets)
     lora.put("modules_to_save", document.get("lora_modules_to_save"), _string_list)
     lora.put("target_parameters", document.get("lora_target_parameters"), _string_list)

@@ -25,6 +25,7 @@ from ..analysis.prefilter import parse_quietly
 
 if TYPE_CHECKING:
     from ..analysis.engine import Analysis
+from .rounds import FixOutcome, fix_in_rounds
 from .edits import (
     AddImportedName,
     AddKeyword,
@@ -33,8 +34,6 @@ from .edits import (
     RemoveElements,
     ReplaceExpression,
 )
-
-MAX_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -371,13 +370,7 @@ class _ReplaceNodes(cst.CSTTransformer):
 
 def realise_fix(fix: Fix, index: CstIndex) -> Optional[List[Replacement]]:
     """All replacements of ``fix``, or None when one of its edits cannot be realised."""
-    replacements: List[Replacement] = []
-    for edit in fix.edits:
-        made = realise(edit, index)
-        if made is None:
-            return None
-        replacements.extend(made)
-    return replacements
+    return fix.realised(lambda edit: realise(edit, index))
 
 
 def reported_edits(fix: Fix, index: CstIndex) -> Optional[List[Tuple[Span, str]]]:
@@ -506,18 +499,6 @@ def plan_round(diagnostics: Sequence[Diagnostic],
     return planned
 
 
-@dataclass
-class FixOutcome:
-    source: str
-    applied: List[Diagnostic]
-    remaining: List[Diagnostic]
-    error: Optional[str] = None
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.applied)
-
-
 def fix_source(source: str, analyse: Callable[[str], Analysis], unsafe: bool = False) -> FixOutcome:
     """Apply fixes to ``source`` until none applies.
 
@@ -534,25 +515,21 @@ def fix_source(source: str, analyse: Callable[[str], Analysis], unsafe: bool = F
 
 
 def _fix_rounds(source: str, analyse: Callable[[str], Analysis], unsafe: bool) -> FixOutcome:
-    applied: List[Diagnostic] = []
-    current = source
-    analysis = analyse(current)
-    for _ in range(MAX_ROUNDS):
-        if analysis.error is not None or analysis.skipped:
-            break
-        plan = plan_round(analysis.diagnostics, unsafe)
+    def fix_round(current: str, diagnostics: Sequence[Diagnostic]) -> Optional[Tuple[str, List[Diagnostic]]]:
+        plan = plan_round(diagnostics, unsafe)
         if not plan:
-            break
+            return None
         candidate, fixed_ids = apply_fixes(CstIndex(current), [fix for fix, _ in plan])
-        if not fixed_ids or candidate == current:
-            break
-        try:
-            parse_quietly(candidate)
-        except (SyntaxError, ValueError) as error:  # a bug in a fix: refuse rather than corrupt
-            return FixOutcome(source, [], list(analysis.diagnostics),
-                              error=f"a fix produced invalid code ({error}); nothing written")
-        applied.extend(d for fix, resolved in plan if id(fix) in fixed_ids for d in resolved)
-        current = candidate
-        analysis = analyse(current)
-    remaining = list(analysis.diagnostics) if analysis.error is None else []
-    return FixOutcome(current, applied, remaining, error=analysis.error if not applied else None)
+        if not fixed_ids:
+            return None
+        return candidate, [d for fix, resolved in plan if id(fix) in fixed_ids for d in resolved]
+
+    return fix_in_rounds(source, analyse, fix_round, _invalid_code)
+
+
+def _invalid_code(candidate: str) -> Optional[str]:
+    try:
+        parse_quietly(candidate)
+    except (SyntaxError, ValueError) as error:  # a bug in a fix: refuse rather than corrupt
+        return f"a fix produced invalid code ({error}); nothing written"
+    return None

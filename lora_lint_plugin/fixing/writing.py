@@ -18,12 +18,13 @@ written back with ``Notebook.with_python_source`` (only changed cells' sources).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Any, Collection, List, Optional
+from typing import Any, Collection, Iterator, List, Optional
 
 from ..reporters import FileResult
 from ..config.settings import Settings
@@ -59,16 +60,23 @@ def stamp_of(path: str) -> FileStamp:
 
 def _write_temporary(directory: str, name: str, data: bytes, mode: int) -> str:
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".lora-lint.tmp")
-    try:
+    with _removed_on_failure(temporary):
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
+    return temporary
+
+
+@contextlib.contextmanager
+def _removed_on_failure(temporary: str) -> Iterator[None]:
+    """Delete the temporary file when the block fails (an interrupt too): nothing is left behind."""
+    try:
+        yield
     except BaseException:
         _remove_quietly(temporary)
         raise
-    return temporary
 
 
 def _remove_quietly(path: str) -> None:
@@ -104,12 +112,9 @@ def write_if_unchanged(path: str, data: bytes, original: bytes, stamp: FileStamp
     target = os.path.realpath(path)
     mode = stat.S_IMODE(os.stat(target).st_mode)
     temporary = _write_temporary(os.path.dirname(target), os.path.basename(target), data, mode)
-    try:
+    with _removed_on_failure(temporary):
         _check_unchanged(target, original, stamp)
         os.replace(temporary, target)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
     return True
 
 

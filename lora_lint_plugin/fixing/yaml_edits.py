@@ -22,9 +22,9 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..analysis.values import Value
+from .rounds import FixOutcome, fix_in_rounds
 
 TextEdit = Tuple[int, int, str]   # [start, end) offsets in the text, replacement
-MAX_ROUNDS = 10
 _PLAIN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
 
 
@@ -237,13 +237,7 @@ def apply_text_edits(text: str, edits: Sequence[TextEdit]) -> Optional[str]:
 
 def fix_text_edits(text: str, fix: Fix) -> Optional[List[TextEdit]]:
     """All replacements of a YAML fix; None if one edit cannot be placed."""
-    found: List[TextEdit] = []
-    for edit in fix.edits:
-        replacements = realise(text, edit)
-        if replacements is None:
-            return None
-        found.extend(replacements)
-    return found
+    return fix.realised(lambda edit: realise(text, edit))
 
 
 def reported_yaml_edits(text: str, fix: Fix) -> Optional[List[Tuple[Span, str]]]:
@@ -262,41 +256,15 @@ def reported_yaml_edits(text: str, fix: Fix) -> Optional[List[Tuple[Span, str]]]
 
 # -- applying fixes to a file ----------------------------------------------------------------------
 
-@dataclass
-class ConfigFixOutcome:
-    source: str
-    applied: List[Diagnostic]
-    remaining: List[Diagnostic]
-    error: Optional[str] = None
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.applied)
-
-
-def fix_config_source(source: str, analyse: Callable[[str], Any], unsafe: bool = False) -> ConfigFixOutcome:
+def fix_config_source(source: str, analyse: Callable[[str], Any], unsafe: bool = False) -> FixOutcome:
     """Apply YAML fixes to ``source`` until none applies; every result must read back as the
     same kind of config, else nothing is written."""
-    applied: List[Diagnostic] = []
-    current = source
-    analysis = analyse(current)
-    for _ in range(MAX_ROUNDS):
-        if analysis.error is not None or analysis.skipped:
-            break
-        edits, fixed = _plan(current, analysis.diagnostics, unsafe)
+    def fix_round(current: str, diagnostics: Sequence[Diagnostic]) -> Optional[Tuple[str, List[Diagnostic]]]:
+        edits, fixed = _plan(current, diagnostics, unsafe)
         candidate = apply_text_edits(current, edits) if edits else None
-        if candidate is None or candidate == current:
-            break
-        problem = _reads_back(candidate)
-        if problem is not None:
-            return ConfigFixOutcome(source, [], list(analysis.diagnostics),
-                                    error=f"a fix produced a config that does not read back "
-                                          f"({problem}); nothing written")
-        applied.extend(fixed)
-        current = candidate
-        analysis = analyse(current)
-    remaining = list(analysis.diagnostics) if analysis.error is None else []
-    return ConfigFixOutcome(current, applied, remaining, error=analysis.error if not applied else None)
+        return (candidate, fixed) if candidate is not None else None
+
+    return fix_in_rounds(source, analyse, fix_round, _refusal)
 
 
 def _plan(text: str, diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[List[TextEdit], List[Diagnostic]]:
@@ -320,11 +288,16 @@ def _plan(text: str, diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[L
     return edits, fixed
 
 
-def _reads_back(text: str) -> Optional[str]:
+def _refusal(candidate: str) -> Optional[str]:
+    """Why a fixed config cannot be written: it no longer reads as a config (None: it does)."""
     from ..analysis.yaml_document import YamlError, parse_config
 
     try:
-        document = parse_config(text)
+        document = parse_config(candidate)
     except YamlError as error:
-        return error.describe()
-    return None if document is not None else "no longer a mapping of settings"
+        problem = error.describe()
+    else:
+        if document is not None:
+            return None
+        problem = "no longer a mapping of settings"
+    return f"a fix produced a config that does not read back ({problem}); nothing written"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
-from ..analysis.model import ABSENT, Argument, CallSite
+from typing import Iterator, Optional, Tuple
+
+from ..analysis.model import ABSENT, Argument, CallSite, FileModel
 from ..analysis.values import Value
-from ._common import peft_facts
+from ._common import lora_calls, peft_facts
 
 
 def absent_or_none(value: object) -> bool:
@@ -19,6 +20,14 @@ def given_argument(call: CallSite, name: str) -> Optional[Argument]:
     if argument is None or not isinstance(argument.value, Value) or argument.value.python is None:
         return None
     return argument
+
+
+def resolved_lora_arguments(file: FileModel, name: str) -> Iterator[Tuple[Argument, Value]]:
+    """The argument ``name`` of every LoRA call that passes it with a resolved value."""
+    for call, _setup in lora_calls(file):
+        argument = call.args.get(name)
+        if argument is not None and isinstance(argument.value, Value):
+            yield argument, argument.value
 
 
 def given_peft_config(trainer: CallSite) -> Optional[Argument]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, FrozenSet, Iterable, List, Optional
+from typing import Any, FrozenSet, Iterable, List, Optional, Sequence
 
 from ..analysis.diagnostics import Span
 from ..analysis.extract import CHAT_TOKEN_LITERALS
@@ -50,22 +50,15 @@ def _strings(value: Any) -> Optional[List[str]]:
     if isinstance(value.python, str):
         return [value.python]
     if value.is_sequence:
-        found: List[str] = []
-        for item in value.items:
-            strings = _strings(item)
-            if strings is None:
-                return None
-            found.extend(strings)
-        return found
-    if value.is_mapping:
-        found = []
-        for _, entry in value.entries:
-            strings = _strings(entry)
-            if strings is None:
-                return None
-            found.extend(strings)
-        return found
-    return None
+        parts: Sequence[Any] = value.items
+    elif value.is_mapping:
+        parts = [entry for _, entry in value.entries]
+    else:
+        return None
+    found = [_strings(part) for part in parts]
+    if any(strings is None for strings in found):
+        return None
+    return [string for strings in found if strings is not None for string in strings]
 
 
 def added_tokens(file: FileModel) -> Optional[FrozenSet[str]]:

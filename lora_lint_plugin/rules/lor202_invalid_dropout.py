@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..analysis.diagnostics import Diagnostic
-from ..analysis.values import Value, is_number
-from ._common import lora_calls
+from ..analysis.values import is_number
+from ._arguments import resolved_lora_arguments
 from .base import Rule, register
 
 
@@ -88,11 +88,8 @@ class InvalidDropout(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, _setup in lora_calls(file):
-            argument = call.args.get("lora_dropout")
-            if argument is None or not isinstance(argument.value, Value):
-                continue
-            dropout = argument.value.python
+        for argument, value in resolved_lora_arguments(file, "lora_dropout"):
+            dropout = value.python
             if not is_number(dropout):
                 continue
             consequence = _consequence(dropout)

@@ -7,8 +7,8 @@ import ast
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, replace_string, replace_with_code
 from ..analysis.values import Value
-from ._arguments import accepted_bias
-from ._common import lora_calls, peft_facts
+from ._arguments import accepted_bias, resolved_lora_arguments
+from ._common import peft_facts
 from .base import Invalid, Rule, register
 
 
@@ -107,11 +107,8 @@ class InvalidBias(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        for call, _setup in lora_calls(file):
-            argument = call.args.get("bias")
-            if argument is None or not isinstance(argument.value, Value):
-                continue
-            bias = argument.value.python
+        for argument, value in resolved_lora_arguments(file, "bias"):
+            bias = value.python
             if accepted_bias(bias):
                 continue
             if isinstance(bias, str):
@@ -126,4 +123,4 @@ class InvalidBias(Rule):
                 argument.report_span,
                 f"bias={bias!r} is not a PEFT bias mode: {consequence}; use \"none\" (no bias "
                 "trained), \"all\" or \"lora_only\"",
-                _fix(argument.value))
+                _fix(value))
