@@ -337,8 +337,8 @@ def test_layer_modules_follow_from_the_config():
         for x in m["linear_modules"]:
             if ".*." in x["path"] and "vision" not in x["path"] and "visual" not in x["path"]:
                 # mllama/gemma3: cross-attention or vision layers; lfm2: conv and attention layers
-                # alternate; t5: relative position biases live in the first block only
-                assert x["count"] % layers == 0 or m["model_type"] in ("mllama", "gemma3", "lfm2", "t5"), (
+                # alternate; t5/mt5: relative position biases live in the first block only
+                assert x["count"] % layers == 0 or m["model_type"] in ("mllama", "gemma3", "lfm2", "t5", "mt5"), (
                     m["key"], x["path"])
             nq = cfg["num_attention_heads"] * cfg["head_dim"]
             nkv = cfg["num_key_value_heads"] * cfg["head_dim"]

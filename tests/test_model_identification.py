@@ -89,6 +89,9 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("meta-llama/Llama-4-Scout-17B-16E-Instruct", ["q_proj", "v_proj"], "v_prj", "v_proj"),
     ("LiquidAI/LFM2-1.2B", ["q_proj", "in_proj", "w1"], "in_prj", "in_proj"),
     ("bigcode/starcoderbase-1b", ["c_attn", "c_proj"], "c_atn", "c_attn"),
+    ("bigscience/mt0-large", ["q", "v"], "wi_00", "wi_0"),
+    ("bigscience/mt0-xl", ["q", "v", "wo"], "woo", "wo"),
+    ("unsloth/granite-4.0-h-micro", ["q_proj", "input_linear"], "input_lineer", "input_linear"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
@@ -238,6 +241,8 @@ CHECKPOINTS: List[Tuple[str, str, str]] = [
     ("bigcode/starcoderbase-1b", "starcoderbase-1b", "base"),
     ("unsloth/LFM2-1.2B", "lfm2-1.2b", "instruct"),
     ("philschmid/flan-t5-xxl-sharded-fp16", "flan-t5-xxl", "instruct"),
+    ("bigscience/mt0-large", "mt0-large", "instruct"),
+    ("google/mt5-large", "mt0-large", "base"),
 ]
 
 

@@ -26,7 +26,7 @@ NATIVE_TYPES = [t for t in VERIFIED_TYPES if not module_names(t).remote_code]
 INCOMPLETE_IN_4 = {"gptj"}  # GPTJAttention builds its positions through an unresolved helper
 # transformers 4 hands T5's shared embedding module itself to the encoder and decoder, so their
 # embed_tokens are that one module (PEFT sees it once, as 'shared'); transformers 5 builds them apart
-SHARED_IN_4 = {"t5": {"embed_tokens"}}
+SHARED_IN_4 = {"t5": {"embed_tokens"}, "mt5": {"embed_tokens"}}
 
 # Names the data lists for a verified family that its default-config skeleton lacks, because
 # another config builds them: GPT-2's cross-attention (add_cross_attention=True), Qwen3-MoE's
@@ -38,6 +38,7 @@ CONFIG_DEPENDENT = {
     "opt": {"project_in", "project_out"},  # only when word_embed_proj_dim != hidden_size (opt-350m)
     "lfm2": {"conv", "in_proj"},  # short-convolution layers: the 2-layer default skeleton has none
     "t5": {"wi_0", "wi_1"},  # the gated MLP of T5 v1.1/FLAN-T5 (feed_forward_proj gated-gelu)
+    "mt5": {"wi"},  # the ungated MLP (feed_forward_proj relu); mT5's default is gated-gelu
 }
 
 
