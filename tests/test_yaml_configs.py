@@ -269,12 +269,14 @@ AXOLOTL_LLAMA4 = """
 """
 
 
-@pytest.mark.parametrize("base_model", [
-    "meta-llama/Llama-4-Scout-17B-16E-Instruct",
-    "axolotl-quants/Llama-4-Scout-17B-16E-Linearized-bnb-nf4-bf16",
+@pytest.mark.parametrize("base_model,eos", [
+    ("meta-llama/Llama-4-Scout-17B-16E-Instruct", "<|eot|>"),
+    ("axolotl-quants/Llama-4-Scout-17B-16E-Linearized-bnb-nf4-bf16", "<|eot|>"),
+    ("meta-llama/Llama-3.1-8B-Instruct", "<|eot_id|>"),
+    ("Qwen/Qwen2.5-7B-Instruct", "<|im_end|>"),
 ])
-def test_axolotl_special_tokens_the_tokenizer_has_are_not_new(tmp_path: Path, base_model: str):
-    text = dedent(AXOLOTL_LLAMA4).format(base_model=base_model, eos="<|eot|>")
+def test_axolotl_special_tokens_the_tokenizer_has_are_not_new(tmp_path: Path, base_model: str, eos: str):
+    text = dedent(AXOLOTL_LLAMA4).format(base_model=base_model, eos=eos)
     write(tmp_path / "axolotl.yml", text)
     _, items = check_json(tmp_path, "axolotl.yml")
     assert _rows(items) == expected_markers(text)
@@ -283,6 +285,7 @@ def test_axolotl_special_tokens_the_tokenizer_has_are_not_new(tmp_path: Path, ba
 
 @pytest.mark.parametrize("change", [
     {"eos": "<|my_end|>"},   # not a token of Llama 4's tokenizer: axolotl needs the embeddings
+    {"eos": "<|eot_id|>"},   # Llama 3's end of turn: not one of Llama 4's tokens
     {"base_model": "my-org/llama-4-finetune"},   # tokenizer not known: any token may be new
 ])
 def test_axolotl_special_tokens_that_may_be_new_keep_lor102_silent(tmp_path: Path, change: dict):

@@ -167,3 +167,16 @@ def untrained_tokens_reach_unsloth(file: FileModel, before: Span) -> Optional[bo
                 and _before(signal.span, before):
             return True  # data text (or a template) written before the trainer holds one
     return template
+
+
+def adds_only_existing_tokens(file: FileModel, model_id: Any) -> bool:
+    """Every token the file adds is one the tokenizer of ``model_id`` already has (catalog data
+    ``tokenizer_tokens.json``): the additions then add no embedding rows. False when an
+    addition is not known or the tokenizer is not recorded."""
+    added = added_tokens(file)
+    if not added or not isinstance(model_id, str):
+        return False
+    from ..catalog.identify import existing_tokens
+
+    existing = existing_tokens(model_id)
+    return existing is not None and added <= existing

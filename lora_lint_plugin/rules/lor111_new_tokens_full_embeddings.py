@@ -5,6 +5,7 @@ from typing import Iterator, List
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import LORA_CONFIG
 from ._arguments import absent_or_none
+from ._chat_templates import adds_only_existing_tokens
 from ._common import embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 
@@ -27,7 +28,9 @@ class NewTokensFullEmbeddings(Rule):
     added by a cloned chat template.
 
     Only PEFT's `LoraConfig` is checked: Unsloth's `get_peft_model` has no
-    `trainable_token_indices` path.
+    `trainable_token_indices` path. Tokens the model's tokenizer already has (Llama 3.1's
+    `<|finetune_right_pad_id|>`, Qwen's `<|im_end|>`; `catalog/data/tokenizer_tokens.json`) add
+    no rows: a file that only "adds" such tokens is not reported.
 
     ## Example
     ```python
@@ -68,6 +71,16 @@ class NewTokensFullEmbeddings(Rule):
             modules_to_save=["embed_tokens", "lm_head"])
         """,
         """
+        # the pad token is already one of Llama 3.1's special tokens: nothing is added
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        tokenizer = AutoTokenizer.from_pretrained("meta-llama/Llama-3.1-8B")
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")
+        tokenizer.add_special_tokens({"pad_token": "<|finetune_right_pad_id|>"})
+        config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])
+        model = get_peft_model(model, config)
+        """,
+        """
         import peft as p
         import json
         tokenizer.add_tokens(["<tool>"])
@@ -104,6 +117,9 @@ class NewTokensFullEmbeddings(Rule):
             setup = file.setup_of(call)
             if is_unsloth_setup(call, setup):
                 continue
+            model_id = setup.model_id.python if setup is not None and setup.model_id is not None else None
+            if adds_only_existing_tokens(file, model_id):
+                continue  # the tokenizer already has every token: no new rows to train
             indices = call.args.value("trainable_token_indices")
             if not absent_or_none(indices):
                 continue
