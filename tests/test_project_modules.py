@@ -251,3 +251,33 @@ def test_a_loader_in_another_module_leaves_its_other_arguments_unknown(tmp_path:
     before = (root / "train.py").read_bytes()
     lora_lint("fix", "--isolated", "--unsafe-fixes", "train.py", cwd=root)
     assert (root / "train.py").read_bytes() == before
+
+
+def test_an_imported_dataclass_constructed_here(tmp_path: Path) -> None:
+    """``cfg = TrainConfig()`` of an imported dataclass: its field defaults, unless this call
+    passes the field (``TrainConfig(model_name="gpt2")``)."""
+    root = project(tmp_path, {
+        "conf.py": f"""
+            from dataclasses import dataclass, field
+
+            @dataclass
+            class TrainConfig:
+                model_name: str = {LLAMA}
+                targets: list = field(default_factory=lambda: ["c_attn"])
+        """,
+        "train.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from conf import TrainConfig
+
+            cfg = TrainConfig()
+            model = AutoModelForCausalLM.from_pretrained(cfg.model_name)
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=cfg.targets))
+            other = TrainConfig(model_name="openai-community/gpt2")
+            model = AutoModelForCausalLM.from_pretrained(other.model_name)
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=["c_attn"]))
+        """,
+    })
+    found = lor103(root, "train.py")
+    assert [row for row, _ in found] == [7]
+    assert "default of TrainConfig.targets" in found[0][1]

@@ -20,10 +20,11 @@ with the same resolver (constants, dataclass and argparse defaults, config class
   imported function returns is handed to the extractor (``returned_call``), which links a
   loader standing at the call here with the model id as its one known argument.
 
-A module that cannot be found, read or parsed, or is larger than ``MAX_MODULE_BYTES``, gives
-unknown. Nothing is read until a value of a file that passed both prefilter gates asks for an
-imported name; each module is parsed once per process (keyed by its size and modification time)
-and indexed once per analysed file.
+A module that cannot be found, read or parsed, or is larger than ``MAX_MODULE_BYTES`` (a
+library's internals, not a config module), gives unknown. Nothing is read until a value of a
+file that passed both prefilter gates asks for an imported name; each module is parsed and
+indexed once per process (keyed by its size and modification time), and resolved apart for
+each analysed file.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ T = TypeVar("T")
 
 __all__ = ["ForeignModule", "ProjectModules", "MAX_CHAIN", "MAX_MODULE_BYTES"]
 
-MAX_MODULE_BYTES = 1_000_000
+MAX_MODULE_BYTES = 256_000
 # Modules followed through imports of imports, at most (the file's own import is the first).
 MAX_CHAIN = 3
 # Directories above the file's own searched for an absolute import's module.
@@ -60,17 +61,17 @@ MAX_MODULES = 16
 class ForeignModule:
     """One module of the project, parsed, with its own resolver."""
 
-    def __init__(self, path: str, tree: ast.Module, source: str, project: "ProjectModules") -> None:
+    def __init__(self, path: str, indexed: "_Indexed", project: "ProjectModules") -> None:
         from .resolve import Resolver
 
         self.path = path
-        self.tree = tree
-        self.index = ScopeIndex(tree)
+        self.tree = indexed.tree
+        self.index = indexed.index
         self.project = project.for_module(path)
-        self.resolver: "Resolver" = Resolver(SourceLines(source), self.index,
+        self.resolver: "Resolver" = Resolver(indexed.lines, self.index,
                                              project.resolve_defaults, modules=self.project)
-        self._reads: Dict[str, ast.Name] = {}
-        self._attribute_reads: Dict[str, ast.Attribute] = {}
+        self._reads = indexed.reads
+        self._attribute_reads = indexed.attribute_reads
 
     def top_level(self, name: str) -> List[Binding]:
         """The bindings of ``name`` in the module's top-level scope."""
@@ -151,9 +152,9 @@ class _Session:
             if len(self.modules) >= MAX_MODULES:
                 return None
             self.modules[path] = None   # while indexing: a cycle through here sees unknown
-            parsed = _parsed(path, *_stamp(path))
-            self.modules[path] = ForeignModule(path, parsed[0], parsed[1], project) \
-                if parsed is not None else None
+            indexed = _indexed(path, *_stamp(path))
+            self.modules[path] = ForeignModule(path, indexed, project) \
+                if indexed is not None else None
         return self.modules[path]
 
     def following(self, key: Tuple[str, str], compute: Callable[[], object]) -> object:
@@ -191,10 +192,27 @@ def _stamp(path: str) -> Tuple[int, int]:
     return status.st_size, status.st_mtime_ns
 
 
-@functools.lru_cache(maxsize=128)
+class _Indexed:
+    """A module parsed and indexed, shared by every analysed file that reads it (none of it
+    changes once built; the resolvers keep their values apart)."""
+
+    def __init__(self, tree: ast.Module, source: str) -> None:
+        self.tree = tree
+        self.lines = SourceLines(source)
+        self.index = ScopeIndex(tree)
+        self.reads: Dict[str, ast.Name] = {}
+        self.attribute_reads: Dict[str, ast.Attribute] = {}
+
+
+@functools.lru_cache(maxsize=32)
+def _indexed(path: str, size: int, modified: int) -> Optional[_Indexed]:
+    """The module at ``path`` parsed and indexed (once per process and version of the file);
+    None when it cannot be read or parsed, or is too large."""
+    parsed = _parsed(path, size, modified)
+    return _Indexed(*parsed) if parsed is not None else None
+
+
 def _parsed(path: str, size: int, modified: int) -> Optional[Tuple[ast.Module, str]]:
-    """The module at ``path`` parsed (once per process and version of the file); None when it
-    cannot be read or parsed, or is too large."""
     if size < 0 or size > MAX_MODULE_BYTES:
         return None
     try:
