@@ -3,6 +3,7 @@ loader to the LoRA call (``functions.py``, ``extract.py``), through the real CLI
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from .conftest import dedent, flake8_codes
@@ -63,3 +64,48 @@ def test_methods_that_may_be_replaced_are_not_followed(tmp_path: Path) -> None:
     write(tmp_path / "replaced.py", replaced)
     assert codes(tmp_path, "with_base.py") == []
     assert codes(tmp_path, "replaced.py") == []
+
+
+def fan_of_returns(depth: int = 20, branches: int = 7) -> str:
+    """Functions each returning calls of the next one on ``branches`` branches: following
+    every ``return`` to its loader would take ``(branches + 1) ** depth`` steps."""
+    lines = ["from transformers import AutoModelForCausalLM",
+             "from peft import LoraConfig, get_peft_model",
+             f"def f{depth}(x):", "    return AutoModelForCausalLM.from_pretrained('gpt2')"]
+    for level in range(depth - 1, -1, -1):
+        lines.append(f"def f{level}(x):")
+        for branch in range(branches):
+            lines += [f"    if x == {branch}:", f"        return f{level + 1}({branch})"]
+        lines.append(f"    return f{level + 1}(9)")
+    lines.append("model = get_peft_model(f0(1), LoraConfig(r=8, target_modules=['q_proj']))")
+    return "\n".join(lines) + "\n"
+
+
+def test_returns_that_fan_out_stay_cheap(tmp_path: Path) -> None:
+    write(tmp_path / "fan.py", fan_of_returns())
+    started = time.monotonic()
+    assert codes(tmp_path, "fan.py") == []
+    assert time.monotonic() - started < 60
+
+
+def fan_of_parameters(depth: int = 20) -> str:
+    """Functions each passing their two parameters to the next one in four orders: what a
+    parameter may be, read call by call, would take ``4 ** depth`` steps."""
+    lines = ["import sys", "from transformers import AutoModelForCausalLM",
+             "from peft import LoraConfig, get_peft_model",
+             f"def h{depth}(a, b):",
+             "    return get_peft_model(a, LoraConfig(r=8, target_modules=['q_proj']))"]
+    for level in range(depth - 1, -1, -1):
+        calls = [f"    h{level + 1}({first}, {second})" for first, second in ("ab", "ba", "aa", "bb")]
+        lines += [f"def h{level}(a, b):", *calls]
+        lines.append("    return a")
+    lines.append("h0(AutoModelForCausalLM.from_pretrained('gpt2'), "
+                 "AutoModelForCausalLM.from_pretrained(sys.argv[1]))")
+    return "\n".join(lines) + "\n"
+
+
+def test_parameters_passed_on_in_many_orders_stay_cheap(tmp_path: Path) -> None:
+    write(tmp_path / "fan.py", fan_of_parameters())
+    started = time.monotonic()
+    assert codes(tmp_path, "fan.py") == []
+    assert time.monotonic() - started < 60

@@ -49,6 +49,9 @@ MAX_HOPS = 20
 MAX_BRANCHES = 8
 # Calls read again inside the local-function calls that return them, at most, per file.
 MAX_CONTEXTS = 64
+# ``return`` expressions followed to the calls behind them (``_origin_of_returns``), per file:
+# functions returning calls of other functions, eight ``return``s each, would otherwise fan out.
+MAX_RETURNS_FOLLOWED = 256
 
 # A local trainer class is followed through at most this many local base classes.
 MAX_SUBCLASS_DEPTH = 8
@@ -110,6 +113,7 @@ class Extractor:
         self._merged: Dict[Tuple[int, ...], Optional[CallSite]] = {}
         self._contextual: Dict[Tuple[int, ...], CallSite] = {}
         self._imported: Dict[Tuple[int, Optional[int]], Optional[CallSite]] = {}
+        self._returns_followed = 0   # ``return`` expressions read by ``_origin_of_returns``
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -504,8 +508,12 @@ class Extractor:
         call: ast.Call = result.call
         function = self.resolver.functions.definition(call.func)
         expressions = self.resolver.functions.returned(function) if function is not None else None
-        if not expressions or len(expressions) > MAX_BRANCHES or hops > MAX_HOPS:
-            return None
+        if not expressions or len(expressions) > MAX_BRANCHES or hops > MAX_HOPS \
+                or self._returns_followed + len(expressions) > MAX_RETURNS_FOLLOWED \
+                or any(self.resolver.functions.definition(outer.func) is function
+                       for outer in context):
+            return None   # a function returning calls of itself, or a fan of them: unknown
+        self._returns_followed += len(expressions)
         origins: List[CallSite] = []
         for expression in expressions:
             if result.index is not None:

@@ -35,6 +35,7 @@ class LocalFunctions:
         self._fired: Set[int] = set()
         self._returns: Dict[int, Optional[List[ast.expr]]] = {}
         self._methods: Dict[Tuple[int, str], Optional[ast.FunctionDef]] = {}
+        self._stored: Dict[int, Set[str]] = {}   # id(class) -> attribute names it stores
 
     def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
         """The ``def`` a called name certainly refers to (bound once, by that ``def``), or the
@@ -69,10 +70,17 @@ class LocalFunctions:
         if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) \
                 or found[0].decorator_list and not _is_static(found[0]):
             return None
-        if any(isinstance(node, ast.Attribute) and node.attr == func.attr
-               and not isinstance(node.ctx, ast.Load) for node in ast.walk(cls)):
+        if func.attr in self._stored_in(cls):
             return None   # ``self.m = ...`` somewhere: the method may be replaced
         return found[0]
+
+    def _stored_in(self, cls: ast.ClassDef) -> Set[str]:
+        """The attribute names the class's code assigns or deletes (``x.m = ...``), once."""
+        if id(cls) not in self._stored:
+            self._stored[id(cls)] = {node.attr for node in ast.walk(cls)
+                                     if isinstance(node, ast.Attribute)
+                                     and not isinstance(node.ctx, ast.Load)}
+        return self._stored[id(cls)]
 
     def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
         """Every direct call of ``function``; None when it is also used another way."""

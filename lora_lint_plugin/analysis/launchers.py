@@ -237,7 +237,7 @@ _ASSIGNMENT = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:(?:export|local|declare|rea
                          r"(?:[ \t]+-\w+)*[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<append>\+?)=")
 _OTHER_BINDINGS = re.compile(r"(?m)(?:\bfor[ \t]+|\bread\b|\bgetopts[ \t]+\S+|\$\{(?=\w+:?=))"
                              r"(?P<names>[ \t\w-]*)")
-_SOURCES_OR_EVALS = re.compile(r"(?m)(?:^|[;&|][ \t]*)[ \t]*(?:source|\.|eval)[ \t]")
+_SOURCES_OR_EVALS = re.compile(r"(?m)(?:^|[;&|])[ \t]*(?:source|\.|eval)[ \t]")
 _REFERENCE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 

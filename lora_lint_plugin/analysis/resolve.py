@@ -143,6 +143,8 @@ class Resolver:
         self._context: Dict[int, ast.Call] = {}
         # id(def) -> its parameters' values, given by a call in another module (``returned_given``)
         self._given: Dict[int, Dict[str, Resolved]] = {}
+        # (id(parameter binding), id(call read in)) -> what the parameter may be
+        self._possible: Dict[Tuple[int, int], Optional[List[Value]]] = {}
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -537,17 +539,28 @@ class Resolver:
         if id(function) in self._given:
             return None
         call = self._context.get(id(function))
+        key = (id(binding), id(call))   # the call it is read in, if any
+        if key in self._possible:
+            return self._possible[key]
+        if key in self._in_progress:
+            return None   # a function passing its parameter to itself, directly or not
         calls = [call] if call is not None else self.functions.calls(function)
         if not calls or len(calls) > MAX_CALLS or self.functions.is_command_line(function):
             return None
-        values: List[Value] = []
-        for each in calls:
-            expression = self.functions.argument(function, parameter, each)
-            passed = self.possible_values(expression, depth + 1) if expression is not None \
-                else None
-            if passed is None:
-                return None
-            values.extend(value for value in passed if value not in values)
+        self._in_progress.add(key)
+        values: Optional[List[Value]] = []
+        try:
+            for each in calls:
+                expression = self.functions.argument(function, parameter, each)
+                passed = self.possible_values(expression, depth + 1) \
+                    if expression is not None else None
+                if passed is None or values is None:
+                    values = None
+                    break
+                values.extend(value for value in passed if value not in values)
+        finally:
+            self._in_progress.discard(key)
+        self._possible[key] = values   # once per parameter and call: no fan of calls repeats
         return values
 
     def _possible_sides(self, node: ast.IfExp, depth: int) -> Optional[List[Value]]:
@@ -594,13 +607,15 @@ class Resolver:
             context[id(function)] = call
         if self.resolve_defaults:
             self.defaults.facts()   # file-wide facts: gathered outside any context
-        saved = (self._context, self._values, self._returns, self._elements, self._after_if)
-        self._context, self._values, self._returns, self._elements, self._after_if = \
-            context, {}, {}, {}, {}
+        saved = (self._context, self._values, self._returns, self._elements, self._after_if,
+                 self._possible)
+        self._context, self._values, self._returns, self._elements, self._after_if, \
+            self._possible = context, {}, {}, {}, {}, {}
         try:
             return compute()
         finally:
-            self._context, self._values, self._returns, self._elements, self._after_if = saved
+            self._context, self._values, self._returns, self._elements, self._after_if, \
+                self._possible = saved
 
     def returned_given(self, function: ast.FunctionDef, values: Dict[str, Resolved],
                        depth: int) -> Resolved:
@@ -614,13 +629,15 @@ class Resolver:
         computed here are cached apart from the others and forgotten afterwards."""
         if self.resolve_defaults:
             self.defaults.facts()   # file-wide facts: gathered outside any context
-        saved = (self._given, self._values, self._returns, self._elements, self._after_if)
-        self._given, self._values, self._returns, self._elements, self._after_if = \
-            {id(function): values}, {}, {}, {}, {}
+        saved = (self._given, self._values, self._returns, self._elements, self._after_if,
+                 self._possible)
+        self._given, self._values, self._returns, self._elements, self._after_if, \
+            self._possible = {id(function): values}, {}, {}, {}, {}, {}
         try:
             return compute()
         finally:
-            self._given, self._values, self._returns, self._elements, self._after_if = saved
+            self._given, self._values, self._returns, self._elements, self._after_if, \
+                self._possible = saved
 
     def _returned_element(self, node: ast.AST, index: int, depth: int) -> Resolved:
         """``model, name = load(...)`` where every ``return`` of the local function ``load``
