@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 # PEFT's EMBEDDING_LAYER_NAMES: the module names PEFT (and Unsloth) treat as embeddings whatever
 # the architecture; an architecture may name its own as well (wte, embed_in, embed_out, ...).
@@ -254,6 +254,16 @@ def _data_text(filename: str) -> str:
         return (files(__package__) / "data" / filename).read_text(encoding="utf-8")
 
 
+# The config.json sizes a ModelEntry keeps under their own names, from a catalog record's
+# ``config`` or from a config.json read from disk or the Hub (``hf_config``).
+CONFIG_SIZES = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                "num_key_value_heads", "head_dim")
+
+
+def config_sizes(config: Mapping[str, Any]) -> Dict[str, Any]:
+    return {name: config[name] for name in CONFIG_SIZES}
+
+
 def _module(d: dict) -> LinearModule:
     return LinearModule(
         name=d["name"],
@@ -322,12 +332,7 @@ def _entry(d: dict) -> ModelEntry:
         hf_architectures=tuple(d["hf_architectures"]),
         vocab_size=cfg["vocab_size"],
         embedding_rows=cfg.get("embedding_rows", cfg["vocab_size"]),
-        hidden_size=cfg["hidden_size"],
-        intermediate_size=cfg["intermediate_size"],
-        num_hidden_layers=cfg["num_hidden_layers"],
-        num_attention_heads=cfg["num_attention_heads"],
-        num_key_value_heads=cfg["num_key_value_heads"],
-        head_dim=cfg["head_dim"],
+        **config_sizes(cfg),
         tie_word_embeddings=cfg["tie_word_embeddings"],
         max_position_embeddings=cfg["max_position_embeddings"],
         linear_modules=tuple(_module(x) for x in d["linear_modules"]),

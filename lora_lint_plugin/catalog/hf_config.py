@@ -31,6 +31,7 @@ from . import (
     ModuleShape,
     _data_text,
     architecture_for,
+    config_sizes,
     lookup,
 )
 from .hf_cache import DEFAULT_REVISION, FoundConfig, find_config, hub_cache_root
@@ -229,12 +230,7 @@ def config_entry(config: ModelConfig, key: str = "") -> Optional[ModelEntry]:
         hf_architectures=config.architectures,
         vocab_size=values["vocab_size"],
         embedding_rows=embedding.in_features,
-        hidden_size=values["hidden_size"],
-        intermediate_size=values["intermediate_size"],
-        num_hidden_layers=values["num_hidden_layers"],
-        num_attention_heads=values["num_attention_heads"],
-        num_key_value_heads=values["num_key_value_heads"],
-        head_dim=values["head_dim"],
+        **config_sizes(values),
         tie_word_embeddings=tied,
         max_position_embeddings=_whole(values.get("max_position_embeddings")),
         linear_modules=modules,

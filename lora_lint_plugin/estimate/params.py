@@ -336,33 +336,11 @@ def count_parameters(entry: ModelEntry, spec: LoraSpec, *, transformers_major: i
     costs: List[ModuleCost] = []
     wrapped_paths = set()
     for module in mods:
-        by_rank: Dict[int, int] = {}
-        bias_instances = 0
-        for name in _concrete_names(module, entry):
-            instance = _Instance(module, name)
-            if not _is_targeted(instance, spec, targets, output_path):
-                continue
-            rank = _rank_for(name, spec)
-            by_rank[rank] = by_rank.get(rank, 0) + 1
-            if module.bias:
-                bias_instances += 1
-        if not by_rank:
-            continue
-        wrapped_paths.add(module.path)
-        kind = LORA_EMBEDDING if module.type == "Embedding" else LORA
-        is_embedding = module.path in embedding_paths
-        for rank, instances in sorted(by_rank.items()):
-            costs.append(ModuleCost(kind, module.name, module.path, instances,
-                                    rank * (module.in_features + module.out_features) * instances,
-                                    rank=rank, shape=(module.in_features, module.out_features),
-                                    is_embedding=is_embedding))
-        total_instances = sum(by_rank.values())
-        if spec.use_dora:
-            costs.append(ModuleCost(DORA, module.name, module.path, total_instances,
-                                    module.out_features * total_instances, is_embedding=is_embedding))
-        if spec.bias == "lora_only" and bias_instances:
-            costs.append(ModuleCost(BIAS, module.name, module.path, bias_instances,
-                                    module.out_features * bias_instances))
+        module_costs = _adapter_costs(module, entry, spec, targets, output_path,
+                                      module.path in embedding_paths)
+        if module_costs:
+            wrapped_paths.add(module.path)
+            costs.extend(module_costs)
 
     costs.extend(_fused_expert_costs(entry, spec, targets, transformers_major, notes))
     if not any(c.kind in (LORA, LORA_EMBEDDING, LORA_PARAMETER) for c in costs):
@@ -370,19 +348,54 @@ def count_parameters(entry: ModelEntry, spec: LoraSpec, *, transformers_major: i
                             "'Target modules ... not found in the base model')")
 
     if spec.bias == "all":
-        for module in mods:
-            if module.bias:
-                costs.append(ModuleCost(BIAS, module.name, module.path, module.count,
-                                        module.out_features * module.count))
-        if any(m.type == "Conv1D" for m in mods) or any(_is_vision(m.path) for m in mods):
-            notes.append("bias='all': biases of normalisation layers are not in the catalog and "
-                         "are not counted")
-
+        costs.extend(_all_bias_costs(mods, notes))
     full_costs, full_notes = _modules_to_save_costs(entry, spec, modules_to_save, mods, text_only)
     costs.extend(full_costs)
     notes.extend(full_notes)
     saved = _saved_embedding_matrices(entry, spec, targets, mods, wrapped_paths, text_only)
     return ParameterCount(tuple(costs), tuple(saved), tuple(notes))
+
+
+def _adapter_costs(module: LinearModule, entry: ModelEntry, spec: LoraSpec,
+                   targets: Union[Tuple[str, ...], str], output_path: str,
+                   is_embedding: bool) -> List[ModuleCost]:
+    """The LoRA (and DoRA, ``lora_only`` bias) parameters on the targeted instances of one
+    catalog module, a cost per rank; empty when no instance is targeted."""
+    by_rank: Dict[int, int] = {}
+    bias_instances = 0
+    for name in _concrete_names(module, entry):
+        if not _is_targeted(_Instance(module, name), spec, targets, output_path):
+            continue
+        rank = _rank_for(name, spec)
+        by_rank[rank] = by_rank.get(rank, 0) + 1
+        if module.bias:
+            bias_instances += 1
+    if not by_rank:
+        return []
+    kind = LORA_EMBEDDING if module.type == "Embedding" else LORA
+    costs = [ModuleCost(kind, module.name, module.path, instances,
+                        rank * (module.in_features + module.out_features) * instances,
+                        rank=rank, shape=(module.in_features, module.out_features),
+                        is_embedding=is_embedding)
+             for rank, instances in sorted(by_rank.items())]
+    total_instances = sum(by_rank.values())
+    if spec.use_dora:
+        costs.append(ModuleCost(DORA, module.name, module.path, total_instances,
+                                module.out_features * total_instances, is_embedding=is_embedding))
+    if spec.bias == "lora_only" and bias_instances:
+        costs.append(ModuleCost(BIAS, module.name, module.path, bias_instances,
+                                module.out_features * bias_instances))
+    return costs
+
+
+def _all_bias_costs(mods: Sequence[LinearModule], notes: List[str]) -> List[ModuleCost]:
+    """``bias="all"``: every bias of the catalog's modules is trained."""
+    if any(m.type == "Conv1D" for m in mods) or any(_is_vision(m.path) for m in mods):
+        notes.append("bias='all': biases of normalisation layers are not in the catalog and "
+                     "are not counted")
+    return [ModuleCost(BIAS, module.name, module.path, module.count,
+                       module.out_features * module.count)
+            for module in mods if module.bias]
 
 
 def _moe_string_targets(entry: ModelEntry, targets: str, mods: Sequence[LinearModule]

@@ -356,6 +356,12 @@ def _fused_loss(setup: TrainingSetup, unsloth: bool, assumptions: List[str]) -> 
 
 def _sequence_and_batch(setup: TrainingSetup, load: Optional[CallSite], assumptions: List[str],
                         guessed: set) -> Tuple[int, int]:
+    return (_sequence_length(setup, load, assumptions, guessed),
+            _micro_batch(setup, assumptions, guessed))
+
+
+def _sequence_length(setup: TrainingSetup, load: Optional[CallSite], assumptions: List[str],
+                     guessed: set) -> int:
     args = setup.training_args
     sequence: Any = None
     source = ""
@@ -387,7 +393,11 @@ def _sequence_and_batch(setup: TrainingSetup, load: Optional[CallSite], assumpti
         sequence = 2048
     else:
         assumptions.append(f"sequence length: {sequence} ({source})")
+    return sequence
 
+
+def _micro_batch(setup: TrainingSetup, assumptions: List[str], guessed: set) -> int:
+    args = setup.training_args
     batch: Any = None
     if args is not None:
         batch = args.args.plain("per_device_train_batch_size", TRAINER_BATCH_SIZE)
@@ -404,7 +414,7 @@ def _sequence_and_batch(setup: TrainingSetup, load: Optional[CallSite], assumpti
         guessed.update({ACTIVATIONS, LOGITS})
         assumptions.append("micro-batch: not known statically, 1 assumed")
         batch = 1
-    return sequence, batch
+    return batch
 
 
 def _checkpointing(setup: TrainingSetup, file: FileModel, lora_call: CallSite, sequence: int,
