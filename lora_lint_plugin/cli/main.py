@@ -554,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def _escape_unencodable_output() -> None:
+    """A message the terminal's encoding cannot show is escaped, never a crash."""
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -562,6 +563,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 reconfigure(errors="backslashreplace")
             except (ValueError, OSError):
                 pass
+
+
+def _discard_further_output() -> None:
+    """The reader went away (``lora-lint check | head``): point stdout at devnull (the
+    documented recipe), so the flush at exit cannot fail."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    _escape_unencodable_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -580,11 +594,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _error("interrupted")
         return 130
     except BrokenPipeError:
-        # The reader went away (``lora-lint check | head``); stop quietly.
-        try:  # the documented recipe: point stdout at devnull so the exit flush cannot fail
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _discard_further_output()   # stop quietly
         return EXIT_DIAGNOSTICS
     except Exception as error:  # pragma: no cover - a bug; never a traceback for users
         _error(f"internal error ({type(error).__name__}: {error}); please report it")

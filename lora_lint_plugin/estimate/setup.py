@@ -8,7 +8,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Optional, Set, Tuple, Union
 
-from ..catalog import ModelMatch
+from ..catalog import LinearModule, ModelMatch
 from ..catalog.hf_config import how_to_make_known, identify
 from ..analysis.diagnostics import Span
 from ..analysis.model import (ABSENT, PASS_THROUGH, QUANTIZATION, SUPERVISED_TRAINERS,
@@ -483,8 +483,7 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
                                  modules=modules, default_targets=defaults)
     except (Unresolved, EstimateError) as error:
         return SetupSkipped(setup, span, str(error))
-    full_dtype = 4 if (training.kbit_prepared or training.dtype_bytes == 4 or (
-        lora.api == UNSLOTH and training.dtype_name == "float16")) else 2
+    full_dtype = _full_module_bytes(lora, training)
     adapter = adapter_file_size(count, full_dtype)
     mods = model_modules(match.entry, modules, transformers_major)
     memory = estimate_memory(match.entry, count, training, mods)
@@ -496,26 +495,50 @@ def estimate_setup(setup: TrainingSetup, file: FileModel,
                        "fragmentation")
     result = SetupEstimate(setup, match, span, lora, training, count, adapter, memory,
                            assumptions, guessed, config_path=identification.config_path)
-    reduced = without_embeddings(match.entry, lora)
-    if reduced is not None:
-        try:
-            fixed = count_parameters(match.entry, reduced, transformers_major=transformers_major,
-                                     modules=modules, default_targets=defaults)
-            result.fix_saving = (fixed, adapter_file_size(fixed, full_dtype),
-                                 estimate_memory(match.entry, fixed, training, mods))
-        except EstimateError:
-            pass
-    if match.entry.moe is not None and match.override is None:
-        try:
-            other = count_parameters(match.entry, lora, transformers_major=4,
-                                     default_targets=defaults).total
-            if other != count.total:
-                result.count_transformers_4 = other
-                assumptions.append(f"transformers 5 assumed; under transformers 4 this MoE "
-                                   f"model trains {other:,} parameters")
-        except EstimateError:
-            pass
+    _without_embeddings(result, transformers_major, modules, defaults, full_dtype, mods)
+    _under_transformers_4(result, defaults)
     return result
+
+
+def _full_module_bytes(lora: LoraSpec, training: TrainingSpec) -> int:
+    """Bytes per parameter of fully trained modules (``modules_to_save``)."""
+    return 4 if (training.kbit_prepared or training.dtype_bytes == 4 or (
+        lora.api == UNSLOTH and training.dtype_name == "float16")) else 2
+
+
+def _without_embeddings(result: SetupEstimate, transformers_major: int,
+                        modules: Tuple[LinearModule, ...], defaults: Optional[Tuple[str, ...]],
+                        full_dtype: int, mods: Tuple[LinearModule, ...]) -> None:
+    """What the setup would cost with embed_tokens/lm_head dropped from the adapter (the
+    saving LOR403's advice names)."""
+    entry = result.match.entry
+    reduced = without_embeddings(entry, result.lora)
+    if reduced is None:
+        return
+    try:
+        fixed = count_parameters(entry, reduced, transformers_major=transformers_major,
+                                 modules=modules, default_targets=defaults)
+    except EstimateError:
+        return
+    result.fix_saving = (fixed, adapter_file_size(fixed, full_dtype),
+                         estimate_memory(entry, fixed, result.training, mods))
+
+
+def _under_transformers_4(result: SetupEstimate, defaults: Optional[Tuple[str, ...]]) -> None:
+    """An MoE model trains another number of parameters under transformers 4 (its experts are
+    separate modules there): said when it differs."""
+    entry = result.match.entry
+    if entry.moe is None or result.match.override is not None:
+        return
+    try:
+        other = count_parameters(entry, result.lora, transformers_major=4,
+                                 default_targets=defaults).total
+    except EstimateError:
+        return
+    if other != result.count.total:
+        result.count_transformers_4 = other
+        result.assumptions.append(f"transformers 5 assumed; under transformers 4 this MoE "
+                                  f"model trains {other:,} parameters")
 
 
 def estimate_file(file: FileModel, transformers_major: int = DEFAULT_TRANSFORMERS_MAJOR,

@@ -202,35 +202,30 @@ def fix_source_file(source: Source, settings: Settings, enabled_codes: Optional[
     if first.error is not None:
         return FixResult(FileResult(source.path, (), error=first.error))
 
-    def as_read() -> FileResult:
-        """The report of the text as read (the file stays unchanged)."""
-        return FileResult(source.path, cell_errors(source, use_noqa) + report_diagnostics(
+    def unchanged(reason: Optional[str]) -> FixResult:
+        """The report of the text as read (the file stays as it is), and why, if it was meant
+        to change."""
+        result = FileResult(source.path, cell_errors(source, use_noqa) + report_diagnostics(
             source, first.diagnostics, source.python if fix_edits else None))
+        return FixResult(result, problem=_problem(source, reason),
+                         unsafe_available=_unsafe_count(result, unsafe))
 
     if not outcome.applied:
-        result = as_read()
-        return FixResult(result, problem=_problem(source, outcome.error),
-                         unsafe_available=_unsafe_count(result, unsafe))
+        return unchanged(outcome.error)
     try:
         data = source.encode(outcome.source)
     except SourceError as error:
-        original = as_read()
-        return FixResult(original, problem=_problem(source, str(error)),
-                         unsafe_available=_unsafe_count(original, unsafe))
+        return unchanged(str(error))
     if data == source.raw:
-        result = as_read()
-        return FixResult(result, unsafe_available=_unsafe_count(result, unsafe))
+        return unchanged(None)
     written = False
     if mode == "write":
         try:
             written = write_if_unchanged(write_path or source.path, data, source.raw,
                                          stamp if stamp is not None else stamp_of(write_path or source.path))
         except OSError as error:
-            original = as_read()
-            message = str(error) if isinstance(error, FileChangedError) else \
-                f"cannot write: {error.strerror or error}"
-            return FixResult(original, problem=_problem(source, message),
-                             unsafe_available=_unsafe_count(original, unsafe))
+            return unchanged(str(error) if isinstance(error, FileChangedError)
+                             else f"cannot write: {error.strerror or error}")
     try:
         fixed = source_from_bytes(data, source.path)
         remaining = lint_source(fixed, settings, enabled_codes, use_noqa, fix_edits)

@@ -39,6 +39,26 @@ def default_learning_rate(setup: TrainingSetup) -> float:
     return DEFAULT_LEARNING_RATE["SFTConfig"]
 
 
+def _lower_rate_advice(setup: TrainingSetup, config: Any, unsloth_script: bool,
+                       learning_rate: Any, suggestion: str) -> str:
+    """How to give the embeddings a lower rate, in the terms of what the file uses."""
+    trainer, args = setup.trainer, setup.training_args
+    if config is not None:  # a YAML trainer config: what that tool offers
+        return config.embedding_rate_advice(learning_rate)
+    if not unsloth_script:
+        return ("give them their own optimizer parameter group with a 2-10x smaller rate "
+                "(the trainer's optimizers= or optimizer_cls_and_kwargs), or train only "
+                "new tokens' rows with trainable_token_indices")
+    if trainer is not None and trainer.name != "UnslothTrainer":
+        return (f"{trainer.name} has no separate embedding rate; use UnslothTrainer with "
+                f"UnslothTrainingArguments({suggestion})")
+    if args is None:
+        return f"pass args=UnslothTrainingArguments({suggestion})"
+    if args.name != "UnslothTrainingArguments":
+        return f"use UnslothTrainingArguments({suggestion})"
+    return f"set {suggestion}"
+
+
 @register
 class NoEmbeddingLearningRate(Rule):
     """
@@ -237,21 +257,7 @@ class NoEmbeddingLearningRate(Rule):
         if not absent_or_none(embedding_lr):
             return  # unknown
         rate = f"learning_rate={lr_text}" if lr_text else "learning_rate"
-        if config is not None:  # a YAML trainer config: what that tool offers
-            advice = config.embedding_rate_advice(learning_rate)
-        elif not unsloth_script:
-            advice = ("give them their own optimizer parameter group with a 2-10x smaller rate "
-                      "(the trainer's optimizers= or optimizer_cls_and_kwargs), or train only "
-                      "new tokens' rows with trainable_token_indices")
-        elif trainer is not None and trainer.name != "UnslothTrainer":
-            advice = (f"{trainer.name} has no separate embedding rate; use UnslothTrainer with "
-                      f"UnslothTrainingArguments({suggestion})")
-        elif args is None:
-            advice = f"pass args=UnslothTrainingArguments({suggestion})"
-        elif args.name != "UnslothTrainingArguments":
-            advice = f"use UnslothTrainingArguments({suggestion})"
-        else:
-            advice = f"set {suggestion}"
+        advice = _lower_rate_advice(setup, config, unsloth_script, learning_rate, suggestion)
         anchor_call = args if args is not None else trainer
         if anchor_call is None:
             return

@@ -127,17 +127,26 @@ def read_source(path: str) -> Source:
 def source_from_bytes(raw: bytes, path: str) -> Source:
     """A ``Source`` from bytes already read (stdin); ``path`` decides notebook or Python."""
     if is_notebook_path(path):
-        try:
-            notebook = load_notebook(raw)
-        except NotebookSkipped as error:
-            raise SourceSkipped(str(error)) from None
-        except NotebookError as error:
-            raise SourceError(str(error)) from None
-        if might_contain_training_code(notebook.python_source):  # else nothing is parsed at all
-            notebook = notebook.without_unparseable_cells(_parse_check)
-        return Source(path=path, raw=raw, python=notebook.python_source, notebook=notebook)
+        return _notebook_source(raw, path)
     if is_yaml_path(path):
         return _yaml_source(raw, path)
+    return _python_source(raw, path)
+
+
+def _notebook_source(raw: bytes, path: str) -> Source:
+    try:
+        notebook = load_notebook(raw)
+    except NotebookSkipped as error:
+        raise SourceSkipped(str(error)) from None
+    except NotebookError as error:
+        raise SourceError(str(error)) from None
+    if might_contain_training_code(notebook.python_source):  # else nothing is parsed at all
+        notebook = notebook.without_unparseable_cells(_parse_check)
+    return Source(path=path, raw=raw, python=notebook.python_source, notebook=notebook)
+
+
+def _python_source(raw: bytes, path: str) -> Source:
+    """A Python file in the encoding it declares (PEP 263), else UTF-8."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as error:  # unknown codec in the cookie, BOM + other cookie, bad line 1
