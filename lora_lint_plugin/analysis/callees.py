@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
+from ..fast_dataclass import dataclass
 from .model import MODEL_LOAD, UNSLOTH_PEFT
 
 Classified = Tuple[str, str, str]   # (role, canonical name, library)

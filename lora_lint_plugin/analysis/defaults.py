@@ -26,9 +26,10 @@ pass, the first time a second-tier value is asked for.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
+from ..fast_dataclass import dataclass
 from .launchers import NO_LAUNCHERS, LauncherOptions, LauncherValue
 from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
 

@@ -6,9 +6,11 @@ send results between processes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any, Callable, List, Optional, Tuple, TypeVar
+
+from ..fast_dataclass import dataclass
 
 
 @dataclass(frozen=True, order=True)

@@ -24,8 +24,9 @@ import functools
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+
+from ..fast_dataclass import dataclass
 
 MAX_PARENT_LEVELS = 2
 MAX_LAUNCHERS = 32

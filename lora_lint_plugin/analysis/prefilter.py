@@ -21,9 +21,9 @@ import ast
 import re
 import sys
 import warnings
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple, Union, cast
 
+from ..fast_dataclass import dataclass
 from .callees import LOADER_METHODS, classify
 from .nodes import REVERSED_FIELDS, reversed_node_fields
 from .scopes import import_binding

@@ -19,9 +19,9 @@ with its position; nothing else escapes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from ..fast_dataclass import dataclass
 from .diagnostics import Span
 from .values import MAPPING, SEQUENCE, UNKNOWN, Resolved, Value
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
+from ..fast_dataclass import dataclass
 from .diagnostics import Span
 from .model import (
     LORA_CONFIG,

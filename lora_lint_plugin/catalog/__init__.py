@@ -15,9 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+
+from ..fast_dataclass import dataclass
 
 # PEFT's EMBEDDING_LAYER_NAMES: the module names PEFT (and Unsloth) treat as embeddings whatever
 # the architecture; an architecture may name its own as well (wte, embed_in, embed_out, ...).

@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
+
+from ..fast_dataclass import dataclass
 
 DEFAULT_REVISION = "main"
 CONFIG_NAME = "config.json"

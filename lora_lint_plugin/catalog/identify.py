@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
 from typing import FrozenSet, List, Optional, Pattern, Tuple
 
 from . import Architecture, ModelMatch, _parse, lookup, normalised_name
+from ..fast_dataclass import dataclass
 from .module_names import ModuleNames, module_names
 
 CATALOG = "catalog"

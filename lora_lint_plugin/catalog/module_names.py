@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
 from typing import Dict, FrozenSet, Mapping, Optional, Tuple
+
+from ..fast_dataclass import dataclass
 
 # Sub-configs whose model decides the language layers: never assumed from a default.
 _TEXT_KEYS = ("text_config", "language_config", "llm_config", "decoder", "text_decoder")

@@ -21,12 +21,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import pathspec
 from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
 
 from ..config.selection import glob_matches
+from ..fast_dataclass import dataclass
 from ..sources.files import NOTEBOOK_SUFFIX, PYTHON_SUFFIXES, YAML_SUFFIXES
 
 if TYPE_CHECKING:  # pragma: no cover

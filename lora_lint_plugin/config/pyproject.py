@@ -27,9 +27,10 @@ import argparse
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..fast_dataclass import dataclass
 from .selection import SelectionError, RuleSelection, parse_selectors
 from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, flake8_layer, layered_settings, parse_layer
 

@@ -21,8 +21,9 @@ import io
 import os
 import re
 import tokenize
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+
+from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:
     import pathspec

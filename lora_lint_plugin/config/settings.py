@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+
+from ..fast_dataclass import dataclass
 
 DEFAULT_LONG_CONTEXT = 8192
 

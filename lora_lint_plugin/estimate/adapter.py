@@ -11,9 +11,9 @@ JSON (one entry per tensor, ~130 bytes each), built here from the tensor names P
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Dict, Iterator, List, Tuple
 
+from ..fast_dataclass import dataclass
 from .params import BIAS, DORA, FULL_COPY, LORA, LORA_EMBEDDING, LORA_PARAMETER, ModuleCost, \
     ParameterCount
 

@@ -23,10 +23,11 @@ regexes, layer indices in names, ``rank_pattern`` and ``layers_to_transform`` be
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..catalog import EMBEDDING_LAYER_NAMES, FusedExpertParameter, LinearModule, ModelEntry
+from ..fast_dataclass import dataclass
 
 ALL_LINEAR = "all-linear"
 PEFT = "peft"

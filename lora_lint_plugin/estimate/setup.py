@@ -5,7 +5,6 @@ library defaults, and which are assumptions (every assumption is written into th
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Optional, Set, Tuple, Union
 
 from ..catalog import LinearModule, ModelMatch
@@ -14,6 +13,7 @@ from ..analysis.diagnostics import Span
 from ..analysis.model import (ABSENT, PASS_THROUGH, QUANTIZATION, SUPERVISED_TRAINERS,
                               UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup)
 from ..analysis.values import UNKNOWN, CallResult, Value
+from ..fast_dataclass import dataclass
 from .adapter import AdapterSize, adapter_file_size
 from .memory import (ACTIVATIONS, BASE_WEIGHTS, GC_OFF, GC_OFFLOADED, GC_ON, LOGITS,
                      MemoryEstimate, TrainingSpec, estimate_memory, known_optimizer)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple, Union
 
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..analysis.model import Argument
 from ..analysis.values import Value
+from ..fast_dataclass import dataclass
 from .yaml_edits import YamlRemoveItems, YamlReplace, is_yaml_value, remove_items, rename_key, replace_scalar
 
 

@@ -14,7 +14,6 @@ so the result is idempotent: a second run changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -22,6 +21,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..analysis.prefilter import parse_quietly
+from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:
     from ..analysis.engine import Analysis

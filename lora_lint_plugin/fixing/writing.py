@@ -23,9 +23,10 @@ import difflib
 import os
 import stat
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Collection, Iterator, List, Optional
 
+from ..fast_dataclass import dataclass
 from ..reporters import FileResult
 from ..config.settings import Settings
 from ..linting import analyse, cell_errors, lint_source, report_diagnostics, source_path

@@ -17,11 +17,11 @@ the YAML reader the analysis uses and refuses a text that does not read back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..analysis.values import Value
+from ..fast_dataclass import dataclass
 from .rounds import FixOutcome, fix_in_rounds
 
 TextEdit = Tuple[int, int, str]   # [start, end) offsets in the text, replacement

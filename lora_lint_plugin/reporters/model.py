@@ -8,8 +8,9 @@ rendering, so reporters never see LibCST nodes or notebook internals.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, List, Mapping, Optional, Tuple
+
+from ..fast_dataclass import dataclass
 
 # A file that could not be analysed (syntax error, broken notebook) is reported as a diagnostic
 # with this code, so every format shows it where users already look, and CI fails on it (ruff

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 from ..catalog import BASE, EMBEDDING_LAYER_NAMES, instruct_sibling
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
+from ..fast_dataclass import dataclass
 from ._chat_templates import chat_signals, untrained_tokens_reach_unsloth
 from ._common import leaf, lower_embedding_learning_rate
 from .base import RuleContext

@@ -5,12 +5,12 @@ Unsloth's defaults included; used by LOR401, LOR402, LOR901 and LOR902.
 
 from __future__ import annotations
 import math
-from dataclasses import dataclass
 from typing import List, Literal, Optional, Sequence, Union
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..fixing.edits import add_keyword, make_fix, replace_with_code
 from ..analysis.model import ABSENT, UNSLOTH_PEFT, Argument, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value, is_number
+from ..fast_dataclass import dataclass
 from .base import RuleContext
 
 

@@ -20,10 +20,10 @@ code is taken to run only if every pin says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..analysis.model import FileModel
+from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:   # imported when a rule asks: ``packaging`` costs nothing until then
     from ..analysis.versions import VersionPin

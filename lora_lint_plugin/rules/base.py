@@ -12,12 +12,12 @@ and ``docs/rules/`` is generated from them.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar, \
     Union
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..config.settings import Settings
+from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import Architecture, ModelMatch

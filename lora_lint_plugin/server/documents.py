@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
+from ..fast_dataclass import dataclass
 from ..sources.files import PYTHON_SUFFIXES, Source, is_notebook_path, is_yaml_path, source_from_bytes
 
 PYTHON_LANGUAGE = "python"

@@ -18,10 +18,10 @@ from __future__ import annotations
 import io
 import os
 import tokenize
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 from ..analysis.prefilter import might_contain_training_code, parse_located
+from ..fast_dataclass import dataclass
 from .notebook import Notebook, NotebookError, NotebookSkipped, load_notebook
 
 if TYPE_CHECKING:

@@ -36,8 +36,10 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..fast_dataclass import dataclass
 
 __all__ = ["CellError", "CellLocation", "Notebook", "NotebookError", "NotebookSkipped", "load_notebook"]
 
