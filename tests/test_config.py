@@ -201,6 +201,18 @@ def test_flake8_turns_a_broken_table_into_one_lor000(tmp_path: Path):
     assert len(lines) == 1 and lines[0].startswith("train.py:1:1: LOR000 lora-lint configuration error")
 
 
+def test_flake8_ignores_a_pyproject_that_does_not_mention_lora_lint(tmp_path: Path):
+    """flake8 mode does not parse such a file (most projects' pyproject.toml): its TOML errors
+    are not lora-lint's to report there, while `lora-lint check` still reports them."""
+    write(tmp_path / "pyproject.toml", "[project\nname = 'x'\n")
+    write(tmp_path / "train.py", LONG_CONTEXT_SOURCE)
+    result = run_flake8(tmp_path, "train.py")
+    assert "LOR401" in result.stdout and "LOR000" not in result.stdout
+    assert lora_lint("check", "train.py", cwd=tmp_path).returncode == 2
+    write(tmp_path / "pyproject.toml", "[project\nname = 'x'\n[tool.lora-lint]\n")
+    assert "LOR000 lora-lint configuration error" in run_flake8(tmp_path, "train.py").stdout
+
+
 def test_flake8_settings_function(tmp_path: Path):
     write(tmp_path / "pyproject.toml", table(long_context=SILENCING, gpu_memory="24GiB"))
     filename = str(write(tmp_path / "x" / "train.py", ""))

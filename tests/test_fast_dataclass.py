@@ -8,7 +8,9 @@ import dataclasses
 import importlib
 import pickle
 import pkgutil
+import re
 from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, List, Tuple
 
 import pytest
@@ -202,3 +204,13 @@ def test_each_package_dataclass_matches_its_dataclass_twin(cls: type) -> None:
             setattr(ours, compared[0], 1)
     copied = pickle.loads(pickle.dumps(replace(ours)))
     assert repr(copied) == repr(ours) and (copied == ours) is eq
+
+
+def test_no_module_declares_data_classes_with_the_slow_decorator() -> None:
+    """A new ``from dataclasses import dataclass`` would bring back the cost per class."""
+    root = Path(lora_lint_plugin.__file__).parent
+    slow = [path.relative_to(root).as_posix() for path in root.rglob("*.py")
+            if path.name != "fast_dataclass.py" and
+            re.search(r"^from dataclasses import .*\bdataclass\b|@dataclasses\.dataclass",
+                      path.read_text(encoding="utf-8"), re.M)]
+    assert slow == [], "import dataclass from lora_lint_plugin.fast_dataclass instead"

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
-from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from ..fast_dataclass import dataclass
+
+if TYPE_CHECKING:
+    from .json_index import IndexedDocument
 
 # PEFT's EMBEDDING_LAYER_NAMES: the module names PEFT (and Unsloth) treat as embeddings whatever
 # the architecture; an architecture may name its own as well (wte, embed_in, embed_out, ...).
@@ -242,17 +245,23 @@ class ModelMatch:
 
 
 def _data_text(filename: str) -> str:
-    """Read a bundled data file; works from a source tree, an installed wheel and a zip.
+    """Read a bundled data file; works from a source tree, an installed wheel and a zip."""
+    return _data_bytes(filename).decode("utf-8")
+
+
+def _data_bytes(filename: str) -> bytes:
+    """A bundled data file's bytes (``json.loads`` reads UTF-8 bytes as they are).
 
     The file next to this module is read directly: importing ``importlib.resources`` costs more
     than reading the whole catalog, and it is needed only when the package is not on disk.
     """
     try:
-        return (Path(__file__).parent / "data" / filename).read_text(encoding="utf-8")
+        with open(os.path.join(os.path.dirname(__file__), "data", filename), "rb") as handle:
+            return handle.read()
     except OSError:
         from importlib.resources import files  # Python 3.9+
 
-        return (files(__package__) / "data" / filename).read_text(encoding="utf-8")
+        return (files(__package__) / "data" / filename).read_bytes()
 
 
 # The config.json sizes a ModelEntry keeps under their own names, from a catalog record's
@@ -371,40 +380,60 @@ _Listed = Tuple[int, str, str]
 
 @dataclass(frozen=True)
 class _Catalog:
-    """The parsed tables and the id indexes. Entries and architectures are built from their
-    JSON records on first use (a lint run needs the one or two models its files name)."""
+    """The architecture table, the model table (its entries parsed one at a time, through
+    ``data/models.index.json``) and the ids it lists. Entries and architectures are built from
+    their JSON records on first use (a lint run needs the one or two models its files name)."""
 
     architecture_records: Dict[str, dict]
-    model_records: List[dict]
+    models: "IndexedDocument"
+    listed: List[_Listed]  # every listed id in table order
     by_id: Dict[str, _Listed]  # "org/name" lowercased (or bare legacy name)
-    by_name: Dict[str, List[_Listed]]  # name part lowercased
-    by_stem: Dict[str, List[_Listed]]  # name part without quant suffix, lowercased
+
+
+def _listed_ids(model_records: List[dict]) -> List[_Listed]:
+    """(entry index, variant, hub id) for every id the table lists, in table order
+    (``dev/build_catalog_index.py`` stores them in the index)."""
+    listed: List[_Listed] = []
+    for index, record in enumerate(model_records):
+        for variant in _VARIANTS:
+            hub = _hub(record["hub_ids"][variant])
+            if hub is not None:
+                listed.extend((index, variant, hub_id) for hub_id in hub.all_ids)
+    return listed
 
 
 @functools.lru_cache(maxsize=1)
 def _catalog() -> _Catalog:
-    archs_doc = json.loads(_data_text("architectures.json"))
-    models_doc = json.loads(_data_text("models.json"))
+    from .json_index import IndexedDocument
+
+    models = IndexedDocument("models.json")
+    if models.index is not None:
+        listed: List[_Listed] = [(item[0], item[1], item[2]) for item in models.index["listed"]]
+    else:  # the index is stale: the ids from the whole table
+        listed = _listed_ids(models.get("models"))
     by_id: Dict[str, _Listed] = {}
+    for item in listed:
+        by_id.setdefault(item[2].lower(), item)
+    architectures = json.loads(_data_text("architectures.json"))["architectures"]
+    return _Catalog(architectures, models, listed, by_id)
+
+
+@functools.lru_cache(maxsize=1)
+def _by_name_and_stem() -> Tuple[Dict[str, List[_Listed]], Dict[str, List[_Listed]]]:
+    """Listed ids by name part, and by name part without a quantisation suffix (lowercased);
+    built only when an id is not found by its exact spelling."""
     by_name: Dict[str, List[_Listed]] = {}
     by_stem: Dict[str, List[_Listed]] = {}
-    for index, record in enumerate(models_doc["models"]):
-        for variant in _VARIANTS:
-            hub = _hub(record["hub_ids"][variant])
-            if hub is None:
-                continue
-            for hub_id in hub.all_ids:
-                listed = (index, variant, hub_id)
-                by_id.setdefault(hub_id.lower(), listed)
-                name = hub_id.rsplit("/", 1)[-1].lower()
-                by_name.setdefault(name, []).append(listed)
-                by_stem.setdefault(_split_suffix(name)[0], []).append(listed)
-    return _Catalog(archs_doc["architectures"], models_doc["models"], by_id, by_name, by_stem)
+    for listed in _catalog().listed:
+        name = listed[2].rsplit("/", 1)[-1].lower()
+        by_name.setdefault(name, []).append(listed)
+        by_stem.setdefault(_split_suffix(name)[0], []).append(listed)
+    return by_name, by_stem
 
 
 @functools.lru_cache(maxsize=None)
 def _entry_at(index: int) -> ModelEntry:
-    return _entry(_catalog().model_records[index])
+    return _entry(_catalog().models.get("models", index))
 
 
 @functools.lru_cache(maxsize=None)
@@ -549,10 +578,12 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
     if listed is None and org is not None and is_local:
         listed = catalog.by_id.get(name.lower())  # "./gpt2" style: a bare legacy id
         exact = listed is not None
-    if listed is None and name.lower() in catalog.by_name:
-        listed = _pick(catalog.by_name[name.lower()], org)
-    if listed is None and stem.lower() in catalog.by_stem:
-        listed = _pick(catalog.by_stem[stem.lower()], org)
+    if listed is None:
+        by_name, by_stem = _by_name_and_stem()
+        if name.lower() in by_name:
+            listed = _pick(by_name[name.lower()], org)
+        elif stem.lower() in by_stem:
+            listed = _pick(by_stem[stem.lower()], org)
     if listed is None:
         listed = _unambiguous(_by_normalised_name().get(normalised_name(name), []), org)
     if listed is None:
@@ -650,7 +681,7 @@ def all_architectures() -> Dict[str, Architecture]:
 
 
 def all_entries() -> Tuple[ModelEntry, ...]:
-    return tuple(_entry_at(index) for index in range(len(_catalog().model_records)))
+    return tuple(_entry_at(index) for index in range(_catalog().models.length("models")))
 
 
 def all_hub_ids() -> FrozenSet[str]:

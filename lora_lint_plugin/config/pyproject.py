@@ -34,11 +34,6 @@ from ..fast_dataclass import dataclass
 from .selection import SelectionError, RuleSelection, parse_selectors
 from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, flake8_layer, layered_settings, parse_layer
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.9/3.10 only
-    import tomli as tomllib
-
 __all__ = [
     "Config",
     "ConfigError",
@@ -105,18 +100,29 @@ class Config:
 
 # -- reading one file ----------------------------------------------------------------------------
 
-def load_config_file(path: str, *, require_table: bool = True) -> Optional[FileConfig]:
+def load_config_file(path: str, *, require_table: bool = True,
+                     parse_without_table: bool = True) -> Optional[FileConfig]:
     """Read and validate ``[tool.lora-lint]`` (or, for a non-pyproject file, its top level).
 
     Returns None when a ``pyproject.toml`` has no ``[tool.lora-lint]`` table and
-    ``require_table`` is False.
+    ``require_table`` is False; with ``parse_without_table`` False, also when the file does not
+    mention ``lora-lint`` at all, without parsing it (flake8 mode: its TOML errors are not ours).
     """
     path = os.path.abspath(path)
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            content = handle.read()
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    if not parse_without_table and TABLE.encode() not in content and \
+            os.path.basename(path) == PYPROJECT:
+        return None  # most projects' pyproject.toml: no TOML parser imported and run per save
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.9/3.10 only
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"invalid TOML in {path}: {error}") from None
     except UnicodeDecodeError:
@@ -189,8 +195,9 @@ def _per_file_ignores(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...
 class _Discovery:
     """Nearest ``pyproject.toml`` with the table, memoised per directory (per process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, parse_without_table: bool = True) -> None:
         self._by_directory: Dict[str, FileConfig] = {}
+        self._parse_without_table = parse_without_table
 
     def nearest(self, directory: str) -> FileConfig:
         directory = os.path.abspath(directory)
@@ -208,7 +215,8 @@ class _Discovery:
             visited.append(current)
             candidate = os.path.join(current, PYPROJECT)
             if os.path.isfile(candidate):
-                result = load_config_file(candidate, require_table=False)
+                result = load_config_file(candidate, require_table=False,
+                                          parse_without_table=self._parse_without_table)
                 if result is not None:
                     break
             parent = os.path.dirname(current)
@@ -221,7 +229,7 @@ class _Discovery:
         return result
 
 
-_FLAKE8_DISCOVERY = _Discovery()
+_FLAKE8_DISCOVERY = _Discovery(parse_without_table=False)
 
 
 # -- the command-line layer ----------------------------------------------------------------------

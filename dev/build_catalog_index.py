@@ -1,0 +1,111 @@
+"""Write the span indexes of the large catalog files (``lora_lint_plugin/catalog/json_index.py``).
+
+For ``models.json`` and ``module_names.json`` in ``lora_lint_plugin/catalog/data/`` this writes
+``<name>.index.json``: the size of the file, the byte span of each record down to
+a fixed depth (each model entry; each transformers version's record of a model_type), and for
+``models.json`` every hub id the table lists with its entry and variant, in table order (what
+``catalog.lookup`` indexes). Run it after editing either file; ``--check`` only reports whether
+the committed indexes are current (``tests/test_catalog_index.py`` runs it).
+
+    python dev/build_catalog_index.py          # rewrite the indexes
+    python dev/build_catalog_index.py --check  # exit 1 when one is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from lora_lint_plugin.catalog import _listed_ids  # noqa: E402
+from lora_lint_plugin.catalog.json_index import index_filename  # noqa: E402
+
+DATA = REPO / "lora_lint_plugin" / "catalog" / "data"
+COMMAND = "python dev/build_catalog_index.py"
+# How deep each file is indexed: a key (or "*": any key / list item) maps to the depth below it;
+# None: the value is one span, parsed whole when asked for.
+DEPTHS: Dict[str, Any] = {
+    "models.json": {"models": {"*": None}},
+    "module_names.json": {"transformers": {"*": {"*": None}}},
+}
+_WHITESPACE = " \t\n\r"
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, position: int) -> int:
+    while text[position] in _WHITESPACE:
+        position += 1
+    return position
+
+
+def _node(text: str, position: int, depth: Optional[dict]) -> Tuple[Any, int]:
+    """The index node of the JSON value at ``position`` and the position after it."""
+    start = _skip(text, position)
+    opener = text[start]
+    if depth is None or opener not in "{[":
+        _, end = _DECODER.raw_decode(text, start)
+        return [start, end], end
+    closer = "}" if opener == "{" else "]"
+    items: Any = {} if opener == "{" else []
+    position = _skip(text, start + 1)
+    while text[position] != closer:
+        if opener == "{":
+            key, position = _DECODER.raw_decode(text, position)
+            position = _skip(text, position)
+            assert text[position] == ":", f"':' expected at {position}"
+            child, position = _node(text, position + 1, depth.get(key, depth.get("*")))
+            items[key] = child
+        else:
+            child, position = _node(text, position, depth.get("*"))
+            items.append(child)
+        position = _skip(text, position)
+        if text[position] == ",":
+            position = _skip(text, position + 1)
+    return {"span": [start, position + 1], "items": items}, position + 1
+
+
+def build_index(filename: str, data: Path = DATA) -> str:
+    """The index of one data file, as the text written to ``<name>.index.json``."""
+    # latin-1 maps each byte to one character: the positions found are byte offsets
+    text = (data / filename).read_bytes().decode("latin-1")
+    tree, end = _node(text, 0, DEPTHS[filename])
+    assert not text[end:].strip(), f"{filename}: text after the JSON document"
+    index: Dict[str, Any] = {"generated_by": COMMAND, "length": len(text), "tree": tree}
+    if filename == "models.json":
+        models = json.loads((data / filename).read_bytes())["models"]
+        index["listed"] = [list(item) for item in _listed_ids(models)]
+    return json.dumps(index, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report stale indexes")
+    parser.add_argument("--data", type=Path, default=DATA, help="the data folder (default: the "
+                        "package's)")
+    args = parser.parse_args(argv)
+    stale = []
+    for filename in DEPTHS:
+        target = args.data / index_filename(filename)
+        wanted = build_index(filename, args.data)
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == wanted:
+            continue
+        if args.check:
+            stale.append(target.name)
+        else:
+            target.write_text(wanted, encoding="utf-8")
+            print(f"wrote {target}")
+    if stale:
+        print(f"stale catalog index: {', '.join(stale)} no longer match(es) the data file(s); "
+              f"run `{COMMAND}` and commit the result", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

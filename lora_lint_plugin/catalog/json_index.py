@@ -1,0 +1,112 @@
+"""One record of a large bundled JSON file, parsed alone through a generated span index.
+
+``models.json`` (~0.7 MB) and ``module_names.json`` (~0.4 MB) cost ~8 ms to parse whole, more
+than the analysis of a training script, which needs the one or two models the script names.
+``dev/build_catalog_index.py`` writes ``<name>.index.json`` beside each: the byte span of every
+record in the file (down to a fixed depth) and, for ``models.json``, the ids it lists. A lookup
+reads the file's bytes (decoding 1 MB of text costs more than parsing the records a script
+needs) and parses only the spans it needs.
+
+The index records the size of the file it was built from. When the data file has changed
+since (an entry added without regenerating the index), the sizes differ and the whole file
+is parsed as before: a stale index costs time, never correctness. ``tests/test_catalog_index.py``
+fails on a stale index and names the command that rebuilds it.
+
+An index node is ``[start, end]`` (a value parsed whole when needed) or
+``{"span": [start, end], "items": {key: node} | [node, ...]}`` (a container indexed deeper).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Union
+
+Key = Union[str, int]
+_ABSENT = object()
+
+
+def index_filename(filename: str) -> str:
+    return filename[: -len(".json")] + ".index.json"
+
+
+class IndexedDocument:
+    """A bundled JSON document whose values are parsed on demand (see the module docstring)."""
+
+    def __init__(self, filename: str) -> None:
+        from . import _data_bytes
+
+        self._data = _data_bytes(filename)
+        self._whole: Any = _ABSENT
+        self.index: Optional[Dict[str, Any]] = None
+        try:
+            index = json.loads(_data_bytes(index_filename(filename)))
+        except (OSError, ValueError):
+            index = None
+        if isinstance(index, dict) and index.get("length") == len(self._data):
+            self.index = index
+        else:
+            self._whole = json.loads(self._data)
+
+    @property
+    def current(self) -> bool:
+        """Does the index describe the file as it is (else everything comes from a full parse)?"""
+        return self.index is not None
+
+    def get(self, *path: Key, default: Any = None) -> Any:
+        """The value at ``path`` (keys and list positions), parsed alone; ``default`` if absent."""
+        if self.index is None:
+            return _walk(self._whole, path, default)
+        node: Any = self.index["tree"]
+        for depth, key in enumerate(path):
+            if isinstance(node, list):  # a span indexed no deeper: parse it, walk the rest
+                return _walk(self._parse(node), path[depth:], default)
+            items = node["items"]
+            if isinstance(items, dict):
+                if not isinstance(key, str) or key not in items:
+                    return default
+            elif not isinstance(key, int) or not -len(items) <= key < len(items):
+                return default
+            node = items[key]
+        return self._parse(node if isinstance(node, list) else node["span"])
+
+    def keys(self, *path: Key) -> List[str]:
+        """The keys of the object at ``path`` without parsing its values ([] if absent)."""
+        if self.index is not None:
+            node = self._node(path)
+            if isinstance(node, dict) and isinstance(node["items"], dict):
+                return list(node["items"])
+        found = self.get(*path)
+        return list(found) if isinstance(found, dict) else []
+
+    def length(self, *path: Key) -> int:
+        """The number of items of the list or object at ``path`` (0 if absent)."""
+        if self.index is not None:
+            node = self._node(path)
+            if isinstance(node, dict):
+                return len(node["items"])
+        found = self.get(*path)
+        return len(found) if isinstance(found, (list, dict)) else 0
+
+    def _node(self, path: tuple) -> Any:
+        node: Any = self.index["tree"] if self.index is not None else None
+        for key in path:
+            if not isinstance(node, dict):
+                return None
+            items = node["items"]
+            try:
+                node = items[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def _parse(self, span: List[int]) -> Any:
+        return json.loads(self._data[span[0]:span[1]])
+
+
+def _walk(value: Any, path: tuple, default: Any) -> Any:
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return default
+    return value

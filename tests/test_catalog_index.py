@@ -1,0 +1,94 @@
+"""The span indexes of the large catalog files (``catalog/json_index.py``): current, equal to the
+whole parse, and ignored (never trusted) when the data file changed without regenerating them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lora_lint_plugin.catalog as catalog
+from lora_lint_plugin.catalog import _listed_ids, all_hub_ids, lookup
+from lora_lint_plugin.catalog.json_index import IndexedDocument
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "dev" / "build_catalog_index.py"
+DATA = REPO / "lora_lint_plugin" / "catalog" / "data"
+
+
+def whole(filename: str) -> dict:
+    return json.loads((DATA / filename).read_text(encoding="utf-8"))
+
+
+def test_committed_indexes_are_current() -> None:
+    result = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr  # the message names the command to run
+
+
+def test_check_names_the_command_when_the_data_changed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    models = whole("models.json")
+    models["models"].append(dict(models["models"][0], key="added-entry"))
+    (data / "models.json").write_text(json.dumps(models, indent=1), encoding="utf-8")
+    result = subprocess.run([sys.executable, str(SCRIPT), "--check", "--data", str(data)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "models.index.json" in result.stderr and "module_names" not in result.stderr
+    assert "python dev/build_catalog_index.py" in result.stderr
+    rebuilt = subprocess.run([sys.executable, str(SCRIPT), "--data", str(data)], capture_output=True,
+                             text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    again = subprocess.run([sys.executable, str(SCRIPT), "--check", "--data", str(data)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+
+
+def test_every_indexed_record_equals_the_whole_parse() -> None:
+    models = IndexedDocument("models.json")
+    assert models.current
+    records = whole("models.json")["models"]
+    assert models.length("models") == len(records)
+    assert [models.get("models", index) for index in range(len(records))] == records
+    assert [tuple(item) for item in models.index["listed"]] == _listed_ids(records)  # type: ignore
+    names = IndexedDocument("module_names.json")
+    table = whole("module_names.json")
+    assert names.current and names.keys() == list(table)
+    for major, by_type in table["transformers"].items():
+        assert names.keys("transformers", major) == list(by_type)
+        for model_type, record in by_type.items():
+            assert names.get("transformers", major, model_type) == record
+    for key, value in table.items():
+        assert names.get(key) == value
+    assert names.get("transformers", "9", "llama", default="absent") == "absent"
+    assert names.get("remote_code", "no-such-type") is None
+
+
+def test_a_stale_index_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry added to models.json without rebuilding the index is still found."""
+    models = whole("models.json")
+    added = dict(models["models"][0], key="added-entry")
+    added["hub_ids"] = {"base": {"original": "example-org/Added-Model-7B", "aliases": [],
+                                 "unsloth": []}, "instruct": None}
+    models["models"].append(added)
+    changed = json.dumps(models, indent=1).encode("utf-8")
+    original = catalog._data_bytes
+    monkeypatch.setattr(catalog, "_data_bytes",
+                        lambda name: changed if name == "models.json" else original(name))
+    for cached in (catalog._catalog, catalog._entry_at, catalog._by_name_and_stem,
+                   catalog._by_normalised_name):
+        cached.cache_clear()
+    try:
+        document = IndexedDocument("models.json")
+        assert not document.current and document.get("models", -1)["key"] == "added-entry"
+        match = lookup("example-org/Added-Model-7B")
+        assert match is not None and match.entry.key == "added-entry" and match.exact
+        assert "example-org/Added-Model-7B" in all_hub_ids()
+    finally:
+        for cached in (catalog._catalog, catalog._entry_at, catalog._by_name_and_stem,
+                       catalog._by_normalised_name):
+            cached.cache_clear()
