@@ -369,6 +369,32 @@ def registered_plugin_dir() -> Path:
     return folder
 
 
+_DO_NOTHING_PLUGIN = """class Plugin:
+    name = "do-nothing"
+    version = "0.0"
+
+    def __init__(self, tree):
+        self.tree = tree
+
+    def run(self):
+        return iter(())
+"""
+
+
+def do_nothing_plugin_dir() -> Path:
+    """A flake8 plugin that reports nothing, registered like lora-lint: what flake8 itself
+    charges for any third-party plugin (reading its metadata, loading and running it)."""
+    folder = BASE / "registered-do-nothing"
+    info = folder / "do_nothing_plugin-0.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: do-nothing-plugin\nVersion: 0.0\n",
+                                   encoding="utf-8")
+    (info / "entry_points.txt").write_text("[flake8.extension]\nDNP = do_nothing_plugin:Plugin\n",
+                                           encoding="utf-8")
+    (folder / "do_nothing_plugin.py").write_text(_DO_NOTHING_PLUGIN, encoding="utf-8")
+    return folder
+
+
 def ensure_dependencies_venv() -> Path:
     """flake8 and lora-lint's dependencies, without lora-lint: the per-save comparison runs
     this interpreter with and without the plugin registered, so only lora-lint differs."""
@@ -397,9 +423,15 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
     check = subprocess.run([*flake8, "--select=LOR"], capture_output=True, text=True, env=with_env)
     if " LOR" not in check.stdout and " LOR" not in check.stderr or "LOR000" in check.stdout:
         raise SystemExit(f"lora-lint did not run as a flake8 plugin:\n{check.stdout}{check.stderr}")
+    do_nothing_env = {**this_checkout_env([do_nothing_plugin_dir()]),
+                      "PYTHONPATH": str(do_nothing_plugin_dir())}
     log(f"  {script.relative_to(REPO)}, {script.read_text(encoding='utf-8').count(chr(10))} lines")
     results = [paired(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
                       lambda: timed(flake8, env=with_env),
+                      lambda: timed(flake8, env=without_env), max(pairs, 15)),
+               # the same run's floor: flake8's own price for a plugin that does nothing
+               paired(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
+                      lambda: timed(flake8, env=do_nothing_env),
                       lambda: timed(flake8, env=without_env), max(pairs, 15))]
     results.append(bench_warm_files(pairs))
     return results
@@ -407,7 +439,9 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
 
 _WARM_PROBE = """
 import ast, statistics, sys, time
+start = time.perf_counter()
 from lora_lint_plugin.flake8_plugin import LoraLintPlugin
+imported = time.perf_counter() - start
 times = []
 for path in sys.argv[1:]:
     with open(path, encoding="utf-8") as handle:
@@ -416,13 +450,14 @@ for path in sys.argv[1:]:
     start = time.perf_counter()
     reports = list(LoraLintPlugin(tree, lines, path).run())
     times.append(time.perf_counter() - start)
-print(times[0], statistics.median(times[1:]), max(times[1:]))
+print(imported, times[0], statistics.median(times[1:]), max(times[1:]))
 """
 
 
 def bench_warm_files(rounds: int) -> dict:
-    """In one fresh process per round: the plugin's time on the first training script (the
-    imports, the catalog) and the median over the others (what each further save costs in a
+    """In one fresh process per round: the import of the plugin's module (what flake8 loads for
+    every run), its time on the first training script (the analysis' and rules' imports, the
+    catalog) and the median over the others (what each further save costs in a
     long-lived flake8, e.g. VS Code's flake8 extension)."""
     _, lora = ensure_venvs()
     files = [str(SAVE_SCRIPT)] + [str(p) for p in TRAINING_SCRIPTS if p != SAVE_SCRIPT]
@@ -430,15 +465,18 @@ def bench_warm_files(rounds: int) -> dict:
     for index in range(rounds + 1):
         result = subprocess.run([str(lora / "bin" / "python"), "-c", _WARM_PROBE, *files],
                                 capture_output=True, text=True, check=True, env=this_checkout_env())
-        first, median, worst = (float(x) for x in result.stdout.split())
-        log(f"  {'warm-up' if index == 0 else f'round {index}'}: first file {first * 1000:.1f} ms, "
-            f"further files median {median * 1000:.2f} ms (max {worst * 1000:.2f} ms)")
+        imported, first, median, worst = (float(x) for x in result.stdout.split())
+        log(f"  {'warm-up' if index == 0 else f'round {index}'}: plugin module import "
+            f"{imported * 1000:.1f} ms, first file {first * 1000:.1f} ms, further files median "
+            f"{median * 1000:.2f} ms (max {worst * 1000:.2f} ms)")
         if index:
-            rows.append((first, median))
-    first = statistics.median(r[0] for r in rows)
-    further = statistics.median(r[1] for r in rows)
-    log(f"plugin in one process: first training script {first * 1000:.1f} ms, each further one "
-        f"{further * 1000:.2f} ms (median of {len(rows)} rounds, {len(files) - 1} further scripts)")
+            rows.append((imported, first, median))
+    imported = statistics.median(r[0] for r in rows)
+    first = statistics.median(r[1] for r in rows)
+    further = statistics.median(r[2] for r in rows)
+    log(f"plugin in one process: module import {imported * 1000:.1f} ms, first training script "
+        f"{first * 1000:.1f} ms, each further one {further * 1000:.2f} ms (median of {len(rows)} "
+        f"rounds, {len(files) - 1} further scripts)")
     return {"name": "plugin ms: first training script (A) / each further one (B)", "a": first,
             "b": further, "ratio": first / further, "pairs": len(rows)}
 

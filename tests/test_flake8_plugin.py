@@ -189,6 +189,13 @@ def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
     assert "lora_lint_plugin.catalog" in loaded  # the model was looked up
     assert not {name for name in loaded if name.startswith(("libcst", "pathspec",
                                                             "lora_lint_plugin.estimate"))}
+    # only the rules flake8 reports, and no rule that only judges YAML configs
+    rules = {name.rsplit(".", 1)[-1][:6] for name in loaded
+             if name.startswith("lora_lint_plugin.rules.lor")}
+    assert "lor101" in rules and not {"lor901", "lor902", "lor903", "lor904", "lor208"} & rules
+    rules = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path, "--select=LOR9")
+             if name.startswith("lora_lint_plugin.rules.lor")}
+    assert rules == {"lor901", "lor902", "lor903", "lor904"}
 
 
 def test_rules_run_when_flake8_reports_their_codes(tmp_path):

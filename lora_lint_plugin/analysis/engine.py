@@ -114,7 +114,8 @@ def _analyse(tree: Any, source: str, settings: Settings,
     file_model.path = path
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
-    for rule in active_rules(rule_filter):
+    for rule in active_rules(lambda code: code not in _CONFIG_SPELLED_CODES and
+                             (rule_filter is None or rule_filter(code))):  # not config-only rules
         context.consulted.clear()
         found = list(rule.check(file_model, context))
         diagnostics.extend(note_provenance(found, file_model, context.consulted))
@@ -175,8 +176,9 @@ def _analyse_config(text: str, guessed: str, settings: Settings,
     file_model.versions_source = versions
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
-    for rule in active_rules(rule_filter):
-        if rule.code not in YAML_RULE_CODES or rule.code in file_model.config.silenced:
+    for rule in active_rules(lambda code: code in YAML_RULE_CODES and
+                             (rule_filter is None or rule_filter(code))):
+        if rule.code in file_model.config.silenced:
             continue
         for found in rule.check(file_model, context):
             message = found.message if rule.code in _CONFIG_SPELLED_CODES \

@@ -22,19 +22,27 @@ CONFIG = "config.json"
 FAMILY_NAME = "family name"
 
 
+@functools.lru_cache(maxsize=None)
+def _pattern(text: str) -> Pattern[str]:
+    return re.compile(text)
+
+
 @dataclass(frozen=True)
 class Family:
+    """A family's reviewed name patterns (compiled on first use: ~70 patterns cost ~4 ms to
+    compile, and identifying a listed checkpoint rarely needs them)."""
+
     family: str
     model_type: str
-    names: Tuple[Pattern[str], ...]
-    variants: Tuple[Tuple[Pattern[str], str], ...]
+    names: Tuple[str, ...]  # patterns the whole normalised name must match
+    variants: Tuple[Tuple[str, str], ...]  # (pattern searched in the name, variant)
     confidence: str
     # model_types of sub-configs the family's checkpoints all use (SmolVLM's text_config is a
     # llama): without them a composite model_type's names are incomplete
     sub_model_types: Tuple[Tuple[str, str], ...] = ()
 
     def matches(self, name: str) -> bool:
-        return any(pattern.fullmatch(name) for pattern in self.names)
+        return any(_pattern(pattern).fullmatch(name) for pattern in self.names)
 
     @property
     def has_instruct(self) -> bool:
@@ -43,7 +51,7 @@ class Family:
 
     def variant(self, name: str) -> Optional[str]:
         for pattern, variant in self.variants:
-            if pattern.search(name):
+            if _pattern(pattern).search(name):
                 return variant
         return None
 
@@ -76,8 +84,8 @@ def families() -> Tuple[Family, ...]:
         Family(
             family=item["family"],
             model_type=item["model_type"],
-            names=tuple(re.compile(pattern) for pattern in item["names"]),
-            variants=tuple((re.compile(rule), variant) for rule, variant in item["variants"]),
+            names=tuple(item["names"]),
+            variants=tuple((rule, variant) for rule, variant in item["variants"]),
             confidence=item["confidence"],
             sub_model_types=tuple(sorted(item.get("sub_models", {}).items())),
         )
@@ -97,8 +105,13 @@ def identity_of_match(model_id: str, match: ModelMatch) -> ModelIdentity:
     """The identity of an id the checkpoint table lists (or a config.json with sizes)."""
     model_type = match.architecture.model_type if match.architecture else match.entry.model_type
     # a composite checkpoint (SmolVLM's idefics3) takes its language model's type from its family
-    family = family_of(normalised_name(match.hub_id.rsplit("/", 1)[-1]))
-    sub_model_types = family.sub_model_types if family and family.model_type == model_type else ()
+    name = normalised_name(match.hub_id.rsplit("/", 1)[-1])
+    sub_model_types: Tuple[Tuple[str, str], ...] = ()
+    if any(f.sub_model_types and f.model_type == model_type and f.matches(name)
+           for f in families()):  # only then can family_of's answer matter: all patterns tried
+        family = family_of(name)
+        sub_model_types = family.sub_model_types if family and family.model_type == model_type \
+            else ()
     return ModelIdentity(model_id, model_type, match.entry.family, match.variant, CATALOG, match,
                          match.architecture, sub_model_types=sub_model_types)
 

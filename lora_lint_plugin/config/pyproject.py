@@ -24,7 +24,6 @@ exits 2 with it; the flake8 plugin turns it into one ``LOR000`` diagnostic).
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from dataclasses import field
@@ -144,6 +143,8 @@ def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
     where = f"[tool.{TABLE}] of {path}"
     for key in table:
         if key not in KNOWN_KEYS:
+            import difflib  # only for this message: not imported on every flake8 run
+
             close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(KNOWN_KEYS)})"
             raise ConfigError(f"unknown key '{key}' in {where}{hint}")

@@ -9,7 +9,7 @@ silence.
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple, Optional
+from typing import Iterator, Optional, Tuple
 
 from ..analysis.model import CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
@@ -18,12 +18,9 @@ from ._common import lora_calls, module_list
 __all__ = ["ListedModules", "listed_modules"]
 
 
-class ListedModules(NamedTuple):
-    """One LoRA call, its setup (None when it is not linked) and its resolved module list."""
-
-    call: CallSite
-    setup: Optional[TrainingSetup]
-    modules: Value   # a resolved list/tuple/set of entries
+# One LoRA call, its setup (None when it is not linked) and its resolved list/tuple/set of
+# entries. A plain tuple: a NamedTuple class costs ~0.2 ms to create when the module is imported.
+ListedModules = Tuple[CallSite, Optional[TrainingSetup], Value]
 
 
 def listed_modules(file: FileModel, parameter: str = "target_modules") -> Iterator[ListedModules]:
@@ -31,4 +28,4 @@ def listed_modules(file: FileModel, parameter: str = "target_modules") -> Iterat
     for call, setup in lora_calls(file):
         modules = module_list(call, parameter)
         if modules is not None:
-            yield ListedModules(call, setup, modules)
+            yield call, setup, modules
