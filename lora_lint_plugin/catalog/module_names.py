@@ -131,7 +131,7 @@ def _from_records(model_type: str, records: list, remote: bool, sub_types: Mappi
 
 def _timm_tower(model_type: str) -> Optional[dict]:
     """The hand-reviewed names of the timm vision tower ``model_type`` builds, if recorded."""
-    tower: Optional[dict] = _document().get("timm_towers", {}).get(model_type)
+    tower: Optional[dict] = _document().get("timm_towers", model_type)
     return tower
 
 
