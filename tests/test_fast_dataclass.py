@@ -214,3 +214,25 @@ def test_no_module_declares_data_classes_with_the_slow_decorator() -> None:
             re.search(r"^from dataclasses import .*\bdataclass\b|@dataclasses\.dataclass",
                       path.read_text(encoding="utf-8"), re.M)]
     assert slow == [], "import dataclass from lora_lint_plugin.fast_dataclass instead"
+
+
+def test_a_hot_class_gets_a_compiled_constructor_with_the_same_behaviour() -> None:
+    from lora_lint_plugin.fast_dataclass import HOT_CLASS_CALLS
+
+    for options in OPTIONS:
+        cls = declare(fast_dataclass, **options)
+        shared = cls.__init__
+        for index in range(HOT_CLASS_CALLS + 1):
+            cls(f"n{index}")
+        assert cls.__init__ is not shared  # the compiled one took over
+        first, second = cls("a"), cls("a", 2, ["x"], note=3)
+        assert (first.name, first.size, first.tags, first.note, first.cache) == ("a", 1, [], None, {})
+        assert (second.size, second.tags, second.note) == (2, ["x"], 3)
+        assert cls("b").tags is not cls("b").tags
+        assert repr(second) == repr(declare(dataclass, **options)("a", 2, ["x"], note=3))
+        for args, kwargs in [((), {}), (("a",), {"name": "b"}), ((), {"nmae": "a"})]:
+            with pytest.raises(TypeError):
+                cls(*args, **kwargs)
+        if options.get("frozen"):
+            with pytest.raises(FrozenInstanceError):
+                first.size = 5
