@@ -8,10 +8,10 @@ same kind of config); if one does not, a fix has a bug and nothing is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 from ..analysis.diagnostics import Diagnostic
+from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:
     from ..analysis.engine import Analysis
