@@ -35,7 +35,8 @@ class LocalFunctions:
         self._fired: Set[int] = set()
         self._returns: Dict[int, Optional[List[ast.expr]]] = {}
         self._methods: Dict[Tuple[int, str], Optional[ast.FunctionDef]] = {}
-        self._stored: Dict[int, Set[str]] = {}   # id(class) -> attribute names it stores
+        # id(class) -> the attribute names stored in it (``_stored_attributes``)
+        self._stored: Optional[Dict[int, Set[str]]] = None
 
     def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
         """The ``def`` a called name certainly refers to (bound once, by that ``def``), or the
@@ -70,17 +71,23 @@ class LocalFunctions:
         if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) \
                 or found[0].decorator_list and not _is_static(found[0]):
             return None
-        if func.attr in self._stored_in(cls):
+        if func.attr in self._stored_attributes(cls):
             return None   # ``self.m = ...`` somewhere: the method may be replaced
         return found[0]
 
-    def _stored_in(self, cls: ast.ClassDef) -> Set[str]:
-        """The attribute names the class's code assigns or deletes (``x.m = ...``), once."""
-        if id(cls) not in self._stored:
-            self._stored[id(cls)] = {node.attr for node in ast.walk(cls)
-                                     if isinstance(node, ast.Attribute)
-                                     and not isinstance(node.ctx, ast.Load)}
-        return self._stored[id(cls)]
+    def _stored_attributes(self, cls: ast.ClassDef) -> Set[str]:
+        """The attribute names stored or deleted anywhere in ``cls``. Gathered once per file
+        from the stores the scope walk listed (a test class calls its helpers hundreds of
+        times: walking the class at each call was quadratic)."""
+        if self._stored is None:
+            self._stored = {}
+            for node in self.index.of_kind(ast.Attribute):
+                if isinstance(node.ctx, ast.Load):
+                    continue
+                for ancestor in self.index.ancestors(node):
+                    if ancestor.__class__ is ast.ClassDef:
+                        self._stored.setdefault(id(ancestor), set()).add(node.attr)
+        return self._stored.get(id(cls), set())
 
     def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
         """Every direct call of ``function``; None when it is also used another way."""
