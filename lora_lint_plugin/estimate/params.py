@@ -26,7 +26,7 @@ import re
 from dataclasses import replace
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from ..catalog import EMBEDDING_LAYER_NAMES, FusedExpertParameter, LinearModule, ModelEntry
+from ..catalog import EMBEDDING_LAYER_NAMES, FusedExpertParameter, LinearModule, ModelEntry, MoeInfo
 from ..fast_dataclass import dataclass
 
 ALL_LINEAR = "all-linear"
@@ -434,7 +434,6 @@ def _fused_expert_costs(entry: ModelEntry, spec: LoraSpec, targets: Union[Tuple[
     if entry.moe is None or not entry.moe.fused_expert_parameters:
         return []
     fused = entry.moe.fused_expert_parameters
-    costs: List[ModuleCost] = []
     ranks: Dict[str, int] = {}
     for target in spec.target_parameters:
         for param in fused:
@@ -442,38 +441,47 @@ def _fused_expert_costs(entry: ModelEntry, spec: LoraSpec, targets: Union[Tuple[
                 ranks[param.name] = spec.r
     rewrite = MOE_TARGET_REWRITES.get(entry.model_type) if transformers_major >= 5 else None
     if rewrite:
-        old_names = _old_expert_names(targets, rewrite, fused)
-        fused_from: Dict[str, List[str]] = {}
-        for old, new in rewrite.items():
-            fused_from.setdefault(new, []).append(old)
-        for new, olds in fused_from.items():
-            present = [o for o in olds if o in old_names]
-            if not present:
-                continue
-            if len(present) < len(olds):
-                raise EstimateError(
-                    f"PEFT cannot convert {', '.join(present)} without also targeting "
-                    f"{', '.join(sorted(set(olds) - set(present)))}: they are fused into {new} "
-                    "(transformers 5)")
-            ranks[new] = spec.r * len(olds)
-        if old_names:
-            notes.append("transformers 5 + PEFT 0.21: expert names are rewritten to "
-                         "target_parameters on the fused expert tensors (gate_up_proj at rank "
-                         f"{spec.r * 2})")
-    for param in fused:
-        rank = ranks.get(param.name)
-        if rank is None:
-            continue
-        costs.append(_fused_cost(param, rank))
+        ranks.update(_rewritten_expert_ranks(spec, targets, rewrite, fused, notes))
+    costs = [_fused_cost(param, ranks[param.name]) for param in fused if param.name in ranks]
     if rewrite and _router_targeted(targets):
-        # the router ("gate", nn.Linear on transformers 4) becomes target_parameters "gate.weight"
-        moe = entry.moe
-        router = moe.router.split(" ")[0].replace("block_sparse_moe.", "mlp.")
-        layers = entry.num_hidden_layers
-        costs.append(ModuleCost(LORA_PARAMETER, "gate", f"model.layers.*.{router}.weight", layers,
-                                spec.r * (moe.num_experts + entry.hidden_size) * layers,
-                                rank=spec.r, shape=(moe.num_experts, entry.hidden_size)))
+        costs.append(_router_cost(entry, entry.moe, spec))
     return costs
+
+
+def _rewritten_expert_ranks(spec: LoraSpec, targets: Union[Tuple[str, ...], str],
+                            rewrite: Dict[str, str], fused: Sequence[FusedExpertParameter],
+                            notes: List[str]) -> Dict[str, int]:
+    """PEFT's MoE rewrite: targeted expert names become the fused tensors they live in, at the
+    rank times the number of names fused into one tensor."""
+    old_names = _old_expert_names(targets, rewrite, fused)
+    fused_from: Dict[str, List[str]] = {}
+    for old, new in rewrite.items():
+        fused_from.setdefault(new, []).append(old)
+    ranks: Dict[str, int] = {}
+    for new, olds in fused_from.items():
+        present = [o for o in olds if o in old_names]
+        if not present:
+            continue
+        if len(present) < len(olds):
+            raise EstimateError(
+                f"PEFT cannot convert {', '.join(present)} without also targeting "
+                f"{', '.join(sorted(set(olds) - set(present)))}: they are fused into {new} "
+                "(transformers 5)")
+        ranks[new] = spec.r * len(olds)
+    if old_names:
+        notes.append("transformers 5 + PEFT 0.21: expert names are rewritten to "
+                     "target_parameters on the fused expert tensors (gate_up_proj at rank "
+                     f"{spec.r * 2})")
+    return ranks
+
+
+def _router_cost(entry: ModelEntry, moe: MoeInfo, spec: LoraSpec) -> ModuleCost:
+    """The router ("gate", nn.Linear on transformers 4) becomes target_parameters "gate.weight"."""
+    router = moe.router.split(" ")[0].replace("block_sparse_moe.", "mlp.")
+    layers = entry.num_hidden_layers
+    return ModuleCost(LORA_PARAMETER, "gate", f"model.layers.*.{router}.weight", layers,
+                      spec.r * (moe.num_experts + entry.hidden_size) * layers,
+                      rank=spec.r, shape=(moe.num_experts, entry.hidden_size))
 
 
 def _router_targeted(targets: Union[Tuple[str, ...], str]) -> bool:
