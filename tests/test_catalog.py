@@ -336,9 +336,10 @@ def test_layer_modules_follow_from_the_config():
         layers = cfg["num_hidden_layers"]
         for x in m["linear_modules"]:
             if ".*." in x["path"] and "vision" not in x["path"] and "visual" not in x["path"]:
-                # mllama/gemma3: cross-attention or vision layers; lfm2: conv and attention layers
-                # alternate; t5/mt5: relative position biases live in the first block only
-                assert x["count"] % layers == 0 or m["model_type"] in ("mllama", "gemma3", "lfm2", "t5", "mt5"), (
+                # mllama/gemma3: cross-attention or vision layers; lfm2/qwen3_5: conv or linear-attention
+                # and attention layers alternate; t5/mt5: relative position biases live in the first block only
+                hybrid = ("mllama", "gemma3", "lfm2", "qwen3_5", "t5", "mt5")
+                assert x["count"] % layers == 0 or m["model_type"] in hybrid, (
                     m["key"], x["path"])
             nq = cfg["num_attention_heads"] * cfg["head_dim"]
             nkv = cfg["num_key_value_heads"] * cfg["head_dim"]
@@ -375,7 +376,9 @@ def test_attention_shapes_follow_from_heads_and_head_dim():
                 if "vision" in x["path"] or ".self_attn." not in x["path"]:
                     continue
                 h = cfg["hidden_size"]
-                expected = {"q_proj": (h, nq), "k_proj": (h, nkv), "v_proj": (h, nkv), "o_proj": (nq, h),
+                # Qwen3.5's gated attention: q_proj yields the query and its output gate
+                q_width = 2 * nq if m["model_type"] == "qwen3_5" else nq
+                expected = {"q_proj": (h, q_width), "k_proj": (h, nkv), "v_proj": (h, nkv), "o_proj": (nq, h),
                             "qkv_proj": (h, nq + 2 * nkv)}.get(x["name"])
                 if expected:
                     assert (x["in_features"], x["out_features"]) == expected, (m["key"], x["name"])

@@ -92,6 +92,10 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("bigscience/mt0-large", ["q", "v"], "wi_00", "wi_0"),
     ("bigscience/mt0-xl", ["q", "v", "wo"], "woo", "wo"),
     ("unsloth/granite-4.0-h-micro", ["q_proj", "input_linear"], "input_lineer", "input_linear"),
+    # checkpoints with sizes added on 4 December (second catalog pass)
+    ("Qwen/Qwen3.5-2B", ["q_proj", "in_proj_qkv", "out_proj"], "in_proj_qk", "in_proj_qkv"),
+    ("Qwen/Qwen3.5-0.8B", ["in_proj_z", "gate_proj"], "gate_prj", "gate_proj"),
+    ("Qwen/Qwen3.5-2B-Base", ["linear_fc1", "qkv"], "lnear_fc1", "linear_fc1"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
