@@ -281,3 +281,40 @@ def test_an_imported_dataclass_constructed_here(tmp_path: Path) -> None:
     found = lor103(root, "train.py")
     assert [row for row, _ in found] == [7]
     assert "default of TrainConfig.targets" in found[0][1]
+
+
+def test_two_modules_of_one_directory_find_their_own_imports(tmp_path: Path) -> None:
+    """``app/config.py`` re-exports the top-level ``config.py`` (``from config import ...``: its
+    own name, so the module further up), while for any other module of ``app/`` that import is
+    ``app/config.py`` or ``./config.py``, depending on how the program starts: unknown. One
+    directory, two importers, two answers, in whichever order the analysis asks them."""
+    root = project(tmp_path, {
+        "config.py": f"MODEL_NAME = {LLAMA}\nTARGETS = ['c_attn']\nRANK = 8\n",
+        "app/__init__.py": "",
+        "app/config.py": "from config import MODEL_NAME, TARGETS, RANK\n",
+        # asks for ``config`` itself first (ambiguous), then through ``app/config.py``
+        "app/ambiguous_first.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from config import RANK
+            from .config import MODEL_NAME
+
+            lora = LoraConfig(r=RANK, target_modules=["c_attn"])
+            model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+            model = get_peft_model(model, lora)
+        """,
+        # reads ``app/config.py`` first, then asks for ``config`` itself (still ambiguous)
+        "app/reexport_first.py": """
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from .config import MODEL_NAME
+            from config import TARGETS
+
+            model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+            model = get_peft_model(model, LoraConfig(r=8, target_modules=TARGETS))
+        """,
+    })
+    found = lor103(root, "app/ambiguous_first.py")
+    assert [row for row, _ in found] == [6]
+    assert "meta-llama/Meta-Llama-3-8B" in found[0][1]
+    assert lor103(root, "app/reexport_first.py") == []

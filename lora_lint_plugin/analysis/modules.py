@@ -35,7 +35,8 @@ import io
 import os
 import tokenize
 import warnings
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Set, Tuple, TypeVar
+from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple,
+                    TypeVar)
 
 from ..sources.project import directories_up_to_root
 from .positions import SourceLines
@@ -72,6 +73,7 @@ class ForeignModule:
                                              project.resolve_defaults, modules=self.project)
         self._reads = indexed.reads
         self._attribute_reads = indexed.attribute_reads
+        self._made = indexed.made
 
     def top_level(self, name: str) -> List[Binding]:
         """The bindings of ``name`` in the module's top-level scope."""
@@ -102,6 +104,18 @@ class ForeignModule:
             self._attribute_reads[key] = read
         return read
 
+    def attribute_of(self, node: ast.expr, attr: str) -> ast.Attribute:
+        """``node.attr`` for an expression ``node`` of this module, made once and kept with the
+        module's index (its resolvers cache by node), located at ``node``."""
+        key = (id(node), attr)
+        made = self._made.get(key)
+        if made is None:
+            made = ast.Attribute(value=node, attr=attr, ctx=ast.Load())
+            made.lineno, made.col_offset = node.lineno, node.col_offset
+            made.end_lineno, made.end_col_offset = node.end_lineno, node.end_col_offset
+            self._made[key] = made
+        return made
+
 
 class ProjectModules:
     """The modules one analysed file may import from its project; one per analysed file,
@@ -121,15 +135,27 @@ class ProjectModules:
     def module(self, dotted: str, level: int) -> Optional[ForeignModule]:
         """The module ``dotted`` (relative ``level``) names for this file, when exactly one
         file of the project is that module; None otherwise."""
+        path = self.module_path(dotted, level)
+        return self._session.load(path, self) if path is not None else None
+
+    def module_path(self, dotted: str, level: int) -> Optional[str]:
+        """The real path of the one file ``dotted`` (relative ``level``) names for this file,
+        read from the disk but not parsed; None when no file or several are that module."""
         if self.path is None or not dotted:
             return None
         key = (os.path.dirname(self.path), dotted, level)
         if key not in self._session.found:
-            found = {os.path.realpath(file) for file in _candidates(self.path, dotted, level)}
-            found.discard(os.path.realpath(self.path))
-            self._session.found[key] = found.pop() if len(found) == 1 else None
-        path = self._session.found[key]
-        return self._session.load(path, self) if path is not None else None
+            self._session.found[key] = frozenset(
+                os.path.realpath(file) for file in _candidates(self.path, dotted, level))
+        # the directory's candidates, less this file itself (a module importing a namesake
+        # further up): two files of one directory may get different answers
+        found = self._session.found[key] - {os.path.realpath(self.path)}
+        return next(iter(found)) if len(found) == 1 else None
+
+    def module_at(self, path: str) -> Optional[ForeignModule]:
+        """The project module in the file at ``path`` (parsed once per process); None when it
+        cannot be read or parsed, is too large, or too many modules were read already."""
+        return self._session.load(os.path.realpath(path), self)
 
     def following(self, key: Tuple[str, str], compute: Callable[[], object]) -> object:
         """``compute()`` for the imported name ``key`` (module path, name), or None when it is
@@ -143,8 +169,8 @@ class _Session:
 
     def __init__(self) -> None:
         self.modules: Dict[str, Optional[ForeignModule]] = {}
-        # (importing directory, dotted name, level) -> the one file that module is, if any
-        self.found: Dict[Tuple[str, str, int], Optional[str]] = {}
+        # (importing directory, dotted name, level) -> the files that module may be
+        self.found: Dict[Tuple[str, str, int], FrozenSet[str]] = {}
         self.active: List[Tuple[str, str]] = []
 
     def load(self, path: str, project: ProjectModules) -> Optional[ForeignModule]:
@@ -202,6 +228,7 @@ class _Indexed:
         self.index = ScopeIndex(tree)
         self.reads: Dict[str, ast.Name] = {}
         self.attribute_reads: Dict[str, ast.Attribute] = {}
+        self.made: Dict[Tuple[int, str], ast.Attribute] = {}
 
 
 @functools.lru_cache(maxsize=32)
