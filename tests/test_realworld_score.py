@@ -217,3 +217,22 @@ def test_precision_and_recall_per_manifest_category(tmp_path: Path) -> None:
                                        "expected": 4, "recall": 0.75}
     text = run_score(paths)
     assert "yaml-config" in text.stdout and "by manifest category" in text.stdout
+
+
+def test_held_out_scores_only_the_entries_marked_held_out(tmp_path: Path) -> None:
+    """--held-out keeps the entries marked "held_out": true (here other.py) and drops the rest."""
+    paths = make_benchmark(tmp_path)
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    for entry in manifest:
+        if entry["path"] == "other.py":
+            entry["held_out"] = True
+    paths["manifest"].write_text(json.dumps(manifest), encoding="utf-8")
+    result = run_score(paths, "--json", "--held-out")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["files"] == 1 and data["missing_files"] == []
+    # other.py alone: its LOR201 (a reported "missed" entry) and its unjudged LOR104
+    assert data["precision"]["overall"] == {"tp": 1, "fp": 0, "precision": 1.0}
+    assert data["recall"]["overall"] == {"found": 1, "expected": 1, "recall": 1.0}
+    assert [item["code"] for item in data["unjudged"]] == ["LOR104"]
+    assert data["setups"]["lora_setups"] == 1

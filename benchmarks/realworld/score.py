@@ -1,6 +1,6 @@
 """Score lora-lint on the real-world benchmark: precision, recall and linking against the ledger.
 
-    python benchmarks/realworld/score.py DIR [--json] [--manifest PATH] [--ledger PATH]
+    python benchmarks/realworld/score.py DIR [--json] [--held-out] [--manifest PATH] [--ledger PATH]
 
 DIR holds the manifest's files as DIR/<owner>/<name>/<path> (benchmarks/realworld/download.py
 fetches them). lora-lint runs on every manifest file found there through its CLI's JSON output
@@ -17,6 +17,10 @@ the files are pinned, so lines are stable - and compared with the ledger:
   whose model the bundled catalog identifies. A trainer given the model id
   (``SFTTrainer(model="org/x", peft_config=...)``) loads the model itself: it counts as the
   loader (``loaded_by_trainer`` says how many). Computed in-process through the package.
+
+``--held-out`` scores only the manifest entries marked ``"held_out": true``: files added after
+the rules were written and judged by someone who had not tuned lora-lint on them (an honest
+check that the numbers on the whole ledger are not an artefact of tuning).
 
 The exit status is 0 when scoring ran (whatever the numbers), 2 on a usage error.
 """
@@ -95,6 +99,14 @@ def file_key(entry: Dict[str, str]) -> str:
 # Manifest entries that are not scored: the project files (requirements.txt, pyproject.toml,
 # ...) next to scored files, whose version pins lora-lint reads.
 PROJECT_FILE = "project-file"
+# Marks a scored entry added after the rules were written, judged without tuning on it.
+HELD_OUT = "held_out"
+
+
+def held_out_entries(manifest: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The held-out scored entries, with every project file (they supply pins and modules)."""
+    return [entry for entry in manifest
+            if entry.get(HELD_OUT) is True or entry.get("category") == PROJECT_FILE]
 
 
 def present_files(directory: Path, manifest: Sequence[Dict[str, str]]) -> Tuple[List[str], List[str]]:
@@ -465,10 +477,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also list every false positive and every missed finding")
+    parser.add_argument("--held-out", action="store_true",
+                        help='score only the entries marked "held_out": true (judged after the rules were written)')
     options = parser.parse_args(argv)
     if not options.directory.is_dir():
         parser.error("%s is not a directory" % options.directory)
-    result = score(options.directory.resolve(), load_json(options.manifest), load_json(options.ledger))
+    manifest = load_json(options.manifest)
+    if options.held_out:
+        manifest = held_out_entries(manifest)
+    result = score(options.directory.resolve(), manifest, load_json(options.ledger))
     data = summary(result)
     if options.json:
         json.dump(data, sys.stdout, indent=1, ensure_ascii=False)
