@@ -199,6 +199,38 @@ def test_lor301_ignores_chat_tokens_the_file_adds(tmp_path: Path, addition: str,
     assert found == (["LOR301"] if reported else [])
 
 
+# -- LOR301: another family's chat markers written as text ----------------------------------
+
+# A Korean tutorial's copy of Unsloth's Alpaca notebook renders its data for Llama 3.1 base with
+# '<s>[INST] {instruction} [/INST]': Mistral's markers, plain characters for Llama 3's tokenizer.
+FOREIGN_MARKERS = dedent("""
+    from unsloth import FastLanguageModel
+    from trl import SFTTrainer, SFTConfig
+    model, tokenizer = FastLanguageModel.from_pretrained("{model}")
+    model = FastLanguageModel.get_peft_model(model, r=16)
+    prompt = "<s>[INST] {{instruction}} [/INST]\\n{{response}}"
+    trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
+""")
+
+
+@pytest.mark.parametrize("model,reported", [
+    ("unsloth/Meta-Llama-3.1-8B", False),  # its tokenizer has no [INST]: plain text
+    ("mistralai/Mistral-7B-v0.1", True),   # [INST] is its own chat marker
+])
+def test_lor301_chat_markers_its_tokenizer_lacks_are_text(tmp_path: Path, model: str,
+                                                          reported: bool):
+    path = write_source(tmp_path, FOREIGN_MARKERS.format(model=model))
+    assert [code for _, _, code in flake8_codes(path) if code == "LOR301"] == \
+        (["LOR301"] if reported else [])
+
+
+def test_foreign_markers_in_a_notebook_are_lor903s_plain_text_case(tmp_path: Path):
+    cells = FOREIGN_MARKERS.format(model="unsloth/Meta-Llama-3.1-8B").split("trainer = ")
+    write(tmp_path / "tune.ipynb", notebook_json([cells[0], "trainer = " + cells[1]]))
+    _, items = check_json(tmp_path, "--isolated", "--select", "LOR301,LOR903", "tune.ipynb")
+    assert [(d["code"], d["cell"]) for d in items] == [("LOR903", 1)]
+
+
 # -- LOR501: full matrices only, and advice that fits the script ----------------------------
 
 PLAIN_TRAINER = dedent("""

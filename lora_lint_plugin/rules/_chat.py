@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, FrozenSet, Iterator, List, Optional
 from ..catalog import BASE, EMBEDDING_LAYER_NAMES, instruct_sibling
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..fixing.edits import make_fix, replace_string
 from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
 from ..fast_dataclass import dataclass
-from ._chat_templates import chat_signals, untrained_tokens_reach_unsloth
+from ._chat_templates import chat_signals, chat_signals_for_model, untrained_tokens_reach_unsloth
 from ._common import leaf, lower_embedding_learning_rate
 from .base import RuleContext
 
@@ -132,10 +132,12 @@ def chat_training_args(file: FileModel) -> List[CallSite]:
         if call.args.plain("assistant_only_loss", False) is True])
 
 
-def shows_chat_format(file: FileModel) -> bool:
+def shows_chat_format(file: FileModel, model_id: Any = None) -> bool:
     """Any chat/instruction signal: template calls, chat special tokens (not ones the file adds
-    to the tokenizer itself), assistant-only loss."""
-    return bool(chat_signals(file)) or bool(chat_training_args(file))
+    to the tokenizer itself, nor, given ``model_id``, ones its tokenizer does not have),
+    assistant-only loss."""
+    signals = chat_signals(file) if model_id is None else chat_signals_for_model(file, model_id)
+    return bool(signals) or bool(chat_training_args(file))
 
 
 def _trained_leaves(call: CallSite, parameter: str) -> Optional[FrozenSet[str]]:

@@ -9,6 +9,10 @@
   then the conversation normalisers (``standardize_sharegpt``) do not count either;
   and without ``apply_chat_template`` called after ``trainer.train()`` in the same scope
   (prompts for the trained model: inference, not the training data).
+* ``chat_signals_for_model(file, model_id)``: the same, without chat-token literals that the
+  model's tokenizer does not have as tokens (``[INST]`` / ``<s>`` text written for Llama 3):
+  for that model they are plain text of a format of the file's own, which its Instruct
+  sibling does not know either. Only when the tokenizer's tokens are recorded.
 * ``untrained_tokens_reach_unsloth(file, before)``: whether Unsloth's check at
   ``SFTTrainer(...)`` certainly meets a Llama-3 chat token whose embedding row is untrained
   in the base checkpoint: the chat template last set before the trainer (Unsloth's
@@ -27,7 +31,7 @@ from ..analysis.extract import CHAT_TOKEN_LITERALS
 from ..analysis.model import FileModel, Signal
 from ..analysis.values import Value
 
-__all__ = ["chat_signals", "template_facts", "untrained_tokens_reach_unsloth"]
+__all__ = ["chat_signals", "chat_signals_for_model", "template_facts", "untrained_tokens_reach_unsloth"]
 
 
 @lru_cache(maxsize=None)
@@ -104,6 +108,21 @@ def chat_signals(file: FileModel) -> List[Signal]:
             kept.append(signal)
         return kept
     return file.derived("chat_signals", compute)
+
+
+def chat_signals_for_model(file: FileModel, model_id: Any) -> List[Signal]:
+    """``chat_signals(file)`` as seen by the model ``model_id``: a chat-token literal its
+    tokenizer is known not to have (another family's chat marker) is text, not its chat format."""
+    signals = chat_signals(file)
+    if not isinstance(model_id, str) or not any(s.kind == "chat-token-literal" for s in signals):
+        return signals
+    from ..catalog.identify import existing_tokens
+
+    tokens = existing_tokens(model_id)
+    if tokens is None:
+        return signals  # the tokenizer's tokens are not recorded: any literal may be one
+    return [signal for signal in signals
+            if signal.kind != "chat-token-literal" or signal.detail in tokens]
 
 
 # Markers of a model's special tokens in a template text (besides CHAT_TOKEN_LITERALS).

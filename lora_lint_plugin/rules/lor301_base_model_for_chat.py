@@ -61,7 +61,11 @@ class BaseModelForChat(Rule):
     `get_chat_template`) is plain text, which the Instruct model does not know either, and so
     are conversations normalised with `standardize_sharegpt` and then rendered with it;
     `apply_chat_template` called after `trainer.train()` in the same scope formats prompts for
-    the trained model (inference) and says nothing about the training data.
+    the trained model (inference) and says nothing about the training data. A chat-token
+    literal that the model's own tokenizer does not have (Mistral's `[INST]` written into a
+    text template for Llama 3.1, whose tokenizer reads it as plain characters) is such a text
+    format of the file's own too; this needs the tokenizer's tokens in lora-lint's data
+    (`tokenizer_tokens.json`: Llama 3/3.x/4, Qwen, Gemma), otherwise the literal counts.
 
     Out of scope: runs whose trainer is built to start from a base checkpoint. ORPO aligns a
     base model in one stage (its loss holds the supervised term; there is no SFT stage and no
@@ -133,6 +137,15 @@ class BaseModelForChat(Rule):
         model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
         text = tokenizer.apply_chat_template(messages, tokenize=False)
         """,
+        # Another family's chat markers as text: '[INST]' is no token of Llama 3.1's tokenizer.
+        """
+        from unsloth import FastLanguageModel
+        from trl import SFTTrainer, SFTConfig
+        model, tokenizer = FastLanguageModel.from_pretrained("unsloth/Meta-Llama-3.1-8B")
+        model = FastLanguageModel.get_peft_model(model, r=16)
+        prompt = "<s>[INST] {instruction} [/INST]\\n{response}"
+        trainer = SFTTrainer(model=model, train_dataset=dataset, args=SFTConfig())
+        """,
         # Alpaca-style plain text on a base model: no chat signal (LOR903 covers it, opt-in).
         """
         from unsloth import FastLanguageModel
@@ -174,6 +187,20 @@ class BaseModelForChat(Rule):
         """,
     )
     INVALID = (
+        # The model's own chat tokens written as text: Qwen's tokenizer has <|im_start|>.
+        Invalid("""
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B")  # expect: LOR301
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        prompt = "<|im_start|>user\\n{question}<|im_end|>\\n<|im_start|>assistant\\n{answer}<|im_end|>"
+        """, fixed="""
+        from transformers import AutoModelForCausalLM
+        from peft import LoraConfig, get_peft_model
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")  # expect: LOR301
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        prompt = "<|im_start|>user\\n{question}<|im_end|>\\n<|im_start|>assistant\\n{answer}<|im_end|>"
+        """),
         # Known by its family's name only: base by its naming, no sibling id to switch to.
         Invalid("""
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -236,6 +263,8 @@ class BaseModelForChat(Rule):
         if not shows_chat_format(file):
             return
         for use in base_model_uses(file, context):
+            if not shows_chat_format(file, use.model_id.python):
+                continue  # only chat markers this model's tokenizer does not have: plain text
             if untrained_token_crash(file, use) is not None:
                 continue  # LOR302 reports the certain crash
             if trained_from_base_by_design(file, use.model_id):
@@ -249,7 +278,8 @@ class BaseModelForChat(Rule):
                 f"'{use.suggestion}', which already knows its chat template",
                 use.fix(FixSafety.UNSAFE))
         for family_use in family_base_uses(file, context):
-            if trained_from_base_by_design(file, family_use.model_id):
+            if trained_from_base_by_design(file, family_use.model_id) or \
+                    not shows_chat_format(file, family_use.model_id.python):
                 continue
             yield self.diagnostic(
                 family_use.span,

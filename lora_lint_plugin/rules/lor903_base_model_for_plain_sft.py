@@ -120,9 +120,9 @@ class BaseModelForPlainSft(Rule):
     )
 
     def check(self, file: FileModel, context: RuleContext) -> Iterator[Diagnostic]:
-        if shows_chat_format(file):
-            return
         for use in base_model_uses(file, context):
+            if shows_chat_format(file, use.model_id.python):
+                continue  # LOR301's case (chat markers its tokenizer lacks are plain text)
             trainer = use.setup.trainer
             if trainer is None or trainer.name not in SUPERVISED_TRAINERS \
                     or trainer.name == "UnslothTrainer":
@@ -136,8 +136,8 @@ class BaseModelForPlainSft(Rule):
                 use.fix(FixSafety.UNSAFE))
         for family_use in family_base_uses(file, context):
             trainer = family_use.setup.trainer
-            if trainer is None or trainer.name not in SUPERVISED_TRAINERS \
-                    or trainer.name == "UnslothTrainer":
+            if shows_chat_format(file, family_use.model_id.python) or trainer is None \
+                    or trainer.name not in SUPERVISED_TRAINERS or trainer.name == "UnslothTrainer":
                 continue
             yield self.diagnostic(
                 family_use.span,
