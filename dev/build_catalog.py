@@ -297,7 +297,8 @@ def build_entry(fact: Json, facts: Json) -> Json:
         entry["vision_config"] = OrderedDict(fact["vision_config"])
     entry["linear_modules"] = derived["modules"]
     if type_info.get("moe") is not None:
-        entry["linear_modules_transformers_4"] = transformers_4_moe_modules(fact, type_info, derived["modules"])
+        if type_info["moe"]["transformers_4_modules"] is not None:  # None: a model type transformers 4 lacks
+            entry["linear_modules_transformers_4"] = transformers_4_moe_modules(fact, type_info, derived["modules"])
         entry["moe"] = moe_block(fact, type_info, derived["fused_expert_parameters"])
     renames = type_info.get("transformers_4_renames")
     if renames:  # same shapes, other leaf names under transformers 4 (GPT-NeoX's embed_out)
@@ -355,8 +356,11 @@ def architecture_entry(model_type: str, entries: List[Json], facts: Json) -> Jso
         from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as defaults
 
         item["peft_default_target_modules"] = defaults.get(model_type)
-    item["moe"] = False
-    item["moe_expert_parameters"] = []
+    # routed experts fused into 3-D parameters (transformers 5) that target_modules cannot reach
+    fused = [p["param"].rsplit(".", 1)[-1] for e in entries
+             for p in (e.get("moe") or {}).get("fused_expert_parameters", [])]
+    item["moe"] = type_info.get("moe") is not None
+    item["moe_expert_parameters"] = list(dict.fromkeys(fused))
     item["tied_by_default"] = bool(type_info.get("tied_by_default", False))
     item["llama_style_names"] = llama_names <= set(leaves)
     item["confidence"] = "remote-code" if remote else "high"

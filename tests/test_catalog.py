@@ -338,7 +338,9 @@ def test_layer_modules_follow_from_the_config():
             if ".*." in x["path"] and "vision" not in x["path"] and "visual" not in x["path"]:
                 # mllama/gemma3: cross-attention or vision layers; lfm2/qwen3_5: conv or linear-attention
                 # and attention layers alternate; t5/mt5: relative position biases live in the first block only
-                hybrid = ("mllama", "gemma3", "lfm2", "qwen3_5", "t5", "mt5")
+                # deepseek_v2/glm4_moe(_lite): the first layers are dense, the others add experts
+                hybrid = ("mllama", "gemma3", "lfm2", "qwen3_5", "t5", "mt5", "deepseek_v2", "glm4_moe",
+                          "glm4_moe_lite")
                 assert x["count"] % layers == 0 or m["model_type"] in hybrid, (
                     m["key"], x["path"])
             nq = cfg["num_attention_heads"] * cfg["head_dim"]
@@ -366,7 +368,8 @@ def test_embedding_and_output_shapes_agree_with_modules_and_config():
 def test_attention_shapes_follow_from_heads_and_head_dim():
     """q: H -> heads*head_dim, k/v: H -> kv_heads*head_dim, o: heads*head_dim -> H (text layers)."""
     for m in MODELS["models"]:
-        if m["model_type"] == "gpt2":
+        # multi-head latent attention: q and o widths follow qk_head_dim and v_head_dim
+        if m["model_type"] in ("gpt2", "deepseek_v2", "glm4_moe_lite"):
             continue
         cfg = m["config"]
         nq = cfg["num_attention_heads"] * cfg["head_dim"]

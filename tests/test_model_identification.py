@@ -96,6 +96,12 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("Qwen/Qwen3.5-2B", ["q_proj", "in_proj_qkv", "out_proj"], "in_proj_qk", "in_proj_qkv"),
     ("Qwen/Qwen3.5-0.8B", ["in_proj_z", "gate_proj"], "gate_prj", "gate_proj"),
     ("Qwen/Qwen3.5-2B-Base", ["linear_fc1", "qkv"], "lnear_fc1", "linear_fc1"),
+    ("vivo-ai/BlueLM-7B-Chat", ["q_proj", "gate_proj"], "gate_prj", "gate_proj"),  # remote code
+    ("vivo-ai/BlueLM-7B-Base-32K", ["q_proj", "v_proj"], "v_prj", "v_proj"),  # family name only
+    ("/root/autodl-tmp/THUCoAI/CharacterGLM-6B", ["query_key_value"], "query_key_valu", "query_key_value"),
+    ("zai-org/GLM-4.5-Air-Base", ["q_proj", "down_proj"], "down_prj", "down_proj"),
+    ("deepseek-ai/DeepSeek-Coder-V2-Lite-Base", ["kv_a_proj_with_mqa", "o_proj"], "kv_a_proj_with_mq",
+     "kv_a_proj_with_mqa"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [

@@ -25,7 +25,7 @@ NATIVE_TYPES = [t for t in VERIFIED_TYPES if not module_names(t).remote_code]
 # A 4.x record the static reader could not finish (its names are never used to call a name unknown)
 INCOMPLETE_IN_4 = {"gptj"}  # GPTJAttention builds its positions through an unresolved helper
 # model types transformers 4 does not implement (added in 5.x): no 4.x record to compare
-ONLY_IN_5 = {"qwen3_5"}
+ONLY_IN_5 = {"qwen3_5", "glm4_moe_lite"}
 # transformers 4 hands T5's shared embedding module itself to the encoder and decoder, so their
 # embed_tokens are that one module (PEFT sees it once, as 'shared'); transformers 5 builds them apart
 SHARED_IN_4 = {"t5": {"embed_tokens"}, "mt5": {"embed_tokens"}}
@@ -40,6 +40,9 @@ CONFIG_DEPENDENT = {
     "opt": {"project_in", "project_out"},  # only when word_embed_proj_dim != hidden_size (opt-350m)
     "lfm2": {"conv", "in_proj"},  # short-convolution layers: the 2-layer default skeleton has none
     "qwen3_5": {"q_proj", "k_proj", "v_proj", "o_proj"},  # full attention every 4th layer: none in 2 layers
+    # multi-head latent attention: q_proj only without a q_lora_rank (the Lite checkpoints)
+    "deepseek_v2": {"q_proj"},
+    "glm4_moe_lite": {"q_proj"},
     "t5": {"wi_0", "wi_1"},  # the gated MLP of T5 v1.1/FLAN-T5 (feed_forward_proj gated-gelu)
     "mt5": {"wi"},  # the ungated MLP (feed_forward_proj relu); mT5's default is gated-gelu
 }

@@ -51,6 +51,8 @@ MOE_TARGET_REWRITES: Dict[str, Dict[str, str]] = {
     "olmoe": _QWEN_MOE_STYLE,
     "deepseek_v2": _QWEN_MOE_STYLE,
     "deepseek_v3": _QWEN_MOE_STYLE,
+    "glm4_moe": _QWEN_MOE_STYLE,
+    "glm4_moe_lite": _QWEN_MOE_STYLE,
 }
 
 LORA = "lora"                # LoRA A/B matrices on a Linear/Conv1D (fp32 in the adapter)
@@ -336,8 +338,9 @@ def count_parameters(entry: ModelEntry, spec: LoraSpec, *, transformers_major: i
 
     costs: List[ModuleCost] = []
     wrapped_paths = set()
+    module_targets = _after_moe_rewrite(entry, targets, transformers_major, mods, notes)
     for module in mods:
-        module_costs = _adapter_costs(module, entry, spec, targets, output_path,
+        module_costs = _adapter_costs(module, entry, spec, module_targets, output_path,
                                       module.path in embedding_paths)
         if module_costs:
             wrapped_paths.add(module.path)
@@ -417,6 +420,22 @@ def _moe_string_targets(entry: ModelEntry, targets: str, mods: Sequence[LinearMo
     if targets.lower() == ALL_LINEAR:
         leaves.add("gate")
     return tuple(sorted(leaves))
+
+
+def _after_moe_rewrite(entry: ModelEntry, targets: Union[Tuple[str, ...], str], transformers_major: int,
+                       mods: Sequence[LinearModule], notes: List[str]) -> Union[Tuple[str, ...], str]:
+    """PEFT 0.21 moves the expert names it rewrites out of ``target_modules`` (an entry equal to
+    or ending in ``.gate_proj`` ...), so no nn.Linear of that name is adapted any more: a dense
+    first layer's MLP and the shared experts (DeepSeek-V2, GLM-4.5) lose their LoRA."""
+    rewrite = MOE_TARGET_REWRITES.get(entry.model_type) if transformers_major >= 5 else None
+    if not rewrite or isinstance(targets, str) or entry.moe is None:
+        return targets
+    kept = tuple(t for t in targets if not any(t == old or t.endswith("." + old) for old in rewrite))
+    dropped = sorted({m.name for m in mods if m.name in rewrite and m.name in targets})
+    if kept != targets and dropped:
+        notes.append("transformers 5 + PEFT 0.21: %s leave target_modules for the fused experts, so "
+                     "the dense and shared-expert MLP modules of those names get no LoRA" % ", ".join(dropped))
+    return kept
 
 
 def _input_path(entry: ModelEntry, text_only: bool) -> str:
