@@ -66,6 +66,17 @@ JSON_OR_COMMAND_LINE_SCRIPT = dedent('''
     model = get_peft_model(model, config)
 ''')
 
+# TRL's own ModelConfig: a library class whose field type the catalog knows
+TRL_MODEL_CONFIG_SCRIPT = dedent('''
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+    from trl import ModelConfig, TrlParser
+
+    model_args, = TrlParser((ModelConfig,)).parse_args_and_config()
+    model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+    model = get_peft_model(model, LoraConfig(r=8, target_modules=["q_proj", "c_attn"]))
+''')
+
 CONFIG_SCRIPT = dedent('''
     import json
     from peft import LoraConfig, get_peft_model
@@ -115,10 +126,29 @@ PROJECTS: Dict[str, Tuple[Dict[str, str], List[Tuple[str, int, str, str]]]] = {
         "scripts/run_twice.sh": "RANK=0\nRANK=16\n" + LAUNCH.format(model="$UNSET", rank="$RANK"),
         "scripts/run_if.sh": 'if [ -n "$1" ]; then\n  RANK=0\nfi\n'
                              + LAUNCH.format(model="$UNSET", rank="${RANK}"),
-        "scripts/run_default.sh": 'RANK="${2:-0}"\n' + LAUNCH.format(model="$UNSET", rank="$RANK"),
+        "scripts/run_argument.sh": 'RANK="$2"\n' + LAUNCH.format(model="$UNSET", rank="$RANK"),
         "scripts/run_sourced.sh": "RANK=0\nsource env.sh\n"
                                   + LAUNCH.format(model="$UNSET", rank="$RANK"),
     }, []),
+    # a field of TRL's ModelConfig: the launcher's text (without a launcher: its None default)
+    "library_argument_class": ({
+        "training/train.py": TRL_MODEL_CONFIG_SCRIPT,
+        "scripts/run_grpo.sh": "python training/train.py --model_name_or_path "
+                               "meta-llama/Llama-3.1-8B\n",
+    }, [("training/train.py", 7, "LOR103", "(value of --model_name_or_path in ../scripts/run_grpo.sh)")]),
+    "library_argument_class_without_launcher": ({"training/train.py": TRL_MODEL_CONFIG_SCRIPT}, []),
+    # activating a virtual environment sets none of the launcher's variables
+    "shell_variable_after_venv_activation": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_sft.sh": "python3 -m venv env\nsource env/bin/activate\nRANK=0\n"
+                              + LAUNCH.format(model="$UNSET", rank="$RANK"),
+    }, [("training/train.py", 13, "LOR201", "(value of --lora_rank in ../scripts/run_sft.sh)")]),
+    # the default of the launcher's own parameter: a default, which the message names
+    "shell_parameter_default": ({
+        "training/train.py": HF_SCRIPT,
+        "scripts/run_default.sh": 'RANK="${2:-0}"\n' + LAUNCH.format(model="$UNSET", rank="$RANK"),
+    }, [("training/train.py", 13, "LOR201",
+         "(default of $2 for --lora_rank in ../scripts/run_default.sh)")]),
     # launchers that pass options run the command-line branch, never the JSON file's
     "json_or_command_line": ({
         "training/train.py": JSON_OR_COMMAND_LINE_SCRIPT,

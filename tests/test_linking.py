@@ -23,6 +23,7 @@ SCRIPT = Path(sys.executable).with_name("lora-lint")
 
 HEADER = """
 import sys
+from pathlib import Path
 import torch
 import transformers
 from accelerate import Accelerator
@@ -261,6 +262,35 @@ CONSTRUCTS: Dict[str, Tuple[str, str]] = {
         f"model = {LOAD}\n"
         "trainer = SFTTrainer(model=wrap(model), peft_config=LoraConfig(\n"
         "    target_modules=['q_proj', 'c_attn']))",
+    ),
+    # the arguments of ``Tuner(...)`` are ``__init__``'s (a class without a base: nothing
+    # else constructs it); another argument on another call makes them unknown
+    "constructor_argument": (
+        "class Tuner:\n    def __init__(self, config=None):\n"
+        "        self.config = config or {'model_name': 'gpt2'}\n"
+        "    def run(self):\n"
+        "        model = AutoModelForCausalLM.from_pretrained(self.config['model_name'])\n"
+        "        return {lora}\nTuner({'model_name': 'meta-llama/Llama-3.1-8B'}).run()",
+        "class Tuner:\n    def __init__(self, config=None):\n"
+        "        self.config = config or {'model_name': 'gpt2'}\n"
+        "    def run(self):\n"
+        "        model = AutoModelForCausalLM.from_pretrained(self.config['model_name'])\n"
+        "        return {lora}\nTuner({'model_name': 'meta-llama/Llama-3.1-8B'}).run()\n"
+        "Tuner(dict(model_name=sys.argv[1])).run()",
+    ),
+    # a local path as a ``Path`` (``~`` depends on who runs it)
+    "model_path_object": (
+        "model = AutoModelForCausalLM.from_pretrained(\n"
+        "    Path('/models/meta-llama/Llama-3.1-8B').expanduser())\nmodel = {lora}",
+        "model = AutoModelForCausalLM.from_pretrained(\n"
+        "    Path('~/meta-llama/Llama-3.1-8B').expanduser())\nmodel = {lora}",
+    ),
+    # the function's last ``return`` ends a ``with`` block (not when code follows the block)
+    "loader_function_returning_in_with": (
+        f"def load():\n    with torch.no_grad():\n        return {LOAD}\nmodel = load()\n"
+        "model = {lora}",
+        f"def load():\n    with torch.no_grad():\n        model = {LOAD}\n    model.eval()\n"
+        "model = load()\nmodel = {lora}",
     ),
 }
 

@@ -318,3 +318,54 @@ def test_two_modules_of_one_directory_find_their_own_imports(tmp_path: Path) -> 
     assert [row for row, _ in found] == [6]
     assert "meta-llama/Meta-Llama-3-8B" in found[0][1]
     assert lor103(root, "app/reexport_first.py") == []
+
+
+CONFIGS_MODULE = f"""
+    import argparse
+
+    PRESETS = {{"small": {{"model_name": {LLAMA}, "targets": ["c_attn"]}},
+               "large": {{"model_name": "openai-community/gpt2", "targets": ["c_attn"]}}}}
+
+    def get_config(name="small"):
+        if name not in PRESETS:
+            raise SystemExit(1)
+        return PRESETS[name].copy()
+
+    def parse_training_args():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--config", default="small", choices=["small", "large"])
+        return parser.parse_args()
+"""
+
+PRESET_SCRIPT = """
+    from transformers import AutoModelForCausalLM
+    from peft import LoraConfig, get_peft_model
+    from configs import get_config, parse_training_args
+
+    args = parse_training_args()
+    config = get_config(args.config)
+    model = AutoModelForCausalLM.from_pretrained(config["model_name"])
+    model = get_peft_model(model, LoraConfig(r=8, target_modules=config["targets"]))
+"""
+
+
+def test_an_imported_argument_parser_choosing_a_copied_preset(tmp_path: Path) -> None:
+    """``args = parse_training_args()`` (a project function returning ``parser.parse_args()``)
+    and ``get_config(args.config)`` returning ``PRESETS[name].copy()``: the option's default
+    there picks the preset, and the findings say they rest on it. The command line that parser
+    reads is this script's: its launcher's value wins (``large``: GPT-2, which has
+    ``c_attn``), and a launcher's own parameter default is a default too."""
+    root = project(tmp_path, {
+        "default/configs.py": CONFIGS_MODULE, "default/train.py": PRESET_SCRIPT,
+        "launched/configs.py": CONFIGS_MODULE, "launched/train.py": PRESET_SCRIPT,
+        "launched/run.sh": "python train.py --config large\n",
+        "parameter/configs.py": CONFIGS_MODULE, "parameter/train.py": PRESET_SCRIPT,
+        "parameter/run.sh": 'SIZE="${2:-small}"  # small unless given\npython train.py --config $SIZE\n',
+    })
+    found = lor103(root, "default/train.py")
+    assert [row for row, _ in found] == [6]   # the preset comes into this file there
+    assert "meta-llama/Meta-Llama-3-8B" in found[0][1] and "(default of --config)" in found[0][1]
+    assert lor103(root, "launched/train.py") == []
+    found = lor103(root, "parameter/train.py")
+    assert [row for row, _ in found] == [6]   # the preset comes into this file there
+    assert "(default of $2 for --config in run.sh)" in found[0][1]

@@ -59,6 +59,8 @@ class LinkingFacts:
     pass_through_functions: Dict[Tuple[str, str], PassThrough]   # (root, last name) -> fact
     self_returning_methods: FrozenSet[str]
     preparing_methods: FrozenSet[Tuple[str, str, str]]           # (root, class, method)
+    # (argument class, field) -> the field's type, for libraries' argument dataclasses
+    argument_fields: Dict[Tuple[str, str], str]
 
     def pass_through(self, qualified_name: str) -> Optional[PassThrough]:
         parts = qualified_name.split(".")
@@ -132,8 +134,11 @@ def linking_facts() -> LinkingFacts:
     positional = {name: tuple(parameters)
                   for name, parameters in data["positional_parameters"].items()
                   if name != "source"}
+    fields = {(cls, name): kind for cls, entry in data["argument_classes"].items()
+              if cls != "source" for name, kind in entry.items()}
     return LinkingFacts(modelled, positional, loaders, functions,
-                        frozenset(data["self_returning_methods"]["names"]), frozenset(preparing))
+                        frozenset(data["self_returning_methods"]["names"]), frozenset(preparing),
+                        fields)
 
 
 def _loader_classes(entry: Dict[str, Any]) -> LoaderClasses:

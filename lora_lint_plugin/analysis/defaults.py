@@ -30,10 +30,12 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..fast_dataclass import dataclass
+from .callees import linking_facts
 from .launchers import NO_LAUNCHERS, LauncherOptions, LauncherValue
 from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .modules import ForeignModule
     from .resolve import Resolver
 
 ARGPARSE_PARSERS = ("parse_args", "parse_known_args")
@@ -125,7 +127,7 @@ class Defaults:
         if "argparse.Namespace" in self.index.imported_names(call.func):
             return self._namespace_attribute(call, attr, depth) if result.index is None else UNKNOWN
         if not isinstance(call.func, ast.Attribute):
-            return UNKNOWN
+            return self._imported_attribute(result, attr, depth)
         method = call.func.attr
         if (method == "parse_args" and result.index is None) or \
                 (method == "parse_known_args" and result.index == 0):
@@ -139,7 +141,33 @@ class Defaults:
                 if launched is not None:
                     return launched
                 return self._class_attribute(cls, attr, depth, f"default of --{attr}")
+            if classes and result.index < len(classes) and method in _COMMAND_LINE_PARSERS:
+                library = self._library_field(call.func.value, result.index, attr, depth)
+                if library is not None:
+                    return library
         return UNKNOWN
+
+    def _imported_attribute(self, result: CallResult, attr: str, depth: int) -> Resolved:
+        """``args.x`` where ``args = parse_arguments()`` and ``parse_arguments`` is a function
+        of a project module that returns a parser's result (or another object whose attributes
+        are known there): read there, with this program's launchers (the command line a
+        parser there reads is this script's)."""
+        if result.via:
+            return UNKNOWN
+        launchers = self.launcher_options()
+
+        def read(module: "ForeignModule", call: ast.Call, index: Optional[int]) -> Optional[Resolved]:
+            owner = module.resolver.defaults
+            facts = owner.facts()
+            if not facts.ready or attr in facts.assigned_attributes or facts.dynamic_attributes:
+                return UNKNOWN
+            saved, owner._launcher_options = owner._launcher_options, launchers
+            try:
+                return owner._attribute_of(CallResult(call, index), attr, depth + 1)
+            finally:
+                owner._launcher_options = saved
+        found = self.resolver.imports.returned_call(result.call, result.index, read)
+        return found if isinstance(found, Value) else UNKNOWN
 
     def _launched_owners(self, owners: List[Value]) -> List[Value]:
         """The argument objects a launched run may use: when every launcher command passes an
@@ -322,6 +350,30 @@ class Defaults:
     def _parser_classes(self, receiver: ast.AST,
                         depth: int) -> Optional[List[Optional[ast.ClassDef]]]:
         """The dataclasses given to ``HfArgumentParser(...)``, in order."""
+        names = self._parser_class_names(receiver, depth)
+        # None for a class of another module (TrainingArguments): its defaults are not ours
+        return [self.class_named(name) for name in names] if names is not None else None
+
+    def _library_field(self, receiver: ast.AST, position: int, attr: str,
+                       depth: int) -> Optional[Resolved]:
+        """A field of a library's argument class (TRL's ``ModelConfig``) that a launcher
+        passes, when ``data/linking.json`` knows the field's type; None otherwise."""
+        names = self._parser_class_names(receiver, depth)
+        if names is None or position >= len(names):
+            return None
+        fields = linking_facts().argument_fields
+        known = [fields[(name, attr)] for name in self.index.imported_names(names[position])
+                 if (name, attr) in fields]
+        if known != ["str"]:
+            return None
+        found = self.launcher_options().value([f"--{attr}", "--" + attr.replace("_", "-")])
+        if not isinstance(found, LauncherValue) or found.text is None:
+            return None if found is None else UNKNOWN
+        return with_origin(Value(found.text, names[position], self.resolver.span(names[position])),
+                           _launched_origin(f"--{attr}", found))
+
+    def _parser_class_names(self, receiver: ast.AST, depth: int) -> Optional[List[ast.expr]]:
+        """The class expressions given to ``HfArgumentParser(...)``, in order."""
         parser = self.resolver.resolve(receiver, depth + 1)
         if not isinstance(parser, Value) or parser.kind != OBJECT or parser.python.index is not None:
             return None
@@ -341,8 +393,7 @@ class Defaults:
         names = given.elts if isinstance(given, (ast.Tuple, ast.List)) else [given]
         if any(isinstance(name, ast.Starred) for name in names):
             return None
-        # None for a class of another module (TrainingArguments): its defaults are not ours
-        return [self.class_named(name) for name in names]
+        return list(names)
 
     # -- argparse --------------------------------------------------------------------------
     def _option_default(self, dest: str, depth: int) -> Resolved:
@@ -405,7 +456,7 @@ class Defaults:
         keywords = {keyword.arg: keyword.value for keyword in call.keywords}
         action = self.resolver.resolve(keywords["action"], depth + 1) \
             if "action" in keywords else None
-        origin = f"value of {names[-1]} in {found.launcher}"
+        origin = _launched_origin(names[-1], found)
         if isinstance(action, Value) and action.python in ("store_true", "store_false"):
             flag = found.text is None and action.python == "store_true"
             return with_origin(Value(flag, call, self.resolver.span(call)), origin) \
@@ -429,7 +480,7 @@ class Defaults:
         if value is _NOT_PARSED:
             return UNKNOWN
         return with_origin(Value(value, statement, self.resolver.span(statement)),
-                           f"value of --{attr} in {found.launcher}")
+                           _launched_origin(f"--{attr}", found))
 
     def _field_statement(self, cls: ast.ClassDef, attr: str) -> Optional[ast.AnnAssign]:
         owner = self._owner(cls)
@@ -555,6 +606,14 @@ class Defaults:
 
     def _is_environ(self, expression: ast.AST) -> bool:
         return "os.environ" in self.index.imported_names(expression)
+
+
+def _launched_origin(option: str, found: LauncherValue) -> str:
+    """``value of --x in run.sh``, or ``default of $2 for --x in run.sh`` when the launcher
+    passes the default of one of its own parameters."""
+    if found.parameter is not None:
+        return f"default of {found.parameter} for {option} in {found.launcher}"
+    return f"value of {option} in {found.launcher}"
 
 
 def _none_filtered(value: Resolved, allow_none: bool) -> Resolved:

@@ -35,6 +35,7 @@ from .model import (
     TrainingSetup,
 )
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
+from .callers import ForeignCallers
 from .diagnostics import Span
 from .launchers import LauncherOptions
 from .modules import ForeignModule, ProjectModules
@@ -114,6 +115,8 @@ class Extractor:
         self._contextual: Dict[Tuple[int, ...], CallSite] = {}
         self._imported: Dict[Tuple[int, Optional[int]], Optional[CallSite]] = {}
         self._returns_followed = 0   # ``return`` expressions read by ``_origin_of_returns``
+        self._modules = modules
+        self._callers: Optional[ForeignCallers] = None
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -609,7 +612,50 @@ class Extractor:
         setups.extend(self._leftover_setups())
         for setup in setups:
             setup.model_id = self._model_id(setup)
+            if setup.lora is not None and setup.model_id is None:
+                self._link_through_callers(setup)
         return setups
+
+    def _link_through_callers(self, setup: TrainingSetup) -> None:
+        """A setup inside a function whose model, or model id, is a parameter that only other
+        modules of the project pass (``callers.py``): the loader there, or the id they pass."""
+        callers = self._foreign_callers()
+        if callers is None:
+            return
+        loader = setup.model_load
+        if loader is not None:
+            argument = loader.args.get("model_name")
+            written = _written(argument) if argument is not None and not loader.alternatives \
+                else None
+            value = callers.value(written) if written is not None else UNKNOWN
+            if argument is not None and isinstance(value, Value) and isinstance(value.python, str):
+                given = Argument("model_name", value, argument.span, argument.node,
+                                 argument.value_span)
+                setup.model_load = replace(loader, args=Arguments(
+                    {**loader.args.by_name, "model_name": given}, loader.args.complete),
+                    alternatives=(loader,))
+        else:
+            site = _last_of_chain(setup)
+            argument = site.args.get("model") if site is not None else None
+            written = _written(argument) if argument is not None else None
+            found = callers.loader(written, _foreign_loader) if written is not None else None
+            if found is not None:
+                (_, name, library), model_id = found
+                span = self.span(written)   # type: ignore[arg-type]
+                setup.model_load = CallSite(
+                    role=MODEL_LOAD, name=name, library=library, node=written, span=span,
+                    head_span=span, args=Arguments({"model_name": Argument(
+                        "model_name", model_id, span, written, span)}, False))
+        setup.model_id = self._model_id(setup)
+
+    def _foreign_callers(self) -> Optional[ForeignCallers]:
+        """Callers in other modules, for a Python file on disk (a notebook is not imported)."""
+        modules = self._modules
+        if modules is None or modules.path is None or not modules.path.endswith(".py"):
+            return None
+        if self._callers is None:
+            self._callers = ForeignCallers(modules.path, self.resolver, modules)
+        return self._callers
 
     def _use(self, site: CallSite) -> None:
         self._used.add(id(site))
@@ -705,6 +751,25 @@ def _foreign_loader(module: ForeignModule, call: ast.Call,
     if any(keyword.arg is None for keyword in call.keywords):
         expression = None   # ``**kwargs`` may hold it
     return classified, module.resolver.resolve(expression)
+
+
+def _written(argument: Argument) -> Optional[ast.expr]:
+    """The expression an argument is written as (None for ``**mapping``)."""
+    node = argument.node
+    if isinstance(node, ast.keyword):
+        return node.value if node.arg is not None else None
+    return node if isinstance(node, ast.expr) and not isinstance(node, ast.Starred) else None
+
+
+def _last_of_chain(setup: TrainingSetup) -> Optional[CallSite]:
+    """The first call of the chain the setup's model went through (the one given the model
+    from elsewhere): the trainer's or the LoRA call's model, back through the calls it links."""
+    site = setup.trainer or setup.adapter_call
+    for _ in range(MAX_HOPS):
+        if site is None or site.model is None:
+            return site
+        site = site.model
+    return None
 
 
 def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:

@@ -46,6 +46,20 @@ class LocalFunctions:
         binding = self.index.sole_binding(func)
         return binding.node if binding is not None and isinstance(binding.node, ast.FunctionDef) else None
 
+    def _constructor(self, name: ast.Name) -> Optional[ast.FunctionDef]:
+        """The ``__init__`` a class name runs when called: the class is bound once, has no
+        base class, keyword or decorator (nothing else may construct it), and defines
+        ``__init__`` once, as a plain ``def``, and no ``__new__``."""
+        binding = self.index.sole_binding(name)
+        cls = binding.node if binding is not None else None
+        if not isinstance(cls, ast.ClassDef) or cls.bases or cls.keywords or cls.decorator_list \
+                or any(_binds_name(statement, "__new__") for statement in cls.body):
+            return None
+        found = [statement for statement in cls.body if _binds_name(statement, "__init__")]
+        if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) or found[0].decorator_list:
+            return None
+        return found[0]
+
     def method(self, func: ast.Attribute) -> Optional[ast.FunctionDef]:
         """``self.m`` read in a plain method (``self`` its first parameter, no decorator) of a
         class with no base class, keyword or decorator that defines ``m`` once, as a plain
@@ -116,15 +130,19 @@ class LocalFunctions:
             return arguments.kw_defaults[arguments.kwonlyargs.index(parameter)]
         return None
 
-    def argument(self, function: ast.FunctionDef, parameter: ast.arg,
-                 call: ast.Call) -> Optional[ast.expr]:
+    def argument(self, function: ast.FunctionDef, parameter: ast.arg, call: ast.Call,
+                 method: Optional[bool] = None) -> Optional[ast.expr]:
         """The expression ``call`` gives ``parameter`` (its default when the call omits it);
-        None when that cannot be told (``*args``, ``**kwargs``, no default)."""
+        None when that cannot be told (``*args``, ``**kwargs``, no default). ``method``: the
+        call passes ``self`` first (by default: when it calls an attribute, ``self.m(...)``;
+        a module's function called as ``module.f(...)`` does not)."""
         arguments = function.args
         positional = [*getattr(arguments, "posonlyargs", []), *arguments.args]
         if parameter in (arguments.vararg, arguments.kwarg):
             return None
-        if isinstance(call.func, ast.Attribute) and not _is_static(function):
+        if method is None:   # ``Cls(...)`` runs ``__init__(self, ...)``
+            method = isinstance(call.func, ast.Attribute) or function.name == "__init__"
+        if method and not _is_static(function):
             if positional and parameter is positional[0]:
                 return None   # ``self``: the object the method is called on
             positional = positional[1:]
@@ -150,10 +168,11 @@ class LocalFunctions:
     def _index_calls(self) -> None:
         calls: Dict[int, List[ast.Call]] = {}
         names = {node.name for node in self.index.of_kind(ast.FunctionDef)}
+        names.update(node.name for node in self.index.of_kind(ast.ClassDef))
         for node in self.index.of_kind(ast.Name):
             if node.id not in names:
                 continue
-            function = self.definition(node)
+            function = self.definition(node) or self._constructor(node)
             if function is None:
                 continue
             parent = self.index.parent(node)
@@ -168,7 +187,7 @@ class LocalFunctions:
 
 
 def _returned(function: ast.FunctionDef) -> Optional[List[ast.expr]]:
-    if not function.body or not isinstance(function.body[-1], (ast.Return, ast.Raise)):
+    if not _ends_in_return(function.body):
         return None
     values: List[ast.expr] = []
     stack: List[ast.AST] = list(function.body)
@@ -184,6 +203,16 @@ def _returned(function: ast.FunctionDef) -> Optional[List[ast.expr]]:
             continue
         stack.extend(ast.iter_child_nodes(node))
     return values or None
+
+
+def _ends_in_return(body: List[ast.stmt]) -> bool:
+    """The block's last statement returns or raises, also at the end of a ``with`` block
+    (``with trace("load"): ...; return model``: the value returned when the block runs
+    through; a context manager that swallows an exception makes the call return None, which
+    is no other value)."""
+    while body and isinstance(body[-1], (ast.With, ast.AsyncWith)):
+        body = body[-1].body
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
 
 def _is_static(function: ast.FunctionDef) -> bool:

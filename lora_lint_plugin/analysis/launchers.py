@@ -11,7 +11,9 @@ and their ``scripts/`` subdirectories (at most ``MAX_LAUNCHERS`` files of at mos
 one of its words is a path to it, relative to the launcher's directory or one above it. An
 option is known when every command that runs the script passes it with the same literal value;
 ``$NAME``/``${NAME}`` is replaced by a literal the launcher assigns ``NAME`` once, on a line of
-its own before the command (``_ShellVariables``). Any other ``$`` or backquote, a command that
+its own before the command (``_ShellVariables``), or by the default it assigns from one of its
+own parameters (``CONFIG="${2:-small}"``: ``small``, a default the value then says it is, as
+the code's defaults do). Any other ``$`` or backquote, a command that
 leaves the option out while another passes it, or differing values make it ``AMBIGUOUS``
 (unknown, never the code's default). ``options_first`` tells whether every such command
 passes an option first (then ``sys.argv[1]`` names no config file). Nothing is read unless a
@@ -36,10 +38,13 @@ _SHELL_OPERATORS = frozenset(";&|<>()")
 
 @dataclass(frozen=True)
 class LauncherValue:
-    """An option's literal value (None: given as a bare flag) and the launcher it comes from."""
+    """An option's literal value (None: given as a bare flag) and the launcher it comes from;
+    ``parameter``: the launcher's own parameter (``$2``, ``$MODEL``) whose default the value
+    is (``CONFIG="${2:-small}"`` ... ``--config $CONFIG``), if it is one."""
 
     text: Optional[str]
     launcher: str
+    parameter: Optional[str] = None
 
 
 class _Ambiguous:
@@ -83,7 +88,7 @@ def launcher_options(path: Optional[str]) -> LauncherOptions:
     if not path or not os.path.isfile(path):
         return NO_LAUNCHERS
     target = os.path.realpath(path)
-    commands: List[Tuple[str, Dict[str, Optional[str]]]] = []
+    commands: List[Tuple[str, Dict[str, Optional[str]], Dict[str, str]]] = []
     options_first = True
     for launcher, tops in _launchers_around(os.path.dirname(target)):
         text = _read(launcher)
@@ -92,24 +97,28 @@ def launcher_options(path: Optional[str]) -> LauncherOptions:
             variables.note(words)
             arguments = _arguments_of(words, target, tops)
             if arguments is not None:
-                commands.append((launcher, _parsed_options(arguments, variables)))
+                defaulted: Dict[str, str] = {}
+                commands.append((launcher, _parsed_options(arguments, variables, defaulted),
+                                 defaulted))
                 options_first = options_first and bool(arguments) \
                     and arguments[0].startswith("-")
     return LauncherOptions(_agreed(commands, os.path.dirname(target)),
                            options_first=bool(commands) and options_first)
 
 
-def _agreed(commands: List[Tuple[str, Dict[str, Optional[str]]]],
+def _agreed(commands: List[Tuple[str, Dict[str, Optional[str]], Dict[str, str]]],
             directory: str) -> Dict[str, Union[LauncherValue, _Ambiguous]]:
-    names = {name for _, options in commands for name in options}
+    names = {name for _, options, _ in commands for name in options}
     agreed: Dict[str, Union[LauncherValue, _Ambiguous]] = {}
     for name in names:
-        texts = {options.get(name, _MISSING) for _, options in commands}
-        if len(texts) != 1 or _MISSING in texts or _VARIABLE in texts:
+        texts = {options.get(name, _MISSING) for _, options, _ in commands}
+        parameters = {defaulted.get(name) for _, _, defaulted in commands}
+        if len(texts) != 1 or _MISSING in texts or _VARIABLE in texts or len(parameters) != 1:
             agreed[name] = AMBIGUOUS
             continue
-        launcher = next(launcher for launcher, options in commands if name in options)
-        agreed[name] = LauncherValue(texts.pop(), os.path.relpath(launcher, directory))
+        launcher = next(launcher for launcher, options, _ in commands if name in options)
+        agreed[name] = LauncherValue(texts.pop(), os.path.relpath(launcher, directory),
+                                     parameters.pop())
     return agreed
 
 
@@ -186,12 +195,19 @@ class _ShellVariables:
     (``DATA_FS="/root/autodl-tmp"``), and so certainly holds from there on. A variable assigned
     twice, indented (inside an ``if``, a loop or a function), with ``+=``, by ``read``,
     ``for``, ``getopts`` or ``${X:=...}``, or given a value that is not a literal is not known;
-    nor is any variable of a launcher that runs ``source``, ``.`` or ``eval``."""
+    nor is any variable of a launcher that runs ``source``, ``.`` or ``eval`` (other than
+    ``source .../bin/activate``, a virtual environment's activation). One assigned
+    the default of a parameter of the launcher (``CONFIG="${2:-small}"``, ``${MODEL:-org/x}``)
+    holds that default, which the person running it may replace: ``defaults`` names the
+    parameter, and so does every option value it is expanded into."""
 
     def __init__(self, text: str) -> None:
         self.values: Dict[str, str] = {}
+        self.defaults: Dict[str, str] = {}   # variable -> the launcher parameter it defaults
         self._once: Set[str] = set()
-        if _SOURCES_OR_EVALS.search(text):
+        if any(match.group().rstrip().endswith("eval")
+               or _VENV_ACTIVATION.match(text, match.end()) is None
+               for match in _SOURCES_OR_EVALS.finditer(text)):
             return
         counts: Dict[str, int] = {}
         unknown: Set[str] = set()
@@ -212,8 +228,21 @@ class _ShellVariables:
         if len(words) != 1 or "=" not in words[0]:
             return
         name, value = words[0].split("=", 1)
-        if name in self._once and "$" not in value and "`" not in value:
+        if name not in self._once:
+            return
+        if "$" not in value and "`" not in value:
             self.values[name] = value
+            return
+        default = _PARAMETER_DEFAULT.fullmatch(value)
+        if default is not None:
+            self.values[name] = default.group("word")
+            self.defaults[name] = "$" + default.group("parameter")
+
+    def defaults_in(self, text: str) -> List[str]:
+        """The launcher parameters whose defaults the known variables in ``text`` hold."""
+        return sorted({self.defaults[name] for match in _REFERENCE.finditer(text)
+                       for name in [match.group("braced") or match.group("plain")]
+                       if name in self.defaults})
 
     def expand(self, text: str) -> Optional[str]:
         """``text`` with ``$NAME`` / ``${NAME}`` of known variables replaced; None when
@@ -239,6 +268,12 @@ _ASSIGNMENT = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:(?:export|local|declare|rea
 _OTHER_BINDINGS = re.compile(r"(?m)(?:\bfor[ \t]+|\bread\b|\bgetopts[ \t]+\S+|\$\{(?=\w+:?=))"
                              r"(?P<names>[ \t\w-]*)")
 _SOURCES_OR_EVALS = re.compile(r"(?m)(?:^|[;&|])[ \t]*(?:source|\.|eval)[ \t]")
+# ``source venv/bin/activate``: a virtual environment's activation script sets PATH,
+# VIRTUAL_ENV and the prompt, none of the launcher's own variables
+_VENV_ACTIVATION = re.compile(r"[ \t]*[\w./${}\"'-]*bin/activate[\"']?[ \t]*(?:$|[;&|#])", re.M)
+# ``${2:-small}`` / ``${MODEL:-org/x}`` (``-`` without ``:`` too): a literal default word
+_PARAMETER_DEFAULT = re.compile(r"\$\{(?P<parameter>[0-9]|[A-Za-z_][A-Za-z0-9_]*):?-"
+                                r"(?P<word>[^$`{}]+)\}")
 _REFERENCE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -252,8 +287,10 @@ def _arguments_of(words: List[str], target: str, tops: Sequence[str]) -> Optiona
     return None
 
 
-def _parsed_options(words: Sequence[str],
-                    variables: Optional[_ShellVariables] = None) -> Dict[str, Optional[str]]:
+def _parsed_options(words: Sequence[str], variables: Optional[_ShellVariables] = None,
+                    defaulted: Optional[Dict[str, str]] = None) -> Dict[str, Optional[str]]:
+    """The options ``words`` pass; ``defaulted`` receives the options whose value is the
+    default of a launcher parameter (option -> ``$2``)."""
     options: Dict[str, Optional[str]] = {}
     index = 0
     while index < len(words):
@@ -272,6 +309,12 @@ def _parsed_options(words: Sequence[str],
         if "$" in value or "`" in value:
             expanded = variables.expand(value) if variables is not None else None
             options[name] = _VARIABLE if expanded is None else expanded
+            parameters = variables.defaults_in(value) if expanded is not None and variables \
+                else []
+            if len(parameters) > 1:
+                options[name] = _VARIABLE   # the defaults of several parameters: left alone
+            elif parameters and defaulted is not None:
+                defaulted[name] = parameters[0]
         else:
             options[name] = value
     return options

@@ -5,6 +5,8 @@ First tier (exact, always on):
 * literals; tuples, lists, sets, dicts (``**`` of resolvable dicts), ``dict(...)``; ``+`` of
   sequences and strings; arithmetic on numbers; comparisons and ``and``/``or``/``not``;
   ``"a,b".split(",")``; f-strings whose parts resolve; subscripts of resolved containers;
+  ``.copy()`` of a resolved dict or list; ``Path("/models/x")`` (and its ``.expanduser()``
+  without ``~``) as its text;
 * names, through the bindings that reach the use: the last assignment before it when it runs
   on every path, or the assignments at the ends of the branches of an ``if``/``elif``/``else``
   before it: the branch the condition selects when the condition resolves (a module constant,
@@ -43,6 +45,7 @@ import ast
 import bisect
 import operator
 from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from .attributes import SelfAttributes
@@ -109,6 +112,7 @@ _BRANCHING: Tuple[type, ...] = (ast.If, *_TRIES)
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 _CONVERSIONS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
 _SNAPSHOT_PACKAGES = ("huggingface_hub", "modelscope")
+_PATH_CLASSES = ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath")
 _SNAPSHOT_REPOSITORY = ("repo_id", "model_id")
 
 # Marks "no binding reaches here on this path" in a set of reaching bindings.
@@ -362,7 +366,8 @@ class Resolver:
             return UNKNOWN
         if container.is_mapping and isinstance(key.python, str):
             found = container.entry(key.python)
-            return found if found is not None else UNKNOWN
+            # ``PRESETS[args.size]``: the entry a default chose rests on that default
+            return with_origin(found, key.origin) if found is not None else UNKNOWN
         is_index = isinstance(key.python, int) and not isinstance(key.python, bool)
         if container.kind == OBJECT and is_index and key.python >= 0 \
                 and container.python.index is None:
@@ -372,7 +377,7 @@ class Resolver:
                          container.span, kind=OBJECT)
         if container.is_sequence and is_index and isinstance(container.python, (list, tuple)):
             if -len(container.items) <= key.python < len(container.items):
-                return container.items[key.python]
+                return with_origin(container.items[key.python], key.origin)
         return UNKNOWN
 
     def _resolve_call(self, node: ast.Call, depth: int) -> Resolved:
@@ -381,6 +386,20 @@ class Resolver:
         if isinstance(func, ast.Attribute) and func.attr == "split" \
                 and len(node.args) + len(node.keywords) <= 1:
             return self._resolve_split(node, func, depth)
+        # Path(x).expanduser() of a path without "~": the same path
+        if isinstance(func, ast.Attribute) and func.attr == "expanduser" and not node.args \
+                and not node.keywords:
+            path = self.resolve(func.value, depth + 1)
+            if isinstance(path, Value) and isinstance(path.python, str) \
+                    and not path.python.startswith("~") and self._is_path(func.value):
+                return path
+        # PRESETS[name].copy(): the same contents (a dict or list)
+        if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args \
+                and not node.keywords:
+            copied = self.resolve(func.value, depth + 1)
+            if isinstance(copied, Value) and (copied.is_mapping or copied.is_sequence
+                                              and isinstance(copied.python, list)):
+                return copied
         # dict(a=1, **other)
         if isinstance(func, ast.Name) and func.id == "dict" and self.is_builtin(func):
             return self._resolve_dict_call(node, depth)
@@ -398,6 +417,11 @@ class Resolver:
             if found is not None:
                 return found
         return Value(CallResult(node), node, self.span(node), kind=OBJECT)
+
+    def _is_path(self, expression: ast.AST) -> bool:
+        """``expression`` is a ``Path(...)`` call."""
+        return isinstance(expression, ast.Call) and any(
+            name in _PATH_CLASSES for name in self.index.imported_names(expression.func))
 
     def _resolve_split(self, node: ast.Call, func: ast.Attribute, depth: int) -> Resolved:
         text = self.resolve(func.value, depth + 1)
@@ -437,7 +461,19 @@ class Resolver:
             return self._snapshot_repository(node, depth)
         if any(name in ENVIRONMENT_GETTERS for name in names):
             return self.defaults.environment(node, depth) if self.resolve_defaults else UNKNOWN
+        if any(name in _PATH_CLASSES for name in names):
+            return self._path(node, depth)
         return None
+
+    def _path(self, node: ast.Call, depth: int) -> Resolved:
+        """``Path("/models/llama-3")``: that path, as the string a loader is given (a
+        ``PathLike`` loads the same as its text)."""
+        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            return UNKNOWN
+        text = self.resolve(node.args[0], depth + 1)
+        if not isinstance(text, Value) or not isinstance(text.python, str) or not text.python:
+            return UNKNOWN
+        return Value(str(PurePosixPath(text.python)), node, self.span(node), origin=text.origin)
 
     def _snapshot_repository(self, node: ast.Call, depth: int) -> Resolved:
         """The repository id a ``snapshot_download`` copies: its result is that model's files."""
