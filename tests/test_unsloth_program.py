@@ -26,6 +26,22 @@ UNSLOTH_LOADER = dedent("""
         from unsloth import FastLanguageModel
         return FastLanguageModel.from_pretrained(name, max_seq_length=2048)
 """)
+UNSLOTH_MODULE_LOADER = dedent("""
+    from unsloth import FastLanguageModel
+
+    def load_model(name):
+        return FastLanguageModel.from_pretrained(name, max_seq_length=2048)
+""")
+# TRL taken inside the function, after the helper that imports Unsloth was called.
+LATE_TRL_TRAINER = dedent("""
+    from training.model import load_model
+
+    def main(data):
+        model, tokenizer = load_model("unsloth/llama-3-8b-bnb-4bit")
+        from trl import SFTConfig, SFTTrainer
+        args = SFTConfig(output_dir="out", max_seq_length=2048)
+        return SFTTrainer(model=model, tokenizer=tokenizer, train_dataset=data, args=args)
+""")
 PLAIN_LOADER = dedent("""
     from transformers import AutoModelForCausalLM
 
@@ -72,9 +88,25 @@ def test_package_importing_unsloth_keeps_lor505_silent(tmp_path: Path, files: Di
     "import model\n",
 ])
 def test_local_import_of_a_module_importing_unsloth(tmp_path: Path, import_line: str):
-    root = project(tmp_path, {"src/training/model.py": UNSLOTH_LOADER})
+    root = project(tmp_path, {"src/training/model.py": UNSLOTH_MODULE_LOADER})
     write(root / "src/training/train.py", import_line + TRAINER_MODULE)
     assert lor505_count(root, "src/training/train.py") == 0
+
+
+def test_trl_taken_after_the_helper_imported_unsloth_in_a_function(tmp_path: Path):
+    root = project(tmp_path, {"src/training/model.py": UNSLOTH_LOADER})
+    write(root / "src/training/train.py", LATE_TRL_TRAINER)
+    assert lor505_count(root, "src/training/train.py") == 0
+
+
+def test_unsloth_imported_in_a_helper_function_is_too_late_for_names_bound_on_import(
+        tmp_path: Path):
+    """Unsloth rebinds trl.SFTTrainer; `from trl import SFTTrainer` at module level keeps TRL's
+    own class when Unsloth is only imported later, inside a helper's function (a PEFT-example
+    copy whose utils.py imports Unsloth under `if args.use_unsloth:`)."""
+    root = project(tmp_path, {"src/training/model.py": UNSLOTH_LOADER})
+    write(root / "src/training/train.py", "from .model import load_model\n" + TRAINER_MODULE)
+    assert lor505_count(root, "src/training/train.py") == 2
 
 
 @pytest.mark.parametrize("files", [

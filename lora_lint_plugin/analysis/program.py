@@ -12,7 +12,11 @@ under Unsloth's patches (LOR505) then cannot tell, and stays silent.
 * a local module the file imports (``import x.y``, ``from x.y import z``, ``from .y import z``,
   ``from . import y``; found from the file's directory or one above it, up to the repository
   root) imports ``unsloth`` anywhere in its text (one level: the imports of that module are not
-  followed further);
+  followed further). Unsloth patches by rebinding ``trl.SFTTrainer`` and the like, so a name
+  the file bound with ``from trl import ...`` at module level stays TRL's own class unless
+  Unsloth was imported before that line ran: when the file binds TRL names only that way, an
+  import of ``unsloth`` inside a function of the helper (run when called, after the file's
+  imports) does not count, only one at the helper's module level;
 * the file is a module of a package (its directory holds ``__init__.py`` or ``__main__.py``)
   whose ``__init__.py`` or ``__main__.py`` imports ``unsloth``, or of an enclosing package whose
   ``__init__.py`` does.
@@ -38,6 +42,12 @@ _MAX_MODULE_BYTES = 2_000_000
 
 _IMPORTS_UNSLOTH = re.compile(
     r"(?m)^[ \t]*(?:from[ \t]+unsloth(?:_zoo)?\b|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*unsloth(?:_zoo)?\b)")
+# A function header: an import in its body runs when the function is called.
+_DEF_HEADER = re.compile(r"[ \t]*(?:async[ \t]+)?def\b")
+# ``from trl... import`` at module level binds TRL's classes when the file is imported.
+_FROM_TRL_AT_TOP = re.compile(r"(?m)^from[ \t]+trl(?:\.[\w.]+)?[ \t]+import\b")
+# Any other TRL import: ``import trl`` (looked up at call time) or one inside a function.
+_OTHER_TRL_IMPORT = re.compile(r"(?m)^(?:import[ \t]+trl\b|[ \t]+(?:from[ \t]+trl\b|import[ \t]+trl\b))")
 _FROM_IMPORT = re.compile(r"(?m)^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
                           r"\(?(?P<names>[\w \t,]*)")
 _IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+(?P<modules>[\w.]+(?:[ \t]*(?:,|as)[ \t]*[\w.]+)*)")
@@ -52,8 +62,16 @@ def unsloth_may_be_active(path: Optional[str], text: str) -> bool:
     directory = os.path.dirname(path)
     if not path.endswith(".ipynb") and _package_imports_unsloth(directory):
         return True
-    return any(candidate != path and _module_imports_unsloth(candidate)
+    at_top_only = _binds_trl_names_at_import(text)
+    return any(candidate != path and _module_imports_unsloth(candidate, at_top_only)
                for candidate in _local_modules(directory, text))
+
+
+def _binds_trl_names_at_import(text: str) -> bool:
+    """The file takes TRL's classes only through module-level ``from trl ... import`` lines:
+    bound when it is imported, before any function of a helper can import Unsloth."""
+    return "trl" in text and _FROM_TRL_AT_TOP.search(text) is not None \
+        and _OTHER_TRL_IMPORT.search(text) is None
 
 
 def _local_modules(directory: str, text: str) -> Iterator[str]:
@@ -118,15 +136,47 @@ def _package_imports_unsloth(directory: str) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=2048)
-def _module_imports_unsloth(path: str) -> bool:
+def _module_imports_unsloth(path: str, at_top_only: bool = False) -> bool:
     """Whether the Python file at ``path`` has an ``import unsloth`` / ``from unsloth ...``
-    statement (read once per process; a missing or unreadable file: False)."""
+    statement (``at_top_only``: at module level); a missing or unreadable file: False."""
+    anywhere, at_top = _unsloth_imports(path)
+    return at_top if at_top_only else anywhere
+
+
+@functools.lru_cache(maxsize=2048)
+def _unsloth_imports(path: str) -> Tuple[bool, bool]:
+    """(imports unsloth anywhere, imports it at module level), read once per process."""
     try:
         if not os.path.isfile(path) or os.path.getsize(path) > _MAX_MODULE_BYTES:
-            return False
+            return False, False
         with open(path, "rb") as handle:
             text = handle.read().decode("utf-8", errors="replace")
     except OSError:
-        return False
-    return "unsloth" in text and _IMPORTS_UNSLOTH.search(text) is not None
+        return False, False
+    matches = list(_IMPORTS_UNSLOTH.finditer(text)) if "unsloth" in text else []
+    if not matches:
+        return False, False
+    lines = text.splitlines()
+    return True, any(not _inside_function(lines, text.count("\n", 0, match.start()))
+                     for match in matches)
+
+
+def _inside_function(lines: List[str], index: int) -> bool:
+    """Whether line ``index`` sits in the body of a ``def`` (runs when called, not on import):
+    some less indented line above it, before one at column 0, is a ``def`` header."""
+    indent = _indentation(lines[index])
+    for line in reversed(lines[:index]):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        current = _indentation(line)
+        if current < indent:
+            if _DEF_HEADER.match(line):
+                return True
+            indent = current
+            if current == 0:
+                return False
+    return False
+
+
+def _indentation(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))

@@ -117,8 +117,11 @@ class RemovedTrlArguments(Rule):
     import Unsloth are therefore not reported (LOR506 checks that it is imported first), and
     neither are modules of a program that may have imported it before: a local module the file
     imports (`from .model import load_model`, resolved on disk) imports `unsloth`, or the
-    file's package imports it in its `__init__.py` or its entry point `__main__.py`. What is
-    read, and what is not, is described in `analysis/program.py`; the files are read only
+    file's package imports it in its `__init__.py` or its entry point `__main__.py`. Unsloth
+    rebinds `trl.SFTTrainer` and the like rather than changing TRL's classes, so a file that
+    takes them with module-level `from trl import ...` lines keeps TRL's own classes when the
+    helper imports Unsloth only inside a function (called later): that does not count. What
+    is read, and what is not, is described in `analysis/program.py`; the files are read only
     when the rule has found something, once per process.
 
     ## Example
