@@ -102,6 +102,9 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("zai-org/GLM-4.5-Air-Base", ["q_proj", "down_proj"], "down_prj", "down_proj"),
     ("deepseek-ai/DeepSeek-Coder-V2-Lite-Base", ["kv_a_proj_with_mqa", "o_proj"], "kv_a_proj_with_mq",
      "kv_a_proj_with_mqa"),
+    ("CohereLabs/tiny-aya-global", ["q_proj", "k_proj"], "k_prj", "k_proj"),
+    ("unsloth/Magistral-Small-2509-unsloth-bnb-4bit", ["q_proj", "v_proj"], "v_prj", "v_proj"),
+    ("mistralai/Mistral-Small-3.1-24B-Base-2503", ["linear_1", "o_proj"], "linear_11", "linear_1"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [
@@ -204,10 +207,12 @@ def test_flake8_reports_the_same(tmp_path):
 
 @pytest.mark.parametrize("model_id", [i[0] for i in IDS])
 def test_every_listed_id_is_identified_with_complete_names(model_id):
+    """Known by family: the model type's names must be complete; a checkpoint the table lists
+    has its measured names (Mistral Small 3.1's transformers-4 names are incomplete)."""
     identity = identify(model_id)
     assert identity is not None, model_id
     names = identity.module_names()
-    assert names is not None and names.complete, model_id
+    assert names is not None and (names.complete or identity.match is not None), model_id
 
 
 @pytest.mark.parametrize("model_id", UNKNOWN)
