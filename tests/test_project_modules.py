@@ -369,3 +369,33 @@ def test_an_imported_argument_parser_choosing_a_copied_preset(tmp_path: Path) ->
     found = lor103(root, "parameter/train.py")
     assert [row for row, _ in found] == [6]   # the preset comes into this file there
     assert "(default of $2 for --config in run.sh)" in found[0][1]
+
+
+def test_a_model_object_imported_from_a_project_module(tmp_path: Path) -> None:
+    """``from model import model`` where ``model.py`` loads it at its top level: that loader,
+    standing at the use here (also when this file binds ``model`` again afterwards); silent
+    when the module binds it twice or this file rebinds it before the use."""
+    loading = f"""
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained({LLAMA})
+    """
+    script = """
+        from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+        from model import model
+
+        config = LoraConfig(r=8, target_modules=["c_attn"])
+        model = prepare_model_for_kbit_training(model)
+        model = get_peft_model(model, config)
+    """
+    root = project(tmp_path, {
+        "plain/model.py": loading, "plain/finetune.py": script,
+        "twice/model.py": loading + "\n    model = AutoModelForCausalLM.from_pretrained('openai-community/gpt2')\n",
+        "twice/finetune.py": script,
+        "rebound/model.py": loading,
+        "rebound/finetune.py": script.replace("config = LoraConfig", "model = make()\n        config = LoraConfig"),
+    })
+    found = lor103(root, "plain/finetune.py")
+    assert [row for row, _ in found] == [4]
+    assert "meta-llama/Meta-Llama-3-8B" in found[0][1]
+    assert lor103(root, "twice/finetune.py") == []
+    assert lor103(root, "rebound/finetune.py") == []

@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 T = TypeVar("T")
 
-__all__ = ["ForeignCallers", "MAX_FILES", "MAX_CALLS"]
+__all__ = ["ForeignCallers", "loader_behind", "MAX_FILES", "MAX_CALLS"]
 
 # Files read (as text) when looking for the callers of one function, at most.
 MAX_FILES = 64
@@ -116,7 +116,7 @@ class ForeignCallers:
                 else UNKNOWN
             if not isinstance(value, Value) or value.kind != OBJECT:
                 return None
-            found_loader = _loader_of(module, value.python, read)
+            found_loader = loader_behind(module, value.python, read)
             if found_loader is None:
                 return None
             kind, model_id = found_loader
@@ -220,8 +220,8 @@ def _chained(given: ast.expr, chain: List[str],
     return node
 
 
-def _loader_of(module: ForeignModule, result: CallResult,
-               read: LoaderReader[T]) -> Optional[Tuple[T, Resolved]]:
+def loader_behind(module: ForeignModule, result: CallResult,
+                  read: LoaderReader[T]) -> Optional[Tuple[T, Resolved]]:
     """The loader behind the object a call in ``module`` returned: the call itself, or the
     loader a function it imports from the project returns; read with the parameters of the
     module's local functions it came through bound to those calls' arguments."""

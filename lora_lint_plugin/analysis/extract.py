@@ -35,13 +35,13 @@ from .model import (
     TrainingSetup,
 )
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
-from .callers import ForeignCallers
+from .callers import ForeignCallers, loader_behind
 from .diagnostics import Span
 from .launchers import LauncherOptions
 from .modules import ForeignModule, ProjectModules
 from .positions import SourceLines
 from .resolve import Resolver
-from .scopes import ScopeIndex, import_binding
+from .scopes import SIMPLE, ScopeIndex, import_binding
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value, same_value
 
 # A model is followed through at most this many variables and calls (cycles end here).
@@ -385,7 +385,7 @@ class Extractor:
         if not isinstance(written, ast.expr) or isinstance(argument.node, ast.keyword) \
                 and argument.node.arg is None:
             return None
-        return self._origin_of_branches(written, hops, context)
+        return self._imported_object(written) or self._origin_of_branches(written, hops, context)
 
     def _origin_of_expression(self, expression: Optional[ast.expr], hops: int,
                               context: Context) -> Optional[CallSite]:
@@ -394,7 +394,8 @@ class Extractor:
         value = self.resolver.resolve(expression)
         if isinstance(value, Value):
             return self._origin_of_value(value, hops, context)
-        return self._origin_of_branches(expression, hops, context)
+        return self._imported_object(expression) or \
+            self._origin_of_branches(expression, hops, context)
 
     def _origin_of_branches(self, expression: ast.expr, hops: int,
                             context: Context) -> Optional[CallSite]:
@@ -551,6 +552,63 @@ class Extractor:
                                                                        call, span)}, False))
             self._imported[key] = site
         return self._imported[key]
+
+    def _imported_object(self, expression: ast.expr) -> Optional[CallSite]:
+        """``from model import model`` where the project's ``model.py`` binds ``model`` at its
+        top level to what a model loader returns (directly, or through a function it imports):
+        a loader standing at this use, whose one known argument is the model id (read there,
+        located here, never rewritten)."""
+        if not isinstance(expression, ast.Name) or self._modules is None:
+            return None
+        key = (id(expression), None)
+        if key in self._imported:
+            return self._imported[key]
+        self._imported[key] = None
+        statement = self._import_reaching(expression)
+        if statement is None:
+            return None
+        alias = next((alias for alias in statement.names
+                      if (alias.asname or alias.name) == expression.id), None)
+        found = self.resolver.imports.imported_from(statement, alias) if alias else None
+        if found is None or len(found[0].top_level(found[1])) != 1:
+            return None
+        module, name = found
+        value = module.resolver.resolve(module.read_of(name))
+        if not isinstance(value, Value) or value.kind != OBJECT:
+            return None
+        loaded = loader_behind(module, value.python, _foreign_loader)
+        model_id = self.resolver.imports.here(loaded[1], expression) if loaded else UNKNOWN
+        if loaded is None or not isinstance(model_id, Value) or not isinstance(model_id.python, str):
+            return None
+        _, loader_name, library = loaded[0]
+        span = self.span(expression)
+        self._imported[key] = CallSite(
+            role=MODEL_LOAD, name=loader_name, library=library, node=expression, span=span,
+            head_span=span, args=Arguments({"model_name": Argument(
+                "model_name", model_id, span, expression, span)}, False))
+        return self._imported[key]
+
+    def _import_reaching(self, name: ast.Name) -> Optional[ast.ImportFrom]:
+        """The module-level ``from ... import`` that binds ``name`` where it is read at module
+        level, when no other binding of it comes before (``model = prepare(model)`` reads the
+        import); None otherwise."""
+        index = self.index
+        scope = index.scope_of(name)
+        bindings, holder = index.lookup(scope, name.id)
+        imports = [binding for binding in bindings if isinstance(binding.node, ast.ImportFrom)]
+        if holder is not scope or scope is not index.module_scope or len(imports) != 1 \
+                or index.parent(imports[0].node) is not self.tree:
+            return None
+        statement: ast.ImportFrom = imports[0].node   # type: ignore[assignment]
+        use = (name.lineno, name.col_offset)
+        for binding in bindings:
+            if binding is imports[0]:
+                continue
+            place: Any = binding.statement
+            if binding.kind != SIMPLE or not isinstance(place, ast.stmt) \
+                    or (place.lineno, place.col_offset) < use and _last_line(place) < name.lineno:
+                return None   # bound again before this use (or in a way not followed)
+        return statement if _last_line(statement) < name.lineno else None
 
     def _returned_model(self, result: CallResult) -> Optional[ast.expr]:
         """The argument a call lora-lint does not model returns unchanged, when it is one of
