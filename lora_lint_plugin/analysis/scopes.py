@@ -97,7 +97,7 @@ class ScopeIndex:
 
     def __init__(self, tree: ast.Module) -> None:
         self.module_scope = Scope(tree, None)
-        self.parents: Dict[int, ast.AST] = {}
+        self.parents: Dict[ast.AST, ast.AST] = {}   # node -> parent (nodes hash by identity)
         self.scopes: Dict[int, Scope] = {}   # id(ast.Name) -> the scope it is read in
         # The nodes of the kinds whole-file queries look for, each list in pre-order (children
         # in field order): those queries read a few lists instead of every node of the module.
@@ -114,16 +114,16 @@ class ScopeIndex:
         return self._of_kind[kind]
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
-        return self.parents.get(id(node))
+        return self.parents.get(node)
 
     def scope_of(self, node: ast.AST) -> Scope:
         return self.scopes.get(id(node), self.module_scope)
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
-        current = self.parents.get(id(node))
+        current = self.parents.get(node)
         while current is not None:
             yield current
-            current = self.parents.get(id(current))
+            current = self.parents.get(current)
 
     def lookup(self, scope: Scope, name: str) -> Tuple[List[Binding], Optional[Scope]]:
         """The bindings ``name`` refers to from ``scope``, and the scope that holds them."""
@@ -201,7 +201,7 @@ class ScopeIndex:
         while stack:
             node, parent, scope = pop()
             if parent is not None:
-                parents[id(node)] = parent
+                parents[node] = parent
             kind = node.__class__
             if kind is ast.Name:
                 scopes[id(node)] = scope
