@@ -117,6 +117,7 @@ class Extractor:
         self._returns_followed = 0   # ``return`` expressions read by ``_origin_of_returns``
         self._modules = modules
         self._callers: Optional[ForeignCallers] = None
+        self._classes: Optional[Set[str]] = None   # ``_class_names``
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -224,6 +225,8 @@ class Extractor:
         other methods: its constructor is the trainer's own, so it links like one. A class
         with its own ``__init__``/``__new__``, a decorator, a metaclass or a second base is
         not followed (its constructor may take anything)."""
+        if func.__class__ is not ast.Name or func.id not in self._class_names():
+            return None   # most calls: no ``class`` of this file has the name
         found: Optional[Classified] = None
         for _ in range(MAX_SUBCLASS_DEPTH):
             cls = self.resolver.defaults.class_named(func, imported=False)
@@ -236,6 +239,12 @@ class Extractor:
                 found = next((classify(name) for name in names if classify(name)), None)
                 return found if found is not None and found[0] == TRAINER else None
         return None
+
+    def _class_names(self) -> Set[str]:
+        """The names of the file's ``class`` statements (a name bound by one of them is one)."""
+        if self._classes is None:
+            self._classes = {node.name for node in self.index.of_kind(ast.ClassDef)}
+        return self._classes
 
     def _class_variable_names(self, name: ast.Name) -> List[str]:
         """The qualified class names a variable certainly holds one of (empty: unknown)."""

@@ -22,7 +22,8 @@ class SourceLines:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.lines: List[str] = _LINE_BREAK.split(source)
+        # Without a carriage return the breaks are the ``\n``s (``str.split``: ~5x the regex's speed)
+        self.lines: List[str] = _LINE_BREAK.split(source) if "\r" in source else source.split("\n")
         self._encoded: Dict[int, bytes] = {}
         self._starts: List[int] = []
         # In ASCII text a byte column is the character column: no line needs converting.

@@ -412,7 +412,7 @@ class Resolver:
                 return _returned_by(returned, node)
         elif isinstance(func, (ast.Attribute, ast.Name)):
             found = self._library_call(node, depth)
-            if found is None:
+            if found is None and func.__class__ is ast.Name and func.id in self.index.import_bound:
                 found = self.imports.call(node, depth)   # a function of a project module
             if found is not None:
                 return found
@@ -729,8 +729,9 @@ class Resolver:
         if name.id in ("True", "False", "None"):  # Python 2-style names never parse as these
             return UNKNOWN
         bindings = self.reaching(name, depth)
-        if not bindings:
-            return self.imports.value(name, depth)   # ``from config import MODEL``
+        if not bindings:   # ``from config import MODEL`` (no import binds it: unknown)
+            return self.imports.value(name, depth) if name.id in self.index.import_bound \
+                else UNKNOWN
         values: List[Resolved] = []
         for binding in bindings:
             value = self._value_of_binding(binding, depth)

@@ -104,7 +104,9 @@ class ScopeIndex:
         self._of_kind: Dict[type, List[ast.AST]] = {kind: [] for kind in INDEXED_KINDS}
         # Calls, constants and imports, in pre-order: what the extractor visits.
         self.calls_constants_imports: List[ast.AST] = []
-        self.imported_locals: Set[str] = set()   # every name an import binds, in any scope
+        self.imported_locals: Set[str] = set()   # every name an import of a library binds
+        # every name any import binds, relative ones too (``from .config import MODEL``)
+        self.import_bound: Set[str] = set()
         self._imported: Dict[int, List[str]] = {}   # imported_names, once per node
         self._walk(tree)
 
@@ -185,6 +187,7 @@ class ScopeIndex:
             Binding(name, kind, node, target, statement, qualified_name))
         if kind == IMPORT:
             self.imported_locals.add(name)
+            self.import_bound.add(name)
 
     def _walk(self, tree: ast.Module) -> None:
         parents, scopes = self.parents, self.scopes
@@ -311,6 +314,7 @@ class ScopeIndex:
                 self._bind(scope, local, IMPORT, node, qualified_name=qualified)
             else:
                 self._bind(scope, local, OTHER, node)
+                self.import_bound.add(local)
 
     def _note_global(self, node: ast.Global, scope: Scope) -> None:
         scope.globals.update(node.names)
