@@ -260,6 +260,8 @@ class Extractor:
         return names
 
     def _note_signal_call(self, node: ast.Call, qualified_name: str) -> None:
+        if not qualified_name.startswith(("unsloth.", "trl.")):
+            return   # most calls (``torch.*``): no signal, nothing split
         parts = qualified_name.split(".")
         if parts[0] == "unsloth" and parts[-1] in UNSLOTH_CHAT_FUNCTIONS:
             self.model.chat_signals.append(

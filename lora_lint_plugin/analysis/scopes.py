@@ -108,6 +108,7 @@ class ScopeIndex:
         # every name any import binds, relative ones too (``from .config import MODEL``)
         self.import_bound: Set[str] = set()
         self._imported: Dict[int, List[str]] = {}   # imported_names, once per node
+        self._qualified: Dict[Tuple[int, str], List[str]] = {}   # ... per bindings and suffix
         self._walk(tree)
 
     # -- queries ---------------------------------------------------------------------------
@@ -167,8 +168,14 @@ class ScopeIndex:
                 expression = expression.value
             bindings, _ = self.lookup(self.scope_of(root), root.id)
             suffix = "".join("." + part for part in reversed(attributes))
-            found = self._imported[key] = sorted(
-                {b.qualified_name + suffix for b in bindings if b.kind == IMPORT})
+            # the same bindings and attributes (``torch.nn.Linear`` in every test): one answer
+            shared = (id(bindings), suffix)
+            found = self._qualified.get(shared) if bindings else None
+            if found is None:
+                found = sorted({b.qualified_name + suffix for b in bindings if b.kind == IMPORT})
+                if bindings:   # (a binding list lives as long as the index: its id is its own)
+                    self._qualified[shared] = found
+            self._imported[key] = found
         return list(found)
 
     # -- building --------------------------------------------------------------------------
@@ -330,6 +337,10 @@ class ScopeIndex:
     def _bind_target(self, target: ast.AST, scope: Scope, statement: ast.AST,
                      simple: bool) -> None:
         # (node, still simple): names under a Starred are not simple bindings
+        if target.__class__ is ast.Name:   # most targets: no list of pending parts
+            self._bind(scope, target.id, SIMPLE if simple else OTHER, target,
+                       statement if simple else None)
+            return
         pending: List[Tuple[ast.AST, bool]] = [(target, simple)]
         while pending:
             node, is_simple = pending.pop()
