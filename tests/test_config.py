@@ -213,6 +213,23 @@ def test_flake8_ignores_a_pyproject_that_does_not_mention_lora_lint(tmp_path: Pa
     assert "LOR000 lora-lint configuration error" in run_flake8(tmp_path, "train.py").stdout
 
 
+def test_flake8_skips_a_pyproject_naming_lora_lint_only_outside_the_tool_table(tmp_path: Path):
+    """Listing the plugin as a dependency or its script does not make flake8 mode parse the
+    file on every save; any spelling that may define the table (a ``[tool]`` table, a dotted
+    or quoted key) still does."""
+    write(tmp_path / "train.py", LONG_CONTEXT_SOURCE)
+    write(tmp_path / "pyproject.toml", "[project\ndependencies = ['lora-lint-plugin']\n"
+                                       "[project.scripts]\nlora-lint = 'lora_lint_plugin.cli.main:main'\n")
+    result = run_flake8(tmp_path, "train.py")
+    assert "LOR401" in result.stdout and "LOR000" not in result.stdout  # not parsed: no TOML error
+    for spelling in (f"[tool]\nlora-lint = {{long-context = {SILENCING}}}\n",
+                     f"tool.lora-lint.long-context = {SILENCING}\n",
+                     f"[ tool . \"lora-lint\" ]\nlong-context = {SILENCING}\n"):
+        write(tmp_path / "pyproject.toml", "[project]\ndependencies = ['lora-lint-plugin']\n" + spelling
+                                           if spelling.startswith("[") else spelling)
+        assert "LOR401" not in run_flake8(tmp_path, "train.py").stdout, spelling
+
+
 def test_flake8_settings_function(tmp_path: Path):
     write(tmp_path / "pyproject.toml", table(long_context=SILENCING, gpu_memory="24GiB"))
     filename = str(write(tmp_path / "x" / "train.py", ""))

@@ -189,6 +189,10 @@ def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
     assert "lora_lint_plugin.catalog" in loaded  # the model was looked up
     assert not {name for name in loaded if name.startswith(("libcst", "pathspec",
                                                             "lora_lint_plugin.estimate"))}
+    # nor what only some files need: launcher scripts (a second-tier value), flake8 selects
+    # codes itself, applying fixes and moving an argument are for `lora-lint fix`
+    assert not loaded & {"lora_lint_plugin.analysis.launchers", "shlex", "lora_lint_plugin.config.selection",
+                         "lora_lint_plugin.fixing.rounds", "lora_lint_plugin.fixing.relocation"}
     # only the rules flake8 reports, and no rule that only judges YAML configs
     rules = {name.rsplit(".", 1)[-1][:6] for name in loaded
              if name.startswith("lora_lint_plugin.rules.lor")}

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..fast_dataclass import dataclass
 from .callees import linking_facts
-from .launchers import NO_LAUNCHERS, LauncherOptions, LauncherValue
 from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .launchers import LauncherOptions, LauncherValue
     from .modules import ForeignModule
     from .resolve import Resolver
 
@@ -367,6 +367,8 @@ class Defaults:
         if known != ["str"]:
             return None
         found = self.launcher_options().value([f"--{attr}", "--" + attr.replace("_", "-")])
+        from .launchers import LauncherValue  # loaded by launcher_options() above
+
         if not isinstance(found, LauncherValue) or found.text is None:
             return None if found is None else UNKNOWN
         return with_origin(Value(found.text, names[position], self.resolver.span(names[position])),
@@ -436,6 +438,8 @@ class Defaults:
     # -- launcher scripts ------------------------------------------------------------------
     def launcher_options(self) -> LauncherOptions:
         if self._launcher_options is None:
+            from .launchers import NO_LAUNCHERS  # the launcher scan is imported only when asked for
+
             reader = self.resolver.launchers
             self._launcher_options = reader() if reader is not None else NO_LAUNCHERS
         return self._launcher_options
@@ -451,6 +455,8 @@ class Defaults:
         found = self.launcher_options().value(names)
         if found is None:
             return None
+        from .launchers import LauncherValue  # loaded by launcher_options() above
+
         if not isinstance(found, LauncherValue):
             return UNKNOWN
         keywords = {keyword.arg: keyword.value for keyword in call.keywords}
@@ -473,6 +479,8 @@ class Defaults:
         found = self.launcher_options().value([f"--{attr}", "--" + attr.replace("_", "-")])
         if found is None:
             return None
+        from .launchers import LauncherValue  # loaded by launcher_options() above
+
         statement = self._field_statement(cls, attr)
         if not isinstance(found, LauncherValue) or statement is None:
             return UNKNOWN

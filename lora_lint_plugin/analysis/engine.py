@@ -18,6 +18,7 @@ from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code
 from ..config.settings import Settings
 
 if TYPE_CHECKING:
+    from .launchers import LauncherOptions
     from .versions import LibraryVersions
 
 
@@ -103,11 +104,10 @@ def _analyse(tree: Any, source: str, settings: Settings,
              versions: Optional[Callable[[], "LibraryVersions"]] = None,
              path: Optional[str] = None) -> Analysis:
     from .extract import extract
-    from .launchers import launcher_options
     from .provenance import note_provenance
     from ..rules import RuleContext, active_rules
 
-    launchers = functools.partial(launcher_options, path) if path else None
+    launchers = functools.partial(_launcher_options, path) if path else None
     file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults,
                          launchers=launchers, path=path)
     file_model.versions_source = functools.partial(_file_versions, source, versions)
@@ -120,6 +120,12 @@ def _analyse(tree: Any, source: str, settings: Settings,
         found = list(rule.check(file_model, context))
         diagnostics.extend(note_provenance(found, file_model, context.consulted))
     return Analysis(diagnostics=_deduplicate(diagnostics), model=file_model)
+
+
+def _launcher_options(path: str) -> "LauncherOptions":
+    from .launchers import launcher_options  # imported when a rule first asks for a second-tier value
+
+    return launcher_options(path)
 
 
 # The rules that judge YAML trainer configs: those about the LoRA settings, the model, chat

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import replace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .model import (
     LORA_CONFIG,
@@ -37,12 +37,14 @@ from .model import (
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
 from .callers import ForeignCallers, loader_behind
 from .diagnostics import Span
-from .launchers import LauncherOptions
 from .modules import ForeignModule, ProjectModules
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import SIMPLE, ScopeIndex, import_binding
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value, same_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .launchers import LauncherOptions
 
 # A model is followed through at most this many variables and calls (cycles end here).
 MAX_HOPS = 20

@@ -46,13 +46,12 @@ import bisect
 import operator
 from dataclasses import replace
 from pathlib import PurePosixPath
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from .attributes import SelfAttributes
 from .defaults import ENVIRONMENT_GETTERS, Defaults
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
-from .launchers import LauncherOptions
 from .modules import ImportedNames, ProjectModules
 from .positions import SourceLines
 from .scopes import LOOPS, SCOPE_NODES, SIMPLE, Binding, ScopeIndex
@@ -72,6 +71,9 @@ from .values import (
     same_value,
     with_origin,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .launchers import LauncherOptions
 
 # Deeper expressions are not worth following; also keeps pathological input (2,000-term sums)
 # far from Python's recursion limit.

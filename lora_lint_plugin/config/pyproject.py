@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from dataclasses import field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..fast_dataclass import dataclass
-from .selection import SelectionError, RuleSelection, parse_selectors
 from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, flake8_layer, layered_settings, parse_layer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .selection import RuleSelection
 
 __all__ = [
     "Config",
@@ -58,6 +61,13 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "respect-gitignore", *SETTING_KEYS)
+
+
+def _default_selection() -> RuleSelection:
+    # config.selection is imported where codes are selected: never in flake8 mode (flake8 selects)
+    from .selection import RuleSelection
+
+    return RuleSelection()
 
 
 class ConfigError(ValueError):
@@ -90,7 +100,7 @@ class Config:
     """Everything that decides how one file is checked: a file's table plus the command line."""
 
     settings: Settings = field(default_factory=Settings)
-    selection: RuleSelection = field(default_factory=RuleSelection)
+    selection: RuleSelection = field(default_factory=_default_selection)
     exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
     root: str = field(default_factory=os.getcwd)
     respect_gitignore: bool = True
@@ -113,8 +123,8 @@ def load_config_file(path: str, *, require_table: bool = True,
             content = handle.read()
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
-    if not parse_without_table and TABLE.encode() not in content and \
-            os.path.basename(path) == PYPROJECT:
+    if not parse_without_table and os.path.basename(path) == PYPROJECT and \
+            not _may_hold_table(content):
         return None  # most projects' pyproject.toml: no TOML parser imported and run per save
     if sys.version_info >= (3, 11):
         import tomllib
@@ -139,7 +149,19 @@ def load_config_file(path: str, *, require_table: bool = True,
     return _validate(table, path)
 
 
+def _may_hold_table(content: bytes) -> bool:
+    """Could this TOML define ``[tool.lora-lint]``? False only when it certainly does not: it
+    never names ``lora-lint``, or only elsewhere than under ``tool`` (the dependency
+    ``"lora-lint-plugin"``, the ``lora-lint`` script) and has no ``[tool]`` table or ``tool =``."""
+    if TABLE.encode() not in content:
+        return False
+    return re.search(rb"""tool["']?[ \t]*\.[ \t]*["']?lora-lint|^[ \t]*\[[ \t]*["']?tool["']?[ \t]*\]"""
+                     rb"""|^[ \t]*["']?tool["']?[ \t]*=""", content, re.MULTILINE) is not None
+
+
 def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
+    from .selection import SelectionError, parse_selectors  # see _default_selection
+
     where = f"[tool.{TABLE}] of {path}"
     for key in table:
         if key not in KNOWN_KEYS:
@@ -180,6 +202,8 @@ def _string_list(value: Any, key: str, where: str) -> Tuple[str, ...]:
 
 
 def _per_file_ignores(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    from .selection import parse_selectors  # see _default_selection
+
     if not isinstance(value, dict):
         raise ConfigError(f"'per-file-ignores' in {where} must be a table of glob = [codes]")
     entries = []
@@ -270,6 +294,7 @@ class CommandLine:
 
 def command_line_from_args(args: argparse.Namespace) -> CommandLine:
     """Validate the parsed arguments; ConfigError on a bad value. Missing attributes are fine."""
+    from .selection import SelectionError, parse_selectors  # see _default_selection
 
     def selectors(name: str, flag: str) -> Optional[Tuple[str, ...]]:
         values = getattr(args, name, None)
@@ -315,6 +340,8 @@ def combine(file_config: FileConfig, cli: CommandLine) -> Config:
     the ``--extend-*`` options add to the file's ``extend-*`` lists; rule settings given on the
     command line win over the file's.
     """
+    from .selection import RuleSelection  # see _default_selection
+
     settings = layered_settings(file_config.settings, cli.settings)
     root = file_config.root
     selection = RuleSelection(

@@ -17,12 +17,14 @@ the YAML reader the analysis uses and refuses a text that does not read back.
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..analysis.values import Value
 from ..fast_dataclass import dataclass
-from .rounds import FixOutcome, fix_in_rounds
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .rounds import FixOutcome
 
 TextEdit = Tuple[int, int, str]   # [start, end) offsets in the text, replacement
 _PLAIN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
@@ -259,6 +261,8 @@ def reported_yaml_edits(text: str, fix: Fix) -> Optional[List[Tuple[Span, str]]]
 def fix_config_source(source: str, analyse: Callable[[str], Any], unsafe: bool = False) -> FixOutcome:
     """Apply YAML fixes to ``source`` until none applies; every result must read back as the
     same kind of config, else nothing is written."""
+    from .rounds import fix_in_rounds  # the fix path only: checking builds edits, never applies them
+
     def fix_round(current: str, diagnostics: Sequence[Diagnostic]) -> Optional[Tuple[str, List[Diagnostic]]]:
         edits, fixed = _plan(current, diagnostics, unsafe)
         candidate = apply_text_edits(current, edits) if edits else None

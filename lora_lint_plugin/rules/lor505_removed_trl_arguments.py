@@ -4,7 +4,6 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
-from ..fixing.relocation import relocated_code
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from ._versions import RemovalStatus, removal_against_pins
@@ -25,6 +24,8 @@ def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
             or config_name in config.args or not is_written_keyword(argument) \
             or argument.value_span is None:
         return None
+    from ..fixing.relocation import relocated_code  # only when a finding offers the move
+
     value_code = relocated_code(file, argument, config.node)
     if value_code is None:
         return None  # the value's names are not bound where the config is built
