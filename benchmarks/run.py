@@ -23,8 +23,9 @@ machine where absolute seconds are not. Comparisons:
   fix       ``lora-lint fix`` serial (-j 1) vs parallel (-j 2) on many copies of training scripts
   save      what an editor pays per save: a fresh ``flake8`` process on one training script with
             lora-lint registered vs without it (same interpreter, same flake8, bytecode cached
-            as in an installed package); and, in one process, the plugin's milliseconds on the
-            first training script and on each further one
+            as in an installed package), in wall time and in the process's CPU time; and, in
+            one process, the plugin's milliseconds on the first training script and on each
+            further one
   dense     code where nearly every file uses PEFT (PEFT's own tree, tests included): the
             plugin's ``run()`` vs ``ast.parse`` in one process, and whole flake8 runs with and
             without lora-lint
@@ -114,6 +115,17 @@ def timed(command: Sequence[str], cwd: Path = REPO, env: Optional[dict] = None) 
         raise SystemExit(f"command failed ({result.returncode}): {' '.join(command)}\n"
                          f"{result.stderr[-2000:]}")
     return elapsed
+
+
+def cpu_timed(command: Sequence[str], cwd: Path = REPO, env: Optional[dict] = None) -> float:
+    """The CPU seconds (user + system) of the command's process and its children: unlike wall
+    time, barely moved by the other processes sharing the machine's cores."""
+    import resource  # POSIX only, like the rest of these benchmarks
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    timed(command, cwd, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def paired(name: str, a: Callable[[], float], b: Callable[[], float], pairs: int) -> dict:
@@ -432,7 +444,14 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
                # the same run's floor: flake8's own price for a plugin that does nothing
                paired(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
                       lambda: timed(flake8, env=do_nothing_env),
-                      lambda: timed(flake8, env=without_env), max(pairs, 15))]
+                      lambda: timed(flake8, env=without_env), max(pairs, 15)),
+               # the same in process CPU time (the load of a shared machine moves wall time most)
+               paired(f"fresh flake8 process per save, with lora-lint / without, CPU time ({script.name})",
+                      lambda: cpu_timed(flake8, env=with_env),
+                      lambda: cpu_timed(flake8, env=without_env), max(pairs, 15)),
+               paired(f"fresh flake8 process per save, a do-nothing plugin / without, CPU time ({script.name})",
+                      lambda: cpu_timed(flake8, env=do_nothing_env),
+                      lambda: cpu_timed(flake8, env=without_env), max(pairs, 15))]
     results.append(bench_warm_files(pairs))
     return results
 

@@ -4,6 +4,7 @@ whole parse, and ignored (never trusted) when the data file changed without rege
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import lora_lint_plugin.catalog as catalog
+import lora_lint_plugin.catalog.json_index as json_index
 from lora_lint_plugin.catalog import _listed_ids, all_hub_ids, lookup
 from lora_lint_plugin.catalog.json_index import IndexedDocument
 
@@ -68,17 +70,24 @@ def test_every_indexed_record_equals_the_whole_parse() -> None:
     assert names.get("remote_code", "no-such-type") is None
 
 
-def test_a_stale_index_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An entry added to models.json without rebuilding the index is still found."""
+@pytest.mark.parametrize("read_by_spans", [True, False])
+def test_a_stale_index_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, read_by_spans: bool) -> None:
+    """An entry added to models.json without rebuilding the index is still found, whether the
+    file is read span by span (an open descriptor) or whole (no os.pread, or a zip)."""
     models = whole("models.json")
     added = dict(models["models"][0], key="added-entry")
     added["hub_ids"] = {"base": {"original": "example-org/Added-Model-7B", "aliases": [],
                                  "unsloth": []}, "instruct": None}
     models["models"].append(added)
     changed = json.dumps(models, indent=1).encode("utf-8")
+    (tmp_path / "models.json").write_bytes(changed)
     original = catalog._data_bytes
+    original_open = json_index._open_for_spans
     monkeypatch.setattr(catalog, "_data_bytes",
                         lambda name: changed if name == "models.json" else original(name))
+    monkeypatch.setattr(json_index, "_open_for_spans",
+                        lambda name: None if not read_by_spans else
+                        os.open(tmp_path / name, os.O_RDONLY) if name == "models.json" else original_open(name))
     for cached in (catalog._catalog, catalog._entry_at, catalog._by_name_and_stem,
                    catalog._by_normalised_name):
         cached.cache_clear()

@@ -30,7 +30,7 @@ DEFAULT_REVISION = "main"
 CONFIG_NAME = "config.json"
 # Larger files are not configs (a mistaken path to weights); reading them would cost time.
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_COMMIT = r"^[0-9a-f]{40}$"   # compiled on first use (re caches it): most runs never need it
 # What huggingface_hub accepts as a repo id: one optional org and a name, no "..".
 _HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.\-]*/)?[A-Za-z0-9][\w.\-]*$")
 
@@ -107,7 +107,7 @@ def _snapshot(repo_folder: str, revision: str) -> Optional[str]:
     if not os.path.isdir(repo_folder):
         return None
     commit: Optional[str] = None
-    if _COMMIT.match(revision):
+    if re.match(_COMMIT, revision):
         commit = revision
     else:
         ref = os.path.join(repo_folder, "refs", *revision.split("/"))
@@ -116,7 +116,7 @@ def _snapshot(repo_folder: str, revision: str) -> Optional[str]:
                 commit = handle.read().strip()
         except (OSError, UnicodeDecodeError, ValueError):
             return None
-    if not commit or not _COMMIT.match(commit):
+    if not commit or not re.match(_COMMIT, commit):
         return None
     snapshot = os.path.join(repo_folder, "snapshots", commit)
     return snapshot if os.path.isdir(snapshot) else None

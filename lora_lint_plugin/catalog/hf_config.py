@@ -43,7 +43,7 @@ UNKNOWN_VARIANT = "unknown"
 
 # Nested text configurations of multimodal models, in the order transformers searches them.
 _TEXT_CONFIG_KEYS = ("text_config", "decoder", "generator", "text_encoder")
-_TERM = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*)\s*")
+_TERM = r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*)\s*"   # compiled on first use (re caches it)
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def evaluate(expression: str, values: Mapping[str, Any]) -> int:
 
 
 def _factor(text: str, values: Mapping[str, Any]) -> int:
-    found = _TERM.fullmatch(text)
+    found = re.fullmatch(_TERM, text)
     if found is None:
         raise ValueError(f"bad expression term {text!r}")
     token = found.group(1)

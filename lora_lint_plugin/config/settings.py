@@ -9,7 +9,8 @@ from ..fast_dataclass import dataclass
 
 DEFAULT_LONG_CONTEXT = 8192
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+# a pattern, compiled by re on first use: the plugin module (every flake8 run) compiles nothing
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$"
 _UNITS = {
     "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -36,7 +37,7 @@ def parse_memory_size(text: str) -> int:
 
     Raises ValueError with a readable message on anything else.
     """
-    match = _SIZE.match(str(text))
+    match = re.match(_SIZE, str(text), re.IGNORECASE)
     if not match:
         raise ValueError(f"not a memory size: {text!r} (examples: 24GiB, 80GB, 16000000000)")
     number, unit = match.groups()

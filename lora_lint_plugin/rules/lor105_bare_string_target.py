@@ -12,7 +12,7 @@ from .base import Invalid, Rule, register
 # A bare leaf or an alternation of leaves, optionally in one group: "q_proj", "q_proj|v_proj",
 # "(q_proj|v_proj)". No ".", no "*": nothing that could match a dotted path.
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-BARE_ALTERNATION = re.compile(rf"^\(?{_NAME}(?:\|{_NAME})*\)?$")
+BARE_ALTERNATION = rf"^\(?{_NAME}(?:\|{_NAME})*\)?$"   # compiled on first use (re caches it)
 # Modules that sit at the top of a causal LM, whose full dotted name is the bare leaf: a
 # regex naming them does match.
 TOP_LEVEL_MODULES = frozenset({"lm_head", "embed_out", "score", "classifier"})
@@ -20,7 +20,7 @@ TOP_LEVEL_MODULES = frozenset({"lm_head", "embed_out", "score", "classifier"})
 
 def leaves_of(pattern: str) -> Optional[List[str]]:
     """``"(q_proj|v_proj)"`` -> ``["q_proj", "v_proj"]``; None when not a bare alternation."""
-    if pattern.lower() == "all-linear" or not BARE_ALTERNATION.match(pattern):
+    if pattern.lower() == "all-linear" or not re.match(BARE_ALTERNATION, pattern):
         return None
     if pattern.startswith("(") != pattern.endswith(")"):
         return None
