@@ -575,6 +575,10 @@ def test_lookup_reports_suffix_and_canonical_id():
         ("..\\weights\\gemma-2-9b-it", "gemma-2-9b", "instruct"),
         ("~/hf/Qwen/Qwen2.5-7B-Instruct", "qwen2.5-7b", "instruct"),
         ("./gpt2", "gpt2", "base"),
+        # the Hugging Face cache: the repo folder names the checkpoint, not the snapshot's commit
+        ("C:\\Users\\me\\.cache\\huggingface\\hub\\models--google--gemma-3-270m-it\\snapshots\\"
+         "ac82b4e820549b854eebf28ce6dedaf9fdfa17b3", "gemma-3-270m", "instruct"),
+        ("/root/.cache/huggingface/hub/models--Qwen--Qwen2.5-7B-Instruct", "qwen2.5-7b", "instruct"),
     ],
 )
 def test_lookup_local_paths(path, key, variant):
@@ -588,7 +592,7 @@ def test_lookup_local_paths(path, key, variant):
 @pytest.mark.parametrize(
     "model_id",
     ["", "   ", "/", "./", "meta-llama/Llama-9-8B", "unsloth/llama-3-8b-custom", "outputs/checkpoint-500",
-     "Qwen2.5", "bnb-4bit", "-bnb-4bit"],
+     "Qwen2.5", "bnb-4bit", "-bnb-4bit", "/cache/models--my-org--support-bot-v3/snapshots/0123abcd"],
 )
 def test_lookup_unknown(model_id):
     assert lookup(model_id) is None

@@ -105,6 +105,11 @@ IDS: List[Tuple[str, List[str], str, str]] = [
     ("CohereLabs/tiny-aya-global", ["q_proj", "k_proj"], "k_prj", "k_proj"),
     ("unsloth/Magistral-Small-2509-unsloth-bnb-4bit", ["q_proj", "v_proj"], "v_prj", "v_proj"),
     ("mistralai/Mistral-Small-3.1-24B-Base-2503", ["linear_1", "o_proj"], "linear_11", "linear_1"),
+    ("llava-hf/llava-1.5-7b-hf", ["q_proj", "fc1"], "fc_1", "fc1"),
+    ("unsloth/Qwen3-VL-8B-Instruct-unsloth-bnb-4bit", ["q_proj", "down_proj"], "down_prj", "down_proj"),
+    ("microsoft/DialoGPT-small", ["c_attn", "c_fc"], "c_fcc", "c_fc"),
+    ("/root/.cache/huggingface/hub/models--google--gemma-3-270m-it/snapshots/ac82b4e820549b854eebf28ce6dedaf9fdfa17b3",
+     ["q_proj", "v_proj"], "v_prj", "v_proj"),
 ]
 # Ids that match nothing: every entry is left alone, however odd.
 UNKNOWN = [

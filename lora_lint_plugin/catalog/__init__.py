@@ -48,6 +48,8 @@ _QUANT_SUFFIXES = (
     "-8bit",
 )
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:$")
+# a Hugging Face cache folder: models--{org}--{name}, its checkpoint under snapshots/{commit}
+_HF_CACHE_REPO = re.compile(r"^models--([^/]+?)--([^/]+)$")
 
 
 # --------------------------------------------------------------------------- data classes
@@ -481,8 +483,18 @@ def _parse(model_id: str) -> Optional[Tuple[Optional[str], str, bool]]:
         return None
     if len(parts) > 2:
         is_local = True
+    cached = _hf_cache_repo(parts)
+    if cached is not None:
+        return cached[0], cached[1], True
     org = parts[-2] if len(parts) >= 2 else None
     return org, parts[-1], is_local
+
+
+def _hf_cache_repo(parts: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """(org, name) of a path into the Hugging Face cache: the repo folder itself or a snapshot."""
+    tail = 3 if len(parts) >= 3 and parts[-2] == "snapshots" else 1
+    match = _HF_CACHE_REPO.match(parts[-tail]) if len(parts) >= tail else None
+    return (match.group(1), match.group(2)) if match else None
 
 
 @functools.lru_cache(maxsize=1)
