@@ -559,10 +559,7 @@ class Extractor:
                     and isinstance(model_id.python, str):
                 call, span = result.call, self.span(result.call)
                 _, name, library = found[0]
-                site = CallSite(role=MODEL_LOAD, name=name, library=library, node=call, span=span,
-                                head_span=self.span(call.func),
-                                args=Arguments({"model_name": Argument("model_name", model_id, span,
-                                                                       call, span)}, False))
+                site = _standing_loader(name, library, call, span, self.span(call.func), model_id)
             self._imported[key] = site
         return self._imported[key]
 
@@ -595,10 +592,8 @@ class Extractor:
             return None
         _, loader_name, library = loaded[0]
         span = self.span(expression)
-        self._imported[key] = CallSite(
-            role=MODEL_LOAD, name=loader_name, library=library, node=expression, span=span,
-            head_span=span, args=Arguments({"model_name": Argument(
-                "model_name", model_id, span, expression, span)}, False))
+        self._imported[key] = _standing_loader(loader_name, library, expression, span, span,
+                                               model_id)
         return self._imported[key]
 
     def _import_reaching(self, name: ast.Name) -> Optional[ast.ImportFrom]:
@@ -706,17 +701,14 @@ class Extractor:
                     {**loader.args.by_name, "model_name": given}, loader.args.complete),
                     alternatives=(loader,))
         else:
-            site = _last_of_chain(setup)
+            site = _chain_start(setup)
             argument = site.args.get("model") if site is not None else None
             written = _written(argument) if argument is not None else None
             found = callers.loader(written, _foreign_loader) if written is not None else None
-            if found is not None:
+            if found is not None and written is not None:   # found: written was given
                 (_, name, library), model_id = found
-                span = self.span(written)   # type: ignore[arg-type]
-                setup.model_load = CallSite(
-                    role=MODEL_LOAD, name=name, library=library, node=written, span=span,
-                    head_span=span, args=Arguments({"model_name": Argument(
-                        "model_name", model_id, span, written, span)}, False))
+                span = self.span(written)
+                setup.model_load = _standing_loader(name, library, written, span, span, model_id)
         setup.model_id = self._model_id(setup)
 
     def _foreign_callers(self) -> Optional[ForeignCallers]:
@@ -824,6 +816,16 @@ def _foreign_loader(module: ForeignModule, call: ast.Call,
     return classified, module.resolver.resolve(expression)
 
 
+def _standing_loader(name: str, library: str, node: ast.AST, span: Span, head_span: Span,
+                     model_id: Resolved) -> CallSite:
+    """A model loader standing, at ``node`` of this file, for one read elsewhere (a function or
+    an object of another module, a caller's argument): its one known argument is the model id;
+    the others are unknown, never absent (none of them is written in this file)."""
+    return CallSite(role=MODEL_LOAD, name=name, library=library, node=node, span=span,
+                    head_span=head_span, args=Arguments({"model_name": Argument(
+                        "model_name", model_id, span, node, span)}, False))
+
+
 def _written(argument: Argument) -> Optional[ast.expr]:
     """The expression an argument is written as (None for ``**mapping``)."""
     node = argument.node
@@ -832,7 +834,7 @@ def _written(argument: Argument) -> Optional[ast.expr]:
     return node if isinstance(node, ast.expr) and not isinstance(node, ast.Starred) else None
 
 
-def _last_of_chain(setup: TrainingSetup) -> Optional[CallSite]:
+def _chain_start(setup: TrainingSetup) -> Optional[CallSite]:
     """The first call of the chain the setup's model went through (the one given the model
     from elsewhere): the trainer's or the LoRA call's model, back through the calls it links."""
     site = setup.trainer or setup.adapter_call
