@@ -1,10 +1,11 @@
 """Write the span indexes of the large catalog files (``lora_lint_plugin/catalog/json_index.py``).
 
-For ``models.json`` and ``module_names.json`` in ``lora_lint_plugin/catalog/data/`` this writes
-``<name>.index.json``: the size of the file, the byte span of each record down to
-a fixed depth (each model entry; each transformers version's record of a model_type), and for
-``models.json`` every hub id the table lists with its entry and variant, in table order (what
-``catalog.lookup`` indexes). Run it after editing either file; ``--check`` only reports whether
+For ``models.json``, ``module_names.json`` and ``architectures.json`` in
+``lora_lint_plugin/catalog/data/`` this writes ``<name>.index.json``: the size of the file, the
+byte span of each record down to a fixed depth (each model entry; each transformers version's
+record of a model_type; each architecture), and for ``models.json`` every hub id the table lists
+with its entry and variant, in table order (what ``catalog.lookup`` indexes); ``json_index.py``
+describes the format. Run it after editing one of these files; ``--check`` only reports whether
 the committed indexes are current (``tests/test_catalog_index.py`` runs it).
 
     python dev/build_catalog_index.py          # rewrite the indexes
@@ -32,6 +33,7 @@ COMMAND = "python dev/build_catalog_index.py"
 DEPTHS: Dict[str, Any] = {
     "models.json": {"models": {"*": None}},
     "module_names.json": {"transformers": {"*": {"*": None}}},
+    "architectures.json": {"architectures": {"*": None}},
 }
 _WHITESPACE = " \t\n\r"
 _DECODER = json.JSONDecoder()
@@ -44,29 +46,38 @@ def _skip(text: str, position: int) -> int:
 
 
 def _node(text: str, position: int, depth: Optional[dict]) -> Tuple[Any, int]:
-    """The index node of the JSON value at ``position`` and the position after it."""
+    """The index node of the JSON value at ``position`` and the position after it: an indexed
+    container (a dict), or the ``(start, end)`` span of a value indexed no deeper."""
     start = _skip(text, position)
     opener = text[start]
     if depth is None or opener not in "{[":
         _, end = _DECODER.raw_decode(text, start)
-        return [start, end], end
+        return (start, end), end
     closer = "}" if opener == "{" else "]"
     items: Any = {} if opener == "{" else []
+    spans: List[int] = []  # the values indexed no deeper, two numbers each (json_index.py)
+
+    def child_at(child_position: int, child_depth: Optional[dict]) -> Tuple[Any, int]:
+        child, after = _node(text, child_position, child_depth)
+        if isinstance(child, tuple):
+            spans.extend(child)
+            return len(spans) // 2 - 1, after
+        return child, after
+
     position = _skip(text, start + 1)
     while text[position] != closer:
         if opener == "{":
             key, position = _DECODER.raw_decode(text, position)
             position = _skip(text, position)
             assert text[position] == ":", f"':' expected at {position}"
-            child, position = _node(text, position + 1, depth.get(key, depth.get("*")))
-            items[key] = child
+            items[key], position = child_at(position + 1, depth.get(key, depth.get("*")))
         else:
-            child, position = _node(text, position, depth.get("*"))
+            child, position = child_at(position, depth.get("*"))
             items.append(child)
         position = _skip(text, position)
         if text[position] == ",":
             position = _skip(text, position + 1)
-    return {"span": [start, position + 1], "items": items}, position + 1
+    return {"span": [start, position + 1], "items": items, "spans": spans}, position + 1
 
 
 def build_index(filename: str, data: Path = DATA) -> str:
@@ -78,7 +89,7 @@ def build_index(filename: str, data: Path = DATA) -> str:
     index: Dict[str, Any] = {"generated_by": COMMAND, "length": len(text), "tree": tree}
     if filename == "models.json":
         models = json.loads((data / filename).read_bytes())["models"]
-        index["listed"] = [list(item) for item in _listed_ids(models)]
+        index["listed"] = [part for item in _listed_ids(models) for part in item]  # flat
     return json.dumps(index, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 

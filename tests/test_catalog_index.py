@@ -56,7 +56,8 @@ def test_every_indexed_record_equals_the_whole_parse() -> None:
     records = whole("models.json")["models"]
     assert models.length("models") == len(records)
     assert [models.get("models", index) for index in range(len(records))] == records
-    assert [tuple(item) for item in models.index["listed"]] == _listed_ids(records)  # type: ignore
+    parts = iter(models.index["listed"])  # type: ignore[index]
+    assert list(zip(parts, parts, parts)) == _listed_ids(records)
     names = IndexedDocument("module_names.json")
     table = whole("module_names.json")
     assert names.current and names.keys() == list(table)
@@ -68,6 +69,34 @@ def test_every_indexed_record_equals_the_whole_parse() -> None:
         assert names.get(key) == value
     assert names.get("transformers", "9", "llama", default="absent") == "absent"
     assert names.get("remote_code", "no-such-type") is None
+    architectures = IndexedDocument("architectures.json")
+    table = whole("architectures.json")
+    assert architectures.current and architectures.keys("architectures") == list(table["architectures"])
+    for model_type, record in table["architectures"].items():
+        assert architectures.get("architectures", model_type) == record
+        assert architectures.get("architectures", model_type, "moe") == record["moe"]
+    assert architectures.get("architectures", "no-such-type") is None
+    assert architectures.length("architectures") == len(table["architectures"])
+
+
+def test_an_index_keeps_no_object_per_span() -> None:
+    """The spans of a container's values are one flat list of numbers: a loaded index is a few
+    dozen objects for the cyclic garbage collector, not one list per record."""
+    import gc
+
+    for filename in ("models.json", "module_names.json", "architectures.json"):
+        index = IndexedDocument(filename).index
+        assert index is not None
+        tracked = [item for item in _containers(index) if gc.is_tracked(item)]
+        assert len(tracked) < 40, (filename, len(tracked))
+
+
+def _containers(value: object) -> list:
+    found = [value] if isinstance(value, (dict, list)) else []
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    for child in children:
+        found.extend(_containers(child))
+    return found
 
 
 @pytest.mark.parametrize("read_by_spans", [True, False])

@@ -382,11 +382,12 @@ _Listed = Tuple[int, str, str]
 
 @dataclass(frozen=True)
 class _Catalog:
-    """The architecture table, the model table (its entries parsed one at a time, through
-    ``data/models.index.json``) and the ids it lists. Entries and architectures are built from
-    their JSON records on first use (a lint run needs the one or two models its files name)."""
+    """The architecture and model tables (each record parsed when first needed, through
+    ``data/architectures.index.json`` and ``data/models.index.json``) and the ids the model table
+    lists. Entries and architectures are built from their JSON records on first use (a lint run
+    needs the one or two models its files name)."""
 
-    architecture_records: Dict[str, dict]
+    architectures: "IndexedDocument"
     models: "IndexedDocument"
     listed: List[_Listed]  # every listed id in table order
     by_id: Dict[str, _Listed]  # "org/name" lowercased (or bare legacy name)
@@ -409,15 +410,15 @@ def _catalog() -> _Catalog:
     from .json_index import IndexedDocument
 
     models = IndexedDocument("models.json")
-    if models.index is not None:
-        listed: List[_Listed] = [(item[0], item[1], item[2]) for item in models.index["listed"]]
+    if models.index is not None:  # flat: entry, variant, id, entry, variant, id, ...
+        parts = iter(models.index.pop("listed"))
+        listed: List[_Listed] = list(zip(parts, parts, parts))
     else:  # the index is stale: the ids from the whole table
         listed = _listed_ids(models.get("models"))
     by_id: Dict[str, _Listed] = {}
     for item in listed:
         by_id.setdefault(item[2].lower(), item)
-    architectures = json.loads(_data_text("architectures.json"))["architectures"]
-    return _Catalog(architectures, models, listed, by_id)
+    return _Catalog(IndexedDocument("architectures.json"), models, listed, by_id)
 
 
 @functools.lru_cache(maxsize=1)
@@ -440,7 +441,7 @@ def _entry_at(index: int) -> ModelEntry:
 
 @functools.lru_cache(maxsize=None)
 def _architecture_of(model_type: str) -> Optional[Architecture]:
-    record = _catalog().architecture_records.get(model_type)
+    record = _catalog().architectures.get("architectures", model_type)
     return _architecture(model_type, record) if record is not None else None
 
 
@@ -498,10 +499,17 @@ def _hf_cache_repo(parts: Sequence[str]) -> Optional[Tuple[str, str]]:
 
 
 @functools.lru_cache(maxsize=1)
+def model_families_document() -> Dict[str, Any]:
+    """``data/model_families.json``, parsed once: the re-upload suffixes, the name spellings and
+    the families (``identify.py``) all come from it."""
+    return json.loads(_data_bytes("model_families.json"))
+
+
+@functools.lru_cache(maxsize=1)
 def _format_suffixes() -> Tuple[Tuple[str, ...], FrozenSet[str]]:
     """Re-upload suffixes that keep the architecture (``data/model_families.json``), longest
     first, and their last ``-`` parts (a cheap test that most names pass without a scan)."""
-    document = json.loads(_data_text("model_families.json"))
+    document = model_families_document()
     suffixes = tuple(sorted(document["format_suffixes"]["suffixes"], key=len, reverse=True))
     return suffixes, frozenset(suffix.rsplit("-", 1)[-1] for suffix in suffixes)
 
@@ -509,7 +517,7 @@ def _format_suffixes() -> Tuple[Tuple[str, ...], FrozenSet[str]]:
 @functools.lru_cache(maxsize=1)
 def _name_spellings() -> Tuple[Tuple["re.Pattern[str]", str], ...]:
     """Other spellings of one checkpoint's name (``llama2-`` for ``llama-2-``), as reviewed data."""
-    document = json.loads(_data_text("model_families.json"))
+    document = model_families_document()
     rewrites = document.get("name_spellings", {}).get("rewrites", [])
     return tuple((re.compile(pattern), replacement) for pattern, replacement in rewrites)
 
@@ -689,7 +697,7 @@ def architecture_for(model_type: str) -> Optional[Architecture]:
 
 def all_architectures() -> Dict[str, Architecture]:
     return {model_type: _architecture_of(model_type)  # type: ignore[misc]
-            for model_type in _catalog().architecture_records}
+            for model_type in _catalog().architectures.keys("architectures")}
 
 
 def all_entries() -> Tuple[ModelEntry, ...]:

@@ -77,9 +77,9 @@ class ModelIdentity:
 
 @functools.lru_cache(maxsize=1)
 def families() -> Tuple[Family, ...]:
-    from . import _data_text
+    from . import model_families_document
 
-    document = json.loads(_data_text("model_families.json"))
+    document = model_families_document()
     return tuple(
         Family(
             family=item["family"],
