@@ -236,3 +236,33 @@ def test_held_out_scores_only_the_entries_marked_held_out(tmp_path: Path) -> Non
     assert data["recall"]["overall"] == {"found": 1, "expected": 1, "recall": 1.0}
     assert [item["code"] for item in data["unjudged"]] == ["LOR104"]
     assert data["setups"]["lora_setups"] == 1
+
+
+def test_held_out_batch_scores_one_batch_and_unmarked_entries_are_the_first(tmp_path: Path) -> None:
+    """--held-out --batch 2 keeps the held-out entries marked "batch": 2; --batch 1 the held-out
+    entries without a batch; --held-out alone keeps both, as before batches existed."""
+    paths = make_benchmark(tmp_path)
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    for entry in manifest:
+        if entry["path"] == "other.py":
+            entry["held_out"] = True
+        if entry["path"] == "tune.ipynb":
+            entry.update(held_out=True, batch=2)
+    paths["manifest"].write_text(json.dumps(manifest), encoding="utf-8")
+
+    def held_out(*extra: str) -> Dict[str, Any]:
+        result = run_score(paths, "--json", "--held-out", *extra)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    second, first, both = held_out("--batch", "2"), held_out("--batch", "1"), held_out()
+    assert (second["files"], first["files"], both["files"]) == (1, 1, 2)
+    assert (second["held_out_batch"], first["held_out_batch"], both["held_out_batch"]) == (2, 1, "all")
+    # the notebook's LOR201 (two places, one finding) is batch 2's; other.py's LOR201 batch 1's
+    assert second["recall"]["overall"] == {"found": 1, "expected": 1, "recall": 1.0}
+    assert [item["code"] for item in first["unjudged"]] == ["LOR104"]
+    assert both["recall"]["overall"]["expected"] == 2
+    text = run_score(paths, "--held-out", "--batch", "2")
+    assert "held-out files only (batch: 2)" in text.stdout
+    refused = run_score(paths, "--batch", "2")
+    assert refused.returncode == 2 and "--batch needs --held-out" in refused.stderr

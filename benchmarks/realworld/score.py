@@ -1,6 +1,6 @@
 """Score lora-lint on the real-world benchmark: precision, recall and linking against the ledger.
 
-    python benchmarks/realworld/score.py DIR [--json] [--held-out] [--manifest PATH] [--ledger PATH]
+    python benchmarks/realworld/score.py DIR [--json] [--held-out [--batch N]] [--manifest PATH] [--ledger PATH]
 
 DIR holds the manifest's files as DIR/<owner>/<name>/<path> (benchmarks/realworld/download.py
 fetches them). lora-lint runs on every manifest file found there through its CLI's JSON output
@@ -20,7 +20,9 @@ the files are pinned, so lines are stable - and compared with the ledger:
 
 ``--held-out`` scores only the manifest entries marked ``"held_out": true``: files added after
 the rules were written and judged by someone who had not tuned lora-lint on them (an honest
-check that the numbers on the whole ledger are not an artefact of tuning).
+check that the numbers on the whole ledger are not an artefact of tuning). The held-out files came
+in batches, each picked and judged at one time: an entry's ``"batch"`` says which (none means 1),
+and ``--held-out --batch N`` scores batch N alone.
 
 The exit status is 0 when scoring ran (whatever the numbers), 2 on a usage error.
 """
@@ -101,12 +103,22 @@ def file_key(entry: Dict[str, str]) -> str:
 PROJECT_FILE = "project-file"
 # Marks a scored entry added after the rules were written, judged without tuning on it.
 HELD_OUT = "held_out"
+# Which held-out batch an entry belongs to; entries without it are of the first batch.
+BATCH = "batch"
+FIRST_BATCH = 1
 
 
-def held_out_entries(manifest: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The held-out scored entries, with every project file (they supply pins and modules)."""
+def held_out_batch(entry: Dict[str, Any]) -> int:
+    return int(entry.get(BATCH, FIRST_BATCH))
+
+
+def held_out_entries(manifest: Sequence[Dict[str, Any]],
+                     batch: Optional[int] = None) -> List[Dict[str, Any]]:
+    """The held-out scored entries (of ``batch`` only, when given), with every project file (they
+    supply pins and modules)."""
     return [entry for entry in manifest
-            if entry.get(HELD_OUT) is True or entry.get("category") == PROJECT_FILE]
+            if entry.get("category") == PROJECT_FILE
+            or (entry.get(HELD_OUT) is True and (batch is None or held_out_batch(entry) == batch))]
 
 
 def present_files(directory: Path, manifest: Sequence[Dict[str, str]]) -> Tuple[List[str], List[str]]:
@@ -420,6 +432,8 @@ def _where(item: Dict[str, Any]) -> str:
 
 def print_text(data: Dict[str, Any], out: Any = sys.stdout, verbose: bool = False) -> None:
     write = out.write
+    if "held_out_batch" in data:
+        write("held-out files only (batch: %s)\n" % data["held_out_batch"])
     write("files scored: %d (missing under DIR: %d; in error: %d)\n"
           % (data["files"], len(data["missing_files"]), len(data["files_in_error"])))
     precision = data["precision"]
@@ -479,14 +493,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="also list every false positive and every missed finding")
     parser.add_argument("--held-out", action="store_true",
                         help='score only the entries marked "held_out": true (judged after the rules were written)')
+    parser.add_argument("--batch", type=int, metavar="N",
+                        help='with --held-out: only the held-out entries of batch N ("batch" in the '
+                             'manifest; entries without it are batch 1)')
     options = parser.parse_args(argv)
     if not options.directory.is_dir():
         parser.error("%s is not a directory" % options.directory)
+    if options.batch is not None and not options.held_out:
+        parser.error("--batch needs --held-out")
     manifest = load_json(options.manifest)
     if options.held_out:
-        manifest = held_out_entries(manifest)
+        manifest = held_out_entries(manifest, options.batch)
     result = score(options.directory.resolve(), manifest, load_json(options.ledger))
     data = summary(result)
+    if options.held_out:
+        data["held_out_batch"] = "all" if options.batch is None else options.batch
     if options.json:
         json.dump(data, sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
