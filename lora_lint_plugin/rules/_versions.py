@@ -88,3 +88,20 @@ def removal_against_pins(file: FileModel, library: str, removed: str) -> Removal
     if all(not other.any_before(removal) for _, other in ranges if other is not None):
         return RemovalStatus(REMOVED, library, removed, pin)
     return RemovalStatus(ALLOWS_BOTH, library, removed, pin)
+
+
+def pins_allow_between(file: FileModel, library: str, first: str, last: str) -> bool:
+    """Whether every pin of ``library`` the file runs with is readable and allows some release
+    from ``first`` to ``last`` (what a table read from those releases can speak for); True
+    when nothing is pinned."""
+    from packaging.version import Version
+
+    from ..analysis.versions import VersionRange
+
+    oldest, newest = Version(first), Version(last)
+    following = Version(f"{newest.major}.{newest.minor + 1}")
+    for pin in file.library_versions.of(library):
+        allowed = VersionRange.of(pin.specifier)
+        if allowed is None or allowed.all_before(oldest) or not allowed.any_before(following):
+            return False
+    return True
