@@ -126,6 +126,7 @@ class ProjectModules:
                  shared: Optional["_Session"] = None) -> None:
         self.path = os.path.abspath(path) if path else None
         self.resolve_defaults = resolve_defaults
+        self._real_path: Optional[str] = None   # os.path.realpath(path), on first need
         self._session = shared if shared is not None else _Session()
 
     def for_module(self, path: str) -> "ProjectModules":
@@ -149,8 +150,15 @@ class ProjectModules:
                 os.path.realpath(file) for file in _candidates(self.path, dotted, level))
         # the directory's candidates, less this file itself (a module importing a namesake
         # further up): two files of one directory may get different answers
-        found = self._session.found[key] - {os.path.realpath(self.path)}
+        found = self._session.found[key] - {self._own_real_path()}
         return next(iter(found)) if len(found) == 1 else None
+
+    def _own_real_path(self) -> str:
+        """This file's real path, resolved once: ``module_path`` is asked for every imported
+        callee, and each ``realpath`` is a system call per directory of the path."""
+        if self._real_path is None:
+            self._real_path = os.path.realpath(self.path or "")
+        return self._real_path
 
     def module_at(self, path: str) -> Optional[ForeignModule]:
         """The project module in the file at ``path`` (parsed once per process); None when it
