@@ -401,6 +401,40 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         model = AutoModelForCausalLM.from_pretrained(path)
         model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
     """, [("LOR103", 6, "not a module of")]),
+    "modelscope_or_transformers_same_id": ("""
+        import os
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+
+        def load(model_name="Qwen/Qwen2.5-7B", quantize=False):
+            options = {"device_map": "auto"}
+            if quantize:
+                options["load_in_4bit"] = True
+            if os.environ.get("USE_MODELSCOPE"):
+                from modelscope import AutoModelForCausalLM as ModelScopeModel
+                return ModelScopeModel.from_pretrained(model_name, **options), None
+            return AutoModelForCausalLM.from_pretrained(model_name, **options), None
+
+
+        model, _ = load("meta-llama/Meta-Llama-3-8B", quantize=True)
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, [("LOR103", 17, "not a module of llama (meta-llama/Meta-Llama-3-8B)")]),
+    "modelscope_or_transformers_other_id": ("""
+        import os
+        from modelscope import AutoModelForCausalLM as ModelScopeModel
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+
+        def load():
+            if os.environ.get("USE_MODELSCOPE"):
+                return ModelScopeModel.from_pretrained("gpt2")
+            return AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+
+
+        model = get_peft_model(load(), LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, []),
     "snapshot_download_unknown": ("""
         import sys
         from modelscope import snapshot_download

@@ -33,6 +33,8 @@ class LoaderClasses:
     prefixes: Tuple[str, ...]
     suffixes: Tuple[str, ...]
     adapter_method: Optional[str]   # the loader's own LoRA method (Unsloth's get_peft_model)
+    # the library whose classes these re-export (ModelScope's AutoModel* are transformers')
+    same_as: Optional[str] = None
 
     def matches(self, class_name: str) -> bool:
         return class_name in self.names or class_name.startswith(self.prefixes) \
@@ -94,6 +96,7 @@ def _loader_method(parts: List[str]) -> Optional[Classified]:
     loaders = linking_facts().loader_classes.get(root)
     if loaders is None or not loaders.matches(owner):
         return None
+    root = loaders.same_as or root
     if method == "from_pretrained":
         return loaders.role, f"{_canonical_loader(root, owner)}.from_pretrained", root
     if method == loaders.adapter_method:
@@ -144,4 +147,4 @@ def linking_facts() -> LinkingFacts:
 def _loader_classes(entry: Dict[str, Any]) -> LoaderClasses:
     return LoaderClasses(entry["role"], frozenset(entry.get("names", ())),
                          tuple(entry.get("prefixes", ())), tuple(entry.get("suffixes", ())),
-                         entry.get("adapter_method"))
+                         entry.get("adapter_method"), entry.get("same_as"))

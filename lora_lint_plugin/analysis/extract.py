@@ -81,6 +81,13 @@ TOKEN_ADDING_METHODS = ("add_tokens", "add_special_tokens", "resize_token_embedd
                         "add_new_tokens")
 
 
+def _is_single_call(site: CallSite) -> bool:
+    """``site`` is one call as written, or that call read with a caller's arguments (a copy
+    whose one alternative is the same call), not several merged ones."""
+    return not site.alternatives or len(site.alternatives) == 1 \
+        and site.alternatives[0].node is site.node
+
+
 def _positional_names(name: str, library: str) -> Tuple[str, ...]:
     """The parameter names of a callee's positional arguments (``data/linking.json``)."""
     known = linking_facts().positional_parameters
@@ -440,9 +447,11 @@ class Extractor:
         """One loader for ``loads`` (each the model on one branch) when they are calls of the
         same loader class with the same resolved model id; its arguments are the ones every
         load passes with the same value, any other is unknown (never absent). TRL's value-head
-        loaders, which apply a LoRA config themselves, are not merged."""
+        loaders, which apply a LoRA config themselves, are not merged. A load read in the call
+        it was returned through (``_in_context``) counts with those arguments; the merged loader
+        stands for the calls as written."""
         first = loads[0]
-        if any(load.role != MODEL_LOAD or load.library == "trl" or load.alternatives
+        if any(load.role != MODEL_LOAD or load.library == "trl" or not _is_single_call(load)
                or (load.name, load.library) != (first.name, first.library) for load in loads):
             return None
         loads = sorted(loads, key=lambda load: (load.node.lineno, load.node.col_offset))
@@ -456,7 +465,8 @@ class Extractor:
                 self._merged[key] = CallSite(
                     role=MODEL_LOAD, name=first.name, library=first.library, node=loads[0].node,
                     span=loads[0].span, head_span=loads[0].head_span, args=arguments,
-                    alternatives=tuple(loads))
+                    alternatives=tuple(load.alternatives[0] if load.alternatives else load
+                                       for load in loads))
         return self._merged[key]
 
     def _agreed_arguments(self, loads: List[CallSite]) -> Arguments:
