@@ -87,6 +87,36 @@ CONFIG_SCRIPT = dedent('''
     model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
 ''')
 
+# the branch a launched value decides: ``if args.model_name_or_path: ... else: from_config``;
+# the tokenizer the embeddings are resized to comes from its own option
+CONDITION_SCRIPT = dedent('''
+    from dataclasses import dataclass, field
+    from typing import Optional
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, HfArgumentParser
+
+    @dataclass
+    class ScriptArguments:
+        model_name_or_path: Optional[str] = field(default=None)
+        tokenizer_name_or_path: Optional[str] = field(default=None)
+        modules_to_save: Optional[str] = field(default=None)
+
+    args, = HfArgumentParser(ScriptArguments).parse_args_into_dataclasses(
+        return_remaining_strings=True)[:1]
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer_name_or_path)
+    if args.model_name_or_path:
+        model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+    else:
+        model = AutoModelForCausalLM.from_config(AutoConfig.for_model("llama"))
+    model.resize_token_embeddings(len(tokenizer))
+    config = LoraConfig(target_modules=["q_proj", "c_attn"],
+                        modules_to_save=args.modules_to_save.split(","))
+    model = get_peft_model(model, config)
+''')
+
+CONDITION_LAUNCH = ("python train.py --model_name_or_path {model} --tokenizer_name_or_path "
+                    "{tokenizer} --modules_to_save embed_tokens,lm_head\n")
+
 LAUNCH = ("CUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node 2 training/train.py \\\n"
           "    --model_name_or_path {model} \\\n    --lora_rank {rank} \\\n    --do_train\n")
 
@@ -177,6 +207,31 @@ PROJECTS: Dict[str, Tuple[Dict[str, str], List[Tuple[str, int, str, str]]]] = {
         "run.sh": "#!/bin/bash\n# python train.py --lora_r=64\npython train.py --lora_r=0 --use_dora"
                   "  # rank 0 on purpose\n",
     }, [("train.py", 7, "LOR201", "(value of --lora_r in run.sh)")]),
+    # a condition on a value the launcher passes is decided by it; the embeddings resized to
+    # another tokenizer (a merged, extended vocabulary): trained in full on purpose, so
+    # LOR102/LOR111 stay silent; the model's own tokenizer: a few tokens, reported
+    "condition_on_launched_value_extended_vocabulary": ({
+        "train.py": CONDITION_SCRIPT,
+        "run.sh": CONDITION_LAUNCH.format(model="meta-llama/Llama-2-7b-hf",
+                                          tokenizer="merged_tokenizer_hf"),
+    }, [("train.py", 20, "LOR103", "not a module of llama (meta-llama/Llama-2-7b-hf)")]),
+    "condition_on_launched_value_own_tokenizer": ({
+        "train.py": CONDITION_SCRIPT.replace(
+            "model.resize_token_embeddings",
+            'tokenizer.add_special_tokens({"pad_token": "<pad>"})\nmodel.resize_token_embeddings'),
+        "run.sh": CONDITION_LAUNCH.format(model="meta-llama/Llama-2-7b-hf",
+                                          tokenizer="meta-llama/Llama-2-7b-hf"),
+    }, [("train.py", 21, "LOR103", "not a module of llama"),
+        ("train.py", 21, "LOR111", "add_special_tokens on line 19"),
+        ("train.py", 10, "LOR102", "(value of --modules_to_save in run.sh)"),
+        ("train.py", 10, "LOR102", "(value of --modules_to_save in run.sh)")]),
+    # a default (the launcher's own parameter's, or the field's None) decides nothing
+    "condition_on_a_launcher_default": ({
+        "train.py": CONDITION_SCRIPT,
+        "run.sh": 'MODEL="${1:-meta-llama/Llama-2-7b-hf}"\n'
+                  + CONDITION_LAUNCH.format(model="$MODEL", tokenizer="merged_tokenizer_hf"),
+    }, []),
+    "condition_without_launcher": ({"train.py": CONDITION_SCRIPT}, []),
     # Config files stay unknown, even at a literal path next to the script (docs/resolution.md)
     "config_file_next_to_the_script": ({
         "train.py": CONFIG_SCRIPT,

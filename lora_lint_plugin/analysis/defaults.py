@@ -616,12 +616,20 @@ class Defaults:
         return "os.environ" in self.index.imported_names(expression)
 
 
+_LAUNCHED = "value of "
+
+
+def is_launched(origin: str) -> bool:
+    """The origin of a value every launcher passes itself (not a default anywhere)."""
+    return origin.startswith(_LAUNCHED)
+
+
 def _launched_origin(option: str, found: LauncherValue) -> str:
     """``value of --x in run.sh``, or ``default of $2 for --x in run.sh`` when the launcher
     passes the default of one of its own parameters."""
     if found.parameter is not None:
         return f"default of {found.parameter} for {option} in {found.launcher}"
-    return f"value of {option} in {found.launcher}"
+    return f"{_LAUNCHED}{option} in {found.launcher}"
 
 
 def _none_filtered(value: Resolved, allow_none: bool) -> Resolved:

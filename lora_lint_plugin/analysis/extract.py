@@ -32,6 +32,7 @@ from .model import (
     FileModel,
     ImportRecord,
     Signal,
+    TokenizerSource,
     TrainingSetup,
 )
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
@@ -79,6 +80,22 @@ UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
 UNSLOTH_TEMPLATE_SETTERS = {"get_chat_template": 1, "apply_chat_template": 2}
 TOKEN_ADDING_METHODS = ("add_tokens", "add_special_tokens", "resize_token_embeddings",
                         "add_new_tokens")
+
+
+def _tokenizer_source(call: ast.Call) -> Optional[ast.expr]:
+    """The path or id ``SomeTokenizer.from_pretrained(source, ...)`` loads; None for any other
+    call (a tokenizer class is named ``*Tokenizer`` or ``*TokenizerFast``)."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr != "from_pretrained":
+        return None
+    owner = func.value.attr if isinstance(func.value, ast.Attribute) else \
+        func.value.id if isinstance(func.value, ast.Name) else ""
+    if not owner.endswith(("Tokenizer", "TokenizerFast")):
+        return None
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        return call.args[0]
+    return next((keyword.value for keyword in call.keywords
+                 if keyword.arg == "pretrained_model_name_or_path"), None)
 
 
 def _is_single_call(site: CallSite) -> bool:
@@ -294,8 +311,30 @@ class Extractor:
             self.model.token_additions.append(Signal(
                 "token-addition", self.span(node), method,
                 tuple(self.resolver.resolve(argument) for argument in arguments)))
+            if method == "resize_token_embeddings":
+                self.model.resizing_tokenizers.extend(self._resizing_tokenizers(node))
         elif method == "gradient_checkpointing_enable":
             self.model.gradient_checkpointing_calls.append(Signal("gc-enable", self.span(node)))
+
+    def _resizing_tokenizers(self, node: ast.Call) -> List[TokenizerSource]:
+        """``model.resize_token_embeddings(len(tokenizer))``: where each tokenizer ``tokenizer``
+        may be is loaded from (``LlamaTokenizer.from_pretrained(path)``: the resolved ``path``
+        and its text); nothing when the tokenizer's loads are not all in sight."""
+        size = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        if not isinstance(size, ast.Call) or not isinstance(size.func, ast.Name) \
+                or size.func.id != "len" or len(size.args) != 1 \
+                or not isinstance(size.args[0], ast.Name):
+            return []
+        name = size.args[0]
+        bindings, _ = self.index.lookup(self.index.scope_of(name), name.id)
+        sources: List[TokenizerSource] = []
+        for binding in bindings:
+            value = _assigned_expression(binding.node, binding.statement)
+            source = _tokenizer_source(value) if isinstance(value, ast.Call) else None
+            if source is None:
+                return []
+            sources.append(TokenizerSource(self.resolver.resolve(source), ast.unparse(source)))
+        return sources
 
     def _is_trainer(self, receiver: ast.expr) -> bool:
         """``receiver`` is a name bound to a modelled trainer call (``trainer = SFTTrainer(...)``)."""

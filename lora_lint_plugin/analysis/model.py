@@ -179,6 +179,15 @@ class ImportRecord:
     body_index: Optional[int] = None   # position of ``statement`` in the module body
 
 
+@dataclass(frozen=True)
+class TokenizerSource:
+    """Where a tokenizer the embeddings are resized to is loaded from: the resolved path or
+    id (a ``Value``, or unknown) and the expression's text."""
+
+    value: Any
+    text: str
+
+
 @dataclass(eq=False)
 class FileModel:
     """Everything the rules know about one file."""
@@ -188,6 +197,8 @@ class FileModel:
     imports: List[ImportRecord] = field(default_factory=list)
     chat_signals: List[Signal] = field(default_factory=list)
     token_additions: List[Signal] = field(default_factory=list)
+    # the tokenizers ``resize_token_embeddings(len(tokenizer))`` sizes the embeddings to
+    resizing_tokenizers: List[TokenizerSource] = field(default_factory=list)
     gradient_checkpointing_calls: List[Signal] = field(default_factory=list)
     lines: Optional[SourceLines] = None   # the analysed text
     # The module's ``scopes.ScopeIndex``: where names are bound (fixes that move code ask it).

@@ -49,7 +49,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from .attributes import SelfAttributes
-from .defaults import ENVIRONMENT_GETTERS, Defaults
+from .defaults import ENVIRONMENT_GETTERS, Defaults, is_launched
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
 from .modules import ImportedNames, ProjectModules
@@ -286,10 +286,12 @@ class Resolver:
                             self.resolve(node.orelse, depth + 1)], node)
 
     def condition(self, test: ast.AST, depth: int = 0) -> Optional[bool]:
-        """The truth of a condition when it is known exactly: first-tier values only (a branch
+        """The truth of a condition when it is known exactly: first-tier values, or a value
+        every launcher of the script passes (the run's own value); never a default (a branch
         chosen by a default would be a guess about the command line)."""
         value = self.resolve(test, depth + 1)
-        if not isinstance(value, Value) or value.kind == OBJECT or value.origin is not None:
+        if not isinstance(value, Value) or value.kind == OBJECT \
+                or value.origin is not None and not is_launched(value.origin):
             return None
         return bool(value.python)
 
@@ -1055,7 +1057,7 @@ class Resolver:
                 element = self._returned_element(value_node, index, depth)
                 if isinstance(element, Value):
                     return element
-                whole = self.resolve(value_node, depth + 1)
+                whole = self.resolve(_sliced_from_start(value_node, index), depth + 1)
                 if isinstance(whole, Value) and whole.kind == OBJECT \
                         and whole.python.index is None:
                     return Value(CallResult(whole.python.call, index, whole.python.via),
@@ -1085,6 +1087,24 @@ _RESOLVERS: Dict[type, Callable[[Resolver, Any, int], Resolved]] = {
     ast.JoinedStr: Resolver._resolve_fstring,
     ast.Attribute: Resolver._resolve_attribute,
 }
+
+
+def _sliced_from_start(value: ast.expr, index: int) -> ast.expr:
+    """``parse_args_into_dataclasses(return_remaining_strings=True)[:4]`` unpacked: element
+    ``index`` of a ``[:n]`` (or ``[0:n]``) slice, with ``index < n``, is the sliced value's own
+    element ``index``, so the sliced expression is what to read; ``value`` otherwise."""
+    if not isinstance(value, ast.Subscript) or not isinstance(value.slice, ast.Slice):
+        return value
+    lower, upper, step = value.slice.lower, value.slice.upper, value.slice.step
+    if step is not None or lower is not None and not _is_literal(lower, 0) \
+            or not isinstance(upper, ast.Constant) or type(upper.value) is not int \
+            or not 0 <= index < upper.value:
+        return value
+    return value.value
+
+
+def _is_literal(node: ast.expr, expected: int) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == expected
 
 
 def _assigned_conditional(binding: Binding) -> Optional[ast.IfExp]:

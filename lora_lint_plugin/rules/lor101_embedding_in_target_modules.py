@@ -13,6 +13,7 @@ from ._common import (
     may_lower_embedding_learning_rate,
 )
 from ._module_lists import listed_modules
+from ._vocabulary import extends_vocabulary
 from .base import Invalid, Rule, register
 
 
@@ -40,6 +41,10 @@ class EmbeddingInTargetModules(Rule):
     A linked `Trainer`/`SFTTrainer` settles it: only `UnslothTrainer` reads an embedding
     learning rate. The Instruct model is suggested only for a base checkpoint known to have one.
 
+    It is silent, too, when the file resizes the embeddings to a tokenizer loaded from another
+    source than the model (a merged, extended vocabulary whose new rows the file does not
+    count): training the whole embeddings is then the method.
+
     ## Example
     ```python
     model = FastLanguageModel.get_peft_model(
@@ -62,6 +67,16 @@ class EmbeddingInTargetModules(Rule):
     fix_safety = FixSafety.UNSAFE
 
     VALID = (
+        # the embeddings resized to another tokenizer (an extended vocabulary): on purpose
+        """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, LlamaTokenizer
+        tokenizer = LlamaTokenizer.from_pretrained("./merged_tokenizer_hf")
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+        model.resize_token_embeddings(len(tokenizer))
+        config = LoraConfig(target_modules=["q_proj", "v_proj", "embed_tokens", "lm_head"])
+        model = get_peft_model(model, config)
+        """,
         """
         from peft import LoraConfig
         config = LoraConfig(r=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
@@ -133,7 +148,7 @@ class EmbeddingInTargetModules(Rule):
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         for call, setup, targets in listed_modules(file, "target_modules"):
-            if may_lower_embedding_learning_rate(file, setup):
+            if may_lower_embedding_learning_rate(file, setup) or extends_vocabulary(file, setup):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)

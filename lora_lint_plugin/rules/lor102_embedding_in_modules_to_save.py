@@ -14,6 +14,7 @@ from ._common import (
     may_lower_embedding_learning_rate,
 )
 from ._module_lists import listed_modules
+from ._vocabulary import extends_vocabulary
 from .base import YAML, Invalid, Rule, register
 
 
@@ -42,6 +43,14 @@ class EmbeddingInModulesToSave(Rule):
     trainer in the file and it names `embedding_learning_rate` or `UnslothTrainingArguments`.
     A linked `Trainer`/`SFTTrainer` settles it: only `UnslothTrainer` reads an embedding
     learning rate. The Instruct model is suggested only for a base checkpoint known to have one.
+
+    It is silent, too, when the file resizes the embeddings to a tokenizer loaded from another
+    source than the model (`model.resize_token_embeddings(len(tokenizer))`, the tokenizer from
+    its own path or option): that is a vocabulary extension (Chinese-LLaMA merges 23,296
+    Chinese tokens into Llama-2's 32,000), whose new rows, as many as the file does not show,
+    are learnt by training the whole matrices on purpose; neither the Instruct model nor
+    `trainable_token_indices` for a few tokens applies. A tokenizer loaded from the model's id
+    or from the same expression is the model's own.
 
     ## Example
     ```python
@@ -95,6 +104,18 @@ class EmbeddingInModulesToSave(Rule):
             modules_to_save=["embed_tokens", "lm_head"])
         trainer = UnslothTrainer(model=model, args=arguments)
         """,
+        # the embeddings resized to another tokenizer (a vocabulary merged for a new
+        # language, tens of thousands of rows): trained in full on purpose
+        """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, LlamaTokenizer
+        tokenizer = LlamaTokenizer.from_pretrained("./merged_tokenizer_hf")
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+        model.resize_token_embeddings(len(tokenizer))
+        config = LoraConfig(target_modules=["q_proj", "v_proj"],
+                            modules_to_save=["embed_tokens", "lm_head"])
+        model = get_peft_model(model, config)
+        """,
         """
         import peft as p
         import sys
@@ -109,6 +130,19 @@ class EmbeddingInModulesToSave(Rule):
         """,
     )
     INVALID = (
+        # the model's own tokenizer with one added token: no vocabulary extension
+        Invalid("""
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        MODEL = "meta-llama/Llama-2-7b-hf"
+        tokenizer = AutoTokenizer.from_pretrained(MODEL)
+        model = AutoModelForCausalLM.from_pretrained(MODEL)
+        tokenizer.add_special_tokens({"pad_token": "<pad>"})
+        model.resize_token_embeddings(len(tokenizer))
+        config = LoraConfig(target_modules=["q_proj", "v_proj"],
+                            modules_to_save=["lm_head"])  # expect: LOR102
+        model = get_peft_model(model, config)
+        """, fixed=None),
         Invalid("""
         from peft import LoraConfig
         config = LoraConfig(
@@ -178,7 +212,7 @@ class EmbeddingInModulesToSave(Rule):
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         for call, setup, saved in listed_modules(file, "modules_to_save"):
-            if may_lower_embedding_learning_rate(file, setup):
+            if may_lower_embedding_learning_rate(file, setup) or extends_vocabulary(file, setup):
                 continue
             match = context.model_match(setup) if setup is not None else None
             embeddings = embedding_leaves(match)

@@ -6,6 +6,7 @@ from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import LORA_CONFIG
 from ._arguments import absent_or_none
 from ._chat_templates import adds_only_existing_tokens
+from ._vocabulary import extends_vocabulary
 from ._common import embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 
@@ -30,7 +31,11 @@ class NewTokensFullEmbeddings(Rule):
     Only PEFT's `LoraConfig` is checked: Unsloth's `get_peft_model` has no
     `trainable_token_indices` path. Tokens the model's tokenizer already has (Llama 3.1's
     `<|finetune_right_pad_id|>`, Qwen's `<|im_end|>`; `catalog/data/tokenizer_tokens.json`) add
-    no rows: a file that only "adds" such tokens is not reported.
+    no rows: a file that only "adds" such tokens is not reported. Nor is a file that resizes
+    the embeddings to a tokenizer loaded from another source than the model (a merged, extended
+    vocabulary: Chinese-LLaMA adds 23,296 tokens to Llama-2's 32,000): its new rows are as many
+    as that tokenizer has beyond the model's, which the file does not show, and training the
+    whole matrices is then the method, not a handful of rows.
 
     ## Example
     ```python
@@ -80,6 +85,18 @@ class NewTokensFullEmbeddings(Rule):
         config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])
         model = get_peft_model(model, config)
         """,
+        # the embeddings resized to another tokenizer (a vocabulary merged for a new
+        # language, tens of thousands of rows): trained in full on purpose
+        """
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, LlamaTokenizer
+        tokenizer = LlamaTokenizer.from_pretrained("./merged_tokenizer_hf")
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+        model.resize_token_embeddings(len(tokenizer))
+        config = LoraConfig(target_modules=["q_proj", "v_proj"],
+                            modules_to_save=["embed_tokens", "lm_head"])
+        model = get_peft_model(model, config)
+        """,
         """
         import peft as p
         import json
@@ -120,6 +137,8 @@ class NewTokensFullEmbeddings(Rule):
             model_id = setup.model_id.python if setup is not None and setup.model_id is not None else None
             if adds_only_existing_tokens(file, model_id):
                 continue  # the tokenizer already has every token: no new rows to train
+            if extends_vocabulary(file, setup):
+                continue  # another tokenizer's vocabulary: the full matrices are the method
             indices = call.args.value("trainable_token_indices")
             if not absent_or_none(indices):
                 continue
