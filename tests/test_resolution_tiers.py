@@ -435,6 +435,47 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
 
         model = get_peft_model(load(), LoraConfig(target_modules=["q_proj", "c_attn"]))
     """, []),
+    # options generated from a dataclass's fields, their defaults the fields' own
+    "dataclass_fields_as_options": ("""
+        import argparse
+        from dataclasses import dataclass, fields
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+        @dataclass
+        class Config:
+            model: str = "meta-llama/Meta-Llama-3-8B"
+            lora_r: int = 16
+
+        def parse_config():
+            parser = argparse.ArgumentParser()
+            for f in fields(Config):
+                parser.add_argument(f"--{f.name}", type=f.type, default=f.default)
+            return Config(**vars(parser.parse_args()))
+
+        cfg = parse_config()
+        model = AutoModelForCausalLM.from_pretrained(cfg.model)
+        model = get_peft_model(model, LoraConfig(r=cfg.lora_r, target_modules=["q_proj", "c_attn"]))
+    """, [("LOR103", 19, "(default of --model)")]),
+    # the parser changes a default after generating the options: unknown
+    "dataclass_fields_as_options_other_default": ("""
+        import argparse
+        from dataclasses import dataclass, fields
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+        @dataclass
+        class Config:
+            model: str = "meta-llama/Meta-Llama-3-8B"
+
+        parser = argparse.ArgumentParser()
+        for f in fields(Config):
+            parser.add_argument(f"--{f.name}", default=f.default)
+        parser.set_defaults(model="openai-community/gpt2")
+        cfg = Config(**vars(parser.parse_args()))
+        model = AutoModelForCausalLM.from_pretrained(cfg.model)
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, []),
     "snapshot_download_unknown": ("""
         import sys
         from modelscope import snapshot_download

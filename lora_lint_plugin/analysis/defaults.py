@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..fast_dataclass import dataclass
 from .callees import linking_facts
+from .field_options import parsed_from_fields
 from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -251,7 +252,7 @@ class Defaults:
                 if keyword.arg == attr:
                     return self.resolver.resolve(keyword.value, depth + 1)
                 if keyword.arg is None:
-                    return UNKNOWN
+                    return self._field_option(cls, keyword.value, attr, depth)
             if call.args:
                 return UNKNOWN
             return self._class_attribute(cls, attr, depth, f"default of {cls.name}.{attr}")
@@ -472,6 +473,17 @@ class Defaults:
         text = Value(found.text, call, self.resolver.span(call))
         value = self._converted(text, keywords["type"]) if "type" in keywords else text
         return with_origin(value, origin) if isinstance(value, Value) else UNKNOWN
+
+    def _field_option(self, cls: ast.ClassDef, mapping: ast.expr, attr: str,
+                      depth: int) -> Resolved:
+        """``cls(**vars(parser.parse_args()))`` whose options are generated from ``cls``'s
+        fields (``field_options.py``): the launcher's ``--attr``, else the field's default."""
+        if self._owner(cls) is not self or not parsed_from_fields(self.index, mapping, cls):
+            return UNKNOWN
+        launched = self._launched_field(cls, attr)
+        if launched is not None:
+            return launched
+        return self._class_attribute(cls, attr, depth, f"default of --{attr}")
 
     def _launched_field(self, cls: ast.ClassDef, attr: str) -> Optional[Resolved]:
         """The value the project's launchers give a dataclass field parsed from the command
