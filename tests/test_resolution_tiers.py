@@ -476,6 +476,23 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         model = AutoModelForCausalLM.from_pretrained(cfg.model)
         model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
     """, []),
+    # a Kaggle handle: the local copy kagglehub downloads is that model's
+    "kaggle_model_download": ("""
+        import kagglehub
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        path = kagglehub.model_download(handle="google/gemma-2/transformers/gemma-2-2b")
+        model = AutoModelForCausalLM.from_pretrained(path)
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, [("LOR103", 6, "not a module of gemma2")]),
+    "kaggle_model_download_unknown": ("""
+        import sys
+        from kagglehub import model_download
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained(model_download(sys.argv[1]))
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, []),
     "snapshot_download_unknown": ("""
         import sys
         from modelscope import snapshot_download

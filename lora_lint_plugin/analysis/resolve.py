@@ -16,8 +16,8 @@ First tier (exact, always on):
 * small local functions (``functions.py``): a parameter is what every direct call passes (or
   its default), when all agree; ``f(...)`` is what ``f`` returns when its ``return``
   statements agree (a call's result, ``model``, or a tuple of them, links like a direct call);
-* ``snapshot_download("org/name")`` (huggingface_hub, ModelScope) is ``"org/name"``: the
-  local copy of that model;
+* ``snapshot_download("org/name")`` (huggingface_hub, ModelScope) is ``"org/name"``, and
+  ``kagglehub.model_download(handle)`` its Kaggle handle: the local copy of that model;
 * names imported from the project's own modules (``from config import MODEL_NAME``,
   ``config.MODEL_NAME``): read from that module's source by its own resolver (``modules.py``)
   and located at their use here.
@@ -462,7 +462,9 @@ class Resolver:
             return None
         if any(name.split(".")[0] in _SNAPSHOT_PACKAGES and name.endswith(".snapshot_download")
                for name in names):
-            return self._snapshot_repository(node, depth)
+            return self._snapshot_repository(node, depth, _SNAPSHOT_REPOSITORY)
+        if "kagglehub.model_download" in names:
+            return self._snapshot_repository(node, depth, ("handle",))
         if any(name in ENVIRONMENT_GETTERS for name in names):
             return self.defaults.environment(node, depth) if self.resolve_defaults else UNKNOWN
         if any(name in _PATH_CLASSES for name in names):
@@ -479,11 +481,14 @@ class Resolver:
             return UNKNOWN
         return Value(str(PurePosixPath(text.python)), node, self.span(node), origin=text.origin)
 
-    def _snapshot_repository(self, node: ast.Call, depth: int) -> Resolved:
-        """The repository id a ``snapshot_download`` copies: its result is that model's files."""
+    def _snapshot_repository(self, node: ast.Call, depth: int,
+                             keywords: Tuple[str, ...]) -> Resolved:
+        """The repository id a ``snapshot_download`` copies (or the Kaggle handle,
+        ``"google/vaultgemma/transformers/1b"``, ``kagglehub.model_download`` does): its result
+        is that model's files."""
         given: Optional[ast.AST] = node.args[0] if node.args else None
         for keyword in node.keywords:
-            if keyword.arg in _SNAPSHOT_REPOSITORY:
+            if keyword.arg in keywords:
                 given = keyword.value
         if given is None or isinstance(given, ast.Starred):
             return UNKNOWN
