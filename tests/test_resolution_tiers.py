@@ -493,6 +493,25 @@ CASES: Dict[str, Tuple[str, List[Tuple[str, int, str]]]] = {
         model = AutoModelForCausalLM.from_pretrained(model_download(sys.argv[1]))
         model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
     """, []),
+    # a model directory next to the script, found from ``__file__`` (the script's own path)
+    "path_from_the_script": ("""
+        from pathlib import Path
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        ROOT = Path(__file__).resolve().parents[0].parent
+        MODEL_DIR = ROOT / "models" / "gemma-2-2b"
+        model = AutoModelForCausalLM.from_pretrained(str(MODEL_DIR))
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, [("LOR103", 7, "not a module of gemma2")]),
+    "path_from_the_script_unknown_part": ("""
+        import sys
+        from pathlib import Path
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        MODEL_DIR = Path(__file__).parent / "models" / sys.argv[1]
+        model = AutoModelForCausalLM.from_pretrained(MODEL_DIR)
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "c_attn"]))
+    """, []),
     "snapshot_download_unknown": ("""
         import sys
         from modelscope import snapshot_download

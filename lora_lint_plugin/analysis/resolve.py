@@ -45,6 +45,7 @@ import ast
 import bisect
 import operator
 from dataclasses import replace
+import posixpath
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
@@ -178,6 +179,10 @@ class Resolver:
 
     def _resolve_attribute(self, node: ast.Attribute, depth: int) -> Resolved:
         """``self.x`` (``attributes.py``), else a second-tier value (``args.x``, ...)."""
+        if node.attr == "parent":
+            parent = self._path_step(node.value, depth, lambda path: path.parent)
+            if parent is not None:
+                return parent
         value = self.attributes.value(node, depth)
         if value is not None:
             return value
@@ -225,6 +230,12 @@ class Resolver:
         if isinstance(node.op, ast.Add) and isinstance(left.python, str) \
                 and isinstance(right.python, str):
             return Value(left.python + right.python, node, self.span(node), origin=origin)
+        if isinstance(node.op, ast.Div) and isinstance(left.python, str) \
+                and isinstance(right.python, str) and right.python \
+                and _is_posix_path(left.python) and _is_posix_path(right.python):
+            # ``ROOT / "models"``: text cannot be divided, so the left side is a ``Path``
+            return Value(str(PurePosixPath(left.python) / right.python), node, self.span(node),
+                         origin=origin)
         return UNKNOWN
 
     def _resolve_comparison(self, node: ast.Compare, depth: int) -> Resolved:
@@ -364,6 +375,12 @@ class Resolver:
         index_node = node.slice
         if isinstance(index_node, (ast.Slice, ast.Tuple)):
             return UNKNOWN
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "parents":
+            level = self.resolve(index_node, depth + 1)
+            if not isinstance(level, Value) or type(level.python) is not int or level.python < 0:
+                return UNKNOWN
+            found = self._path_step(node.value.value, depth, lambda path: _ancestor(path, level.python))
+            return found if found is not None else UNKNOWN
         container = self.resolve(node.value, depth + 1)
         key = self.resolve(index_node, depth + 1)
         if not isinstance(container, Value) or not isinstance(key, Value):
@@ -390,6 +407,12 @@ class Resolver:
         if isinstance(func, ast.Attribute) and func.attr == "split" \
                 and len(node.args) + len(node.keywords) <= 1:
             return self._resolve_split(node, func, depth)
+        # Path(__file__).resolve(): an absolute path, normalised (``..`` folded)
+        if isinstance(func, ast.Attribute) and func.attr == "resolve" and not node.args \
+                and not node.keywords:
+            resolved = self._path_step(func.value, depth, _absolute)
+            if resolved is not None:
+                return resolved
         # Path(x).expanduser() of a path without "~": the same path
         if isinstance(func, ast.Attribute) and func.attr == "expanduser" and not node.args \
                 and not node.keywords:
@@ -421,6 +444,20 @@ class Resolver:
             if found is not None:
                 return found
         return Value(CallResult(node), node, self.span(node), kind=OBJECT)
+
+    def _path_step(self, expression: ast.expr, depth: int,
+                   step: Callable[[PurePosixPath], Optional[PurePosixPath]]) -> Optional[Resolved]:
+        """``step`` applied to the path ``expression`` resolves to (``.parent``,
+        ``.parents[n]``, ``.resolve()``): only a ``Path`` has those, so a text value there is
+        one. None when ``expression`` is no known text."""
+        base = self.resolve(expression, depth + 1)
+        if not isinstance(base, Value) or not isinstance(base.python, str) or not base.python \
+                or not _is_posix_path(base.python):
+            return None
+        found = step(PurePosixPath(base.python))
+        if found is None:
+            return UNKNOWN
+        return Value(str(found), expression, self.span(expression), origin=base.origin)
 
     def _is_path(self, expression: ast.AST) -> bool:
         """``expression`` is a ``Path(...)`` call."""
@@ -738,6 +775,8 @@ class Resolver:
         if name.id in ("True", "False", "None"):  # Python 2-style names never parse as these
             return UNKNOWN
         bindings = self.reaching(name, depth)
+        if not bindings and name.id == "__file__" and name.id not in self.index.import_bound:
+            return self._script_path(name)
         if not bindings:   # ``from config import MODEL`` (no import binds it: unknown)
             return self.imports.value(name, depth) if name.id in self.index.import_bound \
                 else UNKNOWN
@@ -748,6 +787,14 @@ class Resolver:
                 return UNKNOWN
             values.append(value)
         return self.agreed(values, name)
+
+    def _script_path(self, name: ast.Name) -> Resolved:
+        """``__file__``: the path of the analysed script (a notebook has none, nor stdin)."""
+        project = self.imports.project
+        path = project.path if project is not None else None
+        if path is None or not path.endswith(".py") or not _is_posix_path(path):
+            return UNKNOWN
+        return Value(path, name, self.span(name))
 
     def _value_of_binding(self, binding: Binding, depth: int) -> Resolved:
         if binding is _UNBOUND:
@@ -1092,6 +1139,25 @@ _RESOLVERS: Dict[type, Callable[[Resolver, Any, int], Resolved]] = {
     ast.JoinedStr: Resolver._resolve_fstring,
     ast.Attribute: Resolver._resolve_attribute,
 }
+
+
+def _is_posix_path(text: str) -> bool:
+    """Text that reads the same as a POSIX path (no Windows separators or drives)."""
+    return "\\" not in text and not (len(text) > 1 and text[1] == ":")
+
+
+def _ancestor(path: PurePosixPath, level: int) -> Optional[PurePosixPath]:
+    """``path.parents[level]``; None past the root (``IndexError`` at run time)."""
+    parents = path.parents
+    return parents[level] if level < len(parents) else None
+
+
+def _absolute(path: PurePosixPath) -> Optional[PurePosixPath]:
+    """``path.resolve()`` for an absolute path (``..`` folded); None for a relative one,
+    which depends on the directory the program runs in."""
+    if not path.is_absolute():
+        return None
+    return PurePosixPath(posixpath.normpath(str(path)))
 
 
 def _sliced_from_start(value: ast.expr, index: int) -> ast.expr:
