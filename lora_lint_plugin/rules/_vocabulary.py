@@ -5,16 +5,18 @@ than the model (Chinese-LLaMA's merged tokenizer: Llama-2's 32,000 rows become 5
 many rows as that tokenizer has beyond the model's vocabulary: a number the file does not show,
 often tens of thousands. Training the whole embedding matrices is then the method, not an
 oversight: "train the Instruct model" or ``trainable_token_indices`` for a handful of chat
-tokens does not apply, so the embedding rules stay silent. A tokenizer loaded from the same
-id or expression as the model is its own; one whose source cannot be compared may be another.
+tokens does not apply, so the embedding rules stay silent. A tokenizer loaded from the model's
+id or from the same expression as its loader is the model's own; one whose source cannot be
+compared may be another. The model is the setup's loader, or, for a LoRA call linked to none,
+any loader of the file.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Any, Optional
+from typing import Any, List, Optional, Set
 
-from ..analysis.model import FileModel, TokenizerSource, TrainingSetup
+from ..analysis.model import MODEL_LOAD, FileModel, TokenizerSource, TrainingSetup
 from ..analysis.values import Value
 
 
@@ -22,21 +24,30 @@ def extends_vocabulary(file: FileModel, setup: Optional[TrainingSetup]) -> bool:
     """True when the file resizes the embeddings to a tokenizer not known to be the model's."""
     if not file.resizing_tokenizers:
         return False
-    model_id = setup.model_id if setup is not None else None
-    loader = setup.model_load if setup is not None else None
-    argument = loader.args.get("model_name") if loader is not None else None
-    model_text = _text(argument.node) if argument is not None else None
-    return any(not _is_models_own(source, model_id, model_text)
-               for source in file.resizing_tokenizers)
+    ids: Set[str] = set()
+    texts: Set[str] = set()
+    if setup is not None and setup.model_id is not None and isinstance(setup.model_id.python, str):
+        ids.add(setup.model_id.python)
+    loads: List[Any] = [setup.model_load] if setup is not None and setup.model_load is not None \
+        else list(file.calls_with_role(MODEL_LOAD))
+    for load in loads:
+        argument = load.args.get("model_name")
+        if argument is None:
+            continue
+        if isinstance(argument.value, Value) and isinstance(argument.value.python, str):
+            ids.add(argument.value.python)
+        text = _text(argument.node)
+        if text is not None:
+            texts.add(text)
+    return any(not _is_models_own(source, ids, texts) for source in file.resizing_tokenizers)
 
 
-def _is_models_own(source: TokenizerSource, model_id: object, model_text: Optional[str]) -> bool:
+def _is_models_own(source: TokenizerSource, ids: Set[str], texts: Set[str]) -> bool:
     """The tokenizer is loaded from the model's id (both resolved and equal) or from the same
     expression (``from_pretrained(args.model_path)`` for both)."""
-    if isinstance(source.value, Value) and isinstance(model_id, Value) \
-            and isinstance(source.value.python, str) and isinstance(model_id.python, str):
-        return source.value.python == model_id.python
-    return model_text is not None and source.text == model_text
+    if isinstance(source.value, Value) and isinstance(source.value.python, str) and ids:
+        return source.value.python in ids
+    return source.text in texts
 
 
 def _text(node: Any) -> Optional[str]:

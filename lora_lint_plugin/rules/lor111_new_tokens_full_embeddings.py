@@ -106,6 +106,17 @@ class NewTokensFullEmbeddings(Rule):
         """,
     )
     INVALID = (
+        # a config linked to no loader: the file's loader loads the tokenizer's model
+        """
+        from peft import LoraConfig
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        tokenizer = AutoTokenizer.from_pretrained("meta-llama/Llama-2-7b-hf")
+        model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+        tokenizer.add_special_tokens({"pad_token": "<pad>"})
+        model.resize_token_embeddings(len(tokenizer))
+        config = LoraConfig(  # expect: LOR111
+            target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])
+        """,
         """
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM, AutoTokenizer
