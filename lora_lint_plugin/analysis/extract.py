@@ -36,7 +36,6 @@ from .model import (
     TrainingSetup,
 )
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
-from .callers import ForeignCallers, loader_behind
 from .diagnostics import Span
 from .modules import ForeignModule, ProjectModules
 from .positions import SourceLines
@@ -45,6 +44,7 @@ from .scopes import SIMPLE, ScopeIndex, import_binding
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value, same_value
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .callers import ForeignCallers
     from .launchers import LauncherOptions
 
 # A model is followed through at most this many variables and calls (cycles end here).
@@ -635,6 +635,8 @@ class Extractor:
         value = module.resolver.resolve(module.read_of(name))
         if not isinstance(value, Value) or value.kind != OBJECT:
             return None
+        from .callers import loader_behind  # only when a model object comes from another module
+
         loaded = loader_behind(module, value.python, _foreign_loader)
         model_id = self.resolver.imports.here(loaded[1], expression) if loaded else UNKNOWN
         if loaded is None or not isinstance(model_id, Value) or not isinstance(model_id.python, str):
@@ -766,6 +768,8 @@ class Extractor:
         if modules is None or modules.path is None or not modules.path.endswith(".py"):
             return None
         if self._callers is None:
+            from .callers import ForeignCallers  # only for a setup left unlinked in this file
+
             self._callers = ForeignCallers(modules.path, self.resolver, modules)
         return self._callers
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-from typing import Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple, Union
 
 from ..analysis.diagnostics import Fix, FixSafety, Span
 from ..analysis.model import Argument
 from ..analysis.values import Value
 from ..fast_dataclass import dataclass
-from .yaml_edits import YamlRemoveItems, YamlReplace, is_yaml_value, remove_items, rename_key, replace_scalar
+
+if TYPE_CHECKING:  # imported when a YAML config is fixed, never for Python code
+    from .yaml_edits import YamlRemoveItems, YamlReplace
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ Edit = Union[ReplaceExpression, RemoveElements, AddKeyword, RemoveArguments, Add
 
 
 # A change on a YAML config (``yaml_edits``): realised as text edits, never by LibCST.
-AnyEdit = Union[Edit, YamlReplace, YamlRemoveItems]
+AnyEdit = Union[Edit, "YamlReplace", "YamlRemoveItems"]
 
 
 def make_fix(safety: FixSafety, description: str, *edits: Optional[AnyEdit]) -> Optional[Fix]:
@@ -119,9 +121,22 @@ def _single_string_token(code: str) -> bool:
     return len(tokens) == 1 and tokens[0].type == tokenize.STRING
 
 
-def replace_string(value: Value, text: str) -> Optional[Union[ReplaceExpression, YamlReplace]]:
+def _from_yaml(value: Any) -> bool:
+    """``value`` was read from a YAML config: its node is not Python's (``yaml_edits`` is
+    imported only then)."""
+    node = getattr(value, "node", None)
+    if node is None or isinstance(node, ast.AST):
+        return False
+    from .yaml_edits import is_yaml_value
+
+    return is_yaml_value(value)
+
+
+def replace_string(value: Value, text: str) -> Optional[Union[ReplaceExpression, "YamlReplace"]]:
     """Rewrite the string literal behind ``value`` to hold ``text`` (a YAML scalar too)."""
-    if is_yaml_value(value):
+    if _from_yaml(value):
+        from .yaml_edits import replace_scalar
+
         return replace_scalar(value, text)
     if not value.literal:
         return None
@@ -141,10 +156,12 @@ def is_written_sequence(value: Value) -> bool:
 
 
 def remove_elements(sequence: Value, remove: Sequence[Value]
-                    ) -> Optional[Union[RemoveElements, YamlRemoveItems]]:
+                    ) -> Optional[Union[RemoveElements, "YamlRemoveItems"]]:
     """Drop some elements of a list/tuple/set literal (or a YAML list), keeping the others'
     formatting; at least one must stay."""
-    if is_yaml_value(sequence):
+    if _from_yaml(sequence):
+        from .yaml_edits import remove_items
+
         return remove_items(sequence, remove)
     node = sequence.node
     if not is_written_sequence(sequence):
@@ -162,7 +179,7 @@ def add_keyword(call_span: Span, keyword: str, code: str) -> AddKeyword:
     return AddKeyword(call_span, keyword, code)
 
 
-def rename_keyword(argument: Argument, new_name: str) -> Optional[Union[ReplaceExpression, YamlReplace]]:
+def rename_keyword(argument: Argument, new_name: str) -> Optional[Union[ReplaceExpression, "YamlReplace"]]:
     """Rename a keyword argument written in the call (``max_seq_length=`` -> ``max_length=``).
 
     None when the argument comes through ``**`` or is positional (nothing to rename in place).
@@ -170,6 +187,8 @@ def rename_keyword(argument: Argument, new_name: str) -> Optional[Union[ReplaceE
     """
     node = argument.node
     if node is None:
+        from .yaml_edits import rename_key
+
         return rename_key(argument.span, argument.name, new_name)
     if not isinstance(node, ast.keyword) or node.arg is None:
         return None

@@ -4,7 +4,6 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..fixing.edits import make_fix
-from ..fixing.yaml_edits import remove_items
 from ._common import (
     embedding_cost_phrase,
     embedding_leaves,
@@ -224,6 +223,8 @@ class EmbeddingInModulesToSave(Rule):
             trainer = "Unsloth" if unsloth else "PEFT"
             argument = call.args.get("modules_to_save")
             # YAML configs only (a Python list gets no fix): the whole setting may go
+            from ..fixing.yaml_edits import remove_items  # not imported for Python files without findings
+
             fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from modules_to_save",
                            remove_items(saved, offending, argument.span if argument else None))
             for item in offending:
