@@ -233,3 +233,24 @@ def test_options_are_registered_with_prefix():
     flake8_plugin.LoraLintPlugin.add_options(Manager())
     assert all(name.startswith("--lora-lint-") for name in names if isinstance(name, str))
     assert ("LOR9",) in names
+
+
+def test_rule_modules_load_once_from_their_files():
+    """Rule modules are loaded from their files (``rules._load``): each once, also when several
+    threads ask at the same time (an editor's server), and the same module an import gives."""
+    code = ("import importlib, sys, threading\n"
+            "from lora_lint_plugin.rules import active_rules, all_rules\n"
+            "found = []\n"
+            "threads = [threading.Thread(target=lambda: found.append(active_rules())) for _ in range(4)]\n"
+            "[thread.start() for thread in threads]; [thread.join() for thread in threads]\n"
+            "assert len(found) == 4 and all([type(rule) for rule in rules] == [type(rule) for rule in found[0]]\n"
+            "                               for rules in found)\n"
+            "module = sys.modules['lora_lint_plugin.rules.lor101_embedding_in_target_modules']\n"
+            "assert importlib.import_module(module.__name__) is module\n"
+            "import lora_lint_plugin.rules.lor101_embedding_in_target_modules as imported\n"
+            "assert imported is module and module.__spec__.origin.endswith('lor101_embedding_in_target_modules.py')\n"
+            "print(len(found[0]), len(all_rules()))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    running, every = map(int, result.stdout.split())
+    assert running == every > 30
