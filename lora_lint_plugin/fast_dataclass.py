@@ -4,39 +4,89 @@
 frozen ``__setattr__``/``__delattr__`` as source text and compiles it when the module is
 imported: ~0.3-0.6 ms per class on Python 3.11, ~35 ms for the ~60 classes a flake8 run on one
 training script loads, more than the analysis itself. An editor that starts a fresh ``flake8``
-per save pays that on every save. This ``dataclass`` builds the same methods from shared
-functions (no compiling), and the ``Field`` objects only when asked for: declaring a class costs
-~25 us (1.5 ms for those ~60 classes). The package's modules import ``dataclass`` from here
-instead of ``dataclasses``; ``field`` and ``replace`` still come from ``dataclasses``.
+per save pays that on every save. This ``dataclass`` gives every class the same module-level
+constructor, ``repr`` and frozen ``__setattr__``/``__delattr__``, which read the class's
+``_Plan`` (its fields, defaults, factories), a comparison and a hash per class (they are hot on
+dense code), and the ``Field`` objects only when asked for: declaring a class costs ~25 us, and
+no closure cells are left for the garbage collector. The package's modules import ``dataclass``,
+``field`` and ``replace`` from here, so ``dataclasses`` itself (~1 M instructions to import) is
+not needed to declare or copy a data class: ``field`` records its arguments, ``replace`` builds
+the changed copy as ``dataclasses.replace`` does, and ``dataclasses`` is imported when something
+needs its objects (``Field``, ``fields``, a class left to ``dataclasses.dataclass``, a
+``FrozenInstanceError``).
 
 The behaviour is the dataclass's: the same constructor (positional and keyword, defaults,
 ``field(default_factory=...)``), ``repr``, equality and ordering over the compared fields,
 ``__hash__`` by the same rules (frozen + eq: hashed by the compared fields; eq alone:
 unhashable; a method the class defines itself is kept), frozen instances refuse assignment
 with ``FrozenInstanceError``, and ``__dataclass_fields__`` holds real ``Field`` objects (made on
-first access), so
-``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` work unchanged. Anything
-it does not cover (``InitVar``, ``__post_init__``, ``init=False`` fields, inheritance from a
-data class, ``slots``) is handed to ``dataclasses.dataclass`` itself.
+first access), so ``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` work
+unchanged. Anything it does not cover (``InitVar``, ``__post_init__``, ``init=False`` fields,
+inheritance from a data class, ``slots``) is handed to ``dataclasses.dataclass`` itself.
 ``tests/test_fast_dataclass.py`` compares both on every such class of the package.
 
-Type checkers see ``dataclasses.dataclass`` (the ``TYPE_CHECKING`` branch), so mypy checks
-constructors, frozen assignments and ``replace`` exactly as before.
+Type checkers see ``dataclasses.dataclass``, ``field`` and ``replace`` (the ``TYPE_CHECKING``
+branch), so mypy checks constructors, frozen assignments and ``replace`` exactly as before.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 import reprlib
+import sys
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
-__all__ = ["dataclass"]
+__all__ = ["dataclass", "field", "replace"]
 
-field = dataclasses.field
-_MISSING = dataclasses.MISSING
-_FIELD_KIND = getattr(dataclasses, "_FIELD", None)   # what ``fields()`` and ``replace()`` select
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+# "no default", as ``dataclasses.MISSING`` (which ``as_field`` puts in its place)
+_MISSING: Any = _Missing()
 _MUTABLE_DEFAULTS = (list, dict, set)
+
+
+class _FieldArguments:
+    """What ``field(...)`` was given; a ``dataclasses.Field`` is made from it when asked for."""
+
+    __slots__ = ("default", "default_factory", "init", "repr", "compare", "hash", "metadata")
+
+    def __init__(self, default: Any, default_factory: Any, init: bool, repr: bool, compare: bool,
+                 hash: Optional[bool], metadata: Any) -> None:
+        if default is not _MISSING and default_factory is not _MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        self.default, self.default_factory, self.init = default, default_factory, init
+        self.repr, self.compare, self.hash, self.metadata = repr, compare, hash, metadata
+
+    def as_field(self) -> Any:
+        import dataclasses
+
+        return dataclasses.field(
+            default=dataclasses.MISSING if self.default is _MISSING else self.default,
+            default_factory=dataclasses.MISSING if self.default_factory is _MISSING else self.default_factory,
+            init=self.init, repr=self.repr, compare=self.compare, hash=self.hash, metadata=self.metadata)
+
+
+def _field(*, default: Any = _MISSING, default_factory: Any = _MISSING, init: bool = True,
+           repr: bool = True, compare: bool = True, hash: Optional[bool] = None, metadata: Any = None) -> Any:
+    """``dataclasses.field`` with the arguments the package uses."""
+    return _FieldArguments(default, default_factory, init, repr, compare, hash, metadata)
+
+
+def _replace(instance: Any, **changes: Any) -> Any:
+    """``dataclasses.replace``: a copy of ``instance`` with ``changes``, made by its constructor."""
+    specs = type(instance).__dict__.get("__fast_dataclass_specs__")
+    if specs is None:  # not a class of this module (or a subclass): as dataclasses does it
+        import dataclasses
+
+        return dataclasses.replace(instance, **changes)
+    for spec in specs:
+        if spec.name not in changes:
+            changes[spec.name] = getattr(instance, spec.name)
+    return type(instance)(**changes)
 
 
 def _is_class_var(annotation: Any) -> bool:
@@ -47,7 +97,7 @@ def _is_class_var(annotation: Any) -> bool:
 
 def _needs_dataclass(cls: type, annotations: Dict[str, Any]) -> bool:
     """Features this module leaves to ``dataclasses`` (none of the package's classes use them)."""
-    if _FIELD_KIND is None or "__post_init__" in cls.__dict__ or "__slots__" in cls.__dict__:
+    if "__post_init__" in cls.__dict__ or "__slots__" in cls.__dict__:
         return True
     if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
         return True
@@ -55,39 +105,67 @@ def _needs_dataclass(cls: type, annotations: Dict[str, Any]) -> bool:
         text = annotation if isinstance(annotation, str) else repr(annotation)
         if "InitVar" in text or "KW_ONLY" in text:
             return True
-        default = cls.__dict__.get(name, _MISSING)
-        if isinstance(default, dataclasses.Field) and not default.init:
+        arguments = _field_arguments(cls.__dict__.get(name))
+        if arguments is not None and not arguments.init:
             return True
     return False
 
 
+def _field_arguments(value: Any) -> Optional[_FieldArguments]:
+    """The arguments of a ``field(...)`` of this module or of ``dataclasses`` (checked only
+    when something imported it), with this module's ``_MISSING``; None for any other value."""
+    if isinstance(value, _FieldArguments):
+        return value
+    dataclasses = sys.modules.get("dataclasses")
+    if dataclasses is None or not isinstance(value, dataclasses.Field):
+        return None
+
+    def ours(given: Any) -> Any:
+        return _MISSING if given is dataclasses.MISSING else given
+
+    return _FieldArguments(ours(value.default), ours(value.default_factory), value.init, value.repr,
+                           value.compare, value.hash, value.metadata)
+
+
+def _as_dataclasses_fields(cls: type) -> None:
+    """This module's ``field(...)`` values replaced by ``dataclasses``' own (before a class is
+    handed to ``dataclasses.dataclass``)."""
+    for name, value in list(cls.__dict__.items()):
+        if isinstance(value, _FieldArguments):
+            setattr(cls, name, value.as_field())
+
+
 class _Spec:
     """What ``dataclasses`` records of a field, kept as plain values: the ``Field`` objects are
-    made only when something asks for them (``replace``, ``fields``, ``asdict``)."""
+    made only when something asks for them (``fields``, ``asdict``, ``dataclasses.replace``)."""
 
-    __slots__ = ("name", "type", "default", "default_factory", "repr", "compare", "field")
+    __slots__ = ("name", "type", "default", "default_factory", "repr", "compare", "given")
 
     def __init__(self, name: str, annotation: Any, default: Any) -> None:
         self.name = name
         self.type = annotation
-        self.field: Optional[dataclasses.Field] = None
-        if isinstance(default, dataclasses.Field):
-            self.field = default
-            self.default, self.default_factory = default.default, default.default_factory
-            self.repr, self.compare = default.repr, default.compare
+        self.given: Any = None  # the class's ``field(...)``: this module's or a ``dataclasses.Field``
+        arguments = _field_arguments(default)
+        if arguments is not None:
+            self.given = default
+            self.default, self.default_factory = arguments.default, arguments.default_factory
+            self.repr, self.compare = arguments.repr, arguments.compare
         else:
             self.default, self.default_factory = default, _MISSING
             self.repr = self.compare = True
 
-    def as_field(self) -> dataclasses.Field:
-        made: dataclasses.Field
-        if self.field is not None:
-            made = self.field
+    def as_field(self) -> Any:
+        import dataclasses
+
+        if isinstance(self.given, _FieldArguments):
+            made = self.given.as_field()
+        elif self.given is not None:
+            made = self.given
         else:
-            made = field() if self.default is _MISSING else field(default=self.default)
+            made = dataclasses.field(default=dataclasses.MISSING if self.default is _MISSING else self.default)
         made.name = self.name
         made.type = self.type
-        made._field_type = _FIELD_KIND  # type: ignore[attr-defined]
+        made._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
         return made
 
 
@@ -100,11 +178,12 @@ def _fields_of(cls: type, annotations: Dict[str, Any]) -> List[_Spec]:
         if _is_class_var(annotation):
             continue
         default = namespace.get(name, _MISSING)
-        if isinstance(default, dataclasses.Field):
-            if default.default is _MISSING:
+        arguments = _field_arguments(default)
+        if arguments is not None:
+            if arguments.default is _MISSING:
                 delattr(cls, name)
             else:
-                setattr(cls, name, default.default)
+                setattr(cls, name, arguments.default)
         elif isinstance(default, _MUTABLE_DEFAULTS):
             raise ValueError(f"mutable default {type(default)} for field {name} is not "
                              "allowed: use default_factory")
@@ -118,61 +197,71 @@ class _LazyFields:
     def __init__(self, specs: List[_Spec]) -> None:
         self.specs = specs
 
-    def __get__(self, instance: Any, owner: type) -> Dict[str, dataclasses.Field]:
+    def __get__(self, instance: Any, owner: type) -> Dict[str, Any]:
         made = {spec.name: spec.as_field() for spec in self.specs}
         setattr(owner, "__dataclass_fields__", made)
         return made
 
 
-def _make_init(cls: type, fields: List[_Spec]) -> Callable[..., None]:
-    names = tuple(f.name for f in fields)
-    known = frozenset(names)
-    count = len(names)
-    defaults = tuple((f.name, f.default) for f in fields if f.default is not _MISSING)
-    factories = tuple((f.name, f.default_factory) for f in fields
-                      if f.default_factory is not _MISSING)
-    set_dict = object.__setattr__
-    qualname = cls.__qualname__
-    calls = 0
+class _Plan:
+    """What the shared methods below need of one class: one object per class, where a closure
+    per method per class held the same values in ~20 cells (~1,100 cells and ~400 functions for
+    the check path's classes, each walked by the garbage collector in every full collection and
+    at exit)."""
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == HOT_CLASS_CALLS and cls.__dict__.get("__init__") is __init__:
-            setattr(cls, "__init__", _compiled_init(cls, fields))
-        if args:
-            if len(args) > count:
-                raise TypeError(f"{qualname}.__init__() takes {count + 1} positional arguments "
-                                f"but {len(args) + 1} were given")
-            values = dict(zip(names, args))
-            if kwargs:
-                if not values.keys().isdisjoint(kwargs):
-                    twice = next(name for name in kwargs if name in values)
-                    raise TypeError(f"{qualname}.__init__() got multiple values for argument "
-                                    f"'{twice}'")
-                values.update(kwargs)
-        else:
-            values = kwargs
-        if len(values) < count:
-            for name, default in defaults:
-                if name not in values:
-                    values[name] = default
-            for name, factory in factories:
-                if name not in values:
-                    values[name] = factory()
-        if len(values) != count or kwargs and not known.issuperset(kwargs):
-            unknown = [name for name in kwargs if name not in known]
-            if unknown:
-                raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument "
-                                f"'{unknown[0]}'")
-            missing = [name for name in names if name not in values]
-            raise TypeError(f"{qualname}.__init__() missing {len(missing)} required "
-                            f"argument{'s' if len(missing) > 1 else ''}: "
-                            + ", ".join(repr(name) for name in missing))
-        set_dict(self, "__dict__", values)
+    __slots__ = ("cls", "fields", "names", "known", "count", "defaults", "factories", "shown",
+                 "calls")
 
-    __init__.__qualname__ = f"{qualname}.__init__"
-    return __init__
+    def __init__(self, cls: type, fields: List[_Spec]) -> None:
+        self.cls = cls
+        self.fields = fields
+        self.names = tuple(f.name for f in fields)
+        self.known = frozenset(self.names)
+        self.count = len(self.names)
+        self.defaults = tuple((f.name, f.default) for f in fields if f.default is not _MISSING)
+        self.factories = tuple((f.name, f.default_factory) for f in fields
+                               if f.default_factory is not _MISSING)
+        self.shown = tuple(f.name for f in fields if f.repr)
+        self.calls = 0
+
+
+def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """The constructor of every class of this module until it is hot (``HOT_CLASS_CALLS``)."""
+    plan: _Plan = type(self).__fast_dataclass_plan__
+    plan.calls += 1
+    if plan.calls == HOT_CLASS_CALLS and plan.cls.__dict__.get("__init__") is _init:
+        setattr(plan.cls, "__init__", _compiled_init(plan.cls, plan.fields))
+    names, count = plan.names, plan.count
+    if args:
+        if len(args) > count:
+            raise TypeError(f"{plan.cls.__qualname__}.__init__() takes {count + 1} positional "
+                            f"arguments but {len(args) + 1} were given")
+        values = dict(zip(names, args))
+        if kwargs:
+            if not values.keys().isdisjoint(kwargs):
+                twice = next(name for name in kwargs if name in values)
+                raise TypeError(f"{plan.cls.__qualname__}.__init__() got multiple values for "
+                                f"argument '{twice}'")
+            values.update(kwargs)
+    else:
+        values = kwargs
+    if len(values) < count:
+        for name, default in plan.defaults:
+            if name not in values:
+                values[name] = default
+        for name, factory in plan.factories:
+            if name not in values:
+                values[name] = factory()
+    if len(values) != count or kwargs and not plan.known.issuperset(kwargs):
+        unknown = [name for name in kwargs if name not in plan.known]
+        if unknown:
+            raise TypeError(f"{plan.cls.__qualname__}.__init__() got an unexpected keyword "
+                            f"argument '{unknown[0]}'")
+        missing = [name for name in names if name not in values]
+        raise TypeError(f"{plan.cls.__qualname__}.__init__() missing {len(missing)} required "
+                        f"argument{'s' if len(missing) > 1 else ''}: "
+                        + ", ".join(repr(name) for name in missing))
+    object.__setattr__(self, "__dict__", values)
 
 
 # A class built this many times in one process (``Span``, ``Binding``, ``Value`` on dense LoRA
@@ -206,16 +295,10 @@ def _compiled_init(cls: type, fields: List[_Spec]) -> Callable[..., None]:
     return made
 
 
-def _make_repr(cls: type, fields: List[_Spec]) -> Callable[[Any], str]:
-    shown = tuple(f.name for f in fields if f.repr)
-
-    @reprlib.recursive_repr()
-    def __repr__(self: Any) -> str:
-        return f"{type(self).__qualname__}(" + \
-            ", ".join(f"{name}={getattr(self, name)!r}" for name in shown) + ")"
-
-    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
-    return __repr__
+@reprlib.recursive_repr()
+def _repr(self: Any) -> str:
+    return f"{type(self).__qualname__}(" + ", ".join(
+        f"{name}={getattr(self, name)!r}" for name in type(self).__fast_dataclass_plan__.shown) + ")"
 
 
 def _compared(fields: List[_Spec]) -> Callable[[Any], Tuple[Any, ...]]:
@@ -239,18 +322,24 @@ def _make_comparison(key: Callable[[Any], Tuple[Any, ...]], compare: Callable[[A
     return method
 
 
-def _frozen_methods(cls: Any, names: frozenset) -> Tuple[Callable[..., None], Callable[..., None]]:
-    def __setattr__(self: Any, name: str, value: Any) -> None:
-        if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-        super(cls, self).__setattr__(name, value)
+def _frozen_error(message: str) -> Exception:
+    from dataclasses import FrozenInstanceError
 
-    def __delattr__(self: Any, name: str) -> None:
-        if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-        super(cls, self).__delattr__(name)
+    return FrozenInstanceError(message)
 
-    return __setattr__, __delattr__
+
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    cls = type(self).__fast_dataclass_plan__.cls
+    if type(self) is cls or name in cls.__fast_dataclass_plan__.known:
+        raise _frozen_error(f"cannot assign to field {name!r}")
+    super(cls, self).__setattr__(name, value)
+
+
+def _frozen_delattr(self: Any, name: str) -> None:
+    cls = type(self).__fast_dataclass_plan__.cls
+    if type(self) is cls or name in cls.__fast_dataclass_plan__.known:
+        raise _frozen_error(f"cannot delete field {name!r}")
+    super(cls, self).__delattr__(name)
 
 
 def _set_new(cls: type, name: str, value: Any) -> None:
@@ -261,15 +350,20 @@ def _set_new(cls: type, name: str, value: Any) -> None:
 def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> type:
     annotations = cls.__dict__.get("__annotations__", {})
     if _needs_dataclass(cls, annotations):
+        import dataclasses
+
+        _as_dataclasses_fields(cls)
         return dataclasses.dataclass(cls, frozen=frozen, eq=eq, order=order, repr=repr_)
     if order and not eq:
         raise ValueError("eq must be true if order is true")
     fields = _fields_of(cls, annotations)
     setattr(cls, "__dataclass_fields__", _LazyFields(fields))
+    setattr(cls, "__fast_dataclass_specs__", tuple(fields))  # what ``replace`` copies
+    setattr(cls, "__fast_dataclass_plan__", _Plan(cls, fields))
     setattr(cls, "__fast_dataclass_options__", (frozen, eq, order, repr_))  # compared in the tests
-    _set_new(cls, "__init__", _make_init(cls, fields))
+    _set_new(cls, "__init__", _init)
     if repr_:
-        _set_new(cls, "__repr__", _make_repr(cls, fields))
+        _set_new(cls, "__repr__", _repr)
     class_hash = cls.__dict__.get("__hash__", _MISSING)
     explicit_hash = not (class_hash is _MISSING or class_hash is None and "__eq__" in cls.__dict__)
     if eq:
@@ -285,8 +379,7 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> typ
                                 "Consider using functools.total_ordering")
             setattr(cls, name, _make_comparison(key, compare, name))
     if frozen:
-        for name, method in zip(("__setattr__", "__delattr__"),
-                                _frozen_methods(cls, frozenset(f.name for f in fields))):
+        for name, method in (("__setattr__", _frozen_setattr), ("__delattr__", _frozen_delattr)):
             if name in cls.__dict__:
                 raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
             setattr(cls, name, method)
@@ -295,8 +388,11 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> typ
 
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass
+    from dataclasses import dataclass, field, replace
 else:
+    field = _field
+    replace = _replace
+
     def dataclass(cls: Optional[type] = None, *, frozen: bool = False, eq: bool = True,
                   order: bool = False, repr: bool = True) -> Any:
         """``@dataclass`` with the same options (``frozen``, ``eq``, ``order``, ``repr``)."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Collection, List, Optional, Sequence, Tuple
 
+from .fast_dataclass import replace
 from .analysis.diagnostics import Diagnostic
 from .sources.files import Source, versions_reader
 from .reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix

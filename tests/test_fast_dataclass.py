@@ -17,12 +17,14 @@ import pytest
 
 import lora_lint_plugin
 from lora_lint_plugin.fast_dataclass import dataclass as fast_dataclass
+from lora_lint_plugin.fast_dataclass import field as fast_field
+from lora_lint_plugin.fast_dataclass import replace as fast_replace
 
 OPTIONS = [dict(), dict(eq=False), dict(frozen=True), dict(frozen=True, eq=False),
            dict(frozen=True, order=True)]
 
 
-def declare(decorator: Callable[..., Any], **options: Any) -> type:
+def declare(decorator: Callable[..., Any], field: Callable[..., Any] = field, **options: Any) -> type:
     @decorator(**options)
     class Sample:
         kind: ClassVar[str] = "sample"
@@ -109,6 +111,37 @@ def test_dataclasses_functions_work(both: Tuple[type, type]) -> None:
     changed = replace(instance, size=7)
     assert (changed.name, changed.size, changed.tags, changed.note) == ("a", 7, ["x"], 4)
     assert type(changed) is ours
+
+
+def test_fast_field_and_replace_as_dataclasses_own(options: Dict[str, bool]) -> None:
+    """The package's ``field``/``replace`` (no ``dataclasses`` import on the check path) give the
+    same classes and copies as ``dataclasses.field``/``replace``; ``replace`` copies any data class."""
+    ours, theirs = declare(fast_dataclass, fast_field, **options), declare(dataclass, **options)
+    spec = [(f.name, f.default, f.default_factory, f.repr, f.compare, f.hash, f.init) for f in fields(ours)]
+    assert spec == [(f.name, f.default, f.default_factory, f.repr, f.compare, f.hash, f.init)
+                    for f in fields(theirs)]
+    assert repr(ours("a", 2)) == repr(theirs("a", 2)) and ours("b").tags is not ours("b").tags
+    for instance in (ours("a", 2, ["x"], note=4), theirs("a", 2, ["x"], note=4)):
+        changed = fast_replace(instance, size=7)
+        assert type(changed) is type(instance) and repr(changed) == repr(replace(instance, size=7))
+        assert (changed.name, changed.size, changed.tags, changed.note) == ("a", 7, ["x"], 4)
+        with pytest.raises(TypeError):
+            fast_replace(instance, colour=1)
+    with pytest.raises(ValueError):
+        fast_field(default=1, default_factory=list)
+
+
+def test_a_class_left_to_dataclasses_takes_fast_fields() -> None:
+    @fast_dataclass
+    class Later:
+        items: List[int] = fast_field(default_factory=list)
+
+        def __post_init__(self) -> None:
+            self.count = len(self.items)
+
+    assert "__dataclass_params__" in vars(Later)  # __post_init__: built by dataclasses itself
+    assert Later().items == [] and Later().items is not Later().items and Later([1, 2]).count == 2
+    assert fast_replace(Later([1]), items=[1, 2, 3]).count == 3
 
 
 def test_methods_the_class_defines_are_kept() -> None:

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
+from ..fast_dataclass import replace
 from ..sources.project import directories_up_to_root
 from .modules import MAX_MODULE_BYTES, MAX_PARENT_LEVELS, ForeignModule, ProjectModules
 from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value, anchored, same_value

@@ -26,10 +26,9 @@ pass, the first time a second-tier value is asked for.
 from __future__ import annotations
 
 import ast
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 from .callees import linking_facts
 from .field_options import parsed_from_fields
 from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin

@@ -6,11 +6,10 @@ send results between processes).
 
 from __future__ import annotations
 
-from dataclasses import field
 from enum import Enum
 from typing import Any, Callable, List, Optional, Tuple, TypeVar
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 
 
 @dataclass(frozen=True, order=True)

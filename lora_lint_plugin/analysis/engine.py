@@ -9,10 +9,9 @@ import contextlib
 import functools
 import gc
 import sys
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 from .diagnostics import Diagnostic
 from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_located
 from ..config.settings import Settings

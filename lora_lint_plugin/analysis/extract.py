@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
+from ..fast_dataclass import replace
 from .model import (
     LORA_CONFIG,
     MODEL_LOAD,

@@ -7,10 +7,9 @@ linking them through variables: loader -> LoRA -> trainer (+ its arguments).
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 from .diagnostics import Span
 from .positions import SourceLines
 from .values import OBJECT, UNKNOWN, Resolved, Value, _Unknown

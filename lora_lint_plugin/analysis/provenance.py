@@ -15,9 +15,9 @@ rests on one gets the origin appended to its message: ``... (default of --lora_r
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Dict, List, Sequence, Tuple
 
+from ..fast_dataclass import replace
 from .diagnostics import Diagnostic, Span
 from .model import FileModel, TrainingSetup
 from .values import Value

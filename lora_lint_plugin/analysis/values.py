@@ -12,10 +12,9 @@ dataclass field, a class attribute, ``os.environ.get``'s fallback) carries ``ori
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Tuple, Union
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 from .diagnostics import Span
 
 if TYPE_CHECKING:

@@ -37,7 +37,6 @@ import functools
 import os
 import re
 import shlex
-from dataclasses import field, replace
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -45,7 +44,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field, replace
 from ..sources.project import directories_up_to_root
 
 __all__ = ["LibraryVersions", "NO_VERSIONS", "TRACKED_LIBRARIES", "VersionOrigin", "VersionPin",

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import field, replace
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field, replace
 from .diagnostics import Span
 from .model import (
     LORA_CONFIG,

@@ -12,11 +12,10 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from dataclasses import field
 from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from . import _data_text
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 
 # difflib's similarity ratio a suggestion must reach: catches one or two slips in a long key
 # (lora_targt_modules, context_parapllel_size) without offering unrelated keys.

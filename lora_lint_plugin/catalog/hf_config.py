@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import (
@@ -34,7 +33,7 @@ from . import (
     config_sizes,
     lookup,
 )
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 from .hf_cache import DEFAULT_REVISION, FoundConfig, find_config, hub_cache_root
 
 # ``ModelMatch.variant`` of a model known only from its config: neither base nor instruct is

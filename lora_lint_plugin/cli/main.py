@@ -17,12 +17,11 @@ import json
 import os
 import sys
 from collections import Counter
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from .. import __version__
 from ..config.pyproject import ConfigError, ConfigResolver, add_config_arguments
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 from .discovery import FoundFile, excluded_with_parents, find_files, split_paths
 from ..reporters import DEFAULT_FORMAT, FORMATS, FileResult, RuleInfo, ordered_diagnostics, render
 from ..config.settings import Settings

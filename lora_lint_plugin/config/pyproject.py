@@ -27,10 +27,9 @@ import argparse
 import os
 import re
 import sys
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, flake8_layer, layered_settings, parse_layer
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from typing import List, Optional
 
+from ..fast_dataclass import replace
 from ..config.pyproject import ConfigError, add_config_arguments, resolve_config
 from ..analysis.engine import analyse_config, analyse_source
 from .report import JSON_VERSION, file_to_dict, render_text

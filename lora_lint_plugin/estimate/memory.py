@@ -9,11 +9,10 @@ CUDA context, allocator fragmentation and temporary buffers are not included.
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Dict, List, Sequence, Tuple
 
 from ..catalog import LinearModule, ModelEntry
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field
 from .params import FULL_COPY, LORA, ParameterCount
 
 BASE_WEIGHTS = "base_weights"

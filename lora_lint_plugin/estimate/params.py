@@ -23,11 +23,10 @@ regexes, layer indices in names, ``rank_pattern`` and ``layers_to_transform`` be
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..catalog import EMBEDDING_LAYER_NAMES, FusedExpertParameter, LinearModule, ModelEntry, MoeInfo
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 
 ALL_LINEAR = "all-linear"
 PEFT = "peft"

@@ -23,10 +23,9 @@ import difflib
 import os
 import stat
 import tempfile
-from dataclasses import replace
 from typing import Any, Collection, Iterator, List, Optional
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 from ..reporters import FileResult
 from ..config.settings import Settings
 from ..linting import analyse, cell_errors, lint_source, report_diagnostics, source_path

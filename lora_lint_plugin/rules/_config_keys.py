@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Optional, Sequence, Tuple
 
+from ..fast_dataclass import replace
 from ..analysis.model import FileModel
 from ..analysis.values import Value
 from ..catalog.config_keys import LIBRARIES, FormatKeys

@@ -8,13 +8,12 @@ Only complete name lists are returned: a name missing from an incomplete list pr
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Tuple
 
 from ..analysis.model import UNSLOTH_PEFT, CallSite, TrainingSetup
 from ..catalog import Architecture, ModelMatch, architecture_for
 from ..catalog.module_names import module_names, peft_default_targets, peft_rewritten_expert_targets
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 from ._common import is_unsloth_setup, peft_facts
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import field, replace
 from typing import Dict, List, Optional
 
 from ..config.pyproject import Config, ConfigError
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, field, replace
 from ..reporters import ReportedDiagnostic
 from ..reporters.model import ANALYSIS_ERROR_CODE, ANALYSIS_ERROR_PREFIX
 from ..sources.files import SourceError

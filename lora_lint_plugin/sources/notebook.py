@@ -36,10 +36,9 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..fast_dataclass import dataclass
+from ..fast_dataclass import dataclass, replace
 
 __all__ = ["CellError", "CellLocation", "Notebook", "NotebookError", "NotebookSkipped", "load_notebook"]
 
