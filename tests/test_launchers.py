@@ -232,12 +232,12 @@ PROJECTS: Dict[str, Tuple[Dict[str, str], List[Tuple[str, int, str, str]]]] = {
                   + CONDITION_LAUNCH.format(model="$MODEL", tokenizer="merged_tokenizer_hf"),
     }, []),
     "condition_without_launcher": ({"train.py": CONDITION_SCRIPT}, []),
-    # Config files stay unknown, even at a literal path next to the script (docs/resolution.md)
+    # A config file at a literal path next to the script is read (docs/resolution.md)
     "config_file_next_to_the_script": ({
         "train.py": CONFIG_SCRIPT,
         "config.json": '{"model_name": "meta-llama/Llama-3.1-8B"}\n',
         "run.sh": "python train.py\n",
-    }, []),
+    }, [("train.py", 7, "LOR103", "(value of key model_name in config.json)")]),
 }
 
 

@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..fast_dataclass import dataclass, field
 from .callees import linking_facts
+from .config_files import JSON, YAML, is_file_value, loaded_value
 from .field_options import parsed_from_fields
-from .values import MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, with_origin
+from .values import (MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, anchored,
+                     with_origin)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .launchers import LauncherOptions, LauncherValue
@@ -49,6 +51,8 @@ ENVIRONMENT_GETTERS = ("os.environ.get", "os.getenv")
 _ENVIRONMENT_READS = ("get", "copy", "keys", "items", "values", "__contains__")
 _EMPTY_FACTORIES: Dict[str, Tuple[Any, str]] = {"list": ([], SEQUENCE), "dict": ({}, MAPPING), "tuple": ((), SEQUENCE)}
 _CONVERTERS = {"int": int, "float": float, "str": str}
+_SIMPLE_TYPES = ("str", "int", "float", "bool")
+_PATH_TYPES = ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath")
 # Class bodies are followed through local base classes at most this deep.
 _MAX_BASES = 8
 
@@ -90,6 +94,8 @@ class Defaults:
         """``args.x``, ``model_args.x``, ``Config.x``, ``cfg.x``. A ``None`` default is unknown
         unless ``allow_none`` (``args.x or "fallback"`` reads it)."""
         value = _none_filtered(self._attribute(node, depth), allow_none)
+        if isinstance(value, Value) and is_file_value(value) and value.node is not node:
+            return anchored(value, node, self.resolver.span(node))   # read from a config file
         # a default read in a project module (an imported class): located at its use here
         return self.resolver.imports.here(value, node) if isinstance(value, Value) else value
 
@@ -99,6 +105,8 @@ class Defaults:
             return imported
         cls = self.class_named(node.value)
         owners = self.resolver.possible_values(node.value, depth + 1) if cls is None else []
+        if owners and all(self.resolver.config_files.reads_attributes(owner) for owner in owners):
+            return self._config_attribute(owners, node)   # ``cfg.model.name`` of OmegaConf
         if owners is None or (cls is None and (
                 not owners or any(owner.kind != OBJECT for owner in owners))):
             return UNKNOWN   # most attributes (``torch.bfloat16``): no need for the file's facts
@@ -115,6 +123,12 @@ class Defaults:
         # the same field default either way
         return self.resolver.agreed([self._attribute_of(owner.python, node.attr, depth)
                                      for owner in owners], node)
+
+    def _config_attribute(self, owners: List[Value], node: ast.Attribute) -> Resolved:
+        found = [owner.entry(node.attr) for owner in owners]
+        return self.resolver.agreed([
+            self.resolver.config_files.item(owner, entry, node) if entry is not None else UNKNOWN
+            for owner, entry in zip(owners, found)], node)
 
     def _attribute_of(self, result: CallResult, attr: str, depth: int) -> Resolved:
         """Attribute ``attr`` of the object a call returned."""
@@ -140,12 +154,35 @@ class Defaults:
                     else None
                 if launched is not None:
                     return launched
+                if method in _FILE_PARSERS:   # the file's value, else the field's default
+                    from_file = self._file_field(call, attr, depth)
+                    if from_file is not None:
+                        return from_file
                 return self._class_attribute(cls, attr, depth, f"default of --{attr}")
             if classes and result.index < len(classes) and method in _COMMAND_LINE_PARSERS:
                 library = self._library_field(call.func.value, result.index, attr, depth)
                 if library is not None:
                     return library
         return UNKNOWN
+
+    def _file_field(self, call: ast.Call, attr: str, depth: int) -> Optional[Resolved]:
+        """``parse_json_file(P)`` / ``parse_yaml_file(P)``: the file's value of ``attr``, or
+        None: the field's default applies when the file does not set it, and, as for a field
+        the command line may set, when the file is not known (the message then names the
+        default it rests on)."""
+        given: Optional[ast.expr] = call.args[0] if call.args else None
+        for keyword in call.keywords:
+            if keyword.arg in ("json_file", "yaml_file"):
+                given = keyword.value
+        if given is None or isinstance(given, ast.Starred):
+            return None
+        path = self.resolver.resolve(given, depth + 1)
+        if not isinstance(path, Value):
+            return None
+        kind = JSON if call.func.attr == "parse_json_file" else YAML  # type: ignore[attr-defined]
+        contents = loaded_value(path, self.resolver.config_files.module_path, kind, call,
+                                self.resolver.span(call))
+        return contents.entry(attr) if isinstance(contents, Value) else None
 
     def _imported_attribute(self, result: CallResult, attr: str, depth: int) -> Resolved:
         """``args.x`` where ``args = parse_arguments()`` and ``parse_arguments`` is a function
@@ -247,17 +284,78 @@ class Defaults:
     def _instance_attribute(self, cls: ast.ClassDef, call: ast.Call, attr: str,
                             depth: int) -> Resolved:
         if self._is_dataclass(cls):
-            for keyword in call.keywords:
-                if keyword.arg == attr:
-                    return self.resolver.resolve(keyword.value, depth + 1)
-                if keyword.arg is None:
-                    return self._field_option(cls, keyword.value, attr, depth)
+            given = self._constructor_keyword(call, attr, depth, cls)
+            if given is not None:
+                return given
             if call.args:
                 return UNKNOWN
             return self._class_attribute(cls, attr, depth, f"default of {cls.name}.{attr}")
+        if self._is_pydantic_model(cls):
+            return self._pydantic_field(cls, call, attr, depth)
         if not self._is_plain(cls):
-            return UNKNOWN   # pydantic, attrs, NamedTuple: the constructor sets the fields
+            return UNKNOWN   # attrs, NamedTuple, an Enum: the constructor sets the fields
         return self._class_attribute(cls, attr, depth, f"value of {cls.name}.{attr}")
+
+    def _constructor_keyword(self, call: ast.Call, attr: str, depth: int,
+                             dataclass: Optional[ast.ClassDef] = None) -> Optional[Resolved]:
+        """What ``Config(attr=v)`` or ``Config(**cfg)`` (``cfg`` a mapping read from a config
+        file, complete) gives the field ``attr``; None when no keyword sets it (the default
+        applies), UNKNOWN when an unpacked mapping is not known. For a ``dataclass``, another
+        ``**`` is read as command-line options generated from its fields (``_field_option``)."""
+        unpacked: List[Value] = []
+        for keyword in call.keywords:
+            if keyword.arg == attr:
+                return self.resolver.resolve(keyword.value, depth + 1)
+            if keyword.arg is None:
+                mapping = self.resolver.resolve(keyword.value, depth + 1)
+                if not isinstance(mapping, Value) or not mapping.is_mapping \
+                        or not is_file_value(mapping):
+                    if dataclass is not None:
+                        return self._field_option(dataclass, keyword.value, attr, depth)
+                    return UNKNOWN
+                unpacked.append(mapping)
+        for mapping in unpacked:
+            found = mapping.entry(attr)
+            if found is not None:
+                return found
+        return None
+
+    def _pydantic_field(self, cls: ast.ClassDef, call: ast.Call, attr: str,
+                        depth: int) -> Resolved:
+        """A field of a plain pydantic model set by the constructor (``Config(**cfg)``,
+        ``Config(model_name="x")``), when the value already has the field's simple type
+        (``str``, ``int``, ``float``, ``bool``), so validation keeps it as it is; anything else
+        (a default, a nested model, a coerced value, a class with validators) is unknown."""
+        if call.args:
+            return UNKNOWN
+        kind = self._simple_field_type(cls, attr)
+        value = self._constructor_keyword(call, attr, depth) if kind is not None else None
+        if not isinstance(value, Value) or type(value.python).__name__ != kind:
+            return UNKNOWN
+        return value
+
+    def _is_pydantic_model(self, cls: ast.ClassDef) -> bool:
+        """A class whose one base is ``pydantic.BaseModel``, without decorators, keywords or
+        decorated methods (validators may change a value)."""
+        owner = self._owner(cls)
+        if owner is not self:
+            return owner._is_pydantic_model(cls)
+        if cls.decorator_list or cls.keywords or len(cls.bases) != 1 \
+                or "pydantic.BaseModel" not in self.index.imported_names(cls.bases[0]):
+            return False
+        return not any(isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and statement.decorator_list for statement in cls.body)
+
+    def _simple_field_type(self, cls: ast.ClassDef, attr: str) -> Optional[str]:
+        owner = self._owner(cls)
+        if owner is not self:
+            return owner._simple_field_type(cls, attr)
+        for statement in cls.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
+                    and statement.target.id == attr and isinstance(statement.annotation, ast.Name) \
+                    and statement.annotation.id in _SIMPLE_TYPES:
+                return statement.annotation.id
+        return None
 
     def _class_attribute(self, cls: ast.ClassDef, attr: str, depth: int, origin: str) -> Resolved:
         owner = self._owner(cls)
@@ -517,7 +615,9 @@ class Defaults:
         return None
 
     def _converted(self, value: Value, type_node: ast.AST) -> Resolved:
-        """argparse applies ``type`` to a string default."""
+        """argparse applies ``type`` to a string default (a ``Path`` stands for its text)."""
+        if any(name in _PATH_TYPES for name in self.index.imported_names(type_node)):
+            return value
         if not isinstance(type_node, ast.Name) or type_node.id not in _CONVERTERS \
                 or not self.resolver.is_builtin(type_node):
             return UNKNOWN

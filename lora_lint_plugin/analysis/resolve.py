@@ -44,13 +44,15 @@ from __future__ import annotations
 import ast
 import bisect
 import operator
-from dataclasses import replace
 import posixpath
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from .attributes import SelfAttributes
+from .config_files import ConfigReads, is_file_value, loader_kind
 from .defaults import ENVIRONMENT_GETTERS, Defaults, is_launched
+from .file_paths import FilePaths, is_os_path_function
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
 from .modules import ImportedNames, ProjectModules
@@ -111,6 +113,9 @@ _TRIES: Tuple[type, ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar
                                  if hasattr(ast, name))
 # Statements whose exits the resolver follows to the code after them.
 _BRANCHING: Tuple[type, ...] = (ast.If, *_TRIES)
+_WITHS = (ast.With, ast.AsyncWith)
+# Context managers that swallow the exceptions raised in their body.
+_SUPPRESSING = ("contextlib.suppress", "pytest.raises")
 # Statements after which a branch does not reach the code below its ``if``.
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 _CONVERSIONS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
@@ -139,6 +144,8 @@ class Resolver:
         self.defaults = Defaults(self)
         self.attributes = SelfAttributes(self)
         self.imports = ImportedNames(self, modules)   # names imported from project modules
+        self.config_files = ConfigReads(self, modules.path if modules is not None else None)
+        self.file_paths = FilePaths(self, modules.path if modules is not None else None)
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
         self._values: Dict[int, Resolved] = {}          # id(binding) -> its value
@@ -387,6 +394,9 @@ class Resolver:
             return UNKNOWN
         if container.is_mapping and isinstance(key.python, str):
             found = container.entry(key.python)
+            if found is not None and is_file_value(container):   # ``cfg["model"]`` of a file
+                read = self.config_files.item(container, found, node)
+                return with_origin(read, key.origin) if isinstance(read, Value) else UNKNOWN
             # ``PRESETS[args.size]``: the entry a default chose rests on that default
             return with_origin(found, key.origin) if found is not None else UNKNOWN
         is_index = isinstance(key.python, int) and not isinstance(key.python, bool)
@@ -427,6 +437,12 @@ class Resolver:
             if isinstance(copied, Value) and (copied.is_mapping or copied.is_sequence
                                               and isinstance(copied.python, list)):
                 return copied
+        # cfg.get("model", "x") of a mapping read from a config file
+        if isinstance(func, ast.Attribute) and func.attr == "get" and self.resolve_defaults \
+                and not self.index.imported_names(func):
+            got = self._file_get(node, func, depth)
+            if got is not None:
+                return got
         # dict(a=1, **other)
         if isinstance(func, ast.Name) and func.id == "dict" and self.is_builtin(func):
             return self._resolve_dict_call(node, depth)
@@ -458,6 +474,33 @@ class Resolver:
         if found is None:
             return UNKNOWN
         return Value(str(found), expression, self.span(expression), origin=base.origin)
+
+    def _file_get(self, node: ast.Call, func: ast.Attribute, depth: int) -> Optional[Resolved]:
+        """``cfg.get("k")`` / ``cfg.get("k", default)`` where ``cfg`` is a mapping read from a
+        config file (complete: a missing key is absent); None for any other receiver."""
+        if node.keywords or not 1 <= len(node.args) <= 2 \
+                or any(isinstance(given, ast.Starred) for given in node.args):
+            return None
+        container = self.resolve(func.value, depth + 1)
+        if not isinstance(container, Value) or not container.is_mapping \
+                or not is_file_value(container):
+            return None
+        key = self.resolve(node.args[0], depth + 1)
+        if not isinstance(key, Value) or not isinstance(key.python, str):
+            return UNKNOWN
+        found = container.entry(key.python)
+        if found is not None:
+            read = self.config_files.item(container, found, node)
+            return with_origin(read, key.origin) if isinstance(read, Value) else UNKNOWN
+        if self.config_files.item(container, container, node) is UNKNOWN:
+            return UNKNOWN   # changed in place somewhere: the key may have been added
+        if len(node.args) == 1:
+            return Value(None, node, self.span(node), origin=container.origin)
+        default = self.resolve(node.args[1], depth + 1)
+        return with_origin(default, container.origin) if isinstance(default, Value) else UNKNOWN
+
+    def is_path(self, expression: ast.AST) -> bool:
+        return self._is_path(expression)
 
     def _is_path(self, expression: ast.AST) -> bool:
         """``expression`` is a ``Path(...)`` call."""
@@ -504,9 +547,29 @@ class Resolver:
             return self._snapshot_repository(node, depth, ("handle",))
         if any(name in ENVIRONMENT_GETTERS for name in names):
             return self.defaults.environment(node, depth) if self.resolve_defaults else UNKNOWN
+        loader = loader_kind(names)
+        if loader is not None:   # json.load(f), yaml.safe_load(f), OmegaConf.load(path)
+            return self.config_files.load(node, loader, depth) if self.resolve_defaults \
+                else UNKNOWN
         if any(name in _PATH_CLASSES for name in names):
             return self._path(node, depth)
+        if "os.path.join" in names:
+            return self._joined(node, depth)
+        os_path = is_os_path_function(names)
+        if os_path is not None:
+            return self.file_paths.os_path(node, os_path, depth) if self.resolve_defaults \
+                else UNKNOWN
         return None
+
+    def _joined(self, node: ast.Call, depth: int) -> Resolved:
+        """``os.path.join("configs", name)`` of resolved strings (POSIX separators)."""
+        if node.keywords or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
+            return UNKNOWN
+        parts = [self.resolve(given, depth + 1) for given in node.args]
+        if not all(isinstance(part, Value) and isinstance(part.python, str) for part in parts):
+            return UNKNOWN
+        return Value(posixpath.join(*(part.python for part in parts)), node,  # type: ignore[union-attr]
+                     self.span(node), origin=first_origin(*parts))
 
     def _path(self, node: ast.Call, depth: int) -> Resolved:
         """``Path("/models/llama-3")``: that path, as the string a loader is given (a
@@ -1053,7 +1116,9 @@ class Resolver:
                           lambda: self._value_of_target(target, statement, depth))
 
     def _dominates(self, statement: ast.AST, use: ast.AST) -> bool:
-        """True when ``statement`` runs on every path to ``use`` (its block encloses the use)."""
+        """True when ``statement`` runs on every path to ``use`` (its block encloses the use;
+        the body of a ``with`` runs whenever the ``with`` does)."""
+        statement = self._outside_with(statement)
         block = self._block_of(statement)
         if block is None:
             return False
@@ -1065,6 +1130,24 @@ class Resolver:
             if isinstance(ancestor, SCOPE_NODES):
                 return False
         return False
+
+    def _outside_with(self, statement: ast.AST) -> ast.AST:
+        """The outermost ``with`` whose body holds ``statement`` directly (``with open(p) as
+        f: cfg = json.load(f)``), else ``statement``; not past a context manager that swallows
+        exceptions (``suppress``, ``pytest.raises``, ``self.assertRaises``): the rest of its
+        body may not run."""
+        parent = self.index.parent(statement)
+        while isinstance(parent, _WITHS) and any(child is statement for child in parent.body) \
+                and not any(self._suppresses(item.context_expr) for item in parent.items):
+            statement = parent
+            parent = self.index.parent(statement)
+        return statement
+
+    def _suppresses(self, manager: ast.expr) -> bool:
+        func = manager.func if isinstance(manager, ast.Call) else manager
+        if isinstance(func, ast.Attribute) and func.attr.startswith("assertRaises"):
+            return True
+        return any(name in _SUPPRESSING for name in self.index.imported_names(func))
 
     def _block_of(self, statement: ast.AST) -> Optional[Tuple[int, str]]:
         """(id of the node holding the statement list, the list's field name)."""

@@ -21,7 +21,8 @@ _UNITS = {
 @dataclass(frozen=True)
 class Settings:
     """Rule settings. ``gpu_memory`` is in bytes; None switches LOR403 off.
-    ``resolve_defaults``: read argparse/dataclass/class/environment defaults as values.
+    ``resolve_defaults``: read argparse/dataclass/class/environment defaults and the config
+    files the program reads as values.
     ``hf_cache``: read models' ``config.json`` from local model directories and the Hugging
     Face cache; ``hub`` (opt-in): fetch a ``config.json`` that is not on disk from the Hub."""
 
@@ -116,7 +117,8 @@ SETTING_SPECS: Tuple[SettingSpec, ...] = (
                 'a size such as "24GiB"', "SIZE",
                 "GPU memory budget for LOR403, e.g. 24GiB or 80GB (default: off)"),
     SettingSpec("resolve_defaults", "resolve-defaults", parse_bool, (bool,), "true or false", "BOOL",
-                "read argparse/dataclass/class/environment defaults as values (true or false; "
+                "read argparse/dataclass/class/environment defaults and the config files the "
+                "program reads as values (true or false; "
                 "default true)"),
     SettingSpec("hf_cache", "hf-cache", parse_bool, (bool,), "true or false", "BOOL",
                 "read models' config.json from local model directories and the Hugging Face "
