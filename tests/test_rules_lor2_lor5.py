@@ -628,3 +628,43 @@ def test_lor506_cell_delimiters_stay_in_place():
         from transformers import TrainingArguments
         model, tok = FastLanguageModel.from_pretrained("unsloth/llama-3-8b-bnb-4bit")
     ''')
+
+
+# LOR206 on Unsloth: FastLanguageModel's fast path passes an unknown keyword on to LoraConfig
+# (TypeError); the FastModel path keeps only LoraConfig's keywords (the setting is ignored).
+
+UNSLOTH_LOAD = '''
+    from unsloth import {loader}
+    model, tokenizer = {loader}.from_pretrained("{model}"{options})
+    model = {peft}.get_peft_model(model, r=16, lora_droput=0.05)
+'''
+
+
+@pytest.mark.parametrize("loader, model, options, peft, outcome", [
+    ("FastLanguageModel", "unsloth/llama-3-8b-bnb-4bit", "", "FastLanguageModel", "raises"),
+    ("FastLanguageModel", "Qwen/Qwen2.5-7B-Instruct", "", "FastLanguageModel", "raises"),
+    ("FastModel", "unsloth/gemma-3-4b-it", "", "FastModel", "dropped"),
+    ("FastVisionModel", "unsloth/Qwen2.5-VL-7B-Instruct", "", "FastVisionModel", "dropped"),
+    # phi3 has no fast path: FastLanguageModel hands it to FastModel
+    ("FastLanguageModel", "microsoft/Phi-3.5-mini-instruct", "", "FastLanguageModel", "dropped"),
+    ("FastLanguageModel", "unsloth/llama-3-8b", ", load_in_8bit=True", "FastLanguageModel",
+     "dropped"),
+    ("FastLanguageModel", "unsloth/llama-3-8b", ", full_finetuning=flag", "FastLanguageModel",
+     "either"),
+    ("FastLanguageModel", "someone/private-model", "", "FastLanguageModel", "either"),
+])
+def test_lor206_unsloth_unknown_keyword_outcome_follows_the_path(
+        tmp_source, loader, model, options, peft, outcome):
+    source = UNSLOTH_LOAD.format(loader=loader, model=model, options=options, peft=peft)
+    [d] = only("LOR206", source)
+    raises = "got an unexpected keyword argument 'lora_droput'" in d.message
+    dropped = "no effect" in d.message
+    assert (raises, dropped) == {"raises": (True, False), "dropped": (False, True),
+                                 "either": (True, True)}[outcome], d.message
+    assert "did you mean 'lora_dropout'" in d.message
+    safe_fixed = fixed(source, "LOR206")
+    unsafe_fixed = fixed(source, "LOR206", unsafe=True)
+    assert "lora_dropout=0.05" in unsafe_fixed
+    # the rename is safe only where the keyword made the run fail
+    assert ("lora_dropout=0.05" in safe_fixed) == (outcome == "raises")
+    assert [code for _, _, code in flake8_codes(tmp_source(source)) if code == "LOR206"] == ["LOR206"]

@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..fixing.edits import make_fix, rename_keyword, replace_string
-from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite
-from ..analysis.values import Value
+from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite, TrainingSetup
+from ..analysis.values import UNKNOWN, Value
 from ._arguments import absent_or_none
 from ._common import peft_facts
 from .base import Invalid, Rule, register
@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from typing_extensions import TypeGuard
 
 MAX_KEYWORD_DISTANCE = 2
+
+# What Unsloth's get_peft_model does with a keyword LoraConfig lacks (data: peft_lora_config.json).
+RAISES = "raises"      # FastLanguageModel's own path: LoraConfig(**kwargs) -> TypeError
+DROPPED = "dropped"    # FastModel's path: only LoraConfig's keywords are kept, the rest ignored
+EITHER = "either"      # which path runs is not known statically
 
 
 def allowed_keywords(call: CallSite) -> FrozenSet[str]:
@@ -25,6 +30,33 @@ def allowed_keywords(call: CallSite) -> FrozenSet[str]:
     if call.role == UNSLOTH_PEFT:
         names |= set(facts["unsloth_get_peft_model_parameters"])
     return frozenset(names)
+
+
+def unsloth_keyword_fate(call: CallSite, setup: Optional[TrainingSetup],
+                         model_type: Optional[str]) -> str:
+    """RAISES, DROPPED or EITHER for an unknown keyword of Unsloth's ``get_peft_model``.
+
+    ``FastModel``-style classes keep only LoraConfig's keywords. ``FastLanguageModel`` passes
+    them to LoraConfig, unless the model was loaded through ``FastModel``'s path: by a
+    ``FastModel``-style loader, or by ``FastLanguageModel.from_pretrained`` for an architecture
+    without a fast path or with a load option that hands over to ``FastModel``."""
+    facts = peft_facts()
+    filtering = set(facts["unsloth_keyword_filtering_classes"])
+    if call.name.split(".")[0] in filtering:
+        return DROPPED
+    loader = setup.model_load if setup is not None else None
+    if loader is None or not loader.is_unsloth:
+        return EITHER
+    if loader.name.split(".")[0] in filtering:
+        return DROPPED
+    exits = [loader.args.plain(name, None) for name in facts["unsloth_fast_path_exits"]]
+    if any(value is not UNKNOWN and value for value in exits):
+        return DROPPED
+    if model_type is None:
+        return EITHER
+    if model_type not in facts["unsloth_fast_path_model_types"]:
+        return DROPPED
+    return EITHER if any(value is UNKNOWN for value in exits) else RAISES
 
 
 def close_keywords(name: str, allowed: FrozenSet[str]) -> List[str]:
@@ -51,13 +83,20 @@ class LoraConfigConstruction(Rule):
 
     * `task_type` that is not one of `SEQ_CLS`, `SEQ_2_SEQ_LM`, `CAUSAL_LM`, `TOKEN_CLS`,
       `QUESTION_ANS`, `FEATURE_EXTRACTION` (case-sensitive);
-    * a keyword `LoraConfig` does not have (also for Unsloth's `get_peft_model`, which passes
-      unknown keywords on to `LoraConfig`), with the closest real name;
+    * a keyword `LoraConfig` does not have, with the closest real name; also for Unsloth's
+      `get_peft_model` when it is not one of its own parameters either: on
+      `FastLanguageModel`'s fast path (Llama, Mistral, Gemma, Gemma 2, Qwen2, Qwen3) Unsloth
+      passes it on to `LoraConfig`, which raises; on its `FastModel` path (`FastModel`,
+      `FastVisionModel`, and `FastLanguageModel` on any other architecture or with
+      `load_in_8bit`/`full_finetuning`/`qat_scheme`) it keeps only `LoraConfig`'s keywords and
+      drops the rest silently, so the setting has no effect;
     * a string `target_modules` together with `layers_to_transform` or `layers_pattern`;
     * `layers_pattern` without `layers_to_transform`;
     * `init_lora_weights="loftq"` without a `loftq_config`.
 
-    The keyword list is the one of peft 0.21 (`LoraConfig` and its base `PeftConfig`).
+    The keyword list is the one of peft 0.21 (`LoraConfig` and its base `PeftConfig`); the
+    Unsloth paths are those of Unsloth 2026.10. When the model's architecture is not known, the
+    message names both outcomes.
 
     ## Why is this bad?
     The script dies before training starts, often after minutes of model loading:
@@ -81,7 +120,9 @@ class LoraConfigConstruction(Rule):
     ## Fix safety
     Safe: a task type that is valid in upper case is upper-cased, and an unknown keyword with
     exactly one close match (edit distance <= 2) that the call does not already pass is
-    renamed. The other cases have no automatic fix.
+    renamed where it made the run fail. Unsafe: the same rename where Unsloth dropped the
+    keyword (or may have): the setting then takes effect and the run trains differently. The
+    other cases have no automatic fix.
     """
 
     code = "LOR206"
@@ -159,18 +200,40 @@ class LoraConfigConstruction(Rule):
             target_modules=["q_proj", "v_proj"],  # expect: LOR206
         )
         """),
+        Invalid("""
+        from unsloth import FastModel
+        model, tokenizer = FastModel.from_pretrained("unsloth/gemma-3-4b-it")
+        model = FastModel.get_peft_model(
+            model, r=16,
+            lora_droput=0.05,  # expect: LOR206
+        )
+        """, fixed="""
+        from unsloth import FastModel
+        model, tokenizer = FastModel.from_pretrained("unsloth/gemma-3-4b-it")
+        model = FastModel.get_peft_model(
+            model, r=16,
+            lora_dropout=0.05,  # expect: LOR206
+        )
+        """),
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         for call in file.calls_with_role(LORA_CONFIG, UNSLOTH_PEFT):
-            yield from self._unknown_keywords(call)
+            fate = RAISES if call.role == LORA_CONFIG else self._unsloth_fate(call, file, context)
+            yield from self._unknown_keywords(call, fate)
             if call.role != LORA_CONFIG:
                 continue  # Unsloth handles the remaining cases itself (or differently)
             yield from self._task_type(call)
             yield from self._layer_selection(call)
             yield from self._loftq(call)
 
-    def _unknown_keywords(self, call: CallSite) -> Iterator[Diagnostic]:
+    def _unsloth_fate(self, call: CallSite, file, context) -> str:
+        setup = file.setup_of(call)
+        architecture = context.model_architecture(setup) if setup is not None else None
+        return unsloth_keyword_fate(call, setup,
+                                    architecture.model_type if architecture is not None else None)
+
+    def _unknown_keywords(self, call: CallSite, fate: str) -> Iterator[Diagnostic]:
         allowed = allowed_keywords(call)
         for name, argument in call.args.by_name.items():
             if name in allowed:
@@ -180,18 +243,17 @@ class LoraConfigConstruction(Rule):
             if len(matches) == 1:
                 suggestion = f"did you mean '{matches[0]}'?"
                 if matches[0] not in call.args:
-                    fix = make_fix(FixSafety.SAFE, f"rename '{name}' to '{matches[0]}'",
+                    # Where the keyword was ignored, the renamed one takes effect: the run
+                    # changes (unsafe); where it raised, the run could not start (safe).
+                    safety = FixSafety.SAFE if fate == RAISES else FixSafety.UNSAFE
+                    fix = make_fix(safety, f"rename '{name}' to '{matches[0]}'",
                                    rename_keyword(argument, matches[0]))
             elif matches:
                 suggestion = "did you mean one of " + ", ".join(f"'{m}'" for m in matches) + "?"
             else:
                 suggestion = "remove it or check the PEFT documentation for the right name"
-            via = "" if call.role == LORA_CONFIG else f" ({call.name} passes it on to LoraConfig)"
-            yield self.diagnostic(
-                argument.span,
-                f"'{name}' is not a LoraConfig keyword{via}: it raises 'TypeError: LoraConfig.__init__() got "
-                f"an unexpected keyword argument '{name}''; {suggestion}",
-                fix)
+            yield self.diagnostic(argument.span, _unknown_keyword_message(call, name, fate, suggestion),
+                                  fix)
 
     def _task_type(self, call: CallSite) -> Iterator[Diagnostic]:
         argument = call.args.get("task_type")
@@ -250,3 +312,19 @@ class LoraConfigConstruction(Rule):
             "init_lora_weights=\"loftq\" without loftq_config: LoraConfig raises 'ValueError: "
             "`loftq_config` must be specified when `init_lora_weights` is 'loftq'.'; pass "
             "loftq_config=LoftQConfig(loftq_bits=4)")
+
+
+def _unknown_keyword_message(call: CallSite, name: str, fate: str, suggestion: str) -> str:
+    raised = f"'TypeError: LoraConfig.__init__() got an unexpected keyword argument '{name}''"
+    if call.role == LORA_CONFIG:
+        return f"'{name}' is not a LoraConfig keyword: it raises {raised}; {suggestion}"
+    if fate == RAISES:
+        return (f"'{name}' is not a LoraConfig keyword ({call.name} passes it on to LoraConfig): "
+                f"it raises {raised}; {suggestion}")
+    if fate == DROPPED:
+        return (f"'{name}' is neither a keyword of {call.name} nor of LoraConfig: Unsloth's "
+                f"FastModel path keeps only LoraConfig's keywords and drops it silently, so the "
+                f"setting has no effect; {suggestion}")
+    return (f"'{name}' is neither a keyword of {call.name} nor of LoraConfig: on Unsloth's fast "
+            f"path (Llama, Mistral, Gemma, Qwen) it raises {raised}, on its FastModel path (other "
+            f"architectures) it is dropped silently and has no effect; {suggestion}")
