@@ -668,3 +668,24 @@ def test_lor206_unsloth_unknown_keyword_outcome_follows_the_path(
     # the rename is safe only where the keyword made the run fail
     assert ("lora_dropout=0.05" in safe_fixed) == (outcome == "raises")
     assert [code for _, _, code in flake8_codes(tmp_source(source)) if code == "LOR206"] == ["LOR206"]
+
+
+def test_lor206_long_misspelt_unsloth_keyword_gets_its_name_and_an_unsafe_rename():
+    source = '''
+        from unsloth import FastModel
+        model, tokenizer = FastModel.from_pretrained("unsloth/gemma-3-4b-it")
+        model = FastModel.get_peft_model(model, finetuning_vision_layers=False, r=8)
+    '''
+    [d] = only("LOR206", source)
+    assert "did you mean 'finetune_vision_layers'?" in d.message
+    assert "has no effect" in d.message
+    assert fixed(source, "LOR206") == dedent(source)  # a safe-only run keeps the file
+    assert "finetune_vision_layers=False" in fixed(source, "LOR206", unsafe=True)
+
+
+def test_lor206_short_keyword_far_from_every_name_gets_no_suggestion():
+    [d] = only("LOR206", '''
+        from peft import LoraConfig
+        config = LoraConfig(rank=8)
+    ''')
+    assert d.fix is None and "remove it or check the PEFT documentation" in d.message

@@ -60,10 +60,12 @@ def unsloth_keyword_fate(call: CallSite, setup: Optional[TrainingSetup],
 
 
 def close_keywords(name: str, allowed: FrozenSet[str]) -> List[str]:
+    # Long names may differ more (as Python's own "Did you mean" allows): a seventh of the length.
+    limit = max(MAX_KEYWORD_DISTANCE, len(name) // 7)
     # The edit distance is at least the difference in length: skip hopeless candidates.
     scored = sorted((levenshtein(name, candidate), candidate) for candidate in allowed
-                    if abs(len(candidate) - len(name)) <= MAX_KEYWORD_DISTANCE)
-    if not scored or scored[0][0] > MAX_KEYWORD_DISTANCE:
+                    if abs(len(candidate) - len(name)) <= limit)
+    if not scored or scored[0][0] > limit:
         return []
     best = scored[0][0]
     return [candidate for distance, candidate in scored if distance == best]
@@ -119,7 +121,8 @@ class LoraConfigConstruction(Rule):
 
     ## Fix safety
     Safe: a task type that is valid in upper case is upper-cased, and an unknown keyword with
-    exactly one close match (edit distance <= 2) that the call does not already pass is
+    exactly one close match (edit distance <= 2, or a seventh of the name's length for long
+    names) that the call does not already pass is
     renamed where it made the run fail. Unsafe: the same rename where Unsloth dropped the
     keyword (or may have): the setting then takes effect and the run trains differently. The
     other cases have no automatic fix.
@@ -250,8 +253,10 @@ class LoraConfigConstruction(Rule):
                                    rename_keyword(argument, matches[0]))
             elif matches:
                 suggestion = "did you mean one of " + ", ".join(f"'{m}'" for m in matches) + "?"
-            else:
+            elif call.role == LORA_CONFIG:
                 suggestion = "remove it or check the PEFT documentation for the right name"
+            else:
+                suggestion = f"remove it or check the parameters of {call.name} for the right name"
             yield self.diagnostic(argument.span, _unknown_keyword_message(call, name, fate, suggestion),
                                   fix)
 
