@@ -45,10 +45,10 @@ import ast
 import bisect
 import operator
 import posixpath
-from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
+from ..fast_dataclass import replace
 from .attributes import SelfAttributes
 from .config_files import ConfigReads, is_file_value, loader_kind
 from .defaults import ENVIRONMENT_GETTERS, Defaults, is_launched
