@@ -63,6 +63,14 @@ class RemovalStatus:
         return (f" ({self.pin.describe()} allows versions before {self.removed}, where it "
                 f"works, and also {self.library} {self.removed} or later: it breaks on upgrade)")
 
+    def pin_note(self, unpinned: str) -> str:
+        """``note()``, and with nothing pinned the sentence that says so: current releases
+        ``unpinned`` (``"reject it"``), and the pin that would keep an older release."""
+        if self.state != UNPINNED:
+            return self.note()
+        return (f" (no {self.library} version is pinned: current releases {unpinned}; pin "
+                f"{self.library}<{self.removed} if the code is meant for an older one)")
+
 
 def removal_against_pins(file: FileModel, library: str, removed: str) -> RemovalStatus:
     """Whether the versions of ``library`` the file runs with have the removal of ``removed``."""

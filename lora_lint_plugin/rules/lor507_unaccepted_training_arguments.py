@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import TRAINING_ARGS, Argument, CallSite, FileModel
 from ..fixing.edits import is_written_keyword, make_fix, rename_keyword
-from ._versions import REMOVED, UNPINNED, RemovalStatus, pins_allow_between, removal_against_pins
+from ._versions import REMOVED, pins_allow_between, removal_against_pins
 from .base import Invalid, Rule, register
 
 
@@ -58,13 +58,6 @@ def _trl_configs_with(keyword: str) -> Tuple[str, ...]:
 def _type_error(call: CallSite, name: str) -> str:
     return (f"'TypeError: {call.name}.__init__() got an unexpected keyword argument "
             f"'{name}''")
-
-
-def _unpinned_note(status: RemovalStatus) -> str:
-    if status.state != UNPINNED:
-        return status.note()
-    return (f" (no {status.library} version is pinned: current releases reject it; pin "
-            f"{status.library}<{status.removed} if the code is meant for an older one)")
 
 
 @register
@@ -286,7 +279,7 @@ class UnacceptedTrainingArguments(Rule):
         return self.diagnostic(
             argument.span,
             f"{call.name} has no {name} since transformers {change['removed']}{inherited}: it "
-            f"raises {_type_error(call, name)}; {advice}{_unpinned_note(status)}",
+            f"raises {_type_error(call, name)}; {advice}{status.pin_note('reject it')}",
             fix)
 
     def _unknown(self, file: FileModel, call: CallSite, table: Dict[str, Any],

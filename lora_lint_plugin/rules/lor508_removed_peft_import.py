@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List, Optional
 from ..analysis.diagnostics import Diagnostic, Span
 from ..analysis.model import FileModel, ImportRecord
 from ._common import peft_facts
-from ._versions import UNPINNED, RemovalStatus, removal_against_pins
+from ._versions import removal_against_pins
 from .base import Rule, register
 
 # Handlers that catch an ImportError: the file was written to survive the missing name.
@@ -44,13 +44,6 @@ def _local_peft(path: Optional[str]) -> bool:
                 os.path.isfile(os.path.join(directory, "peft", "__init__.py")):
             return True
     return False
-
-
-def _unpinned_note(status: RemovalStatus) -> str:
-    if status.state != UNPINNED:
-        return status.note()
-    return (f" (no peft version is pinned: current releases do not have it; pin "
-            f"peft<{status.removed} if the code is meant for an older one)")
 
 
 @register
@@ -164,7 +157,7 @@ class RemovedPeftImport(Rule):
                 f"peft has no {alias.name} since PEFT {change['removed']}: this import raises "
                 f"'ImportError: cannot import name '{alias.name}' from '{node.module}''; use "
                 f"{change['replacement']} (the same function since PEFT "
-                f"{change['replacement_since']}){_unpinned_note(status)}")
+                f"{change['replacement_since']}){status.pin_note('do not have it')}")
 
     @staticmethod
     def _span(file: FileModel, alias: ast.alias, fallback: Span) -> Span:
