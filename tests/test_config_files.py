@@ -440,6 +440,32 @@ CASES: Dict[str, Tuple[Files, List[Tuple[str, int, str]]]] = {
         cfg = TrainConfig(**yaml.safe_load(open("c.yaml")))
         LoraConfig(r=cfg.r)
     """}, []),
+    # OmegaConf's own YAML reading: an exponent without a dot is a float (PyYAML: a string),
+    # dates stay strings (the rest of the file stays known), a repeated key stops the program
+    "omegaconf_exponent_without_dot": ({"conf.yaml": "lora:\n  dropout: 2e0\n", "train.py": """
+        from omegaconf import OmegaConf
+        from peft import LoraConfig
+        cfg = OmegaConf.load("conf.yaml")
+        LoraConfig(lora_dropout=cfg.lora.dropout)
+    """}, [("LOR202", 4, "value of key lora.dropout in conf.yaml")]),
+    "pyyaml_exponent_without_dot_is_a_string": ({"conf.yaml": "lora:\n  dropout: 2e0\n", "train.py": """
+        import yaml
+        from peft import LoraConfig
+        cfg = yaml.safe_load(open("conf.yaml"))
+        LoraConfig(lora_dropout=cfg["lora"]["dropout"])
+    """}, []),
+    "omegaconf_dates_stay_strings": ({"conf.yaml": "created: 2024-05-01\nlora:\n  r: 0\n", "train.py": """
+        from omegaconf import OmegaConf
+        from peft import LoraConfig
+        cfg = OmegaConf.load("conf.yaml")
+        LoraConfig(r=cfg.lora.r)
+    """}, [("LOR201", 4, "value of key lora.r in conf.yaml")]),
+    "omegaconf_repeated_key": ({"conf.yaml": "lora:\n  r: 8\n  r: 0\n", "train.py": """
+        from omegaconf import OmegaConf
+        from peft import LoraConfig
+        cfg = OmegaConf.load("conf.yaml")
+        LoraConfig(r=cfg.lora.r)
+    """}, []),
     "omegaconf_interpolation": ({"conf.yaml": "base: 0\nlora:\n  r: ${base}\n", "train.py": """
         from omegaconf import OmegaConf
         from peft import LoraConfig

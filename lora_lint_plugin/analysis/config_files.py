@@ -166,13 +166,16 @@ def _plain(python: Any, omegaconf: bool) -> bool:
     return True
 
 
-# YAML 1.1 (PyYAML) reads ``1e-4`` as a string; OmegaConf's loader reads it as a float
-# (its float resolver accepts an exponent without a dot). Compiled only when such a file is read.
-_OMEGACONF_FLOAT = (
-    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-    r"|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+# YAML 1.1 (PyYAML) reads ``1e-4`` as a string; OmegaConf's loader adds a float form with an
+# exponent and no dot (digit groups joined by single underscores), keeps dates as strings and
+# refuses a mapping that repeats a key. Compiled only when such a file is read.
+_OMEGACONF_EXTRA_FLOAT = (
+    r"^(?:[-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+)"
+    r"|\.[0-9]+(?:_[0-9]+)*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?[0-9]+(?:_[0-9]+)*(?::[0-5]?[0-9])+\.[0-9_]*"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 def _yaml(text: str, omegaconf: bool) -> Any:
@@ -190,12 +193,19 @@ def _omegaconf_loader(yaml: Any) -> Any:
 
     if "omegaconf" not in _LOADERS:
         class _OmegaConfLoader(yaml.SafeLoader):
-            pass
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                keys = [key.value for key, _ in node.value
+                        if key.tag == yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG]
+                if len(keys) != len(set(keys)):   # OmegaConf.load raises: the program stops
+                    raise yaml.constructor.ConstructorError(None, None, "a repeated key", node.start_mark)
+                return super().construct_mapping(node, deep=deep)
 
+        # PyYAML's resolvers are tried first (they stay), the extra float form after them
         _OmegaConfLoader.yaml_implicit_resolvers = {
-            first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
             for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-        _OmegaConfLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_OMEGACONF_FLOAT),
+        _OmegaConfLoader.add_implicit_resolver("tag:yaml.org,2002:float",
+                                               re.compile(_OMEGACONF_EXTRA_FLOAT),
                                                list("-+0123456789."))
         _LOADERS["omegaconf"] = _OmegaConfLoader
     return _LOADERS["omegaconf"]
