@@ -3,10 +3,13 @@
     python benchmarks/run.py               # everything (about 30-40 minutes on 2 cores)
     python benchmarks/run.py --quick       # smaller trees, 2 measured pairs (a few minutes)
     python benchmarks/run.py --only flake8,check
+    python benchmarks/run.py --only save,dense,flake8 --instructions --pairs 5 --json out.json
 
 Each comparison runs "A; B" alternately, 1 warm-up pair (dropped) + ``--pairs`` measured pairs,
-and prints the median of the per-pair ratios A/B (wall time) - robust to a shared, noisy
-machine where absolute seconds are not. Comparisons:
+and prints the median of the per-pair ratios A/B - robust to a shared, noisy machine where
+absolute seconds are not. Whole processes are measured in wall time and in CPU time (user +
+system of the process and the children it waited for, e.g. flake8's ``--jobs`` workers) from
+the same runs; in-process work in wall time and ``time.process_time``. Comparisons:
 
   flake8    flake8 with lora-lint installed vs without it (two virtualenvs, same flake8, same
             files: the transformers tree), ``flake8 --isolated --select=E9``: the cheapest
@@ -23,12 +26,22 @@ machine where absolute seconds are not. Comparisons:
   fix       ``lora-lint fix`` serial (-j 1) vs parallel (-j 2) on many copies of training scripts
   save      what an editor pays per save: a fresh ``flake8`` process on one training script with
             lora-lint registered vs without it (same interpreter, same flake8, bytecode cached
-            as in an installed package), in wall time and in the process's CPU time; and, in
-            one process, the plugin's milliseconds on the first training script and on each
-            further one
+            as in an installed package); and, in one process, the plugin's milliseconds on the
+            first training script and on each further one
   dense     code where nearly every file uses PEFT (PEFT's own tree, tests included): the
             plugin's ``run()`` vs ``ast.parse`` in one process, and whole flake8 runs with and
             without lora-lint
+
+Not in the default set (``--instructions`` adds the first two after ``save`` and ``dense``):
+
+  save-instructions   the ``save`` processes counted in instructions by cachegrind
+                      (``--cache-sim=no``: deterministic for a given ``PYTHONHASHSEED``; the
+                      mean over ``--seeds``), a do-nothing plugin as the floor
+  dense-instructions  ``dense``'s run() / ast.parse in instructions: one script that reads
+                      PEFT's files; reads and parses them; and also runs the plugin
+  cpu-check           one flake8 ``--jobs=2`` run measured by this script's ``os.wait4`` and,
+                      at once, by ``/usr/bin/time`` and ``perf stat``: the CPU time counts
+                      the workers
 
 The corpus comes from benchmarks/get-corpus.sh (run automatically when missing); virtualenvs
 are kept beside it ($LORA_LINT_CORPUS or ~/.cache/lora-lint-corpus).
@@ -37,8 +50,10 @@ are kept beside it ($LORA_LINT_CORPUS or ~/.cache/lora-lint-corpus).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -46,7 +61,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -105,59 +120,135 @@ def this_checkout_env(extra: Sequence[Path] = ()) -> dict:
     return env
 
 
+Run = Tuple[float, float]  # (wall seconds, CPU seconds) of one run
+
+
+def run_measured(command: Sequence[str], cwd: Path = REPO, env: Optional[dict] = None) -> Run:
+    """Wall time and CPU time (user + system) of one run of ``command``.
+
+    The CPU time comes from ``os.wait4``: the process's own and that of every descendant it
+    waited for. flake8 ``--jobs`` forks a ``multiprocessing.Pool`` and joins its workers
+    before it exits, so they are counted (``--only cpu-check`` compares it with
+    ``/usr/bin/time`` and ``perf stat``). Other processes sharing the machine's cores move
+    CPU time much less than wall time.
+    """
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(command), cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors,
+                                   env=env if env is not None else this_checkout_env())
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in (0, 1):
+            errors.seek(0)
+            raise SystemExit(f"command failed ({process.returncode}): {' '.join(command)}\n"
+                             f"{errors.read()[-2000:].decode(errors='replace')}")
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
 def timed(command: Sequence[str], cwd: Path = REPO, env: Optional[dict] = None) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(list(command), cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True,
-                            env=env if env is not None else this_checkout_env())
-    elapsed = time.perf_counter() - start
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"command failed ({result.returncode}): {' '.join(command)}\n"
-                         f"{result.stderr[-2000:]}")
-    return elapsed
+    return run_measured(command, cwd, env)[0]
 
 
-def cpu_timed(command: Sequence[str], cwd: Path = REPO, env: Optional[dict] = None) -> float:
-    """The CPU seconds (user + system) of the command's process and its children: unlike wall
-    time, barely moved by the other processes sharing the machine's cores."""
-    import resource  # POSIX only, like the rest of these benchmarks
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    timed(command, cwd, env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+def paired_runs(names: Sequence[str], a: Callable[[], Sequence[float]],
+                b: Callable[[], Sequence[float]], pairs: int,
+                units: Sequence[str] = ()) -> List[dict]:
+    """Alternate A and B; drop the first (warm-up) pair; per measure (each run may give several,
+    e.g. wall and CPU time of the same process: ``names`` has one row name per measure), the
+    median of the per-pair ratios A/B."""
+    units = list(units) or ["s"] * len(names)
+    rows: List[List[Tuple[float, float]]] = [[] for _ in names]
+    for index in range(pairs + 1):
+        measures_a, measures_b = a(), b()
+        label = "warm-up" if index == 0 else f"pair {index}"
+        log(f"  {label}: " + "; ".join(
+            f"{name.split(', ')[-1] if len(names) > 1 else name} A {x:.2f}{unit} B {y:.2f}{unit} "
+            f"A/B {x / y:.3f}" for name, unit, x, y in zip(names, units, measures_a, measures_b)))
+        if index:
+            for measure, pair in enumerate(zip(measures_a, measures_b)):
+                rows[measure].append(pair)
+    results = []
+    for name, unit, measured in zip(names, units, rows):
+        ratio = statistics.median(a_s / b_s for a_s, b_s in measured)
+        result: Dict[str, Any] = {
+            "name": name, "a": statistics.median(r[0] for r in measured),
+            "b": statistics.median(r[1] for r in measured), "unit": unit, "ratio": ratio,
+            "ratios": sorted(round(a_s / b_s, 3) for a_s, b_s in measured),
+            "pairs": len(measured), "load": load()}
+        log(f"{name}: median A {result['a']:.2f}{unit}, B {result['b']:.2f}{unit}, "
+            f"median ratio A/B = {ratio:.3f} ({len(measured)} pairs; "
+            f"{result['ratios'][0]:.3f}-{result['ratios'][-1]:.3f}; load {result['load']})")
+        results.append(result)
+    return results
 
 
 def paired(name: str, a: Callable[[], float], b: Callable[[], float], pairs: int) -> dict:
     """Alternate A and B; drop the first (warm-up) pair; median of per-pair ratios."""
-    rows = []
-    for index in range(pairs + 1):
-        seconds_a, seconds_b = a(), b()
-        label = "warm-up" if index == 0 else f"pair {index}"
-        log(f"  {name} {label}: A {seconds_a:.2f}s  B {seconds_b:.2f}s  "
-            f"A/B {seconds_a / seconds_b:.3f}")
-        if index:
-            rows.append((seconds_a, seconds_b))
-    ratio = statistics.median(a_s / b_s for a_s, b_s in rows)
-    result = {"name": name, "a": statistics.median(r[0] for r in rows),
-              "b": statistics.median(r[1] for r in rows), "ratio": ratio, "pairs": len(rows)}
-    log(f"{name}: median A {result['a']:.2f}s, B {result['b']:.2f}s, "
-        f"median ratio A/B = {ratio:.3f} ({len(rows)} pairs)")
-    return result
+    return paired_runs([name], lambda: (a(),), lambda: (b(),), pairs)[0]
+
+
+def paired_wall_cpu(name: str, a: Sequence[str], b: Sequence[str], pairs: int,
+                    env_a: Optional[dict] = None, env_b: Optional[dict] = None) -> List[dict]:
+    """Two commands run alternately; rows for their wall time and their CPU time, same runs."""
+    return paired_runs([f"{name}, wall time", f"{name}, CPU time"],
+                       lambda: run_measured(a, env=env_a), lambda: run_measured(b, env=env_b),
+                       pairs)
 
 
 def bench_flake8(pairs: int, quick: bool, roots: Optional[List[Path]] = None,
-                 label: str = "transformers") -> dict:
+                 label: str = "transformers") -> List[dict]:
+    """Whole flake8 runs with lora-lint installed / without: wall time and CPU time of the
+    same runs (flake8 and its ``--jobs`` workers)."""
     plain, lora = ensure_venvs()
     targets = [str(p) for p in (roots or (QUICK_TRANSFORMERS if quick else [TRANSFORMERS]))]
     options = ["--isolated", "--select=E9", "--jobs=2"]
-    return paired(f"flake8 with lora-lint / without ({label})",
-                  lambda: timed([str(lora / "bin" / "flake8"), *options, *targets]),
-                  lambda: timed([str(plain / "bin" / "flake8"), *options, *targets]), pairs)
+    return paired_wall_cpu(f"flake8 with lora-lint / without ({label})",
+                           [str(lora / "bin" / "flake8"), *options, *targets],
+                           [str(plain / "bin" / "flake8"), *options, *targets], pairs)
+
+
+def bench_cpu_check(quick: bool) -> List[dict]:
+    """Is the CPU time of ``run_measured`` the whole work of a flake8 ``--jobs=2`` run? One run
+    with lora-lint on PEFT's tree (its two forked workers do nearly all the work), measured at
+    once by ``os.wait4`` around and by a second program inside: GNU ``/usr/bin/time`` (the same
+    kernel accounting, read by another program) and ``perf stat -e task-clock`` (counts every
+    task forked from the command, waited for or not). A ratio near 1 says the workers are
+    counted; without them it would be ~0.1."""
+    _, lora = ensure_venvs()
+    command = [str(lora / "bin" / "flake8"), "--isolated", "--select=E9", "--jobs=2",
+               str(PEFT / "src" if quick else PEFT)]
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report"
+        checkers: List[Tuple[str, List[str], Callable[[str], float]]] = [
+            ("/usr/bin/time", ["/usr/bin/time", "-o", str(report), "-f", "%U %S"],
+             lambda text: sum(map(float, text.split()[-2:]))),
+            ("perf stat task-clock", ["perf", "stat", "-x", ",", "-e", "task-clock", "-o", str(report)],
+             lambda text: float(next(line for line in text.splitlines()
+                                     if "task-clock" in line).split(",")[0]) / 1000)]
+        for label, wrapper, read in checkers:
+            if not shutil.which(wrapper[0]):
+                log(f"  {label}: not available, skipped")
+                continue
+            try:
+                elapsed, cpu = run_measured([*wrapper, *command])
+                theirs = read(report.read_text(encoding="utf-8"))
+            except (SystemExit, ValueError, StopIteration) as error:
+                log(f"  {label}: could not measure ({str(error)[:200]}), skipped")
+                continue
+            log(f"  one run: wall {elapsed:.2f}s, os.wait4 CPU {cpu:.2f}s, {label} {theirs:.2f}s")
+            results.append({"name": f"CPU time check: os.wait4 / {label}, same flake8 --jobs=2 run (PEFT)",
+                            "a": cpu, "b": theirs, "unit": "s", "ratio": cpu / theirs, "pairs": 1,
+                            "load": load()})
+    return results
 
 
 def bench_plugin_in_process(pairs: int, quick: bool, roots: Optional[List[Path]] = None,
-                            label: str = "transformers") -> dict:
+                            label: str = "transformers") -> List[dict]:
     """The plugin's own work per file (flake8 hands it the tree) vs ``ast.parse`` of the file.
 
     flake8's wall time on a 2-core VM varies by a few percent between identical runs, more
@@ -182,28 +273,32 @@ def bench_plugin_in_process(pairs: int, quick: bool, roots: Optional[List[Path]]
             files.append((str(path), lines))
 
     # Trees are built per file and dropped (keeping thousands alive would slow every parse
-    # through the garbage collector); only the measured part is timed.
-    def plugin() -> float:
-        elapsed = 0.0
+    # through the garbage collector); only the measured part is timed, in wall time and in
+    # the process's CPU time (the steadier of the two on a shared machine).
+    def plugin() -> Run:
+        elapsed = cpu = 0.0
         for path, lines in files:
             tree = ast.parse("".join(lines))
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for _ in LoraLintPlugin(tree, lines, path).run():
                 pass
             elapsed += time.perf_counter() - start
-        return elapsed
+            cpu += time.process_time() - start_cpu
+        return elapsed, cpu
 
-    def parse() -> float:
-        elapsed = 0.0
+    def parse() -> Run:
+        elapsed = cpu = 0.0
         for _, lines in files:
             text = "".join(lines)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             ast.parse(text)
             elapsed += time.perf_counter() - start
-        return elapsed
+            cpu += time.process_time() - start_cpu
+        return elapsed, cpu
 
     log(f"  {len(files)} files")
-    return paired(f"flake8 plugin run() / ast.parse, in process ({label})", plugin, parse, pairs)
+    name = f"flake8 plugin run() / ast.parse, in process ({label})"
+    return paired_runs([f"{name}, wall time", f"{name}, CPU time"], plugin, parse, pairs)
 
 
 def check_command(lora: Path) -> List[str]:
@@ -424,8 +519,12 @@ def ensure_dependencies_venv() -> Path:
     return venv
 
 
-def bench_save(pairs: int, script: Path) -> List[dict]:
-    """Per save: a fresh flake8 process on one training script, with lora-lint / without."""
+SaveSetup = Tuple[List[str], dict, dict, dict]
+
+
+def save_setup(script: Path) -> SaveSetup:
+    """The per-save command and its environments: lora-lint registered, nothing registered, a
+    do-nothing plugin registered (one interpreter and flake8, differing only in the plugin)."""
     venv = ensure_dependencies_venv()
     flake8 = [str(venv / "bin" / "flake8"), "--isolated", str(script)]
     empty = BASE / "registered-nothing"
@@ -438,22 +537,78 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
     do_nothing_env = {**this_checkout_env([do_nothing_plugin_dir()]),
                       "PYTHONPATH": str(do_nothing_plugin_dir())}
     log(f"  {script.relative_to(REPO)}, {script.read_text(encoding='utf-8').count(chr(10))} lines")
-    results = [paired(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
-                      lambda: timed(flake8, env=with_env),
-                      lambda: timed(flake8, env=without_env), max(pairs, 15)),
-               # the same run's floor: flake8's own price for a plugin that does nothing
-               paired(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
-                      lambda: timed(flake8, env=do_nothing_env),
-                      lambda: timed(flake8, env=without_env), max(pairs, 15)),
-               # the same in process CPU time (the load of a shared machine moves wall time most)
-               paired(f"fresh flake8 process per save, with lora-lint / without, CPU time ({script.name})",
-                      lambda: cpu_timed(flake8, env=with_env),
-                      lambda: cpu_timed(flake8, env=without_env), max(pairs, 15)),
-               paired(f"fresh flake8 process per save, a do-nothing plugin / without, CPU time ({script.name})",
-                      lambda: cpu_timed(flake8, env=do_nothing_env),
-                      lambda: cpu_timed(flake8, env=without_env), max(pairs, 15))]
+    return flake8, with_env, without_env, do_nothing_env
+
+
+def bench_save(pairs: int, script: Path) -> List[dict]:
+    """Per save: a fresh flake8 process on one training script, with lora-lint / without."""
+    flake8, with_env, without_env, do_nothing_env = save_setup(script)
+    results = paired_wall_cpu(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
+                              flake8, flake8, max(pairs, 15), with_env, without_env)
+    # the same run's floor: flake8's own price for a plugin that does nothing
+    results += paired_wall_cpu(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
+                               flake8, flake8, max(pairs, 15), do_nothing_env, without_env)
     results.append(bench_warm_files(pairs))
     return results
+
+
+def cachegrind(command: Sequence[str], env: dict, seed: int) -> int:
+    """Instructions executed by ``command`` and every process it starts (cachegrind without its
+    cache simulation: the same count on every run for a given ``PYTHONHASHSEED``, whatever the
+    machine's load)."""
+    with tempfile.TemporaryDirectory() as folder:
+        result = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
+             "--cachegrind-out-file=/dev/null", f"--log-file={folder}/cachegrind.%p", *command],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**env, "PYTHONHASHSEED": str(seed)})
+        counts = [int(found.replace(",", "")) for log_file in Path(folder).iterdir()
+                  for found in re.findall(r"I\s+refs:\s+([\d,]+)", log_file.read_text(errors="replace"))]
+    if result.returncode not in (0, 1) or not counts:
+        raise SystemExit(f"cachegrind failed ({result.returncode}): {' '.join(command)}\n"
+                         f"{result.stderr[-2000:]}")
+    return sum(counts)
+
+
+def valgrind_missing() -> bool:
+    if shutil.which("valgrind"):
+        return False
+    log("  SKIPPED: the instruction rows need valgrind on PATH (e.g. apt-get install valgrind)")
+    return True
+
+
+def instruction_row(name: str, a: Sequence[int], b: Sequence[int], seeds: Sequence[int]) -> dict:
+    """A row like the timed ones: A and B in millions of instructions (mean over the seeds), the
+    ratio of the totals, and the per-seed ratios as the range."""
+    ratios = sorted(round(x / y, 3) for x, y in zip(a, b))
+    result = {"name": f"{name}, instructions", "a": statistics.mean(a) / 1e6,
+              "b": statistics.mean(b) / 1e6, "unit": "M", "ratio": sum(a) / sum(b),
+              "ratios": ratios, "pairs": len(seeds), "load": load()}
+    log(f"{result['name']}: A {result['a']:,.1f} M, B {result['b']:,.1f} M, ratio A/B = "
+        f"{result['ratio']:.3f} (PYTHONHASHSEED {', '.join(map(str, seeds))}: "
+        f"{', '.join(f'{r:.3f}' for r in ratios)})")
+    return result
+
+
+def bench_save_instructions(script: Path, seeds: Sequence[int]) -> List[dict]:
+    """Per save in instructions: the same fresh flake8 processes as ``save``, each under
+    cachegrind once per hash seed (~10 s a run)."""
+    if valgrind_missing():
+        return []
+    flake8, with_env, without_env, do_nothing_env = save_setup(script)
+    for env in (with_env, without_env, do_nothing_env):
+        timed(flake8, env=env)  # bytecode cached before counting, or lora-lint's compile is counted
+    counts: Dict[str, List[int]] = {"with": [], "without": [], "do-nothing": []}
+    for seed in seeds:
+        for key, env in (("with", with_env), ("without", without_env), ("do-nothing", do_nothing_env)):
+            counts[key].append(cachegrind(flake8, env, seed))
+        log(f"  PYTHONHASHSEED={seed}: with lora-lint {counts['with'][-1] / 1e6:,.1f} M, without "
+            f"{counts['without'][-1] / 1e6:,.1f} M, do-nothing plugin {counts['do-nothing'][-1] / 1e6:,.1f} M")
+    log(f"  lora-lint's own: {(sum(counts['with']) - sum(counts['without'])) / len(seeds) / 1e6:,.1f} M")
+    return [instruction_row(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
+                            counts["with"], counts["without"], seeds),
+            instruction_row(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
+                            counts["do-nothing"], counts["without"], seeds)]
 
 
 _WARM_PROBE = """
@@ -506,15 +661,57 @@ def bench_warm_files(rounds: int) -> dict:
 
 def bench_dense(pairs: int) -> List[dict]:
     """PEFT's own tree (library and tests: LoraConfig in nearly every file)."""
-    return [bench_plugin_in_process(pairs, False, [PEFT], "PEFT"),
-            bench_flake8(pairs, False, [PEFT], "PEFT")]
+    return [*bench_plugin_in_process(pairs, False, [PEFT], "PEFT"),
+            *bench_flake8(pairs, False, [PEFT], "PEFT")]
+
+
+_DENSE_PROBE = """
+import ast, sys, tokenize
+from pathlib import Path
+from lora_lint_plugin.flake8_plugin import LoraLintPlugin  # every mode: the import is not run()'s
+mode = sys.argv[1]
+for path in sorted(path for root in sys.argv[2:] for path in Path(root).rglob("*.py")):
+    with tokenize.open(path) as handle:
+        lines = handle.readlines()
+    text = "".join(lines)
+    if mode == "read":
+        continue
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        continue
+    if mode == "plugin":
+        for _ in LoraLintPlugin(tree, lines, str(path)).run():
+            pass
+"""
+
+
+def bench_dense_instructions(seed: int, quick: bool) -> List[dict]:
+    """The plugin's ``run()`` over PEFT's tree / ``ast.parse`` of it, in instructions: three runs
+    of one script that reads every file; parses it; parses it and runs the plugin on the tree.
+    run() = third - second, ast.parse = second - first (~4 minutes on this VM)."""
+    if valgrind_missing():
+        return []
+    roots = [str(PEFT / "src" / "peft" / "tuners" / "lora")] if quick else [str(PEFT)]
+    command = [sys.executable, "-c", _DENSE_PROBE]
+    env = this_checkout_env()
+    timed([*command, "plugin", *roots], env=env)  # bytecode cached before counting
+    counts = {mode: cachegrind([*command, mode, *roots], env, seed) for mode in ("read", "parse", "plugin")}
+    run_count, parse_count = counts["plugin"] - counts["parse"], counts["parse"] - counts["read"]
+    log(f"  PYTHONHASHSEED={seed}: read {counts['read'] / 1e6:,.1f} M, read + parse "
+        f"{counts['parse'] / 1e6:,.1f} M, read + parse + run() {counts['plugin'] / 1e6:,.1f} M")
+    label = "PEFT lora tuners" if quick else "PEFT"
+    return [instruction_row(f"flake8 plugin run() / ast.parse, in process ({label})",
+                            [run_count], [parse_count], [seed])]
 
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description="lora-lint paired benchmarks")
     parser.add_argument("--only", default="flake8,check,check-whole,perfile,scaling,fix,save,dense",
                         help="comma-separated: flake8 (includes plugin), plugin, check, "
-                             "check-whole, perfile, scaling, fix, save, dense")
+                             "check-whole, perfile, scaling, fix, save, dense, save-instructions, "
+                             "dense-instructions (cachegrind), cpu-check (is the CPU time of "
+                             "flake8 --jobs complete?); the last three not by default")
     parser.add_argument("--save-script", type=Path, default=SAVE_SCRIPT,
                         help="the training script of the per-save comparison")
     parser.add_argument("--pairs", type=int, default=None, help="measured pairs (default 3)")
@@ -522,20 +719,35 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--perfile-files", type=int, default=0,
                         help="files with LoRA code in the per-file comparison (0 = all)")
     parser.add_argument("--fix-copies", type=int, default=200)
+    parser.add_argument("--instructions", action="store_true",
+                        help="save and dense also in instructions (cachegrind; needs valgrind): "
+                             "the same as adding save-instructions, dense-instructions to --only")
+    parser.add_argument("--seeds", default="0,1,2",
+                        help="PYTHONHASHSEED values of the instruction counts (deterministic per "
+                             "seed; save takes the mean, dense the first; --quick the first)")
+    parser.add_argument("--json", metavar="FILE",
+                        help="also write the rows as JSON to FILE")
     args = parser.parse_args(argv)
     pairs = args.pairs or (2 if args.quick else 3)
+    seeds = [int(seed) for seed in args.seeds.split(",")][:1 if args.quick else None]
+    parts = [part.strip() for part in args.only.split(",")]
+    if args.instructions:  # each in-time row's instruction twin right after it, same run
+        parts = [twin for part in parts for twin in
+                 ([part, f"{part}-instructions"] if part in ("save", "dense") else [part])]
     ensure_corpus()
-    log(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, flake8 {flake8_version()}, load "
-        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    results = []
-    for part in args.only.split(","):
-        part = part.strip()
+    machine = (f"{platform.platform()}, {os.cpu_count()} CPUs, Python "
+               f"{platform.python_version()}, flake8 {flake8_version()}")
+    load_before = load()
+    log(f"machine: {machine}, load {load_before}")
+    results: List[dict] = []
+    for part in parts:
         if part == "flake8":
-            results.append(bench_flake8(pairs, args.quick))
-            results.append(bench_plugin_in_process(pairs, args.quick))
+            results.extend(bench_flake8(pairs, args.quick))
+            results.extend(bench_plugin_in_process(pairs, args.quick))
+        elif part == "cpu-check":
+            results.extend(bench_cpu_check(args.quick))
         elif part == "plugin":
-            results.append(bench_plugin_in_process(pairs, args.quick))
+            results.extend(bench_plugin_in_process(pairs, args.quick))
         elif part == "check":
             results.append(bench_check(pairs, args.quick, whole=False))
         elif part == "check-whole":
@@ -550,13 +762,30 @@ def main(argv: List[str]) -> int:
             results.extend(bench_save(pairs, args.save_script.resolve()))
         elif part == "dense":
             results.extend(bench_dense(pairs))
+        elif part == "save-instructions":
+            results.extend(bench_save_instructions(args.save_script.resolve(), seeds))
+        elif part == "dense-instructions":
+            results.extend(bench_dense_instructions(seeds[0], args.quick))
         else:
             parser.error(f"unknown benchmark {part!r}")
-    log("\n| comparison (A / B) | A median s | B median s | median ratio |")
-    log("|---|---:|---:|---:|")
+    log("\n| comparison (A / B) | A | B | ratio A/B (median) | range | pairs / runs | load |")
+    log("|---|---:|---:|---:|---:|---:|---|")
     for row in results:
-        log(f"| {row['name']} | {row['a']:.2f} | {row['b']:.2f} | {row['ratio']:.3f} |")
+        ratios = row.get("ratios") or [row["ratio"]]
+        log(f"| {row['name']} | {amount(row['a'], row.get('unit', 's'))} | "
+            f"{amount(row['b'], row.get('unit', 's'))} | {row['ratio']:.3f} | "
+            f"{ratios[0]:.3f}-{ratios[-1]:.3f} | {row['pairs']} | {row.get('load', '')} |")
+    if args.json:
+        report = {"machine": machine, "load_before": load_before, "load_after": load(),
+                  "rows": results}
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def amount(value: float, unit: str) -> str:
+    if unit == "s" and value < 1:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:,.2f} {unit}" if unit != "s" else f"{value:.2f} s"
 
 
 if __name__ == "__main__":
