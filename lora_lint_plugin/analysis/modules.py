@@ -88,7 +88,7 @@ class ForeignModule:
             end = len(self.resolver.lines.lines) + 1
             read.lineno, read.col_offset, read.end_lineno, read.end_col_offset = end, 0, end, 0
             # read from a scope inside the module (as a function would), after it ran
-            self.index.scopes[id(read)] = Scope(self.tree, self.index.module_scope)
+            self.index.scopes[read] = Scope(self.tree, self.index.module_scope)
             self._reads[name] = read
         return self._reads[name]
 

@@ -24,7 +24,7 @@ parsed never meets the recursion limit here.
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .nodes import REVERSED_FIELDS, child_nodes, reversed_node_fields
 
@@ -79,6 +79,47 @@ class Binding:
         return f"Binding({self.name!r}, {self.kind!r}, line {getattr(self.node, 'lineno', '?')})"
 
 
+class _ScopeSwitch:
+    """A stack entry of the scope walk, not a node: the nodes popped after it are in
+    ``scope``."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+
+def _push_children(node: ast.AST, children: Sequence[Any], push: Callable[[Any], None],
+                   extend: Callable[[Any], None], parents: Dict[ast.AST, ast.AST]) -> None:
+    """Push a list field's nodes, last first, each with ``node`` as its parent."""
+    if not children:
+        return
+    if len(children) == 1:   # most lists of arguments, targets, bodies of tests
+        child = children[0]
+        parents[child] = node
+        push(child)
+        return
+    extend(reversed(children))
+    for child in children:
+        parents[child] = node
+
+
+def _push_all(node: ast.AST, children: Sequence[ast.AST], push: Callable[[Any], None],
+              parents: Dict[ast.AST, ast.AST]) -> None:
+    for child in reversed(children):
+        parents[child] = node
+        push(child)
+
+
+def _push_dict(node: ast.Dict, push: Callable[[Any], None],
+               parents: Dict[ast.AST, ast.AST]) -> None:
+    """A dict display's children (``{**a}`` has a None key, which is no node)."""
+    for child in reversed([*node.keys, *node.values]):
+        if child is not None:
+            parents[child] = node
+            push(child)
+
+
 def import_binding(alias: ast.alias, module: str = "") -> Tuple[str, str]:
     """(local name, qualified name) one import alias binds. ``import a.b`` binds ``a`` to
     ``a``; ``import a.b as c`` binds ``c`` to ``a.b``; with ``module`` (``from m import x as
@@ -98,7 +139,8 @@ class ScopeIndex:
     def __init__(self, tree: ast.Module) -> None:
         self.module_scope = Scope(tree, None)
         self.parents: Dict[ast.AST, ast.AST] = {}   # node -> parent (nodes hash by identity)
-        self.scopes: Dict[int, Scope] = {}   # id(ast.Name) -> the scope it is read in
+        # ast.Name -> the scope it is read in, when not the module's (nodes hash by identity)
+        self.scopes: Dict[ast.AST, Scope] = {}
         # The nodes of the kinds whole-file queries look for, each list in pre-order (children
         # in field order): those queries read a few lists instead of every node of the module.
         self._of_kind: Dict[type, List[ast.AST]] = {kind: [] for kind in INDEXED_KINDS}
@@ -120,7 +162,7 @@ class ScopeIndex:
         return self.parents.get(node)
 
     def scope_of(self, node: ast.AST) -> Scope:
-        return self.scopes.get(id(node), self.module_scope)
+        return self.scopes.get(node, self.module_scope)
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         current = self.parents.get(node)
@@ -198,74 +240,129 @@ class ScopeIndex:
 
     def _walk(self, tree: ast.Module) -> None:
         parents, scopes = self.parents, self.scopes
-        names = self._of_kind[ast.Name]
-        collected = self.calls_constants_imports
-        lists = {**self._of_kind, ast.Import: collected, ast.ImportFrom: collected}.get
-        notes = _BINDING_NOTES
+        module_scope = scope = self.module_scope
+        names = self._of_kind[ast.Name].append
+        attributes = self._of_kind[ast.Attribute].append
+        calls = self._of_kind[ast.Call].append
+        collected = self.calls_constants_imports.append
+        # the other listed kinds, and imports (the extractor's pre-order list)
+        listed_kinds: Dict[type, Callable[[ast.AST], None]] = {
+            kind: self._of_kind[kind].append for kind in (ast.FunctionDef, ast.ClassDef,
+                                                          ast.Subscript)}
+        listed_kinds[ast.Import] = listed_kinds[ast.ImportFrom] = collected
+        listed = listed_kinds.get
+        notes = _BINDING_NOTES.get
         fields_of = REVERSED_FIELDS.get
-        # (node, parent, scope); each node's children are pushed last first, so they pop in
-        # ``child_nodes`` order (field order, without the shared Load/Add/... singletons).
+        name_class, constant_class, attribute_class, call_class = \
+            ast.Name, ast.Constant, ast.Attribute, ast.Call
+        keyword_class, expr_class = ast.keyword, ast.Expr
+        # A stack of nodes, each one's children pushed last first so they pop in
+        # ``child_nodes`` order (field order, without the shared Load/Add/... singletons); a
+        # child's parent is noted as it is pushed, and a ``_ScopeSwitch`` entry changes the
+        # scope where a scope's body starts and ends: no tuple per node.
         # Dispatch on the exact class: ``ast.parse`` builds no subclasses of its node types.
-        stack: List[Tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, self.module_scope)]
-        pop, push = stack.pop, stack.append
+        stack: List[Any] = [tree]
+        pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
-            node, parent, scope = pop()
-            if parent is not None:
-                parents[node] = parent
+            node = pop()
             kind = node.__class__
-            if kind is ast.Name:
-                scopes[id(node)] = scope
-                names.append(node)
+            if kind is name_class:
+                if scope is not module_scope:   # ``scope_of`` answers the module by default
+                    scopes[node] = scope
+                names(node)
                 continue
-            if kind is ast.Constant:
-                collected.append(node)
+            if kind is constant_class:
+                collected(node)
                 continue   # no children, binds nothing
-            same_kind = lists(kind)
-            if same_kind is not None:
-                same_kind.append(node)
-                if kind is ast.Call:
-                    collected.append(node)
-            if kind in _SCOPE_OPENER_TYPES:
-                stack.extend([(child, node, child_scope)
-                              for child, child_scope in reversed(self._enter_scope(node, scope))])
+            if kind is attribute_class:   # the most common inner nodes: their fields inline
+                attributes(node)
+                child = node.value
+                parents[child] = node
+                push(child)
                 continue
-            note = notes.get(kind)
+            if kind is call_class:
+                calls(node)
+                collected(node)
+                for child in reversed(node.keywords):
+                    parents[child] = node
+                    push(child)
+                for child in reversed(node.args):
+                    parents[child] = node
+                    push(child)
+                child = node.func
+                parents[child] = node
+                push(child)
+                continue
+            if kind is keyword_class or kind is expr_class:   # one field, ``value``
+                child = node.value
+                parents[child] = node
+                push(child)
+                continue
+            if kind is _ScopeSwitch:
+                scope = node.scope
+                continue
+            add = listed(kind)
+            if add is not None:
+                add(node)
+            if kind in _SCOPE_OPENER_TYPES:
+                scope = self._enter_scope(node, scope, push, parents)
+                continue
+            note = notes(kind)
             if note is not None:
                 note(self, node, scope)
+            if kind is ast.Dict:
+                _push_dict(node, push, parents)
+                continue
             for name in fields_of(kind) or reversed_node_fields(kind):
                 value = getattr(node, name, None)
                 if value is None:
                     continue
                 if value.__class__ is list:
-                    for child in reversed(value):
-                        if child is not None:
-                            push((child, node, scope))
+                    _push_children(node, value, push, extend, parents)
                 else:
-                    push((value, node, scope))
+                    parents[value] = node
+                    push(value)
 
-    def _enter_scope(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
-        if isinstance(node, ast.ClassDef):
+    def _enter_scope(self, node: ast.AST, scope: Scope, push: Callable[[Any], None],
+                     parents: Dict[ast.AST, ast.AST]) -> Scope:
+        """Push the children of a scope's node and return the scope the walk goes on in.
+
+        The parts evaluated outside (decorators, bases, defaults, annotations) come first in
+        the enclosing scope; a ``_ScopeSwitch`` between them and the body enters the new scope,
+        and one under the body returns to the enclosing scope."""
+        outer: List[ast.AST]
+        body: Sequence[ast.AST]
+        if node.__class__ is ast.ClassDef:
             inner = Scope(node, scope, is_class=True)
             self._bind(scope, node.name, OTHER, node)
-            children = [(child, scope) for child in
-                        [*node.decorator_list, *node.bases, *node.keywords]]
-            children.extend((child, inner) for child in node.body)
-            return children
-        if isinstance(node, _COMPREHENSIONS):
+            outer, body = [*node.decorator_list, *node.bases, *node.keywords], node.body
+        elif isinstance(node, _COMPREHENSIONS):
+            inner, outer, body = Scope(node, scope), [], child_nodes(node)
+        else:
             inner = Scope(node, scope)
-            return [(child, inner) for child in child_nodes(node)]
-        return self._enter_function(node, scope)
+            outer = self._enter_function(node, scope, inner)
+            function_body = node.body   # type: ignore[attr-defined]
+            # a lambda's body is one expression
+            body = function_body if function_body.__class__ is list else [function_body]
+        push(_ScopeSwitch(scope))
+        _push_all(node, body, push, parents)
+        if not outer:
+            return inner
+        push(_ScopeSwitch(inner))
+        _push_all(node, outer, push, parents)
+        return scope
 
-    def _enter_function(self, node: ast.AST, scope: Scope) -> List[Tuple[ast.AST, Scope]]:
-        inner = Scope(node, scope)
+    def _enter_function(self, node: ast.AST, scope: Scope, inner: Scope) -> List[ast.AST]:
+        """Bind a function's (or lambda's) name and parameters; the parts of it that are
+        evaluated in the enclosing scope, in the order the walk visits them."""
         args: ast.arguments = node.args  # type: ignore[attr-defined]
         outer_parts: List[ast.AST] = []
-        if not isinstance(node, ast.Lambda):
+        if node.__class__ is not ast.Lambda:
             self._bind(scope, node.name, OTHER, node)  # type: ignore[attr-defined]
             outer_parts.extend(node.decorator_list)  # type: ignore[attr-defined]
             if node.returns is not None:  # type: ignore[attr-defined]
                 outer_parts.append(node.returns)  # type: ignore[attr-defined]
-        outer_parts.extend(d for d in args.defaults)
+        outer_parts.extend(args.defaults)
         outer_parts.extend(d for d in args.kw_defaults if d is not None)
         every = [*getattr(args, "posonlyargs", []), *args.args, *args.kwonlyargs]
         every.extend(a for a in (args.vararg, args.kwarg) if a is not None)
@@ -275,10 +372,7 @@ class ScopeIndex:
                 outer_parts.append(argument.annotation)
         # ``global``/``nonlocal`` statements are noted as the walk reaches them: Python rejects
         # a name bound or used in a scope before its declaration there.
-        children = [(part, scope) for part in outer_parts]
-        body = node.body  # type: ignore[attr-defined]
-        children.extend((child, inner) for child in (body if isinstance(body, list) else [body]))
-        return children
+        return outer_parts
 
     def _note_assign(self, node: ast.Assign, scope: Scope) -> None:
         for target in node.targets:
