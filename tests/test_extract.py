@@ -191,6 +191,26 @@ def test_unresolvable_kwargs_make_missing_names_unknown():
     assert args.value("target_modules") is UNKNOWN
 
 
+def test_argument_values_are_resolved_when_first_read():
+    source = """
+        from peft import LoraConfig
+        RANK = 8
+        TARGETS = ["q_proj", "v_proj"]
+        config = LoraConfig(r=RANK, lora_alpha=2 * RANK, target_modules=TARGETS)
+    """
+    args = lora_args(source)
+    assert sorted(args.by_name) == ["lora_alpha", "r", "target_modules"]
+    assert "r" in args and args.get("r").span.line == 4
+    # names, spans and completeness are known without resolving any value
+    assert not any(argument.is_resolved for argument in args.by_name.values())
+    assert args.plain("lora_alpha") == 16
+    assert args.get("lora_alpha").is_resolved and not args.get("r").is_resolved
+    targets = args.value("target_modules")
+    assert targets.python == ["q_proj", "v_proj"] and targets.span.line == 3
+    assert args.value("target_modules") is targets   # read once, the same value after
+    assert args.plain("r") == 8 and args.value("bias") is ABSENT
+
+
 def test_import_aliases_match_and_local_lookalikes_do_not():
     source = """
         import peft as p

@@ -409,8 +409,8 @@ class Extractor:
                 continue
             if index < len(positional):
                 key = positional[index]
-                by_name[key] = Argument(key, self.resolver.resolve(expression), span,
-                                        expression, span)
+                by_name[key] = Argument.deferred(key, expression, self.resolver, span,
+                                                 expression, span)
             else:
                 complete = False
             index += 1
@@ -426,8 +426,8 @@ class Extractor:
                     complete = False
                 continue
             key = KEYWORD_ALIASES.get(keyword.arg, keyword.arg)
-            by_name[key] = Argument(key, self.resolver.resolve(keyword.value), span, keyword,
-                                    self.span(keyword.value))
+            by_name[key] = Argument.deferred(key, keyword.value, self.resolver, span, keyword,
+                                             self.span(keyword.value))
         return Arguments(by_name, complete)
 
     def origin(self, argument: Optional[Argument]) -> Optional[CallSite]:
@@ -557,8 +557,8 @@ class Extractor:
             if len(self._contextual) >= MAX_CONTEXTS:
                 return site
             arguments = self.resolver.resolve_in_calls(
-                context, lambda: self._arguments(site.node, _positional_names(site.name,
-                                                                              site.library)))
+                context, lambda: self._arguments(site.node, _positional_names(
+                    site.name, site.library)).read_all())   # read in the context, not later
             if arguments is None or _same_arguments(arguments, site.args):
                 self._contextual[key] = site
             else:

@@ -7,7 +7,7 @@ linking them through variables: loader -> LoRA -> trainer (+ its arguments).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple, Union
 
 from ..fast_dataclass import dataclass, field
 from .diagnostics import Span
@@ -48,22 +48,73 @@ QUANTIZATION = "quantization"      # transformers.BitsAndBytesConfig: how the ba
 SUPERVISED_TRAINERS = frozenset({"SFTTrainer", "UnslothTrainer", "Trainer"})
 
 
-@dataclass(frozen=True, eq=False)
+class ValueSource(Protocol):
+    """What resolves an argument's expression when its value is first read (the file's
+    ``resolve.Resolver``)."""
+
+    def resolve(self, node: Optional[Any]) -> Resolved: ...
+
+
 class Argument:
-    """One argument of a call: its resolved value and where it is written."""
+    """One argument of a call: its resolved value and where it is written.
+
+    An argument made by ``deferred`` resolves its expression when ``value`` is first read:
+    rules and links read a few arguments of each call, and resolving every argument of every
+    recognised call up front was a fifth of the analysis on code that builds many LoRA
+    configs. Names, spans and ``Arguments.complete`` are known without it (a ``**mapping``
+    is resolved up front: it says which names are passed). The resolver caches its answers
+    per binding and function, so a value read late is the one read early would have been."""
+
+    __slots__ = ("name", "span", "node", "value_span", "_value", "_expression", "_source")
 
     name: str
-    value: Resolved
     span: Span          # the whole ``name=value`` (or the positional expression)
-    node: Any = None    # ast.keyword (``**mapping`` included) or the positional expression
-    value_span: Optional[Span] = None   # the value expression written in the call (not ``**``)
+    node: Any           # ast.keyword (``**mapping`` included) or the positional expression
+    value_span: Optional[Span]   # the value expression written in the call (not ``**``)
+
+    def __init__(self, name: str, value: Resolved, span: Span, node: Any = None,
+                 value_span: Optional[Span] = None) -> None:
+        self.name = name
+        self.span = span
+        self.node = node
+        self.value_span = value_span
+        self._value = value
+        self._expression: Any = None
+        self._source: Optional[ValueSource] = None
+
+    @classmethod
+    def deferred(cls, name: str, expression: Any, source: ValueSource, span: Span, node: Any,
+                 value_span: Optional[Span]) -> Argument:
+        """An argument whose value is ``source.resolve(expression)``, resolved on first read."""
+        argument = cls(name, UNKNOWN, span, node, value_span)
+        argument._expression = expression
+        argument._source = source
+        return argument
+
+    @property
+    def value(self) -> Resolved:
+        source = self._source
+        if source is not None:
+            self._value = source.resolve(self._expression)
+            self._source = self._expression = None
+        return self._value
+
+    @property
+    def is_resolved(self) -> bool:
+        """The value has been read (or was given): reading it costs nothing."""
+        return self._source is None
 
     @property
     def report_span(self) -> Span:
         """Where a diagnostic about this value points: the literal if it is one, else the argument."""
-        if isinstance(self.value, Value) and self.value.literal:
-            return self.value.span
+        value = self.value
+        if isinstance(value, Value) and value.literal:
+            return value.span
         return self.span
+
+    def __repr__(self) -> str:
+        shown = repr(self._value) if self._source is None else "<not read yet>"
+        return f"Argument(name={self.name!r}, value={shown}, span={self.span!r})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +130,13 @@ class Arguments:
 
     def get(self, name: str) -> Optional[Argument]:
         return self.by_name.get(name)
+
+    def read_all(self) -> Arguments:
+        """These arguments with every value read now (the ones resolved in a context the
+        resolver leaves afterwards: read later, they would be read outside it)."""
+        for argument in self.by_name.values():
+            argument.value
+        return self
 
     def value(self, name: str) -> ArgumentValue:
         argument = self.by_name.get(name)

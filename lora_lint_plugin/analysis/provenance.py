@@ -11,6 +11,9 @@ rests on one gets the origin appended to its message: ``... (default of --lora_r
   value (``r=0 ...``; a message about the keyword itself does not rest on the value);
 * or the rule looked up the model of a training setup whose model id is marked
   (``RuleContext.model_match``) and the diagnostic points inside a call of that setup.
+
+The marked values are those of the arguments read by then (``_Marks``): a value no rule and
+no link read is not one a diagnostic rests on.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from ..fast_dataclass import replace
 from .diagnostics import Diagnostic, Span
-from .model import FileModel, TrainingSetup
+from .model import Argument, FileModel, TrainingSetup
 from .values import Value
 
 
@@ -29,7 +32,9 @@ def note_provenance(diagnostics: Sequence[Diagnostic], file: FileModel,
     their messages; ``consulted``: the setups whose model the rule looked up."""
     if not diagnostics:
         return []
-    values, arguments = file.derived("provenance-spans", lambda: _marked_spans(file))
+    marks: _Marks = file.derived("provenance-marks", lambda: _Marks(file))
+    marks.add_read([diagnostic.span for diagnostic in diagnostics])
+    values, arguments = marks.values, marks.arguments
     models = _marked_models(consulted)
     if not values and not arguments and not models:
         return list(diagnostics)
@@ -43,20 +48,58 @@ def note_provenance(diagnostics: Sequence[Diagnostic], file: FileModel,
     return noted
 
 
-def _marked_spans(file: FileModel) -> Tuple[Dict[Span, str], Dict[Span, Tuple[str, str]]]:
-    """(marked value spans -> origin, spans of arguments given a marked value -> (parameter,
-    origin))."""
-    values: Dict[Span, str] = {}
-    arguments: Dict[Span, Tuple[str, str]] = {}
-    for call in file.calls:
-        for argument in call.args.by_name.values():
-            value = argument.value
-            if not isinstance(value, Value):
-                continue
-            _mark(value, values)
+class _Marks:
+    """The defaults among the argument values read so far in one file: marked value spans ->
+    origin, and spans of arguments given a marked value -> (parameter, origin).
+
+    Argument values are resolved when first read (``model.Argument``), and only the read ones
+    are marked: a diagnostic rests on a value its rule (or the linking before it) read, and
+    reading every argument of every call here would undo that saving on each file with a
+    diagnostic. An argument a diagnostic points into is read here first, so a message that
+    states an argument's value is marked whoever read it."""
+
+    def __init__(self, file: FileModel) -> None:
+        self.values: Dict[Span, str] = {}
+        self.arguments: Dict[Span, Tuple[str, str]] = {}
+        # the arguments not marked yet (each is marked once, when it has been read)
+        self._pending: List[Argument] = [argument for call in file.calls
+                                         for argument in call.args.by_name.values()]
+        self._calls = [(_start(call.span), _end(call.span), call) for call in file.calls]
+
+    def add_read(self, diagnostic_spans: List[Span]) -> None:
+        """Mark the arguments read so far, after reading those the diagnostics point into."""
+        for span in diagnostic_spans:
+            self._read_arguments_at(span)
+        pending: List[Argument] = []
+        for argument in self._pending:
+            if argument.is_resolved:
+                self._mark_argument(argument)
+            else:
+                pending.append(argument)
+        self._pending = pending
+
+    def _read_arguments_at(self, span: Span) -> None:
+        start, end = _start(span), _end(span)
+        for call_start, call_end, call in self._calls:   # most calls end here
+            if call_start <= start and end <= call_end:
+                for argument in call.args.by_name.values():
+                    if argument.span.contains(span):
+                        argument.value   # read: its value is marked below
+
+    def _mark_argument(self, argument: Argument) -> None:
+        value = argument.value
+        if isinstance(value, Value):
+            _mark(value, self.values)
             if value.origin is not None:
-                arguments.setdefault(argument.span, (argument.name, value.origin))
-    return values, arguments
+                self.arguments.setdefault(argument.span, (argument.name, value.origin))
+
+
+def _start(span: Span) -> Tuple[int, int]:
+    return span.line, span.col
+
+
+def _end(span: Span) -> Tuple[int, int]:
+    return span.end_line, span.end_col
 
 
 def _argument_origin(arguments: Dict[Span, Tuple[str, str]], diagnostic: Diagnostic) -> str:
