@@ -402,21 +402,19 @@ class Extractor:
         complete = True
         index = 0
         for expression in node.args:
-            span = self.span(expression)
             if isinstance(expression, ast.Starred):
                 complete = False
                 index = len(positional)  # later positionals can no longer be placed
                 continue
             if index < len(positional):
                 key = positional[index]
-                by_name[key] = Argument.deferred(key, expression, self.resolver, span,
-                                                 expression, span)
+                by_name[key] = Argument.deferred(key, expression, expression, self.resolver)
             else:
                 complete = False
             index += 1
         for keyword in node.keywords:
-            span = self.span(keyword)
             if keyword.arg is None:  # ``**mapping``
+                span = self.span(keyword)
                 mapping = self.resolver.resolve(keyword.value)
                 if isinstance(mapping, Value) and mapping.kind == MAPPING:
                     for key, value in mapping.entries:
@@ -426,8 +424,7 @@ class Extractor:
                     complete = False
                 continue
             key = KEYWORD_ALIASES.get(keyword.arg, keyword.arg)
-            by_name[key] = Argument.deferred(key, keyword.value, self.resolver, span, keyword,
-                                             self.span(keyword.value))
+            by_name[key] = Argument.deferred(key, keyword, keyword.value, self.resolver)
         return Arguments(by_name, complete)
 
     def origin(self, argument: Optional[Argument]) -> Optional[CallSite]:

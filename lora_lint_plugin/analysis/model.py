@@ -49,60 +49,87 @@ SUPERVISED_TRAINERS = frozenset({"SFTTrainer", "UnslothTrainer", "Trainer"})
 
 
 class ValueSource(Protocol):
-    """What resolves an argument's expression when its value is first read (the file's
-    ``resolve.Resolver``)."""
+    """What resolves and locates an argument's expressions when they are first read (the
+    file's ``resolve.Resolver``)."""
 
     def resolve(self, node: Optional[Any]) -> Resolved: ...
+
+    def span(self, node: Any) -> Span: ...
 
 
 class Argument:
     """One argument of a call: its resolved value and where it is written.
 
-    An argument made by ``deferred`` resolves its expression when ``value`` is first read:
-    rules and links read a few arguments of each call, and resolving every argument of every
-    recognised call up front was a fifth of the analysis on code that builds many LoRA
-    configs. Names, spans and ``Arguments.complete`` are known without it (a ``**mapping``
-    is resolved up front: it says which names are passed). The resolver caches its answers
-    per binding and function, so a value read late is the one read early would have been."""
+    An argument made by ``deferred`` resolves its expression when ``value`` is first read, and
+    locates itself when ``span`` or ``value_span`` is first read: rules and links read a few
+    arguments of each call, and resolving and locating every argument of every recognised call
+    up front was a fifth of the analysis on code that builds many LoRA configs. Names and
+    ``Arguments.complete`` are known without it (a ``**mapping`` is resolved up front: it says
+    which names are passed). The resolver caches its answers per binding and function, so a
+    value read late is the one read early would have been."""
 
-    __slots__ = ("name", "span", "node", "value_span", "_value", "_expression", "_source")
+    __slots__ = ("name", "node", "_value", "_span", "_value_span", "_expression", "_source",
+                 "_unread")
 
     name: str
-    span: Span          # the whole ``name=value`` (or the positional expression)
     node: Any           # ast.keyword (``**mapping`` included) or the positional expression
-    value_span: Optional[Span]   # the value expression written in the call (not ``**``)
 
     def __init__(self, name: str, value: Resolved, span: Span, node: Any = None,
                  value_span: Optional[Span] = None) -> None:
         self.name = name
-        self.span = span
         self.node = node
-        self.value_span = value_span
         self._value = value
+        self._span: Optional[Span] = span
+        self._value_span = value_span
         self._expression: Any = None
         self._source: Optional[ValueSource] = None
+        self._unread = False
 
     @classmethod
-    def deferred(cls, name: str, expression: Any, source: ValueSource, span: Span, node: Any,
-                 value_span: Optional[Span]) -> Argument:
-        """An argument whose value is ``source.resolve(expression)``, resolved on first read."""
-        argument = cls(name, UNKNOWN, span, node, value_span)
+    def deferred(cls, name: str, node: Any, expression: Any, source: ValueSource) -> Argument:
+        """The argument ``node`` (a keyword or a positional expression) whose value is
+        ``source.resolve(expression)``, resolved and located on first read."""
+        argument = cls.__new__(cls)
+        argument.name = name
+        argument.node = node
+        argument._value = UNKNOWN
+        argument._span = argument._value_span = None
         argument._expression = expression
         argument._source = source
+        argument._unread = True
         return argument
 
     @property
     def value(self) -> Resolved:
-        source = self._source
-        if source is not None:
-            self._value = source.resolve(self._expression)
-            self._source = self._expression = None
+        if self._unread:
+            self._value = self._deferred_source().resolve(self._expression)
+            self._unread = False
         return self._value
 
     @property
     def is_resolved(self) -> bool:
         """The value has been read (or was given): reading it costs nothing."""
-        return self._source is None
+        return not self._unread
+
+    @property
+    def span(self) -> Span:
+        """The whole ``name=value`` (or the positional expression)."""
+        span = self._span
+        if span is None:
+            span = self._span = self._deferred_source().span(self.node)
+        return span
+
+    @property
+    def value_span(self) -> Optional[Span]:
+        """The value expression written in the call (None for ``**mapping``)."""
+        if self._value_span is None and self._source is not None:
+            self._value_span = self._source.span(self._expression)
+        return self._value_span
+
+    def _deferred_source(self) -> ValueSource:
+        source = self._source
+        assert source is not None, "only a deferred argument has no span or value yet"
+        return source
 
     @property
     def report_span(self) -> Span:
@@ -113,7 +140,7 @@ class Argument:
         return self.span
 
     def __repr__(self) -> str:
-        shown = repr(self._value) if self._source is None else "<not read yet>"
+        shown = "<not read yet>" if self._unread else repr(self._value)
         return f"Argument(name={self.name!r}, value={shown}, span={self.span!r})"
 
 

@@ -170,6 +170,11 @@ class ProjectModules:
         already being followed (an import cycle) or the chain of modules is too long."""
         return self._session.following(key, compute)
 
+    @property
+    def is_following(self) -> bool:
+        """Some imported name is being followed (an answer now may be a cycle's None)."""
+        return bool(self._session.active)
+
 
 class _Session:
     """What the modules read for one analysed file share: the modules indexed so far and the
@@ -271,6 +276,10 @@ class ImportedNames:
     def __init__(self, resolver: "Resolver", project: Optional[ProjectModules]) -> None:
         self.resolver = resolver
         self.project = project
+        # Answers per import (id of its alias) and per exported name: a test file calls the
+        # classes it imports hundreds of times, and each call asked the project again.
+        self._targets: Dict[int, Optional[Tuple[ForeignModule, str]]] = {}
+        self._functions: Dict[Tuple[int, str], Optional[Tuple[ForeignModule, ast.FunctionDef]]] = {}
 
     # -- what a local name refers to -------------------------------------------------------
     def target(self, name: ast.AST) -> Optional[Tuple[ForeignModule, str]]:
@@ -279,7 +288,10 @@ class ImportedNames:
         statement, alias = self._only_import(name)
         if not isinstance(statement, ast.ImportFrom) or alias is None:
             return None
-        return self.imported_from(statement, alias)
+        key = id(alias)
+        if key not in self._targets:
+            self._targets[key] = self.imported_from(statement, alias)
+        return self._targets[key]
 
     def imported_from(self, statement: ast.ImportFrom,
                       alias: ast.alias) -> Optional[Tuple[ForeignModule, str]]:
@@ -418,7 +430,15 @@ class ImportedNames:
 
     def _imported_function(self, node: ast.Call) -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
         found = self.target(node.func)
-        return exported_function(*found) if found is not None else None
+        if found is None:
+            return None
+        key = (id(found[0]), found[1])
+        if key in self._functions:
+            return self._functions[key]
+        function = exported_function(*found)
+        if not found[0].project.is_following:   # (inside a chain, a cycle may answer None)
+            self._functions[key] = function
+        return function
 
     def _parameter_values(self, node: ast.Call, module: ForeignModule,
                           definition: ast.FunctionDef, depth: int) -> Dict[str, Resolved]:
