@@ -297,6 +297,8 @@ class FileModel:
     path: Optional[str] = field(default=None, repr=False, compare=False)
     _setup_index: Any = field(default=None, repr=False, compare=False)
     _call_index: Any = field(default=None, repr=False, compare=False)
+    _role_index: Any = field(default=None, repr=False, compare=False)   # ``calls_with_role``
+    _unsloth_imported: Any = field(default=None, repr=False, compare=False)
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -328,11 +330,21 @@ class FileModel:
         return self._call_index[1].get(id(node))
 
     def calls_with_role(self, *roles: str) -> Iterator[CallSite]:
+        if len(roles) == 1:   # what most rules ask, per file: one list per role, built once
+            if self._role_index is None or self._role_index[0] != len(self.calls):
+                by_role: Dict[str, List[CallSite]] = {}
+                for call in self.calls:
+                    by_role.setdefault(call.role, []).append(call)
+                self._role_index = (len(self.calls), by_role)
+            return iter(self._role_index[1].get(roles[0], ()))
         return (call for call in self.calls if call.role in roles)
 
     @property
     def imports_unsloth(self) -> bool:
-        return any(record.package == "unsloth" for record in self.imports)
+        if self._unsloth_imported is None or self._unsloth_imported[0] != len(self.imports):
+            self._unsloth_imported = (len(self.imports), any(
+                record.package == "unsloth" for record in self.imports))   # asked per rule
+        return self._unsloth_imported[1]
 
     @property
     def unsloth_may_be_active(self) -> bool:

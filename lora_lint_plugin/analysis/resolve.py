@@ -152,6 +152,7 @@ class Resolver:
         self._returns: Dict[int, Resolved] = {}         # id(def) -> what it returns
         self._elements: Dict[Tuple[int, int], Resolved] = {}   # (id(def), i) -> element i of it
         self._after_if: Dict[Tuple[int, int], Optional[List[Any]]] = {}
+        self._chains: Dict[ast.AST, List[ast.AST]] = {}   # ``_enclosing``
         self._in_progress: Set[Any] = set()
         # id(def) -> the call whose arguments its parameters hold (``resolve_in_calls``)
         self._context: Dict[int, ast.Call] = {}
@@ -960,13 +961,28 @@ class Resolver:
         (``"body"``, ``"orelse"``; None for the condition)."""
         sides: Dict[int, Optional[str]] = {}
         child = anchor
-        for ancestor in self.index.ancestors(anchor):
-            if isinstance(ancestor, SCOPE_NODES):
-                break
+        for ancestor in self._enclosing(anchor):
             if isinstance(ancestor, ast.If):
                 sides[id(ancestor)] = _side_of(ancestor, child)
             child = ancestor
         return sides
+
+    def _enclosing(self, node: ast.AST) -> List[ast.AST]:
+        """The ancestors of ``node`` up to the function, lambda, class or module that holds it
+        (included), once per node: finding what reaches a name use asks for them up to three
+        times (the branches around it, the statements that dominate it, the loops)."""
+        chain = self._chains.get(node)
+        if chain is None:
+            chain = []
+            parents = self.index.parents
+            current = parents.get(node)
+            while current is not None:
+                chain.append(current)
+                if isinstance(current, SCOPE_NODES):
+                    break
+                current = parents.get(current)
+            self._chains[node] = chain
+        return chain
 
     def _on_other_branch(self, node: ast.AST, anchor_sides: Dict[int, Optional[str]]) -> bool:
         """``node`` sits in one branch of an ``if`` and the anchor (whose ``_branch_sides``
@@ -1124,11 +1140,9 @@ class Resolver:
             return False
         if isinstance(use, ast.stmt) and self._block_of(use) == block:
             return True
-        for ancestor in self.index.ancestors(use):
+        for ancestor in self._enclosing(use):
             if isinstance(ancestor, ast.stmt) and self._block_of(ancestor) == block:
                 return True
-            if isinstance(ancestor, SCOPE_NODES):
-                return False
         return False
 
     def _outside_with(self, statement: ast.AST) -> ast.AST:
@@ -1171,9 +1185,7 @@ class Resolver:
         following = bisect.bisect_right(starts, use_start)
         if following == len(starts):
             return False
-        for ancestor in self.index.ancestors(use):
-            if isinstance(ancestor, SCOPE_NODES):
-                return False
+        for ancestor in self._enclosing(use):
             if isinstance(ancestor, LOOPS) and \
                     starts[following] <= (ancestor.end_lineno, ancestor.end_col_offset):
                 return True
