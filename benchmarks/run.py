@@ -548,7 +548,7 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
     # the same run's floor: flake8's own price for a plugin that does nothing
     results += paired_wall_cpu(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
                                flake8, flake8, max(pairs, 15), do_nothing_env, without_env)
-    results.append(bench_warm_files(pairs))
+    results += bench_warm_files(pairs)
     return results
 
 
@@ -612,51 +612,65 @@ def bench_save_instructions(script: Path, seeds: Sequence[int]) -> List[dict]:
 
 
 _WARM_PROBE = """
-import ast, io, statistics, sys, time, tokenize
+import ast, io, json, statistics, sys, time, tokenize
 # what a flake8 process has loaded (and compiled) before it loads plugins and runs them
 import flake8.checker, flake8.main.application, flake8.style_guide
 list(tokenize.generate_tokens(io.StringIO("x = 1\\n").readline))
-start = time.perf_counter()
+clocks = {"wall": time.perf_counter, "CPU": time.process_time}
+def now():
+    return {name: clock() for name, clock in clocks.items()}
+def since(start):
+    return {name: clock() - start[name] for name, clock in clocks.items()}
+start = now()
 from lora_lint_plugin.flake8_plugin import LoraLintPlugin
-imported = time.perf_counter() - start
+imported = since(start)
 times = []
 for path in sys.argv[1:]:
     with open(path, encoding="utf-8") as handle:
         lines = handle.readlines()
     tree = ast.parse("".join(lines))
-    start = time.perf_counter()
+    start = now()
     reports = list(LoraLintPlugin(tree, lines, path).run())
-    times.append(time.perf_counter() - start)
-print(imported, times[0], statistics.median(times[1:]), max(times[1:]))
+    times.append(since(start))
+print(json.dumps({name: [imported[name], times[0][name], statistics.median(t[name] for t in times[1:]),
+                         max(t[name] for t in times[1:])] for name in clocks}))
 """
 
 
-def bench_warm_files(rounds: int) -> dict:
+def bench_warm_files(rounds: int) -> List[dict]:
     """In one fresh process per round, after importing what flake8 has loaded before its plugins
     (so that only lora-lint's own share is timed): the import of the plugin's module (what
     flake8 loads for every run), its time on the first training script (the analysis' and rules' imports, the
     catalog) and the median over the others (what each further save costs in a
-    long-lived flake8, e.g. VS Code's flake8 extension)."""
+    long-lived flake8, e.g. VS Code's flake8 extension); in wall time and in the process's CPU
+    time (the steadier of the two when other processes share the cores)."""
     _, lora = ensure_venvs()
     files = [str(SAVE_SCRIPT)] + [str(p) for p in TRAINING_SCRIPTS if p != SAVE_SCRIPT]
-    rows = []
+    rows: Dict[str, List[Tuple[float, float, float]]] = {"wall": [], "CPU": []}
     for index in range(rounds + 1):
         result = subprocess.run([str(lora / "bin" / "python"), "-c", _WARM_PROBE, *files],
                                 capture_output=True, text=True, check=True, env=this_checkout_env())
-        imported, first, median, worst = (float(x) for x in result.stdout.split())
-        log(f"  {'warm-up' if index == 0 else f'round {index}'}: plugin module import "
-            f"{imported * 1000:.1f} ms, first file {first * 1000:.1f} ms, further files median "
-            f"{median * 1000:.2f} ms (max {worst * 1000:.2f} ms)")
+        measured = json.loads(result.stdout)
+        log(f"  {'warm-up' if index == 0 else f'round {index}'}: " + "; ".join(
+            f"{clock} time: plugin module import {imported * 1000:.1f} ms, first file "
+            f"{first * 1000:.1f} ms, further files median {median * 1000:.2f} ms (max {worst * 1000:.2f} ms)"
+            for clock, (imported, first, median, worst) in measured.items()))
         if index:
-            rows.append((imported, first, median))
-    imported = statistics.median(r[0] for r in rows)
-    first = statistics.median(r[1] for r in rows)
-    further = statistics.median(r[2] for r in rows)
-    log(f"plugin in one process: module import {imported * 1000:.1f} ms, first training script "
-        f"{first * 1000:.1f} ms, each further one {further * 1000:.2f} ms (median of {len(rows)} "
-        f"rounds, {len(files) - 1} further scripts)")
-    return {"name": "plugin ms: first training script (A) / each further one (B)", "a": first,
-            "b": further, "ratio": first / further, "pairs": len(rows)}
+            for clock, values in measured.items():
+                rows[clock].append((values[0], values[1], values[2]))
+    results = []
+    for clock, measured_rows in rows.items():
+        imported = statistics.median(r[0] for r in measured_rows)
+        first = statistics.median(r[1] for r in measured_rows)
+        further = statistics.median(r[2] for r in measured_rows)
+        log(f"plugin in one process, {clock} time: module import {imported * 1000:.1f} ms, first training "
+            f"script {first * 1000:.1f} ms, each further one {further * 1000:.2f} ms (median of "
+            f"{len(measured_rows)} rounds, {len(files) - 1} further scripts)")
+        results.append({"name": f"plugin in one process: first training script (A) / each further one (B), "
+                                f"{clock} time", "a": first, "b": further, "unit": "s",
+                        "ratio": first / further, "pairs": len(measured_rows), "load": load(),
+                        "module_import": imported})
+    return results
 
 
 def bench_dense(pairs: int) -> List[dict]:
