@@ -338,9 +338,10 @@ def test_layer_modules_follow_from_the_config():
             if ".*." in x["path"] and "vision" not in x["path"] and "visual" not in x["path"]:
                 # mllama/gemma3: cross-attention or vision layers; lfm2/qwen3_5: conv or linear-attention
                 # and attention layers alternate; t5/mt5: relative position biases live in the first block only
-                # deepseek_v2/glm4_moe(_lite): the first layers are dense, the others add experts
+                # deepseek_v2/glm4_moe(_lite): the first layers are dense, the others add experts;
+                # granitemoehybrid: Mamba-2 and attention layers as layer_types says
                 hybrid = ("mllama", "gemma3", "lfm2", "qwen3_5", "t5", "mt5", "deepseek_v2", "glm4_moe",
-                          "glm4_moe_lite")
+                          "glm4_moe_lite", "granitemoehybrid")
                 assert x["count"] % layers == 0 or m["model_type"] in hybrid, (
                     m["key"], x["path"])
             nq = cfg["num_attention_heads"] * cfg["head_dim"]

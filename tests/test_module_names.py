@@ -41,6 +41,8 @@ CONFIG_DEPENDENT = {
     "opt": {"project_in", "project_out"},  # only when word_embed_proj_dim != hidden_size (opt-350m)
     "lfm2": {"conv", "in_proj"},  # short-convolution layers: the 2-layer default skeleton has none
     "qwen3_5": {"q_proj", "k_proj", "v_proj", "o_proj"},  # full attention every 4th layer: none in 2 layers
+    # attention only where layer_types says: the 2-layer default skeleton has Mamba-2 layers only
+    "granitemoehybrid": {"q_proj", "k_proj", "v_proj", "o_proj"},
     # multi-head latent attention: q_proj only without a q_lora_rank (the Lite checkpoints)
     "deepseek_v2": {"q_proj"},
     "glm4_moe_lite": {"q_proj"},

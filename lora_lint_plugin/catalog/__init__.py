@@ -482,6 +482,9 @@ def _parse(model_id: str) -> Optional[Tuple[Optional[str], str, bool]]:
         parts = parts[1:]
     if not parts:
         return None
+    kaggle = None if is_local else _kaggle_transformers_handle(parts)
+    if kaggle is not None:
+        return kaggle[0], kaggle[1], True  # a download, like a local copy: never rewritten
     if len(parts) > 2:
         is_local = True
     cached = _hf_cache_repo(parts)
@@ -489,6 +492,22 @@ def _parse(model_id: str) -> Optional[Tuple[Optional[str], str, bool]]:
         return cached[0], cached[1], True
     org = parts[-2] if len(parts) >= 2 else None
     return org, parts[-1], is_local
+
+
+def _kaggle_transformers_handle(parts: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """(owner, Hub-style name) of a Kaggle model handle in the Transformers format,
+    ``owner/model/transformers/variation[/version]`` (what ``kagglehub.model_download`` takes):
+    the variation names the checkpoint, after the model's name unless it already starts with it
+    (``google/vaultgemma/transformers/1b`` is ``vaultgemma-1b``,
+    ``google/gemma-2/transformers/gemma-2-2b-it`` is ``gemma-2-2b-it``)."""
+    if len(parts) == 5 and parts[4].isdigit():
+        parts = parts[:4]
+    if len(parts) != 4 or parts[2].lower() != "transformers":
+        return None
+    owner, model, _, variation = parts
+    if variation.lower().startswith(model.lower()):
+        return owner, variation
+    return owner, "%s-%s" % (model, variation)
 
 
 def _hf_cache_repo(parts: Sequence[str]) -> Optional[Tuple[str, str]]:
