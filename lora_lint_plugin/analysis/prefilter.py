@@ -18,13 +18,14 @@ code that never fine-tunes a model. Two gates, cheapest first:
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import warnings
-from typing import Dict, List, Optional, Set, Tuple, Union, cast
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union, cast
 
 from ..fast_dataclass import dataclass
-from .callees import LOADER_METHODS, classify
+from .callees import LOADER_METHODS, classify, linking_facts
 from .nodes import REVERSED_FIELDS, reversed_node_fields
 from .scopes import import_binding
 
@@ -104,29 +105,59 @@ def has_candidate_call(tree: ast.AST) -> bool:
     """
     bindings: Dict[str, Set[str]] = {}
     deferred: List[ast.expr] = []
+    last_names = _recognisable_last_names()
     pending: List[ast.AST] = [tree]
     pop, push, extend = pending.pop, pending.append, pending.extend
     fields_of = REVERSED_FIELDS.get
+    name_class, constant_class, attribute_class, call_class = \
+        ast.Name, ast.Constant, ast.Attribute, ast.Call
+    keyword_class = ast.keyword
     while pending:  # the exact class: ``ast.parse`` builds no subclasses of its node types
         node = pop()
         kind = node.__class__
-        if kind is ast.Name or kind is ast.Constant or node is None:
+        if kind is name_class or kind is constant_class or node is None:
             continue   # leaves (and the ``None`` of ``{**a}`` keys, keyword-only defaults)
+        if kind is attribute_class or kind is keyword_class:   # one field: inline
+            value = node.value   # type: ignore[attr-defined]
+            if value.__class__ is not name_class:   # ``self.x``: nothing below
+                push(value)
+            continue
+        if kind is call_class:
+            callee = node.func   # type: ignore[attr-defined]
+            extend(reversed(node.keywords))   # type: ignore[attr-defined]
+            extend(reversed(node.args))   # type: ignore[attr-defined]
+            push(callee)
+            # Only a call of an imported name, or of an attribute named like a modelled
+            # callee (``peft.LoraConfig``, ``Loader.from_pretrained``), can be recognised:
+            # the others are never looked up (most calls).
+            callee_class = callee.__class__
+            if callee_class is name_class:
+                if callee.id in bindings and _may_be_recognised(callee, bindings):
+                    return True
+                deferred.append(callee)   # bound by a later import?
+            elif callee_class is attribute_class and callee.attr in last_names:
+                if _may_be_recognised(callee, bindings):
+                    return True
+                deferred.append(callee)
+            continue
         for name in fields_of(kind) or reversed_node_fields(kind):  # popped in field order
             value = getattr(node, name, None)
             if value.__class__ is list:
                 extend(reversed(value))
             elif value is not None:
                 push(value)
-        if kind is ast.Call:
-            callee = cast(ast.Call, node).func
-            if _may_be_recognised(callee, bindings):
-                return True
-            deferred.append(callee)
-        elif kind is ast.Import or kind is ast.ImportFrom:
+        if kind is ast.Import or kind is ast.ImportFrom:
             if _note_recognised_imports(cast(Union[ast.Import, ast.ImportFrom], node), bindings):
                 return True  # names we cannot see: let the full analysis decide
-    return bool(bindings) and any(_may_be_recognised(callee, bindings) for callee in deferred)
+    return bool(bindings) and any(_may_be_recognised(callee, bindings) for callee in deferred
+                                  if callee.__class__ is not name_class or callee.id in bindings)
+
+
+@functools.lru_cache(maxsize=1)
+def _recognisable_last_names() -> FrozenSet[str]:
+    """The last name of every callee ``callees.classify`` can recognise through an attribute
+    (``peft.LoraConfig``, ``AutoModelForCausalLM.from_pretrained``)."""
+    return frozenset(name for _, name in linking_facts().modelled_calls) | frozenset(LOADER_METHODS)
 
 
 def _may_be_recognised(callee: ast.expr, bindings: Dict[str, Set[str]]) -> bool:
