@@ -45,6 +45,7 @@ import ast
 import bisect
 import operator
 import posixpath
+import weakref
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
@@ -141,11 +142,14 @@ class Resolver:
         self.resolve_defaults = resolve_defaults
         self.launchers = launchers   # what the project's launcher scripts pass (second tier)
         self.functions = LocalFunctions(index)
-        self.defaults = Defaults(self)
-        self.attributes = SelfAttributes(self)
-        self.imports = ImportedNames(self, modules)   # names imported from project modules
-        self.config_files = ConfigReads(self, modules.path if modules is not None else None)
-        self.file_paths = FilePaths(self, modules.path if modules is not None else None)
+        # The helpers reach the resolver through a weak proxy: no reference cycle, so a file's
+        # analysis is freed when it is dropped, not by the cyclic collector.
+        owner: Any = weakref.proxy(self)
+        self.defaults = Defaults(owner)
+        self.attributes = SelfAttributes(owner)
+        self.imports = ImportedNames(owner, modules)   # names imported from project modules
+        self.config_files = ConfigReads(owner, modules.path if modules is not None else None)
+        self.file_paths = FilePaths(owner, modules.path if modules is not None else None)
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
         self._values: Dict[int, Resolved] = {}          # id(binding) -> its value

@@ -24,6 +24,7 @@ parsed never meets the recursion limit here.
 from __future__ import annotations
 
 import ast
+import weakref
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .nodes import REVERSED_FIELDS, child_nodes, reversed_node_fields
@@ -49,7 +50,8 @@ class Scope:
     """One scope: its node (module, def, lambda, class, comprehension), the scope around it,
     and the bindings of each name in it. A plain class: thousands are made per file."""
 
-    __slots__ = ("node", "parent", "is_class", "bindings", "globals", "nonlocals")
+    __slots__ = ("node", "parent", "is_class", "bindings", "globals", "nonlocals", "reference",
+                 "__weakref__")
 
     def __init__(self, node: ast.AST, parent: Optional["Scope"], is_class: bool = False) -> None:
         self.node = node
@@ -58,22 +60,30 @@ class Scope:
         self.bindings: Dict[str, List["Binding"]] = {}
         self.globals: Set[str] = set()
         self.nonlocals: Set[str] = set()
+        # What its bindings hold: a strong reference back would make a reference cycle per
+        # scope, freed only by the cyclic collector (the index keeps every scope alive).
+        self.reference = weakref.ref(self)
 
 
 class Binding:
     """One binding of a name in a scope (see the module docstring for ``kind``). A plain
     class with slots: a file of tests makes tens of thousands."""
 
-    __slots__ = ("name", "kind", "node", "scope", "statement", "qualified_name")
+    __slots__ = ("name", "kind", "node", "_scope", "statement", "qualified_name")
 
     def __init__(self, name: str, kind: str, node: ast.AST, scope: Scope,
                  statement: Optional[ast.AST] = None, qualified_name: str = "") -> None:
         self.name = name
         self.kind = kind
         self.node = node                      # the target Name, the import statement, the def, ...
-        self.scope = scope
+        self._scope = scope.reference   # ``Scope.reference``: no reference cycle
         self.statement = statement            # SIMPLE: the Assign / AnnAssign
         self.qualified_name = qualified_name  # IMPORT: what the name stands for
+
+    @property
+    def scope(self) -> Scope:
+        """The scope that holds the binding (alive as long as its ``ScopeIndex``)."""
+        return self._scope()   # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"Binding({self.name!r}, {self.kind!r}, line {getattr(self.node, 'lineno', '?')})"
@@ -138,6 +148,7 @@ class ScopeIndex:
 
     def __init__(self, tree: ast.Module) -> None:
         self.module_scope = Scope(tree, None)
+        self._inner_scopes: List[Scope] = []   # every scope lives as long as the index
         self.parents: Dict[ast.AST, ast.AST] = {}   # node -> parent (nodes hash by identity)
         # ast.Name -> the scope it is read in, when not the module's (nodes hash by identity)
         self.scopes: Dict[ast.AST, Scope] = {}
@@ -344,6 +355,7 @@ class ScopeIndex:
             function_body = node.body   # type: ignore[attr-defined]
             # a lambda's body is one expression
             body = function_body if function_body.__class__ is list else [function_body]
+        self._inner_scopes.append(inner)
         push(_ScopeSwitch(scope))
         _push_all(node, body, push, parents)
         if not outer:
