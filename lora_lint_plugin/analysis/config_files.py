@@ -28,15 +28,13 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from .diagnostics import Span
+from .second_tier_calls import HANDLE, JSON, LOADER_CALLS, OMEGACONF, PATH, TEXT, YAML
 from .values import MAPPING, SEQUENCE, UNKNOWN, Resolved, Value, anchored
 
 MAX_CONFIG_BYTES = 256_000
 # Directories above the opening module's own searched for a relative path, at most.
 MAX_PARENT_LEVELS = 4
 _PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
-JSON = "json"
-YAML = "yaml"
-OMEGACONF = "omegaconf"   # YAML as OmegaConf reads it (``1e-4`` is a float there)
 MAX_NESTING = 32
 MAX_ITEMS = 20_000
 _SCALARS = (str, int, float, bool, type(None))
@@ -212,23 +210,11 @@ def _omegaconf_loader(yaml: Any) -> Any:
 
 
 # -- where a program reads a config file (the resolver's side) -----------------------------
-_HANDLE = "handle"   # the loader reads an open file: ``json.load(f)``
-_TEXT = "text"       # the file's text: ``json.loads(f.read())``
-_PATH = "path"       # a path: ``OmegaConf.load("x.yaml")``
-_LOADER_CALLS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
-    "json.load": (JSON, (_HANDLE,)),
-    "json.loads": (JSON, (_TEXT,)),
-    "yaml.safe_load": (YAML, (_HANDLE, _TEXT)),
-    "yaml.load": (YAML, (_HANDLE, _TEXT)),
-    "yaml.full_load": (YAML, (_HANDLE, _TEXT)),
-    "yaml.unsafe_load": (YAML, (_HANDLE, _TEXT)),
-    "omegaconf.OmegaConf.load": (OMEGACONF, (_PATH, _HANDLE)),
-}
+# The loaders themselves (``LOADER_CALLS``) are in ``second_tier_calls.py``.
 _YAML_LOADER_KEYWORDS = ("Loader",)
 _READ_MODES = ("r", "rt", "rb", "tr", "br")
 _MUTATORS = ("update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__",
              "merge_with", "merge_with_cli", "merge_with_dotlist")
-_FILE_ORIGINS = ("value of key ", "contents of ")
 # Callees that read a mapping handed to them and never change it.
 _READING_BUILTINS = ("print", "len", "str", "repr", "bool", "int", "float", "isinstance", "type",
                      "sorted", "list", "tuple", "dict", "set", "any", "all", "hasattr", "format",
@@ -237,19 +223,6 @@ _READING_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "c
                     "print", "write", "format", "dump", "dumps", "join")
 _CHANGING_LIBRARY_CALLS = ("omegaconf.OmegaConf.update", "omegaconf.OmegaConf.resolve",
                            "omegaconf.OmegaConf.unsafe_merge")
-
-
-def loader_kind(names: List[str]) -> Optional[str]:
-    """The loader a call's qualified names name, if it reads a config file."""
-    for name in names:
-        if name in _LOADER_CALLS:
-            return name
-    return None
-
-
-def is_file_value(value: Value) -> bool:
-    """A value read from a config file (its origin says so)."""
-    return value.origin is not None and value.origin.startswith(_FILE_ORIGINS)
 
 
 class ConfigReads:
@@ -265,7 +238,7 @@ class ConfigReads:
     def load(self, node: Any, loader: str, depth: int) -> Resolved:
         """``json.load(...)``, ``yaml.safe_load(...)``, ``OmegaConf.load(...)``: the file's
         contents when the file it reads is known."""
-        kind, accepted = _LOADER_CALLS[loader]
+        kind, accepted = LOADER_CALLS[loader]
         given = node.args[0] if node.args else None
         extra = node.args[1:]
         for keyword in node.keywords:
@@ -288,15 +261,15 @@ class ConfigReads:
 
     def _path_read(self, given: Any, accepted: Tuple[str, ...], depth: int) -> Optional[Value]:
         path: Optional[Value] = None
-        if _HANDLE in accepted:
+        if HANDLE in accepted:
             path = self.opened(given, depth)
-        if path is None and _TEXT in accepted and isinstance(given, ast.Call) \
+        if path is None and TEXT in accepted and isinstance(given, ast.Call) \
                 and isinstance(given.func, ast.Attribute) and not given.args and not given.keywords:
             if given.func.attr == "read":
                 path = self.opened(given.func.value, depth)
             elif given.func.attr == "read_text" and self.resolver.is_path(given.func.value):
                 path = self._string(given.func.value, depth)
-        if path is None and _PATH in accepted:
+        if path is None and PATH in accepted:
             path = self._string(given, depth)
         return path
 

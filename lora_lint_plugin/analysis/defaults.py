@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..fast_dataclass import dataclass, field
 from .callees import linking_facts
-from .config_files import JSON, YAML, is_file_value, loaded_value
+from .config_files import loaded_value
 from .field_options import parsed_from_fields
+from .second_tier_calls import JSON, LAUNCHED, YAML, is_file_value
 from .values import (MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, Value, anchored,
                      with_origin)
 
@@ -47,7 +48,6 @@ _DATACLASS_PARSERS = (".HfArgumentParser", ".TrlParser")
 _FILE_PARSERS = ("parse_json_file", "parse_yaml_file")
 # The parsers that read the command line (and so what a launcher script passes).
 _COMMAND_LINE_PARSERS = ("parse_args_into_dataclasses", "parse_args_and_config")
-ENVIRONMENT_GETTERS = ("os.environ.get", "os.getenv")
 _ENVIRONMENT_READS = ("get", "copy", "keys", "items", "values", "__contains__")
 _EMPTY_FACTORIES: Dict[str, Tuple[Any, str]] = {"list": ([], SEQUENCE), "dict": ({}, MAPPING), "tuple": ((), SEQUENCE)}
 _CONVERTERS = {"int": int, "float": float, "str": str}
@@ -727,20 +727,12 @@ class Defaults:
         return "os.environ" in self.index.imported_names(expression)
 
 
-_LAUNCHED = "value of "
-
-
-def is_launched(origin: str) -> bool:
-    """The origin of a value every launcher passes itself (not a default anywhere)."""
-    return origin.startswith(_LAUNCHED)
-
-
 def _launched_origin(option: str, found: LauncherValue) -> str:
     """``value of --x in run.sh``, or ``default of $2 for --x in run.sh`` when the launcher
     passes the default of one of its own parameters."""
     if found.parameter is not None:
         return f"default of {found.parameter} for {option} in {found.launcher}"
-    return f"{_LAUNCHED}{option} in {found.launcher}"
+    return f"{LAUNCHED}{option} in {found.launcher}"
 
 
 def _none_filtered(value: Resolved, allow_none: bool) -> Resolved:

@@ -18,9 +18,6 @@ from .values import UNKNOWN, Resolved, Value
 if TYPE_CHECKING:  # pragma: no cover
     from .resolve import Resolver
 
-_OS_PATH_FUNCTIONS = ("os.path.dirname", "os.path.abspath", "os.path.realpath",
-                      "os.path.normpath")
-
 
 class FilePaths:
     """``os.path`` functions for one module, on behalf of its resolver."""
@@ -50,10 +47,3 @@ class FilePaths:
     def _located(self, text: str, node: Any, *parts: Value) -> Value:
         origin = next((part.origin for part in parts if part.origin is not None), None)
         return Value(text, node, self.resolver.span(node), origin=origin)
-
-
-def is_os_path_function(names: Any) -> Optional[str]:
-    for name in names:
-        if name in _OS_PATH_FUNCTIONS:
-            return str(name)
-    return None

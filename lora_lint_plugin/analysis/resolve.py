@@ -46,19 +46,17 @@ import bisect
 import operator
 import posixpath
 import weakref
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from ..fast_dataclass import replace
-from .attributes import SelfAttributes
-from .config_files import ConfigReads, is_file_value, loader_kind
-from .defaults import ENVIRONMENT_GETTERS, Defaults, is_launched
-from .file_paths import FilePaths, is_os_path_function
 from .diagnostics import Span
 from .functions import MAX_CALLS, LocalFunctions
 from .modules import ImportedNames, ProjectModules
 from .positions import SourceLines
 from .scopes import LOOPS, SCOPE_NODES, SIMPLE, Binding, ScopeIndex
+from .second_tier_calls import ENVIRONMENT_GETTERS, is_file_value, is_launched, is_os_path_function, loader_kind
 from .values import (
     MAPPING,
     OBJECT,
@@ -77,6 +75,10 @@ from .values import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .attributes import SelfAttributes
+    from .config_files import ConfigReads
+    from .defaults import Defaults
+    from .file_paths import FilePaths
     from .launchers import LauncherOptions
 
 # Deeper expressions are not worth following; also keeps pathological input (2,000-term sums)
@@ -144,12 +146,9 @@ class Resolver:
         self.functions = LocalFunctions(index)
         # The helpers reach the resolver through a weak proxy: no reference cycle, so a file's
         # analysis is freed when it is dropped, not by the cyclic collector.
-        owner: Any = weakref.proxy(self)
-        self.defaults = Defaults(owner)
-        self.attributes = SelfAttributes(owner)
-        self.imports = ImportedNames(owner, modules)   # names imported from project modules
-        self.config_files = ConfigReads(owner, modules.path if modules is not None else None)
-        self.file_paths = FilePaths(owner, modules.path if modules is not None else None)
+        self._owner: Any = weakref.proxy(self)
+        self.imports = ImportedNames(self._owner, modules)   # names imported from project modules
+        self._module_path = modules.path if modules is not None else None   # the second tier's
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
         self._values: Dict[int, Resolved] = {}          # id(binding) -> its value
@@ -164,6 +163,31 @@ class Resolver:
         self._given: Dict[int, Dict[str, Resolved]] = {}
         # (id(parameter binding), id(call read in)) -> what the parameter may be
         self._possible: Dict[Tuple[int, int], Optional[List[Value]]] = {}
+
+    # The second-tier parts, built (and their modules imported) when a value first needs one.
+    @cached_property
+    def defaults(self) -> "Defaults":
+        from .defaults import Defaults
+
+        return Defaults(self._owner)
+
+    @cached_property
+    def attributes(self) -> "SelfAttributes":
+        from .attributes import SelfAttributes
+
+        return SelfAttributes(self._owner)
+
+    @cached_property
+    def config_files(self) -> "ConfigReads":
+        from .config_files import ConfigReads
+
+        return ConfigReads(self._owner, self._module_path)
+
+    @cached_property
+    def file_paths(self) -> "FilePaths":
+        from .file_paths import FilePaths
+
+        return FilePaths(self._owner, self._module_path)
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
