@@ -86,7 +86,7 @@ class LoraLintPlugin:
         source = "".join(self.lines)
         if not might_contain_training_code(source):
             return  # the common case: no LoRA code; nothing else is paid for this file
-        from .config.pyproject import ConfigError, flake8_settings
+        from .config.discovery import ConfigError, flake8_settings
 
         try:  # the TOML's long-context/gpu-memory, under flake8's own --lora-lint-* options
             settings = flake8_settings(self.filename, self.config_options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -147,13 +148,14 @@ def test_plugin_module_does_not_import_libcst_eagerly():
     assert result.stdout.strip() == "False"
 
 
-def _modules_after_flake8(path, *options: str) -> set:
+def _modules_after_flake8(path, *options: str, isolated: bool = True) -> set:
     """The modules a fresh interpreter holds after flake8's own application checked ``path``."""
     code = ("import sys; from flake8.main.cli import main\n"
-            "try:\n    main(['--isolated', *sys.argv[1:]])\nexcept SystemExit:\n    pass\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code, *options, str(path)],
-                            capture_output=True, text=True, check=True)
+    given = ("--isolated",) * isolated + options
+    result = subprocess.run([sys.executable, "-c", code, *given, str(path)],
+                            capture_output=True, text=True, check=True, cwd=os.path.dirname(path))
     return set(result.stderr.split())
 
 
@@ -208,6 +210,18 @@ def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
     rules = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path, "--select=LOR9")
              if name.startswith("lora_lint_plugin.rules.lor")}
     assert rules == {"lor901", "lor902", "lor903", "lor904"}
+
+
+def test_a_pyproject_that_cannot_hold_the_table_loads_no_configuration_code(tmp_path):
+    # Most projects' pyproject.toml never mention lora-lint, or only as a dependency: flake8
+    # mode reads it as bytes and neither parses it nor imports config.pyproject on each save.
+    (tmp_path / "pyproject.toml").write_text("[project]\ndependencies = ['lora-lint-plugin']\n")
+    path = write_source(tmp_path, ATTENTION_ONLY_SCRIPT)
+    loaded = _modules_after_flake8(path, isolated=False)
+    assert "lora_lint_plugin.rules" in loaded and "lora_lint_plugin.config.discovery" in loaded
+    assert not loaded & {"lora_lint_plugin.config.pyproject", "tomllib", "tomli"}
+    (tmp_path / "pyproject.toml").write_text("[tool.lora-lint]\nlong-context = 4096\n")
+    assert "lora_lint_plugin.config.pyproject" in _modules_after_flake8(path, isolated=False)
 
 
 def test_rules_run_when_flake8_reports_their_codes(tmp_path):

@@ -1,8 +1,7 @@
 """``[tool.lora-lint]`` in ``pyproject.toml``: discovery, validation, and the command-line layer.
 
-Discovery is ruff's: for a file, the nearest ``pyproject.toml`` *that has the table*, walking
-up from the file's directory to the filesystem root; tables are never merged. Lookups are
-cached per directory, so a run over thousands of files reads each ``pyproject.toml`` once.
+Discovery (``discovery.py``) is ruff's: for a file, the nearest ``pyproject.toml`` *that has the
+table*, walking up from the file's directory to the filesystem root; tables are never merged.
 ``--config PATH`` uses one file for everything, ``--isolated`` ignores configuration files.
 
 Public API (used by the CLI, the flake8 plugin and ``estimate_command``):
@@ -13,7 +12,8 @@ Public API (used by the CLI, the flake8 plugin and ``estimate_command``):
   current directory when there is none), with the command-line values on top. ``Config.settings``
   is the ``settings.Settings`` the rules take.
 * ``ConfigResolver(args).for_path(path) -> Config``: the same, per file (cached per directory).
-* ``flake8_settings(filename, options) -> Settings``: the flake8 plugin's view: only the rule
+* ``flake8_settings(filename, options) -> Settings`` (from ``discovery.py``, which imports this
+  module only for a file that may define the table): the flake8 plugin's view: only the rule
   settings (``long-context``, ``gpu-memory``, ``hf-cache``, ``hub``) are read there; flake8's own
   ``--lora-lint-*`` options win. Selection keys are flake8's business in flake8 mode.
 
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from ..fast_dataclass import dataclass, field
-from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, flake8_layer, layered_settings, parse_layer
+from .discovery import PYPROJECT, TABLE, ConfigError, Discovery, flake8_settings, may_hold_table
+from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, layered_settings, parse_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .selection import RuleSelection
@@ -46,9 +46,6 @@ __all__ = [
     "load_config_file",
     "resolve_config",
 ]
-
-TABLE = "lora-lint"
-PYPROJECT = "pyproject.toml"
 
 # Directories nobody wants linted (ruff's list, trimmed, plus notebook checkpoints). Matched
 # against the name of every file and directory; ``exclude`` replaces this list.
@@ -67,10 +64,6 @@ def _default_selection() -> RuleSelection:
     from .selection import RuleSelection
 
     return RuleSelection()
-
-
-class ConfigError(ValueError):
-    """A configuration file or value that cannot be used; ``str()`` is a one-line message."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +116,7 @@ def load_config_file(path: str, *, require_table: bool = True,
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
     if not parse_without_table and os.path.basename(path) == PYPROJECT and \
-            not _may_hold_table(content):
+            not may_hold_table(content):
         return None  # most projects' pyproject.toml: no TOML parser imported and run per save
     if sys.version_info >= (3, 11):
         import tomllib
@@ -146,16 +139,6 @@ def load_config_file(path: str, *, require_table: bool = True,
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.{TABLE}] in {path} is not a table")
     return _validate(table, path)
-
-
-def _may_hold_table(content: bytes) -> bool:
-    """Could this TOML define ``[tool.lora-lint]``? False only when it certainly does not: it
-    never names ``lora-lint``, or only elsewhere than under ``tool`` (the dependency
-    ``"lora-lint-plugin"``, the ``lora-lint`` script) and has no ``[tool]`` table or ``tool =``."""
-    if TABLE.encode() not in content:
-        return False
-    return re.search(rb"""tool["']?[ \t]*\.[ \t]*["']?lora-lint|^[ \t]*\[[ \t]*["']?tool["']?[ \t]*\]"""
-                     rb"""|^[ \t]*["']?tool["']?[ \t]*=""", content, re.MULTILINE) is not None
 
 
 def _validate(table: Mapping[str, Any], path: str) -> FileConfig:
@@ -212,48 +195,6 @@ def _per_file_ignores(value: Any, where: str) -> Tuple[Tuple[str, Tuple[str, ...
             raise ConfigError(f"{key} must be a list of codes")
         entries.append((pattern, parse_selectors(codes, key)))
     return tuple(entries)
-
-
-# -- discovery -----------------------------------------------------------------------------------
-
-class _Discovery:
-    """Nearest ``pyproject.toml`` with the table, memoised per directory (per process)."""
-
-    def __init__(self, parse_without_table: bool = True) -> None:
-        self._by_directory: Dict[str, FileConfig] = {}
-        self._parse_without_table = parse_without_table
-
-    def nearest(self, directory: str) -> FileConfig:
-        directory = os.path.abspath(directory)
-        found = self._by_directory.get(directory)
-        if found is not None:
-            return found
-        visited: List[str] = []
-        current = directory
-        result: Optional[FileConfig] = None
-        while True:
-            cached = self._by_directory.get(current)
-            if cached is not None:
-                result = cached
-                break
-            visited.append(current)
-            candidate = os.path.join(current, PYPROJECT)
-            if os.path.isfile(candidate):
-                result = load_config_file(candidate, require_table=False,
-                                          parse_without_table=self._parse_without_table)
-                if result is not None:
-                    break
-            parent = os.path.dirname(current)
-            if parent == current:  # filesystem root
-                result = FileConfig()
-                break
-            current = parent
-        for seen in visited:
-            self._by_directory[seen] = result
-        return result
-
-
-_FLAKE8_DISCOVERY = _Discovery(parse_without_table=False)
 
 
 # -- the command-line layer ----------------------------------------------------------------------
@@ -374,7 +315,7 @@ class ConfigResolver:
                  command_line: Optional[CommandLine] = None) -> None:
         self.command_line = command_line if command_line is not None else (
             command_line_from_args(args) if args is not None else CommandLine())
-        self._discovery = _Discovery()
+        self._discovery = Discovery()
         self._fixed: Optional[Config] = None
         cli = self.command_line
         if cli.config is not None:
@@ -388,7 +329,7 @@ class ConfigResolver:
     def for_directory(self, directory: str) -> Config:
         if self._fixed is not None:
             return self._fixed
-        file_config = self._discovery.nearest(directory)
+        file_config = self._discovery.nearest(directory) or FileConfig()
         config = self._by_file_config.get(file_config.path)
         if config is None:
             config = combine(file_config, self.command_line)
@@ -413,35 +354,3 @@ def resolve_config(args: argparse.Namespace, paths: Sequence[str] = ()) -> Confi
     resolver = ConfigResolver(args)
     first = next((p for p in paths if p and p != "-"), None)
     return resolver.for_path(first) if first else resolver.for_directory(os.getcwd())
-
-
-# -- flake8 mode ---------------------------------------------------------------------------------
-
-def flake8_isolated(options: Any, argv: Optional[Sequence[str]] = None) -> bool:
-    """Did flake8 run with ``--isolated``?
-
-    flake8 7 consumes ``--isolated`` in its preliminary parser, so the final options always
-    say False; the command line is the only witness (also in spawned ``--jobs`` workers, which
-    receive the parent's ``sys.argv``). argparse accepts unambiguous abbreviations.
-    """
-    if getattr(options, "isolated", False):
-        return True
-    args = sys.argv[1:] if argv is None else argv
-    return any(len(arg) >= 5 and "--isolated".startswith(arg) for arg in args)
-
-
-def flake8_settings(filename: str, options: Any = None) -> Settings:
-    """Rule settings for one file in flake8 mode: ``[tool.lora-lint]``, then flake8's options.
-
-    Keyed on the file's directory (the display name's for stdin when it exists, else the
-    current directory). Skips configuration files when flake8 runs with ``--isolated``. Raises
-    ``ConfigError``; flake8's ``--lora-lint-*`` options (already validated by the plugin)
-    override the TOML values.
-    """
-    file_config = FileConfig()
-    if not flake8_isolated(options):
-        directory = os.path.dirname(os.path.abspath(filename)) if filename not in ("stdin", "-") else ""
-        if not directory or not os.path.isdir(directory):
-            directory = os.getcwd()
-        file_config = _FLAKE8_DISCOVERY.nearest(directory)
-    return layered_settings(file_config.settings, flake8_layer(options))
