@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, FrozenSet, Iterator, List, Optional
 from ..catalog import BASE, EMBEDDING_LAYER_NAMES, instruct_sibling
 from ..analysis.diagnostics import Fix, FixSafety, Span
-from ..fixing.edits import make_fix, replace_string
 from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
 from ..fast_dataclass import dataclass
@@ -30,6 +29,7 @@ class BaseModelUse:
 
     def fix(self, safety: FixSafety) -> Optional[Fix]:
         """Replace the model-name literal with the sibling id (same quotes)."""
+        from ..fixing.edits import make_fix, replace_string  # loaded with the first fix
         if self.sibling is None or not self.model_id.literal:
             return None
         return make_fix(safety, f"use the Instruct model '{self.sibling}'",

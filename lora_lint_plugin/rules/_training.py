@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from typing import List, Literal, Optional, Sequence, Union
 from ..analysis.diagnostics import Fix, FixSafety, Span
-from ..fixing.edits import add_keyword, make_fix, replace_with_code
 from ..analysis.model import ABSENT, UNSLOTH_PEFT, Argument, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value, is_number
 from ..fast_dataclass import dataclass
@@ -153,6 +152,7 @@ class CheckpointingOff:
         return self.argument.report_span if self.argument is not None else self.call.head_span
 
     def fix(self) -> Optional[Fix]:
+        from ..fixing.edits import add_keyword, make_fix, replace_with_code  # loaded with the first fix
         if self.argument is None:
             return make_fix(FixSafety.SAFE, "add gradient_checkpointing=True",
                             add_keyword(self.call.span, "gradient_checkpointing", "True"))

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import make_fix, remove_elements
 from ._common import (
     embedding_leaves,
     embedding_removal_advice,
@@ -160,6 +159,7 @@ class EmbeddingInTargetModules(Rule):
             else:
                 consequence = "PEFT then saves the full embedding matrices in the adapter file"
             cost = embedding_cost_phrase(call, setup, match)
+            from ..fixing.edits import make_fix, remove_elements  # loaded with the first fix
             fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from target_modules",
                            remove_elements(targets, offending))
             for item in offending:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import make_fix
 from ._common import (
     embedding_cost_phrase,
     embedding_leaves,
@@ -225,6 +224,7 @@ class EmbeddingInModulesToSave(Rule):
             # YAML configs only (a Python list gets no fix): the whole setting may go
             from ..fixing.yaml_edits import remove_items  # not imported for Python files without findings
 
+            from ..fixing.edits import make_fix  # loaded with the first fix
             fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from modules_to_save",
                            remove_items(saved, offending, argument.span if argument else None))
             for item in offending:

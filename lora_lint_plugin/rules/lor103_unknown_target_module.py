@@ -5,7 +5,6 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import make_fix, replace_string
 from ..analysis.values import Value
 from ._arguments import absent_or_none
 from ._common import (embedding_leaves, embedding_removal_advice, leaf,
@@ -360,6 +359,7 @@ class UnknownTargetModule(Rule):
             fix = None
             if replacement is not None:
                 prefix = entry[: len(entry) - len(name)]
+                from ..fixing.edits import make_fix, replace_string  # loaded with the first fix
                 fix = make_fix(FixSafety.SAFE, f"replace '{entry}' with '{prefix}{replacement}'",
                                replace_string(item, prefix + replacement))
             yield self.diagnostic(

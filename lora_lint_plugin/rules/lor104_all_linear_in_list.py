@@ -5,7 +5,6 @@ from typing import Iterator
 import ast
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import is_written_keyword, make_fix, replace_with_code, string_code
 from ..analysis.model import CallSite
 from ..analysis.values import Value
 from ._module_lists import listed_modules
@@ -31,6 +30,7 @@ def accepts_plain_string(call: CallSite) -> bool:
 
 def sole_literal_list(call: CallSite, targets: Value) -> bool:
     """The list is written in the call itself and holds only the one string."""
+    from ..fixing.edits import is_written_keyword  # loaded with the first fix
     argument = call.args.get("target_modules")
     node = targets.node
     return (argument is not None and is_written_keyword(argument) and argument.node.value is node
@@ -135,6 +135,7 @@ class AllLinearInList(Rule):
                 fix = None
                 if alone and len(shorthand) == 1 and accepts_plain_string(call) \
                         and sole_literal_list(call, targets):
+                    from ..fixing.edits import make_fix, replace_with_code, string_code  # loaded with the first fix
                     new = string_code(item.raw, item.python) if item.literal else None
                     if new is not None:
                         fix = make_fix(FixSafety.SAFE, f"replace the list with \"{item.python}\"",

@@ -4,7 +4,6 @@ import re
 from typing import FrozenSet, Iterator, List, Optional
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import make_fix, replace_with_code, string_code
 from ..analysis.model import LORA_CONFIG
 from ..analysis.values import Value
 from .base import Invalid, Rule, register
@@ -33,6 +32,7 @@ def leaves_of(pattern: str) -> Optional[List[str]]:
 
 def list_literal(template: Optional[str], names: List[str]) -> Optional[str]:
     """``["q_proj", "v_proj"]`` with the quotes and prefix of the literal ``template``."""
+    from ..fixing.edits import string_code  # loaded with the first fix
     strings = [string_code(template, name) for name in names]
     if any(s is None for s in strings):
         return None
@@ -151,6 +151,7 @@ class BareStringTargetModules(Rule):
             suggested = "[" + ", ".join(f'"{name}"' for name in names) + "]"
             fix = None
             if value.literal:
+                from ..fixing.edits import make_fix, replace_with_code  # loaded with the first fix
                 new = list_literal(value.raw, names)
                 if new is not None:
                     fix = make_fix(FixSafety.SAFE, f"replace the string with {suggested}",

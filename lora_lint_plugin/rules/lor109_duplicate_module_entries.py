@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import make_fix, remove_elements
 from ..analysis.values import Value
 from ._common import lora_calls, module_list
 from .base import Invalid, Rule, register
@@ -149,6 +148,7 @@ class DuplicateModuleEntries(Rule):
                     continue
                 for item, kept in redundant_entries(sequence):
                     how = "repeats" if item.python == kept.python else "is already covered by"
+                    from ..fixing.edits import make_fix, remove_elements  # loaded with the first fix
                     fix = make_fix(FixSafety.SAFE, f"remove the repeated '{item.python}'",
                                    remove_elements(sequence, [item]))
                     yield self.diagnostic(
@@ -178,6 +178,7 @@ class DuplicateModuleEntries(Rule):
                                                         for s in saved.strings())]
             if others_left:
                 consequence = ("modules_to_save wins, so this LoRA entry does nothing")
+                from ..fixing.edits import make_fix, remove_elements  # loaded with the first fix
                 fix = make_fix(FixSafety.SAFE, f"remove '{item.python}' from target_modules",
                                remove_elements(targets, [item])) if exact else None
             else:

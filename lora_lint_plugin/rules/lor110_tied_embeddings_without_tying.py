@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Iterator, List
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import add_keyword, make_fix
 from ..analysis.model import ABSENT, LORA_CONFIG
 from ..analysis.values import Value
 from ._common import embedding_leaves, is_unsloth_setup, leaf, module_list
@@ -155,6 +154,7 @@ class TiedEmbeddingsWithoutTying(Rule):
                 argument = call.args.get("ensure_weight_tying")
                 yield self.diagnostic(argument.report_span, message)
                 continue
+            from ..fixing.edits import add_keyword, make_fix  # loaded with the first fix
             fix = make_fix(FixSafety.SAFE, "add ensure_weight_tying=True",
                            add_keyword(call.span, "ensure_weight_tying", "True"))
             yield self.diagnostic(call.head_span, message, fix)

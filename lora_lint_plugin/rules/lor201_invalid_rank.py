@@ -5,7 +5,6 @@ from typing import Iterator, Optional
 import ast
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import make_fix, replace_with_code
 from ..analysis.model import UNSLOTH_PEFT, CallSite
 from ..analysis.values import SCALAR, Value, is_number
 from ._common import lora_calls
@@ -25,6 +24,7 @@ def _problem(rank: object) -> Optional[str]:
 
 def _integral_float_fix(value: Value) -> Optional[Fix]:
     """``16.0`` -> ``16``: only a positive, integral float literal written as such."""
+    from ..fixing.edits import make_fix, replace_with_code  # loaded with the first fix
     python = value.python
     if not (value.literal and isinstance(value.node, ast.Constant) and isinstance(python, float)
             and python.is_integer() and python > 0):

@@ -5,7 +5,6 @@ from typing import Iterator, Optional
 import ast
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import make_fix, replace_string, replace_with_code
 from ..analysis.values import Value
 from ._arguments import accepted_bias, resolved_lora_arguments
 from ._common import peft_facts
@@ -13,6 +12,7 @@ from .base import Invalid, Rule, register
 
 
 def _fix(value: Value) -> Optional[Fix]:
+    from ..fixing.edits import make_fix, replace_string, replace_with_code  # loaded with the first fix
     bias = value.python
     if bias is None and value.literal and isinstance(value.node, ast.Constant):
         return make_fix(FixSafety.SAFE, 'write bias="none"',

@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
 from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import make_fix, rename_keyword, replace_string
 from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite, TrainingSetup
 from ..analysis.values import UNKNOWN, Value
 from ._arguments import absent_or_none
@@ -249,6 +248,7 @@ class LoraConfigConstruction(Rule):
                     # Where the keyword was ignored, the renamed one takes effect: the run
                     # changes (unsafe); where it raised, the run could not start (safe).
                     safety = FixSafety.SAFE if fate == RAISES else FixSafety.UNSAFE
+                    from ..fixing.edits import make_fix, rename_keyword  # loaded with the first fix
                     fix = make_fix(safety, f"rename '{name}' to '{matches[0]}'",
                                    rename_keyword(argument, matches[0]))
             elif matches:
@@ -272,6 +272,7 @@ class LoraConfigConstruction(Rule):
         fix = None
         if task_type.upper() in task_types:
             advice = f"write \"{task_type.upper()}\""
+            from ..fixing.edits import make_fix, replace_string  # loaded with the first fix
             fix = make_fix(FixSafety.SAFE, f"write task_type=\"{task_type.upper()}\"",
                            replace_string(argument.value, task_type.upper()))
         else:

@@ -6,7 +6,6 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import FileModel
 from ..catalog import levenshtein
 from ..catalog.config_keys import FormatKeys, format_keys
-from ..fixing.edits import make_fix
 from ..fixing.yaml_edits import rename_key
 from ._config_keys import config_document, holds_anchored_values, other_tools_name, pinned_keys, \
     plugin_not_listed, releases
@@ -216,6 +215,7 @@ def _quoted(names: Iterable[str]) -> str:
 
 def _rename_fix(entry: Any, config_format: str, keys: FormatKeys, document: Any) -> Optional[Fix]:
     """Rename the key to the one suggestion, unless the config already sets that key."""
+    from ..fixing.edits import make_fix  # loaded with the first fix
     suggestions = _suggestions(entry.key, config_format, keys)
     if len(suggestions) != 1 or suggestions[0] in document:
         return None

@@ -4,7 +4,6 @@ from typing import Iterator, Optional, Set
 
 from ..analysis.diagnostics import Diagnostic, FixSafety, Span
 from ..analysis.model import CallSite, FileModel, TrainingSetup
-from ..fixing.edits import add_keyword, make_fix
 from ._common import peft_facts
 from .base import Invalid, Rule, register
 
@@ -174,6 +173,7 @@ class ClassifierHeadFrozen(Rule):
         return lora
 
     def _diagnostic(self, lora: CallSite, setup: TrainingSetup) -> Diagnostic:
+        from ..fixing.edits import add_keyword, make_fix  # loaded with the first fix
         assert setup.model_load is not None
         loader = setup.model_load.name.split(".")[0]
         written = lora.args.plain("task_type", default=None)

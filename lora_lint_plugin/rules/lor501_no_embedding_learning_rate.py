@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any, Iterator, List, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..fixing.edits import add_keyword, make_fix
 from ..analysis.model import ABSENT, SUPERVISED_TRAINERS, CallSite, TrainingSetup
 from ..analysis.values import Value, is_number
 from ._arguments import absent_or_none
@@ -276,6 +275,7 @@ class NoEmbeddingLearningRate(Rule):
 
     @staticmethod
     def _fix(setup: TrainingSetup, embedding_lr: object, learning_rate: object) -> Optional[Fix]:
+        from ..fixing.edits import add_keyword, make_fix  # loaded with the first fix
         trainer, args = setup.trainer, setup.training_args
         if trainer is None or trainer.name != "UnslothTrainer" or args is None \
                 or args.name != "UnslothTrainingArguments" or embedding_lr is not ABSENT:

@@ -5,7 +5,6 @@ from typing import Iterator, Optional
 import ast
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import ReplaceExpression, add_imported_name, make_fix
 from ..analysis.model import TRAINER, TRAINING_ARGS, CallSite, FileModel
 from ..analysis.values import Value, is_number
 from .base import Invalid, Rule, register
@@ -24,6 +23,7 @@ def unsloth_class_fix(file: FileModel, call: CallSite) -> Optional[Fix]:
     ``from unsloth import ...`` (or ``import unsloth``) written before the call, or added to
     such an existing ``from unsloth import`` line when nothing else binds that name.
     """
+    from ..fixing.edits import add_imported_name, make_fix, ReplaceExpression  # loaded with the first fix
     target = UNSLOTH_REPLACEMENT.get(call.name)
     if target is None:
         return None

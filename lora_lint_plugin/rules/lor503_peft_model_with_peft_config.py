@@ -5,7 +5,6 @@ from typing import Iterator, Optional
 import ast
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import make_fix, remove_arguments
 from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
 from ._arguments import given_peft_config
 from ._common import peft_facts
@@ -16,6 +15,7 @@ ADAPTER_ROLES = (UNSLOTH_PEFT, PEFT_JOIN, PEFT_LOAD)
 
 
 def drop_argument_fix(call: CallSite, argument: Argument, description: str) -> Optional[Fix]:
+    from ..fixing.edits import make_fix, remove_arguments  # loaded with the first fix
     if isinstance(argument.node, ast.keyword) and argument.node.arg is None:
         return None  # it comes from a ``**`` mapping: nothing to delete in place
     return make_fix(FixSafety.SAFE, description, remove_arguments(call.span, [argument.span]))

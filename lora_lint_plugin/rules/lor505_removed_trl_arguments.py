@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments, rename_keyword
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
 from ._common import peft_facts
 from ._versions import RemovalStatus, removal_against_pins
@@ -19,6 +18,7 @@ def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
     ``args=`` is a known ``config_class(...)`` call whose keywords are all visible and that
     does not already set the target name.
     """
+    from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments  # loaded with the first fix
     config = trainer.training_args
     if config is None or config.name != config_class or not config.args.complete \
             or config_name in config.args or not is_written_keyword(argument) \
@@ -284,6 +284,7 @@ class RemovedTrlArguments(Rule):
     def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict,
                          status: RemovalStatus) -> Diagnostic:
         """``call`` was given a keyword TRL renamed."""
+        from ..fixing.edits import make_fix, rename_keyword  # loaded with the first fix
         old, new = argument.name, change["replacement"]
         fix = None
         same_meaning = change.get("same_meaning", True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Iterator, List, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..fixing.edits import make_fix, move_statement_up
 from ..analysis.model import FileModel, ImportRecord
 from .base import Invalid, Rule, register
 
@@ -23,6 +22,7 @@ def move_up_fix(file: FileModel, unsloth: ImportRecord, first: ImportRecord) -> 
     shift down by one, each keeping its own comments; the block's leading lines (blank lines,
     a header comment) stay at the top.
     """
+    from ..fixing.edits import make_fix, move_statement_up  # loaded with the first fix
     if unsloth.statement is None or first.statement is None \
             or unsloth.body_index is None or first.body_index is None \
             or first.body_index >= unsloth.body_index:

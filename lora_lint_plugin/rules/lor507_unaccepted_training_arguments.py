@@ -7,7 +7,6 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import TRAINING_ARGS, Argument, CallSite, FileModel
-from ..fixing.edits import is_written_keyword, make_fix, rename_keyword
 from ._versions import REMOVED, pins_allow_between, removal_against_pins
 from .base import Invalid, Rule, register
 
@@ -268,6 +267,7 @@ class UnacceptedTrainingArguments(Rule):
             return None   # some release the pins allow (the current one, unpinned) accepts it
         replacement = change.get("replacement")
         fix = None
+        from ..fixing.edits import is_written_keyword, make_fix, rename_keyword  # loaded with the first fix
         if replacement and status.fixable and replacement not in call.args \
                 and call.args.complete and is_written_keyword(argument):
             fix = make_fix(FixSafety.SAFE, f"rename {name}= to {replacement}=",

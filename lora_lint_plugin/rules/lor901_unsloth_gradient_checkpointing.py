@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..fixing.edits import make_fix, replace_with_code
 from ..analysis.model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
 from ..analysis.values import Value, is_number
 from .base import Invalid, Rule, RuleContext, register
@@ -116,6 +115,7 @@ class UnslothGradientCheckpointingTrue(Rule):
                 continue
             fix = None
             if argument.value.literal:
+                from ..fixing.edits import make_fix, replace_with_code  # loaded with the first fix
                 fix = make_fix(FixSafety.SAFE, 'use use_gradient_checkpointing="unsloth"',
                                replace_with_code(argument.value, string_like(
                                    [call] + setup_calls(file.setup_of(call)), "unsloth")))
