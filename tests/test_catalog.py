@@ -731,3 +731,16 @@ def test_catalog_imports_nothing_heavy_and_reads_no_reference_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     source = Path(catalog.__file__).read_text(encoding="utf-8")
     assert "/work/shared" not in source and "modelfacts" not in source
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab-:\nCé1", max_size=14))
+def test_drive_and_cache_folder_tests_agree_with_their_patterns(text):
+    # string tests instead of two patterns every fresh process compiled (one flake8 per save);
+    # both are given the parts of a path split on "/"
+    import re
+
+    assert catalog._is_windows_drive(text) == bool(re.match(r"^[A-Za-z]:$", text))
+    for folder in (text, "models--" + text):
+        match = re.match(r"^models--([^/]+?)--([^/]+)$", folder)
+        assert catalog._hf_cache_repo([folder]) == (match.groups() if match else None)

@@ -47,9 +47,8 @@ _QUANT_SUFFIXES = (
     "-4bit",
     "-8bit",
 )
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:$")
 # a Hugging Face cache folder: models--{org}--{name}, its checkpoint under snapshots/{commit}
-_HF_CACHE_REPO = re.compile(r"^models--([^/]+?)--([^/]+)$")
+_HF_CACHE_PREFIX = "models--"
 
 
 # --------------------------------------------------------------------------- data classes
@@ -475,10 +474,10 @@ def _parse(model_id: str) -> Optional[Tuple[Optional[str], str, bool]]:
     is_local = (
         text.startswith(("/", "./", "../", "~"))
         or text in (".", "..")
-        or bool(_WINDOWS_DRIVE.match(text.split("/", 1)[0]))
+        or _is_windows_drive(text.split("/", 1)[0])
     )
     parts = [p for p in text.split("/") if p not in ("", ".", "..", "~")]
-    if parts and _WINDOWS_DRIVE.match(parts[0]):
+    if parts and _is_windows_drive(parts[0]):
         parts = parts[1:]
     if not parts:
         return None
@@ -510,11 +509,27 @@ def _kaggle_transformers_handle(parts: Sequence[str]) -> Optional[Tuple[str, str
     return owner, "%s-%s" % (model, variation)
 
 
+def _is_windows_drive(part: str) -> bool:
+    """``C:`` (what ``re.match(r"^[A-Za-z]:$", part)`` accepts; string tests: every model id
+    is checked, and compiling the pattern in each fresh process cost more than all the checks)."""
+    return 2 <= len(part) <= 3 and part[0].isascii() and part[0].isalpha() and part[1] == ":" \
+        and part[2:] in ("", "\n")
+
+
 def _hf_cache_repo(parts: Sequence[str]) -> Optional[Tuple[str, str]]:
-    """(org, name) of a path into the Hugging Face cache: the repo folder itself or a snapshot."""
+    """(org, name) of a path into the Hugging Face cache: the repo folder itself or a snapshot
+    (``models--{org}--{name}``: the org ends at the first ``--`` that leaves a name)."""
     tail = 3 if len(parts) >= 3 and parts[-2] == "snapshots" else 1
-    match = _HF_CACHE_REPO.match(parts[-tail]) if len(parts) >= tail else None
-    return (match.group(1), match.group(2)) if match else None
+    folder = parts[-tail] if len(parts) >= tail else ""
+    if not folder.startswith(_HF_CACHE_PREFIX):
+        return None
+    rest = folder[len(_HF_CACHE_PREFIX):]
+    end = rest.find("--", 1)
+    while end != -1:
+        if end + 2 < len(rest):
+            return rest[:end], rest[end + 2:]
+        end = rest.find("--", end + 1)
+    return None
 
 
 @functools.lru_cache(maxsize=1)

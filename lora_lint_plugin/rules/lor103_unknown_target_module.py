@@ -37,7 +37,7 @@ LAYER_FUNCTIONS: Dict[str, Tuple[str, ...]] = {
 }
 # The MLP names of MoE experts are LOR107's business (fused experts on transformers 5).
 MOE_EXPERT_LEAVES = frozenset({"gate_proj", "up_proj", "down_proj"})
-REGEX_CHARACTERS = re.compile(r"[*?+\[\]()|^$\\{}]")
+REGEX_CHARACTERS = r"[*?+\[\]()|^$\\{}]"   # compiled by ``re`` when an entry is reported
 SAFE_FIX_DISTANCE = 2
 
 
@@ -349,7 +349,7 @@ class UnknownTargetModule(Rule):
                                "found in the base model'")
             else:
                 consequence = "PEFT silently skips it and adapts only the other entries"
-            if REGEX_CHARACTERS.search(entry):
+            if re.search(REGEX_CHARACTERS, entry):
                 advice = ("list entries are matched as plain module names, not regexes: list "
                           "each module name as its own entry")
                 replacement = None
