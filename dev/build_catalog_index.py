@@ -80,16 +80,39 @@ def _node(text: str, position: int, depth: Optional[dict]) -> Tuple[Any, int]:
     return {"span": [start, position + 1], "items": items, "spans": spans}, position + 1
 
 
+def _packed(node: Dict[str, Any], width: int) -> Dict[str, Any]:
+    """A container as ``json_index.py`` reads it: its spans as one string of ``width``-digit
+    numbers; a container of values indexed no deeper (numbered 0, 1, ... in order) names its keys
+    in one string (an object) or gives its length (a list) instead of an item per value."""
+    items = node["items"]
+    packed: Dict[str, Any] = {"span": node["span"], "width": width,
+                              "spans": "".join(f"{number:0{width}d}" for number in node["spans"])}
+    children = list(items.values()) if isinstance(items, dict) else items
+    leaves = bool(children) and children == list(range(len(children)))
+    if leaves and isinstance(items, list):
+        packed["count"] = len(items)
+    elif leaves and not any("\n" in key for key in items):
+        packed["keys"] = "\n" + "".join(key + "\n" for key in items)
+    else:
+        packed["items"] = {key: _packed(child, width) if isinstance(child, dict) else child
+                           for key, child in items.items()} if isinstance(items, dict) else \
+            [_packed(child, width) if isinstance(child, dict) else child for child in items]
+    return packed
+
+
 def build_index(filename: str, data: Path = DATA) -> str:
     """The index of one data file, as the text written to ``<name>.index.json``."""
     # latin-1 maps each byte to one character: the positions found are byte offsets
     text = (data / filename).read_bytes().decode("latin-1")
     tree, end = _node(text, 0, DEPTHS[filename])
     assert not text[end:].strip(), f"{filename}: text after the JSON document"
-    index: Dict[str, Any] = {"generated_by": COMMAND, "length": len(text), "tree": tree}
+    width = len(str(len(text)))
+    index: Dict[str, Any] = {"generated_by": COMMAND, "length": len(text), "tree": _packed(tree, width)}
     if filename == "models.json":
         models = json.loads((data / filename).read_bytes())["models"]
-        index["listed"] = [part for item in _listed_ids(models) for part in item]  # flat
+        rows = [f"{entry}\t{variant}\t{hub_id}" for entry, variant, hub_id in _listed_ids(models)]
+        assert not any(row.count("\t") != 2 or "\n" in row for row in rows), "a tab or newline in an id"
+        index["listed"] = "\n".join(rows)  # one string: entry, variant, id per line
     return json.dumps(index, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 

@@ -56,8 +56,9 @@ def test_every_indexed_record_equals_the_whole_parse() -> None:
     records = whole("models.json")["models"]
     assert models.length("models") == len(records)
     assert [models.get("models", index) for index in range(len(records))] == records
-    parts = iter(models.index["listed"])  # type: ignore[index]
-    assert list(zip(parts, parts, parts)) == _listed_ids(records)
+    rows = models.index["listed"].split("\n")  # type: ignore[index]
+    assert [(int(row.split("\t")[0]), *row.split("\t")[1:]) for row in rows] == _listed_ids(records)
+    assert catalog._catalog().listed == _listed_ids(records)
     names = IndexedDocument("module_names.json")
     table = whole("module_names.json")
     assert names.current and names.keys() == list(table)

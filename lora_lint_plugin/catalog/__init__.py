@@ -409,9 +409,10 @@ def _catalog() -> _Catalog:
     from .json_index import IndexedDocument
 
     models = IndexedDocument("models.json")
-    if models.index is not None:  # flat: entry, variant, id, entry, variant, id, ...
-        parts = iter(models.index.pop("listed"))
-        listed: List[_Listed] = list(zip(parts, parts, parts))
+    if models.index is not None:  # one line per id: entry, variant, id (tab-separated)
+        text = models.index.pop("listed")
+        parts = text.replace("\n", "\t").split("\t") if text else []
+        listed: List[_Listed] = list(zip(map(int, parts[0::3]), parts[1::3], parts[2::3]))
     else:  # the index is stale: the ids from the whole table
         listed = _listed_ids(models.get("models"))
     by_id: Dict[str, _Listed] = {}

@@ -13,13 +13,16 @@ since (an entry added without regenerating the index), the sizes differ and the 
 is parsed as before: a stale index costs time, never correctness. ``tests/test_catalog_index.py``
 fails on a stale index and names the command that rebuilds it.
 
-An indexed container is ``{"span": [start, end], "items": {key: child} | [child, ...],
-"spans": [start0, end0, start1, end1, ...]}``: a child is a container indexed deeper, or the
-number ``k`` of a value parsed whole when needed, whose span is ``spans[2k]``, ``spans[2k + 1]``.
-The spans of a container's values sit in one flat list of numbers, not in a ``[start, end]``
-list each: parsing the index is faster, and the ~1,300 spans a process keeps are not ~1,300
-objects for Python's cyclic garbage collector to walk in every full collection and at exit.
-``listed`` (``models.json``) is flat too: ``[entry, variant, hub id, entry, variant, ...]``.
+An indexed container is ``{"span": [start, end], "width": w, "spans": "...", ...}``: its
+children are containers indexed deeper or the numbers ``k`` of values parsed whole when needed,
+and the span of value ``k`` is the ``2k``-th and ``2k + 1``-th ``w``-digit number of ``spans``.
+A container whose children are all such values (numbered 0, 1, ... in order) lists them in one
+string, ``"keys": "\\nkey0\\nkey1\\n"`` (an object) or ``"count": n`` (a list); any other
+has ``"items": {key: child} | [child, ...]``. A lookup finds its key in the string and reads its
+two numbers from ``spans``: parsing the index makes a few dozen objects, not one or more per
+record (parsing the ~2,500 keys and numbers of the module-name index cost more than the lookups,
+and every object kept is walked by Python's cyclic garbage collector in full collections and at
+exit). ``listed`` (``models.json``) is one string too: ``entry\\tvariant\\thub id`` per line.
 """
 
 from __future__ import annotations
@@ -87,7 +90,9 @@ class IndexedDocument:
         """The keys of the object at ``path`` without parsing its values ([] if absent)."""
         if self.index is not None:
             node = self._node(path)
-            if isinstance(node, dict) and isinstance(node["items"], dict):
+            if isinstance(node, dict) and "keys" in node:
+                return node["keys"][1:-1].split("\n")
+            if isinstance(node, dict) and isinstance(node.get("items"), dict):
                 return list(node["items"])
         found = self.get(*path)
         return list(found) if isinstance(found, dict) else []
@@ -97,7 +102,7 @@ class IndexedDocument:
         if self.index is not None:
             node = self._node(path)
             if isinstance(node, dict):
-                return len(node["items"])
+                return _length(node)
         found = self.get(*path)
         return len(found) if isinstance(found, (list, dict)) else 0
 
@@ -121,17 +126,31 @@ class IndexedDocument:
 
 def _child(node: Dict[str, Any], key: Key) -> Any:
     """The child of an indexed container at ``key`` (``_ABSENT`` if it has none)."""
-    items = node["items"]
+    keys = node.get("keys")
+    if keys is not None:  # "\nkey0\nkey1\n": the child's number is the key's position
+        if not isinstance(key, str) or "\n" in key:
+            return _ABSENT
+        found = keys.find("\n" + key + "\n")
+        return keys.count("\n", 0, found) if found >= 0 else _ABSENT
+    items = node.get("items")
     if isinstance(items, dict):
         return items.get(key, _ABSENT) if isinstance(key, str) else _ABSENT
-    if not isinstance(key, int) or not -len(items) <= key < len(items):
+    length = _length(node)
+    if not isinstance(key, int) or not -length <= key < length:
         return _ABSENT
-    return items[key]
+    return items[key] if items is not None else key % length
+
+
+def _length(node: Dict[str, Any]) -> int:
+    if "keys" in node:
+        return int(node["keys"].count("\n")) - 1
+    return int(node["count"]) if "count" in node else len(node["items"])
 
 
 def _leaf_span(node: Dict[str, Any], number: int) -> Tuple[int, int]:
-    spans = node["spans"]
-    return spans[2 * number], spans[2 * number + 1]
+    spans, width = node["spans"], node["width"]
+    start = 2 * number * width
+    return int(spans[start:start + width]), int(spans[start + width:start + 2 * width])
 
 
 def _open_for_spans(filename: str) -> Optional[int]:
