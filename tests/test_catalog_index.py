@@ -59,6 +59,12 @@ def test_every_indexed_record_equals_the_whole_parse() -> None:
     rows = models.index["listed"].split("\n")  # type: ignore[index]
     assert [(int(row.split("\t")[0]), *row.split("\t")[1:]) for row in rows] == _listed_ids(records)
     assert catalog._catalog().listed == _listed_ids(records)
+    fresh = catalog._Catalog(IndexedDocument("architectures.json"), models,  # nothing built yet
+                             IndexedDocument("models.json").index["listed"])  # type: ignore[index]
+    by_id = catalog._catalog().by_id
+    for probe in [*by_id, "unsloth/no-such-model", "llama", "base", "0\tbase", ""]:
+        assert fresh.exact(probe) == by_id.get(probe), probe
+    assert "by_id" not in vars(fresh)  # exact ids were found in the index's text
     names = IndexedDocument("module_names.json")
     table = whole("module_names.json")
     assert names.current and names.keys() == list(table)

@@ -379,17 +379,51 @@ def _entry(d: dict) -> ModelEntry:
 _Listed = Tuple[int, str, str]
 
 
-@dataclass(frozen=True)
 class _Catalog:
     """The architecture and model tables (each record parsed when first needed, through
     ``data/architectures.index.json`` and ``data/models.index.json``) and the ids the model table
     lists. Entries and architectures are built from their JSON records on first use (a lint run
-    needs the one or two models its files name)."""
+    needs the one or two models its files name), and so are ``listed`` and ``by_id``: an id
+    spelt as the table lists it is found in the index's text (``exact``)."""
 
-    architectures: "IndexedDocument"
-    models: "IndexedDocument"
-    listed: List[_Listed]  # every listed id in table order
-    by_id: Dict[str, _Listed]  # "org/name" lowercased (or bare legacy name)
+    def __init__(self, architectures: "IndexedDocument", models: "IndexedDocument",
+                 listed_text: Optional[str]) -> None:
+        self.architectures = architectures
+        self.models = models
+        # the index's "entry<TAB>variant<TAB>id" lines (None: the index is stale), with a
+        # newline at each end, and the same lowercased when lowering keeps every position
+        self._text = "\n" + listed_text + "\n" if listed_text is not None else None
+        lowered = self._text.lower() if self._text is not None else None
+        self._lowered = lowered if lowered is not None and len(lowered) == len(self._text or "") else None
+
+    @functools.cached_property
+    def listed(self) -> List[_Listed]:
+        """Every listed id in table order."""
+        if self._text is None:  # the index is stale: the ids from the whole table
+            return _listed_ids(self.models.get("models"))
+        parts = self._text.strip("\n").replace("\n", "\t").split("\t") if self._text != "\n\n" else []
+        return list(zip(map(int, parts[0::3]), parts[1::3], parts[2::3]))
+
+    @functools.cached_property
+    def by_id(self) -> Dict[str, _Listed]:
+        """"org/name" lowercased (or bare legacy name) -> its first listing."""
+        by_id: Dict[str, _Listed] = {}
+        for item in self.listed:
+            by_id.setdefault(item[2].lower(), item)
+        return by_id
+
+    def exact(self, lowered_id: str) -> Optional[_Listed]:
+        """``by_id.get(lowered_id)``, found in the index's lines while ``by_id`` is not built."""
+        if self._lowered is None or "by_id" in self.__dict__:
+            return self.by_id.get(lowered_id)
+        if "\t" in lowered_id or "\n" in lowered_id:
+            return None
+        found = self._lowered.find("\t" + lowered_id + "\n")
+        if found < 0:
+            return None
+        start = self._lowered.rfind("\n", 0, found) + 1
+        entry, variant, hub_id = self._text[start:found + len(lowered_id) + 1].split("\t")  # type: ignore[index]
+        return int(entry), variant, hub_id
 
 
 def _listed_ids(model_records: List[dict]) -> List[_Listed]:
@@ -409,16 +443,8 @@ def _catalog() -> _Catalog:
     from .json_index import IndexedDocument
 
     models = IndexedDocument("models.json")
-    if models.index is not None:  # one line per id: entry, variant, id (tab-separated)
-        text = models.index.pop("listed")
-        parts = text.replace("\n", "\t").split("\t") if text else []
-        listed: List[_Listed] = list(zip(map(int, parts[0::3]), parts[1::3], parts[2::3]))
-    else:  # the index is stale: the ids from the whole table
-        listed = _listed_ids(models.get("models"))
-    by_id: Dict[str, _Listed] = {}
-    for item in listed:
-        by_id.setdefault(item[2].lower(), item)
-    return _Catalog(IndexedDocument("architectures.json"), models, listed, by_id)
+    listed_text = models.index.pop("listed") if models.index is not None else None
+    return _Catalog(IndexedDocument("architectures.json"), models, listed_text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -628,10 +654,10 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
     catalog = _catalog()
     stem, suffix = _split_suffix(name)
     full = ("%s/%s" % (org, name) if org else name).lower()
-    listed = catalog.by_id.get(full)
+    listed = catalog.exact(full)
     exact = listed is not None
     if listed is None and org is not None and is_local:
-        listed = catalog.by_id.get(name.lower())  # "./gpt2" style: a bare legacy id
+        listed = catalog.exact(name.lower())  # "./gpt2" style: a bare legacy id
         exact = listed is not None
     if listed is None:
         by_name, by_stem = _by_name_and_stem()
