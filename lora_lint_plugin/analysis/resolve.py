@@ -146,8 +146,9 @@ class Resolver:
         self.functions = LocalFunctions(index)
         # The helpers reach the resolver through a weak proxy: no reference cycle, so a file's
         # analysis is freed when it is dropped, not by the cyclic collector.
-        self._owner: Any = weakref.proxy(self)
-        self.imports = ImportedNames(self._owner, modules)   # names imported from project modules
+        owner: Any = weakref.proxy(self)
+        self._owner = owner
+        self.imports = ImportedNames(owner, modules)   # names imported from project modules
         self._module_path = modules.path if modules is not None else None   # the second tier's
         self._orders: Dict[Tuple[int, str], BindingOrder] = {}
         self._blocks: Dict[int, Tuple[int, str]] = {}
