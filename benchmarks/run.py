@@ -157,14 +157,19 @@ def load() -> str:
 def paired_runs(names: Sequence[str], a: Callable[[], Sequence[float]],
                 b: Callable[[], Sequence[float]], pairs: int,
                 units: Sequence[str] = ()) -> List[dict]:
-    """Alternate A and B; drop the first (warm-up) pair; per measure (each run may give several,
-    e.g. wall and CPU time of the same process: ``names`` has one row name per measure), the
-    median of the per-pair ratios A/B."""
+    """Alternate A and B, B first in every other pair (a run right after the other one meets
+    warmer or busier caches: always A first would bias the ratio); drop the first (warm-up)
+    pair; per measure (each run may give several, e.g. wall and CPU time of the same process:
+    ``names`` has one row name per measure), the median of the per-pair ratios A/B."""
     units = list(units) or ["s"] * len(names)
     rows: List[List[Tuple[float, float]]] = [[] for _ in names]
     for index in range(pairs + 1):
-        measures_a, measures_b = a(), b()
-        label = "warm-up" if index == 0 else f"pair {index}"
+        if index % 2:
+            measures_b = b()
+            measures_a = a()
+        else:
+            measures_a, measures_b = a(), b()
+        label = "warm-up" if index == 0 else f"pair {index}{' (B first)' if index % 2 else ''}"
         log(f"  {label}: " + "; ".join(
             f"{name.split(', ')[-1] if len(names) > 1 else name} A {x:.2f}{unit} B {y:.2f}{unit} "
             f"A/B {x / y:.3f}" for name, unit, x, y in zip(names, units, measures_a, measures_b)))
