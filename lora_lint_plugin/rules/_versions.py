@@ -113,3 +113,19 @@ def pins_allow_between(file: FileModel, library: str, first: str, last: str) -> 
         if allowed is None or allowed.all_before(oldest) or not allowed.any_before(following):
             return False
     return True
+
+
+def pins_all_from(file: FileModel, library: str, first: str) -> bool:
+    """Whether every version of ``library`` the file's pins allow is ``first`` or later (what
+    a fix that writes a name introduced in ``first`` needs); True when nothing is pinned (the
+    current release is what users install), False when a pin cannot be read."""
+    from packaging.version import Version
+
+    from ..analysis.versions import VersionRange
+
+    introduced = Version(first)
+    for pin in file.library_versions.of(library):
+        allowed = VersionRange.of(pin.specifier)
+        if allowed is None or allowed.any_before(introduced):
+            return False
+    return True
