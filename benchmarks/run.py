@@ -11,11 +11,13 @@ absolute seconds are not. Whole processes are measured in wall time and in CPU t
 system of the process and the children it waited for, e.g. flake8's ``--jobs`` workers) from
 the same runs; in-process work in wall time and ``time.process_time``. Comparisons:
 
-  flake8    flake8 with lora-lint installed vs without it (two virtualenvs, same flake8, same
-            files: the transformers tree), ``flake8 --isolated --select=E9``: the cheapest
-            flake8 run, so lora-lint's share is as large as it can be; plus, in one process,
-            the plugin's ``run()`` on every file vs ``ast.parse`` of it (the added CPU,
-            without the run-to-run noise of whole flake8 runs)
+  flake8    flake8 with lora-lint registered vs not (ONE interpreter and flake8: the venv with
+            flake8 and lora-lint's dependencies, with or without the folder on ``PYTHONPATH``
+            that registers the ``LOR`` entry point, as ``save``; same files: the transformers
+            tree), ``flake8 --isolated --select=E9 --jobs=2``: the cheapest flake8 run, so
+            lora-lint's share is as large as it can be; plus, in one process, the plugin's
+            ``run()`` on every file vs ``ast.parse`` of it (the added CPU, without the
+            run-to-run noise of whole flake8 runs)
   check     ``lora-lint check`` vs ``ast.parse`` of every file (the whole corpus, 2 jobs each)
   perfile   per file with LoRA code, in one process: lora-lint's analysis (it runs on ``ast``
             and needs no LibCST metadata) vs a bare LibCST parse, and vs ``ast.parse``; and a
@@ -32,13 +34,17 @@ the same runs; in-process work in wall time and ``time.process_time``. Compariso
             plugin's ``run()`` vs ``ast.parse`` in one process, and whole flake8 runs with and
             without lora-lint
 
-Not in the default set (``--instructions`` adds the first two after ``save`` and ``dense``):
+Not in the default set (``--instructions`` adds the first three after ``save``, ``dense`` and
+``flake8``):
 
   save-instructions   the ``save`` processes counted in instructions by cachegrind
                       (``--cache-sim=no``: deterministic for a given ``PYTHONHASHSEED``; the
                       mean over ``--seeds``), a do-nothing plugin as the floor
   dense-instructions  ``dense``'s run() / ast.parse in instructions: one script that reads
                       PEFT's files; reads and parses them; and also runs the plugin
+  flake8-instructions the ``flake8`` comparison in instructions, parent and ``--jobs`` workers
+                      summed, on every 20th file of transformers and every 2nd of PEFT
+                      (``every_nth_file``; a whole tree under valgrind takes ~30x its CPU)
   cpu-check           one flake8 ``--jobs=2`` run measured by this script's ``os.wait4`` and,
                       at once, by ``/usr/bin/time`` and ``perf stat``: the CPU time counts
                       the workers
@@ -61,7 +67,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -162,7 +168,9 @@ def paired_runs(names: Sequence[str], a: Callable[[], Sequence[float]],
     pair; per measure (each run may give several, e.g. wall and CPU time of the same process:
     ``names`` has one row name per measure), the median of the per-pair ratios A/B."""
     units = list(units) or ["s"] * len(names)
+    load_start = load()
     rows: List[List[Tuple[float, float]]] = [[] for _ in names]
+    pair_loads: List[float] = []  # the 1-minute load average after each measured pair
     for index in range(pairs + 1):
         if index % 2:
             measures_b = b()
@@ -172,8 +180,10 @@ def paired_runs(names: Sequence[str], a: Callable[[], Sequence[float]],
         label = "warm-up" if index == 0 else f"pair {index}{' (B first)' if index % 2 else ''}"
         log(f"  {label}: " + "; ".join(
             f"{name.split(', ')[-1] if len(names) > 1 else name} A {x:.2f}{unit} B {y:.2f}{unit} "
-            f"A/B {x / y:.3f}" for name, unit, x, y in zip(names, units, measures_a, measures_b)))
+            f"A/B {x / y:.3f}" for name, unit, x, y in zip(names, units, measures_a, measures_b))
+            + f"; load {os.getloadavg()[0]:.1f}")
         if index:
+            pair_loads.append(round(os.getloadavg()[0], 1))
             for measure, pair in enumerate(zip(measures_a, measures_b)):
                 rows[measure].append(pair)
     results = []
@@ -183,10 +193,11 @@ def paired_runs(names: Sequence[str], a: Callable[[], Sequence[float]],
             "name": name, "a": statistics.median(r[0] for r in measured),
             "b": statistics.median(r[1] for r in measured), "unit": unit, "ratio": ratio,
             "ratios": sorted(round(a_s / b_s, 3) for a_s, b_s in measured),
-            "pairs": len(measured), "load": load()}
+            "pairs": len(measured), "load": load(), "load_start": load_start,
+            "pair_loads": pair_loads}
         log(f"{name}: median A {result['a']:.2f}{unit}, B {result['b']:.2f}{unit}, "
             f"median ratio A/B = {ratio:.3f} ({len(measured)} pairs; "
-            f"{result['ratios'][0]:.3f}-{result['ratios'][-1]:.3f}; load {result['load']})")
+            f"{result['ratios'][0]:.3f}-{result['ratios'][-1]:.3f}; load {load_start} -> {result['load']})")
         results.append(result)
     return results
 
@@ -204,16 +215,20 @@ def paired_wall_cpu(name: str, a: Sequence[str], b: Sequence[str], pairs: int,
                        pairs)
 
 
+FLAKE8_OPTIONS = ["--isolated", "--select=E9", "--jobs=2"]
+
+
 def bench_flake8(pairs: int, quick: bool, roots: Optional[List[Path]] = None,
                  label: str = "transformers") -> List[dict]:
-    """Whole flake8 runs with lora-lint installed / without: wall time and CPU time of the
-    same runs (flake8 and its ``--jobs`` workers)."""
-    plain, lora = ensure_venvs()
+    """Whole flake8 runs with lora-lint registered / not, in ONE interpreter (the venv with flake8
+    and lora-lint's dependencies, as ``save``): wall time and CPU time of the same runs (flake8
+    and its ``--jobs`` workers). The two sides differ only in the folder on ``PYTHONPATH`` that
+    registers the ``LOR`` entry point."""
+    setup = registered_setup()
     targets = [str(p) for p in (roots or (QUICK_TRANSFORMERS if quick else [TRANSFORMERS]))]
-    options = ["--isolated", "--select=E9", "--jobs=2"]
-    return paired_wall_cpu(f"flake8 with lora-lint / without ({label})",
-                           [str(lora / "bin" / "flake8"), *options, *targets],
-                           [str(plain / "bin" / "flake8"), *options, *targets], pairs)
+    command = [*setup.flake8, *FLAKE8_OPTIONS, *targets]
+    return paired_wall_cpu(f"flake8 with lora-lint registered / not, one interpreter ({label})",
+                           command, command, pairs, setup.with_env, setup.without_env)
 
 
 def bench_cpu_check(quick: bool) -> List[dict]:
@@ -223,9 +238,8 @@ def bench_cpu_check(quick: bool) -> List[dict]:
     kernel accounting, read by another program) and ``perf stat -e task-clock`` (counts every
     task forked from the command, waited for or not). A ratio near 1 says the workers are
     counted; without them it would be ~0.1."""
-    _, lora = ensure_venvs()
-    command = [str(lora / "bin" / "flake8"), "--isolated", "--select=E9", "--jobs=2",
-               str(PEFT / "src" if quick else PEFT)]
+    setup = registered_setup()
+    command = [*setup.flake8, *FLAKE8_OPTIONS, str(PEFT / "src" if quick else PEFT)]
     results = []
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report"
@@ -240,7 +254,7 @@ def bench_cpu_check(quick: bool) -> List[dict]:
                 log(f"  {label}: not available, skipped")
                 continue
             try:
-                elapsed, cpu = run_measured([*wrapper, *command])
+                elapsed, cpu = run_measured([*wrapper, *command], env=setup.with_env)
                 theirs = read(report.read_text(encoding="utf-8"))
             except (SystemExit, ValueError, StopIteration) as error:
                 log(f"  {label}: could not measure ({str(error)[:200]}), skipped")
@@ -524,25 +538,45 @@ def ensure_dependencies_venv() -> Path:
     return venv
 
 
+class RegisteredSetup(NamedTuple):
+    """One interpreter and flake8 (the venv with flake8 and lora-lint's dependencies) and three
+    environments that differ only in the folder on ``PYTHONPATH`` that registers a plugin."""
+
+    flake8: List[str]
+    with_env: dict  # this checkout's ``LOR`` entry point registered
+    without_env: dict  # nothing registered
+    do_nothing_env: dict  # a plugin that reports nothing registered
+
+
+def registered_setup() -> RegisteredSetup:
+    """The environments of every with / without comparison of whole flake8 processes: ``save``,
+    ``flake8``, ``dense``'s flake8 rows and their instruction counts. Checked once: lora-lint
+    must run as a plugin in ``with_env``."""
+    venv = ensure_dependencies_venv()
+    flake8 = [str(venv / "bin" / "flake8")]
+    empty = BASE / "registered-nothing"
+    empty.mkdir(parents=True, exist_ok=True)
+    with_env = this_checkout_env([registered_plugin_dir()])
+    without_env = {**this_checkout_env([empty]), "PYTHONPATH": str(empty)}
+    check = subprocess.run([*flake8, "--isolated", "--select=LOR", str(SAVE_SCRIPT)],
+                           capture_output=True, text=True, env=with_env)
+    if " LOR" not in check.stdout and " LOR" not in check.stderr or "LOR000" in check.stdout:
+        raise SystemExit(f"lora-lint did not run as a flake8 plugin:\n{check.stdout}{check.stderr}")
+    do_nothing_env = {**this_checkout_env([do_nothing_plugin_dir()]),
+                      "PYTHONPATH": str(do_nothing_plugin_dir())}
+    return RegisteredSetup(flake8, with_env, without_env, do_nothing_env)
+
+
 SaveSetup = Tuple[List[str], dict, dict, dict]
 
 
 def save_setup(script: Path) -> SaveSetup:
     """The per-save command and its environments: lora-lint registered, nothing registered, a
     do-nothing plugin registered (one interpreter and flake8, differing only in the plugin)."""
-    venv = ensure_dependencies_venv()
-    flake8 = [str(venv / "bin" / "flake8"), "--isolated", str(script)]
-    empty = BASE / "registered-nothing"
-    empty.mkdir(parents=True, exist_ok=True)
-    with_env = this_checkout_env([registered_plugin_dir()])
-    without_env = {**this_checkout_env([empty]), "PYTHONPATH": str(empty)}
-    check = subprocess.run([*flake8, "--select=LOR"], capture_output=True, text=True, env=with_env)
-    if " LOR" not in check.stdout and " LOR" not in check.stderr or "LOR000" in check.stdout:
-        raise SystemExit(f"lora-lint did not run as a flake8 plugin:\n{check.stdout}{check.stderr}")
-    do_nothing_env = {**this_checkout_env([do_nothing_plugin_dir()]),
-                      "PYTHONPATH": str(do_nothing_plugin_dir())}
+    setup = registered_setup()
+    flake8 = [*setup.flake8, "--isolated", str(script)]
     log(f"  {script.relative_to(REPO)}, {script.read_text(encoding='utf-8').count(chr(10))} lines")
-    return flake8, with_env, without_env, do_nothing_env
+    return flake8, setup.with_env, setup.without_env, setup.do_nothing_env
 
 
 def bench_save(pairs: int, script: Path) -> List[dict]:
@@ -557,22 +591,61 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
     return results
 
 
-def cachegrind(command: Sequence[str], env: dict, seed: int) -> int:
-    """Instructions executed by ``command`` and every process it starts (cachegrind without its
-    cache simulation: the same count on every run for a given ``PYTHONHASHSEED``, whatever the
-    machine's load)."""
+class ProcessCount(NamedTuple):
+    """One process's instructions, read from its cachegrind log."""
+
+    pid: int
+    parent_pid: int
+    instructions: int
+
+
+_LOG_PID = re.compile(r"^==(\d+)== ", re.MULTILINE)
+_LOG_PARENT = re.compile(r"^==\d+== Parent PID: (\d+)", re.MULTILINE)
+_LOG_REFS = re.compile(r"^==\d+== I\s+refs:\s+([\d,]+)", re.MULTILINE)
+
+
+def read_cachegrind_log(text: str) -> Optional[ProcessCount]:
+    """The count of one process's log (``--log-file=...%p``: one file per process, forked
+    workers included), or None when the process did not finish (no ``I refs`` summary)."""
+    pid, parent, refs = _LOG_PID.search(text), _LOG_PARENT.search(text), _LOG_REFS.findall(text)
+    if pid is None or parent is None or len(refs) != 1:
+        return None
+    return ProcessCount(int(pid.group(1)), int(parent.group(1)), int(refs[0].replace(",", "")))
+
+
+def parent_and_workers(counts: Sequence[ProcessCount]) -> Tuple[ProcessCount, List[ProcessCount]]:
+    """The process valgrind started (the one whose parent is not among the counted processes)
+    and every process it or its descendants started (flake8 ``--jobs``' forked workers)."""
+    pids = {count.pid for count in counts}
+    roots = [count for count in counts if count.parent_pid not in pids]
+    if len(roots) != 1:
+        raise ValueError(f"expected one root process among {sorted(pids)}, found {len(roots)}")
+    return roots[0], [count for count in counts if count is not roots[0]]
+
+
+def cachegrind_processes(command: Sequence[str], env: dict, seed: int) -> List[ProcessCount]:
+    """Instructions executed by ``command`` and by every process it starts, one count per process
+    (cachegrind without its cache simulation: the same count on every run for a given
+    ``PYTHONHASHSEED``, whatever the machine's load). Forked processes (flake8 ``--jobs``'
+    ``multiprocessing`` workers) are followed by valgrind anyway, ``--trace-children=yes`` adds
+    the programs they ``exec``; each writes its own log file."""
     with tempfile.TemporaryDirectory() as folder:
         result = subprocess.run(
             ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
              "--cachegrind-out-file=/dev/null", f"--log-file={folder}/cachegrind.%p", *command],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env={**env, "PYTHONHASHSEED": str(seed)})
-        counts = [int(found.replace(",", "")) for log_file in Path(folder).iterdir()
-                  for found in re.findall(r"I\s+refs:\s+([\d,]+)", log_file.read_text(errors="replace"))]
-    if result.returncode not in (0, 1) or not counts:
-        raise SystemExit(f"cachegrind failed ({result.returncode}): {' '.join(command)}\n"
-                         f"{result.stderr[-2000:]}")
-    return sum(counts)
+        logs = [log_file.read_text(errors="replace") for log_file in sorted(Path(folder).iterdir())]
+    counts = [count for count in map(read_cachegrind_log, logs) if count is not None]
+    if result.returncode not in (0, 1) or not counts or len(counts) != len(logs):
+        raise SystemExit(f"cachegrind failed ({result.returncode}; {len(counts)} of {len(logs)} processes "
+                         f"counted): {' '.join(command)}\n{result.stderr[-2000:]}")
+    return counts
+
+
+def cachegrind(command: Sequence[str], env: dict, seed: int) -> int:
+    """Instructions executed by ``command`` and every process it starts, summed."""
+    return sum(count.instructions for count in cachegrind_processes(command, env, seed))
 
 
 def valgrind_missing() -> bool:
@@ -614,6 +687,51 @@ def bench_save_instructions(script: Path, seeds: Sequence[int]) -> List[dict]:
                             counts["with"], counts["without"], seeds),
             instruction_row(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
                             counts["do-nothing"], counts["without"], seeds)]
+
+
+def every_nth_file(root: Path, step: int) -> List[Path]:
+    """A deterministic subset of a tree: its ``.py`` files sorted by their path below ``root``
+    (POSIX form, code-point order), then the ``step``-th, ``2 * step``-th, ... (every file for a
+    step of 1). The same files on every machine that has the same tree."""
+    if step < 1:
+        raise ValueError(f"step must be >= 1, not {step}")
+    files = sorted(root.rglob("*.py"), key=lambda path: path.relative_to(root).as_posix())
+    return files[step - 1::step]
+
+
+# flake8 over every N-th file of a tree under cachegrind: ~30x slower than the run itself, so a
+# subset. (tree, its label, step, step with --quick)
+FLAKE8_SUBSETS = [(TRANSFORMERS, "transformers", 20, 200), (PEFT, "PEFT", 2, 20)]
+
+
+def bench_flake8_instructions(seed: int, quick: bool) -> List[dict]:
+    """flake8 ``--isolated --select=E9 --jobs=2`` with lora-lint registered / not (the same
+    interpreter and environments as the ``flake8`` rows) on a deterministic subset of each tree
+    (``every_nth_file``), in instructions: the parent process and its ``--jobs`` workers, each
+    counted by cachegrind and summed (one run per side, ``PYTHONHASHSEED`` = the first seed)."""
+    if valgrind_missing():
+        return []
+    setup = registered_setup()
+    results = []
+    for root, label, step, quick_step in FLAKE8_SUBSETS:
+        files = every_nth_file(root, quick_step if quick else step)
+        command = [*setup.flake8, *FLAKE8_OPTIONS, *map(str, files)]
+        for env in (setup.with_env, setup.without_env):
+            timed(command, env=env)  # bytecode cached before counting
+        totals: Dict[str, int] = {}
+        for side, env in (("with", setup.with_env), ("without", setup.without_env)):
+            start = time.perf_counter()
+            parent, workers = parent_and_workers(cachegrind_processes(command, env, seed))
+            totals[side] = parent.instructions + sum(worker.instructions for worker in workers)
+            log(f"  {label}, {side} lora-lint: {totals[side] / 1e6:,.1f} M (parent "
+                f"{parent.instructions / 1e6:,.1f} M + {len(workers)} workers "
+                f"{', '.join(f'{w.instructions / 1e6:,.1f} M' for w in workers)}), "
+                f"{time.perf_counter() - start:.0f} s under valgrind")
+        subset = f"every {quick_step if quick else step}th file, {len(files)} files"
+        results.append(instruction_row(
+            f"flake8 --jobs=2 with lora-lint registered / not, parent + workers ({label}, {subset})",
+            [totals["with"]], [totals["without"]], [seed]))
+    return results
 
 
 _WARM_PROBE = """
@@ -724,13 +842,26 @@ def bench_dense_instructions(seed: int, quick: bool) -> List[dict]:
                             [run_count], [parse_count], [seed])]
 
 
+INSTRUCTION_TWINS = ("save", "dense", "flake8")
+
+
+def selected_parts(only: str, instructions: bool) -> List[str]:
+    """The benchmarks to run, in order; with ``instructions`` each of ``INSTRUCTION_TWINS`` is
+    followed by its instruction count (``save`` -> ``save-instructions``), same run."""
+    parts = [part.strip() for part in only.split(",") if part.strip()]
+    if instructions:
+        parts = [twin for part in parts for twin in
+                 ([part, f"{part}-instructions"] if part in INSTRUCTION_TWINS else [part])]
+    return parts
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description="lora-lint paired benchmarks")
     parser.add_argument("--only", default="flake8,check,check-whole,perfile,scaling,fix,save,dense",
                         help="comma-separated: flake8 (includes plugin), plugin, check, "
                              "check-whole, perfile, scaling, fix, save, dense, save-instructions, "
-                             "dense-instructions (cachegrind), cpu-check (is the CPU time of "
-                             "flake8 --jobs complete?); the last three not by default")
+                             "dense-instructions, flake8-instructions (cachegrind), cpu-check (is "
+                             "the CPU time of flake8 --jobs complete?); the last four not by default")
     parser.add_argument("--save-script", type=Path, default=SAVE_SCRIPT,
                         help="the training script of the per-save comparison")
     parser.add_argument("--pairs", type=int, default=None, help="measured pairs (default 3)")
@@ -739,20 +870,17 @@ def main(argv: List[str]) -> int:
                         help="files with LoRA code in the per-file comparison (0 = all)")
     parser.add_argument("--fix-copies", type=int, default=200)
     parser.add_argument("--instructions", action="store_true",
-                        help="save and dense also in instructions (cachegrind; needs valgrind): "
-                             "the same as adding save-instructions, dense-instructions to --only")
+                        help="save, dense and flake8 also in instructions (cachegrind; needs "
+                             "valgrind): each followed by its -instructions twin in --only")
     parser.add_argument("--seeds", default="0,1,2",
                         help="PYTHONHASHSEED values of the instruction counts (deterministic per "
-                             "seed; save takes the mean, dense the first; --quick the first)")
+                             "seed; save takes the mean, dense and flake8 the first; --quick the first)")
     parser.add_argument("--json", metavar="FILE",
                         help="also write the rows as JSON to FILE")
     args = parser.parse_args(argv)
     pairs = args.pairs or (2 if args.quick else 3)
     seeds = [int(seed) for seed in args.seeds.split(",")][:1 if args.quick else None]
-    parts = [part.strip() for part in args.only.split(",")]
-    if args.instructions:  # each in-time row's instruction twin right after it, same run
-        parts = [twin for part in parts for twin in
-                 ([part, f"{part}-instructions"] if part in ("save", "dense") else [part])]
+    parts = selected_parts(args.only, args.instructions)
     ensure_corpus()
     machine = (f"{platform.platform()}, {os.cpu_count()} CPUs, Python "
                f"{platform.python_version()}, flake8 {flake8_version()}")
@@ -785,6 +913,8 @@ def main(argv: List[str]) -> int:
             results.extend(bench_save_instructions(args.save_script.resolve(), seeds))
         elif part == "dense-instructions":
             results.extend(bench_dense_instructions(seeds[0], args.quick))
+        elif part == "flake8-instructions":
+            results.extend(bench_flake8_instructions(seeds[0], args.quick))
         else:
             parser.error(f"unknown benchmark {part!r}")
     log("\n| comparison (A / B) | A | B | ratio A/B (median) | range | pairs / runs | load |")
@@ -793,7 +923,8 @@ def main(argv: List[str]) -> int:
         ratios = row.get("ratios") or [row["ratio"]]
         log(f"| {row['name']} | {amount(row['a'], row.get('unit', 's'))} | "
             f"{amount(row['b'], row.get('unit', 's'))} | {row['ratio']:.3f} | "
-            f"{ratios[0]:.3f}-{ratios[-1]:.3f} | {row['pairs']} | {row.get('load', '')} |")
+            f"{ratios[0]:.3f}-{ratios[-1]:.3f} | {row['pairs']} | "
+            f"{row['load_start'] + ' -> ' if row.get('load_start') else ''}{row.get('load', '')} |")
     if args.json:
         report = {"machine": machine, "load_before": load_before, "load_after": load(),
                   "rows": results}
