@@ -187,7 +187,7 @@ def test_a_training_script_loads_only_what_its_checks_need(tmp_path):
     # run. Checking never needs LibCST (fixes only) or pathspec (the CLI's globs only).
     path = write_source(tmp_path, ATTENTION_ONLY_SCRIPT)
     loaded = _modules_after_flake8(path)
-    assert "lora_lint_plugin.rules.lor403_memory_budget" in loaded  # the rules were loaded
+    assert "lora_lint_plugin.rules.lor101_embedding_in_target_modules" in loaded  # the rules were loaded
     assert "lora_lint_plugin.catalog" in loaded  # the model was looked up
     assert not {name for name in loaded if name.startswith(("libcst", "pathspec",
                                                             "lora_lint_plugin.estimate"))}

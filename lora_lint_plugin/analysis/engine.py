@@ -104,7 +104,7 @@ def _analyse(tree: Any, source: str, settings: Settings,
              path: Optional[str] = None) -> Analysis:
     from .extract import extract
     from .provenance import note_provenance
-    from ..rules import RuleContext, active_rules
+    from ..rules import RuleContext, active_rules, may_report
 
     launchers = functools.partial(_launcher_options, path) if path else None
     file_model = extract(tree, source, resolve_defaults=settings.resolve_defaults,
@@ -113,8 +113,10 @@ def _analyse(tree: Any, source: str, settings: Settings,
     file_model.path = path
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
+    # not config-only rules, nor those the file cannot trigger (their modules stay unloaded)
     for rule in active_rules(lambda code: code not in _CONFIG_SPELLED_CODES and
-                             (rule_filter is None or rule_filter(code))):  # not config-only rules
+                             (rule_filter is None or rule_filter(code)) and
+                             may_report(code, file_model, settings)):
         context.consulted.clear()
         found = list(rule.check(file_model, context))
         diagnostics.extend(note_provenance(found, file_model, context.consulted))

@@ -71,6 +71,7 @@ class EmbeddingInModulesToSave(Rule):
     code = "LOR102"
     name = "embedding-in-modules-to-save"
     summary = "Embedding matrix in modules_to_save: a full copy is trained and saved in the adapter"
+    TRIGGERS = {"arguments": ("modules_to_save",)}  # only a modules_to_save list is judged
     fix_safety = FixSafety.UNSAFE
 
     VALID = (

@@ -43,6 +43,7 @@ class UnslothModulesToSave(Rule):
     code = "LOR108"
     name = "unsloth-modules-to-save"
     summary = "modules_to_save entry that Unsloth's FastLanguageModel rejects with a TypeError"
+    TRIGGERS = {"arguments": ("modules_to_save",)}  # only a modules_to_save list is judged
 
     VALID = (
         """

@@ -48,6 +48,7 @@ class TiedEmbeddingsWithoutTying(Rule):
     code = "LOR110"
     name = "tied-embeddings-without-tying"
     summary = "Embedding of a tied-embedding checkpoint adapted without ensure_weight_tying=True"
+    TRIGGERS = {"roles": (LORA_CONFIG,)}  # only LoraConfig calls are judged
     fix_safety = FixSafety.SAFE
 
     VALID = (

@@ -55,6 +55,7 @@ class NewTokensFullEmbeddings(Rule):
     code = "LOR111"
     name = "new-tokens-full-embeddings"
     summary = "New tokens trained by full embedding matrices instead of trainable_token_indices"
+    TRIGGERS = {"signals": ("token_additions",)}  # only files that add tokens
 
     VALID = (
         """

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator, Optional, Set
 
 from ..analysis.diagnostics import Diagnostic, FixSafety, Span
-from ..analysis.model import CallSite, FileModel, TrainingSetup
+from ..analysis.model import LORA_CONFIG, CallSite, FileModel, TrainingSetup
 from ._common import peft_facts
 from .base import Invalid, Rule, register
 
@@ -93,6 +93,7 @@ class ClassifierHeadFrozen(Rule):
     code = "LOR209"
     name = "classifier-head-frozen"
     summary = "LoRA on a sequence classifier without task_type=\"SEQ_CLS\": the new head never trains"
+    TRIGGERS = {"roles": (LORA_CONFIG,)}  # only setups with a LoraConfig
     fix_safety = FixSafety.UNSAFE
 
     VALID = (

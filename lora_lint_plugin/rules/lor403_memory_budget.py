@@ -91,6 +91,7 @@ class MemoryBudget(Rule):
     code = "LOR403"
     name = "memory-budget"
     summary = "Estimated peak GPU memory of the training setup exceeds the configured budget"
+    TRIGGERS = {"settings": ("gpu_memory",)}  # only with a memory budget
     EXAMPLE_SETTINGS = {"gpu_memory": 24 * 10**9}
 
     VALID = (

@@ -95,6 +95,7 @@ class IgnoredEmbeddingLearningRate(Rule):
     code = "LOR502"
     name = "ignored-embedding-learning-rate"
     summary = "embedding_learning_rate ignored (not UnslothTrainer) or rejected (TypeError)"
+    TRIGGERS = {"arguments": ("embedding_learning_rate",)}  # only an embedding_learning_rate argument
     fix_safety = FixSafety.SAFE
 
     VALID = (

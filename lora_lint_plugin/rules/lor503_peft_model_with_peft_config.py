@@ -64,6 +64,7 @@ class PeftModelWithPeftConfig(Rule):
     code = "LOR503"
     name = "peft-model-with-peft-config"
     summary = "Trainer gets an already adapted model and a peft_config"
+    TRIGGERS = {"arguments": ("peft_config",)}  # only a trainer's peft_config
     fix_safety = FixSafety.SAFE
 
     VALID = (

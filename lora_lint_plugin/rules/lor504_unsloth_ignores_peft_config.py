@@ -37,6 +37,7 @@ class UnslothIgnoresPeftConfig(Rule):
     code = "LOR504"
     name = "unsloth-ignores-peft-config"
     summary = "Unsloth ignores the trainer's peft_config: no adapters are created"
+    TRIGGERS = {"arguments": ("peft_config",)}  # only a trainer's peft_config
 
     VALID = (
         """

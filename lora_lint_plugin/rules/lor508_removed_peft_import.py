@@ -90,6 +90,7 @@ class RemovedPeftImport(Rule):
     code = "LOR508"
     name = "removed-peft-import"
     summary = "name imported from peft that current PEFT no longer has (ImportError)"
+    TRIGGERS = {"imports": ("peft",)}  # only imports from peft
 
     VALID = (
         """
