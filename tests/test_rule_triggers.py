@@ -66,6 +66,13 @@ def test_a_trigger_the_file_has_runs_the_rule():
     assert not rules.may_report("LOR403", file_model, Settings())
     assert rules.may_report("LOR403", file_model, Settings(gpu_memory=10**9))
     assert rules.may_report("LOR101", file_model, Settings())  # no triggers: always
+    # any one trigger is enough: LOR301 needs chat signals or assistant-only loss
+    file_model = analyse_source(dedent("""
+        from trl import SFTConfig, SFTTrainer
+        trainer = SFTTrainer(model=model, args=SFTConfig(assistant_only_loss=True))
+    """)).model
+    assert rules.may_report("LOR301", file_model, Settings())
+    assert not rules.may_report("LOR302", file_model, Settings())
 
 
 UNSLOTH_SCRIPT = """
@@ -78,17 +85,20 @@ UNSLOTH_SCRIPT = """
 
 
 def test_a_flake8_run_imports_no_rule_the_file_cannot_trigger(tmp_path):
-    # No modules_to_save, LoraConfig, added tokens, memory budget, embedding_learning_rate,
-    # peft_config or peft import here: those rules' modules stay unloaded.
+    # No modules_to_save, LoraConfig, added tokens, chat format, memory budget,
+    # embedding_learning_rate, peft_config or peft import here: those rules' modules (and the
+    # chat helpers) stay unloaded.
     path = write_source(tmp_path, UNSLOTH_SCRIPT)
     loaded = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path)
-              if name.startswith("lora_lint_plugin.rules.lor")}
+              if name.startswith("lora_lint_plugin.rules.")}
     assert {"lor101", "lor103", "lor201", "lor507"} <= loaded
-    assert not loaded & {"lor102", "lor108", "lor110", "lor111", "lor209", "lor403", "lor502",
-                         "lor503", "lor504", "lor508"}
+    assert not loaded & {"lor102", "lor108", "lor110", "lor111", "lor209", "lor301", "lor302",
+                         "lor403", "lor502", "lor503", "lor504", "lor508", "_chat", "_chat_"}
     (tmp_path / "setup.cfg").write_text("[flake8]\nlora-lint-gpu-memory = 8GB\n")
     path.write_text(path.read_text() + "from peft import LoraConfig\n"
-                    "trainer = SFTTrainer(model=model, peft_config=LoraConfig(modules_to_save=['score']))\n")
+                    "trainer = SFTTrainer(model=model, peft_config=LoraConfig(modules_to_save=['score']))\n"
+                    "text = tokenizer.apply_chat_template(messages, tokenize=False)\n")
     loaded = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path, isolated=False)
               if name.startswith("lora_lint_plugin.rules.lor")}
-    assert {"lor102", "lor108", "lor110", "lor209", "lor403", "lor503", "lor504", "lor508"} <= loaded
+    assert {"lor102", "lor108", "lor110", "lor209", "lor301", "lor302", "lor403", "lor503", "lor504",
+            "lor508"} <= loaded

@@ -6,7 +6,7 @@ YAML configs is not needed for Python), each module costing ~0.1-0.4 ms to impor
 names are known from one directory listing, so a rule module is loaded from its file directly
 (``_load``): the import system's search for it was a third of an empty module's import cost.
 A rule that can only report on files with something specific in them (an argument, a call of
-some role, an import, a signal, a setting) says so in its ``TRIGGERS``; the table below, built
+some role, an import, a signal, a setting: any one of them) says so in its ``TRIGGERS``; the table below, built
 from them, lets a run skip importing the rules a file cannot trigger (``may_report``).
 """
 
@@ -40,6 +40,8 @@ TRIGGERS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "LOR110": {"roles": ("lora_config",)},
     "LOR111": {"signals": ("token_additions",)},
     "LOR209": {"roles": ("lora_config",)},
+    "LOR301": {"arguments": ("assistant_only_loss",), "signals": ("chat_signals",)},
+    "LOR302": {"signals": ("chat_signals",)},
     "LOR403": {"settings": ("gpu_memory",)},
     "LOR502": {"arguments": ("embedding_learning_rate",)},
     "LOR503": {"arguments": ("peft_config",)},
@@ -131,19 +133,19 @@ def active_rules(rule_filter: Optional[Callable[[str], bool]] = None) -> List[Ru
 
 
 def may_report(code: str, file: "FileModel", settings: "Settings") -> bool:
-    """Whether rule ``code`` can report on the Python ``file``: every kind of trigger it names
-    is met by one of its values (a rule without triggers always can)."""
+    """Whether rule ``code`` can report on the Python ``file``: the file has one of the things
+    its triggers name (a rule without triggers always can)."""
     triggers = TRIGGERS.get(code)
     if not triggers:
         return True
     found = file.derived("rule-triggers", lambda: _file_triggers(file))
     for kind, values in triggers.items():
         if kind == "settings":
-            if all(getattr(settings, name) is None for name in values):
-                return False
-        elif found[kind].isdisjoint(values):
-            return False
-    return True
+            if any(getattr(settings, name) is not None for name in values):
+                return True
+        elif not found[kind].isdisjoint(values):
+            return True
+    return False
 
 
 def _file_triggers(file: "FileModel") -> Dict[str, FrozenSet[str]]:

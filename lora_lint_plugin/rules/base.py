@@ -132,8 +132,9 @@ class Rule:
     INVALID: ClassVar[Tuple[Example, ...]] = ()
     # Settings the examples are checked with (e.g. a GPU budget for LOR403); keys of Settings.
     EXAMPLE_SETTINGS: ClassVar[Mapping[str, Any]] = {}
-    # What a Python file must have before the rule can report on it (rules/triggers.py: kinds);
-    # a run imports the rule's module only for files that have it. Empty: every file.
+    # What a Python file must have before the rule can report on it, any one of them
+    # (rules/triggers.py: kinds); a run imports the rule's module only for files that have one.
+    # Empty: every file.
     TRIGGERS: ClassVar[Mapping[str, Tuple[str, ...]]] = {}
 
     def check(self, file: "FileModel", context: RuleContext) -> Iterable[Diagnostic]:

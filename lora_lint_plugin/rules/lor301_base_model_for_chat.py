@@ -99,6 +99,8 @@ class BaseModelForChat(Rule):
     code = "LOR301"
     name = "base-model-for-chat"
     summary = "Base checkpoint fine-tuned on chat data while an Instruct sibling exists"
+    # only files that show a chat format: chat signals or assistant-only loss
+    TRIGGERS = {"signals": ("chat_signals",), "arguments": ("assistant_only_loss",)}
     fix_safety = FixSafety.UNSAFE
 
     VALID = (

@@ -61,6 +61,8 @@ class UntrainedChatTokensCrash(Rule):
     code = "LOR302"
     name = "untrained-chat-tokens-crash"
     summary = "Unsloth will raise \"Untrained tokens found\": chat template on a Llama-3 base model"
+    # only files with a chat template or token reaching Unsloth
+    TRIGGERS = {"signals": ("chat_signals",)}
     fix_safety = FixSafety.SAFE
 
     VALID = (

@@ -1,7 +1,8 @@
 """The ``TRIGGERS`` table of ``rules/__init__.py``, generated from the rules themselves.
 
 A rule that can only report on a Python file with something specific in it declares it in its
-class (``TRIGGERS``; kinds in ``KINDS``), beside the check that depends on it. The run decides
+class (``TRIGGERS``: kind -> values, kinds in ``KINDS``; the rule runs when the file has any one
+of them), beside the check that depends on it. The run decides
 from the collected table which rule modules to import (``rules.may_report``), so the table is
 written into ``rules/__init__.py``: ``python -m lora_lint_plugin.rules.triggers`` rewrites it,
 and a test fails when it differs from the rules' own declarations.
