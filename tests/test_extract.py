@@ -318,3 +318,68 @@ def test_chat_signals_and_token_additions():
     assert kinds == ["apply-chat-template", "chat-template-argument", "chat-token-literal",
                      "unsloth-chat-function"]
     assert [s.detail for s in file.token_additions] == ["add_tokens"]
+
+
+def test_calls_of_several_roles_come_in_file_order():
+    source = """
+        from peft import LoraConfig
+        from unsloth import FastLanguageModel
+        first = LoraConfig(r=4)
+        model = FastLanguageModel.get_peft_model(model, r=8)
+        second = LoraConfig(r=16)
+    """
+    file = model_of(source)
+    both = [call.args.plain("r") for call in file.calls_with_role(LORA_CONFIG, UNSLOTH_PEFT)]
+    assert both == [4, 8, 16]
+    assert [call.args.plain("r") for call in file.calls_with_role(UNSLOTH_PEFT, LORA_CONFIG)] \
+        == both   # the order of the roles asked for does not matter
+    assert [call.args.plain("r") for call in file.calls_with_role(LORA_CONFIG)] == [4, 16]
+    assert list(file.calls_with_role(TRAINER, TRAINING_ARGS)) == []
+
+
+def test_method_calls_give_signals_only_for_the_methods_they_name():
+    source = """
+        import torch
+        from trl import SFTTrainer
+        torch.manual_seed(0)
+        model.gradient_checkpointing_enable()
+        tokenizer.add_special_tokens({"pad_token": "<pad>"})
+        tokenizer.decode(ids)
+        trainer = SFTTrainer(model=model)
+        trainer.train()
+        prompt = tokenizer.apply_chat_template(messages)
+    """
+    file = model_of(source)
+    assert [signal.kind for signal in file.gradient_checkpointing_calls] == ["gc-enable"]
+    assert [signal.detail for signal in file.token_additions] == ["add_special_tokens"]
+    assert [signal.kind for signal in file.chat_signals] == ["apply-chat-template-after-training"]
+
+
+@pytest.mark.parametrize("calls,expected", [
+    ("Ranks(16)\nRanks(rank=16)\n", 16),   # every call passes 16 to ``__init__``
+    ("Ranks(16)\nRanks(8)\n", UNKNOWN),
+    ("Ranks(16)\nfactory = Ranks\n", UNKNOWN),   # the class escapes: called with anything
+])
+def test_class_parameters_read_from_every_construction(calls, expected):
+    source = "from peft import LoraConfig\n\nclass Ranks:\n    def __init__(self, rank):\n" \
+             "        LoraConfig(r=rank)\n\n" + calls
+    assert resolved(source) == expected
+
+
+def test_a_class_with_a_base_is_not_followed_into_its_constructor():
+    source = """
+        from peft import LoraConfig
+        class Ranks(Base):
+            def __init__(self, rank):
+                LoraConfig(r=rank)
+        Ranks(16)
+    """
+    assert resolved(source) is UNKNOWN
+
+
+def test_an_environment_variable_the_file_sets_has_no_known_default():
+    read = 'from peft import LoraConfig\nLoraConfig(r=int(os.environ.get("LORA_R", "0")))\n'
+    assert resolved("import os\n" + read) == 0
+    assert resolved('import os\nos.environ.setdefault("LORA_R", "16")\n' + read) is UNKNOWN
+    assert resolved('import os\nos.environ.pop("LORA_R")\n' + read) is UNKNOWN
+    assert resolved('import os\nos.environ.get("LORA_R")\n' + read) == 0   # a read writes nothing

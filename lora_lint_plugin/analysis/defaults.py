@@ -49,6 +49,8 @@ _FILE_PARSERS = ("parse_json_file", "parse_yaml_file")
 # The parsers that read the command line (and so what a launcher script passes).
 _COMMAND_LINE_PARSERS = ("parse_args_into_dataclasses", "parse_args_and_config")
 _ENVIRONMENT_READS = ("get", "copy", "keys", "items", "values", "__contains__")
+# The methods ``_note_method_call`` notes on any receiver (others only on ``os.environ``).
+_NOTED_METHODS = frozenset(("add_argument", "set_defaults", "putenv"))
 _EMPTY_FACTORIES: Dict[str, Tuple[Any, str]] = {"list": ([], SEQUENCE), "dict": ({}, MAPPING), "tuple": ((), SEQUENCE)}
 _CONVERTERS = {"int": int, "float": float, "str": str}
 _SIMPLE_TYPES = ("str", "int", "float", "bool")
@@ -656,7 +658,10 @@ class Defaults:
                 self._note_environment_item(node, facts)
         for node in self.index.of_kind(ast.Call):
             if isinstance(node.func, ast.Attribute):
-                self._note_method_call(node, facts)
+                method = node.func.attr
+                if method in _NOTED_METHODS or method not in _ENVIRONMENT_READS \
+                        and self._is_environ(node.func.value):   # (most method calls: neither)
+                    self._note_method_call(node, facts)
             elif isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
                 name = self.resolver.resolve(node.args[1]) if len(node.args) > 1 else UNKNOWN
                 if isinstance(name, Value) and isinstance(name.python, str):

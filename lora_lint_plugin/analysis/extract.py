@@ -80,6 +80,11 @@ UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
 UNSLOTH_TEMPLATE_SETTERS = {"get_chat_template": 1, "apply_chat_template": 2}
 TOKEN_ADDING_METHODS = ("add_tokens", "add_special_tokens", "resize_token_embeddings",
                         "add_new_tokens")
+# The methods ``_note_method_call`` notes a call of (any other method call says nothing).
+_NOTED_METHODS = frozenset(("apply_chat_template", "train", "gradient_checkpointing_enable",
+                            *TOKEN_ADDING_METHODS))
+# The libraries whose functions ``_note_signal_call`` looks at (most calls: ``torch.*``).
+_SIGNAL_ROOTS = ("unsloth.", "trl.")
 
 
 def _tokenizer_source(call: ast.Call) -> Optional[ast.expr]:
@@ -150,12 +155,22 @@ class Extractor:
 
     # -- collection ------------------------------------------------------------------------
     def collect(self) -> None:
-        visits = {ast.Call: self._visit_call, ast.Constant: self._visit_string,
-                  ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from}
+        visit_call, visit_string = self._visit_call, self._visit_string
+        imports = {ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from}
+        call_class, constant_class, str_class = ast.Call, ast.Constant, str
+        may_hold_token = _CHAT_TOKEN_START.search
         for node in self.index.calls_constants_imports:  # ``ast.parse`` makes no subclasses
-            visit = visits.get(node.__class__)
-            if visit is not None:
-                visit(node)  # type: ignore[operator]
+            kind = node.__class__
+            if kind is call_class:
+                visit_call(node)  # type: ignore[arg-type]
+            elif kind is constant_class:
+                value = node.value  # type: ignore[attr-defined]
+                if value.__class__ is str_class and may_hold_token(value) is not None:
+                    visit_string(node)  # type: ignore[arg-type]  # (most strings end here)
+            else:
+                visit = imports.get(kind)
+                if visit is not None:
+                    visit(node)  # type: ignore[operator]
 
     def _visit_import(self, node: ast.Import) -> None:
         statement, top_level, index = self._import_placement(node)
@@ -200,31 +215,36 @@ class Extractor:
         return None, True, None
 
     def _visit_string(self, node: ast.Constant) -> None:
-        if node.value.__class__ is not str or _CHAT_TOKEN_START.search(node.value) is None:
-            return  # most strings are done here, without a search for every token
-        if isinstance(self.index.parent(node), ast.JoinedStr):
+        """A string holding a chat token (``collect`` passes only strings holding one of the
+        tokens' first characters: most strings end there, without a search for every token)."""
+        text = node.value
+        if not isinstance(text, str) or isinstance(self.index.parent(node), ast.JoinedStr):
             return  # literal text inside an f-string
         for token in CHAT_TOKEN_LITERALS:
-            if token in node.value:
+            if token in text:
                 self.model.chat_signals.append(
                     Signal("chat-token-literal", self.span(node), token))
                 return
 
     def _visit_call(self, node: ast.Call) -> None:
-        names = self.index.imported_names(node.func)
+        func = node.func
+        names = self.index.imported_names(func)
+        found: Optional[Classified] = None
         for qualified in names:
             found = classify(qualified)
             if found is not None:
-                self._pending.append((node, *found))
                 break
-            self._note_signal_call(node, qualified)
-        else:
-            found = None if names else \
-                self._loader_from_variable(node.func) or self._subclassed_trainer(node.func)
-            if found is not None:
-                self._pending.append((node, *found))
-            else:
-                self._note_method_call(node)
+            if qualified.startswith(_SIGNAL_ROOTS):
+                self._note_signal_call(node, qualified)
+        # Each check below is made only for the callees it can answer for (most calls: none)
+        if not names and func.__class__ is ast.Attribute and func.attr in LOADER_METHODS:
+            found = self._loader_from_variable(func)
+        elif not names and func.__class__ is ast.Name:
+            found = self._subclassed_trainer(func)
+        if found is not None:
+            self._pending.append((node, *found))
+        elif func.__class__ is ast.Attribute and func.attr in _NOTED_METHODS:
+            self._note_method_call(node)
         for keyword in node.keywords:
             if keyword.arg == "chat_template":
                 self.model.chat_signals.append(Signal("chat-template-argument", self.span(keyword),
@@ -286,8 +306,7 @@ class Extractor:
         return names
 
     def _note_signal_call(self, node: ast.Call, qualified_name: str) -> None:
-        if not qualified_name.startswith(("unsloth.", "trl.")):
-            return   # most calls (``torch.*``): no signal, nothing split
+        """A call of Unsloth or TRL (``_SIGNAL_ROOTS``) that says how chats are formatted."""
         parts = qualified_name.split(".")
         if parts[0] == "unsloth" and parts[-1] in UNSLOTH_CHAT_FUNCTIONS:
             self.model.chat_signals.append(

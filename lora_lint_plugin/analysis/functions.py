@@ -46,20 +46,6 @@ class LocalFunctions:
         binding = self.index.sole_binding(func)
         return binding.node if binding is not None and isinstance(binding.node, ast.FunctionDef) else None
 
-    def _constructor(self, name: ast.Name) -> Optional[ast.FunctionDef]:
-        """The ``__init__`` a class name runs when called: the class is bound once, has no
-        base class, keyword or decorator (nothing else may construct it), and defines
-        ``__init__`` once, as a plain ``def``, and no ``__new__``."""
-        binding = self.index.sole_binding(name)
-        cls = binding.node if binding is not None else None
-        if not isinstance(cls, ast.ClassDef) or cls.bases or cls.keywords or cls.decorator_list \
-                or any(_binds_name(statement, "__new__") for statement in cls.body):
-            return None
-        found = [statement for statement in cls.body if _binds_name(statement, "__init__")]
-        if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) or found[0].decorator_list:
-            return None
-        return found[0]
-
     def method(self, func: ast.Attribute) -> Optional[ast.FunctionDef]:
         """``self.m`` read in a plain method (``self`` its first parameter, no decorator) of a
         class with no base class, keyword or decorator that defines ``m`` once, as a plain
@@ -169,10 +155,21 @@ class LocalFunctions:
         calls: Dict[int, List[ast.Call]] = {}
         names = {node.name for node in self.index.of_kind(ast.FunctionDef)}
         names.update(node.name for node in self.index.of_kind(ast.ClassDef))
+        constructors: Dict[int, Optional[ast.FunctionDef]] = {}   # per class: used many times
         for node in self.index.of_kind(ast.Name):
             if node.id not in names:
                 continue
-            function = self.definition(node) or self._constructor(node)
+            # a name bound once, by a ``def`` (``definition``) or by a class (its constructor)
+            binding = self.index.sole_binding(node)
+            bound = binding.node if binding is not None else None
+            if isinstance(bound, ast.FunctionDef):
+                function: Optional[ast.FunctionDef] = bound
+            elif isinstance(bound, ast.ClassDef):
+                if id(bound) not in constructors:
+                    constructors[id(bound)] = _constructor(bound)
+                function = constructors[id(bound)]
+            else:
+                continue
             if function is None:
                 continue
             parent = self.index.parent(node)
@@ -184,6 +181,19 @@ class LocalFunctions:
             elif isinstance(node.ctx, ast.Load):
                 self._escaping.add(id(function))
         self._calls = calls
+
+
+def _constructor(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
+    """The ``__init__`` a class runs when its name is called: the class has no base class,
+    keyword or decorator (nothing else may construct it), and defines ``__init__`` once, as a
+    plain ``def``, and no ``__new__``."""
+    if cls.bases or cls.keywords or cls.decorator_list \
+            or any(_binds_name(statement, "__new__") for statement in cls.body):
+        return None
+    found = [statement for statement in cls.body if _binds_name(statement, "__init__")]
+    if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) or found[0].decorator_list:
+        return None
+    return found[0]
 
 
 def _returned(function: ast.FunctionDef) -> Optional[List[ast.expr]]:

@@ -330,14 +330,19 @@ class FileModel:
         return self._call_index[1].get(id(node))
 
     def calls_with_role(self, *roles: str) -> Iterator[CallSite]:
-        if len(roles) == 1:   # what most rules ask, per file: one list per role, built once
-            if self._role_index is None or self._role_index[0] != len(self.calls):
-                by_role: Dict[str, List[CallSite]] = {}
-                for call in self.calls:
-                    by_role.setdefault(call.role, []).append(call)
-                self._role_index = (len(self.calls), by_role)
-            return iter(self._role_index[1].get(roles[0], ()))
-        return (call for call in self.calls if call.role in roles)
+        """The calls of any of ``roles``, in the file's order. What rules ask, per file: one
+        list per role (or set of roles) is built once."""
+        if self._role_index is None or self._role_index[0] != len(self.calls):
+            by_role: Dict[Any, List[CallSite]] = {}
+            for call in self.calls:
+                by_role.setdefault(call.role, []).append(call)
+            self._role_index = (len(self.calls), by_role)
+        by_roles = self._role_index[1]
+        key: Any = roles[0] if len(roles) == 1 else roles
+        found = by_roles.get(key)
+        if found is None and len(roles) > 1:
+            found = by_roles[key] = [call for call in self.calls if call.role in roles]
+        return iter(found or ())
 
     @property
     def imports_unsloth(self) -> bool:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
 from ..catalog import levenshtein
@@ -24,9 +25,16 @@ EITHER = "either"      # which path runs is not known statically
 def allowed_keywords(call: CallSite) -> FrozenSet[str]:
     """Keywords the callee accepts: LoraConfig's dataclass fields (with PeftConfig's), and for
     Unsloth's get_peft_model its own parameters plus what it forwards to LoraConfig."""
+    return _allowed_keywords(call.role == UNSLOTH_PEFT)
+
+
+@lru_cache(maxsize=2)
+def _allowed_keywords(unsloth: bool) -> FrozenSet[str]:
+    """``allowed_keywords`` by callee kind, built once (files like PEFT's tests make hundreds
+    of ``LoraConfig`` calls)."""
     facts = peft_facts()
     names = set(facts["lora_config_fields"]) | set(facts["peft_config_fields"])
-    if call.role == UNSLOTH_PEFT:
+    if unsloth:
         names |= set(facts["unsloth_get_peft_model_parameters"])
     return frozenset(names)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Dict, Iterator, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
@@ -41,9 +42,11 @@ def _version(text: str) -> Tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
+@lru_cache(maxsize=1)
 def removed_arguments() -> Dict[str, Dict[str, Any]]:
     """Per TRL class, the arguments no supported TRL release accepts (``trl_removed_arguments``
-    in ``data/peft_lora_config.json``): only removals up to ``reported_when_removed_by``."""
+    in ``data/peft_lora_config.json``): only removals up to ``reported_when_removed_by``. Built
+    once per process (read, never changed): the check asks on every file."""
     data = peft_facts()["trl_removed_arguments"]
     limit = _version(data["reported_when_removed_by"])
     reported: Dict[str, Dict[str, Any]] = {}
