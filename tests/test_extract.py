@@ -383,3 +383,27 @@ def test_an_environment_variable_the_file_sets_has_no_known_default():
     assert resolved('import os\nos.environ.setdefault("LORA_R", "16")\n' + read) is UNKNOWN
     assert resolved('import os\nos.environ.pop("LORA_R")\n' + read) is UNKNOWN
     assert resolved('import os\nos.environ.get("LORA_R")\n' + read) == 0   # a read writes nothing
+
+
+@pytest.mark.parametrize("assigned,rank", [("", 8), ("args.rank = 4", UNKNOWN)])
+def test_file_facts_first_needed_inside_a_local_function_call(assigned, rank):
+    """The file's facts (its options, the attributes it assigns) are gathered when a value
+    read inside a call of a local function first needs them, as for the whole file."""
+    source = f"""
+import argparse
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM
+parser = argparse.ArgumentParser()
+parser.add_argument("--rank", type=int, default=8)
+args = parser.parse_args()
+{assigned}
+def make(alpha):
+    return LoraConfig(r=args.rank, lora_alpha=alpha)
+model = AutoModelForCausalLM.from_pretrained("org/x")
+model = get_peft_model(model, make(16))
+"""
+    [setup] = [setup for setup in model_of(source).setups if setup.lora is not None]
+    assert setup.lora.args.plain("lora_alpha") == 16   # read in the call ``make(16)``
+    assert setup.lora.args.plain("r") == rank
+    if rank == 8:
+        assert setup.lora.args.value("r").origin == "default of --rank"

@@ -79,9 +79,11 @@ class SelfAttributes:
                 self._note_store(node, stores)
             elif node.attr == "__dict__":
                 self._dynamic = True
-        if any(isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
-               for node in self.index.of_kind(ast.Call)):
-            self._dynamic = True
+        for node in self.index.of_kind(ast.Call):
+            func = node.func
+            if func.__class__ is ast.Name and func.id in ("setattr", "delattr"):
+                self._dynamic = True
+                break
         return stores
 
     def _note_store(self, target: ast.Attribute,

@@ -63,7 +63,9 @@ class ForeignCallers:
     """The callers, in other modules of the project, of the functions of one analysed file."""
 
     def __init__(self, path: str, resolver: "Resolver", project: ProjectModules) -> None:
-        self.path = os.path.realpath(path)
+        # (the project's own file, whose real path it has resolved already, or another)
+        self.path = project.real_path() if project.path == os.path.abspath(path) \
+            else os.path.realpath(path)
         self.resolver = resolver
         self.project = project
         self._calls: Dict[int, Optional[List[ForeignCall]]] = {}

@@ -641,8 +641,10 @@ class Defaults:
 
     # -- facts about the whole file --------------------------------------------------------
     def facts(self) -> _FileFacts:
+        """What the whole file does (options it defines, attributes and environment variables
+        it sets), gathered on first need, outside any call the resolver reads a function in."""
         if self._facts is None:
-            self._facts = self._gather()
+            self._facts = self.resolver.outside_contexts(self._gather)
         return self._facts
 
     def _gather(self) -> _FileFacts:
@@ -658,10 +660,10 @@ class Defaults:
                 self._note_environment_item(node, facts)
         for node in self.index.of_kind(ast.Call):
             if isinstance(node.func, ast.Attribute):
-                method = node.func.attr
+                method, receiver = node.func.attr, node.func.value
                 if method in _NOTED_METHODS or method not in _ENVIRONMENT_READS \
-                        and self._is_environ(node.func.value):   # (most method calls: neither)
-                    self._note_method_call(node, facts)
+                        and self._may_be_environ(receiver) and self._is_environ(receiver):
+                    self._note_method_call(node, facts)   # (most method calls: neither)
             elif isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
                 name = self.resolver.resolve(node.args[1]) if len(node.args) > 1 else UNKNOWN
                 if isinstance(name, Value) and isinstance(name.python, str):
@@ -730,6 +732,14 @@ class Defaults:
 
     def _is_environ(self, expression: ast.AST) -> bool:
         return "os.environ" in self.index.imported_names(expression)
+
+    def _may_be_environ(self, expression: ast.AST) -> bool:
+        """Cheaply: ``expression`` may be ``os.environ`` (``os.environ``, or a name an import
+        binds: ``from os import environ``); False for most receivers (``self``, ``model``)."""
+        if expression.__class__ is ast.Attribute:
+            return expression.attr == "environ"
+        return expression.__class__ is ast.Name \
+            and expression.id in self.index.imported_locals
 
 
 def _launched_origin(option: str, found: LauncherValue) -> str:

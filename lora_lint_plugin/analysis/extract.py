@@ -13,8 +13,10 @@ only to apply fixes (``fixes.py``), on files that have one.
 from __future__ import annotations
 
 import ast
+import functools
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, \
+    Tuple
 
 from ..fast_dataclass import replace
 from .model import (
@@ -228,7 +230,12 @@ class Extractor:
 
     def _visit_call(self, node: ast.Call) -> None:
         func = node.func
-        names = self.index.imported_names(func)
+        root = func
+        while root.__class__ is ast.Attribute:
+            root = root.value
+        # only a callee whose root name an import binds has qualified names (most do not)
+        names = self.index.imported_names(func) if root.__class__ is ast.Name \
+            and root.id in self.index.imported_locals else ()
         found: Optional[Classified] = None
         for qualified in names:
             found = classify(qualified)
@@ -708,9 +715,9 @@ class Extractor:
 
     def _is_preparing_method(self, func: ast.Attribute) -> bool:
         """``func`` is ``accelerator.prepare`` on an object made by ``Accelerator(...)``."""
+        if func.attr not in _preparing_method_names():
+            return False   # (most methods: the object they are called on is not resolved)
         facts = linking_facts()
-        if not facts.preparing_methods:
-            return False
         owner = self.resolver.resolve(func.value)
         if not isinstance(owner, Value) or owner.kind != OBJECT or owner.python.index is not None:
             return False
@@ -752,15 +759,20 @@ class Extractor:
     def _link_through_callers(self, setup: TrainingSetup) -> None:
         """A setup inside a function whose model, or model id, is a parameter that only other
         modules of the project pass (``callers.py``): the loader there, or the id they pass."""
-        callers = self._foreign_callers()
-        if callers is None:
-            return
         loader = setup.model_load
         if loader is not None:
             argument = loader.args.get("model_name")
             written = _written(argument) if argument is not None and not loader.alternatives \
                 else None
-            value = callers.value(written) if written is not None else UNKNOWN
+        else:
+            site = _chain_start(setup)
+            argument = site.args.get("model") if site is not None else None
+            written = _written(argument) if argument is not None else None
+        callers = self._foreign_callers() if written is not None else None
+        if callers is None or written is None:
+            return   # (a LoRA config no call takes: nothing a caller could pass)
+        if loader is not None:
+            value = callers.value(written)
             if argument is not None and isinstance(value, Value) and isinstance(value.python, str):
                 given = Argument("model_name", value, argument.span, argument.node,
                                  argument.value_span)
@@ -768,11 +780,8 @@ class Extractor:
                     {**loader.args.by_name, "model_name": given}, loader.args.complete),
                     alternatives=(loader,))
         else:
-            site = _chain_start(setup)
-            argument = site.args.get("model") if site is not None else None
-            written = _written(argument) if argument is not None else None
-            found = callers.loader(written, _foreign_loader) if written is not None else None
-            if found is not None and written is not None:   # found: written was given
+            found = callers.loader(written, _foreign_loader)
+            if found is not None:   # found: written was given
                 (_, name, library), model_id = found
                 span = self.span(written)
                 setup.model_load = _standing_loader(name, library, written, span, span, model_id)
@@ -860,6 +869,12 @@ class Extractor:
             if isinstance(value, Value) and isinstance(value.python, str):
                 return value
         return None
+
+
+@functools.lru_cache(maxsize=1)
+def _preparing_method_names() -> FrozenSet[str]:
+    """The names of the preparing methods (``prepare`` of ``accelerate.Accelerator.prepare``)."""
+    return frozenset(method for _, _, method in linking_facts().preparing_methods)
 
 
 def _foreign_loader(module: ForeignModule, call: ast.Call,

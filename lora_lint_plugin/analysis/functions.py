@@ -156,9 +156,7 @@ class LocalFunctions:
         names = {node.name for node in self.index.of_kind(ast.FunctionDef)}
         names.update(node.name for node in self.index.of_kind(ast.ClassDef))
         constructors: Dict[int, Optional[ast.FunctionDef]] = {}   # per class: used many times
-        for node in self.index.of_kind(ast.Name):
-            if node.id not in names:
-                continue
+        for node in [name for name in self.index.of_kind(ast.Name) if name.id in names]:
             # a name bound once, by a ``def`` (``definition``) or by a class (its constructor)
             binding = self.index.sole_binding(node)
             bound = binding.node if binding is not None else None

@@ -150,12 +150,13 @@ class ProjectModules:
                 os.path.realpath(file) for file in _candidates(self.path, dotted, level))
         # the directory's candidates, less this file itself (a module importing a namesake
         # further up): two files of one directory may get different answers
-        found = self._session.found[key] - {self._own_real_path()}
+        found = self._session.found[key] - {self.real_path()}
         return next(iter(found)) if len(found) == 1 else None
 
-    def _own_real_path(self) -> str:
+    def real_path(self) -> str:
         """This file's real path, resolved once: ``module_path`` is asked for every imported
-        callee, and each ``realpath`` is a system call per directory of the path."""
+        callee (and the callers in other modules for it), and each ``realpath`` is a system
+        call per directory of the path."""
         if self._real_path is None:
             self._real_path = os.path.realpath(self.path or "")
         return self._real_path

@@ -130,6 +130,11 @@ _SNAPSHOT_REPOSITORY = ("repo_id", "model_id")
 _UNBOUND: Any = object()
 
 BindingOrder = Tuple[List[Tuple[int, int]], List[Binding]]
+# The parameters a resolver reads in and its caches (``Resolver._state``).
+_ResolverState = Tuple[Dict[int, ast.Call], Dict[int, Dict[str, Resolved]], Dict[int, Resolved],
+                       Dict[int, Resolved], Dict[Tuple[int, int], Resolved],
+                       Dict[Tuple[int, int], Optional[List[Any]]],
+                       Dict[Tuple[int, int], Optional[List[Value]]]]
 T = TypeVar("T")
 
 
@@ -164,6 +169,8 @@ class Resolver:
         self._given: Dict[int, Dict[str, Resolved]] = {}
         # (id(parameter binding), id(call read in)) -> what the parameter may be
         self._possible: Dict[Tuple[int, int], Optional[List[Value]]] = {}
+        # the states ``resolve_in_calls`` and ``within_given`` left, outermost first
+        self._outer: List[_ResolverState] = []
 
     # The second-tier parts, built (and their modules imported) when a value first needs one.
     @cached_property
@@ -780,17 +787,15 @@ class Resolver:
             if function is None or id(function) in context:
                 return None
             context[id(function)] = call
-        if self.resolve_defaults:
-            self.defaults.facts()   # file-wide facts: gathered outside any context
-        saved = (self._context, self._values, self._returns, self._elements, self._after_if,
-                 self._possible)
+        saved = self._state()
+        self._outer.append(saved)
         self._context, self._values, self._returns, self._elements, self._after_if, \
             self._possible = context, {}, {}, {}, {}, {}
         try:
             return compute()
         finally:
-            self._context, self._values, self._returns, self._elements, self._after_if, \
-                self._possible = saved
+            self._restore(saved)
+            self._outer.pop()
 
     def returned_given(self, function: ast.FunctionDef, values: Dict[str, Resolved],
                        depth: int) -> Resolved:
@@ -802,17 +807,38 @@ class Resolver:
                      compute: Callable[[], T]) -> T:
         """``compute()`` with the parameters of ``function`` holding ``values``; the values
         computed here are cached apart from the others and forgotten afterwards."""
-        if self.resolve_defaults:
-            self.defaults.facts()   # file-wide facts: gathered outside any context
-        saved = (self._given, self._values, self._returns, self._elements, self._after_if,
-                 self._possible)
+        saved = self._state()
+        self._outer.append(saved)
         self._given, self._values, self._returns, self._elements, self._after_if, \
             self._possible = {id(function): values}, {}, {}, {}, {}, {}
         try:
             return compute()
         finally:
-            self._given, self._values, self._returns, self._elements, self._after_if, \
-                self._possible = saved
+            self._restore(saved)
+            self._outer.pop()
+
+    def outside_contexts(self, compute: Callable[[], T]) -> T:
+        """``compute()`` outside the contexts ``resolve_in_calls`` and ``within_given`` entered
+        (with the parameters and caches of the file as it is): what holds for the whole file
+        (``defaults.facts``) is gathered when first asked for, wherever that is."""
+        if not self._outer:
+            return compute()
+        current, outer = self._state(), self._outer
+        self._restore(outer[0])
+        self._outer = []
+        try:
+            return compute()
+        finally:
+            self._outer = outer
+            self._restore(current)
+
+    def _state(self) -> "_ResolverState":
+        return (self._context, self._given, self._values, self._returns, self._elements,
+                self._after_if, self._possible)
+
+    def _restore(self, state: "_ResolverState") -> None:
+        self._context, self._given, self._values, self._returns, self._elements, \
+            self._after_if, self._possible = state
 
     def _returned_element(self, node: ast.AST, index: int, depth: int) -> Resolved:
         """``model, name = load(...)`` where every ``return`` of the local function ``load``
