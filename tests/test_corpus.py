@@ -47,6 +47,7 @@ class FileResult(NamedTuple):
     path: str
     prefilter: bool
     candidate: bool
+    candidate_from_text: bool   # the gate given the source too (its text test first)
     ast_ok: bool
     error: str
     diagnostics: Tuple[Tuple[int, int, str], ...]
@@ -71,10 +72,11 @@ def _analyse(path: str) -> FileResult:
     tree, _ = parse_python(source)
     prefilter = might_contain_training_code(source)
     candidate = prefilter and tree is not None and has_candidate_call(tree)
+    from_text = prefilter and tree is not None and has_candidate_call(tree, source)
     analysis = analyse_source(source)
     diagnostics = tuple((d.span.line, d.span.col, d.code) for d in analysis.diagnostics)
-    return FileResult(path, prefilter, candidate, tree is not None, analysis.error or "",
-                      diagnostics)
+    return FileResult(path, prefilter, candidate, from_text, tree is not None,
+                      analysis.error or "", diagnostics)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +101,12 @@ def test_files_without_lora_code_yield_nothing(results):
     for result in results.values():
         if not result.prefilter or not result.candidate:
             assert result.diagnostics == (), result.path
+
+
+def test_the_gates_text_test_rejects_only_what_the_walk_rejects(results):
+    # The text test runs first on every file; it may only spare the walk, never change the answer.
+    assert [r.path for r in results.values() if r.candidate != r.candidate_from_text] == []
+    assert sum(1 for r in results.values() if r.prefilter and not r.candidate) > 100
 
 
 def test_the_prefilter_is_specific(results):

@@ -63,7 +63,7 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
             if failure.newer_syntax is not None:   # not broken: unreadable by this Python
                 return Analysis(skipped=True, note=newer_syntax_note(failure.line, failure.newer_syntax))
             return Analysis(error=failure.describe())
-    if not has_candidate_call(tree):
+    if not has_candidate_call(tree, source):
         return Analysis(skipped=True)
     try:
         with collector_paused():

@@ -13,6 +13,9 @@ code that never fine-tunes a model. Two gates, cheapest first:
    are skipped. The test
    over-approximates the extractor's name resolution (imports in any scope count everywhere,
    ``*`` imports count as a candidate), so it never hides a call the full analysis would see.
+   Given the source too, it first looks for the recognisable names before a ``(`` in the
+   text: library code names them in docstrings and comments, which a few statements' positions
+   tell apart from code, so most such files are rejected without a walk of their nodes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import ast
 import functools
 import re
 import sys
+import unicodedata
 import warnings
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union, cast
 
@@ -97,12 +101,16 @@ def _note_recognised_imports(node: Union[ast.Import, ast.ImportFrom],
     return False
 
 
-def has_candidate_call(tree: ast.AST) -> bool:
+def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
     """False only when no call in ``tree`` can be one the extractor recognises.
 
-    ``tree`` is the module's ``ast``. Nodes are visited in source order, so a call after the
-    imports it needs answers at once; calls seen before a (late) import are checked at the end.
+    ``tree`` is the module's ``ast``; ``source``, its text when the caller has it, lets many
+    files without such a call be rejected by a text search (``_no_callee_named``) before any
+    node is visited. Nodes are visited in source order, so a call after the imports it needs
+    answers at once; calls seen before a (late) import are checked at the end.
     """
+    if source is not None and isinstance(tree, ast.Module) and _no_callee_named(tree, source):
+        return False
     bindings: Dict[str, Set[str]] = {}
     deferred: List[ast.expr] = []
     last_names = _recognisable_last_names()
@@ -151,6 +159,161 @@ def has_candidate_call(tree: ast.AST) -> bool:
                 return True  # names we cannot see: let the full analysis decide
     return bool(bindings) and any(_may_be_recognised(callee, bindings) for callee in deferred
                                   if callee.__class__ is not name_class or callee.id in bindings)
+
+
+def _no_callee_named(tree: ast.Module, source: str) -> bool:
+    """True when the walk below would certainly answer False, told from the text and a few
+    statements.
+
+    The walk accepts a call only when its callee's last name is one ``classify`` can
+    recognise (``_recognisable_last_names``: ``peft.LoraConfig``, ``X.from_pretrained``), or
+    is an imported name bound to one (``from peft import LoraConfig as LC``), or when a
+    recognised library is imported with ``*``. In the text, the first is such a name right
+    before a call's ``(``, the second such a name right before ``as`` (with only blanks,
+    comments, line continuations or closing parentheses between), the third ``import *``.
+    Library code names these calls mostly in docstrings, comments and ``def from_pretrained(``:
+    an occurrence there is no call, and finding the statement around it visits a few
+    statements, not every node. A file with non-ASCII characters that Python folds into
+    ASCII letters in names (NFKC: ``ＬoraConfig``), or with ``\\r`` line ends (which count as
+    lines in ``ast`` positions), is left to the walk."""
+    if "\r" in source or _imports_all(source) \
+            or not source.isascii() and _folds_to_ascii(source):
+        return False
+    names = _recognisable_last_names()
+    for anchor in _anchors():
+        # a line's number: counted on from the last occurrence's (each anchor's occurrences
+        # come in order, so the text is counted at most once per anchor)
+        counted, line = 0, 1
+        found = source.find(anchor)
+        while found >= 0:
+            end = found + len(anchor)   # every anchor ends the names it stands for
+            start = _name_start(source, found)
+            if source[start:end] in names and _BEFORE_CALL.match(source, end):
+                line += source.count("\n", counted, start)
+                counted = start
+                before = source[source.rfind("\n", 0, start) + 1:start]
+                position = (line, len(before.encode("utf-8", "surrogatepass")))   # ``ast``: UTF-8 columns
+                if not _DEFINED_NAME.search(before) and not _in_comment(before) \
+                        and _may_be_code(tree.body, position):
+                    return False
+            found = source.find(anchor, found + 1)
+    return True
+
+
+def _in_comment(before: str) -> bool:
+    """Is what follows ``before`` (its line so far) in a comment? Yes after a ``#`` with no
+    quote before it on the line; not after a ``{`` (the line may go on a triple-quoted
+    f-string, where ``# {call()}`` holds a call)."""
+    hash_mark = before.find("#")
+    return hash_mark >= 0 and "{" not in before[hash_mark:] \
+        and "'" not in before[:hash_mark] and '"' not in before[:hash_mark]
+
+
+def _name_start(source: str, found: int) -> int:
+    """Where the name that goes on at offset ``found`` starts (at most ``_LONGEST_NAME``
+    characters back: a longer name is none of the recognisable ones)."""
+    back = source[max(0, found - _LONGEST_NAME):found]
+    return found - (len(back) - len(back.rstrip(_NAME_CHARACTERS)))
+
+
+def _may_be_code(statements: List[ast.stmt], position: Tuple[int, int]) -> bool:
+    """Can ``position`` (line, UTF-8 column) in the module be in an expression? False when
+    it lies between statements (a comment or a blank) or in a statement that is a bare string
+    (a docstring); True in any other statement."""
+    while True:
+        statement = _statement_ending_after(statements, position)
+        if statement is None or _start(statement) > position:
+            return False   # after the last statement, or between two
+        children = _child_statements(statement)
+        if not children:
+            return statement.__class__ is not ast.Expr \
+                or statement.value.__class__ is not ast.Constant
+        inner = _statement_ending_after(children, position)
+        if inner is None or _start(inner) > position:
+            return True   # the header of a compound statement, its ``else:``, a comment
+        statements = children
+
+
+def _statement_ending_after(statements: List[ast.stmt],
+                            position: Tuple[int, int]) -> Optional[ast.stmt]:
+    """The first of ``statements`` (in source order) that ends after ``position``."""
+    low, high = 0, len(statements)
+    while low < high:
+        middle = (low + high) // 2
+        statement = statements[middle]
+        if (statement.end_lineno, statement.end_col_offset) <= position:
+            low = middle + 1
+        else:
+            high = middle
+    return statements[low] if low < len(statements) else None
+
+
+def _start(statement: ast.stmt) -> Tuple[int, int]:
+    """Where ``statement`` starts: at its first decorator, if it has any."""
+    decorators = getattr(statement, "decorator_list", None)
+    first = decorators[0] if decorators else statement
+    return first.lineno, first.col_offset
+
+
+# The fields of a statement that hold statements (or handlers and match cases, which do).
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _child_statements(statement: ast.stmt) -> List[ast.stmt]:
+    """The statements directly inside a compound statement, in source order (those of its
+    ``except`` handlers and ``case`` clauses included)."""
+    children: List[ast.stmt] = []
+    for name in _STATEMENT_LISTS:
+        for item in getattr(statement, name, None) or ():
+            if isinstance(item, ast.stmt):
+                children.append(item)
+            else:   # an ``except`` handler or a ``case``
+                children.extend(item.body)
+    return children
+
+
+def _imports_all(source: str) -> bool:
+    """Does ``source`` hold ``import *`` (``str.find`` is a fast C search, a pattern is not)?"""
+    found = source.find("import")
+    while found >= 0:
+        if _STAR_AFTER_IMPORT.match(source, found + 6):
+            return True
+        found = source.find("import", found + 6)
+    return False
+
+
+def _folds_to_ascii(source: str) -> bool:
+    """Does a non-ASCII character of ``source`` become an ASCII letter, digit or ``_`` (or
+    nothing) in a name, as ``Ｌ`` does?"""
+    others = source.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES) \
+        .decode("utf-8", "surrogatepass")
+    return any(not folded or any(character in _NAME_CHARACTERS for character in folded)
+               for folded in map(functools.partial(unicodedata.normalize, "NFKC"), set(others)))
+
+
+_ASCII_BYTES = bytes(range(128))
+_STAR_AFTER_IMPORT = re.compile(r"(?:\s|\\)*\*")
+# The line up to a function's or class's name: ``def from_pretrained(`` is no call.
+_DEFINED_NAME = re.compile(r"\b(?:def|class)[ \t]+$")
+
+
+# What may stand between a callee's last name and the ``(`` of its call (or the ``as`` of an
+# import that renames it): blanks, comments, line continuations, closing parentheses.
+_BEFORE_CALL = re.compile(r"(?:\s|\\|\)|#[^\r\n]*)*(?:\(|as\b)")
+_NAME_CHARACTERS = "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LONGEST_NAME = 64
+# Common ends of recognisable names: one ``str.find`` (a fast C search) per end, not per name.
+_NAME_ENDS = ("Config", "Trainer", "Arguments")
+
+
+@functools.lru_cache(maxsize=1)
+def _anchors() -> Tuple[str, ...]:
+    """Strings whose occurrences include every recognisable last name's end: a name's common
+    end (``_NAME_ENDS``), or the name itself."""
+    anchors = {next((end for end in _NAME_ENDS if name.endswith(end)), name)
+               for name in _recognisable_last_names()}
+    # the common ones first: a file with a call answers at the first of them
+    return tuple(sorted(anchors, key=lambda anchor: (anchor not in _NAME_ENDS[:1], anchor)))
 
 
 @functools.lru_cache(maxsize=1)
