@@ -399,3 +399,30 @@ def test_a_model_object_imported_from_a_project_module(tmp_path: Path) -> None:
     assert "meta-llama/Meta-Llama-3-8B" in found[0][1]
     assert lor103(root, "twice/finetune.py") == []
     assert lor103(root, "rebound/finetune.py") == []
+
+
+def test_an_imported_name_rebound_in_a_function_is_not_the_import_there(tmp_path: Path) -> None:
+    """``from config import MODEL_NAME, ...`` names the module's value in every scope that does
+    not bind the name itself; a function that assigns it reads its own (unknown) value."""
+    root = project(tmp_path, {
+        "config.py": f"MODEL_NAME = {LLAMA}\nRANK = 8\nALPHA = 16\n",
+        "train.py": """
+            import sys
+            from transformers import AutoModelForCausalLM
+            from peft import LoraConfig, get_peft_model
+            from config import RANK, ALPHA, MODEL_NAME
+
+            def first():
+                model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+                return get_peft_model(model, LoraConfig(r=RANK, target_modules=["c_attn"]))
+
+            def second():
+                MODEL_NAME = sys.argv[1]
+                model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+                return get_peft_model(model, LoraConfig(r=RANK, target_modules=["c_attn"]))
+
+            def third():
+                model = AutoModelForCausalLM.from_pretrained(MODEL_NAME)
+                return get_peft_model(model, LoraConfig(r=ALPHA, target_modules=["c_attn"]))
+        """})
+    assert [row for row, _ in lor103(root, "train.py")] == [8, 17]   # not second()'s load

@@ -73,12 +73,12 @@ class SelfAttributes:
 
     def _gather(self) -> Dict[Tuple[int, str], List[Store]]:
         stores: Dict[Tuple[int, str], List[Store]] = defaultdict(list)
-        for node in self.index.of_kind(ast.Attribute):
-            if not isinstance(node.ctx, ast.Load):
-                self._store_counts[node.attr] += 1
-                self._note_store(node, stores)
-            elif node.attr == "__dict__":
-                self._dynamic = True
+        stored, reads_dict = self.resolver.functions.attribute_stores()
+        for node in stored:
+            self._store_counts[node.attr] += 1
+            self._note_store(node, stores)
+        if reads_dict:
+            self._dynamic = True
         for node in self.index.of_kind(ast.Call):
             func = node.func
             if func.__class__ is ast.Name and func.id in ("setattr", "delattr"):

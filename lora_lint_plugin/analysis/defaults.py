@@ -650,19 +650,22 @@ class Defaults:
     def _gather(self) -> _FileFacts:
         facts = self._facts = _FileFacts()
         # (facts do not depend on the order of the kinds: lookups say unknown until ready)
-        for node in self.index.of_kind(ast.Attribute):
-            if not isinstance(node.ctx, ast.Load):
-                facts.assigned_attributes.add(node.attr)
-            elif node.attr == "__dict__":
-                facts.dynamic_attributes = True
+        stored, reads_dict = self.resolver.functions.attribute_stores()
+        facts.assigned_attributes.update(node.attr for node in stored)
+        if reads_dict:
+            facts.dynamic_attributes = True
         for node in self.index.of_kind(ast.Subscript):
             if not isinstance(node.ctx, ast.Load):
                 self._note_environment_item(node, facts)
+        imported = self.index.imported_locals
         for node in self.index.of_kind(ast.Call):
             if isinstance(node.func, ast.Attribute):
                 method, receiver = node.func.attr, node.func.value
-                if method in _NOTED_METHODS or method not in _ENVIRONMENT_READS \
-                        and self._may_be_environ(receiver) and self._is_environ(receiver):
+                # (``os.environ``, or a name an import binds: ``from os import environ``)
+                if method in _NOTED_METHODS or method not in _ENVIRONMENT_READS and (
+                        receiver.__class__ is ast.Attribute and receiver.attr == "environ"
+                        or receiver.__class__ is ast.Name and receiver.id in imported) \
+                        and self._is_environ(receiver):
                     self._note_method_call(node, facts)   # (most method calls: neither)
             elif isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
                 name = self.resolver.resolve(node.args[1]) if len(node.args) > 1 else UNKNOWN
@@ -732,14 +735,6 @@ class Defaults:
 
     def _is_environ(self, expression: ast.AST) -> bool:
         return "os.environ" in self.index.imported_names(expression)
-
-    def _may_be_environ(self, expression: ast.AST) -> bool:
-        """Cheaply: ``expression`` may be ``os.environ`` (``os.environ``, or a name an import
-        binds: ``from os import environ``); False for most receivers (``self``, ``model``)."""
-        if expression.__class__ is ast.Attribute:
-            return expression.attr == "environ"
-        return expression.__class__ is ast.Name \
-            and expression.id in self.index.imported_locals
 
 
 def _launched_origin(option: str, found: LauncherValue) -> str:

@@ -37,6 +37,7 @@ class LocalFunctions:
         self._methods: Dict[Tuple[int, str], Optional[ast.FunctionDef]] = {}
         # id(class) -> the attribute names stored in it (``_stored_attributes``)
         self._stored: Optional[Dict[int, Set[str]]] = None
+        self._attribute_stores: Optional[Tuple[List[ast.Attribute], bool]] = None
 
     def definition(self, func: ast.AST) -> Optional[ast.FunctionDef]:
         """The ``def`` a called name certainly refers to (bound once, by that ``def``), or the
@@ -81,13 +82,28 @@ class LocalFunctions:
         times: walking the class at each call was quadratic)."""
         if self._stored is None:
             self._stored = {}
-            for node in self.index.of_kind(ast.Attribute):
-                if isinstance(node.ctx, ast.Load):
-                    continue
+            for node in self.attribute_stores()[0]:
                 for ancestor in self.index.ancestors(node):
                     if ancestor.__class__ is ast.ClassDef:
                         self._stored.setdefault(id(ancestor), set()).add(node.attr)
         return self._stored.get(id(cls), set())
+
+    def attribute_stores(self) -> Tuple[List[ast.Attribute], bool]:
+        """The attributes the module stores or deletes (``x.a = ...``, ``del x.a``), in
+        pre-order, and whether it reads some ``__dict__``: listed in one pass over its
+        attributes for the three whole-file questions about them (``_stored_attributes``,
+        ``attributes.py``'s stores, ``defaults.py``'s facts)."""
+        if self._attribute_stores is None:
+            stores: List[ast.Attribute] = []
+            reads_dict = False
+            load = ast.Load
+            for node in self.index.of_kind(ast.Attribute):
+                if node.ctx.__class__ is not load:
+                    stores.append(node)
+                elif node.attr == "__dict__":
+                    reads_dict = True
+            self._attribute_stores = (stores, reads_dict)
+        return self._attribute_stores
 
     def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
         """Every direct call of ``function``; None when it is also used another way."""

@@ -207,6 +207,19 @@ class _Session:
             self.active.pop()
 
 
+def _only_import(bindings: List[Binding], name: str) -> Tuple[Optional[ast.stmt], Optional[ast.alias]]:
+    """(statement, alias) when ``bindings`` (of ``name``) is one import's; else (None, None)."""
+    if len(bindings) != 1 or not isinstance(bindings[0].node, (ast.Import, ast.ImportFrom)):
+        return None, None
+    statement = bindings[0].node
+    for alias in statement.names:
+        bound = alias.asname or (alias.name.split(".")[0]
+                                 if isinstance(statement, ast.Import) else alias.name)
+        if bound == name:
+            return statement, alias
+    return None, None
+
+
 def _candidates(path: str, dotted: str, level: int) -> Iterator[str]:
     """The files that may be module ``dotted`` imported from the file at ``path``."""
     directory = os.path.dirname(path)
@@ -281,6 +294,9 @@ class ImportedNames:
         # classes it imports hundreds of times, and each call asked the project again.
         self._targets: Dict[int, Optional[Tuple[ForeignModule, str]]] = {}
         self._functions: Dict[Tuple[int, str], Optional[Tuple[ForeignModule, ast.FunctionDef]]] = {}
+        # (id(scope), name) and (id(bindings), name) -> ``_only_import`` (scopes and their
+        # binding lists live as long as the resolver's index)
+        self._only_imports: Dict[Tuple[int, str], Tuple[Optional[ast.stmt], Optional[ast.alias]]] = {}
 
     # -- what a local name refers to -------------------------------------------------------
     def target(self, name: ast.AST) -> Optional[Tuple[ForeignModule, str]]:
@@ -319,19 +335,26 @@ class ImportedNames:
         return self.project.module(f"{package}.{alias.name}" if package else alias.name, level)
 
     def _only_import(self, name: ast.AST) -> Tuple[Optional[ast.stmt], Optional[ast.alias]]:
+        """(the import statement, its alias) when ``name`` is bound, and only bound, by an
+        import; answered once per scope and name (a test file calls the classes it imports
+        hundreds of times, and one ``from ... import (...)`` may bind dozens of names)."""
         if not isinstance(name, ast.Name) or self.project is None:
             return None, None
         index = self.resolver.index
-        bindings, _ = index.lookup(index.scope_of(name), name.id)
-        if len(bindings) != 1 or not isinstance(bindings[0].node, (ast.Import, ast.ImportFrom)):
-            return None, None
-        statement = bindings[0].node
-        for alias in statement.names:
-            bound = alias.asname or (alias.name.split(".")[0]
-                                     if isinstance(statement, ast.Import) else alias.name)
-            if bound == name.id:
-                return statement, alias
-        return None, None
+        scope = index.scope_of(name)
+        key = (id(scope), name.id)
+        found = self._only_imports.get(key)
+        if found is None:
+            bindings, _ = index.lookup(scope, name.id)
+            # the one binding of a module-level import, seen from every function
+            shared = (id(bindings), name.id) if len(bindings) == 1 else None
+            found = self._only_imports.get(shared) if shared is not None else None
+            if found is None:
+                found = _only_import(bindings, name.id)
+                if shared is not None:   # (a scope's own list: its id is its own)
+                    self._only_imports[shared] = found
+            self._only_imports[key] = found
+        return found
 
     # -- values ----------------------------------------------------------------------------
     def value(self, name: ast.Name, depth: int) -> Resolved:

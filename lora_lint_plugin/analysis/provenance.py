@@ -18,11 +18,12 @@ no link read is not one a diagnostic rests on.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+import bisect
+from typing import Any, Dict, List, Sequence, Tuple
 
 from ..fast_dataclass import replace
 from .diagnostics import Diagnostic, Span
-from .model import Argument, FileModel, TrainingSetup
+from .model import Argument, CallSite, FileModel, TrainingSetup
 from .values import Value
 
 
@@ -64,7 +65,16 @@ class _Marks:
         # the arguments not marked yet (each is marked once, when it has been read)
         self._pending: List[Argument] = [argument for call in file.calls
                                          for argument in call.args.by_name.values()]
-        self._calls = [(_start(call.span), _end(call.span), call) for call in file.calls]
+        # the calls by where they start (their order in the file model kept among equals),
+        # and the furthest end of the calls up to each: what ``_read_arguments_at`` searches
+        self._calls = sorted(((_start(call.span), _end(call.span), order, call)
+                              for order, call in enumerate(file.calls)), key=_first)
+        self._starts = [start for start, _, _, _ in self._calls]
+        self._reach: List[Tuple[int, int]] = []
+        furthest = (0, 0)
+        for _, call_end, _, _ in self._calls:
+            furthest = max(furthest, call_end)
+            self._reach.append(furthest)
 
     def add_read(self, diagnostic_spans: List[Span]) -> None:
         """Mark the arguments read so far, after reading those the diagnostics point into."""
@@ -79,12 +89,21 @@ class _Marks:
         self._pending = pending
 
     def _read_arguments_at(self, span: Span) -> None:
+        """Read the arguments ``span`` lies in, of the calls around it (in the file model's
+        order). Only calls that start before it are looked at, back to where no call reaches
+        its end: most diagnostics point into a call close to them, not into every call."""
         start, end = _start(span), _end(span)
-        for call_start, call_end, call in self._calls:   # most calls end here
-            if call_start <= start and end <= call_end:
-                for argument in call.args.by_name.values():
-                    if argument.span.contains(span):
-                        argument.value   # read: its value is marked below
+        around: List[Tuple[int, CallSite]] = []
+        position = bisect.bisect_right(self._starts, start) - 1
+        while position >= 0 and self._reach[position] >= end:
+            _, call_end, order, call = self._calls[position]
+            if end <= call_end:
+                around.append((order, call))
+            position -= 1
+        for _, call in sorted(around, key=_first):
+            for argument in call.args.by_name.values():
+                if argument.span.contains(span):
+                    argument.value   # read: its value is marked below
 
     def _mark_argument(self, argument: Argument) -> None:
         value = argument.value
@@ -92,6 +111,10 @@ class _Marks:
             _mark(value, self.values)
             if value.origin is not None:
                 self.arguments.setdefault(argument.span, (argument.name, value.origin))
+
+
+def _first(item: Tuple[Any, ...]) -> Any:
+    return item[0]
 
 
 def _start(span: Span) -> Tuple[int, int]:

@@ -25,9 +25,10 @@ def leaf(module_name: str) -> str:
 
 
 def lora_calls(file: FileModel) -> Iterator[Tuple[CallSite, Optional[TrainingSetup]]]:
-    """Every LoRA call (``LoraConfig`` or Unsloth ``get_peft_model``) with its setup."""
-    for call in file.calls_with_role(LORA_CONFIG, UNSLOTH_PEFT):
-        yield call, file.setup_of(call)
+    """Every LoRA call (``LoraConfig`` or Unsloth ``get_peft_model``) with its setup (paired
+    once per file: a dozen rules ask, and PEFT's tests make hundreds of these calls)."""
+    return iter(file.derived("lora_calls", lambda: [
+        (call, file.setup_of(call)) for call in file.calls_with_role(LORA_CONFIG, UNSLOTH_PEFT)]))
 
 
 def module_list(call: CallSite, parameter: str) -> Optional[Value]:
