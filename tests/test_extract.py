@@ -407,3 +407,29 @@ model = get_peft_model(model, make(16))
     assert setup.lora.args.plain("r") == rank
     if rank == 8:
         assert setup.lora.args.value("r").origin == "default of --rank"
+
+
+def test_calls_in_branches_no_run_takes_are_not_extracted():
+    file = model_of("""
+        from peft import LoraConfig
+        from unsloth import FastLanguageModel
+        if False:
+            a = LoraConfig(r=1)
+        if 0:
+            pass
+        elif flag:
+            b = LoraConfig(r=2)
+        if True:
+            c = LoraConfig(r=3)
+        else:
+            d = LoraConfig(r=4)
+        if flag:
+            e = LoraConfig(r=5)
+        def reload():
+            if (False):
+                model, tokenizer = FastLanguageModel.from_pretrained("lora_model")
+        while False:
+            f = LoraConfig(r=6)
+    """)
+    # ``while False:`` is not a parked branch: only ``if`` with a literal condition is
+    assert [call.args.plain("r") for call in file.calls] == [2, 3, 5, 6]

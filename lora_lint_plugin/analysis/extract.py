@@ -72,6 +72,10 @@ KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
 CHAT_TOKEN_LITERALS = ("<|eot_id|>", "<|start_header_id|>", "<|im_start|>", "<|im_end|>",
                        "<start_of_turn>", "<end_of_turn>", "[INST]", "<|assistant|>",
                        "<|user|>")
+# ``if False:``, ``if 0:``, ``if True: ... else:``: a condition written as a literal, how code is
+# parked where no run takes it (Unsloth's notebooks park their AutoPeftModel cells so). A text
+# without a match has no such branch, and its calls are not checked one by one.
+_LITERAL_CONDITION = re.compile(r"if[\s(]+(?:False|True|None|[0-9.'\"])")
 # Any of the tokens' first characters: a string without one holds none of them.
 _CHAT_TOKEN_START = re.compile("[" + re.escape("".join({token[0] for token in CHAT_TOKEN_LITERALS}))
                                + "]")
@@ -103,6 +107,19 @@ def _tokenizer_source(call: ast.Call) -> Optional[ast.expr]:
         return call.args[0]
     return next((keyword.value for keyword in call.keywords
                  if keyword.arg == "pretrained_model_name_or_path"), None)
+
+
+def never_runs(index: ScopeIndex, node: ast.AST) -> bool:
+    """``node`` sits in a branch no run takes: the body of ``if False:`` / ``if 0:`` or the
+    ``else`` of ``if True:``. Only literal conditions; anything else may run."""
+    child = node
+    for ancestor in index.ancestors(node):
+        if isinstance(ancestor, ast.If) and isinstance(ancestor.test, ast.Constant):
+            branch = ancestor.orelse if ancestor.test.value else ancestor.body
+            if any(statement is child for statement in branch):
+                return True
+        child = ancestor
+    return False
 
 
 def _is_single_call(site: CallSite) -> bool:
@@ -151,6 +168,7 @@ class Extractor:
         self._modules = modules
         self._callers: Optional[ForeignCallers] = None
         self._classes: Optional[Set[str]] = None   # ``_class_names``
+        self._may_park = _LITERAL_CONDITION.search(lines.source) is not None
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -229,6 +247,8 @@ class Extractor:
                 return
 
     def _visit_call(self, node: ast.Call) -> None:
+        if self._may_park and never_runs(self.index, node):
+            return   # no rule looks at a call no run makes
         func = node.func
         root = func
         while root.__class__ is ast.Attribute:

@@ -203,22 +203,3 @@ def format_learning_rate(value: float) -> str:
     mantissa, exponent = f"{value:.2e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}e{int(exponent)}"
-
-
-def never_runs(file: FileModel, node: Any) -> bool:
-    """``node`` sits in a branch no run takes: the body of ``if False:`` / ``if 0:`` (how
-    notebooks park an alternative, e.g. Unsloth's "if False: AutoPeftModelForCausalLM ..."
-    cells) or the ``else`` of ``if True:``. Only literal conditions; anything else may run."""
-    import ast
-
-    scopes = file.scopes
-    if scopes is None:
-        return False
-    child = node
-    for ancestor in scopes.ancestors(node):
-        if isinstance(ancestor, ast.If) and isinstance(ancestor.test, ast.Constant):
-            taken = bool(ancestor.test.value)
-            if (not taken and child in ancestor.body) or (taken and child in ancestor.orelse):
-                return True
-        child = ancestor
-    return False

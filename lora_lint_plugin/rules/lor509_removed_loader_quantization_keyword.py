@@ -4,7 +4,7 @@ from typing import Any, Dict, Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import MODEL_LOAD, PEFT_LOAD, CallSite
-from ._common import never_runs, peft_facts
+from ._common import peft_facts
 from ._versions import removal_against_pins
 from .base import Rule, register
 
@@ -42,8 +42,9 @@ class RemovedLoaderQuantizationKeyword(Rule):
     `quantization_config`); from 5.0 they fall through to the model class's constructor.
     Unsloth's `FastLanguageModel.from_pretrained(load_in_4bit=True)` is Unsloth's own keyword
     and is not reported. Like every rule, it looks at LoRA fine-tuning code (files that use
-    PEFT, Unsloth or TRL), not at every `from_pretrained`; nor in a branch no run takes
-    (`if False:`, as Unsloth's notebooks park their AutoPeftModel alternative). The facts,
+    PEFT, Unsloth or TRL), not at every `from_pretrained`, and not in a branch no run takes
+    (`if False:`, as Unsloth's notebooks park their AutoPeftModel alternative; see
+    docs/linking.md). The facts,
     read from transformers' released sources, are in
     `catalog/data/peft_lora_config.json` (`transformers_removed_loader_keywords`).
 
@@ -152,7 +153,7 @@ class RemovedLoaderQuantizationKeyword(Rule):
             return
         removed: Dict[str, Any] = peft_facts()["transformers_removed_loader_keywords"]["keywords"]
         for call in file.calls:
-            if not _transformers_loader(call) or never_runs(file, call.node):
+            if not _transformers_loader(call):
                 continue
             for keyword, change in removed.items():
                 argument = call.args.by_name.get(keyword)

@@ -4,7 +4,7 @@ from typing import Any, Dict, Iterator, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, Argument, CallSite, FileModel
-from ._common import never_runs, peft_facts
+from ._common import peft_facts
 from ._versions import pins_all_from, removal_against_pins
 from .base import Invalid, Rule, register
 
@@ -49,7 +49,7 @@ class RemovedTrainerTokenizer(Rule):
     and the message says that nothing is pinned; a pin whose every version is 5.0 or later is
     named in the message; a pin that also allows 4.x is named as breaking on upgrade; a pin
     older than 5.0 (`transformers==4.46.3`), or one that cannot be placed among releases,
-    keeps it silent. Not in a branch no run takes (`if False:`).
+    keeps it silent. Like every rule, not in a branch no run takes (`if False:`).
 
     ## Why is this bad?
     The trainer is never built: `TypeError: Trainer.__init__() got an unexpected keyword
@@ -174,8 +174,7 @@ class RemovedTrainerTokenizer(Rule):
         facts: Dict[str, Any] = peft_facts()["transformers_removed_trainer_keywords"]
         classes = facts["classes"]
         for call in file.calls_with_role(TRAINER):
-            if call.library != "transformers" or call.name not in classes \
-                    or never_runs(file, call.node):
+            if call.library != "transformers" or call.name not in classes:
                 continue
             for keyword, change in facts["keywords"].items():
                 argument = call.args.by_name.get(keyword)
