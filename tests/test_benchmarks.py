@@ -160,3 +160,8 @@ def test_instructions_follow_their_timed_benchmark() -> None:
     assert run.selected_parts("flake8,check,save,dense", True) == [
         "flake8", "flake8-instructions", "check", "save", "save-instructions", "dense", "dense-instructions"]
     assert run.selected_parts("flake8, check,", False) == ["flake8", "check"]
+
+
+def test_subset_labels_use_english_ordinals() -> None:
+    assert [run.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 20, 21, 22, 102, 111)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "20th", "21st", "22nd", "102nd", "111th"]
