@@ -7,6 +7,8 @@ notebooks; the parsing helpers also directly, on the spellings met in public cod
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -17,8 +19,10 @@ from packaging.version import Version
 from lora_lint_plugin.analysis.versions import (
     VersionOrigin,
     VersionRange,
+    TRACKED_LIBRARIES,
     install_line_pins,
     library_versions,
+    requirement_pin,
 )
 
 from .conftest import dedent, flake8_codes, run_flake8
@@ -385,3 +389,43 @@ def test_project_files_are_read_once_per_directory(tmp_path: Path):
     first = library_versions(str(root / "a.py")).of("trl")
     requirements.write_text("trl>=0.20\n", encoding="utf-8")
     assert library_versions(str(root / "b.py")).of("trl") == first   # memoised per directory
+
+
+# -- reading a requirement without packaging's full parser ---------------------------------------
+
+def test_plain_pins_are_read_without_importing_packagings_requirement_parser(tmp_path: Path):
+    """packaging.requirements (markers, platform tags, subprocess) costs about twice a flake8
+    run's share of lora-lint: a project pinning its libraries the plain way never imports it."""
+    root = repository(tmp_path)
+    write(root / "requirements.txt", "numpy\ntorch>=2.1  # CUDA 12\nTRL[quality] >= 0.20, <1\n")
+    path = write(root / "train.py", WITH_CONFIG)
+    code = ("import sys; from flake8.main.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print('packaging.requirements' in sys.modules, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, "--isolated", "--select=LOR", str(path)],
+                            capture_output=True, text=True, check=True, cwd=root)
+    assert "trl<1,>=0.20 pinned in requirements.txt:3" in result.stdout   # the pin was read
+    assert result.stderr.strip() == "False"
+
+
+@pytest.mark.parametrize("text", [
+    "trl==0.8.6", "TRL >= 0.8 , < 0.12", "Unsloth_Zoo==2024.1", "trl[quality]>=0.9", "trl[ a , b ]<1",
+    "trl==0.8.*", "trl<0.8.*", "trl>=0.8,", "trl,>=0.8", "trl>=0.8 garbage", "trl (>=0.8)", "trl=0.8",
+    "trl===abc", "trl==v1.0", "trl", "trl[]", "trl._>=1", "trl- >=1", "numpy>=1", "peft>=1;python_version<'3'",
+    "peft>=1 ; python_version>='3'", "trl @ git+https://github.com/huggingface/trl@v0.9.6", "trl>=1,,<2",
+])
+def test_requirement_pin_reads_what_packagings_parser_reads(text: str):
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    origin = VersionOrigin("requirements.txt", 1)
+    pin = requirement_pin(text, origin)
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        assert pin is None
+        return
+    name = requirement.name.lower().replace("_", "-").replace(".", "-")
+    if name not in TRACKED_LIBRARIES or requirement.marker is not None or requirement.url:
+        return   # untracked is None (asserted by the tests above); markers and URLs: their tests
+    expected = (name, str(requirement.specifier)) if str(requirement.specifier) else None
+    assert (None if pin is None else (pin.library, str(pin.specifier))) == expected

@@ -39,9 +39,10 @@ import re
 import shlex
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from packaging.requirements import InvalidRequirement, Requirement
+# Not packaging.requirements / packaging.utils: importing them (markers, platform tags,
+# subprocess) costs ~170 M instructions, ~2x a whole flake8 run's share of lora-lint; the full
+# requirement parser is imported only for a line with a marker or a URL.
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..fast_dataclass import dataclass, field, replace
@@ -219,11 +220,47 @@ _GITHUB_TAG = re.compile(r"github\.com/[\w.-]+/(?P<name>[\w.-]+?)(?:\.git)?@v?(?
 _GITHUB_COMMIT = re.compile(r"github\.com/[\w.-]+/(?P<name>[\w.-]+?)(?:\.git)?@[0-9a-f]{7,40}(?:[#/?].*)?$")
 
 
+def canonicalize_name(name: str) -> str:
+    """A distribution name in its normalised form (``Unsloth_Zoo`` -> ``unsloth-zoo``, PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# A requirement's distribution name: packaging's parser reads the same leading name, or this
+# one followed by more of ``._-`` (which no tracked library's name ends with).
+_LEADING_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+# ``name``, ``name[extras]`` followed by version specifiers or nothing: the form nearly every pin
+# takes. A line with a marker (``;``), a URL (``@``) or any other form goes to packaging's full
+# requirement parser.
+_PLAIN_REQUIREMENT = re.compile(
+    r"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[\w\s,.-]*\])?\s*"
+    r"(?P<specifier>(?:===|==|!=|~=|<=|>=|<|>)\s*[^\s,;@()\[\]]+"
+    r"(?:\s*,\s*(?:===|==|!=|~=|<=|>=|<|>)\s*[^\s,;@()\[\]]+)*)?")
+
+
 def requirement_pin(text: str, origin: VersionOrigin) -> Optional[VersionPin]:
     """The pin ``text`` (one requirement) states for a tracked library, if any."""
     text = text.strip()
     if "://" in text and "@" not in text.split("://", 1)[0]:
         return _url_pin(text, None, origin)
+    leading = _LEADING_NAME.match(text)
+    if leading is None or canonicalize_name(leading.group()) not in TRACKED_LIBRARIES:
+        return None   # not a requirement, or one of a library no rule asks about
+    plain = _PLAIN_REQUIREMENT.fullmatch(text)
+    if plain is not None:
+        try:
+            specifier = SpecifierSet(plain.group("specifier") or "")
+        except InvalidSpecifier:
+            pass   # the full parser decides
+        else:
+            return VersionPin(canonicalize_name(plain.group("name")), specifier, origin) \
+                if str(specifier) else None   # no specifier: unpinned, whatever is current
+    return _parsed_requirement_pin(text, origin)
+
+
+def _parsed_requirement_pin(text: str, origin: VersionOrigin) -> Optional[VersionPin]:
+    """``requirement_pin`` of a line with a marker, a URL or an unusual form: packaging's parser."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         requirement = Requirement(text)
     except InvalidRequirement:
