@@ -92,8 +92,9 @@ def test_a_flake8_run_imports_no_rule_the_file_cannot_trigger(tmp_path):
     loaded = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path)
               if name.startswith("lora_lint_plugin.rules.")}
     assert {"lor101", "lor103", "lor201", "lor507"} <= loaded
-    assert not loaded & {"lor102", "lor108", "lor110", "lor111", "lor209", "lor301", "lor302",
-                         "lor403", "lor502", "lor503", "lor504", "lor508", "_chat", "_chat_"}
+    assert not loaded & {"lor102", "lor108", "lor110", "lor111", "lor207", "lor209", "lor301",
+                         "lor302", "lor403", "lor502", "lor503", "lor504", "lor508", "_chat",
+                         "_chat_"}
     (tmp_path / "setup.cfg").write_text("[flake8]\nlora-lint-gpu-memory = 8GB\n")
     path.write_text(path.read_text() + "from peft import LoraConfig\n"
                     "trainer = SFTTrainer(model=model, peft_config=LoraConfig(modules_to_save=['score']))\n"
@@ -102,3 +103,19 @@ def test_a_flake8_run_imports_no_rule_the_file_cannot_trigger(tmp_path):
               if name.startswith("lora_lint_plugin.rules.lor")}
     assert {"lor102", "lor108", "lor110", "lor209", "lor301", "lor302", "lor403", "lor503", "lor504",
             "lor508"} <= loaded
+
+
+PEFT_SCRIPT = """
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct")
+    model = get_peft_model(model, LoraConfig(r=16, target_modules=["q_proj", "v_proj"]))
+"""
+
+
+def test_a_script_without_unsloth_loads_no_unsloth_rule(tmp_path):
+    path = write_source(tmp_path, PEFT_SCRIPT)
+    loaded = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path)
+              if name.startswith("lora_lint_plugin.rules.lor")}
+    assert {"lor101", "lor110", "lor508"} <= loaded
+    assert not loaded & {"lor108", "lor205", "lor506"}

@@ -39,6 +39,8 @@ TRIGGERS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "LOR108": {"arguments": ("modules_to_save",)},
     "LOR110": {"roles": ("lora_config",)},
     "LOR111": {"signals": ("token_additions",)},
+    "LOR205": {"roles": ("unsloth_peft",)},
+    "LOR207": {"arguments": ("fp16",)},
     "LOR209": {"roles": ("lora_config",)},
     "LOR301": {"arguments": ("assistant_only_loss",), "signals": ("chat_signals",)},
     "LOR302": {"signals": ("chat_signals",)},
@@ -46,6 +48,7 @@ TRIGGERS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "LOR502": {"arguments": ("embedding_learning_rate",)},
     "LOR503": {"arguments": ("peft_config",)},
     "LOR504": {"arguments": ("peft_config",)},
+    "LOR506": {"imports": ("unsloth",)},
     "LOR508": {"imports": ("peft",)},
 }
 # END TRIGGERS

@@ -49,6 +49,7 @@ class UnslothSlowPath(Rule):
     code = "LOR205"
     name = "unsloth-slow-path"
     summary = "Unsloth get_peft_model setting that disables the fused LoRA kernels"
+    TRIGGERS = {"roles": (UNSLOTH_PEFT,)}  # only Unsloth's get_peft_model is judged
 
     VALID = (
         """

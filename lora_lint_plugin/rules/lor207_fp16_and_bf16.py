@@ -36,6 +36,7 @@ class Fp16AndBf16(Rule):
     code = "LOR207"
     name = "fp16-and-bf16"
     summary = "fp16=True and bf16=True together: TrainingArguments raises"
+    TRIGGERS = {"arguments": ("fp16",)}  # only training arguments with fp16 (and bf16)
 
     VALID = (
         """

@@ -74,6 +74,7 @@ class UnslothImportOrder(Rule):
     code = "LOR506"
     name = "unsloth-import-order"
     summary = "unsloth imported after transformers/trl/peft: its patches are not applied"
+    TRIGGERS = {"imports": ("unsloth",)}  # only files that import unsloth
     fix_safety = FixSafety.SAFE
 
     VALID = (
