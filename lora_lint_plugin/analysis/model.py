@@ -7,7 +7,7 @@ linking them through variables: loader -> LoRA -> trainer (+ its arguments).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..fast_dataclass import dataclass, field
 from .diagnostics import Span
@@ -15,6 +15,8 @@ from .positions import SourceLines
 from .values import OBJECT, UNKNOWN, Resolved, Value, _Unknown
 
 if TYPE_CHECKING:   # versions.py imports ``packaging``: only when a rule asks for versions
+    from typing import Protocol
+
     from .versions import LibraryVersions
 
 
@@ -48,13 +50,14 @@ QUANTIZATION = "quantization"      # transformers.BitsAndBytesConfig: how the ba
 SUPERVISED_TRAINERS = frozenset({"SFTTrainer", "UnslothTrainer", "Trainer"})
 
 
-class ValueSource(Protocol):
-    """What resolves and locates an argument's expressions when they are first read (the
-    file's ``resolve.Resolver``)."""
+if TYPE_CHECKING:   # a Protocol class costs ~0.3 M instructions to create; only mypy reads it
+    class ValueSource(Protocol):
+        """What resolves and locates an argument's expressions when they are first read (the
+        file's ``resolve.Resolver``)."""
 
-    def resolve(self, node: Optional[Any]) -> Resolved: ...
+        def resolve(self, node: Optional[Any]) -> Resolved: ...
 
-    def span(self, node: Any) -> Span: ...
+        def span(self, node: Any) -> Span: ...
 
 
 class Argument:

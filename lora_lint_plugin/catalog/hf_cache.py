@@ -31,8 +31,7 @@ CONFIG_NAME = "config.json"
 # Larger files are not configs (a mistaken path to weights); reading them would cost time.
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024
 _COMMIT = r"^[0-9a-f]{40}$"   # compiled on first use (re caches it): most runs never need it
-# What huggingface_hub accepts as a repo id: one optional org and a name, no "..".
-_HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.\-]*/)?[A-Za-z0-9][\w.\-]*$")
+_ASCII_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,19 @@ def _find(model_id: str, revision: str, cache_root: str) -> FoundConfig:
 
 
 def is_hub_id(model_id: str) -> bool:
-    """``org/name`` or ``name`` as the Hub spells repository ids (never a path)."""
-    return bool(_HUB_ID.match(model_id)) and ".." not in model_id
+    """``org/name`` or ``name`` as the Hub spells repository ids (never a path): what
+    huggingface_hub accepts, one optional org and a name, each an ASCII letter or digit then
+    word characters, ``.`` and ``-``, and no "..". The pattern
+    ``^(?:[A-Za-z0-9][\\w.\\-]*/)?[A-Za-z0-9][\\w.\\-]*$`` as string tests: compiling it
+    cost as much as the rest of this module's import."""
+    if ".." in model_id:
+        return False
+    if model_id.endswith("\n"):  # ``$`` also matches before a final line break
+        model_id = model_id[:-1]
+    parts = model_id.split("/")
+    return len(parts) <= 2 and all(
+        part and part[0] in _ASCII_ALNUM and all(c.isalnum() or c in "_.-" for c in part)
+        for part in parts)
 
 
 def _snapshot(repo_folder: str, revision: str) -> Optional[str]:
