@@ -7,8 +7,10 @@ training script loads, more than the analysis itself. An editor that starts a fr
 per save pays that on every save. This ``dataclass`` gives every class the same module-level
 constructor, ``repr`` and frozen ``__setattr__``/``__delattr__``, which read the class's
 ``_Plan`` (its fields, defaults, factories), a comparison and a hash per class (they are hot on
-dense code), and the ``Field`` objects only when asked for: declaring a class costs ~25 us, and
-no closure cells are left for the garbage collector. The package's modules import ``dataclass``,
+dense code), and the ``Field`` objects only when asked for, and no closure cells are left for
+the garbage collector. A class is built on first use (its first instance, however made, or its
+fields asked for): a run declares many classes it never makes, and building one costs ~0.15 M
+instructions (~25 us). The package's modules import ``dataclass``,
 ``field`` and ``replace`` from here, so ``dataclasses`` itself (~1 M instructions to import) is
 not needed to declare or copy a data class: ``field`` records its arguments, ``replace`` builds
 the changed copy as ``dataclasses.replace`` does, and ``dataclasses`` is imported when something
@@ -34,6 +36,7 @@ from __future__ import annotations
 import operator
 import reprlib
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
 __all__ = ["dataclass", "field", "replace"]
@@ -387,6 +390,75 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> typ
     return cls
 
 
+_BUILT_AT_ONCE = ("__init__", "__setstate__", "__post_init__", "__slots__")
+_BUILDING = threading.RLock()  # a build never waits for itself
+
+
+def _declare(cls: type, options: Tuple[bool, bool, bool, bool]) -> type:
+    """Mark ``cls`` to be built (``_process``) when its first instance is made: constructed
+    (``__init__``), or unpickled or copied (``__setstate__``), or when its fields are asked for
+    (``__dataclass_fields__``). A module declares classes that a run may never make (a file
+    without findings makes no ``Diagnostic``); building one costs ~0.15 M instructions, most of
+    them assignments of special methods, each of which updates the class's slots. A class with
+    base classes, its own constructor or state, or what ``dataclasses`` builds is built at once."""
+    namespace = cls.__dict__
+    if cls.__bases__ != (object,) or not namespace.keys().isdisjoint(_BUILT_AT_ONCE):
+        return _process(cls, *options)
+    for name in namespace.get("__annotations__", ()):
+        if isinstance(namespace.get(name), _MUTABLE_DEFAULTS):  # refused when declared, as by dataclasses
+            return _process(cls, *options)
+    setattr(cls, "__fast_dataclass_pending__", options)
+    setattr(cls, "__init__", _first_init)
+    setattr(cls, "__setstate__", _first_setstate)
+    setattr(cls, "__dataclass_fields__", _PENDING_FIELDS)
+    return cls
+
+
+def _build_pending(cls: type) -> None:
+    """Build the classes in ``cls``'s MRO that are still marked, bases first."""
+    with _BUILDING:
+        for klass in reversed(cls.__mro__):
+            options = klass.__dict__.get("__fast_dataclass_pending__")
+            if options is not None:
+                for name in ("__fast_dataclass_pending__", "__init__", "__setstate__",
+                             "__dataclass_fields__"):
+                    delattr(klass, name)
+                _process(klass, *options)
+
+
+def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """``__init__`` of a class not built yet: build it, then run the constructor it got."""
+    _build_pending(type(self))
+    type(self).__init__(self, *args, **kwargs)
+
+
+def _first_setstate(self: Any, state: Any) -> None:
+    """``__setstate__`` of a class not built yet (an instance unpickled or copied before any
+    was constructed): build it, then restore the state as ``pickle`` does by default."""
+    _build_pending(type(self))
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slot_state = state
+    else:
+        slot_state = None
+    if state:
+        self.__dict__.update(state)
+    for name, value in (slot_state or {}).items():
+        object.__setattr__(self, name, value)
+
+
+class _PendingFields:
+    """``__dataclass_fields__`` of a class not built yet (``dataclasses.fields``,
+    ``is_dataclass``): builds it and answers with the built class's fields."""
+
+    def __get__(self, instance: Any, owner: type) -> Dict[str, Any]:
+        _build_pending(owner)
+        fields: Dict[str, Any] = owner.__dataclass_fields__  # type: ignore[attr-defined]
+        return fields
+
+
+_PENDING_FIELDS = _PendingFields()
+
+
 if TYPE_CHECKING:
     from dataclasses import dataclass, field, replace
 else:
@@ -395,8 +467,9 @@ else:
 
     def dataclass(cls: Optional[type] = None, *, frozen: bool = False, eq: bool = True,
                   order: bool = False, repr: bool = True) -> Any:
-        """``@dataclass`` with the same options (``frozen``, ``eq``, ``order``, ``repr``)."""
+        """``@dataclass`` with the same options (``frozen``, ``eq``, ``order``, ``repr``),
+        built when first used (``_declare``)."""
         def wrap(target: type) -> type:
-            return _process(target, frozen, eq, order, repr)
+            return _declare(target, (frozen, eq, order, repr))
 
         return wrap if cls is None else wrap(cls)

@@ -9,6 +9,8 @@ import importlib
 import pickle
 import pkgutil
 import re
+import subprocess
+import sys
 from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, List, Tuple
@@ -176,8 +178,10 @@ def _package_dataclasses() -> List[type]:
         except ImportError:  # an optional extra that is not installed
             continue
         for value in vars(module).values():
-            if isinstance(value, type) and value.__module__ == module.__name__ and \
-                    "__fast_dataclass_options__" in value.__dict__:
+            if isinstance(value, type) and value.__module__ == module.__name__ and (
+                    "__fast_dataclass_options__" in value.__dict__ or
+                    "__fast_dataclass_pending__" in value.__dict__):
+                fields(value)  # builds a class not built yet
                 found[f"{value.__module__}.{value.__qualname__}"] = value
     return [found[name] for name in sorted(found)]
 
@@ -269,3 +273,34 @@ def test_a_hot_class_gets_a_compiled_constructor_with_the_same_behaviour() -> No
         if options.get("frozen"):
             with pytest.raises(FrozenInstanceError):
                 first.size = 5
+
+
+def test_a_class_is_built_when_first_used() -> None:
+    """Declaring costs next to nothing: a class is built (methods, plan, fields) on its first
+    instance, however it is made, or when its fields are asked for."""
+    for options in OPTIONS:
+        cls = declare(fast_dataclass, fast_field, **options)
+        assert "__fast_dataclass_plan__" not in vars(cls)
+        first = cls("a", 2)
+        assert "__fast_dataclass_plan__" in vars(cls) and repr(first) == repr(cls("a", 2))
+        unbuilt = declare(fast_dataclass, fast_field, **options)
+        assert [f.name for f in fields(unbuilt)] == ["name", "size", "tags", "note", "cache"]
+        assert "__fast_dataclass_plan__" in vars(unbuilt)
+
+
+def test_an_instance_unpickled_before_any_is_made_gets_the_built_class() -> None:
+    """``pickle`` and ``copy`` make instances without the constructor: a fresh process that
+    unpickles a ``Diagnostic`` first still compares, hashes, sorts and prints it."""
+    from lora_lint_plugin.analysis.diagnostics import Diagnostic, Span
+
+    found = [Diagnostic(Span(3, 0, 3, 4), "LOR101", "b"), Diagnostic(Span(1, 0, 1, 4), "LOR102", "a")]
+    code = ("import pickle, sys, copy\n"
+            "from lora_lint_plugin.analysis.diagnostics import Diagnostic, Span\n"
+            "assert '__fast_dataclass_plan__' not in vars(Diagnostic)\n"
+            "found = pickle.loads(sys.stdin.buffer.read())\n"
+            "again = copy.deepcopy(found)\n"
+            "assert again == found and len({*found, *again}) == 2\n"
+            "print(repr(sorted(found)))\n")
+    result = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(found),
+                            capture_output=True, check=True)
+    assert result.stdout.decode().strip() == repr(sorted(found))
