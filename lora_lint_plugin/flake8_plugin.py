@@ -80,12 +80,12 @@ class LoraLintPlugin:
         if self.options_error is not None:
             yield 1, 0, f"LOR000 lora-lint configuration error: {self.options_error}", type(self)
             return
-        from .analysis.engine import analyse_source, collector_paused
-        from .analysis.prefilter import might_contain_training_code
+        from .analysis.text_prefilter import might_contain_training_code
 
         source = "".join(self.lines)
         if not might_contain_training_code(source):
-            return  # the common case: no LoRA code; nothing else is paid for this file
+            return  # the common case: no LoRA code; nothing else is loaded for this file
+        from .analysis.engine import analyse_source, collector_paused
         from .config.discovery import ConfigError, flake8_settings
 
         try:  # the TOML's long-context/gpu-memory, under flake8's own --lora-lint-* options

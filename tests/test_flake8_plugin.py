@@ -168,7 +168,11 @@ def test_a_file_without_training_code_loads_no_analysis(tmp_path):
     loaded = _modules_after_flake8(path)
     assert "lora_lint_plugin.flake8_plugin" in loaded
     heavy = {"lora_lint_plugin.analysis.extract", "lora_lint_plugin.rules", "lora_lint_plugin.catalog",
-             "lora_lint_plugin.config.pyproject", "libcst", "pathspec", "tomllib", "tomli"}
+             "lora_lint_plugin.config.pyproject", "libcst", "pathspec", "tomllib", "tomli",
+             # the text gate is asked before the engine, the ast gate and their imports load
+             "lora_lint_plugin.analysis.engine", "lora_lint_plugin.analysis.prefilter",
+             "lora_lint_plugin.analysis.scopes", "lora_lint_plugin.analysis.model"}
+    assert "lora_lint_plugin.analysis.text_prefilter" in loaded
     assert not loaded & heavy
 
 

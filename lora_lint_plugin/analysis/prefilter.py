@@ -3,9 +3,10 @@
 flake8 runs every installed plugin on every file, so lora-lint must cost next to nothing on
 code that never fine-tunes a model. Two gates, cheapest first:
 
-1. ``might_contain_training_code(source)``: a file can only hold a training setup if it
-   imports one of the LoRA libraries *and* names one of the calls the rules look at; both
-   tests are substring or line-anchored regex searches on the text.
+1. ``might_contain_training_code(source)`` (``text_prefilter.py``, which imports nothing of
+   the analysis: the flake8 plugin asks it before loading anything else): a file can only
+   hold a training setup if it imports one of the LoRA libraries *and* names one of the calls
+   the rules look at; both tests are substring or line-anchored regex searches on the text.
 2. ``has_candidate_call(tree)``: on the ``ast`` tree (flake8 has already built it; the CLI
    pays one ``ast.parse``), is there at least one call whose callee, followed through the
    file's imports, is one the extractor recognises? Every rule reports about a recognised
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 import sys
 import unicodedata
 import warnings
@@ -32,54 +32,10 @@ from ..fast_dataclass import dataclass
 from .callees import LOADER_METHODS, classify, linking_facts
 from .nodes import REVERSED_FIELDS, reversed_node_fields
 from .scopes import import_binding
-
-# The file must import one of the LoRA libraries (a plain transformers file has no adapter).
-_LIBRARY_IMPORT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?:peft|unsloth|trl)\b|import[ \t][^\n#]*\b(?:peft|unsloth|trl)\b)",
-    re.MULTILINE)
-
-# ...and at least one of the calls or names the extractor and rules look at.
-_CALL_MARKERS = (
-    "LoraConfig",
-    "get_peft_model",
-    "FastLanguageModel",
-    "FastModel",
-    "FastVisionModel",
-    "SFTTrainer",
-    "SFTConfig",
-    "UnslothTrainer",
-    "PeftModel",
-    "DPOTrainer",
-    "DPOConfig",
-    "ORPOTrainer",
-    "ORPOConfig",
-    "KTOTrainer",
-    "KTOConfig",
-    "CPOTrainer",
-    "CPOConfig",
-    "GRPOTrainer",
-    "GRPOConfig",
-    "RewardTrainer",
-    "RewardConfig",
-    "PPOTrainer",
-    "GKDTrainer",
-    "RLOOTrainer",
-)
-# Every import the regex accepts names one of these: three substring tests reject almost every
-# file before the markers are searched at all.
-_LIBRARY_NAMES = ("peft", "trl", "unsloth")
+from .text_prefilter import might_contain_training_code  # noqa: F401  (the first gate, re-exported)
 
 # Top-level packages whose calls ``callees.classify`` can recognise.
 _RECOGNISED_ROOTS = frozenset(("peft", "trl", "unsloth", "transformers"))
-
-
-def might_contain_training_code(source: str) -> bool:
-    """True when ``source`` may contain a LoRA training setup; False means: certainly not."""
-    if not any(library in source for library in _LIBRARY_NAMES):
-        return False
-    if not any(marker in source for marker in _CALL_MARKERS):
-        return False
-    return _LIBRARY_IMPORT.search(source) is not None
 
 
 def _note_recognised_imports(node: Union[ast.Import, ast.ImportFrom],
