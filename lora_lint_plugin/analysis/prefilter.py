@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re  # noqa: F401  (this module's own patterns)
 import sys
 import unicodedata
 import warnings
