@@ -2,8 +2,9 @@
 
 Before walking every node, the gate looks for the recognisable callee names in the text and
 finds the statement around each occurrence: a name in a docstring, a comment or a ``def``
-line is no call. The test must never reject a file the walk accepts: every spelling of a call
-below is accepted with the text as without it, and flake8 still reports the calls' findings.
+line is no call; the calls in code there are asked what the walk would ask them. The text
+must never change the walk's answer: every spelling of a call below is accepted with the text
+as without it, and flake8 still reports the calls' findings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lora_lint_plugin.analysis.prefilter import _no_callee_named, has_candidate_call
+from lora_lint_plugin.analysis.prefilter import _answer_from_text, has_candidate_call
 
 from .conftest import flake8_codes, write_source
 
@@ -91,7 +92,7 @@ def _source(text: str) -> str:
 def test_names_outside_code_are_rejected_from_the_text(name: str) -> None:
     source = _source(NO_CALL[name])
     tree = ast.parse(source)
-    assert _no_callee_named(tree, source)
+    assert _answer_from_text(tree, source) is False
     assert has_candidate_call(tree, source) is has_candidate_call(tree) is False
 
 
@@ -100,8 +101,40 @@ def test_every_spelling_of_a_call_is_seen(name: str) -> None:
     source = CALLS[name]
     tree = ast.parse(source)
     assert has_candidate_call(tree) is True
-    assert not _no_callee_named(tree, source)
+    assert _answer_from_text(tree, source) is not False
     assert has_candidate_call(tree, source) is True
+
+
+# Names in code that are no recognised call: the text answers as the walk does.
+IN_CODE_NO_CALL = {
+    "in a string": 'from peft import LoraConfig\nhelp_text = "use LoraConfig(r=8)"\n',
+    "not a library's": "from mylib import LoraConfig\nLoraConfig(r=8)\n",
+    "a loader method of a class that is none": ("from peft import PeftConfig\n"
+                                                "PeftConfig.from_pretrained('path')\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_CODE_NO_CALL))
+def test_names_in_code_are_asked_as_the_walk_asks(name: str) -> None:
+    source = IN_CODE_NO_CALL[name]
+    tree = ast.parse(source)
+    assert has_candidate_call(tree) is False
+    assert has_candidate_call(tree, source) is False
+
+
+def test_a_call_the_text_answers_needs_no_walk() -> None:
+    source = "import os\nfrom peft import LoraConfig\n\ndef make():\n    return LoraConfig(r=8)\n"
+    assert _answer_from_text(ast.parse(source), source) is True
+
+
+def test_a_loader_method_of_a_name_imported_later_is_left_to_the_walk() -> None:
+    # The walk asks the call before ``X`` is imported (any loader method then counts) and
+    # would ask ``classify`` after: the import order decides, so the text does not.
+    source = ("from peft import LoraConfig\nmodel = X.from_pretrained('m')\n"
+              "from peft import PeftConfig as X\n")
+    tree = ast.parse(source)
+    assert _answer_from_text(tree, source) is None
+    assert has_candidate_call(tree, source) is has_candidate_call(tree) is True
 
 
 @pytest.mark.parametrize("call", [

@@ -31,7 +31,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union, cast
 
 from ..fast_dataclass import dataclass
 from .callees import LOADER_METHODS, classify, linking_facts
-from .nodes import REVERSED_FIELDS, reversed_node_fields
+from .nodes import REVERSED_FIELDS, child_nodes, reversed_node_fields
 from .scopes import import_binding
 from .text_prefilter import might_contain_training_code  # noqa: F401  (the first gate, re-exported)
 
@@ -61,13 +61,16 @@ def _note_recognised_imports(node: Union[ast.Import, ast.ImportFrom],
 def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
     """False only when no call in ``tree`` can be one the extractor recognises.
 
-    ``tree`` is the module's ``ast``; ``source``, its text when the caller has it, lets many
-    files without such a call be rejected by a text search (``_no_callee_named``) before any
-    node is visited. Nodes are visited in source order, so a call after the imports it needs
-    answers at once; calls seen before a (late) import are checked at the end.
+    ``tree`` is the module's ``ast``; ``source``, its text when the caller has it, lets most
+    files be answered from a text search and the few statements it points at
+    (``_answer_from_text``) without a walk of every node. Nodes are visited in source order,
+    so a call after the imports it needs answers at once; calls seen before a (late) import
+    are checked at the end.
     """
-    if source is not None and isinstance(tree, ast.Module) and _no_callee_named(tree, source):
-        return False
+    if source is not None and isinstance(tree, ast.Module):
+        answer = _answer_from_text(tree, source)
+        if answer is not None:
+            return answer
     bindings: Dict[str, Set[str]] = {}
     deferred: List[ast.expr] = []
     last_names = _recognisable_last_names()
@@ -118,9 +121,8 @@ def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
                                   if callee.__class__ is not name_class or callee.id in bindings)
 
 
-def _no_callee_named(tree: ast.Module, source: str) -> bool:
-    """True when the walk below would certainly answer False, told from the text and a few
-    statements.
+def _answer_from_text(tree: ast.Module, source: str) -> Optional[bool]:
+    """The walk's answer, told from the text and a few statements; None when unsure.
 
     The walk accepts a call only when its callee's last name is one ``classify`` can
     recognise (``_recognisable_last_names``: ``peft.LoraConfig``, ``X.from_pretrained``), or
@@ -129,14 +131,25 @@ def _no_callee_named(tree: ast.Module, source: str) -> bool:
     before a call's ``(``, the second such a name right before ``as`` (with only blanks,
     comments, line continuations or closing parentheses between), the third ``import *``.
     Library code names these calls mostly in docstrings, comments and ``def from_pretrained(``:
-    an occurrence there is no call, and finding the statement around it visits a few
-    statements, not every node. A file with non-ASCII characters that Python folds into
-    ASCII letters in names (NFKC: ``ＬoraConfig``), or with ``\\r`` line ends (which count as
-    lines in ``ast`` positions), is left to the walk."""
+    an occurrence there is no call. For one in code, the calls whose callee ends there are
+    asked what the walk asks them, with every import of the file (``_call_verdict``). A file
+    with non-ASCII characters that Python folds into ASCII letters in names (NFKC:
+    ``ＬoraConfig``), with ``\\r`` line ends (lines of their own in ``ast`` positions), or with
+    ``import *`` or a renamed import of such a name is left to the walk."""
     if "\r" in source or _imports_all(source) \
             or not source.isascii() and _folds_to_ascii(source):
-        return False
+        return None
     names = _recognisable_last_names()
+    bindings: Optional[Dict[str, Set[str]]] = None   # every import's, found on first need
+    module_imports: Dict[str, Set[str]] = {}   # the module body's: most files need no more
+    imported_at: Dict[str, int] = {}   # the module statement that first imports a name
+    for index, top in enumerate(tree.body):
+        if isinstance(top, (ast.Import, ast.ImportFrom)):
+            _note_recognised_imports(top, module_imports)
+            for local in module_imports:
+                imported_at.setdefault(local, index)
+    calls: Dict[int, Dict[Tuple[int, int], List[ast.Call]]] = {}   # per statement, by callee end
+    unsure = False
     for anchor in _anchors():
         # a line's number: counted on from the last occurrence's (each anchor's occurrences
         # come in order, so the text is counted at most once per anchor)
@@ -144,17 +157,96 @@ def _no_callee_named(tree: ast.Module, source: str) -> bool:
         found = source.find(anchor)
         while found >= 0:
             end = found + len(anchor)   # every anchor ends the names it stands for
-            start = _name_start(source, found)
-            if source[start:end] in names and _BEFORE_CALL.match(source, end):
+            following = _BEFORE_CALL.match(source, end)
+            back = source[max(0, found - _LONGEST_NAME):found] if following else ""
+            start = found - (len(back) - len(back.rstrip(_NAME_CHARACTERS)))
+            if following and source[start:end] in names:
                 line += source.count("\n", counted, start)
                 counted = start
                 before = source[source.rfind("\n", 0, start) + 1:start]
-                position = (line, len(before.encode("utf-8", "surrogatepass")))   # ``ast``: UTF-8 columns
-                if not _DEFINED_NAME.search(before) and not _in_comment(before) \
-                        and _may_be_code(tree.body, position):
-                    return False
+                column = len(before.encode("utf-8", "surrogatepass"))   # ``ast``: UTF-8 columns
+                statement = None if _DEFINED_NAME.search(before) or _in_comment(before) \
+                    else _statement_around(tree.body, (line, column))
+                if statement is not None:
+                    if following.group().endswith("as"):
+                        return None   # a renamed import: the new name's calls are not seen
+                    by_end = calls.get(id(statement))
+                    if by_end is None:
+                        by_end = calls[id(statement)] = _calls_by_callee_end(statement)
+                    for call in by_end.get((line, column + end - start), ()):
+                        if _accepted_with_some_imports(call.func, module_imports):
+                            return True
+                        if bindings is None:
+                            bindings = _imported_bindings(tree)
+                            if bindings is None:
+                                return None
+                        at = _index_ending_after(tree.body, (line, column))
+                        verdict = _call_verdict(call.func, bindings, imported_at, at)
+                        if verdict:
+                            return True
+                        unsure = unsure or verdict is None
             found = source.find(anchor, found + 1)
-    return True
+    return None if unsure else False
+
+
+def _accepted_with_some_imports(callee: ast.expr, imports: Dict[str, Set[str]]) -> bool:
+    """Does the walk accept a call of ``callee`` with ``imports`` among the file's? A name or
+    ``X.a.b`` that ``classify`` recognises through them stays recognised with more targets;
+    ``X.from_pretrained`` of an ``X`` not in them is asked again with every import."""
+    root = callee
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id in imports \
+        and _may_be_recognised(callee, imports)
+
+
+def _call_verdict(callee: ast.expr, bindings: Dict[str, Set[str]],
+                  imported_at: Dict[str, int], top: int) -> Optional[bool]:
+    """Does the walk accept a call of ``callee``, given every import of the file? It asks
+    with the imports met so far, then with all of them: more imports only add targets,
+    except for ``X.from_pretrained(...)`` (a loader method), which it accepts for an ``X``
+    not imported yet and asks ``classify`` about once ``X`` is: None (unsure) there, unless
+    a module statement before the call's (``top``, its index) imports ``X``."""
+    if _may_be_recognised(callee, bindings):
+        return True
+    if callee.__class__ is ast.Attribute and callee.attr in LOADER_METHODS \
+            and callee.value.__class__ is ast.Name and callee.value.id in bindings \
+            and imported_at.get(callee.value.id, top) >= top:
+        return None
+    return False
+
+
+def _imported_bindings(tree: ast.Module) -> Optional[Dict[str, Set[str]]]:
+    """What every import of a recognised library binds, in any scope (statements only: no
+    expression holds an import); None for ``from lib import *``."""
+    bindings: Dict[str, Set[str]] = {}
+    pending: List[List[ast.stmt]] = [tree.body]
+    while pending:
+        for statement in pending.pop():
+            kind = statement.__class__
+            if kind is ast.Import or kind is ast.ImportFrom:
+                if _note_recognised_imports(statement, bindings):  # type: ignore[arg-type]
+                    return None
+            else:
+                children = _child_statements(statement)
+                if children:
+                    pending.append(children)
+    return bindings
+
+
+def _calls_by_callee_end(statement: ast.stmt) -> Dict[Tuple[int, int], List[ast.Call]]:
+    """The calls in ``statement`` outside the statements it holds (a compound statement's
+    header, decorators, ``except`` types, ``case`` patterns), by where their callee ends."""
+    found: Dict[Tuple[int, int], List[ast.Call]] = {}
+    pending: List[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Call):
+            callee = node.func
+            end = (callee.end_lineno or 0, callee.end_col_offset or 0)
+            found.setdefault(end, []).append(node)
+        pending.extend(child for child in child_nodes(node) if not isinstance(child, ast.stmt))
+    return found
 
 
 def _in_comment(before: str) -> bool:
@@ -166,34 +258,37 @@ def _in_comment(before: str) -> bool:
         and "'" not in before[:hash_mark] and '"' not in before[:hash_mark]
 
 
-def _name_start(source: str, found: int) -> int:
-    """Where the name that goes on at offset ``found`` starts (at most ``_LONGEST_NAME``
-    characters back: a longer name is none of the recognisable ones)."""
-    back = source[max(0, found - _LONGEST_NAME):found]
-    return found - (len(back) - len(back.rstrip(_NAME_CHARACTERS)))
-
-
-def _may_be_code(statements: List[ast.stmt], position: Tuple[int, int]) -> bool:
-    """Can ``position`` (line, UTF-8 column) in the module be in an expression? False when
-    it lies between statements (a comment or a blank) or in a statement that is a bare string
-    (a docstring); True in any other statement."""
+def _statement_around(statements: List[ast.stmt],
+                      position: Tuple[int, int]) -> Optional[ast.stmt]:
+    """The innermost statement whose text holds ``position`` (line, UTF-8 column) and may
+    hold an expression there: None between statements (a comment or a blank) and in a bare
+    string (a docstring); a compound statement when it is not in one of its statements (its
+    header, its ``else:``, a comment)."""
     while True:
         statement = _statement_ending_after(statements, position)
         if statement is None or _start(statement) > position:
-            return False   # after the last statement, or between two
+            return None   # after the last statement, or between two
         children = _child_statements(statement)
         if not children:
-            return statement.__class__ is not ast.Expr \
-                or statement.value.__class__ is not ast.Constant
+            docstring = statement.__class__ is ast.Expr \
+                and statement.value.__class__ is ast.Constant
+            return None if docstring else statement
         inner = _statement_ending_after(children, position)
         if inner is None or _start(inner) > position:
-            return True   # the header of a compound statement, its ``else:``, a comment
+            return statement
         statements = children
 
 
 def _statement_ending_after(statements: List[ast.stmt],
                             position: Tuple[int, int]) -> Optional[ast.stmt]:
     """The first of ``statements`` (in source order) that ends after ``position``."""
+    index = _index_ending_after(statements, position)
+    return statements[index] if index < len(statements) else None
+
+
+def _index_ending_after(statements: List[ast.stmt], position: Tuple[int, int]) -> int:
+    """The index of the first of ``statements`` that ends after ``position`` (a binary
+    search: they are in source order)."""
     low, high = 0, len(statements)
     while low < high:
         middle = (low + high) // 2
@@ -202,7 +297,7 @@ def _statement_ending_after(statements: List[ast.stmt],
             low = middle + 1
         else:
             high = middle
-    return statements[low] if low < len(statements) else None
+    return low
 
 
 def _start(statement: ast.stmt) -> Tuple[int, int]:
@@ -216,12 +311,21 @@ def _start(statement: ast.stmt) -> Tuple[int, int]:
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+# Per statement class: its fields among ``_STATEMENT_LISTS`` (none for most).
+_STATEMENT_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
 def _child_statements(statement: ast.stmt) -> List[ast.stmt]:
     """The statements directly inside a compound statement, in source order (those of its
     ``except`` handlers and ``case`` clauses included)."""
+    kind = statement.__class__
+    fields = _STATEMENT_FIELDS.get(kind)
+    if fields is None:
+        fields = _STATEMENT_FIELDS[kind] = tuple(
+            name for name in kind._fields if name in _STATEMENT_LISTS)
     children: List[ast.stmt] = []
-    for name in _STATEMENT_LISTS:
-        for item in getattr(statement, name, None) or ():
+    for name in fields:
+        for item in getattr(statement, name):
             if isinstance(item, ast.stmt):
                 children.append(item)
             else:   # an ``except`` handler or a ``case``
@@ -240,12 +344,17 @@ def _imports_all(source: str) -> bool:
 
 
 def _folds_to_ascii(source: str) -> bool:
-    """Does a non-ASCII character of ``source`` become an ASCII letter, digit or ``_`` (or
-    nothing) in a name, as ``Ｌ`` does?"""
+    """Can a non-ASCII character of ``source`` stand in a name and become an ASCII letter,
+    digit or ``_`` (or nothing) there, as ``Ｌ`` and ``ᵀ`` do (``³`` and ``…`` stand in no
+    name)?"""
     others = source.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES) \
         .decode("utf-8", "surrogatepass")
-    return any(not folded or any(character in _NAME_CHARACTERS for character in folded)
-               for folded in map(functools.partial(unicodedata.normalize, "NFKC"), set(others)))
+    for character in set(others):
+        if ("a" + character).isidentifier():   # what Python's tokenizer asks of a name
+            folded = unicodedata.normalize("NFKC", character)
+            if not folded or any(part in _NAME_CHARACTERS for part in folded):
+                return True
+    return False
 
 
 _ASCII_BYTES = bytes(range(128))
