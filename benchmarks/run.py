@@ -739,9 +739,9 @@ def bench_flake8_instructions(seed: int, quick: bool) -> List[dict]:
         row = instruction_row(
             f"flake8 --jobs=2 with lora-lint registered / not, parent + workers ({label}, {subset})",
             [totals["with"]], [totals["without"]], [seed])
-        # The workers' sum barely moves between runs, whichever worker gets which file (0.4 M
-        # apart on 4.2 G); the parent's count moves by tens of millions with the run's timing
-        # (its pool threads wake more often in a slower run).
+        # Identical runs differ a little with --jobs=2: the workers' sum by up to ~30 M on 57 G
+        # (which worker gets which file), the parent's count by up to ~110 M with the run's wall
+        # time (its pool threads wake more often in a slower run); so the workers alone too.
         row["workers_ratio"] = in_workers["with"] / in_workers["without"]
         log(f"  the workers alone: {in_workers['with'] / 1e6:,.1f} M / {in_workers['without'] / 1e6:,.1f} M"
             f" = {row['workers_ratio']:.4f}")
