@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 import functools
-import re  # noqa: F401  (this module's own patterns)
+import re
 import sys
 import unicodedata
 import warnings

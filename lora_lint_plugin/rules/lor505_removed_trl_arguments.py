@@ -171,6 +171,7 @@ class RemovedTrlArguments(Rule):
         trainer = SFTTrainer(model=model, tokenizer=tokenizer, dataset_text_field="text",
                              args=SFTConfig(output_dir="out", max_seq_length=2048))
         """,
+        # transformers' own Trainer is not TRL's: its tokenizer= is LOR510's.
         """
         from trl import SFTTrainer
         from transformers import Trainer
