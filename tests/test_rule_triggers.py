@@ -93,16 +93,19 @@ def test_a_flake8_run_imports_no_rule_the_file_cannot_trigger(tmp_path):
               if name.startswith("lora_lint_plugin.rules.")}
     assert {"lor101", "lor103", "lor201", "lor507"} <= loaded
     assert not loaded & {"lor102", "lor108", "lor110", "lor111", "lor207", "lor209", "lor301",
-                         "lor302", "lor403", "lor502", "lor503", "lor504", "lor508", "_chat",
-                         "_chat_"}
+                         "lor302", "lor403", "lor502", "lor503", "lor504", "lor508", "lor509",
+                         "lor510", "_chat", "_chat_"}
     (tmp_path / "setup.cfg").write_text("[flake8]\nlora-lint-gpu-memory = 8GB\n")
     path.write_text(path.read_text() + "from peft import LoraConfig\n"
                     "trainer = SFTTrainer(model=model, peft_config=LoraConfig(modules_to_save=['score']))\n"
-                    "text = tokenizer.apply_chat_template(messages, tokenize=False)\n")
+                    "text = tokenizer.apply_chat_template(messages, tokenize=False)\n"
+                    "from transformers import AutoModelForCausalLM, Trainer\n"
+                    "model = AutoModelForCausalLM.from_pretrained('m', load_in_4bit=True)\n"
+                    "trainer = Trainer(model=model, tokenizer=tokenizer)\n")
     loaded = {name.rsplit(".", 1)[-1][:6] for name in _modules_after_flake8(path, isolated=False)
               if name.startswith("lora_lint_plugin.rules.lor")}
     assert {"lor102", "lor108", "lor110", "lor209", "lor301", "lor302", "lor403", "lor503", "lor504",
-            "lor508"} <= loaded
+            "lor508", "lor509", "lor510"} <= loaded
 
 
 PEFT_SCRIPT = """

@@ -50,6 +50,8 @@ TRIGGERS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "LOR504": {"arguments": ("peft_config",)},
     "LOR506": {"imports": ("unsloth",)},
     "LOR508": {"imports": ("peft",)},
+    "LOR509": {"arguments": ("load_in_4bit", "load_in_8bit")},
+    "LOR510": {"arguments": ("tokenizer",)},
 }
 # END TRIGGERS
 

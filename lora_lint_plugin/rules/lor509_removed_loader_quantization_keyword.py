@@ -87,6 +87,8 @@ class RemovedLoaderQuantizationKeyword(Rule):
     code = "LOR509"
     name = "removed-loader-quantization-keyword"
     summary = "from_pretrained(load_in_4bit=/load_in_8bit=) that transformers 5 rejects (TypeError)"
+    # Only a call passing one of the removed keywords (data): the generated table must follow the data.
+    TRIGGERS = {"arguments": tuple(peft_facts()["transformers_removed_loader_keywords"]["keywords"])}
 
     VALID = (
         """
