@@ -122,3 +122,11 @@ def test_a_script_without_unsloth_loads_no_unsloth_rule(tmp_path):
               if name.startswith("lora_lint_plugin.rules.lor")}
     assert {"lor101", "lor110", "lor508"} <= loaded
     assert not loaded & {"lor108", "lor205", "lor506"}
+
+
+@pytest.mark.parametrize("code, facts", [("LOR509", "transformers_removed_loader_keywords"),
+                                         ("LOR510", "transformers_removed_trainer_keywords")])
+def test_a_rule_about_removed_keywords_is_triggered_by_exactly_the_keywords_in_the_data(code, facts):
+    from lora_lint_plugin.rules._common import peft_facts
+
+    assert rules.TRIGGERS[code] == {"arguments": tuple(peft_facts()[facts]["keywords"])}

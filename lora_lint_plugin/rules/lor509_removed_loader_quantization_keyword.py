@@ -87,8 +87,9 @@ class RemovedLoaderQuantizationKeyword(Rule):
     code = "LOR509"
     name = "removed-loader-quantization-keyword"
     summary = "from_pretrained(load_in_4bit=/load_in_8bit=) that transformers 5 rejects (TypeError)"
-    # Only a call passing one of the removed keywords (data): the generated table must follow the data.
-    TRIGGERS = {"arguments": tuple(peft_facts()["transformers_removed_loader_keywords"]["keywords"])}
+    # Only a call passing one of the removed keywords. Written out, not read from the data
+    # here (that would parse it on import); tests/test_rule_triggers.py holds them equal.
+    TRIGGERS = {"arguments": ("load_in_4bit", "load_in_8bit")}
 
     VALID = (
         """

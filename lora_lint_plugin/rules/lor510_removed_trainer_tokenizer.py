@@ -76,8 +76,9 @@ class RemovedTrainerTokenizer(Rule):
     code = "LOR510"
     name = "removed-trainer-tokenizer"
     summary = "Trainer(tokenizer=...) that transformers 5 rejects (TypeError): processing_class="
-    # Only a call passing one of the removed keywords (data): the generated table must follow the data.
-    TRIGGERS = {"arguments": tuple(peft_facts()["transformers_removed_trainer_keywords"]["keywords"])}
+    # Only a call passing one of the removed keywords. Written out, not read from the data
+    # here (that would parse it on import); tests/test_rule_triggers.py holds them equal.
+    TRIGGERS = {"arguments": ("tokenizer",)}
     fix_safety = FixSafety.SAFE
 
     VALID = (
