@@ -19,6 +19,17 @@ DEFAULT_LEARNING_RATE = {"TrainingArguments": 5e-5, "SFTConfig": 2e-5,
                          "UnslothTrainingArguments": 2e-5}
 
 
+def written_callee(call: CallSite) -> str:
+    """The callee as written (``AutoPeftModelForCausalLM.from_pretrained``, ``MyTrainer``), not
+    the canonical name the analysis files it under."""
+    import ast
+
+    try:
+        return ast.unparse(call.node.func)
+    except Exception:  # noqa: BLE001 - a made-up node: the canonical name will do
+        return call.name
+
+
 def leaf(module_name: str) -> str:
     """``"model.layers.0.self_attn.q_proj"`` -> ``"q_proj"``."""
     return module_name.rsplit(".", 1)[-1]

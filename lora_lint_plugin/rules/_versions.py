@@ -20,9 +20,9 @@ code is taken to run only if every pin says so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Tuple
 
-from ..analysis.model import FileModel
+from ..analysis.model import Argument, CallSite, FileModel
 from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:   # imported when a rule asks: ``packaging`` costs nothing until then
@@ -96,6 +96,21 @@ def removal_against_pins(file: FileModel, library: str, removed: str) -> Removal
     if all(not other.any_before(removal) for _, other in ranges if other is not None):
         return RemovalStatus(REMOVED, library, removed, pin)
     return RemovalStatus(ALLOWS_BOTH, library, removed, pin)
+
+
+def removed_keywords_passed(file: FileModel, call: CallSite, library: str,
+                            removed: Mapping[str, Mapping[str, Any]]
+                            ) -> Iterator[Tuple[str, Argument, Mapping[str, Any], RemovalStatus]]:
+    """The keywords of ``removed`` (keyword -> its facts, ``"removed"`` the release) that
+    ``call`` passes and that the file's pins of ``library`` do not keep working: each with its
+    argument, facts and status against the pins."""
+    for keyword, change in removed.items():
+        argument = call.args.by_name.get(keyword)
+        if argument is None:
+            continue
+        status = removal_against_pins(file, library, change["removed"])
+        if not status.silent:
+            yield keyword, argument, change, status
 
 
 def pins_allow_between(file: FileModel, library: str, first: str, last: str) -> bool:

@@ -4,8 +4,8 @@ from typing import Any, Dict, Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import MODEL_LOAD, PEFT_LOAD, CallSite
-from ._common import peft_facts
-from ._versions import removal_against_pins
+from ._common import peft_facts, written_callee
+from ._versions import removed_keywords_passed
 from .base import Rule, register
 
 
@@ -18,17 +18,6 @@ def _transformers_loader(call: CallSite) -> bool:
     if call.role == MODEL_LOAD:
         return call.library == "transformers"
     return call.role == PEFT_LOAD and call.name.startswith("AutoPeftModel")
-
-
-def _written(call: CallSite) -> str:
-    """The callee as written (``AutoPeftModelForCausalLM.from_pretrained``), not the
-    canonical name the analysis files it under."""
-    import ast
-
-    try:
-        return ast.unparse(call.node.func)
-    except Exception:  # noqa: BLE001 - a made-up node: the canonical name will do
-        return call.name
 
 
 @register
@@ -158,17 +147,12 @@ class RemovedLoaderQuantizationKeyword(Rule):
         for call in file.calls:
             if not _transformers_loader(call):
                 continue
-            for keyword, change in removed.items():
-                argument = call.args.by_name.get(keyword)
-                if argument is None:
-                    continue
-                status = removal_against_pins(file, "transformers", change["removed"])
-                if status.silent:
-                    continue
+            for keyword, argument, change, status in removed_keywords_passed(
+                    file, call, "transformers", removed):
                 yield self.diagnostic(
                     argument.span,
                     f"transformers {change['removed']} removed from_pretrained's {keyword}: "
-                    f"{_written(call)}(..., {keyword}=...) raises 'TypeError: ...__init__() got an "
+                    f"{written_callee(call)}(..., {keyword}=...) raises 'TypeError: ...__init__() got an "
                     f"unexpected keyword argument '{keyword}'' after downloading the "
                     f"checkpoint; pass {change['replacement']} (from transformers) instead"
                     f"{status.pin_note('reject it')}")

@@ -1,26 +1,16 @@
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Mapping, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, Argument, CallSite, FileModel
-from ._common import peft_facts
-from ._versions import pins_all_from, removal_against_pins
+from ._common import peft_facts, written_callee
+from ._versions import pins_all_from, removed_keywords_passed
 from .base import Invalid, Rule, register
 
 
-def _written(call: CallSite) -> str:
-    """The callee as written (``transformers.Trainer``, ``MyTrainer``)."""
-    import ast
-
-    try:
-        return ast.unparse(call.node.func)
-    except Exception:  # noqa: BLE001 - a made-up node: the canonical name will do
-        return call.name
-
-
 def _rename_fix(file: FileModel, call: CallSite, argument: Argument,
-                change: Dict[str, Any]) -> Optional[Fix]:
+                change: Mapping[str, Any]) -> Optional[Fix]:
     """``tokenizer=`` -> ``processing_class=``, when the new name is not passed already and
     every transformers version the pins allow has it (4.46 or later)."""
     new = change["replacement"]
@@ -179,17 +169,12 @@ class RemovedTrainerTokenizer(Rule):
         for call in file.calls_with_role(TRAINER):
             if call.library != "transformers" or call.name not in classes:
                 continue
-            for keyword, change in facts["keywords"].items():
-                argument = call.args.by_name.get(keyword)
-                if argument is None:
-                    continue
-                status = removal_against_pins(file, "transformers", change["removed"])
-                if status.silent:
-                    continue
+            for keyword, argument, change, status in removed_keywords_passed(
+                    file, call, "transformers", facts["keywords"]):
                 yield self.diagnostic(
                     argument.span,
                     f"transformers {change['removed']} removed {call.name}'s {keyword}=: "
-                    f"{_written(call)}(..., {keyword}=...) raises 'TypeError: {call.name}."
+                    f"{written_callee(call)}(..., {keyword}=...) raises 'TypeError: {call.name}."
                     f"__init__() got an unexpected keyword argument '{keyword}''; pass it as "
                     f"{change['replacement']}= (transformers {change['replacement_since']} or "
                     f"later){status.pin_note('reject it')}",
