@@ -85,6 +85,9 @@ TRANSFORMERS_KINDS = {"transformers.pytorch_utils.Conv1D": LINEAR}
 CONTAINERS = {"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"}
 AUTO_MODEL_CLASSES = {"AutoModel": "MODEL_MAPPING_NAMES",
                       "AutoModelForCausalLM": "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"}
+# Task-head mixins outside transformers.models whose __init__ builds the head (walked, see
+# _is_library_class).
+GENERIC_HEADS_PREFIX = "transformers.modeling_layers.GenericFor"
 # Calls that build no module PEFT can adapt (activations, norms from torch, dropout, ...) are
 # recognised by being torch/transformers code that is not one of the kinds above.
 MAX_DEPTH = 40
@@ -761,8 +764,15 @@ def _is_library_class(qualified: str) -> bool:
     TRANSFORMERS_KINDS (checked before this) or through classes of ``transformers.models``
     (walked); everything else from a library (norms, dropout, activations, rotary embeddings,
     caches, ``PreTrainedModel``) holds no adaptable module.
+
+    Except the generic task heads of ``transformers.modeling_layers``
+    (``GenericForSequenceClassification`` and friends, 4.5x+): most decoder models define
+    ``LlamaForSequenceClassification(GenericForSequenceClassification, ...)`` with an empty
+    body, and the head (``self.score = nn.Linear(...)``, ``qa_outputs``) is built there.
     """
     if qualified.startswith("transformers.models."):
+        return False
+    if qualified.startswith(GENERIC_HEADS_PREFIX):
         return False
     return True
 

@@ -197,3 +197,36 @@ def test_data_equals_the_meta_device_skeleton(model_type):
     assert skeleton <= names.valid_leaves
     extra = names.valid_leaves - skeleton - names.task_heads
     assert extra <= CONFIG_DEPENDENT.get(model_type, set())
+
+
+# Decoder families whose task heads transformers builds in the generic mixins of
+# ``transformers.modeling_layers`` (``LlamaForSequenceClassification(GenericForSequenceClassification,
+# ...)`` with an empty body): the derivation walks those mixins.
+GENERIC_HEAD_TYPES = ("llama", "qwen2", "qwen3", "mistral", "gemma2", "phi3")
+
+
+@pytest.mark.parametrize("major", ["4", "5"])
+@pytest.mark.parametrize("model_type", GENERIC_HEAD_TYPES)
+def test_generic_task_heads_are_listed(model_type, major):
+    assert "score" in DOCUMENT["transformers"][major][model_type]["task_heads"]
+    assert "score" in module_names(model_type, int(major)).valid_leaves
+
+
+@pytest.mark.parametrize("model_type", ["llama", "qwen2"])
+def test_task_heads_equal_the_meta_device_classifier(model_type):
+    """The sequence-classification model transformers builds has exactly the data's names plus
+    its head, and the head is listed."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    major = int(transformers.__version__.split(".")[0])
+    if str(major) not in DOCUMENT["transformers"]:
+        pytest.skip(f"no data for transformers {major}")
+    config = transformers.AutoConfig.for_model(model_type, num_hidden_layers=1, num_labels=2)
+    with warnings.catch_warnings(), torch.device("meta"):
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForSequenceClassification.from_config(config)
+    leaves = {name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+              if name and isinstance(module, (torch.nn.Linear, torch.nn.Embedding))}
+    names = module_names(model_type, major)
+    assert "score" in leaves
+    assert leaves <= names.valid_leaves
