@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, \
-    Tuple
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, \
+    Sequence, Set, Tuple
 
 from ..fast_dataclass import replace
 from .model import (
@@ -72,11 +72,11 @@ KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
 CHAT_TOKEN_LITERALS = ("<|eot_id|>", "<|start_header_id|>", "<|im_start|>", "<|im_end|>",
                        "<start_of_turn>", "<end_of_turn>", "[INST]", "<|assistant|>",
                        "<|user|>")
+# Any of the tokens' first characters: a string without one holds none of them.
 # ``if False:``, ``if 0:``, ``if True: ... else:``: a condition written as a literal, how code is
 # parked where no run takes it (Unsloth's notebooks park their AutoPeftModel cells so). A text
-# without a match has no such branch, and its calls are not checked one by one.
+# without a match has no such branch, and its ``if`` statements are not looked at.
 _LITERAL_CONDITION = re.compile(r"if[\s(]+(?:False|True|None|[0-9.'\"])")
-# Any of the tokens' first characters: a string without one holds none of them.
 _CHAT_TOKEN_START = re.compile("[" + re.escape("".join({token[0] for token in CHAT_TOKEN_LITERALS}))
                                + "]")
 UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
@@ -109,17 +109,23 @@ def _tokenizer_source(call: ast.Call) -> Optional[ast.expr]:
                  if keyword.arg == "pretrained_model_name_or_path"), None)
 
 
-def never_runs(index: ScopeIndex, node: ast.AST) -> bool:
-    """``node`` sits in a branch no run takes: the body of ``if False:`` / ``if 0:`` or the
-    ``else`` of ``if True:``. Only literal conditions; anything else may run."""
-    child = node
-    for ancestor in index.ancestors(node):
-        if isinstance(ancestor, ast.If) and isinstance(ancestor.test, ast.Constant):
-            branch = ancestor.orelse if ancestor.test.value else ancestor.body
-            if any(statement is child for statement in branch):
-                return True
-        child = ancestor
-    return False
+def parked_calls(index: ScopeIndex) -> Set[ast.Call]:
+    """The calls in branches no run takes: the body of ``if False:`` / ``if 0:`` or the
+    ``else`` of ``if True:``. Only literal conditions; anything else may run. Found from the
+    file's ``if`` statements, once per file (most files have no such branch)."""
+    parked: Set[ast.Call] = set()
+    constant = ast.Constant
+    for statement in index.of_kind(ast.If):
+        test = statement.test
+        if test.__class__ is not constant:
+            continue
+        pending: List[ast.AST] = list(statement.orelse if test.value else statement.body)
+        while pending:
+            node = pending.pop()
+            if node.__class__ is ast.Call:
+                parked.add(node)
+            pending.extend(ast.iter_child_nodes(node))
+    return parked
 
 
 def _is_single_call(site: CallSite) -> bool:
@@ -168,7 +174,9 @@ class Extractor:
         self._modules = modules
         self._callers: Optional[ForeignCallers] = None
         self._classes: Optional[Set[str]] = None   # ``_class_names``
-        self._may_park = _LITERAL_CONDITION.search(lines.source) is not None
+        self._parked: AbstractSet[ast.Call] = parked_calls(self.index) \
+            if _LITERAL_CONDITION.search(lines.source) \
+            else frozenset()
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -247,7 +255,7 @@ class Extractor:
                 return
 
     def _visit_call(self, node: ast.Call) -> None:
-        if self._may_park and never_runs(self.index, node):
+        if node in self._parked:
             return   # no rule looks at a call no run makes
         func = node.func
         root = func

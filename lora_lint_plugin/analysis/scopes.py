@@ -43,7 +43,8 @@ _SCOPE_OPENER_TYPES = frozenset(_SCOPE_OPENERS)
 _MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping")
                         if hasattr(ast, name))
 # The node classes ``ScopeIndex.of_kind`` lists.
-INDEXED_KINDS = (ast.Name, ast.FunctionDef, ast.ClassDef, ast.Attribute, ast.Subscript, ast.Call)
+INDEXED_KINDS = (ast.Name, ast.FunctionDef, ast.ClassDef, ast.Attribute, ast.Subscript, ast.Call,
+                 ast.If)
 
 
 class Scope:
@@ -259,7 +260,7 @@ class ScopeIndex:
         # the other listed kinds, and imports (the extractor's pre-order list)
         listed_kinds: Dict[type, Callable[[ast.AST], None]] = {
             kind: self._of_kind[kind].append for kind in (ast.FunctionDef, ast.ClassDef,
-                                                          ast.Subscript)}
+                                                          ast.Subscript, ast.If)}
         listed_kinds[ast.Import] = listed_kinds[ast.ImportFrom] = collected
         listed = listed_kinds.get
         notes = _BINDING_NOTES.get
