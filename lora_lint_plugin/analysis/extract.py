@@ -177,6 +177,8 @@ class Extractor:
         self._parked: AbstractSet[ast.Call] = parked_calls(self.index) \
             if _LITERAL_CONDITION.search(lines.source) \
             else frozenset()
+        # ``f(chat_template=...)``: a keyword is written out (non-ASCII names are normalised)
+        self._template_keywords = "chat_template" in lines.source or not lines.source.isascii()
 
     def span(self, node: ast.AST) -> Span:
         return self.lines.span(node)
@@ -187,10 +189,12 @@ class Extractor:
         imports = {ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from}
         call_class, constant_class, str_class = ast.Call, ast.Constant, str
         may_hold_token = _CHAT_TOKEN_START.search
+        parked = self._parked
         for node in self.index.calls_constants_imports:  # ``ast.parse`` makes no subclasses
             kind = node.__class__
             if kind is call_class:
-                visit_call(node)  # type: ignore[arg-type]
+                if node not in parked:   # no rule looks at a call no run makes
+                    visit_call(node)  # type: ignore[arg-type]
             elif kind is constant_class:
                 value = node.value  # type: ignore[attr-defined]
                 if value.__class__ is str_class and may_hold_token(value) is not None:
@@ -255,35 +259,47 @@ class Extractor:
                 return
 
     def _visit_call(self, node: ast.Call) -> None:
-        if node in self._parked:
-            return   # no rule looks at a call no run makes
-        func = node.func
-        root = func
-        while root.__class__ is ast.Attribute:
-            root = root.value
-        # only a callee whose root name an import binds has qualified names (most do not)
-        names = self.index.imported_names(func) if root.__class__ is ast.Name \
-            and root.id in self.index.imported_locals else ()
-        found: Optional[Classified] = None
+        func: Any = node.func
+        kind = func.__class__
+        index = self.index
+        # Each check below is made only for the callees it can answer for (most calls: none).
+        # Only a callee whose root name an import binds has qualified names (most do not).
+        if kind is ast.Name:
+            names: Sequence[str] = index.imported_names(func) \
+                if func.id in index.imported_locals else ()
+            found = self._classified(node, names) if names else \
+                self._subclassed_trainer(func) if func.id in self._class_names() else None
+        elif kind is ast.Attribute:
+            root = func.value
+            while root.__class__ is ast.Attribute:
+                root = root.value
+            names = index.imported_names(func) if root.__class__ is ast.Name \
+                and root.id in index.imported_locals else ()
+            found = self._classified(node, names) if names else \
+                self._loader_from_variable(func) if func.attr in LOADER_METHODS else None
+        else:
+            found = None
+        if found is not None:
+            self._pending.append((node, *found))
+        elif kind is ast.Attribute and func.attr in _NOTED_METHODS:
+            self._note_method_call(node)
+        if self._template_keywords:
+            for keyword in node.keywords:
+                if keyword.arg == "chat_template":
+                    self.model.chat_signals.append(Signal(
+                        "chat-template-argument", self.span(keyword),
+                        values=(self.resolver.resolve(keyword.value),)))
+
+    def _classified(self, node: ast.Call, names: Sequence[str]) -> Optional[Classified]:
+        """What the first modelled one of a callee's qualified names is; on the way, the
+        Unsloth and TRL functions that say how chats are formatted."""
         for qualified in names:
             found = classify(qualified)
             if found is not None:
-                break
+                return found
             if qualified.startswith(_SIGNAL_ROOTS):
                 self._note_signal_call(node, qualified)
-        # Each check below is made only for the callees it can answer for (most calls: none)
-        if not names and func.__class__ is ast.Attribute and func.attr in LOADER_METHODS:
-            found = self._loader_from_variable(func)
-        elif not names and func.__class__ is ast.Name:
-            found = self._subclassed_trainer(func)
-        if found is not None:
-            self._pending.append((node, *found))
-        elif func.__class__ is ast.Attribute and func.attr in _NOTED_METHODS:
-            self._note_method_call(node)
-        for keyword in node.keywords:
-            if keyword.arg == "chat_template":
-                self.model.chat_signals.append(Signal("chat-template-argument", self.span(keyword),
-                                                      values=(self.resolver.resolve(keyword.value),)))
+        return None
 
     def _loader_from_variable(self, func: ast.expr) -> Optional[Classified]:
         """``cls.from_pretrained(...)`` where ``cls`` is a variable bound to a loader class

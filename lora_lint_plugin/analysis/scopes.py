@@ -163,6 +163,7 @@ class ScopeIndex:
         self.import_bound: Set[str] = set()
         self._imported: Dict[int, List[str]] = {}   # imported_names, once per node
         self._qualified: Dict[Tuple[int, str], List[str]] = {}   # ... per bindings and suffix
+        self._lookups: Dict[Tuple[Scope, str], Tuple[List[Binding], Optional[Scope]]] = {}
         self._walk(tree)
 
     # -- queries ---------------------------------------------------------------------------
@@ -183,7 +184,15 @@ class ScopeIndex:
             current = self.parents.get(current)
 
     def lookup(self, scope: Scope, name: str) -> Tuple[List[Binding], Optional[Scope]]:
-        """The bindings ``name`` refers to from ``scope``, and the scope that holds them."""
+        """The bindings ``name`` refers to from ``scope``, and the scope that holds them (once
+        per scope and name: the index does not change after the walk)."""
+        key = (scope, name)
+        found = self._lookups.get(key)
+        if found is None:
+            found = self._lookups[key] = self._lookup(scope, name)
+        return found
+
+    def _lookup(self, scope: Scope, name: str) -> Tuple[List[Binding], Optional[Scope]]:
         current: Optional[Scope] = scope
         from_inner_function = False
         while current is not None:
@@ -208,20 +217,34 @@ class ScopeIndex:
 
     def imported_names(self, expression: ast.AST) -> List[str]:
         """Qualified names of ``a.b.c`` when ``a`` is bound by an import (sorted)."""
-        root = expression
-        while root.__class__ is ast.Attribute:   # exact classes: ``ast.parse`` makes no others
-            root = root.value
-        if root.__class__ is not ast.Name or root.id not in self.imported_locals:
+        # exact classes: ``ast.parse`` makes no others
+        kind = expression.__class__
+        if kind is ast.Name:   # most callees: a name or ``a.b``, no loop
+            root: Any = expression
+        elif kind is ast.Attribute and expression.value.__class__ is ast.Name:  # type: ignore[attr-defined]
+            root = expression.value  # type: ignore[attr-defined]
+        else:
+            root = expression
+            while root.__class__ is ast.Attribute:
+                root = root.value
+            if root.__class__ is not ast.Name:
+                return []
+        if root.id not in self.imported_locals:
             return []   # most callees: no list built, nothing looked up
         key = id(expression)   # the whole chain: one root may start several (made) chains
         found = self._imported.get(key)
         if found is None:   # asked again and again about the same callee (extractor, resolver)
-            attributes: List[str] = []
-            while isinstance(expression, ast.Attribute):
-                attributes.append(expression.attr)
-                expression = expression.value
-            bindings, _ = self.lookup(self.scope_of(root), root.id)
-            suffix = "".join("." + part for part in reversed(attributes))
+            if root is expression:
+                suffix = ""
+            elif root is expression.value:  # type: ignore[attr-defined]
+                suffix = "." + expression.attr  # type: ignore[attr-defined]
+            else:
+                attributes: List[str] = []
+                while isinstance(expression, ast.Attribute):
+                    attributes.append(expression.attr)
+                    expression = expression.value
+                suffix = "".join("." + part for part in reversed(attributes))
+            bindings, _ = self.lookup(self.scopes.get(root, self.module_scope), root.id)
             # the same bindings and attributes (``torch.nn.Linear`` in every test): one answer
             shared = (id(bindings), suffix)
             found = self._qualified.get(shared) if bindings else None
