@@ -358,8 +358,12 @@ class FileModel:
     def unsloth_may_be_active(self) -> bool:
         """The file imports Unsloth, or the program around it may have (``analysis.program``:
         read from disk on first use, so only a rule that needs it pays)."""
-        if self.imports_unsloth:
-            return True
+        return self.imports_unsloth or self.unsloth_in_program
+
+    @property
+    def unsloth_in_program(self) -> bool:
+        """Another module of the program around the file may import Unsloth before the file's
+        code runs (``analysis.program``: read from disk on first use)."""
         from .program import unsloth_may_be_active
 
         text = self.lines.source if self.lines is not None else ""

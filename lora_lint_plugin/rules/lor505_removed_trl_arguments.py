@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ast
 from functools import lru_cache
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
-from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel
+from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel, ImportRecord
+from ..analysis.scopes import IMPORT
 from ._common import peft_facts
 from ._versions import RemovalStatus, removal_against_pins
 from .base import Invalid, Rule, register
@@ -59,9 +61,39 @@ def removed_arguments() -> Dict[str, Dict[str, Any]]:
     return reported
 
 
+def unsloth_rebinding_version() -> str:
+    """The Unsloth release from which a name bound from ``trl`` before Unsloth's import keeps
+    TRL's unpatched class (``trl_removed_arguments.unsloth_rebinds_trl_classes``)."""
+    return str(peft_facts()["trl_removed_arguments"]["unsloth_rebinds_trl_classes"]["from_version"])
+
+
 def _type_error(call: CallSite, name: str, removed: str) -> str:
     return (f"{call.name} has no {name} since TRL {removed}: it raises 'TypeError: "
             f"{call.name}.__init__() got an unexpected keyword argument '{name}''")
+
+
+def _first_module_level_unsloth_import(file: FileModel) -> Optional[ImportRecord]:
+    found = [record for record in file.imports
+             if record.package == "unsloth" and record.top_level and record.node is not None]
+    return min(found, key=lambda record: (record.node.lineno, record.node.col_offset), default=None)
+
+
+def _trl_import_line_before(file: FileModel, call: CallSite, unsloth: ImportRecord) -> Optional[int]:
+    """The line of the module-level ``from trl... import`` that binds the callee of ``call``
+    (a plain name), when every binding of that name is such an import written before the
+    ``unsloth`` import: the name then holds TRL's own class, which Unsloth rebinds in ``trl``
+    but does not change. None for any other callee (``trl.SFTTrainer(...)`` is looked up when
+    it runs, after Unsloth's patch)."""
+    index, callee = file.scopes, call.node.func
+    if index is None or callee.__class__ is not ast.Name:
+        return None
+    bindings, holder = index.lookup(index.scope_of(callee), callee.id)
+    limit = (unsloth.node.lineno, unsloth.node.col_offset)
+    if holder is not index.module_scope or not bindings or not all(
+            binding.kind == IMPORT and binding.qualified_name.split(".")[0] == "trl"
+            and (binding.node.lineno, binding.node.col_offset) < limit for binding in bindings):
+        return None
+    return max(binding.node.lineno for binding in bindings)
 
 
 @register
@@ -118,8 +150,14 @@ class RemovedTrlArguments(Rule):
     'max_seq_length'` (or the same for the trainer or the other classes). These spellings come
     from older tutorials and Unsloth notebooks: Unsloth, when imported first, patches TRL to
     accept them again, which is why the same code runs there and fails without it. Files that
-    import Unsloth are therefore not reported (LOR506 checks that it is imported first), and
-    neither are modules of a program that may have imported it before: a local module the file
+    import Unsloth are therefore not reported (LOR506 checks that it is imported first),
+    except for calls of a name bound by a module-level `from trl import ...` written before
+    the file's first module-level `unsloth` import: since Unsloth 2025.2.5, importing it
+    rebinds `trl.SFTTrainer` and the like to Unsloth's own classes and leaves TRL's classes
+    as they are, so such a name still holds TRL's own class (`trl.SFTTrainer(...)`, looked up
+    when it runs, gets Unsloth's). Before 2025.2.5 Unsloth wrapped TRL's own classes, so a
+    file whose Unsloth pin allows only older releases is not reported. Neither are modules of
+    a program that may have imported Unsloth before: a local module the file
     imports (`from .model import load_model`, resolved on disk) imports `unsloth`, or the
     file's package imports it in its `__init__.py` or its entry point `__main__.py`. Unsloth
     rebinds `trl.SFTTrainer` and the like rather than changing TRL's classes, so a file that
@@ -200,6 +238,21 @@ class RemovedTrlArguments(Rule):
         from trl import SFTTrainer
         trainer = SFTTrainer(model=model, tokenizer=tokenizer, max_seq_length=2048)
         """,
+        # Imported before Unsloth, but looked up on trl when it runs: Unsloth's class.
+        """
+        import trl
+        from unsloth import FastLanguageModel
+        trainer = trl.SFTTrainer(model=model, tokenizer=tokenizer)
+        """,
+        # Bound before Unsloth, under a release that wrapped TRL's own classes.
+        """
+        # /// script
+        # dependencies = ["unsloth==2025.1.8", "trl>=0.15"]
+        # ///
+        from trl import SFTTrainer
+        from unsloth import FastLanguageModel
+        trainer = SFTTrainer(model=model, tokenizer=tokenizer)
+        """,
     )
 
     INVALID = (
@@ -277,6 +330,15 @@ class RemovedTrlArguments(Rule):
         kto = KTOConfig(max_completion_length=512)  # expect: LOR505
         """),
         Invalid("""
+        from trl import SFTTrainer
+        from unsloth import FastLanguageModel
+        trainer = SFTTrainer(model=model, tokenizer=tokenizer)  # expect: LOR505
+        """, fixed="""
+        from trl import SFTTrainer
+        from unsloth import FastLanguageModel
+        trainer = SFTTrainer(model=model, processing_class=tokenizer)  # expect: LOR505
+        """),
+        Invalid("""
         # /// script
         # dependencies = ["trl>=0.9"]
         # ///
@@ -286,7 +348,7 @@ class RemovedTrlArguments(Rule):
     )
 
     def _renamed_keyword(self, call: CallSite, argument: Argument, change: dict,
-                         status: RemovalStatus) -> Diagnostic:
+                         status: RemovalStatus, why: str) -> Diagnostic:
         """``call`` was given a keyword TRL renamed."""
         from ..fixing.edits import make_fix, rename_keyword  # loaded with the first fix
         old, new = argument.name, change["replacement"]
@@ -296,25 +358,25 @@ class RemovedTrlArguments(Rule):
             fix = make_fix(FixSafety.SAFE, f"rename {old}= to {new}=", rename_keyword(argument, new))
         caveat = "" if same_meaning else " (check its documentation: it does not do exactly the same)"
         return self.diagnostic(argument.span,
-                               f"{_type_error(call, old, change['removed'])}; use {new}={caveat}"
+                               f"{_type_error(call, old, change['removed'])}{why}; use {new}={caveat}"
                                f"{status.note()}",
                                fix)
 
     def _moved_keyword(self, file: FileModel, trainer: CallSite, argument: Argument,
-                       change: dict, config_class: str, status: RemovalStatus) -> Diagnostic:
+                       change: dict, config_class: str, status: RemovalStatus, why: str) -> Diagnostic:
         """The trainer was given a keyword that now belongs to its config class."""
         config_name = change["config_name"]
         fix = move_to_config_fix(file, trainer, argument, config_name, config_class) \
             if status.fixable else None
         return self.diagnostic(
             argument.span,
-            f"{_type_error(trainer, argument.name, change['removed'])}; set it in "
+            f"{_type_error(trainer, argument.name, change['removed'])}{why}; set it in "
             f"{config_class}(..., {config_name}=...) instead{status.note()}",
             fix)
 
     def _removed_keyword(self, call: CallSite, argument: Argument, change: dict,
                          config_class: Optional[str], config: Optional[Dict[str, Any]],
-                         status: RemovalStatus) -> Diagnostic:
+                         status: RemovalStatus, why: str) -> Diagnostic:
         """No supported TRL release accepts the keyword, on the call or (for a trainer) on
         its config class."""
         config_change = config["removed"].get(argument.name) if config is not None else None
@@ -322,22 +384,50 @@ class RemovedTrlArguments(Rule):
         advice = change.get("advice") or (config_change or {}).get("advice")
         return self.diagnostic(
             argument.span,
-            f"{_type_error(call, argument.name, change['removed'])}{where}; "
+            f"{_type_error(call, argument.name, change['removed'])}{where}{why}; "
             f"{advice or 'no current TRL release has this setting: remove it'}{status.note()}")
 
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.imports_unsloth:
+            yield from self._bound_before_unsloth(file)
             return
-        found = list(self._removed_arguments(file))
+        found = list(self._removed_arguments(file, lambda call: ""))
         # Only now, when there is something to say, is the program around the file read.
         if found and not file.unsloth_may_be_active:
             yield from found
 
-    def _removed_arguments(self, file: FileModel) -> Iterator[Diagnostic]:
+    def _bound_before_unsloth(self, file: FileModel) -> Iterator[Diagnostic]:
+        """In a file that imports Unsloth: the calls of TRL names bound before that import."""
+        unsloth = _first_module_level_unsloth_import(file)
+        if unsloth is None:
+            return   # imported only in functions: when it runs relative to the calls is not read
+
+        def why(call: CallSite) -> Optional[str]:
+            line = _trl_import_line_before(file, call, unsloth)
+            if line is None:
+                return None
+            return (f" ({call.name} was imported from trl on line {line}, before unsloth on line "
+                    f"{unsloth.node.lineno}: it is TRL's own class, and Unsloth's patch does not reach it)")
+
+        found = list(self._removed_arguments(file, why))
+        if not found or file.unsloth_in_program:
+            return   # another module may have imported Unsloth before the trl import ran
+        # Unsloth releases before the rebinding wrapped TRL's own classes (data: the source).
+        if removal_against_pins(file, "unsloth", unsloth_rebinding_version()).silent:
+            return
+        yield from found
+
+    def _removed_arguments(self, file: FileModel,
+                           why: Callable[[CallSite], Optional[str]]) -> Iterator[Diagnostic]:
+        """The removed arguments of the TRL calls for which ``why`` gives an explanation (None:
+        the call is not reported; "" reports it without one)."""
         facts = removed_arguments()
         for call in file.calls_with_role(TRAINER, TRAINING_ARGS):
             entry = facts.get(call.name) if call.library == "trl" else None
             if entry is None:
+                continue
+            explanation = why(call)
+            if explanation is None:
                 continue
             config_class = entry.get("config")
             config = facts.get(config_class) if config_class else None
@@ -352,9 +442,10 @@ class RemovedTrlArguments(Rule):
                 if status.silent:
                     continue
                 if kind == "renamed":
-                    yield self._renamed_keyword(call, argument, change, status)
+                    yield self._renamed_keyword(call, argument, change, status, explanation)
                 elif kind == "removed":
                     yield self._removed_keyword(call, argument, change, config_class, config,
-                                                status)
+                                                status, explanation)
                 elif config_class:
-                    yield self._moved_keyword(file, call, argument, change, config_class, status)
+                    yield self._moved_keyword(file, call, argument, change, config_class, status,
+                                              explanation)
