@@ -13,7 +13,7 @@ from lora_lint_plugin.analysis.engine import analyse_source
 from lora_lint_plugin.fixing.fixes import fix_source
 from lora_lint_plugin.config.settings import Settings
 
-from .conftest import dedent, flake8_codes, lint
+from .conftest import dedent, flake8_codes, lint, run_flake8
 
 
 def only(code, source):
@@ -551,6 +551,46 @@ def test_lor505_silent_under_unsloth():
         from unsloth import FastLanguageModel
         from trl import SFTConfig
         args = SFTConfig(max_seq_length=2048)
+    ''') == []
+
+
+TRL_BEFORE_UNSLOTH = """\
+{first}from trl import SFTTrainer
+from unsloth import FastLanguageModel
+{rebinding}trainer = SFTTrainer(model=model, tokenizer=tokenizer)
+"""
+
+
+@pytest.mark.parametrize("first, rebinding, helper, reported", [
+    ("", "", None, True),
+    # TRL's name bound again after Unsloth's import: Unsloth's class may be the one called
+    ("", "from trl import SFTTrainer\n", None, False),
+    # a project module imported first imports Unsloth: trl was patched before the file's import
+    ("from helper import load\n", "", "import unsloth\ndef load(): pass\n", False),
+    ("from helper import load\n", "", "def load(): pass\n", True),
+])
+def test_lor505_trl_name_bound_before_unsloth_through_flake8(tmp_path, first, rebinding, helper,
+                                                             reported):
+    """A file that imports Unsloth after binding SFTTrainer from trl calls TRL's own class."""
+    if helper is not None:
+        (tmp_path / "helper.py").write_text(helper, encoding="utf-8")
+    path = tmp_path / "train.py"
+    source = TRL_BEFORE_UNSLOTH.format(first=first, rebinding=rebinding)
+    path.write_text(source, encoding="utf-8")
+    call_line = source.splitlines().index("trainer = SFTTrainer(model=model, tokenizer=tokenizer)") + 1
+    found = [(row, code) for row, _, code in flake8_codes(path) if code == "LOR505"]
+    assert found == ([(call_line, "LOR505")] if reported else []), found
+    if reported:
+        message = [line for line in run_flake8(path, "--select=LOR505").stdout.splitlines()][0]
+        assert "imported from trl on line" in message and "TRL's own class" in message
+
+
+def test_lor505_unsloth_imported_only_in_a_function_stays_silent():
+    assert only("LOR505", '''
+        from trl import SFTTrainer
+        def main():
+            from unsloth import FastLanguageModel
+            return SFTTrainer(model=model, tokenizer=tokenizer)
     ''') == []
 
 
