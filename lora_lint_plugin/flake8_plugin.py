@@ -96,7 +96,8 @@ class LoraLintPlugin:
         path = self.filename if os.path.isfile(self.filename) else None
         with collector_paused():   # and resumed once the analysis's objects are freed
             analysis = analyse_source(source, settings, rule_filter=type(self).reported,
-                                      tree=self.tree, versions=self._versions, path=path)
+                                      tree=self.tree, versions=self._versions, path=path,
+                                      prefiltered=True)
             failure, diagnostics = analysis.error, analysis.diagnostics
             del analysis
         if failure is not None:

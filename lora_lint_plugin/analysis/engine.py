@@ -45,7 +45,7 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
                    rule_filter: Optional[Callable[[str], bool]] = None,
                    tree: Any = _NOT_GIVEN,
                    versions: Optional[Callable[[], "LibraryVersions"]] = None,
-                   path: Optional[str] = None) -> Analysis:
+                   path: Optional[str] = None, prefiltered: bool = False) -> Analysis:
     """Analyse Python source text. Never raises for bad input; see ``Analysis.error``.
 
     ``tree``: the module's ``ast`` when the caller already has it (flake8 does), so the
@@ -53,9 +53,10 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
     project pins (``versions.library_versions``); called only if a rule asks for them.
     ``path``: the file's path, when it is a file: the launcher scripts around it are read
     (``launchers.py``) if a second-tier value is asked for, and rules may ask what the program
-    around it does (``analysis.program``).
+    around it does (``analysis.program``). ``prefiltered``: the caller has asked
+    ``might_contain_training_code(source)`` already, and it said True (the flake8 plugin does).
     """
-    if not might_contain_training_code(source):
+    if not prefiltered and not might_contain_training_code(source):
         return Analysis(skipped=True)
     if tree is _NOT_GIVEN or tree is None:
         tree, failure = parse_located(source)

@@ -139,18 +139,19 @@ def _answer_from_text(tree: ast.Module, source: str) -> Optional[bool]:
     if "\r" in source or _imports_all(source) \
             or not source.isascii() and _folds_to_ascii(source):
         return None
-    names = _recognisable_last_names()
     bindings: Optional[Dict[str, Set[str]]] = None   # every import's, found on first need
     module_imports: Dict[str, Set[str]] = {}   # the module body's: most files need no more
     imported_at: Dict[str, int] = {}   # the module statement that first imports a name
     for index, top in enumerate(tree.body):
         if isinstance(top, (ast.Import, ast.ImportFrom)):
             _note_recognised_imports(top, module_imports)
-            for local in module_imports:
-                imported_at.setdefault(local, index)
+            if len(module_imports) > len(imported_at):   # the names new here come last
+                for local in list(module_imports)[len(imported_at):]:
+                    imported_at[local] = index
     calls: Dict[int, Dict[Tuple[int, int], List[ast.Call]]] = {}   # per statement, by callee end
+    children: Dict[int, List[ast.stmt]] = {}   # per compound statement: asked once per occurrence
     unsure = False
-    for anchor in _anchors():
+    for anchor, heads, anchored in _anchored_names():
         # a line's number: counted on from the last occurrence's (each anchor's occurrences
         # come in order, so the text is counted at most once per anchor)
         counted, line = 0, 1
@@ -158,15 +159,14 @@ def _answer_from_text(tree: ast.Module, source: str) -> Optional[bool]:
         while found >= 0:
             end = found + len(anchor)   # every anchor ends the names it stands for
             following = _BEFORE_CALL.match(source, end)
-            back = source[max(0, found - _LONGEST_NAME):found] if following else ""
-            start = found - (len(back) - len(back.rstrip(_NAME_CHARACTERS)))
-            if following and source[start:end] in names:
+            start = _name_start(source, found, end, heads, anchored) if following else -1
+            if following and start >= 0:
                 line += source.count("\n", counted, start)
                 counted = start
                 before = source[source.rfind("\n", 0, start) + 1:start]
                 column = len(before.encode("utf-8", "surrogatepass"))   # ``ast``: UTF-8 columns
                 statement = None if _DEFINED_NAME.search(before) or _in_comment(before) \
-                    else _statement_around(tree.body, (line, column))
+                    else _statement_around(tree.body, (line, column), children)
                 if statement is not None:
                     if following.group().endswith("as"):
                         return None   # a renamed import: the new name's calls are not seen
@@ -258,17 +258,20 @@ def _in_comment(before: str) -> bool:
         and "'" not in before[:hash_mark] and '"' not in before[:hash_mark]
 
 
-def _statement_around(statements: List[ast.stmt],
-                      position: Tuple[int, int]) -> Optional[ast.stmt]:
+def _statement_around(statements: List[ast.stmt], position: Tuple[int, int],
+                      known_children: Dict[int, List[ast.stmt]]) -> Optional[ast.stmt]:
     """The innermost statement whose text holds ``position`` (line, UTF-8 column) and may
     hold an expression there: None between statements (a comment or a blank) and in a bare
     string (a docstring); a compound statement when it is not in one of its statements (its
-    header, its ``else:``, a comment)."""
+    header, its ``else:``, a comment). ``known_children``: ``_child_statements`` by statement
+    id, filled here (a class of a hundred methods is listed once, not per occurrence in it)."""
     while True:
         statement = _statement_ending_after(statements, position)
         if statement is None or _start(statement) > position:
             return None   # after the last statement, or between two
-        children = _child_statements(statement)
+        children = known_children.get(id(statement))
+        if children is None:
+            children = known_children[id(statement)] = _child_statements(statement)
         if not children:
             docstring = statement.__class__ is ast.Expr \
                 and statement.value.__class__ is ast.Constant
@@ -367,7 +370,6 @@ _DEFINED_NAME = re.compile(r"\b(?:def|class)[ \t]+$")
 # import that renames it): blanks, comments, line continuations, closing parentheses.
 _BEFORE_CALL = re.compile(r"(?:\s|\\|\)|#[^\r\n]*)*(?:\(|as\b)")
 _NAME_CHARACTERS = "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LONGEST_NAME = 64
 # Common ends of recognisable names: one ``str.find`` (a fast C search) per end, not per name.
 _NAME_ENDS = ("Config", "Trainer", "Arguments")
 
@@ -380,6 +382,34 @@ def _anchors() -> Tuple[str, ...]:
                for name in _recognisable_last_names()}
     # the common ones first: a file with a call answers at the first of them
     return tuple(sorted(anchors, key=lambda anchor: (anchor not in _NAME_ENDS[:1], anchor)))
+
+
+@functools.lru_cache(maxsize=1)
+def _anchored_names() -> Tuple[Tuple[str, Tuple[str, ...], Tuple[str, ...]], ...]:
+    """Per anchor (``_anchors``, in order): what stands before it in the recognisable names
+    that end with it, and those names."""
+    found = []
+    for anchor in _anchors():
+        anchored = tuple(sorted(name for name in _recognisable_last_names() if name.endswith(anchor)))
+        found.append((anchor, tuple(name[:-len(anchor)] for name in anchored), anchored))
+    return tuple(found)
+
+
+def _name_start(source: str, found: int, end: int, heads: Tuple[str, ...],
+                anchored: Tuple[str, ...]) -> int:
+    """Where the name that ends at ``end`` (its anchor found at ``found``) starts, when that
+    whole name is one of ``anchored`` (its ``heads`` before the anchor); else -1. A name is
+    the longest run of name characters (``_NAME_CHARACTERS``) before ``end``: one of
+    ``anchored`` written there, with no name character before it. One ``endswith`` turns
+    most occurrences away (``PeftConfig``), instead of a scan back over the run."""
+    if not source.endswith(heads, 0, found):
+        return -1
+    for name in anchored:
+        start = end - len(name)
+        if start >= 0 and source.startswith(name, start) \
+                and (start == 0 or source[start - 1] not in _NAME_CHARACTERS):
+            return start
+    return -1
 
 
 @functools.lru_cache(maxsize=1)

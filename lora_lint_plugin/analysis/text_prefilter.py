@@ -43,12 +43,32 @@ _CALL_MARKERS = (
 # Every import the regex accepts names one of these: three substring tests reject almost every
 # file before the markers are searched at all.
 _LIBRARY_NAMES = ("peft", "trl", "unsloth")
+# The markers that end in one of these ends, by end: what stands before an occurrence of the end
+# tells whether a marker is there. Files of LoRA libraries name many configs and trainers, so
+# this is one search per end instead of one per marker (19 of the 24).
+_MARKER_ENDS = tuple((end, tuple(marker[:-len(end)] for marker in _CALL_MARKERS if marker.endswith(end)))
+                     for end in ("Config", "Trainer"))
+_OTHER_MARKERS = tuple(marker for marker in _CALL_MARKERS
+                       if not any(marker.endswith(end) for end, _ in _MARKER_ENDS))
 
 
 def might_contain_training_code(source: str) -> bool:
     """True when ``source`` may contain a LoRA training setup; False means: certainly not."""
     if not any(library in source for library in _LIBRARY_NAMES):
         return False
-    if not any(marker in source for marker in _CALL_MARKERS):
+    if not _names_a_marker(source):
         return False
     return re.search(_LIBRARY_IMPORT, source) is not None
+
+
+def _names_a_marker(source: str) -> bool:
+    """Does ``source`` hold one of ``_CALL_MARKERS``?"""
+    if any(marker in source for marker in _OTHER_MARKERS):
+        return True
+    for end, heads in _MARKER_ENDS:
+        found = source.find(end)
+        while found >= 0:
+            if source.endswith(heads, 0, found):
+                return True
+            found = source.find(end, found + len(end))
+    return False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from .settings import Settings, flake8_layer, layered_settings
 
@@ -119,4 +119,17 @@ def flake8_settings(filename: str, options: Any = None) -> Settings:
         if not directory or not os.path.isdir(directory):
             directory = os.getcwd()
         file_config = _FLAKE8_DISCOVERY.nearest(directory)
-    return layered_settings(file_config.settings if file_config is not None else (), flake8_layer(options))
+    # one Settings per table and flake8 run (the options object), not one per file
+    if _LAYERED[0] is not options:
+        _LAYERED[:] = [options, {}]
+    known: Dict[int, Tuple[Optional[FileConfig], Settings]] = _LAYERED[1]
+    made = known.get(id(file_config))
+    if made is None or made[0] is not file_config:
+        made = known[id(file_config)] = (file_config, layered_settings(
+            file_config.settings if file_config is not None else (), flake8_layer(options)))
+    return made[1]
+
+
+# The options object of the flake8 run, and the Settings made under it, by the table's
+# ``FileConfig`` (by ``id``, the table kept with them).
+_LAYERED: List[Any] = [object(), {}]
