@@ -421,13 +421,13 @@ class RemovedTrlArguments(Rule):
                            why: Callable[[CallSite], Optional[str]]) -> Iterator[Diagnostic]:
         """The removed arguments of the TRL calls for which ``why`` gives an explanation (None:
         the call is not reported; "" reports it without one)."""
-        facts = removed_arguments()
         for call in file.calls_with_role(TRAINER, TRAINING_ARGS):
-            entry = facts.get(call.name) if call.library == "trl" else None
-            if entry is None:
-                continue
-            explanation = why(call)
+            explanation = why(call) if call.library == "trl" else None
             if explanation is None:
+                continue   # asked first: the facts are built only for a call that may be reported
+            facts = removed_arguments()
+            entry = facts.get(call.name)
+            if entry is None:
                 continue
             config_class = entry.get("config")
             config = facts.get(config_class) if config_class else None
