@@ -32,7 +32,6 @@ but not known, and rules stay silent about it. The result is a ``LibraryVersions
 from __future__ import annotations
 
 import ast
-import configparser
 import functools
 import os
 import re
@@ -433,7 +432,7 @@ def _directory_pins(directory: str) -> Dict[str, Tuple[VersionPin, ...]]:
     grouped: Dict[str, List[VersionPin]] = {}
     for name, reader in readers:
         text = _read_text(os.path.join(directory, name))
-        if text is None:
+        if text is None or not _may_pin(text):
             continue
         try:
             pins = list(reader(text, name))
@@ -442,6 +441,19 @@ def _directory_pins(directory: str) -> Dict[str, Tuple[VersionPin, ...]]:
         for pin in pins:
             grouped.setdefault(pin.library, []).append(pin)
     return {library: tuple(pins) for library, pins in grouped.items()}
+
+
+def _may_pin(text: str) -> bool:
+    """Can the project file ``text`` pin a tracked library? Every pin names its library (a
+    requirement, a Poetry key, a repository or ``#egg=`` of a URL), and that name in canonical
+    form is one of ``TRACKED_LIBRARIES``, which have no separators: the lowercased text holds it,
+    unless an escape spells it (``"\\x74rl"`` in setup.py or TOML), so a text with a backslash
+    is read. A project file that names none (PEFT's ``setup.cfg`` of ``egg_info`` settings) is
+    not parsed at all."""
+    if "\\" in text:
+        return True
+    lowered = text.lower()
+    return any(library in lowered for library in TRACKED_LIBRARIES)
 
 
 def _read_text(path: str) -> Optional[str]:
@@ -568,6 +580,8 @@ def _setup_py(text: str, name: str) -> Iterator[VersionPin]:
 
 
 def _setup_cfg(text: str, name: str) -> Iterator[VersionPin]:
+    import configparser   # ~8 M instructions to import: only for a setup.cfg that may pin
+
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(text)
     values: List[str] = []
