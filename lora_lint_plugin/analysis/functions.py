@@ -8,13 +8,16 @@ alone: one passed elsewhere (``dataset.map(f)``) may be called with anything, so
 parameters stay unknown. A function only handed to ``fire.Fire(f)`` is a command line: its
 parameters' defaults are command-line defaults (the resolver's second tier).
 
-The call index is built lazily, once per file, in one pass over the ``Name`` nodes whose text
-is the name of some ``def``.
+The uses of a function are found when it is first asked about, among the ``Name`` nodes spelt
+like it (grouped once per file by name, among the names of the file's ``def``s and classes).
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
+import operator
 from typing import Dict, List, Optional, Set, Tuple
 
 from .scopes import ScopeIndex
@@ -23,6 +26,9 @@ from .scopes import ScopeIndex
 MAX_CALLS = 8
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_context_class = operator.attrgetter("ctx.__class__")
+_attribute_name = operator.attrgetter("attr")
+_name_id = operator.attrgetter("id")
 
 
 class LocalFunctions:
@@ -30,9 +36,11 @@ class LocalFunctions:
 
     def __init__(self, index: ScopeIndex) -> None:
         self.index = index
-        self._calls: Optional[Dict[int, List[ast.Call]]] = None
-        self._escaping: Set[int] = set()
-        self._fired: Set[int] = set()
+        # name -> the ``Name`` nodes spelt so, in pre-order, for the names of ``def``s and classes
+        self._named: Optional[Dict[str, List[ast.Name]]] = None
+        # id(def) -> (its direct calls, used another way, handed to ``fire.Fire``)
+        self._uses: Dict[int, Tuple[List[ast.Call], bool, bool]] = {}
+        self._constructors: Dict[int, Optional[ast.FunctionDef]] = {}   # per class
         self._returns: Dict[int, Optional[List[ast.expr]]] = {}
         self._methods: Dict[Tuple[int, str], Optional[ast.FunctionDef]] = {}
         # id(class) -> the attribute names stored in it (``_stored_attributes``)
@@ -94,31 +102,25 @@ class LocalFunctions:
         attributes for the three whole-file questions about them (``_stored_attributes``,
         ``attributes.py``'s stores, ``defaults.py``'s facts)."""
         if self._attribute_stores is None:
-            stores: List[ast.Attribute] = []
-            reads_dict = False
-            load = ast.Load
-            for node in self.index.of_kind(ast.Attribute):
-                if node.ctx.__class__ is not load:
-                    stores.append(node)
-                elif node.attr == "__dict__":
-                    reads_dict = True
+            attributes = self.index.of_kind(ast.Attribute)
+            # iterated in C: a test file has tens of thousands of attributes, few of them stores
+            loaded = map(functools.partial(operator.is_not, ast.Load),
+                         map(_context_class, attributes))
+            stores = list(itertools.compress(attributes, loaded))
+            reads_dict = "__dict__" in map(_attribute_name, attributes) and any(
+                node.attr == "__dict__" and node.ctx.__class__ is ast.Load for node in attributes)
             self._attribute_stores = (stores, reads_dict)
         return self._attribute_stores
 
     def calls(self, function: ast.FunctionDef) -> Optional[List[ast.Call]]:
         """Every direct call of ``function``; None when it is also used another way."""
-        if self._calls is None:
-            self._index_calls()
-        if id(function) in self._escaping:
-            return None
-        return (self._calls or {}).get(id(function), [])
+        calls, escaping, _ = self._uses_of(function)
+        return None if escaping else calls
 
     def is_command_line(self, function: ast.FunctionDef) -> bool:
         """True when ``function`` is only handed to ``fire.Fire`` (never called directly)."""
-        if self._calls is None:
-            self._index_calls()
-        return id(function) in self._fired and id(function) not in self._escaping \
-            and not (self._calls or {}).get(id(function))
+        calls, escaping, fired = self._uses_of(function)
+        return fired and not escaping and not calls
 
     @staticmethod
     def default(function: ast.FunctionDef, parameter: ast.arg) -> Optional[ast.expr]:
@@ -167,34 +169,65 @@ class LocalFunctions:
             self._returns[key] = _returned(function)
         return self._returns[key]
 
-    def _index_calls(self) -> None:
-        calls: Dict[int, List[ast.Call]] = {}
-        names = {node.name for node in self.index.of_kind(ast.FunctionDef)}
-        names.update(node.name for node in self.index.of_kind(ast.ClassDef))
-        constructors: Dict[int, Optional[ast.FunctionDef]] = {}   # per class: used many times
-        for node in [name for name in self.index.of_kind(ast.Name) if name.id in names]:
+    def _uses_of(self, function: ast.FunctionDef) -> Tuple[List[ast.Call], bool, bool]:
+        """(the direct calls of ``function``, whether it is used another way, whether it is
+        handed to ``fire.Fire``): from the names that refer to it, its own (bound once, by the
+        ``def``) and, for a constructor, its class's. Once per function."""
+        key = id(function)
+        found = self._uses.get(key)
+        if found is None:
+            found = self._uses[key] = self._find_uses(function)
+        return found
+
+    def _find_uses(self, function: ast.FunctionDef) -> Tuple[List[ast.Call], bool, bool]:
+        named = self._names_of_definitions()
+        candidates = named.get(function.name, [])
+        cls = self.index.parent(function)
+        if isinstance(cls, ast.ClassDef) and cls.name != function.name and cls.name in named \
+                and self._constructor(cls) is function:   # both spellings, in pre-order
+            spellings = (function.name, cls.name)
+            candidates = [node for node in named[""] if node.id in spellings]
+        calls: List[ast.Call] = []
+        escaping = fired = False
+        for node in candidates:
             # a name bound once, by a ``def`` (``definition``) or by a class (its constructor)
             binding = self.index.sole_binding(node)
             bound = binding.node if binding is not None else None
             if isinstance(bound, ast.FunctionDef):
-                function: Optional[ast.FunctionDef] = bound
-            elif isinstance(bound, ast.ClassDef):
-                if id(bound) not in constructors:
-                    constructors[id(bound)] = _constructor(bound)
-                function = constructors[id(bound)]
-            else:
-                continue
-            if function is None:
+                if bound is not function:
+                    continue
+            elif not isinstance(bound, ast.ClassDef) or self._constructor(bound) is not function:
                 continue
             parent = self.index.parent(node)
             if isinstance(parent, ast.Call) and parent.func is node:
-                calls.setdefault(id(function), []).append(parent)
+                calls.append(parent)
             elif isinstance(parent, ast.Call) and parent.args and parent.args[0] is node \
                     and "fire.Fire" in self.index.imported_names(parent.func):
-                self._fired.add(id(function))
+                fired = True
             elif isinstance(node.ctx, ast.Load):
-                self._escaping.add(id(function))
-        self._calls = calls
+                escaping = True
+        return calls, escaping, fired
+
+    def _constructor(self, cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
+        key = id(cls)
+        if key not in self._constructors:   # a class is used many times
+            self._constructors[key] = _constructor(cls)
+        return self._constructors[key]
+
+    def _names_of_definitions(self) -> Dict[str, List[ast.Name]]:
+        """The ``Name`` nodes spelt like a ``def`` or a class of the file, by name, in
+        pre-order (one pass over the file's names); all of them under ``""``."""
+        if self._named is None:
+            names = {node.name for node in self.index.of_kind(ast.FunctionDef)}
+            names.update(node.name for node in self.index.of_kind(ast.ClassDef))
+            every = self.index.of_kind(ast.Name)
+            # iterated in C: a test file has tens of thousands of names
+            spelt = list(itertools.compress(every, map(names.__contains__, map(_name_id, every))))
+            named: Dict[str, List[ast.Name]] = {"": spelt}
+            for node in spelt:
+                named.setdefault(node.id, []).append(node)
+            self._named = named
+        return self._named
 
 
 def _constructor(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
