@@ -13,8 +13,8 @@ known when
   itself) and no decorator, and nothing writes attributes by name (``setattr``,
   ``__dict__``): the read then sees that value or raises ``AttributeError``.
 
-Anything else is unknown. The stores are indexed once per file, the first time a ``self``
-attribute is read.
+Anything else is unknown. The stores of an attribute name are indexed once per file, the first
+time a ``self`` attribute of that name is read.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import bisect
 from collections import defaultdict
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from .scopes import LOOPS, SCOPE_NODES
 from .values import UNKNOWN, Resolved
@@ -40,8 +40,10 @@ class SelfAttributes:
     def __init__(self, resolver: "Resolver") -> None:
         self.resolver = resolver
         self.index = resolver.index
-        self._stores: Optional[Dict[Tuple[int, str], List[Store]]] = None   # (class, attr)
-        self._store_counts: Dict[str, int] = defaultdict(int)   # attr -> stores on anything
+        # attr -> the stores to an attribute of that name, on anything (pre-order)
+        self._targets: Optional[Dict[str, List[ast.Attribute]]] = None
+        self._stores: Dict[Tuple[int, str], List[Store]] = defaultdict(list)   # (class, attr)
+        self._noted: Set[str] = set()   # the attribute names whose stores are in ``_stores``
         self._dynamic = False
         self._changing: Dict[int, List[Tuple[int, int]]] = {}
 
@@ -53,30 +55,38 @@ class SelfAttributes:
         cls = self.index.parent(method)
         if not isinstance(cls, ast.ClassDef):
             return None
-        stores = self.stores().get((id(cls), node.attr), [])
+        stores = self.stores(cls, node.attr)
         if self._dynamic or _class_binds(cls, node.attr):
             return UNKNOWN   # a class attribute, method or property of that name
         local = self._local_store(node, method, stores)
         if local is not None:
             return self._value_of(local, depth) if self._undisturbed(local, node, method) \
                 else UNKNOWN
-        if len(stores) == 1 and self._store_counts[node.attr] == 1 and not cls.bases \
+        if len(stores) == 1 and len(self._targets_of(node.attr)) == 1 and not cls.bases \
                 and not cls.keywords and not cls.decorator_list:
             return self._value_of(stores[0], depth)
         return UNKNOWN
 
     # -- facts -----------------------------------------------------------------------------
-    def stores(self) -> Dict[Tuple[int, str], List[Store]]:
-        if self._stores is None:
-            self._stores = self._gather()
-        return self._stores
+    def stores(self, cls: ast.ClassDef, attr: str) -> List[Store]:
+        """The ``=`` stores to ``self.attr`` in plain methods of ``cls``, in pre-order."""
+        if attr not in self._noted:
+            self._noted.add(attr)
+            for node in self._targets_of(attr):
+                self._note_store(node, self._stores)
+        return self._stores.get((id(cls), attr), [])
 
-    def _gather(self) -> Dict[Tuple[int, str], List[Store]]:
-        stores: Dict[Tuple[int, str], List[Store]] = defaultdict(list)
+    def _targets_of(self, attr: str) -> List[ast.Attribute]:
+        """Every store to an attribute named ``attr``, on anything (``x.attr = ...``, ``del``)."""
+        if self._targets is None:
+            self._targets = self._gather()
+        return self._targets.get(attr, [])
+
+    def _gather(self) -> Dict[str, List[ast.Attribute]]:
+        targets: Dict[str, List[ast.Attribute]] = {}
         stored, reads_dict = self.resolver.functions.attribute_stores()
         for node in stored:
-            self._store_counts[node.attr] += 1
-            self._note_store(node, stores)
+            targets.setdefault(node.attr, []).append(node)
         if reads_dict:
             self._dynamic = True
         for node in self.index.of_kind(ast.Call):
@@ -84,7 +94,7 @@ class SelfAttributes:
             if func.__class__ is ast.Name and func.id in ("setattr", "delattr"):
                 self._dynamic = True
                 break
-        return stores
+        return targets
 
     def _note_store(self, target: ast.Attribute,
                     stores: Dict[Tuple[int, str], List[Store]]) -> None:

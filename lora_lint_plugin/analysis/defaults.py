@@ -57,6 +57,9 @@ _SIMPLE_TYPES = ("str", "int", "float", "bool")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath")
 # Class bodies are followed through local base classes at most this deep.
 _MAX_BASES = 8
+# What an import binds for ``os.environ`` to be read through it (``import os``, ``from os import
+# environ``): a file that imports neither has no ``os.environ``.
+_ENVIRON_IMPORTS = ("os", "os.environ")
 
 
 @dataclass
@@ -658,16 +661,21 @@ class Defaults:
             if not isinstance(node.ctx, ast.Load):
                 self._note_environment_item(node, facts)
         imported = self.index.imported_locals
+        # ``os.environ`` (``import os``, ``from os import environ``) may be written
+        environ = not self.index.imported_qualified.isdisjoint(_ENVIRON_IMPORTS)
+        attribute_class, name_class = ast.Attribute, ast.Name
         for node in self.index.of_kind(ast.Call):
-            if isinstance(node.func, ast.Attribute):
-                method, receiver = node.func.attr, node.func.value
+            func = node.func
+            kind = func.__class__
+            if kind is attribute_class:
+                method, receiver = func.attr, func.value
                 # (``os.environ``, or a name an import binds: ``from os import environ``)
-                if method in _NOTED_METHODS or method not in _ENVIRONMENT_READS and (
-                        receiver.__class__ is ast.Attribute and receiver.attr == "environ"
-                        or receiver.__class__ is ast.Name and receiver.id in imported) \
+                if method in _NOTED_METHODS or environ and method not in _ENVIRONMENT_READS and (
+                        receiver.__class__ is attribute_class and receiver.attr == "environ"
+                        or receiver.__class__ is name_class and receiver.id in imported) \
                         and self._is_environ(receiver):
                     self._note_method_call(node, facts)   # (most method calls: neither)
-            elif isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
+            elif kind is name_class and func.id in ("setattr", "delattr"):
                 name = self.resolver.resolve(node.args[1]) if len(node.args) > 1 else UNKNOWN
                 if isinstance(name, Value) and isinstance(name.python, str):
                     facts.assigned_attributes.add(name.python)
@@ -734,7 +742,8 @@ class Defaults:
         facts.option_names[id(node)] = shown
 
     def _is_environ(self, expression: ast.AST) -> bool:
-        return "os.environ" in self.index.imported_names(expression)
+        return not self.index.imported_qualified.isdisjoint(_ENVIRON_IMPORTS) \
+            and "os.environ" in self.index.imported_names(expression)
 
 
 def _launched_origin(option: str, found: LauncherValue) -> str:

@@ -159,6 +159,7 @@ class ScopeIndex:
         # Calls, constants and imports, in pre-order: what the extractor visits.
         self.calls_constants_imports: List[ast.AST] = []
         self.imported_locals: Set[str] = set()   # every name an import of a library binds
+        self.imported_qualified: Set[str] = set()   # what those names stand for (``os.environ``)
         # every name any import binds, relative ones too (``from .config import MODEL``)
         self.import_bound: Set[str] = set()
         self._imported: Dict[int, List[str]] = {}   # imported_names, once per node
@@ -271,6 +272,7 @@ class ScopeIndex:
             Binding(name, kind, node, target, statement, qualified_name))
         if kind == IMPORT:
             self.imported_locals.add(name)
+            self.imported_qualified.add(qualified_name)
             self.import_bound.add(name)
 
     def _walk(self, tree: ast.Module) -> None:
