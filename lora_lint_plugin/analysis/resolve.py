@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import operator
 import posixpath
 import weakref
@@ -122,6 +123,10 @@ _SUPPRESSING = ("contextlib.suppress", "pytest.raises")
 # Statements after which a branch does not reach the code below its ``if``.
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 _CONVERSIONS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
+# The builtins a call of which ``_resolve_call`` reads.
+_BUILTIN_CALLS = frozenset(("dict", *_CONVERSIONS))
+# The methods whose result ``_resolve_call`` reads from their receiver (``_receiver_method``).
+_RECEIVER_METHODS = frozenset(("split", "resolve", "expanduser", "copy", "get"))
 _SNAPSHOT_PACKAGES = ("huggingface_hub", "modelscope")
 _PATH_CLASSES = ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath")
 _SNAPSHOT_REPOSITORY = ("repo_id", "model_id")
@@ -450,53 +455,62 @@ class Resolver:
 
     def _resolve_call(self, node: ast.Call, depth: int) -> Resolved:
         func = node.func
-        # "a,b".split(",") / "a b".split()
-        if isinstance(func, ast.Attribute) and func.attr == "split" \
-                and len(node.args) + len(node.keywords) <= 1:
-            return self._resolve_split(node, func, depth)
-        # Path(__file__).resolve(): an absolute path, normalised (``..`` folded)
-        if isinstance(func, ast.Attribute) and func.attr == "resolve" and not node.args \
-                and not node.keywords:
-            resolved = self._path_step(func.value, depth, _absolute)
-            if resolved is not None:
-                return resolved
-        # Path(x).expanduser() of a path without "~": the same path
-        if isinstance(func, ast.Attribute) and func.attr == "expanduser" and not node.args \
-                and not node.keywords:
-            path = self.resolve(func.value, depth + 1)
-            if isinstance(path, Value) and isinstance(path.python, str) \
-                    and not path.python.startswith("~") and self._is_path(func.value):
-                return path
-        # PRESETS[name].copy(): the same contents (a dict or list)
-        if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args \
-                and not node.keywords:
-            copied = self.resolve(func.value, depth + 1)
-            if isinstance(copied, Value) and (copied.is_mapping or copied.is_sequence
-                                              and isinstance(copied.python, list)):
-                return copied
-        # cfg.get("model", "x") of a mapping read from a config file
-        if isinstance(func, ast.Attribute) and func.attr == "get" and self.resolve_defaults \
-                and not self.index.imported_names(func):
-            got = self._file_get(node, func, depth)
-            if got is not None:
-                return got
-        # dict(a=1, **other)
-        if isinstance(func, ast.Name) and func.id == "dict" and self.is_builtin(func):
-            return self._resolve_dict_call(node, depth)
-        if isinstance(func, ast.Name) and func.id in _CONVERSIONS and self.is_builtin(func):
-            return self._resolve_conversion(node, func.id, depth)
+        kind = func.__class__   # exact classes: ``ast.parse`` makes no others
+        if kind is ast.Attribute and func.attr in _RECEIVER_METHODS:  # type: ignore[attr-defined]
+            found = self._receiver_method(node, func, depth)  # type: ignore[arg-type]
+            if found is not None:
+                return found
+        elif kind is ast.Name and func.id in _BUILTIN_CALLS:  # type: ignore[attr-defined]
+            # dict(a=1, **other), int("8"), ...
+            if func.id == "dict" and self.is_builtin(func):  # type: ignore[attr-defined, arg-type]
+                return self._resolve_dict_call(node, depth)
+            if func.id in _CONVERSIONS and self.is_builtin(func):  # type: ignore[attr-defined, arg-type]
+                return self._resolve_conversion(node, func.id, depth)  # type: ignore[attr-defined]
         function = self.functions.definition(func)
         if function is not None:
             returned = self._returned(function, depth)
             if isinstance(returned, Value):
                 return _returned_by(returned, node)
-        elif isinstance(func, (ast.Attribute, ast.Name)):
+        elif kind is ast.Attribute or kind is ast.Name:
             found = self._library_call(node, depth)
-            if found is None and func.__class__ is ast.Name and func.id in self.index.import_bound:
+            if found is None and kind is ast.Name and func.id in self.index.import_bound:  # type: ignore[attr-defined]
                 found = self.imports.call(node, depth)   # a function of a project module
             if found is not None:
                 return found
         return Value(CallResult(node), node, self.span(node), kind=OBJECT)
+
+    def _receiver_method(self, node: ast.Call, func: ast.Attribute, depth: int) -> Optional[Resolved]:
+        """``x.split(...)``, ``x.resolve()``, ``x.expanduser()``, ``x.copy()``, ``x.get(...)``
+        of a value they apply to; None otherwise."""
+        attr = func.attr
+        # "a,b".split(",") / "a b".split()
+        if attr == "split":
+            if len(node.args) + len(node.keywords) <= 1:
+                return self._resolve_split(node, func, depth)
+            return None
+        if attr == "get":
+            # cfg.get("model", "x") of a mapping read from a config file
+            if self.resolve_defaults and not self.index.imported_names(func):
+                return self._file_get(node, func, depth)
+            return None
+        if node.args or node.keywords:
+            return None
+        # Path(__file__).resolve(): an absolute path, normalised (``..`` folded)
+        if attr == "resolve":
+            return self._path_step(func.value, depth, _absolute)
+        # Path(x).expanduser() of a path without "~": the same path
+        if attr == "expanduser":
+            path = self.resolve(func.value, depth + 1)
+            if isinstance(path, Value) and isinstance(path.python, str) \
+                    and not path.python.startswith("~") and self._is_path(func.value):
+                return path
+            return None
+        # PRESETS[name].copy(): the same contents (a dict or list)
+        copied = self.resolve(func.value, depth + 1)
+        if isinstance(copied, Value) and (copied.is_mapping or copied.is_sequence
+                                          and isinstance(copied.python, list)):
+            return copied
+        return None
 
     def _path_step(self, expression: ast.expr, depth: int,
                    step: Callable[[PurePosixPath], Optional[PurePosixPath]]) -> Optional[Resolved]:
@@ -575,8 +589,8 @@ class Resolver:
     def _library_call(self, node: ast.Call, depth: int) -> Optional[Resolved]:
         """``snapshot_download(...)`` and ``os.environ.get``/``os.getenv``; None otherwise."""
         names = self.index.imported_names(node.func)
-        if not names:
-            return None
+        if not names or not any(map(_may_be_library_value, names)):
+            return None   # most calls of a library (``torch.manual_seed``, ``LoraConfig``)
         if any(name.split(".")[0] in _SNAPSHOT_PACKAGES and name.endswith(".snapshot_download")
                for name in names):
             return self._snapshot_repository(node, depth, _SNAPSHOT_REPOSITORY)
@@ -1016,8 +1030,9 @@ class Resolver:
         (``"body"``, ``"orelse"``; None for the condition)."""
         sides: Dict[int, Optional[str]] = {}
         child = anchor
+        if_class = ast.If
         for ancestor in self._enclosing(anchor):
-            if isinstance(ancestor, ast.If):
+            if ancestor.__class__ is if_class:
                 sides[id(ancestor)] = _side_of(ancestor, child)
             child = ancestor
         return sides
@@ -1190,15 +1205,21 @@ class Resolver:
         """True when ``statement`` runs on every path to ``use`` (its block encloses the use;
         the body of a ``with`` runs whenever the ``with`` does)."""
         statement = self._outside_with(statement)
-        block = self._block_of(statement)
-        if block is None:
+        parents = self.index.parents
+        holder = parents.get(statement)
+        if holder is None:
             return False
-        if isinstance(use, ast.stmt) and self._block_of(use) == block:
-            return True
-        for ancestor in self._enclosing(use):
-            if isinstance(ancestor, ast.stmt) and self._block_of(ancestor) == block:
-                return True
-        return False
+        # the use, or the one of its ancestors, that sits directly in the statement's holder
+        below: Optional[ast.AST] = use
+        if parents.get(use) is not holder:
+            below = None
+            for ancestor in self._enclosing(use):
+                if parents.get(ancestor) is holder:
+                    below = ancestor
+                    break
+        if below is None or not isinstance(below, ast.stmt):
+            return False
+        return below is statement or self._block_of(below) == self._block_of(statement)
 
     def _outside_with(self, statement: ast.AST) -> ast.AST:
         """The outermost ``with`` whose body holds ``statement`` directly (``with open(p) as
@@ -1289,6 +1310,16 @@ _RESOLVERS: Dict[type, Callable[[Resolver, Any, int], Resolved]] = {
     ast.JoinedStr: Resolver._resolve_fstring,
     ast.Attribute: Resolver._resolve_attribute,
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_be_library_value(name: str) -> bool:
+    """A qualified callee name ``_library_call`` reads a value from (a download, an environment
+    getter, a config-file loader, a path); False for all the others, answered once per name."""
+    return name.split(".")[0] in _SNAPSHOT_PACKAGES and name.endswith(".snapshot_download") \
+        or name == "kagglehub.model_download" or name in ENVIRONMENT_GETTERS \
+        or loader_kind((name,)) is not None or name in _PATH_CLASSES or name == "os.path.join" \
+        or is_os_path_function((name,)) is not None
 
 
 def _is_posix_path(text: str) -> bool:
