@@ -135,8 +135,10 @@ def _is_single_call(site: CallSite) -> bool:
         and site.alternatives[0].node is site.node
 
 
+@functools.lru_cache(maxsize=None)
 def _positional_names(name: str, library: str) -> Tuple[str, ...]:
-    """The parameter names of a callee's positional arguments (``data/linking.json``)."""
+    """The parameter names of a callee's positional arguments (``data/linking.json``; once
+    per callee)."""
     known = linking_facts().positional_parameters
     if name in known:
         return known[name]
@@ -157,6 +159,8 @@ class Extractor:
                  modules: Optional[ProjectModules] = None) -> None:
         self.tree = tree
         self.lines = lines
+        # where a node is written (the lines' own method: one call less per call site)
+        self.span: Callable[[ast.AST], Span] = lines.span
         self.index = ScopeIndex(tree)
         self.resolver = Resolver(lines, self.index, resolve_defaults, launchers, modules)
         self.model = FileModel(lines=lines, scopes=self.index)
@@ -179,9 +183,6 @@ class Extractor:
             else frozenset()
         # ``f(chat_template=...)``: a keyword is written out (non-ASCII names are normalised)
         self._template_keywords = "chat_template" in lines.source or not lines.source.isascii()
-
-    def span(self, node: ast.AST) -> Span:
-        return self.lines.span(node)
 
     # -- collection ------------------------------------------------------------------------
     def collect(self) -> None:

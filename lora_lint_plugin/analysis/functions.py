@@ -41,6 +41,7 @@ class LocalFunctions:
         # id(def) -> (its direct calls, used another way, handed to ``fire.Fire``)
         self._uses: Dict[int, Tuple[List[ast.Call], bool, bool]] = {}
         self._constructors: Dict[int, Optional[ast.FunctionDef]] = {}   # per class
+        self._bound_in_class: Dict[int, Dict[str, List[ast.stmt]]] = {}   # ``_class_bindings``
         self._returns: Dict[int, Optional[List[ast.expr]]] = {}
         self._methods: Dict[Tuple[int, str], Optional[ast.FunctionDef]] = {}
         # id(class) -> the attribute names stored in it (``_stored_attributes``)
@@ -76,13 +77,24 @@ class LocalFunctions:
         if not positional or positional[0] is not binding.node or not isinstance(cls, ast.ClassDef) \
                 or cls.bases or cls.keywords or cls.decorator_list:
             return None
-        found = [statement for statement in cls.body if _binds_name(statement, func.attr)]
+        found = self._class_bindings(cls).get(func.attr, [])
         if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) \
                 or found[0].decorator_list and not _is_static(found[0]):
             return None
         if func.attr in self._stored_attributes(cls):
             return None   # ``self.m = ...`` somewhere: the method may be replaced
         return found[0]
+
+    def _class_bindings(self, cls: ast.ClassDef) -> Dict[str, List[ast.stmt]]:
+        """The statements of a class body that bind each name (``_binds_name``), in order:
+        indexed once per class (a test class's helpers are called hundreds of times)."""
+        found = self._bound_in_class.get(id(cls))
+        if found is None:
+            found = self._bound_in_class[id(cls)] = {}
+            for statement in cls.body:
+                for name in _bound_names(statement):
+                    found.setdefault(name, []).append(statement)
+        return found
 
     def _stored_attributes(self, cls: ast.ClassDef) -> Set[str]:
         """The attribute names stored or deleted anywhere in ``cls``. Gathered once per file
@@ -275,6 +287,18 @@ def _ends_in_return(body: List[ast.stmt]) -> bool:
 def _is_static(function: ast.FunctionDef) -> bool:
     return len(function.decorator_list) == 1 and isinstance(function.decorator_list[0], ast.Name) \
         and function.decorator_list[0].id == "staticmethod"
+
+
+def _bound_names(statement: ast.stmt) -> Set[str]:
+    """The names a class-body statement binds (a ``def``, a class, an assignment)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    targets: List[ast.AST] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    return {node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)}
 
 
 def _binds_name(statement: ast.stmt, name: str) -> bool:

@@ -118,6 +118,11 @@ _TRIES: Tuple[type, ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar
 # Statements whose exits the resolver follows to the code after them.
 _BRANCHING: Tuple[type, ...] = (ast.If, *_TRIES)
 _WITHS = (ast.With, ast.AsyncWith)
+# Nodes with more than one statement list (``body`` and ``orelse``, ``finalbody``).
+_SEVERAL_BLOCKS = frozenset((ast.If, ast.For, ast.AsyncFor, ast.While, *_TRIES))
+# The exact classes of ``SCOPE_NODES`` (``ast.parse`` makes no subclasses).
+_SCOPE_NODE_TYPES = frozenset(SCOPE_NODES)
+_first = operator.itemgetter(0)
 # Context managers that swallow the exceptions raised in their body.
 _SUPPRESSING = ("contextlib.suppress", "pytest.raises")
 # Statements after which a branch does not reach the code below its ``if``.
@@ -150,6 +155,8 @@ class Resolver:
                  launchers: Optional[Callable[[], LauncherOptions]] = None,
                  modules: Optional[ProjectModules] = None) -> None:
         self.lines = lines
+        # where a node is written (the lines' own method: one call less per value)
+        self.span: Callable[[ast.AST], Span] = lines.span
         self.index = index
         self.resolve_defaults = resolve_defaults
         self.launchers = launchers   # what the project's launcher scripts pass (second tier)
@@ -202,21 +209,17 @@ class Resolver:
 
         return FilePaths(self._owner, self._module_path)
 
-    def span(self, node: ast.AST) -> Span:
-        return self.lines.span(node)
-
     # -- evaluation ------------------------------------------------------------------------
     def resolve(self, node: Optional[ast.AST], depth: int = 0) -> Resolved:
         if node is None or depth > MAX_DEPTH:
             return UNKNOWN
+        resolve_kind = _RESOLVERS.get(node.__class__)
+        if resolve_kind is None:
+            return UNKNOWN
         try:
-            return self._resolve(node, depth)
+            return resolve_kind(self, node, depth)
         except (ArithmeticError, ValueError, TypeError, OverflowError, KeyError):
             return UNKNOWN
-
-    def _resolve(self, node: ast.AST, depth: int) -> Resolved:
-        resolve_kind = _RESOLVERS.get(type(node))
-        return resolve_kind(self, node, depth) if resolve_kind is not None else UNKNOWN
 
     def _resolve_constant(self, node: ast.Constant, depth: int) -> Resolved:
         python = node.value
@@ -932,10 +935,12 @@ class Resolver:
     def _value_of_binding(self, binding: Binding, depth: int) -> Resolved:
         if binding is _UNBOUND:
             return UNKNOWN
-        if _is_parameter(binding):
-            return self._once(id(binding), self._values,
-                              lambda: self._parameter_value(binding, depth))
-        return self._once(id(binding), self._values,
+        key, values = id(binding), self._values
+        if key in values:   # (``_once``'s answer, without making the closure)
+            return values[key]
+        if binding.node.__class__ is ast.arg and _is_parameter(binding):
+            return self._once(key, values, lambda: self._parameter_value(binding, depth))
+        return self._once(key, values,
                           lambda: self._value_of_target(binding.node, binding.statement, depth))
 
     def binding_for(self, name: ast.Name) -> Optional[Binding]:
@@ -949,8 +954,9 @@ class Resolver:
         """The bindings ``name`` may refer to where it is read: one when it is certain, several
         when branches of an ``if`` bind it (their values must agree); None when unknown
         (a loop, ``try``, import, augmented assignment, ... may have bound it)."""
-        scope = self.index.scope_of(name)
-        bindings, holder = self.index.lookup(scope, name.id)
+        index = self.index
+        scope = index.scopes.get(name, index.module_scope)   # (``scope_of``)
+        bindings, holder = index.lookup(scope, name.id)
         if not bindings:
             return None
         if holder is not scope:
@@ -1048,7 +1054,7 @@ class Resolver:
             current = parents.get(node)
             while current is not None:
                 chain.append(current)
-                if isinstance(current, SCOPE_NODES):
+                if current.__class__ in _SCOPE_NODE_TYPES:
                     break
                 current = parents.get(current)
             self._chains[node] = chain
@@ -1189,8 +1195,10 @@ class Resolver:
         key = (id(holder), name)
         cached = self._orders.get(key)
         if cached is None:
-            ordered = sorted(bindings, key=_binding_start)
-            cached = self._orders[key] = ([_binding_start(b) for b in ordered], ordered)
+            keyed = sorted([(_binding_start(binding), binding) for binding in bindings],
+                           key=_first)   # (stable: equal starts keep their order)
+            cached = self._orders[key] = ([start for start, _ in keyed],
+                                          [binding for _, binding in keyed])
         return cached
 
     def dominates(self, statement: ast.AST, use: ast.AST) -> bool:
@@ -1219,7 +1227,9 @@ class Resolver:
                     break
         if below is None or not isinstance(below, ast.stmt):
             return False
-        return below is statement or self._block_of(below) == self._block_of(statement)
+        # two statements of a node with one statement list (a body) are in the same block
+        return below is statement or holder.__class__ not in _SEVERAL_BLOCKS \
+            and isinstance(statement, ast.stmt) or self._block_of(below) == self._block_of(statement)
 
     def _outside_with(self, statement: ast.AST) -> ast.AST:
         """The outermost ``with`` whose body holds ``statement`` directly (``with open(p) as
