@@ -472,30 +472,33 @@ class Extractor:
         by_name: Dict[str, Argument] = {}
         complete = True
         index = 0
+        deferred, resolver, starred = Argument.deferred, self.resolver, ast.Starred
         for expression in node.args:
-            if isinstance(expression, ast.Starred):
+            if expression.__class__ is starred:
                 complete = False
                 index = len(positional)  # later positionals can no longer be placed
                 continue
             if index < len(positional):
                 key = positional[index]
-                by_name[key] = Argument.deferred(key, expression, expression, self.resolver)
+                by_name[key] = deferred(key, expression, expression, resolver)
             else:
                 complete = False
             index += 1
+        aliases = KEYWORD_ALIASES
         for keyword in node.keywords:
-            if keyword.arg is None:  # ``**mapping``
+            name = keyword.arg
+            if name is None:  # ``**mapping``
                 span = self.span(keyword)
-                mapping = self.resolver.resolve(keyword.value)
+                mapping = resolver.resolve(keyword.value)
                 if isinstance(mapping, Value) and mapping.kind == MAPPING:
                     for key, value in mapping.entries:
-                        key = KEYWORD_ALIASES.get(key, key)
+                        key = aliases.get(key, key)
                         by_name.setdefault(key, Argument(key, value, span, keyword))
                 else:
                     complete = False
                 continue
-            key = KEYWORD_ALIASES.get(keyword.arg, keyword.arg)
-            by_name[key] = Argument.deferred(key, keyword, keyword.value, self.resolver)
+            key = aliases.get(name, name)
+            by_name[key] = deferred(key, keyword, keyword.value, resolver)
         return Arguments(by_name, complete)
 
     def origin(self, argument: Optional[Argument]) -> Optional[CallSite]:

@@ -174,6 +174,7 @@ class Resolver:
         self._elements: Dict[Tuple[int, int], Resolved] = {}   # (id(def), i) -> element i of it
         self._after_if: Dict[Tuple[int, int], Optional[List[Any]]] = {}
         self._chains: Dict[ast.AST, List[ast.AST]] = {}   # ``_enclosing``
+        self._in_ifs: Dict[ast.AST, bool] = {}   # ``_in_if``
         self._in_progress: Set[Any] = set()
         # id(def) -> the call whose arguments its parameters hold (``resolve_in_calls``)
         self._context: Dict[int, ast.Call] = {}
@@ -962,9 +963,11 @@ class Resolver:
         if holder is not scope:
             return self._reaching_from_inner_scope(bindings, depth)
         starts, ordered = self._in_order(holder, name.id, bindings)
-        if self._rebound_later_in_enclosing_loop(name, starts):
+        position = (name.lineno, name.col_offset)
+        if bisect.bisect_right(starts, position) < len(starts) \
+                and self._rebound_later_in_enclosing_loop(name, starts):   # (a binding follows)
             return None
-        found = self._reaching_before(name, (name.lineno, name.col_offset), starts, ordered, depth)
+        found = self._reaching_before(name, position, starts, ordered, depth)
         if found is None or _UNBOUND in found:
             return None
         return found
@@ -1007,9 +1010,13 @@ class Resolver:
         while index >= 0:
             binding = ordered[index]
             place = binding.statement if binding.kind == SIMPLE and binding.statement else binding.node
-            if sides is None:
-                sides = self._branch_sides(anchor)
-            if sides and self._on_other_branch(place, sides):
+            if self._in_if(place):   # (else it is on no branch the anchor is not on)
+                if sides is None:
+                    sides = self._branch_sides(anchor)
+                on_other_branch = bool(sides) and self._on_other_branch(place, sides)
+            else:
+                on_other_branch = False
+            if on_other_branch:
                 skipped += 1
                 if skipped > MAX_SKIPPED_BRANCHES:
                     return None
@@ -1017,7 +1024,8 @@ class Resolver:
                 continue
             if binding.kind != SIMPLE:
                 return [binding] if _is_parameter(binding) else None
-            if _end(binding.statement) <= position:
+            bound: Any = binding.statement   # SIMPLE: always set
+            if (bound.end_lineno, bound.end_col_offset) <= position:
                 break
             index -= 1  # ``x = f(x)``: the use is inside the statement that binds
         if index < 0:
@@ -1042,6 +1050,16 @@ class Resolver:
                 sides[id(ancestor)] = _side_of(ancestor, child)
             child = ancestor
         return sides
+
+    def _in_if(self, node: ast.AST) -> bool:
+        """Some ``if`` of its scope holds ``node`` (once per node: a binding's statement is
+        asked about at every use of the name)."""
+        found = self._in_ifs.get(node)
+        if found is None:
+            if_class = ast.If
+            found = self._in_ifs[node] = any(
+                ancestor.__class__ is if_class for ancestor in self._enclosing(node))
+        return found
 
     def _enclosing(self, node: ast.AST) -> List[ast.AST]:
         """The ancestors of ``node`` up to the function, lambda, class or module that holds it
