@@ -17,9 +17,11 @@ from . import __version__
 from .config.settings import SETTING_SPECS
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
     from .analysis.versions import LibraryVersions
 
-Report = Tuple[int, int, str, type]
+Report: TypeAlias = "Tuple[int, int, str, type]"  # a string: mypy reads it, the import does not build it
 
 OPT_IN_PREFIXES = ["LOR9"]
 

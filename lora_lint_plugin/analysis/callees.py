@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 from ..fast_dataclass import dataclass
 from .model import MODEL_LOAD, UNSLOTH_PEFT
 
-Classified = Tuple[str, str, str]   # (role, canonical name, library)
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+Classified: TypeAlias = "Tuple[str, str, str]"   # (role, canonical name, library)
 
 # Methods of a loader class lora-lint models (``Loader.from_pretrained(...)``, and Unsloth's
 # ``Loader.get_peft_model(model, ...)``).

@@ -7,7 +7,7 @@ send results between processes).
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Callable, List, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, TypeVar
 
 from ..fast_dataclass import dataclass, field
 
@@ -40,7 +40,8 @@ class FixSafety(str, Enum):
     UNSAFE = "unsafe"
 
 
-T = TypeVar("T")
+if TYPE_CHECKING:  # pragma: no cover
+    T = TypeVar("T")
 
 
 @dataclass(frozen=True)

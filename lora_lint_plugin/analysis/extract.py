@@ -46,6 +46,8 @@ from .scopes import SIMPLE, ScopeIndex, import_binding
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value, same_value
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import TypeAlias
+
     from .callers import ForeignCallers
     from .launchers import LauncherOptions
 
@@ -64,7 +66,7 @@ MAX_SUBCLASS_DEPTH = 8
 _CONSTRUCTORS = ("__init__", "__new__")
 
 # The calls of local functions a value was returned through (``CallResult.via``).
-Context = Tuple[ast.Call, ...]
+Context: TypeAlias = "Tuple[ast.Call, ...]"
 
 # Keyword spellings that mean the same parameter.
 KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}

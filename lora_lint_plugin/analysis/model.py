@@ -17,6 +17,8 @@ from .values import OBJECT, UNKNOWN, Resolved, Value, _Unknown
 if TYPE_CHECKING:   # versions.py imports ``packaging``: only when a rule asks for versions
     from typing import Protocol
 
+    from typing_extensions import TypeAlias
+
     from .versions import LibraryVersions
 
 
@@ -31,7 +33,7 @@ class _Absent:
 
 
 ABSENT = _Absent()
-ArgumentValue = Union[Value, _Unknown, _Absent]
+ArgumentValue: TypeAlias = "Union[Value, _Unknown, _Absent]"
 
 # Roles of recognised calls.
 MODEL_LOAD = "model_load"          # FastLanguageModel.from_pretrained, AutoModel*.from_pretrained

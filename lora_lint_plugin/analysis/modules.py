@@ -46,7 +46,7 @@ from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value, anchored
 if TYPE_CHECKING:  # pragma: no cover
     from .resolve import Resolver
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 __all__ = ["ForeignModule", "ProjectModules", "MAX_CHAIN", "MAX_MODULE_BYTES"]
 

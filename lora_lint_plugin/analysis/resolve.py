@@ -76,6 +76,8 @@ from .values import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import TypeAlias
+
     from .attributes import SelfAttributes
     from .config_files import ConfigReads
     from .defaults import Defaults
@@ -139,13 +141,14 @@ _SNAPSHOT_REPOSITORY = ("repo_id", "model_id")
 # Marks "no binding reaches here on this path" in a set of reaching bindings.
 _UNBOUND: Any = object()
 
-BindingOrder = Tuple[List[Tuple[int, int]], List[Binding]]
+BindingOrder: TypeAlias = "Tuple[List[Tuple[int, int]], List[Binding]]"
 # The parameters a resolver reads in and its caches (``Resolver._state``).
-_ResolverState = Tuple[Dict[int, ast.Call], Dict[int, Dict[str, Resolved]], Dict[int, Resolved],
-                       Dict[int, Resolved], Dict[Tuple[int, int], Resolved],
-                       Dict[Tuple[int, int], Optional[List[Any]]],
-                       Dict[Tuple[int, int], Optional[List[Value]]]]
-T = TypeVar("T")
+_ResolverState: TypeAlias = """Tuple[Dict[int, ast.Call], Dict[int, Dict[str, Resolved]], Dict[int, Resolved],
+                                 Dict[int, Resolved], Dict[Tuple[int, int], Resolved],
+                                 Dict[Tuple[int, int], Optional[List[Any]]],
+                                 Dict[Tuple[int, int], Optional[List[Value]]]]"""
+if TYPE_CHECKING:  # pragma: no cover
+    T = TypeVar("T")
 
 
 class Resolver:

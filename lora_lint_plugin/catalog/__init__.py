@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional,
 from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
     from .json_index import IndexedDocument
 
 # PEFT's EMBEDDING_LAYER_NAMES: the module names PEFT (and Unsloth) treat as embeddings whatever
@@ -376,7 +378,7 @@ def _entry(d: dict) -> ModelEntry:
 
 
 # (index of the entry in models.json, variant, table id) for one listed hub id
-_Listed = Tuple[int, str, str]
+_Listed: TypeAlias = "Tuple[int, str, str]"
 
 
 class _Catalog:

@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-Key = Union[str, int]
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+Key: TypeAlias = "Union[str, int]"
 _ABSENT = object()
 
 

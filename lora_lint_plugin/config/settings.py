@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ..fast_dataclass import dataclass
 
@@ -129,7 +129,10 @@ SETTING_SPECS: Tuple[SettingSpec, ...] = (
 )
 SETTING_KEYS = tuple(spec.key for spec in SETTING_SPECS)
 
-SettingsLayer = Tuple[Tuple[str, Any], ...]   # (Settings field, parsed value) pairs
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+SettingsLayer: TypeAlias = "Tuple[Tuple[str, Any], ...]"   # (Settings field, parsed value) pairs
 
 
 def parse_layer(raw: Mapping[str, Any], where: str, from_toml: bool = False) -> SettingsLayer:

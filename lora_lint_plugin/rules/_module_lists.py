@@ -9,18 +9,21 @@ silence.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, Optional, Tuple
 
 from ..analysis.model import CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
 from ._common import lora_calls, module_list
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import TypeAlias
 
 __all__ = ["ListedModules", "listed_modules"]
 
 
 # One LoRA call, its setup (None when it is not linked) and its resolved list/tuple/set of
 # entries. A plain tuple: a NamedTuple class costs ~0.2 ms to create when the module is imported.
-ListedModules = Tuple[CallSite, Optional[TrainingSetup], Value]
+ListedModules: TypeAlias = "Tuple[CallSite, Optional[TrainingSetup], Value]"
 
 
 def listed_modules(file: FileModel, parameter: str = "target_modules") -> Iterator[ListedModules]:

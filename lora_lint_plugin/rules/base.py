@@ -20,6 +20,8 @@ from ..config.settings import Settings
 from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import TypeAlias
+
     from ..catalog import Architecture, ModelMatch
     from ..catalog.hf_config import Identification
     from ..catalog.identify import ModelIdentity
@@ -101,7 +103,7 @@ class YamlConfig:
     source: str
 
 
-Example = Union[str, Invalid, YamlConfig]
+Example: TypeAlias = "Union[str, Invalid, YamlConfig]"
 
 
 def example_source(example: Example) -> str:
@@ -153,7 +155,8 @@ class Rule:
 
 
 _REGISTRY: Dict[str, Type[Rule]] = {}
-RuleClass = TypeVar("RuleClass", bound=Type[Rule])
+if TYPE_CHECKING:  # pragma: no cover
+    RuleClass = TypeVar("RuleClass", bound=Type[Rule])
 
 
 def register(rule_class: RuleClass) -> RuleClass:
