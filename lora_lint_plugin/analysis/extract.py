@@ -74,13 +74,15 @@ KEYWORD_ALIASES = {"pretrained_model_name_or_path": "model_name"}
 CHAT_TOKEN_LITERALS = ("<|eot_id|>", "<|start_header_id|>", "<|im_start|>", "<|im_end|>",
                        "<start_of_turn>", "<end_of_turn>", "[INST]", "<|assistant|>",
                        "<|user|>")
-# Any of the tokens' first characters: a string without one holds none of them.
 # ``if False:``, ``if 0:``, ``if True: ... else:``: a condition written as a literal, how code is
 # parked where no run takes it (Unsloth's notebooks park their AutoPeftModel cells so). A text
-# without a match has no such branch, and its ``if`` statements are not looked at.
-_LITERAL_CONDITION = re.compile(r"if[\s(]+(?:False|True|None|[0-9.'\"])")
-_CHAT_TOKEN_START = re.compile("[" + re.escape("".join({token[0] for token in CHAT_TOKEN_LITERALS}))
-                               + "]")
+# without a match has no such branch, and its ``if`` statements are not looked at. The pattern
+# is ``if[\s(]+(?:False|True|None|[0-9.'"])``, found by this one and ``_has_literal_condition``:
+# compiling the whole of it cost 3.5x as much, ~0.35 M instructions more per process (issue 13).
+_LITERAL_CONDITION_START = re.compile(r"if[\s(]+[FTN0-9.'\"]")
+# The tokens' first characters (``collect`` tests them: a string without one holds none of the
+# tokens; tests/test_text_scans.py checks the list).
+CHAT_TOKEN_FIRST_CHARACTERS = "<["
 UNSLOTH_CHAT_FUNCTIONS = ("get_chat_template", "standardize_sharegpt",
                           "train_on_responses_only", "standardize_data_formats",
                           "apply_chat_template")
@@ -128,6 +130,17 @@ def parked_calls(index: ScopeIndex) -> Set[ast.Call]:
                 parked.add(node)
             pending.extend(ast.iter_child_nodes(node))
     return parked
+
+
+def _has_literal_condition(source: str) -> bool:
+    """Does ``source`` hold ``if`` and a literal condition (``_LITERAL_CONDITION_START``)?"""
+    found = _LITERAL_CONDITION_START.search(source)
+    while found is not None:
+        literal = found.end() - 1
+        if source[literal] not in "FTN" or source.startswith(("False", "True", "None"), literal):
+            return True
+        found = _LITERAL_CONDITION_START.search(source, found.start() + 1)
+    return False
 
 
 def _is_single_call(site: CallSite) -> bool:
@@ -181,7 +194,7 @@ class Extractor:
         self._callers: Optional[ForeignCallers] = None
         self._classes: Optional[Set[str]] = None   # ``_class_names``
         self._parked: AbstractSet[ast.Call] = parked_calls(self.index) \
-            if _LITERAL_CONDITION.search(lines.source) \
+            if _has_literal_condition(lines.source) \
             else frozenset()
         # ``f(chat_template=...)``: a keyword is written out (non-ASCII names are normalised)
         self._template_keywords = "chat_template" in lines.source or not lines.source.isascii()
@@ -191,7 +204,6 @@ class Extractor:
         visit_call, visit_string = self._visit_call, self._visit_string
         imports = {ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from}
         call_class, constant_class, str_class = ast.Call, ast.Constant, str
-        may_hold_token = _CHAT_TOKEN_START.search
         parked = self._parked
         for node in self.index.calls_constants_imports:  # ``ast.parse`` makes no subclasses
             kind = node.__class__
@@ -200,7 +212,7 @@ class Extractor:
                     visit_call(node)  # type: ignore[arg-type]
             elif kind is constant_class:
                 value = node.value  # type: ignore[attr-defined]
-                if value.__class__ is str_class and may_hold_token(value) is not None:
+                if value.__class__ is str_class and ("<" in value or "[" in value):
                     visit_string(node)  # type: ignore[arg-type]  # (most strings end here)
             else:
                 visit = imports.get(kind)

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 import sys
-import unicodedata
 import warnings
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union, cast
 
@@ -158,17 +156,17 @@ def _answer_from_text(tree: ast.Module, source: str) -> Optional[bool]:
         found = source.find(anchor)
         while found >= 0:
             end = found + len(anchor)   # every anchor ends the names it stands for
-            following = _BEFORE_CALL.match(source, end)
+            following = _call_or_rename_after(source, end)
             start = _name_start(source, found, end, heads, anchored) if following else -1
             if following and start >= 0:
                 line += source.count("\n", counted, start)
                 counted = start
                 before = source[source.rfind("\n", 0, start) + 1:start]
                 column = len(before.encode("utf-8", "surrogatepass"))   # ``ast``: UTF-8 columns
-                statement = None if _DEFINED_NAME.search(before) or _in_comment(before) \
+                statement = None if _ends_defining(before) or _in_comment(before) \
                     else _statement_around(tree.body, (line, column), children)
                 if statement is not None:
-                    if following.group().endswith("as"):
+                    if following == "as":
                         return None   # a renamed import: the new name's calls are not seen
                     by_end = calls.get(id(statement))
                     if by_end is None:
@@ -340,7 +338,7 @@ def _imports_all(source: str) -> bool:
     """Does ``source`` hold ``import *`` (``str.find`` is a fast C search, a pattern is not)?"""
     found = source.find("import")
     while found >= 0:
-        if _STAR_AFTER_IMPORT.match(source, found + 6):
+        if _star_follows(source, found + 6):
             return True
         found = source.find("import", found + 6)
     return False
@@ -354,6 +352,8 @@ def _folds_to_ascii(source: str) -> bool:
         .decode("utf-8", "surrogatepass")
     for character in set(others):
         if ("a" + character).isidentifier():   # what Python's tokenizer asks of a name
+            import unicodedata   # (~0.5 M instructions to load: only for such files)
+
             folded = unicodedata.normalize("NFKC", character)
             if not folded or any(part in _NAME_CHARACTERS for part in folded):
                 return True
@@ -361,14 +361,76 @@ def _folds_to_ascii(source: str) -> bool:
 
 
 _ASCII_BYTES = bytes(range(128))
-_STAR_AFTER_IMPORT = re.compile(r"(?:\s|\\)*\*")
-# The line up to a function's or class's name: ``def from_pretrained(`` is no call.
-_DEFINED_NAME = re.compile(r"\b(?:def|class)[ \t]+$")
 
 
-# What may stand between a callee's last name and the ``(`` of its call (or the ``as`` of an
-# import that renames it): blanks, comments, line continuations, closing parentheses.
-_BEFORE_CALL = re.compile(r"(?:\s|\\|\)|#[^\r\n]*)*(?:\(|as\b)")
+# The three text tests below answer as the patterns in tests/test_text_scans.py, which they
+# replace: compiling a pattern costs ~0.2-0.5 M instructions in every fresh process (issue 13).
+def _star_follows(source: str, position: int) -> bool:
+    """Is ``position`` followed by a ``*`` with only blanks and ``\\`` before it?"""
+    length = len(source)
+    while position < length:
+        character = source[position]
+        if character == "*":
+            return True
+        if not (character.isspace() or character == "\\"):
+            return False
+        position += 1
+    return False
+
+
+def _ends_defining(before: str) -> bool:
+    """Does ``before`` (a line up to a name) end with ``def`` or ``class`` and blanks, so that
+    the name is the one defined: ``def from_pretrained(`` is no call."""
+    text = before[:-1] if before.endswith("\n") else before
+    for candidate in (before, text):   # ``$`` also matches before a final line end
+        stripped = candidate.rstrip(" \t")
+        if len(stripped) < len(candidate):
+            for keyword in ("def", "class"):
+                start = len(stripped) - len(keyword)
+                if stripped.endswith(keyword) and (start == 0 or not _is_word(stripped[start - 1])):
+                    return True
+    return False
+
+
+def _call_or_rename_after(source: str, position: int) -> str:
+    """``"("`` when a call's ``(`` follows ``position``, ``"as"`` when an import's renaming
+    ``as`` does, ``""`` otherwise; what may stand before either: blanks, comments, line
+    continuations, closing parentheses. As the pattern, a ``(`` or ``as`` in such a comment
+    counts too, and of the reachable ones the last is the answer."""
+    first = source[position:position + 1]
+    if first == "(":
+        return "("
+    if not (first == "#" or first == "\\" or first == ")" or first.isspace()):
+        return "as" if _as_at(source, position) else ""
+    length, covered, index = len(source), position, position   # up to ``covered``: a comment
+    while index < length:
+        character = source[index]
+        if character == "#":
+            line_ends = [end for end in (source.find("\n", index), source.find("\r", index)) if end >= 0]
+            covered = max(covered, min(line_ends) if line_ends else length)
+        elif index >= covered and not (character.isspace() or character == "\\" or character == ")"):
+            break
+        index += 1
+    call = source.rfind("(", position, index + 1)
+    rename = source.rfind("as", position, index + 2)
+    while rename >= 0 and not _as_at(source, rename):
+        rename = source.rfind("as", position, rename + 1)
+    if call < 0 and rename < 0:
+        return ""
+    return "(" if call > rename else "as"
+
+
+def _as_at(source: str, position: int) -> bool:
+    """``as`` at ``position``, as a whole word's end (``\\b``)."""
+    return source.startswith("as", position) and not (
+        position + 2 < len(source) and _is_word(source[position + 2]))
+
+
+def _is_word(character: str) -> bool:
+    """What ``\\w`` matches in a ``str`` pattern."""
+    return character.isalnum() or character == "_"
+
+
 _NAME_CHARACTERS = "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Common ends of recognisable names: one ``str.find`` (a fast C search) per end, not per name.
 _NAME_ENDS = ("Config", "Trainer", "Arguments")

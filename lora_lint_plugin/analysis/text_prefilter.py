@@ -7,13 +7,8 @@ engine, ...), so a file it rejects costs three substring tests and this small mo
 
 from __future__ import annotations
 
-import re
-
-# The file must import one of the LoRA libraries (a plain transformers file has no adapter).
-# (compiled by ``re`` when first searched: a file without the names below never needs it)
-_LIBRARY_IMPORT = r"(?m)^[ \t]*(?:from[ \t]+(?:peft|unsloth|trl)\b|import[ \t][^\n#]*\b(?:peft|unsloth|trl)\b)"
-
-# ...and at least one of the calls or names the extractor and rules look at.
+# The file must import one of the LoRA libraries (a plain transformers file has no adapter:
+# ``imports_a_library``) and name at least one of the calls or names the extractor and rules look at.
 _CALL_MARKERS = (
     "LoraConfig",
     "get_peft_model",
@@ -58,7 +53,7 @@ def might_contain_training_code(source: str) -> bool:
         return False
     if not _names_a_marker(source):
         return False
-    return re.search(_LIBRARY_IMPORT, source) is not None
+    return imports_a_library(source)
 
 
 def _names_a_marker(source: str) -> bool:
@@ -72,3 +67,29 @@ def _names_a_marker(source: str) -> bool:
                 return True
             found = source.find(end, found + len(end))
     return False
+
+
+def imports_a_library(source: str) -> bool:
+    """Does a line of ``source`` import one of the LoRA libraries: ``from peft ...``, or
+    ``import`` followed, before any ``#``, by a library's name as a whole word (``import torch,
+    peft``)? What ``tests/test_text_scans.LIBRARY_IMPORT`` (a regular expression) finds, told
+    by string tests at each occurrence of a name: compiling that pattern cost ~1 M
+    instructions in every process that reads a training script (issue 13, per save)."""
+    for library in _LIBRARY_NAMES:
+        found = source.find(library)
+        while found >= 0:
+            end = found + len(library)
+            if not (end < len(source) and _is_word_character(source[end])):
+                line = source[source.rfind("\n", 0, found) + 1:found].lstrip(" \t")
+                if line[:4] == "from" and len(line) > 4 and not line[4:].strip(" \t"):
+                    return True
+                if line[:6] == "import" and len(line) > 6 and line[6] in " \t" and "#" not in line \
+                        and (len(line) == 7 or not _is_word_character(line[-1])):
+                    return True
+            found = source.find(library, found + 1)
+    return False
+
+
+def _is_word_character(character: str) -> bool:
+    """What ``\\w`` matches in a ``str`` pattern (either side of a ``\\b``)."""
+    return character.isalnum() or character == "_"
