@@ -14,7 +14,8 @@ from typing import Dict, List, Tuple
 import pytest
 
 from lora_lint_plugin.catalog import all_hub_ids, lookup, normalised_name
-from lora_lint_plugin.catalog.identify import FAMILY_NAME, family_of, families, identify
+from lora_lint_plugin.catalog.identify import COMPOSITE_MODEL_TYPES, FAMILY_NAME, families, family_of, identify, \
+    identity_of_match
 from lora_lint_plugin.catalog.module_names import module_names
 
 from .conftest import run_flake8, write_source
@@ -355,3 +356,25 @@ def test_lor301_uses_the_family_naming_when_the_table_lacks_the_checkpoint(tmp_p
     message = diagnostics[0]["message"]
     assert "'01-ai/Yi-6B' is a base checkpoint (Yi, by its name)" in message
     assert diagnostics[0]["fix"] is None and diagnostics[0]["location"]["row"] == 3  # the model id
+
+
+def test_the_composite_model_types_are_those_of_the_data():
+    """``COMPOSITE_MODEL_TYPES`` is written out (parsing model_families.json cost ~2 M
+    instructions per process): it must name exactly the families with sub-model types."""
+    assert COMPOSITE_MODEL_TYPES == {family.model_type for family in families() if family.sub_model_types}
+
+
+def test_every_listed_checkpoint_gets_the_sub_model_types_all_families_give():
+    checked = 0
+    for hub_id in all_hub_ids():
+        match = lookup(hub_id)
+        assert match is not None, hub_id
+        model_type = match.architecture.model_type if match.architecture else match.entry.model_type
+        name = normalised_name(match.hub_id.rsplit("/", 1)[-1])
+        expected: Tuple[Tuple[str, str], ...] = ()
+        if any(f.sub_model_types and f.model_type == model_type and f.matches(name) for f in families()):
+            family = family_of(name)
+            expected = family.sub_model_types if family and family.model_type == model_type else ()
+        assert identity_of_match(hub_id, match).sub_model_types == expected, hub_id
+        checked += bool(expected)
+    assert checked > 0   # some listed checkpoints are composite

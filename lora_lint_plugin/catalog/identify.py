@@ -112,6 +112,14 @@ class ModelIdentity:
         return module_names(self.model_type, transformers_major, self.sub_model_types)
 
 
+# The model_types of the families of ``data/model_families.json`` that name sub-model types
+# (``sub_models``): only a listed checkpoint of one of these needs the families at all
+# (``identity_of_match``). Written out: parsing the file's 30 KB and building its ~50 families
+# cost ~2 M instructions on the first identification of a process (issue 13, per save);
+# tests/test_model_identification.py holds it equal to the data.
+COMPOSITE_MODEL_TYPES = frozenset(("idefics3", "llava", "mistral3", "smolvlm"))
+
+
 @functools.lru_cache(maxsize=1)
 def families() -> Tuple[Family, ...]:
     from . import model_families_document
@@ -142,10 +150,10 @@ def identity_of_match(model_id: str, match: ModelMatch) -> ModelIdentity:
     """The identity of an id the checkpoint table lists (or a config.json with sizes)."""
     model_type = match.architecture.model_type if match.architecture else match.entry.model_type
     # a composite checkpoint (SmolVLM's idefics3) takes its language model's type from its family
-    name = normalised_name(match.hub_id.rsplit("/", 1)[-1])
     sub_model_types: Tuple[Tuple[str, str], ...] = ()
-    if any(f.sub_model_types and f.model_type == model_type and f.matches(name)
-           for f in families()):  # only then can family_of's answer matter: all patterns tried
+    name = normalised_name(match.hub_id.rsplit("/", 1)[-1]) if model_type in COMPOSITE_MODEL_TYPES else ""
+    if name and any(f.sub_model_types and f.model_type == model_type and f.matches(name)
+                    for f in families()):  # only then can family_of's answer matter: all patterns tried
         family = family_of(name)
         sub_model_types = family.sub_model_types if family and family.model_type == model_type \
             else ()
