@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
+from ..analysis.model import (ABSENT, LORA_CONFIG, UNSLOTH_PEFT, CallSite, FileModel, ImportRecord,
+                              TrainingSetup)
 from ..catalog import EMBEDDING_LAYER_NAMES
 from ..analysis.values import Value, is_number
 
@@ -28,6 +29,13 @@ def written_callee(call: CallSite) -> str:
         return ast.unparse(call.node.func)
     except Exception:  # noqa: BLE001 - a made-up node: the canonical name will do
         return call.name
+
+
+def first_module_level_import(file: FileModel, package: str) -> Optional[ImportRecord]:
+    """The file's first import of ``package`` outside any function or class body (the imports
+    are listed in source order): the one that runs when the module is imported."""
+    return next((record for record in file.imports
+                 if record.package == package and record.top_level), None)
 
 
 def leaf(module_name: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel, ImportRecord
 from ..analysis.scopes import IMPORT
-from ._common import peft_facts
+from ._common import first_module_level_import, peft_facts
 from ._versions import RemovalStatus, removal_against_pins
 from .base import Invalid, Rule, register
 
@@ -70,12 +70,6 @@ def unsloth_rebinding_version() -> str:
 def _type_error(call: CallSite, name: str, removed: str) -> str:
     return (f"{call.name} has no {name} since TRL {removed}: it raises 'TypeError: "
             f"{call.name}.__init__() got an unexpected keyword argument '{name}''")
-
-
-def _first_module_level_unsloth_import(file: FileModel) -> Optional[ImportRecord]:
-    found = [record for record in file.imports
-             if record.package == "unsloth" and record.top_level and record.node is not None]
-    return min(found, key=lambda record: (record.node.lineno, record.node.col_offset), default=None)
 
 
 def _trl_import_line_before(file: FileModel, call: CallSite, unsloth: ImportRecord) -> Optional[int]:
@@ -398,8 +392,8 @@ class RemovedTrlArguments(Rule):
 
     def _bound_before_unsloth(self, file: FileModel) -> Iterator[Diagnostic]:
         """In a file that imports Unsloth: the calls of TRL names bound before that import."""
-        unsloth = _first_module_level_unsloth_import(file)
-        if unsloth is None:
+        unsloth = first_module_level_import(file, "unsloth")
+        if unsloth is None or unsloth.node is None:
             return   # imported only in functions: when it runs relative to the calls is not read
 
         def why(call: CallSite) -> Optional[str]:

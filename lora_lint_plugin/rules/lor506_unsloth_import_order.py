@@ -4,6 +4,7 @@ from typing import Iterator, List, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import FileModel, ImportRecord
+from ._common import first_module_level_import
 from .base import Invalid, Rule, register
 
 PATCHED_PACKAGES = ("transformers", "trl", "peft")
@@ -126,9 +127,8 @@ class UnslothImportOrder(Rule):
         if not unsloth_imports:
             return
         patched = [r for r in file.imports if r.package in PATCHED_PACKAGES and r.top_level]
-        module_level = [r for r in unsloth_imports if r.top_level]
-        if module_level:
-            unsloth = module_level[0]
+        unsloth = first_module_level_import(file, "unsloth")
+        if unsloth is not None:
             earlier = [r for r in patched
                        if (r.span.line, r.span.col) < (unsloth.span.line, unsloth.span.col)]
         else:
@@ -136,7 +136,7 @@ class UnslothImportOrder(Rule):
         first = _first(earlier)
         if first is None:
             return
-        fix = move_up_fix(file, unsloth, first) if module_level else None
+        fix = move_up_fix(file, unsloth, first) if unsloth.top_level else None
         yield self.diagnostic(
             unsloth.span,
             f"unsloth is imported after {first.package} (line {first.span.line}): Unsloth warns "
