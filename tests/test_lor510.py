@@ -111,6 +111,61 @@ def test_subclasses_seq2seq_and_what_stays_silent(tmp_path: Path) -> None:
     assert "transformers.Seq2SeqTrainer(..., tokenizer=...)" in found[1][1]
 
 
+def test_trainer_subclasses_of_project_modules(tmp_path: Path) -> None:
+    """A trainer class imported from a project module is followed like one of the file's own,
+    and so is a constructor that passes its arguments on unchanged; a constructor that may
+    change them is not (seen in real code: ``__init__(self, *args, **kwargs)`` calling
+    ``super().__init__(*args, **kwargs)`` and then computing class weights)."""
+    write(tmp_path / "custom_modules.py", dedent("""
+        from transformers import Trainer
+        class WeightedLossTrainer(Trainer):
+            def __init__(self, *args, **kwargs):
+                \"\"\"Class weights from the training data.\"\"\"
+                super().__init__(*args, **kwargs)
+                self.weights = compute(self.train_dataset)
+        class ChildTrainer(WeightedLossTrainer):
+            def log(self, logs, *args, **kwargs):
+                super().log(logs, *args, **kwargs)
+        class PoppingTrainer(Trainer):
+            def __init__(self, *args, **kwargs):
+                self.tok = kwargs.pop("tokenizer", None)
+                super().__init__(*args, **kwargs)
+        class MixedTrainer(Trainer, Mixin):
+            def log(self, logs):
+                pass
+        class WeightedLoss(Trainer):
+            pass
+    """))
+    write(tmp_path / "trainers" / "__init__.py", "from custom_modules import WeightedLossTrainer\n")
+    path = write(tmp_path / "train.py", dedent("""
+        from peft import LoraConfig, get_peft_model
+        from transformers import Trainer
+        from custom_modules import ChildTrainer, MixedTrainer, PoppingTrainer, WeightedLoss
+        from trainers import WeightedLossTrainer
+        class InFileTrainer(Trainer):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+        class Renaming(Trainer):
+            def __init__(self, *args, **kwargs):
+                kwargs = rename(kwargs)
+                super().__init__(*args, **kwargs)
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        a = WeightedLossTrainer(model=model, tokenizer=tokenizer)
+        b = ChildTrainer(model=model, tokenizer=tokenizer)
+        c = InFileTrainer(model=model, tokenizer=tokenizer)
+        d = PoppingTrainer(model=model, tokenizer=tokenizer)
+        e = MixedTrainer(model=model, tokenizer=tokenizer)
+        f = Renaming(model=model, tokenizer=tokenizer)
+        # only imported callees named like a trainer are looked for in the project's modules
+        g = WeightedLoss(model=model, tokenizer=tokenizer)
+    """))
+    found = [c for c in flake8_codes(path) if c[2] == "LOR510"]
+    assert [row for row, _, _ in found] == [13, 14, 15]
+    output = run_flake8(path, "--select=LOR510").stdout
+    assert "WeightedLossTrainer(..., tokenizer=...) raises 'TypeError: Trainer.__init__()" \
+        in output
+
+
 def test_trl_and_unsloth_trainers_are_not_this_rule(tmp_path: Path) -> None:
     write(tmp_path / "train.py", dedent("""
         from unsloth import FastLanguageModel, UnslothTrainer

@@ -63,6 +63,10 @@ MAX_RETURNS_FOLLOWED = 256
 
 # A local trainer class is followed through at most this many local base classes.
 MAX_SUBCLASS_DEPTH = 8
+# Trainer subclasses imported from project modules are looked for only among callees named
+# like one (``WeightedLossTrainer``): following every imported callee into the project's
+# modules would parse them on dense code, and trainer classes are named so by convention.
+_TRAINER_SUFFIX = "Trainer"
 _CONSTRUCTORS = ("__init__", "__new__")
 
 # The calls of local functions a value was returned through (``CallResult.via``).
@@ -284,6 +288,8 @@ class Extractor:
                 if func.id in index.imported_locals else ()
             found = self._classified(node, names) if names else \
                 self._subclassed_trainer(func) if func.id in self._class_names() else None
+            if found is None and names and func.id.endswith(_TRAINER_SUFFIX):
+                found = self._subclassed_trainer(func)   # a project module's trainer class
         elif kind is ast.Attribute:
             root = func.value
             while root.__class__ is ast.Attribute:
@@ -333,23 +339,28 @@ class Extractor:
         return found
 
     def _subclassed_trainer(self, func: ast.expr) -> Optional[Classified]:
-        """``MyTrainer(...)`` where ``class MyTrainer(SFTTrainer)`` in this file only overrides
-        other methods: its constructor is the trainer's own, so it links like one. A class
-        with its own ``__init__``/``__new__``, a decorator, a metaclass or a second base is
-        not followed (its constructor may take anything)."""
-        if func.__class__ is not ast.Name or func.id not in self._class_names():
-            return None   # most calls: no ``class`` of this file has the name
-        found: Optional[Classified] = None
+        """``MyTrainer(...)`` where ``class MyTrainer(SFTTrainer)``, in this file or imported
+        from a project module (``from custom_modules import MyTrainer``), builds the trainer
+        with the arguments of the call: it defines no constructor, or one that passes its
+        arguments on unchanged (``_passes_arguments_on``). It links like the trainer. A class
+        with another ``__init__`` or a ``__new__``, a decorator, a metaclass or a second base
+        is not followed (its constructor may take anything)."""
+        if func.__class__ is not ast.Name:
+            return None
+        index, resolver = self.index, self.resolver
         for _ in range(MAX_SUBCLASS_DEPTH):
-            cls = self.resolver.defaults.class_named(func, imported=False)
-            if cls is None or len(cls.bases) != 1 or cls.keywords or cls.decorator_list \
-                    or _defines_constructor(cls):
+            found = _class_statement(func, index, resolver)
+            if found is None:
+                return None
+            cls, index, resolver = found
+            if len(cls.bases) != 1 or cls.keywords or cls.decorator_list \
+                    or not _constructor_is_inherited(cls):
                 return None
             func = cls.bases[0]
-            names = self.index.imported_names(func)
-            if names:
-                found = next((classify(name) for name in names if classify(name)), None)
-                return found if found is not None and found[0] == TRAINER else None
+            for name in index.imported_names(func):
+                classified = classify(name)
+                if classified is not None:
+                    return classified if classified[0] == TRAINER else None
         return None
 
     def _class_names(self) -> Set[str]:
@@ -1013,17 +1024,75 @@ def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
     return None
 
 
-def _defines_constructor(cls: ast.ClassDef) -> bool:
+def _class_statement(name: ast.expr, index: ScopeIndex, resolver: Resolver) \
+        -> Optional[Tuple[ast.ClassDef, ScopeIndex, Resolver]]:
+    """The ``class`` statement ``name`` certainly refers to, with the index and resolver of
+    its module: bound once in this module, or imported from a project module."""
+    binding = index.sole_binding(name)
+    if binding is None:
+        return None
+    if binding.node.__class__ is ast.ClassDef:
+        return binding.node, index, resolver
+    if binding.node.__class__ is not ast.ImportFrom:
+        return None
+    found = resolver.imports.class_definition(name)
+    if found is None:
+        return None
+    cls, module = found
+    return cls, module.index, module.resolver
+
+
+def _constructor_is_inherited(cls: ast.ClassDef) -> bool:
+    """Whether calling ``cls`` runs its base's constructor with the same arguments: the class
+    defines no ``__init__``/``__new__``, or an ``__init__`` that passes them on unchanged."""
+    constructors = []
     for statement in cls.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
                 and statement.name in _CONSTRUCTORS:
-            return True
-        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and any(
+            constructors.append(statement)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and any(
                 isinstance(target, ast.Name) and target.id in _CONSTRUCTORS
                 for target in (statement.targets if isinstance(statement, ast.Assign)
                                else [statement.target])):
-            return True
-    return False
+            return False
+    return not constructors or len(constructors) == 1 and _passes_arguments_on(constructors[0])
+
+
+def _passes_arguments_on(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``def __init__(self, *args, **kwargs)`` whose body calls ``super().__init__(*args,
+    **kwargs)`` once and reads ``args`` and ``kwargs`` nowhere else (no ``kwargs.pop(...)``, no
+    rebinding): the base gets exactly the caller's arguments. Anything else (a named
+    parameter, a default, a decorator, another use) may change them: not followed."""
+    arguments = function.args
+    if function.name != "__init__" or function.decorator_list or function.__class__ \
+            is not ast.FunctionDef or arguments.posonlyargs or arguments.kwonlyargs \
+            or arguments.defaults or len(arguments.args) != 1 or arguments.vararg is None \
+            or arguments.kwarg is None:
+        return False
+    positional, keywords = arguments.vararg.arg, arguments.kwarg.arg
+    calls = 0
+    uses = 0
+    for node in ast.walk(function):
+        if node.__class__ is ast.Name and node.id in (positional, keywords):
+            uses += 1
+        elif node.__class__ is ast.Call and _is_super_init(node, positional, keywords):
+            calls += 1
+    # the one call reads each name once; any other read or store of them is a change
+    return calls == 1 and uses == 2
+
+
+def _is_super_init(call: ast.Call, positional: str, keywords: str) -> bool:
+    """``super().__init__(*positional, **keywords)``."""
+    func = call.func
+    return func.__class__ is ast.Attribute and func.attr == "__init__" \
+        and func.value.__class__ is ast.Call and not func.value.args \
+        and not func.value.keywords and func.value.func.__class__ is ast.Name \
+        and func.value.func.id == "super" \
+        and len(call.args) == 1 and call.args[0].__class__ is ast.Starred \
+        and call.args[0].value.__class__ is ast.Name and call.args[0].value.id == positional \
+        and len(call.keywords) == 1 and call.keywords[0].arg is None \
+        and call.keywords[0].value.__class__ is ast.Name \
+        and call.keywords[0].value.id == keywords
 
 
 def _same_arguments(first: Arguments, second: Arguments) -> bool:

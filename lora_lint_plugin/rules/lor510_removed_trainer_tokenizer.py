@@ -26,8 +26,10 @@ def _rename_fix(file: FileModel, call: CallSite, argument: Argument,
 class RemovedTrainerTokenizer(Rule):
     """
     ## What it does
-    Flags `tokenizer=` passed to transformers' `Trainer` or `Seq2SeqTrainer` (also through a
-    subclass the file defines without a constructor of its own). transformers 4.46 renamed
+    Flags `tokenizer=` passed to transformers' `Trainer` or `Seq2SeqTrainer`, also through a
+    subclass, defined in the file or imported from a project module, whose constructor is the
+    trainer's: it defines none, or an `__init__(self, *args, **kwargs)` that passes them on
+    unchanged to `super().__init__(*args, **kwargs)`. transformers 4.46 renamed
     the parameter `processing_class` and kept the old name as a deprecated alias; 5.0 removed
     the alias. TRL's trainers are LOR505's (they renamed it on their own schedule), and
     Unsloth's `UnslothTrainer` accepts `tokenizer=` through Unsloth's TRL patches; importing
@@ -107,6 +109,15 @@ class RemovedTrainerTokenizer(Rule):
         """
         from peft import LoraConfig
         from transformers import Trainer
+        class MyTrainer(Trainer):
+            def __init__(self, *args, **kwargs):
+                kwargs["processing_class"] = kwargs.pop("tokenizer", None)
+                super().__init__(*args, **kwargs)
+        trainer = MyTrainer(model=model, tokenizer=tokenizer)
+        """,
+        """
+        from peft import LoraConfig
+        from transformers import Trainer
         if False:
             trainer = Trainer(model=model, tokenizer=tokenizer)
         """,
@@ -158,6 +169,25 @@ class RemovedTrainerTokenizer(Rule):
                 super().log(logs, *args, **kwargs)
         model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
         trainer = LoggingTrainer(model=model, processing_class=tokenizer)  # expect: LOR510
+        """),
+        Invalid("""
+        from peft import LoraConfig, get_peft_model
+        from transformers import Trainer
+        class WeightedTrainer(Trainer):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.weights = class_weights(self.train_dataset)
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        trainer = WeightedTrainer(model=model, tokenizer=tokenizer)  # expect: LOR510
+        """, fixed="""
+        from peft import LoraConfig, get_peft_model
+        from transformers import Trainer
+        class WeightedTrainer(Trainer):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.weights = class_weights(self.train_dataset)
+        model = get_peft_model(model, LoraConfig(r=16, target_modules="all-linear"))
+        trainer = WeightedTrainer(model=model, processing_class=tokenizer)  # expect: LOR510
         """),
     )
 
