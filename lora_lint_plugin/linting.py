@@ -80,7 +80,7 @@ def _reported_fix(source: Source, diagnostic: Diagnostic, index: Any) -> Optiona
         for span, content in realised:
             cell, row, column, end_row, end_column = _span_rows(source, span)
             edits.append(ReportedEdit(content, row, column, end_row, end_column, cell))
-    return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
+    return ReportedFix(applicability=fix.safety, message=fix.description, edits=tuple(edits))
 
 
 def _reported_yaml_fix(source: Source, diagnostic: Diagnostic, text: str) -> Optional[ReportedFix]:
@@ -95,7 +95,7 @@ def _reported_yaml_fix(source: Source, diagnostic: Diagnostic, text: str) -> Opt
     for span, content in realised:
         _, row, column, end_row, end_column = _span_rows(source, span)
         edits.append(ReportedEdit(content, row, column, end_row, end_column))
-    return ReportedFix(applicability=fix.safety.value, message=fix.description, edits=tuple(edits))
+    return ReportedFix(applicability=fix.safety, message=fix.description, edits=tuple(edits))
 
 
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")

@@ -207,7 +207,7 @@ def test_unsafe_fix_is_not_applied_without_unsafe_fixes() -> None:
 def test_fix_all_applies_safe_fixes_by_default() -> None:
     # LOR203's fix is safe, so FixAll applies it without --unsafe-fixes, while the unsafe
     # LOR301 (Base -> Instruct switches what is trained) and LOR101 fixes wait for the flag.
-    assert rule_by_code("LOR301").fix_safety is FixSafety.UNSAFE
+    assert rule_by_code("LOR301").fix_safety == FixSafety.UNSAFE
     source = chat_script("Qwen/Qwen2.5-7B").replace(
         'target_modules="all-linear"', 'target_modules=["q_proj", "embed_tokens"], bias="None"')
     result = run(FixAllCommand, source)
@@ -253,7 +253,7 @@ def fixable_examples() -> List[tuple]:
 
 
 @pytest.mark.parametrize("code, safety, example, fixed", fixable_examples())
-def test_rule_examples_fix_idempotently(code: str, safety: FixSafety, example: str,
+def test_rule_examples_fix_idempotently(code: str, safety: str, example: str,
                                         fixed: Optional[str]) -> None:
     first = run(FixAllCommand, example, select=code, unsafe_fixes=True)
     assert not hasattr(first, "error"), getattr(first, "traceback_str", "")
@@ -263,7 +263,7 @@ def test_rule_examples_fix_idempotently(code: str, safety: FixSafety, example: s
         again = transform_module(FixAllCommand(CodemodContext(), select=code, unsafe_fixes=True),
                                  first.code)
         assert isinstance(again, TransformSkip), "a second run must change nothing"
-    if safety is FixSafety.UNSAFE:
+    if safety == FixSafety.UNSAFE:
         safe_only = run(FixAllCommand, example, select=code)
         assert isinstance(safe_only, TransformSkip), f"{code}'s unsafe fix ran without the flag"
 

@@ -70,7 +70,7 @@ def test_fix_switches_base_to_instruct(base, instruct, quote):
     assert [d.line for d in diagnostics] == [4]
     assert instruct in diagnostics[0].message
     # unsafe: switching the checkpoint changes what is trained
-    assert diagnostics[0].fix is not None and diagnostics[0].fix.safety is FixSafety.UNSAFE
+    assert diagnostics[0].fix is not None and diagnostics[0].fix.safety == FixSafety.UNSAFE
     assert fix_source(source, analyse, unsafe=False).source == source
 
     outcome = fix_source(source, analyse, unsafe=True)

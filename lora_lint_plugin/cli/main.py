@@ -55,7 +55,7 @@ def rule_infos() -> Dict[str, RuleInfo]:
         rule.code: RuleInfo(
             code=rule.code, name=rule.name, summary=rule.summary,
             docs_markdown=rule.documentation(), default_enabled=rule.default_enabled,
-            fix_safety=rule.fix_safety.value if rule.fix_safety else None, url=rule.url())
+            fix_safety=rule.fix_safety if rule.fix_safety else None, url=rule.url())
         for rule in _rules()
     }
 
@@ -411,7 +411,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.output_format == "json":
         rows = [{"code": r.code, "name": r.name, "summary": r.summary,
                  "default_enabled": r.default_enabled,
-                 "fix_safety": r.fix_safety.value if r.fix_safety else None, "url": r.url(),
+                 "fix_safety": r.fix_safety if r.fix_safety else None, "url": r.url(),
                  "yaml": r.code in YAML_RULE_CODES}
                 for r in rules]
         _emit(json.dumps(rows, indent=2) + "\n", args)
@@ -420,7 +420,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     table = [("CODE", "NAME", "DEFAULT", "FIX", "YAML", "SUMMARY")]
     for rule in rules:
         table.append((rule.code, rule.name, "on" if rule.default_enabled else "off",
-                      rule.fix_safety.value if rule.fix_safety else "no",
+                      rule.fix_safety if rule.fix_safety else "no",
                       "yes" if rule.code in YAML_RULE_CODES else "no", rule.summary))
     widths = [max(len(row[i]) for row in table) for i in range(5)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths)) + "  " + row[5]

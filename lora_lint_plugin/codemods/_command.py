@@ -102,7 +102,7 @@ class LoraLintFixCommand(CodemodCommand, ABC):
         for diagnostic in remaining:
             where = f"{diagnostic.code} line {diagnostic.line}"
             fix = diagnostic.fix
-            if fix is not None and fix.safety is FixSafety.UNSAFE and not self.unsafe:
+            if fix is not None and fix.safety == FixSafety.UNSAFE and not self.unsafe:
                 messages.append(f"{where}: unsafe fix not applied ({fix.description}); "
                                 "pass --unsafe-fixes to apply it")
             elif fix is None and type(self).WARN_UNFIXED:

@@ -14,12 +14,13 @@ import io
 import tokenize
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple, Union
 
-from ..analysis.diagnostics import Fix, FixSafety, Span
+from ..analysis.diagnostics import Fix, Span
 from ..analysis.model import Argument
 from ..analysis.values import Value
 from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:  # imported when a YAML config is fixed, never for Python code
+    from ..analysis.diagnostics import SafetyLabel
     from .yaml_edits import YamlRemoveItems, YamlReplace
 
 
@@ -83,7 +84,7 @@ Edit = Union[ReplaceExpression, RemoveElements, AddKeyword, RemoveArguments, Add
 AnyEdit = Union[Edit, "YamlReplace", "YamlRemoveItems"]
 
 
-def make_fix(safety: FixSafety, description: str, *edits: Optional[AnyEdit]) -> Optional[Fix]:
+def make_fix(safety: SafetyLabel, description: str, *edits: Optional[AnyEdit]) -> Optional[Fix]:
     """A Fix, or None when any edit could not be built."""
     present = tuple(edit for edit in edits if edit is not None)
     if not edits or len(present) != len(edits):

@@ -475,7 +475,7 @@ def plan_round(diagnostics: Sequence[Diagnostic],
     removals: Dict[Span, int] = {}  # list span -> its merged removal in ``planned``
     for diagnostic in diagnostics:
         fix = diagnostic.fix
-        if fix is None or (fix.safety is FixSafety.UNSAFE and not unsafe):
+        if fix is None or (fix.safety == FixSafety.UNSAFE and not unsafe):
             continue
         if len(fix.edits) == 1 and isinstance(fix.edits[0], RemoveElements) \
                 and fix.edits[0].span in removals:
@@ -485,7 +485,7 @@ def plan_round(diagnostics: Sequence[Diagnostic],
             union = tuple(dict.fromkeys(done.element_spans + more.element_spans))
             if len(union) < done.element_count:
                 edit = RemoveElements(done.span, union, done.element_count)
-                planned[position] = (Fix(merged.safety if fix.safety is merged.safety
+                planned[position] = (Fix(merged.safety if fix.safety == merged.safety
                                          else FixSafety.UNSAFE,
                                          merged.description, (edit,)), resolved + [diagnostic])
             continue

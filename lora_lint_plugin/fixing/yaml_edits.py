@@ -277,7 +277,7 @@ def _plan(text: str, diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[L
     fixed: List[Diagnostic] = []
     for diagnostic in diagnostics:
         fix = diagnostic.fix
-        if fix is None or not is_yaml_fix(fix) or (fix.safety is FixSafety.UNSAFE and not unsafe):
+        if fix is None or not is_yaml_fix(fix) or (fix.safety == FixSafety.UNSAFE and not unsafe):
             continue
         found = fix_text_edits(text, fix)
         if not found:

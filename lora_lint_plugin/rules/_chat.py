@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, FrozenSet, Iterator, List, Optional
 from ..catalog import BASE, EMBEDDING_LAYER_NAMES, instruct_sibling
-from ..analysis.diagnostics import Fix, FixSafety, Span
+from ..analysis.diagnostics import Fix, Span
 from ..analysis.model import ABSENT, TRAINING_ARGS, UNSLOTH_PEFT, CallSite, FileModel, TrainingSetup
 from ..analysis.values import Value
 from ..fast_dataclass import dataclass
@@ -13,6 +13,7 @@ from ._common import leaf, lower_embedding_learning_rate
 from .base import RuleContext
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.diagnostics import SafetyLabel
     from ..catalog import ModelMatch
 
 
@@ -27,7 +28,7 @@ class BaseModelUse:
     suggestion: str          # the instruct id named in messages
     span: Span               # the model-name literal, or the argument when it is computed
 
-    def fix(self, safety: FixSafety) -> Optional[Fix]:
+    def fix(self, safety: SafetyLabel) -> Optional[Fix]:
         """Replace the model-name literal with the sibling id (same quotes)."""
         from ..fixing.edits import make_fix, replace_string  # loaded with the first fix
         if self.sibling is None or not self.model_id.literal:

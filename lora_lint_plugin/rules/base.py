@@ -15,13 +15,14 @@ import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar, \
     Union
 
-from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
+from ..analysis.diagnostics import Diagnostic, Fix, Span
 from ..config.settings import Settings
 from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import TypeAlias
 
+    from ..analysis.diagnostics import SafetyLabel
     from ..catalog import Architecture, ModelMatch
     from ..catalog.hf_config import Identification
     from ..catalog.identify import ModelIdentity
@@ -129,7 +130,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     default_enabled: ClassVar[bool] = True
-    fix_safety: ClassVar[Optional[FixSafety]] = None
+    fix_safety: ClassVar[Optional[SafetyLabel]] = None
     VALID: ClassVar[Tuple[Union[str, YamlConfig], ...]] = ()
     INVALID: ClassVar[Tuple[Example, ...]] = ()
     # Settings the examples are checked with (e.g. a GPU budget for LOR403); keys of Settings.

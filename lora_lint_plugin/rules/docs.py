@@ -28,7 +28,7 @@ def _example_block(source: str, language: str = PYTHON) -> str:
 def rule_page(rule: Type[Rule]) -> str:
     """The Markdown page of one rule."""
     default = "on by default" if rule.default_enabled else "opt-in (select it explicitly)"
-    fix = f"{rule.fix_safety.value} fix available" if rule.fix_safety else "no automatic fix"
+    fix = f"{rule.fix_safety} fix available" if rule.fix_safety else "no automatic fix"
     parts = [
         f"# {rule.code}: {rule.name}",
         "",
@@ -50,7 +50,7 @@ def rule_page(rule: Type[Rule]) -> str:
         parts.append(_example_block(example_source(example), language) + "\n")
         fixed = expected_fix(example)
         if fixed is not None:
-            parts.extend([f"After `lora-lint fix{'' if rule.fix_safety is FixSafety.SAFE else ' --unsafe-fixes'}`:",
+            parts.extend([f"After `lora-lint fix{'' if rule.fix_safety == FixSafety.SAFE else ' --unsafe-fixes'}`:",
                           "", _example_block(_EXPECT_MARKER.sub("", fixed), language) + "\n"])
         elif rule.fix_safety is not None:
             parts.extend(["No automatic fix for this one: change it by hand.", ""])
@@ -69,7 +69,7 @@ def index_page() -> str:
     ]
     for rule in all_rules():
         default = "on" if rule.default_enabled else "opt-in"
-        fix = rule.fix_safety.value if rule.fix_safety else "-"
+        fix = rule.fix_safety if rule.fix_safety else "-"
         lines.append(f"| [{rule.code}]({rule.code}.md) | {rule.name} | {rule.summary} | "
                      f"{default} | {fix} |")
     return "\n".join(lines) + "\n"

@@ -255,9 +255,9 @@ class LoraConfigConstruction(Rule):
                 if matches[0] not in call.args:
                     # Where the keyword was ignored, the renamed one takes effect: the run
                     # changes (unsafe); where it raised, the run could not start (safe).
-                    safety = FixSafety.SAFE if fate == RAISES else FixSafety.UNSAFE
                     from ..fixing.edits import make_fix, rename_keyword  # loaded with the first fix
-                    fix = make_fix(safety, f"rename '{name}' to '{matches[0]}'",
+                    fix = make_fix(FixSafety.SAFE if fate == RAISES else FixSafety.UNSAFE,
+                                   f"rename '{name}' to '{matches[0]}'",
                                    rename_keyword(argument, matches[0]))
             elif matches:
                 suggestion = "did you mean one of " + ", ".join(f"'{m}'" for m in matches) + "?"

@@ -219,6 +219,6 @@ def _rename_fix(entry: Any, config_format: str, keys: FormatKeys, document: Any)
     suggestions = _suggestions(entry.key, config_format, keys)
     if len(suggestions) != 1 or suggestions[0] in document:
         return None
-    safety = FixSafety.SAFE if config_format == LLAMA_FACTORY else FixSafety.UNSAFE
-    return make_fix(safety, f"rename {entry.key} to {suggestions[0]}",
+    return make_fix(FixSafety.SAFE if config_format == LLAMA_FACTORY else FixSafety.UNSAFE,
+                    f"rename {entry.key} to {suggestions[0]}",
                     rename_key(entry.key_span, entry.key, suggestions[0]))
