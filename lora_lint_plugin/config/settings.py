@@ -82,18 +82,24 @@ def parse_bool(text: object) -> bool:
 
 # -- every rule setting, declared once ------------------------------------------------------------
 
-@dataclass(frozen=True)
 class SettingSpec:
     """One rule setting: its ``Settings`` field and its name in every layer that can set it:
-    ``[tool.lora-lint]`` key ``key``, the command line's ``--key``, flake8's ``--lora-lint-key``."""
+    ``[tool.lora-lint]`` key ``key``, the command line's ``--key``, flake8's ``--lora-lint-key``.
 
-    field: str
-    key: str
-    parse: Callable[[Any], Any]       # text or TOML value -> value; ValueError with the reason
-    toml_types: Tuple[type, ...]      # what the TOML table may hold
-    expected: str                     # said when the TOML value has another type
-    metavar: str
-    help: str
+    A plain class, not a data class: every flake8 run makes these at import and never compares
+    or prints them, and building a data class costs ~0.15 M instructions."""
+
+    __slots__ = ("field", "key", "parse", "toml_types", "expected", "metavar", "help")
+
+    def __init__(self, field: str, key: str, parse: Callable[[Any], Any], toml_types: Tuple[type, ...],
+                 expected: str, metavar: str, help: str) -> None:
+        self.field = field
+        self.key = key
+        self.parse = parse            # text or TOML value -> value; ValueError with the reason
+        self.toml_types = toml_types  # what the TOML table may hold
+        self.expected = expected      # said when the TOML value has another type
+        self.metavar = metavar
+        self.help = help
 
     @property
     def flake8_option(self) -> str:
