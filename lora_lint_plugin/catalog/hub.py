@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-from .hf_cache import CONFIG_NAME, NOT_FOUND, FoundConfig, is_hub_id, read_config
+from .hf_cache import CONFIG_NAME, FoundConfig, is_hub_id, read_config
 
 # Seconds to wait for the Hub's answer before giving up (huggingface_hub's own default is 10).
 TIMEOUT = 10.0
@@ -34,7 +34,7 @@ def fetch_config(model_id: str, revision: str) -> FoundConfig:
 
 def _fetch(model_id: str, revision: str) -> FoundConfig:
     if not is_hub_id(model_id):
-        return NOT_FOUND
+        return FoundConfig()
     try:
         from huggingface_hub import hf_hub_download
         from huggingface_hub.utils import disable_progress_bars
@@ -48,5 +48,5 @@ def _fetch(model_id: str, revision: str) -> FoundConfig:
         return FoundConfig(None, None, f"config.json could not be fetched from the Hub "
                                        f"({type(error).__name__}: {reason[:200]})")
     if not isinstance(path, str):
-        return NOT_FOUND
+        return FoundConfig()
     return read_config(path)
