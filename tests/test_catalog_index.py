@@ -16,6 +16,7 @@ import lora_lint_plugin.catalog as catalog
 import lora_lint_plugin.catalog.json_index as json_index
 from lora_lint_plugin.catalog import _listed_ids, all_hub_ids, lookup
 from lora_lint_plugin.catalog.json_index import IndexedDocument
+from lora_lint_plugin.rules._common import peft_fact
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "dev" / "build_catalog_index.py"
@@ -84,6 +85,14 @@ def test_every_indexed_record_equals_the_whole_parse() -> None:
         assert architectures.get("architectures", model_type, "moe") == record["moe"]
     assert architectures.get("architectures", "no-such-type") is None
     assert architectures.length("architectures") == len(table["architectures"])
+    facts = IndexedDocument("peft_lora_config.json")
+    table = whole("peft_lora_config.json")
+    assert facts.current and facts.keys() == list(table)
+    for key, value in table.items():
+        assert facts.get(key) == value
+        assert peft_fact(key) == value  # what the rules read
+    with pytest.raises(KeyError):
+        peft_fact("no_such_fact")
 
 
 def test_an_index_keeps_no_object_per_span() -> None:
@@ -91,7 +100,7 @@ def test_an_index_keeps_no_object_per_span() -> None:
     dozen objects for the cyclic garbage collector, not one list per record."""
     import gc
 
-    for filename in ("models.json", "module_names.json", "architectures.json"):
+    for filename in ("models.json", "module_names.json", "architectures.json", "peft_lora_config.json"):
         index = IndexedDocument(filename).index
         assert index is not None
         tracked = [item for item in _containers(index) if gc.is_tracked(item)]

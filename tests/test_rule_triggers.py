@@ -127,6 +127,6 @@ def test_a_script_without_unsloth_loads_no_unsloth_rule(tmp_path):
 @pytest.mark.parametrize("code, facts", [("LOR509", "transformers_removed_loader_keywords"),
                                          ("LOR510", "transformers_removed_trainer_keywords")])
 def test_a_rule_about_removed_keywords_is_triggered_by_exactly_the_keywords_in_the_data(code, facts):
-    from lora_lint_plugin.rules._common import peft_facts
+    from lora_lint_plugin.rules._common import peft_fact
 
-    assert rules.TRIGGERS[code] == {"arguments": tuple(peft_facts()[facts]["keywords"])}
+    assert rules.TRIGGERS[code] == {"arguments": tuple(peft_fact(facts)["keywords"])}

@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Tuple
 
 from ..analysis.model import ABSENT, Argument, CallSite, FileModel
 from ..analysis.values import Value
-from ._common import lora_calls, peft_facts
+from ._common import lora_calls, peft_fact
 
 
 def absent_or_none(value: object) -> bool:
@@ -37,6 +37,5 @@ def given_peft_config(trainer: CallSite) -> Optional[Argument]:
 
 def accepted_bias(bias: object) -> bool:
     """What PEFT's get_peft_model accepts: "none", "all", or any string ending in "_only"."""
-    facts = peft_facts()
     return isinstance(bias, str) and (
-        bias in facts["bias_values"] or bias.endswith(facts["bias_accepted_suffix"]))
+        bias in peft_fact("bias_values") or bias.endswith(peft_fact("bias_accepted_suffix")))

@@ -12,6 +12,7 @@ from ..analysis.values import Value, is_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import ModelMatch
+    from ..catalog.json_index import IndexedDocument
 
 DEFAULT_EMBEDDING_LEAVES: FrozenSet[str] = frozenset(EMBEDDING_LAYER_NAMES)
 
@@ -204,14 +205,25 @@ def quoted(names: List[str]) -> str:
 
 
 @lru_cache(maxsize=None)
-def peft_facts() -> dict:
-    """Bundled facts about LoraConfig, Unsloth's get_peft_model and removed TRL keywords
-    (``data/peft_lora_config.json``; its ``source`` says where each fact comes from)."""
-    import json
+def peft_fact(key: str) -> Any:
+    """One bundled fact about LoraConfig, Unsloth's get_peft_model, removed TRL keywords, ...:
+    the value of ``key`` in ``data/peft_lora_config.json`` (its ``source`` says where each fact
+    comes from), parsed alone through the file's span index (a script needs a few of its 28 KB)
+    and kept: rules ask on every call they check."""
+    value = _peft_facts_document().get(key, default=_NO_FACT)
+    if value is _NO_FACT:
+        raise KeyError(key)
+    return value
 
-    from ..catalog import _data_text
 
-    return json.loads(_data_text("peft_lora_config.json"))
+_NO_FACT = object()
+
+
+@lru_cache(maxsize=1)
+def _peft_facts_document() -> IndexedDocument:
+    from ..catalog.json_index import IndexedDocument
+
+    return IndexedDocument("peft_lora_config.json")
 
 
 def format_learning_rate(value: float) -> str:

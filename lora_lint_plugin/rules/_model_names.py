@@ -14,7 +14,7 @@ from ..analysis.model import UNSLOTH_PEFT, CallSite, TrainingSetup
 from ..catalog import Architecture, ModelMatch, architecture_for
 from ..catalog.module_names import module_names, peft_default_targets, peft_rewritten_expert_targets
 from ..fast_dataclass import dataclass, replace
-from ._common import is_unsloth_setup, peft_facts
+from ._common import is_unsloth_setup, peft_fact
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import RuleContext
@@ -102,7 +102,7 @@ def unsloth_expert_targets(call: CallSite, expert_parameters: Iterable[str]) -> 
     parameters = {name.rsplit(".", 1)[-1] for name in expert_parameters}
     if not parameters:
         return frozenset()
-    mapping = peft_facts()["unsloth_moe_expert_targets"]["target_to_parameter"]
+    mapping = peft_fact("unsloth_moe_expert_targets")["target_to_parameter"]
     return frozenset(target for target, parameter in mapping.items() if parameter in parameters)
 
 

@@ -7,7 +7,7 @@ import ast
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.values import Value
 from ._arguments import accepted_bias, resolved_lora_arguments
-from ._common import peft_facts
+from ._common import peft_fact
 from .base import Invalid, Rule, register
 
 
@@ -17,7 +17,7 @@ def _fix(value: Value) -> Optional[Fix]:
     if bias is None and value.literal and isinstance(value.node, ast.Constant):
         return make_fix(FixSafety.SAFE, 'write bias="none"',
                         replace_with_code(value, '"none"'))
-    if isinstance(bias, str) and bias.lower() in peft_facts()["bias_values"]:
+    if isinstance(bias, str) and bias.lower() in peft_fact("bias_values"):
         return make_fix(FixSafety.SAFE, f'write bias="{bias.lower()}"',
                         replace_string(value, bias.lower()))
     return None

@@ -5,7 +5,7 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT
 from ..analysis.values import Value
-from ._common import DEFAULT_EMBEDDING_LEAVES, leaf, module_list, peft_facts
+from ._common import DEFAULT_EMBEDDING_LEAVES, leaf, module_list, peft_fact
 from .base import Rule, register
 from ._arguments import accepted_bias
 
@@ -86,7 +86,7 @@ class UnslothSlowPath(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        fast_modules = frozenset(peft_facts()["unsloth_fast_lora_modules"])
+        fast_modules = frozenset(peft_fact("unsloth_fast_lora_modules"))
         for call in file.calls_with_role(UNSLOTH_PEFT):
             if call.name != "FastLanguageModel.get_peft_model":
                 continue  # FastModel/FastVisionModel take another code path

@@ -8,7 +8,7 @@ from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite, TrainingSetup
 from ..analysis.values import UNKNOWN, Value
 from ._arguments import absent_or_none
-from ._common import peft_facts
+from ._common import peft_fact
 from .base import Invalid, Rule, register
 
 if TYPE_CHECKING:
@@ -32,10 +32,9 @@ def allowed_keywords(call: CallSite) -> FrozenSet[str]:
 def _allowed_keywords(unsloth: bool) -> FrozenSet[str]:
     """``allowed_keywords`` by callee kind, built once (files like PEFT's tests make hundreds
     of ``LoraConfig`` calls)."""
-    facts = peft_facts()
-    names = set(facts["lora_config_fields"]) | set(facts["peft_config_fields"])
+    names = set(peft_fact("lora_config_fields")) | set(peft_fact("peft_config_fields"))
     if unsloth:
-        names |= set(facts["unsloth_get_peft_model_parameters"])
+        names |= set(peft_fact("unsloth_get_peft_model_parameters"))
     return frozenset(names)
 
 
@@ -47,8 +46,7 @@ def unsloth_keyword_fate(call: CallSite, setup: Optional[TrainingSetup],
     them to LoraConfig, unless the model was loaded through ``FastModel``'s path: by a
     ``FastModel``-style loader, or by ``FastLanguageModel.from_pretrained`` for an architecture
     without a fast path or with a load option that hands over to ``FastModel``."""
-    facts = peft_facts()
-    filtering = set(facts["unsloth_keyword_filtering_classes"])
+    filtering = set(peft_fact("unsloth_keyword_filtering_classes"))
     if call.name.split(".")[0] in filtering:
         return DROPPED
     loader = setup.model_load if setup is not None else None
@@ -56,12 +54,12 @@ def unsloth_keyword_fate(call: CallSite, setup: Optional[TrainingSetup],
         return EITHER
     if loader.name.split(".")[0] in filtering:
         return DROPPED
-    exits = [loader.args.plain(name, None) for name in facts["unsloth_fast_path_exits"]]
+    exits = [loader.args.plain(name, None) for name in peft_fact("unsloth_fast_path_exits")]
     if any(value is not UNKNOWN and value for value in exits):
         return DROPPED
     if model_type is None:
         return EITHER
-    if model_type not in facts["unsloth_fast_path_model_types"]:
+    if model_type not in peft_fact("unsloth_fast_path_model_types"):
         return DROPPED
     return EITHER if any(value is UNKNOWN for value in exits) else RAISES
 
@@ -273,7 +271,7 @@ class LoraConfigConstruction(Rule):
         if argument is None or not isinstance(argument.value, Value) \
                 or not isinstance(argument.value.python, str):
             return
-        task_types = peft_facts()["task_types"]
+        task_types = peft_fact("task_types")
         task_type = argument.value.python
         if task_type in task_types:
             return

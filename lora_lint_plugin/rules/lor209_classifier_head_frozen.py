@@ -4,7 +4,7 @@ from typing import Iterator, Optional, Set
 
 from ..analysis.diagnostics import Diagnostic, FixSafety, Span
 from ..analysis.model import LORA_CONFIG, CallSite, FileModel, TrainingSetup
-from ._common import peft_facts
+from ._common import peft_fact
 from .base import Invalid, Rule, register
 
 # Where the new head of a *ForSequenceClassification model lives: the names PEFT's
@@ -31,7 +31,7 @@ def _head_may_train(file: FileModel, lora: CallSite) -> bool:
         return True
     task_type = args.plain("task_type", default=None)
     if task_type is not None and (not isinstance(task_type, str) or task_type == "SEQ_CLS"
-                                  or task_type not in peft_facts()["task_types"]):
+                                  or task_type not in peft_fact("task_types")):
         return True   # SEQ_CLS, unknown, or a spelling LOR206 reports
     targets = args.plain("target_modules", default=None)
     names: Set[str] = set()

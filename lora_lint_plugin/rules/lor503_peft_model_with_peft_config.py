@@ -7,7 +7,7 @@ import ast
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
 from ._arguments import given_peft_config
-from ._common import peft_facts
+from ._common import peft_fact
 from ._versions import removal_against_pins
 from .base import Invalid, Rule, register
 
@@ -130,7 +130,7 @@ class PeftModelWithPeftConfig(Rule):
     )
 
     def check(self, file, context) -> Iterator[Diagnostic]:
-        ignored_before = peft_facts()["trl_peft_model_with_peft_config"]["ignored_before"]
+        ignored_before = peft_fact("trl_peft_model_with_peft_config")["ignored_before"]
         for trainer in file.calls_with_role(TRAINER):
             adapted = trainer.model
             if adapted is None or adapted.role not in ADAPTER_ROLES:

@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel, ImportRecord
 from ..analysis.scopes import IMPORT
-from ._common import first_module_level_import, peft_facts
+from ._common import first_module_level_import, peft_fact
 from ._versions import RemovalStatus, removal_against_pins
 from .base import Invalid, Rule, register
 
@@ -49,7 +49,7 @@ def removed_arguments() -> Dict[str, Dict[str, Any]]:
     """Per TRL class, the arguments no supported TRL release accepts (``trl_removed_arguments``
     in ``data/peft_lora_config.json``): only removals up to ``reported_when_removed_by``. Built
     once per process (read, never changed): the check asks on every file."""
-    data = peft_facts()["trl_removed_arguments"]
+    data = peft_fact("trl_removed_arguments")
     limit = _version(data["reported_when_removed_by"])
     reported: Dict[str, Dict[str, Any]] = {}
     for class_name, entry in data["classes"].items():
@@ -64,7 +64,7 @@ def removed_arguments() -> Dict[str, Dict[str, Any]]:
 def unsloth_rebinding_version() -> str:
     """The Unsloth release from which a name bound from ``trl`` before Unsloth's import keeps
     TRL's unpatched class (``trl_removed_arguments.unsloth_rebinds_trl_classes``)."""
-    return str(peft_facts()["trl_removed_arguments"]["unsloth_rebinds_trl_classes"]["from_version"])
+    return str(peft_fact("trl_removed_arguments")["unsloth_rebinds_trl_classes"]["from_version"])
 
 
 def _type_error(call: CallSite, name: str, removed: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from ..analysis.diagnostics import Diagnostic, Span
 from ..analysis.model import FileModel, ImportRecord
-from ._common import peft_facts
+from ._common import peft_fact
 from ._versions import removal_against_pins
 from .base import Rule, register
 
@@ -134,7 +134,7 @@ class RemovedPeftImport(Rule):
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.config is not None:
             return
-        removed: Dict[str, Any] = peft_facts()["peft_removed_names"]["names"]
+        removed: Dict[str, Any] = peft_fact("peft_removed_names")["names"]
         found: List[Diagnostic] = []
         for record in file.imports:
             if record.package == "peft" and isinstance(record.node, ast.ImportFrom):

@@ -4,7 +4,7 @@ from typing import Any, Dict, Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import MODEL_LOAD, PEFT_LOAD, CallSite
-from ._common import peft_facts, written_callee
+from ._common import peft_fact, written_callee
 from ._versions import removed_keywords_passed
 from .base import Rule, register
 
@@ -143,7 +143,7 @@ class RemovedLoaderQuantizationKeyword(Rule):
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.config is not None:
             return
-        removed: Dict[str, Any] = peft_facts()["transformers_removed_loader_keywords"]["keywords"]
+        removed: Dict[str, Any] = peft_fact("transformers_removed_loader_keywords")["keywords"]
         for call in file.calls:
             if not _transformers_loader(call):
                 continue

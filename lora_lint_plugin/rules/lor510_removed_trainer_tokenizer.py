@@ -4,7 +4,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, Argument, CallSite, FileModel
-from ._common import peft_facts, written_callee
+from ._common import peft_fact, written_callee
 from ._versions import pins_all_from, removed_keywords_passed
 from .base import Invalid, Rule, register
 
@@ -194,7 +194,7 @@ class RemovedTrainerTokenizer(Rule):
     def check(self, file, context) -> Iterator[Diagnostic]:
         if file.config is not None:
             return
-        facts: Dict[str, Any] = peft_facts()["transformers_removed_trainer_keywords"]
+        facts: Dict[str, Any] = peft_fact("transformers_removed_trainer_keywords")
         classes = facts["classes"]
         for call in file.calls_with_role(TRAINER):
             if call.library != "transformers" or call.name not in classes:
