@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import List, Sequence
@@ -17,6 +18,26 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true",
                      help="also run the tests marked slow (CI runs them: CI is set there)")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to run when the subprocesses (flake8, the console script) would import another
+    source checkout than the tests do: an editable install points at one checkout, and tests
+    run in a second one (a git worktree) would check that one's code in process and the
+    first one's through flake8 and ``lora-lint``. An installed (non-editable) package is fine."""
+    import lora_lint_plugin
+
+    here = Path(lora_lint_plugin.__file__).resolve().parent
+    found = subprocess.run(
+        [sys.executable, "-c", "import lora_lint_plugin; print(lora_lint_plugin.__file__)"],
+        capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=60)
+    if found.returncode != 0:
+        return   # not importable there: the tests that need it say so themselves
+    there = Path(found.stdout.strip()).resolve().parent
+    if there != here and (there.parent / "pyproject.toml").is_file():
+        pytest.exit(f"the tests import {here}, but flake8 and the lora-lint script run by them "
+                    f"would import {there} (an editable install of another checkout); run with "
+                    f"PYTHONPATH={here.parent} or install this checkout", returncode=4)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
