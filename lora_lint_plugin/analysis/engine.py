@@ -114,10 +114,11 @@ def _analyse(tree: Any, source: str, settings: Settings,
     file_model.path = path
     context = RuleContext(settings)
     diagnostics: List[Diagnostic] = []
-    # not config-only rules, nor those the file cannot trigger (their modules stay unloaded)
+    # not config-only rules, nor those the file cannot trigger (their modules stay unloaded);
+    # the triggers first: a look-up, where flake8's decision on a code costs ~10 K instructions
     for rule in active_rules(lambda code: code not in _CONFIG_SPELLED_CODES and
-                             (rule_filter is None or rule_filter(code)) and
-                             may_report(code, file_model, settings)):
+                             may_report(code, file_model, settings) and
+                             (rule_filter is None or rule_filter(code))):
         context.consulted.clear()
         found = list(rule.check(file_model, context))
         diagnostics.extend(note_provenance(found, file_model, context.consulted))

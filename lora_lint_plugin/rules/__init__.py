@@ -4,7 +4,9 @@ A module ``lorNNN_<name>.py`` holds rule ``LORNNN``, so the code tells which mod
 a run imports only the rules it runs (flake8 drops the opt-in LOR9xx by default; a rule only for
 YAML configs is not needed for Python), each module costing ~0.1-0.4 ms to import. The file
 names are known from one directory listing, so a rule module is loaded from its file directly
-(``_load``): the import system's search for it was a third of an empty module's import cost.
+(``_load``): the import system's search for it was a third of an empty module's import cost, and
+its cached bytecode is read directly when valid (``_cached_code``; ~0.12 M instructions less a
+rule than the source loader's general path, ~2.7 M for the 22 rules a typical script loads).
 A rule that can only report on files with something specific in them (an argument, a call of
 some role, an import, a signal, a setting: any one of them) says so in its ``TRIGGERS``; the table below, built
 from them, lets a run skip importing the rules a file cannot trigger (``may_report``).
@@ -13,15 +15,18 @@ from them, lets a run skip importing the rules a file cannot trigger (``may_repo
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
+import marshal
 import os
 import sys
 import threading
 from functools import lru_cache
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type
 
 from .base import Invalid, Rule, RuleContext, YamlConfig, example_language, example_source, expected_fix, \
-    register, registered_rules
+    register, registered_rule, registered_rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.model import FileModel
@@ -98,16 +103,57 @@ def _load(code: str) -> None:
 
 
 def _run_file(qualified: str, path: str) -> None:
-    """What an import of ``path`` does once the import system has found it."""
-    spec = importlib.util.spec_from_file_location(qualified, path)
-    assert spec is not None and spec.loader is not None  # a .py file always has both
+    """What an import of ``path`` does once the import system has found it: the module's cached
+    bytecode run when it is valid for the source as it is, else the source loader's own path
+    (which compiles the source and writes the cache)."""
+    cached = _cached_code(path)
+    loader = importlib.machinery.SourceFileLoader(qualified, path)
+    spec = importlib.machinery.ModuleSpec(qualified, loader, origin=path)
+    spec.has_location = True
+    if cached is not None:
+        spec.cached = cached[0]
     module = importlib.util.module_from_spec(spec)
     sys.modules[qualified] = module
     try:
-        spec.loader.exec_module(module)
+        if cached is None:
+            loader.exec_module(module)
+        else:
+            exec(cached[1], module.__dict__)
     except BaseException:
         del sys.modules[qualified]
         raise
+
+
+@lru_cache(maxsize=1)
+def _bytecode_place() -> Tuple[str, str]:
+    """The folder of the rule modules' cached bytecode and its file-name ending (``.cpython-311.pyc``),
+    by the import system's own rule (``sys.pycache_prefix``, optimisation level), asked once."""
+    folder, name = os.path.split(importlib.util.cache_from_source(os.path.join(__path__[0], "_.py")))
+    return folder, name[1:]
+
+
+def _cached_code(path: str) -> Optional[Tuple[str, CodeType]]:
+    """The cached bytecode of the module at ``path`` and its code, when it passes the source
+    loader's checks of a timestamp-based ``.pyc`` (this Python's magic number; the source's
+    modification time and size) and was compiled from this path; else None."""
+    try:
+        folder, ending = _bytecode_place()
+        source = os.stat(path)
+        cached = os.path.join(folder, os.path.basename(path)[:-3] + ending)
+        with open(cached, "rb") as handle:
+            data = handle.read()
+    except (OSError, NotImplementedError):  # no cache tag: this Python writes no bytecode
+        return None
+    if data[:4] != importlib.util.MAGIC_NUMBER or data[4:8] != b"\0\0\0\0" \
+            or int.from_bytes(data[8:12], "little") != int(source.st_mtime) & 0xFFFFFFFF \
+            or int.from_bytes(data[12:16], "little") != source.st_size & 0xFFFFFFFF:
+        return None   # stale, hash-based or another Python's: the source loader decides
+    try:
+        code = marshal.loads(memoryview(data)[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    # compiled elsewhere (the tree was moved): the source loader corrects the code's file name
+    return (cached, code) if isinstance(code, CodeType) and code.co_filename == path else None
 
 
 def all_rules() -> List[Type[Rule]]:
@@ -127,7 +173,7 @@ def rule_by_code(code: str) -> Optional[Type[Rule]]:
 @lru_cache(maxsize=None)
 def _instance(code: str) -> Rule:
     _load(code)
-    return next(rule for rule in registered_rules() if rule.code == code)()
+    return registered_rule(code)()
 
 
 def active_rules(rule_filter: Optional[Callable[[str], bool]] = None) -> List[Rule]:

@@ -171,3 +171,8 @@ def register(rule_class: RuleClass) -> RuleClass:
 
 def registered_rules() -> List[Type[Rule]]:
     return [_REGISTRY[code] for code in sorted(_REGISTRY)]
+
+
+def registered_rule(code: str) -> Type[Rule]:
+    """The rule class registered for ``code`` (its module has run)."""
+    return _REGISTRY[code]
