@@ -31,7 +31,7 @@ peft = pytest.importorskip("peft")
 
 from transformers.pytorch_utils import Conv1D  # noqa: E402
 
-from lora_lint_plugin.catalog.hf_config import (  # noqa: E402
+from lora_lint_plugin.catalog.config_json import (  # noqa: E402
     config_entry, layout_model_types, model_config)
 
 from .conftest import write_source  # noqa: E402
