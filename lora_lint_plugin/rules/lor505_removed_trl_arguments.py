@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import ast
 from functools import lru_cache
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel, ImportRecord
 from ..analysis.scopes import IMPORT
 from ._common import first_module_level_import, peft_fact
-from ._versions import RemovalStatus, removal_against_pins
 from .base import Invalid, Rule, register
+
+if TYPE_CHECKING:
+    from ._versions import RemovalStatus
 
 
 def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
@@ -407,6 +409,8 @@ class RemovedTrlArguments(Rule):
         if not found or file.unsloth_in_program:
             return   # another module may have imported Unsloth before the trl import ran
         # Unsloth releases before the rebinding wrapped TRL's own classes (data: the source).
+        from ._versions import removal_against_pins  # loaded with the first removed argument
+
         if removal_against_pins(file, "unsloth", unsloth_rebinding_version()).silent:
             return
         yield from found
@@ -432,6 +436,8 @@ class RemovedTrlArguments(Rule):
                     continue
                 change = entry[kind][name]
                 # The pinned TRL may predate the removal (rules/_versions.py: the policy).
+                from ._versions import removal_against_pins  # loaded with the first removed argument
+
                 status = removal_against_pins(file, "trl", change["removed"])
                 if status.silent:
                     continue

@@ -7,7 +7,6 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import TRAINING_ARGS, Argument, CallSite, FileModel
-from ._versions import REMOVED, pins_allow_between, removal_against_pins
 from .base import Invalid, Rule, register
 
 
@@ -259,6 +258,8 @@ class UnacceptedTrainingArguments(Rule):
         change = table["removed"].get(name)
         if change is None:
             return None
+        from ._versions import REMOVED, removal_against_pins  # loaded with the first removed argument
+
         status = removal_against_pins(file, "transformers", change["removed"])
         if status.silent:
             return None
@@ -288,6 +289,8 @@ class UnacceptedTrainingArguments(Rule):
         name = argument.name
         if not call.args.complete or name in _known_keywords(call.library, call.name):
             return None
+        from ._versions import pins_allow_between  # loaded with the first unknown keyword
+
         if not pins_allow_between(file, call.library, table["first"], table["last"]):
             return None
         if table.get("base"):

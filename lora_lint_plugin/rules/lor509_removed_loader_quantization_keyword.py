@@ -5,7 +5,6 @@ from typing import Any, Dict, Iterator
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import MODEL_LOAD, PEFT_LOAD, CallSite
 from ._common import peft_fact, written_callee
-from ._versions import removed_keywords_passed
 from .base import Rule, register
 
 
@@ -147,6 +146,8 @@ class RemovedLoaderQuantizationKeyword(Rule):
         for call in file.calls:
             if not _transformers_loader(call):
                 continue
+            from ._versions import removed_keywords_passed  # loaded with transformers' first loader
+
             for keyword, argument, change, status in removed_keywords_passed(
                     file, call, "transformers", removed):
                 yield self.diagnostic(

@@ -5,7 +5,6 @@ from typing import Any, Dict, Iterator, Mapping, Optional
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import TRAINER, Argument, CallSite, FileModel
 from ._common import peft_fact, written_callee
-from ._versions import pins_all_from, removed_keywords_passed
 from .base import Invalid, Rule, register
 
 
@@ -13,6 +12,8 @@ def _rename_fix(file: FileModel, call: CallSite, argument: Argument,
                 change: Mapping[str, Any]) -> Optional[Fix]:
     """``tokenizer=`` -> ``processing_class=``, when the new name is not passed already and
     every transformers version the pins allow has it (4.46 or later)."""
+    from ._versions import pins_all_from  # loaded with the first removed keyword
+
     new = change["replacement"]
     if new in call.args or not pins_all_from(file, "transformers", change["replacement_since"]):
         return None
@@ -199,6 +200,8 @@ class RemovedTrainerTokenizer(Rule):
         for call in file.calls_with_role(TRAINER):
             if call.library != "transformers" or call.name not in classes:
                 continue
+            from ._versions import removed_keywords_passed  # loaded with transformers' first trainer
+
             for keyword, argument, change, status in removed_keywords_passed(
                     file, call, "transformers", facts["keywords"]):
                 yield self.diagnostic(
