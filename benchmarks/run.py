@@ -349,8 +349,8 @@ def bench_check(pairs: int, quick: bool, whole: bool) -> dict:
 def lora_files(limit: int) -> List[Path]:
     """Corpus files with LoRA code (recognised calls), smallest first, spread over packages."""
     sys.path.insert(0, str(REPO))
-    from lora_lint_plugin.analysis.prefilter import has_candidate_call, might_contain_training_code, \
-        parse_python
+    from lora_lint_plugin.analysis.ast_parsing import parse_python
+    from lora_lint_plugin.analysis.prefilter import has_candidate_call, might_contain_training_code
 
     found = []
     for path in sorted(CORPUS.rglob("*.py")):

@@ -20,11 +20,8 @@ from typing import Dict, List, NamedTuple, Tuple
 
 import pytest
 
-from lora_lint_plugin.analysis.prefilter import (
-    has_candidate_call,
-    might_contain_training_code,
-    parse_python,
-)
+from lora_lint_plugin.analysis.ast_parsing import parse_python
+from lora_lint_plugin.analysis.prefilter import has_candidate_call, might_contain_training_code
 
 from .test_robustness import WITHOUT_PLUGIN
 

@@ -313,7 +313,7 @@ def test_deep_expression_inside_the_lora_call_is_checked_reported_and_fixed(tmp_
     fixed = path.read_text(encoding="utf-8")
     assert "ensure_weight_tying=True" in fixed and "'q_proj', 'q_proj'" not in fixed
     assert terms in fixed
-    from lora_lint_plugin.analysis.prefilter import parse_python
+    from lora_lint_plugin.analysis.ast_parsing import parse_python
 
     assert parse_python(fixed)[0] is not None  # still Python (parsed with a deep stack)
     assert "LOR000" not in out(result)
@@ -329,7 +329,7 @@ def test_nesting_deeper_than_python_allows_is_one_clear_error_not_a_crash(deep):
     # once with an error (LibCST's native parser would overflow the C stack on them, a
     # segmentation fault). Python 3.9's parser accepts the 10,000-term sum; then the file must
     # simply be analysed correctly.
-    from lora_lint_plugin.analysis.prefilter import TOO_DEEP, parse_python
+    from lora_lint_plugin.analysis.ast_parsing import TOO_DEEP, parse_python
 
     too_deep = parse_python(deep)[1] == TOO_DEEP
     for source in (lora_block() + deep, deep + lora_block()):

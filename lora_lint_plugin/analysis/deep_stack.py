@@ -5,7 +5,7 @@ limit when ``ast.parse`` builds its tree and inside LibCST's visitors, and deepe
 overflows the C stack in LibCST's native parser (a segmentation fault no ``except`` can
 catch). Such work runs here instead of failing, and instead of killing a flake8 run, which is
 what a RecursionError escaping a plugin does. Code that CPython refuses even then is one
-clear error (see ``prefilter.parse_python``).
+clear error (see ``ast_parsing.parse_python``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Seque
 
 from ..fast_dataclass import dataclass, field
 from .diagnostics import Diagnostic
-from .prefilter import TOO_DEEP, has_candidate_call, might_contain_training_code, parse_located
+from .prefilter import has_candidate_call, might_contain_training_code
 from ..config.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
     if not prefiltered and not might_contain_training_code(source):
         return Analysis(skipped=True)
     if tree is _NOT_GIVEN or tree is None:
+        from .ast_parsing import parse_located  # flake8 hands over its tree
+
         tree, failure = parse_located(source)
         if failure is not None:
             if failure.newer_syntax is not None:   # not broken: unreadable by this Python
@@ -70,6 +72,8 @@ def analyse_source(source: str, settings: Optional[Settings] = None,
         with collector_paused():
             return _analyse(tree, source, settings or Settings(), rule_filter, versions, path)
     except RecursionError:  # the analysis is iterative or depth-limited; a last line of defence
+        from .ast_parsing import TOO_DEEP
+
         return Analysis(error=TOO_DEEP)
 
 

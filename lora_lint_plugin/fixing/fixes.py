@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
-from ..analysis.prefilter import parse_quietly
+from ..analysis.ast_parsing import parse_quietly
 from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:

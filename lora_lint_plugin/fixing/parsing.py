@@ -2,7 +2,7 @@
 
 LibCST work runs through ``deep_stack.call_with_deep_stack``: its native parser overflows the
 C stack on deeply nested input. Fixes only ever run on text the engine analysed, so code
-CPython itself refuses as too deeply nested never gets here (see ``prefilter.parse_python``).
+CPython itself refuses as too deeply nested never gets here (``analysis/ast_parsing.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ import os
 import tokenize
 from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
-from ..analysis.prefilter import might_contain_training_code, parse_located
+from ..analysis.ast_parsing import parse_located
+from ..analysis.prefilter import might_contain_training_code
 from ..fast_dataclass import dataclass
 from .notebook import Notebook, NotebookError, NotebookSkipped, load_notebook
 
