@@ -86,22 +86,29 @@ PYTHON = "python"
 YAML = "yaml"
 
 
-@dataclass(frozen=True)
+# The examples are plain classes, not data classes: every rule module builds its examples when
+# it is imported, on every run that loads it, and a data class's first instance pays for its
+# generated methods (~0.7 M instructions for the ~50 examples of a typical script's rules).
 class Invalid:
     """An INVALID example of a fixable rule and the source its fix must produce (None: the
     example is reported but gets no automatic fix). ``language`` ``"yaml"``: the example is a
     YAML trainer config, not Python."""
 
-    source: str
-    fixed: Optional[str]
-    language: str = PYTHON
+    __slots__ = ("source", "fixed", "language")
+
+    def __init__(self, source: str, fixed: Optional[str], language: str = PYTHON) -> None:
+        self.source = source
+        self.fixed = fixed
+        self.language = language
 
 
-@dataclass(frozen=True)
 class YamlConfig:
     """A VALID or INVALID example (of a rule without a fix) that is a YAML trainer config."""
 
-    source: str
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
 
 
 Example: TypeAlias = "Union[str, Invalid, YamlConfig]"
