@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, List, Mapping, 
 
 from ..analysis.diagnostics import Diagnostic, Fix, Span
 from ..config.settings import Settings
-from ..fast_dataclass import dataclass
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import TypeAlias
@@ -31,17 +30,15 @@ if TYPE_CHECKING:  # pragma: no cover
 DOCS_URL = "https://github.com/lora-lint/lora-lint/blob/main/docs/rules/{code}.md"
 
 
-@dataclass
 class RuleContext:
     """What a rule may consult besides the file model: settings and the model catalog."""
 
-    settings: Settings
-    # setups whose model the running rule looked up (their diagnostics rest on the model id)
-    consulted: List["TrainingSetup"]
+    __slots__ = ("settings", "consulted")
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.consulted = []
+        # setups whose model the running rule looked up (their diagnostics rest on the model id)
+        self.consulted: List["TrainingSetup"] = []
 
     def model_identity(self, setup: "TrainingSetup") -> Optional["ModelIdentity"]:
         """What the setup's model id is: the catalog entry, else its family by name (the
