@@ -56,6 +56,8 @@ are kept beside it ($LORA_LINT_CORPUS or ~/.cache/lora-lint-corpus).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -495,6 +497,26 @@ def registered_plugin_dir() -> Path:
     return folder
 
 
+def installed_plugin_env() -> dict:
+    """The plain venv with lora-lint as if installed in its site-packages: one folder with the
+    package (a symbolic link to this checkout's) beside a ``.dist-info`` with the ``LOR`` entry
+    point, and nothing else on the path. ``with_env`` has this checkout on the path beside the
+    folder that registers it: every import of the process then searches one directory more than
+    in ``without_env`` (~5 M instructions per fresh flake8, which an installed lora-lint does not
+    cost), so ``save-instructions`` gives both. One folder per checkout."""
+    folder = BASE / "installed-lora-lint" / hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    info = folder / "lora_lint_plugin-0.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    for name in ("METADATA", "entry_points.txt"):
+        shutil.copyfile(registered_plugin_dir() / "lora_lint_plugin-0.0.dist-info" / name, info / name)
+    package, link = REPO / "lora_lint_plugin", folder / "lora_lint_plugin"
+    if not link.is_symlink() or Path(os.readlink(link)) != package:
+        link.unlink(missing_ok=True)
+        with contextlib.suppress(FileExistsError):   # another run of this checkout made it
+            link.symlink_to(package, target_is_directory=True)
+    return {**this_checkout_env([folder]), "PYTHONPATH": str(folder)}
+
+
 _DO_NOTHING_PLUGIN = """class Plugin:
     name = "do-nothing"
     version = "0.0"
@@ -670,23 +692,32 @@ def instruction_row(name: str, a: Sequence[int], b: Sequence[int], seeds: Sequen
 
 def bench_save_instructions(script: Path, seeds: Sequence[int]) -> List[dict]:
     """Per save in instructions: the same fresh flake8 processes as ``save``, each under
-    cachegrind once per hash seed (~10 s a run)."""
+    cachegrind once per hash seed (~10 s a run), and lora-lint as installed
+    (``installed_plugin_env``)."""
     if valgrind_missing():
         return []
     flake8, with_env, without_env, do_nothing_env = save_setup(script)
-    for env in (with_env, without_env, do_nothing_env):
+    installed_env = installed_plugin_env()
+    environments = (("with", with_env), ("without", without_env), ("do-nothing", do_nothing_env),
+                    ("installed", installed_env))
+    for _, env in environments:
         timed(flake8, env=env)  # bytecode cached before counting, or lora-lint's compile is counted
-    counts: Dict[str, List[int]] = {"with": [], "without": [], "do-nothing": []}
+    counts: Dict[str, List[int]] = {key: [] for key, _ in environments}
     for seed in seeds:
-        for key, env in (("with", with_env), ("without", without_env), ("do-nothing", do_nothing_env)):
+        for key, env in environments:
             counts[key].append(cachegrind(flake8, env, seed))
         log(f"  PYTHONHASHSEED={seed}: with lora-lint {counts['with'][-1] / 1e6:,.1f} M, without "
-            f"{counts['without'][-1] / 1e6:,.1f} M, do-nothing plugin {counts['do-nothing'][-1] / 1e6:,.1f} M")
+            f"{counts['without'][-1] / 1e6:,.1f} M, do-nothing plugin {counts['do-nothing'][-1] / 1e6:,.1f} M, "
+            f"lora-lint installed {counts['installed'][-1] / 1e6:,.1f} M")
     log(f"  lora-lint's own: {(sum(counts['with']) - sum(counts['without'])) / len(seeds) / 1e6:,.1f} M")
+    log(f"  lora-lint's own, installed: "
+        f"{(sum(counts['installed']) - sum(counts['without'])) / len(seeds) / 1e6:,.1f} M")
     return [instruction_row(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
                             counts["with"], counts["without"], seeds),
             instruction_row(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
-                            counts["do-nothing"], counts["without"], seeds)]
+                            counts["do-nothing"], counts["without"], seeds),
+            instruction_row(f"fresh flake8 process per save, lora-lint installed / without ({script.name})",
+                            counts["installed"], counts["without"], seeds)]
 
 
 def every_nth_file(root: Path, step: int) -> List[Path]:
