@@ -23,7 +23,12 @@ module = sys.modules[type(rule).__module__]
 print(rule.summary)
 print(type(rule).check.__code__.co_filename)
 print(module.__spec__.cached == module.__cached__, module.__cached__ is not None)
+print(module.__file__ == module.__spec__.origin, module.__package__, type(module.__loader__).__name__,
+      module.__spec__.loader is module.__loader__, module.__spec__.name == module.__name__)
 """
+
+# The module's attributes, as the import system sets them, whichever way it was run.
+_ATTRIBUTES = "True lora_lint_plugin.rules SourceFileLoader True True"
 
 
 def _copy_package(root: Path) -> Path:
@@ -45,7 +50,7 @@ def _show_rule(root: Path, cache_prefix: Path = None) -> list:
 def test_a_rule_runs_from_a_fresh_cache_and_from_its_changed_source(tmp_path):
     rule_file = _copy_package(tmp_path / "tree")
     cache = tmp_path / "cache"
-    expected = [SUMMARY, str(rule_file), "True True"]
+    expected = [SUMMARY, str(rule_file), "True True", _ATTRIBUTES]
     assert _show_rule(tmp_path / "tree", cache) == expected   # compiled: the cache written
     written = list(cache.rglob("lor204_nonpositive_alpha.*.pyc"))
     assert len(written) == 1
@@ -66,4 +71,5 @@ def test_a_moved_tree_names_its_new_files(tmp_path):
     shutil.copytree(tmp_path / "first", tmp_path / "second", copy_function=shutil.copy2)
     shutil.rmtree(tmp_path / "first")
     moved = _show_rule(tmp_path / "second")
-    assert moved == [SUMMARY, str(tmp_path / "second" / "lora_lint_plugin" / "rules" / RULE_FILE), "True True"]
+    assert moved == [SUMMARY, str(tmp_path / "second" / "lora_lint_plugin" / "rules" / RULE_FILE), "True True",
+                     _ATTRIBUTES]

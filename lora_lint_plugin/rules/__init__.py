@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 from functools import lru_cache
-from types import CodeType
+from types import CodeType, ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type
 
 from .base import Invalid, Rule, RuleContext, YamlConfig, example_language, example_source, expected_fix, \
@@ -110,9 +110,13 @@ def _run_file(qualified: str, path: str) -> None:
     loader = importlib.machinery.SourceFileLoader(qualified, path)
     spec = importlib.machinery.ModuleSpec(qualified, loader, origin=path)
     spec.has_location = True
-    if cached is not None:
+    if cached is None:
+        module = importlib.util.module_from_spec(spec)
+    else:   # the attributes module_from_spec sets on a module from a file, at a fifth of its cost
         spec.cached = cached[0]
-    module = importlib.util.module_from_spec(spec)
+        module = ModuleType(qualified)
+        module.__dict__.update(__spec__=spec, __loader__=loader, __package__=__name__, __file__=path,
+                               __cached__=cached[0])
     sys.modules[qualified] = module
     try:
         if cached is None:
