@@ -9,9 +9,9 @@ from ._common import (
     embedding_cost_phrase,
     is_unsloth_setup,
     leaf,
+    listed_modules,
     may_lower_embedding_learning_rate,
 )
-from ._module_lists import listed_modules
 from ._vocabulary import extends_vocabulary
 from .base import Invalid, Rule, register
 

@@ -9,9 +9,9 @@ from ._common import (
     embedding_removal_advice,
     is_unsloth_setup,
     leaf,
+    listed_modules,
     may_lower_embedding_learning_rate,
 )
-from ._module_lists import listed_modules
 from ._vocabulary import extends_vocabulary
 from .base import YAML, Invalid, Rule, register
 

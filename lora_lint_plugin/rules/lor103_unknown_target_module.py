@@ -6,10 +6,8 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.values import Value
-from ._arguments import absent_or_none
-from ._common import (embedding_leaves, embedding_removal_advice, leaf,
+from ._common import (absent_or_none, embedding_leaves, embedding_removal_advice, leaf, listed_modules,
                       may_lower_embedding_learning_rate, quoted)
-from ._module_lists import listed_modules
 from ._model_names import KnownNames, known_names
 from .base import Invalid, Rule, register
 

@@ -7,7 +7,7 @@ import ast
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import CallSite
 from ..analysis.values import Value
-from ._module_lists import listed_modules
+from ._common import listed_modules
 from .base import Invalid, Rule, register
 
 ALL_LINEAR = "all-linear"

@@ -5,8 +5,7 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import LORA_CONFIG
 from ..catalog.module_names import peft_default_targets
-from ._arguments import absent_or_none
-from ._common import is_unsloth_setup
+from ._common import absent_or_none, is_unsloth_setup
 from .base import Rule, register
 
 

@@ -5,9 +5,7 @@ from typing import Iterator, List
 from ..catalog import ModelMatch
 from ..catalog.module_names import module_names, peft_rewritten_expert_targets
 from ..analysis.diagnostics import Diagnostic
-from ._arguments import absent_or_none
-from ._common import is_unsloth_setup, leaf
-from ._module_lists import listed_modules
+from ._common import absent_or_none, is_unsloth_setup, leaf, listed_modules
 from .base import Rule, register
 
 EXPERT_MLP_LEAVES = frozenset({"gate_proj", "up_proj", "down_proj"})

@@ -4,10 +4,9 @@ from typing import Iterator, List
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import LORA_CONFIG
-from ._arguments import absent_or_none
 from ._chat_templates import adds_only_existing_tokens
 from ._vocabulary import extends_vocabulary
-from ._common import embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
+from ._common import absent_or_none, embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 
 

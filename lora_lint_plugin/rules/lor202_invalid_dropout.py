@@ -4,7 +4,7 @@ from typing import Iterator, Optional
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.values import is_number
-from ._arguments import resolved_lora_arguments
+from ._common import resolved_lora_arguments
 from .base import Rule, register
 
 

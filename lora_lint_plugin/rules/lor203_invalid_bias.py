@@ -6,8 +6,7 @@ import ast
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.values import Value
-from ._arguments import accepted_bias, resolved_lora_arguments
-from ._common import peft_fact
+from ._common import accepted_bias, peft_fact, resolved_lora_arguments
 from .base import Invalid, Rule, register
 
 

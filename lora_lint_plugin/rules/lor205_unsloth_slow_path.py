@@ -5,9 +5,8 @@ from typing import Iterator
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT
 from ..analysis.values import Value
-from ._common import DEFAULT_EMBEDDING_LEAVES, leaf, module_list, peft_fact
+from ._common import accepted_bias, DEFAULT_EMBEDDING_LEAVES, leaf, module_list, peft_fact
 from .base import Rule, register
-from ._arguments import accepted_bias
 
 
 @register

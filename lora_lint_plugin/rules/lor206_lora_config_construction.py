@@ -7,8 +7,7 @@ from ..catalog import levenshtein
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import ABSENT, LORA_CONFIG, UNSLOTH_PEFT, Argument, CallSite, TrainingSetup
 from ..analysis.values import UNKNOWN, Value
-from ._arguments import absent_or_none
-from ._common import peft_fact
+from ._common import absent_or_none, peft_fact
 from .base import Invalid, Rule, register
 
 if TYPE_CHECKING:

@@ -5,9 +5,8 @@ from typing import Any, Iterator, List, Optional, Tuple
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety, Span
 from ..analysis.model import ABSENT, SUPERVISED_TRAINERS, CallSite, TrainingSetup
 from ..analysis.values import Value, is_number
-from ._arguments import absent_or_none
-from ._common import DEFAULT_LEARNING_RATE, embedding_leaves, format_learning_rate, is_unsloth_setup, \
-    leaf, module_list
+from ._common import DEFAULT_LEARNING_RATE, absent_or_none, embedding_leaves, format_learning_rate, \
+    is_unsloth_setup, leaf, module_list
 from .base import Invalid, Rule, register
 
 # Trainer arguments that bring their own optimizer (and so their own parameter groups).

@@ -6,8 +6,7 @@ import ast
 
 from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
 from ..analysis.model import PEFT_JOIN, PEFT_LOAD, TRAINER, UNSLOTH_PEFT, Argument, CallSite
-from ._arguments import given_peft_config
-from ._common import peft_fact
+from ._common import given_peft_config, peft_fact
 from ._versions import removal_against_pins
 from .base import Invalid, Rule, register
 

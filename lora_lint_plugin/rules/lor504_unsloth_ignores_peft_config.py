@@ -4,8 +4,8 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import MODEL_LOAD, PEFT_JOIN, TRAINER, UNSLOTH_PEFT
+from ._common import given_peft_config
 from .base import Rule, register
-from ._arguments import given_peft_config
 
 
 @register

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import UNSLOTH_PEFT, CallSite, FileModel
-from ._common import count, leaf
-from ._module_lists import listed_modules
+from ._common import count, leaf, listed_modules
 from .base import Rule, RuleContext, register
 from ._training import is_whole_number
 
