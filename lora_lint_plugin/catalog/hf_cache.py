@@ -38,11 +38,9 @@ _ASCII_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 class FoundConfig:
     """The outcome of one look-up.
 
-    ``path`` is the ``config.json`` found (None when there is none: ``FoundConfig()``); ``data``
-    its parsed top-level object when it could be read; ``problem`` says why it could not
-    (unreadable, not JSON, not an object), for ``estimate`` to report; it is never an error of
-    the linted file. (No module-level ``FoundConfig()`` constant: making the first instance
-    builds the class, ~0.15 M instructions, and most runs never look on disk.)
+    ``path`` is the ``config.json`` found (None when there is none); ``data`` its parsed top-level
+    object when it could be read; ``problem`` says why it could not (unreadable, not JSON, not an
+    object), for ``estimate`` to report; it is never an error of the linted file.
     """
 
     path: Optional[str] = None
@@ -66,33 +64,36 @@ def hub_cache_root(environ: Optional[Dict[str, str]] = None) -> str:
     return os.path.join(expand(xdg), "huggingface", "hub")
 
 
-def find_config(model_id: str, revision: str = DEFAULT_REVISION) -> FoundConfig:
-    """The ``config.json`` of ``model_id`` at ``revision`` on this machine (memoised)."""
+def find_config(model_id: str, revision: str = DEFAULT_REVISION) -> Optional[FoundConfig]:
+    """The ``config.json`` of ``model_id`` at ``revision`` on this machine (memoised); None when
+    there is none (no ``FoundConfig`` made: the first one builds the data class, ~0.15 M
+    instructions, and most scripts name models that are not on disk)."""
     key = (model_id, revision, os.getcwd(), hub_cache_root())
-    found = _MEMO.get(key)
-    if found is None:
+    found = _MEMO.get(key, _NOT_LOOKED_UP)
+    if found is _NOT_LOOKED_UP:
         found = _MEMO[key] = _find(model_id, revision, key[3])
     return found
 
 
-_MEMO: Dict[Tuple[str, str, str, str], FoundConfig] = {}
+_MEMO: Dict[Tuple[str, str, str, str], Optional[FoundConfig]] = {}
+_NOT_LOOKED_UP: Any = object()
 
 
-def _find(model_id: str, revision: str, cache_root: str) -> FoundConfig:
+def _find(model_id: str, revision: str, cache_root: str) -> Optional[FoundConfig]:
     if not model_id.strip() or "\x00" in model_id:
-        return FoundConfig()
+        return None
     directory = os.path.expanduser(model_id)
     if os.path.isdir(directory):
         candidate = os.path.join(directory, CONFIG_NAME)
-        return read_config(candidate) if os.path.isfile(candidate) else FoundConfig()
+        return read_config(candidate) if os.path.isfile(candidate) else None
     if not is_hub_id(model_id):
-        return FoundConfig()
+        return None
     snapshot = _snapshot(os.path.join(cache_root, "models--" + model_id.replace("/", "--")),
                          revision)
     if snapshot is None:
-        return FoundConfig()
+        return None
     candidate = os.path.join(snapshot, CONFIG_NAME)
-    return read_config(candidate) if os.path.isfile(candidate) else FoundConfig()
+    return read_config(candidate) if os.path.isfile(candidate) else None
 
 
 def is_hub_id(model_id: str) -> bool:
