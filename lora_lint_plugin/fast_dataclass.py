@@ -81,14 +81,14 @@ def _field(*, default: Any = _MISSING, default_factory: Any = _MISSING, init: bo
 
 def _replace(instance: Any, **changes: Any) -> Any:
     """``dataclasses.replace``: a copy of ``instance`` with ``changes``, made by its constructor."""
-    specs = type(instance).__dict__.get("__fast_dataclass_specs__")
-    if specs is None:  # not a class of this module (or a subclass): as dataclasses does it
+    plan = type(instance).__dict__.get("__fast_dataclass_plan__")
+    if plan is None:  # not a class of this module (or a subclass): as dataclasses does it
         import dataclasses
 
         return dataclasses.replace(instance, **changes)
-    for spec in specs:
-        if spec.name not in changes:
-            changes[spec.name] = getattr(instance, spec.name)
+    for name in plan.names:
+        if name not in changes:
+            changes[name] = getattr(instance, name)
     return type(instance)(**changes)
 
 
@@ -96,22 +96,6 @@ def _is_class_var(annotation: Any) -> bool:
     if isinstance(annotation, str):  # ``from __future__ import annotations``
         return annotation.startswith(("ClassVar", "typing.ClassVar"))
     return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
-
-
-def _needs_dataclass(cls: type, annotations: Dict[str, Any]) -> bool:
-    """Features this module leaves to ``dataclasses`` (none of the package's classes use them)."""
-    if "__post_init__" in cls.__dict__ or "__slots__" in cls.__dict__:
-        return True
-    if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
-        return True
-    for name, annotation in annotations.items():
-        text = annotation if isinstance(annotation, str) else repr(annotation)
-        if "InitVar" in text or "KW_ONLY" in text:
-            return True
-        arguments = _field_arguments(cls.__dict__.get(name))
-        if arguments is not None and not arguments.init:
-            return True
-    return False
 
 
 def _field_arguments(value: Any) -> Optional[_FieldArguments]:
@@ -138,93 +122,95 @@ def _as_dataclasses_fields(cls: type) -> None:
             setattr(cls, name, value.as_field())
 
 
-class _Spec:
-    """What ``dataclasses`` records of a field, kept as plain values: the ``Field`` objects are
-    made only when something asks for them (``fields``, ``asdict``, ``dataclasses.replace``)."""
-
-    __slots__ = ("name", "type", "default", "default_factory", "repr", "compare", "given")
-
-    def __init__(self, name: str, annotation: Any, default: Any) -> None:
-        self.name = name
-        self.type = annotation
-        self.given: Any = None  # the class's ``field(...)``: this module's or a ``dataclasses.Field``
-        arguments = _field_arguments(default)
-        if arguments is not None:
-            self.given = default
-            self.default, self.default_factory = arguments.default, arguments.default_factory
-            self.repr, self.compare = arguments.repr, arguments.compare
-        else:
-            self.default, self.default_factory = default, _MISSING
-            self.repr = self.compare = True
-
-    def as_field(self) -> Any:
-        import dataclasses
-
-        if isinstance(self.given, _FieldArguments):
-            made = self.given.as_field()
-        elif self.given is not None:
-            made = self.given
-        else:
-            made = dataclasses.field(default=dataclasses.MISSING if self.default is _MISSING else self.default)
-        made.name = self.name
-        made.type = self.type
-        made._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
-        return made
+# One field as ``dataclasses`` records it, kept as plain values (a tuple is the cheapest record
+# to make): the ``Field`` objects are made only when something asks for them (``fields``,
+# ``asdict``, ``dataclasses.replace``). ``given`` is the class's ``field(...)`` (this module's or
+# a ``dataclasses.Field``), else None.
+_FieldRecord = Tuple[str, Any, Any, Any, bool, bool, Any]  # name, type, default, default_factory, repr, compare, given
 
 
-def _fields_of(cls: type, annotations: Dict[str, Any]) -> List[_Spec]:
-    """The class's fields as ``dataclasses`` records them; the class attributes left as
-    ``dataclasses`` leaves them (a plain default stays, a ``field(...)`` is removed)."""
-    found = []
+def _as_field(record: _FieldRecord) -> Any:
+    import dataclasses
+
+    name, annotation, default, _, _, _, given = record
+    if isinstance(given, _FieldArguments):
+        made = given.as_field()
+    elif given is not None:
+        made = given
+    else:
+        made = dataclasses.field(default=dataclasses.MISSING if default is _MISSING else default)
+    made.name = name
+    made.type = annotation
+    made._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+    return made
+
+
+def _fields_of(cls: type, annotations: Dict[str, Any]) -> Optional[List[_FieldRecord]]:
+    """The class's fields as ``dataclasses`` records them; None when the class uses a feature
+    this module leaves to ``dataclasses`` (none of the package's classes do): ``__post_init__``,
+    ``__slots__``, a data class as base, ``InitVar``, ``KW_ONLY``, ``field(init=False)``. The
+    class is not changed (``_process`` removes or replaces the ``field(...)`` values)."""
     namespace = cls.__dict__
+    if "__post_init__" in namespace or "__slots__" in namespace:
+        return None
+    if cls.__bases__ != (object,) and any("__dataclass_fields__" in vars(base) for base in cls.__mro__[1:]):
+        return None
+    found: List[_FieldRecord] = []
     for name, annotation in annotations.items():
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if "InitVar" in text or "KW_ONLY" in text:
+            return None
         if _is_class_var(annotation):
             continue
         default = namespace.get(name, _MISSING)
+        if default is _MISSING:
+            found.append((name, annotation, _MISSING, _MISSING, True, True, None))
+            continue
         arguments = _field_arguments(default)
-        if arguments is not None:
-            if arguments.default is _MISSING:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, arguments.default)
-        elif isinstance(default, _MUTABLE_DEFAULTS):
-            raise ValueError(f"mutable default {type(default)} for field {name} is not "
-                             "allowed: use default_factory")
-        found.append(_Spec(name, annotation, default))
+        if arguments is None:
+            if isinstance(default, _MUTABLE_DEFAULTS):
+                raise ValueError(f"mutable default {type(default)} for field {name} is not "
+                                 "allowed: use default_factory")
+            found.append((name, annotation, default, _MISSING, True, True, None))
+        elif not arguments.init:
+            return None
+        else:
+            found.append((name, annotation, arguments.default, arguments.default_factory,
+                          arguments.repr, arguments.compare, default))
     return found
-
-
-class _LazyFields:
-    """``__dataclass_fields__``, made on first access and then stored on the class."""
-
-    def __init__(self, specs: List[_Spec]) -> None:
-        self.specs = specs
-
-    def __get__(self, instance: Any, owner: type) -> Dict[str, Any]:
-        made = {spec.name: spec.as_field() for spec in self.specs}
-        setattr(owner, "__dataclass_fields__", made)
-        return made
 
 
 class _Plan:
     """What the shared methods below need of one class: one object per class, where a closure
     per method per class held the same values in ~20 cells (~1,100 cells and ~400 functions for
     the check path's classes, each walked by the garbage collector in every full collection and
-    at exit)."""
+    at exit). ``options`` are the decorator's (frozen, eq, order, repr)."""
 
-    __slots__ = ("cls", "fields", "names", "known", "count", "defaults", "factories", "shown",
-                 "calls")
+    __slots__ = ("cls", "options", "fields", "names", "known", "count", "defaults", "factories",
+                 "shown", "compared", "calls")
 
-    def __init__(self, cls: type, fields: List[_Spec]) -> None:
+    def __init__(self, cls: type, options: Tuple[bool, bool, bool, bool], fields: List[_FieldRecord]) -> None:
         self.cls = cls
+        self.options = options
         self.fields = fields
-        self.names = tuple(f.name for f in fields)
-        self.known = frozenset(self.names)
-        self.count = len(self.names)
-        self.defaults = tuple((f.name, f.default) for f in fields if f.default is not _MISSING)
-        self.factories = tuple((f.name, f.default_factory) for f in fields
-                               if f.default_factory is not _MISSING)
-        self.shown = tuple(f.name for f in fields if f.repr)
+        names, defaults, factories, shown, compared = [], [], [], [], []
+        for name, _, default, factory, in_repr, in_compare, _ in fields:
+            names.append(name)
+            if default is not _MISSING:
+                defaults.append((name, default))
+            elif factory is not _MISSING:
+                factories.append((name, factory))
+            if in_repr:
+                shown.append(name)
+            if in_compare:
+                compared.append(name)
+        self.names = tuple(names)
+        self.known = frozenset(names)
+        self.count = len(names)
+        self.defaults = tuple(defaults)
+        self.factories = tuple(factories)
+        self.shown = tuple(shown)
+        self.compared = compared
         self.calls = 0
 
 
@@ -273,23 +259,23 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
 HOT_CLASS_CALLS = 500
 
 
-def _compiled_init(cls: type, fields: List[_Spec]) -> Callable[..., None]:
+def _compiled_init(cls: type, fields: List[_FieldRecord]) -> Callable[..., None]:
     """The same constructor with the class's own signature (what ``dataclasses`` generates)."""
     namespace: Dict[str, Any] = {"__fd_set": object.__setattr__, "__fd_missing": _MISSING}
     parameters, values = [], []
-    for index, spec in enumerate(fields):
-        if spec.default_factory is not _MISSING:
-            namespace[f"__fd_factory_{index}"] = spec.default_factory
-            parameters.append(f"{spec.name}=__fd_missing")
-            values.append(f"{spec.name!r}: __fd_factory_{index}() if {spec.name} is __fd_missing "
-                          f"else {spec.name}")
+    for index, (name, _, default, factory, _, _, _) in enumerate(fields):
+        if factory is not _MISSING:
+            namespace[f"__fd_factory_{index}"] = factory
+            parameters.append(f"{name}=__fd_missing")
+            values.append(f"{name!r}: __fd_factory_{index}() if {name} is __fd_missing "
+                          f"else {name}")
         else:
-            if spec.default is not _MISSING:
-                namespace[f"__fd_default_{index}"] = spec.default
-                parameters.append(f"{spec.name}=__fd_default_{index}")
+            if default is not _MISSING:
+                namespace[f"__fd_default_{index}"] = default
+                parameters.append(f"{name}=__fd_default_{index}")
             else:
-                parameters.append(spec.name)
-            values.append(f"{spec.name!r}: {spec.name}")
+                parameters.append(name)
+            values.append(f"{name!r}: {name}")
     source = (f"def __init__(self, {', '.join(parameters)}):\n"
               f"    __fd_set(self, '__dict__', {{{', '.join(values)}}})\n")
     exec(source, namespace)  # the source is built from the class's field names only
@@ -304,8 +290,7 @@ def _repr(self: Any) -> str:
         f"{name}={getattr(self, name)!r}" for name in type(self).__fast_dataclass_plan__.shown) + ")"
 
 
-def _compared(fields: List[_Spec]) -> Callable[[Any], Tuple[Any, ...]]:
-    names = [f.name for f in fields if f.compare]
+def _compared(names: List[str]) -> Callable[[Any], Tuple[Any, ...]]:
     if not names:
         return lambda instance: ()
     getter = operator.attrgetter(*names)
@@ -345,48 +330,60 @@ def _frozen_delattr(self: Any, name: str) -> None:
     super(cls, self).__delattr__(name)
 
 
-def _set_new(cls: type, name: str, value: Any) -> None:
-    if name not in cls.__dict__:
-        setattr(cls, name, value)
-
-
 def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> type:
-    annotations = cls.__dict__.get("__annotations__", {})
-    if _needs_dataclass(cls, annotations):
+    """Build ``cls``: its plan and methods. Each method is set only when the class lacks it;
+    every assignment to a class costs (~2,000 instructions, ~4,500 for a special method, whose
+    slot is updated), so nothing else is stored on the class."""
+    namespace = cls.__dict__
+    annotations = namespace.get("__annotations__", {})
+    fields = _fields_of(cls, annotations)
+    declared = namespace.get("__init__") is _first_init  # built on first use (``_declare``)
+    if fields is None:
         import dataclasses
 
+        if declared:  # the hooks go: dataclasses sets only what the class lacks
+            delattr(cls, "__init__")
+            delattr(cls, "__dataclass_fields__")
         _as_dataclasses_fields(cls)
         return dataclasses.dataclass(cls, frozen=frozen, eq=eq, order=order, repr=repr_)
     if order and not eq:
         raise ValueError("eq must be true if order is true")
-    fields = _fields_of(cls, annotations)
-    setattr(cls, "__dataclass_fields__", _LazyFields(fields))
-    setattr(cls, "__fast_dataclass_specs__", tuple(fields))  # what ``replace`` copies
-    setattr(cls, "__fast_dataclass_plan__", _Plan(cls, fields))
-    setattr(cls, "__fast_dataclass_options__", (frozen, eq, order, repr_))  # compared in the tests
-    _set_new(cls, "__init__", _init)
-    if repr_:
-        _set_new(cls, "__repr__", _repr)
-    class_hash = cls.__dict__.get("__hash__", _MISSING)
-    explicit_hash = not (class_hash is _MISSING or class_hash is None and "__eq__" in cls.__dict__)
+    for name, _, default, _, _, _, given in fields:
+        if given is not None:  # a ``field(...)``: its default stays as the class attribute
+            if default is _MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, default)
+    plan = _Plan(cls, (frozen, eq, order, repr_), fields)
+    setattr(cls, "__fast_dataclass_plan__", plan)
+    if not declared:
+        setattr(cls, "__dataclass_fields__", _FIELDS)
+    if declared or "__init__" not in namespace:
+        setattr(cls, "__init__", _init)
+    if repr_ and "__repr__" not in namespace:
+        setattr(cls, "__repr__", _repr)
+    class_hash = namespace.get("__hash__", _MISSING)
+    explicit_hash = not (class_hash is _MISSING or class_hash is None and "__eq__" in namespace)
     if eq:
-        key = _compared(fields)
-        _set_new(cls, "__eq__", _make_comparison(key, operator.eq, "__eq__"))
+        key = _compared(plan.compared)
+        if "__eq__" not in namespace:
+            setattr(cls, "__eq__", _make_comparison(key, operator.eq, "__eq__"))
         if not explicit_hash:
             cls.__hash__ = (lambda self: hash(key(self))) if frozen else None  # type: ignore
     if order:
         for name, compare in (("__lt__", operator.lt), ("__le__", operator.le),
                               ("__gt__", operator.gt), ("__ge__", operator.ge)):
-            if name in cls.__dict__:
+            if name in namespace:
                 raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}. "
                                 "Consider using functools.total_ordering")
             setattr(cls, name, _make_comparison(key, compare, name))
     if frozen:
         for name, method in (("__setattr__", _frozen_setattr), ("__delattr__", _frozen_delattr)):
-            if name in cls.__dict__:
+            if name in namespace:
                 raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
             setattr(cls, name, method)
-    _set_new(cls, "__match_args__", tuple(f.name for f in fields))
+    if "__match_args__" not in namespace:
+        setattr(cls, "__match_args__", plan.names)
     return cls
 
 
@@ -398,7 +395,7 @@ def _declare(cls: type, options: Tuple[bool, bool, bool, bool]) -> type:
     """Mark ``cls`` to be built (``_process``) when its first instance is made: constructed
     (``__init__``), or unpickled or copied (``__setstate__``), or when its fields are asked for
     (``__dataclass_fields__``). A module declares classes that a run may never make (a file
-    without findings makes no ``Diagnostic``); building one costs ~0.15 M instructions, most of
+    without findings makes no ``Diagnostic``); building one costs ~0.1 M instructions, most of
     them assignments of special methods, each of which updates the class's slots. A class with
     base classes, its own constructor or state, or what ``dataclasses`` builds is built at once."""
     namespace = cls.__dict__
@@ -410,19 +407,19 @@ def _declare(cls: type, options: Tuple[bool, bool, bool, bool]) -> type:
     setattr(cls, "__fast_dataclass_pending__", options)
     setattr(cls, "__init__", _first_init)
     setattr(cls, "__setstate__", _first_setstate)
-    setattr(cls, "__dataclass_fields__", _PENDING_FIELDS)
+    setattr(cls, "__dataclass_fields__", _FIELDS)
     return cls
 
 
 def _build_pending(cls: type) -> None:
-    """Build the classes in ``cls``'s MRO that are still marked, bases first."""
+    """Build the classes in ``cls``'s MRO that are still marked, bases first (``_process``
+    replaces the ``__init__`` hook; ``__dataclass_fields__`` stays)."""
     with _BUILDING:
         for klass in reversed(cls.__mro__):
             options = klass.__dict__.get("__fast_dataclass_pending__")
             if options is not None:
-                for name in ("__fast_dataclass_pending__", "__init__", "__setstate__",
-                             "__dataclass_fields__"):
-                    delattr(klass, name)
+                delattr(klass, "__fast_dataclass_pending__")
+                delattr(klass, "__setstate__")
                 _process(klass, *options)
 
 
@@ -446,17 +443,20 @@ def _first_setstate(self: Any, state: Any) -> None:
         object.__setattr__(self, name, value)
 
 
-class _PendingFields:
-    """``__dataclass_fields__`` of a class not built yet (``dataclasses.fields``,
-    ``is_dataclass``): builds it and answers with the built class's fields."""
+class _Fields:
+    """``__dataclass_fields__`` of every class of this module (``dataclasses.fields``,
+    ``is_dataclass``): builds a class not built yet, then makes its ``Field`` objects and
+    stores them on the class in its place (one shared descriptor, no object per class)."""
 
     def __get__(self, instance: Any, owner: type) -> Dict[str, Any]:
         _build_pending(owner)
-        fields: Dict[str, Any] = owner.__dataclass_fields__  # type: ignore[attr-defined]
-        return fields
+        plan: _Plan = owner.__fast_dataclass_plan__  # type: ignore[attr-defined]
+        made = {record[0]: _as_field(record) for record in plan.fields}
+        setattr(owner, "__dataclass_fields__", made)
+        return made
 
 
-_PENDING_FIELDS = _PendingFields()
+_FIELDS = _Fields()
 
 
 if TYPE_CHECKING:

@@ -179,7 +179,7 @@ def _package_dataclasses() -> List[type]:
             continue
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == module.__name__ and (
-                    "__fast_dataclass_options__" in value.__dict__ or
+                    "__fast_dataclass_plan__" in value.__dict__ or
                     "__fast_dataclass_pending__" in value.__dict__):
                 fields(value)  # builds a class not built yet
                 found[f"{value.__module__}.{value.__qualname__}"] = value
@@ -196,7 +196,7 @@ def test_the_package_declares_its_data_classes_with_fast_dataclass() -> None:
 
 def _twin(cls: type) -> type:
     """The same class body, processed by ``dataclasses``."""
-    frozen, eq, order, repr_ = cls.__fast_dataclass_options__  # type: ignore[attr-defined]
+    frozen, eq, order, repr_ = cls.__fast_dataclass_plan__.options  # type: ignore[attr-defined]
     namespace: Dict[str, Any] = {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
                                  "__annotations__": dict(cls.__dict__["__annotations__"])}
     for f in fields(cls):
@@ -227,7 +227,7 @@ def test_each_package_dataclass_matches_its_dataclass_twin(cls: type) -> None:
     # every field set to a distinct hashable value; one compared field changed for inequality
     values = {f.name: ("value", index) for index, f in enumerate(fields(cls))}
     ours, theirs = cls(**values), twin(**values)
-    frozen, eq = cls.__fast_dataclass_options__[:2]  # type: ignore[attr-defined]
+    frozen, eq = cls.__fast_dataclass_plan__.options[:2]  # type: ignore[attr-defined]
     assert repr(ours) == repr(theirs)
     assert (ours == cls(**values)) == (theirs == twin(**values))
     if frozen and eq and _made_by_fast_dataclass(vars(cls).get("__hash__")):
