@@ -1,7 +1,7 @@
 """Write the span indexes of the large catalog files (``lora_lint_plugin/catalog/json_index.py``).
 
 For ``models.json``, ``module_names.json``, ``architectures.json`` and ``peft_lora_config.json``
-in ``lora_lint_plugin/catalog/data/`` this writes ``<name>.index.json``: the size of the file, the
+in ``lora_lint_plugin/catalog/data/`` this writes ``<name>.index``: the size of the file, the
 byte span of each record down to a fixed depth (each model entry; each transformers version's
 record of a model_type; each architecture; each top-level fact of ``peft_lora_config.json``),
 and for ``models.json`` every hub id the table lists with its entry and variant, in table order
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from lora_lint_plugin.catalog import _listed_ids  # noqa: E402
-from lora_lint_plugin.catalog.json_index import index_filename  # noqa: E402
+from lora_lint_plugin.catalog.json_index import INDEX_FORMAT, index_filename  # noqa: E402
 
 DATA = REPO / "lora_lint_plugin" / "catalog" / "data"
 COMMAND = "python dev/build_catalog_index.py"
@@ -105,19 +105,41 @@ def _packed(node: Dict[str, Any], width: int) -> Dict[str, Any]:
 
 
 def build_index(filename: str, data: Path = DATA) -> str:
-    """The index of one data file, as the text written to ``<name>.index.json``."""
+    """The index of one data file, as the text written to ``<name>.index``."""
     # latin-1 maps each byte to one character: the positions found are byte offsets
     text = (data / filename).read_bytes().decode("latin-1")
     tree, end = _node(text, 0, DEPTHS[filename])
     assert not text[end:].strip(), f"{filename}: text after the JSON document"
     width = len(str(len(text)))
-    index: Dict[str, Any] = {"generated_by": COMMAND, "length": len(text), "tree": _packed(tree, width)}
+    index: Dict[str, Any] = {"generated_by": COMMAND, "format": INDEX_FORMAT, "length": len(text),
+                             "tree": _packed(tree, width)}
     if filename == "models.json":
         models = json.loads((data / filename).read_bytes())["models"]
         rows = [f"{entry}\t{variant}\t{hub_id}" for entry, variant, hub_id in _listed_ids(models)]
         assert not any(row.count("\t") != 2 or "\n" in row for row in rows), "a tab or newline in an id"
         index["listed"] = "\n".join(rows)  # one string: entry, variant, id per line
-    return json.dumps(index, separators=(",", ":"), ensure_ascii=False) + "\n"
+    strings: List[str] = []
+    _set_strings_apart(index, strings)
+    return json.dumps(index, separators=(",", ":"), ensure_ascii=False) + "\n" + "".join(strings) + "\n"
+
+
+# the long strings of an index, written after its JSON line (json_index.py reads them there)
+_APART = ("spans", "keys", "listed")
+
+
+def _set_strings_apart(node: Any, strings: List[str]) -> None:
+    """Each long string of ``node`` replaced by ``"<name>@": [start, end]``, its place in the
+    text of ``strings`` joined."""
+    children = list(node.values()) if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        if isinstance(child, (dict, list)):
+            _set_strings_apart(child, strings)
+    if isinstance(node, dict):
+        for name in _APART:
+            if isinstance(node.get(name), str):
+                start = sum(map(len, strings))
+                strings.append(node.pop(name))
+                node[name + "@"] = [start, start + len(strings[-1])]
 
 
 def main(argv: List[str]) -> int:
@@ -130,13 +152,14 @@ def main(argv: List[str]) -> int:
     for filename in DEPTHS:
         target = args.data / index_filename(filename)
         wanted = build_index(filename, args.data)
-        current = target.read_text(encoding="utf-8") if target.exists() else None
+        # bytes as they are: the offsets of the strings after the JSON line count "\n" as one
+        current = target.read_bytes().decode("utf-8") if target.exists() else None
         if current == wanted:
             continue
         if args.check:
             stale.append(target.name)
         else:
-            target.write_text(wanted, encoding="utf-8")
+            target.write_bytes(wanted.encode("utf-8"))
             print(f"wrote {target}")
     if stale:
         print(f"stale catalog index: {', '.join(stale)} no longer match(es) the data file(s); "

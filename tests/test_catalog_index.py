@@ -41,7 +41,7 @@ def test_check_names_the_command_when_the_data_changed(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(SCRIPT), "--check", "--data", str(data)],
                             capture_output=True, text=True)
     assert result.returncode == 1
-    assert "models.index.json" in result.stderr and "module_names" not in result.stderr
+    assert "models.index" in result.stderr and "module_names" not in result.stderr
     assert "python dev/build_catalog_index.py" in result.stderr
     rebuilt = subprocess.run([sys.executable, str(SCRIPT), "--data", str(data)], capture_output=True,
                              text=True)
@@ -146,3 +146,16 @@ def test_a_stale_index_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         for cached in (catalog._catalog, catalog._entry_at, catalog._by_name_and_stem,
                        catalog._by_normalised_name):
             cached.cache_clear()
+
+
+def test_an_index_of_another_format_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index written in another format (the whole of it as JSON, with the data file's length)
+    is not trusted: the records come from parsing the whole file."""
+    current = json_index.read_index(catalog._data_bytes("architectures.index"))
+    older = json.dumps({key: value for key, value in current.items() if key != "format"}).encode("utf-8")
+    original = catalog._data_bytes
+    monkeypatch.setattr(catalog, "_data_bytes",
+                        lambda name: older if name == "architectures.index" else original(name))
+    document = IndexedDocument("architectures.json")
+    assert not document.current
+    assert document.get("architectures", "llama") == whole("architectures.json")["architectures"]["llama"]

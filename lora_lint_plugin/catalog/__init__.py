@@ -383,7 +383,7 @@ _Listed: TypeAlias = "Tuple[int, str, str]"
 
 class _Catalog:
     """The architecture and model tables (each record parsed when first needed, through
-    ``data/architectures.index.json`` and ``data/models.index.json``) and the ids the model table
+    ``data/architectures.index`` and ``data/models.index``) and the ids the model table
     lists. Entries and architectures are built from their JSON records on first use (a lint run
     needs the one or two models its files name), and so are ``listed`` and ``by_id``: an id
     spelt as the table lists it is found in the index's text (``exact``)."""

@@ -2,7 +2,7 @@
 
 ``models.json`` (~0.7 MB) and ``module_names.json`` (~0.4 MB) cost ~8 ms to parse whole, more
 than the analysis of a training script, which needs the one or two models the script names.
-``dev/build_catalog_index.py`` writes ``<name>.index.json`` beside each: the byte span of every
+``dev/build_catalog_index.py`` writes ``<name>.index`` beside each: the byte span of every
 record in the file (down to a fixed depth) and, for ``models.json``, the ids it lists. A lookup
 reads only the byte spans it needs from the file, kept open (``os.pread``: reading the whole
 1.2 MB cost ~1 ms per process, more than the records a script needs), and parses them alone.
@@ -23,6 +23,11 @@ two numbers from ``spans``: parsing the index makes a few dozen objects, not one
 record (parsing the ~2,500 keys and numbers of the module-name index cost more than the lookups,
 and every object kept is walked by Python's cyclic garbage collector in full collections and at
 exit). ``listed`` (``models.json``) is one string too: ``entry\\tvariant\\thub id`` per line.
+
+The index file is one line of JSON, the structure, then these long strings as plain text: in
+the JSON each is ``"<name>@": [start, end]``, its characters in the text after the first line.
+JSON would scan every character of a string and unescape each ``\\n``: reading the ~60 KB of
+strings as JSON cost ~1.5 M instructions per process, more than all the records a script needs.
 """
 
 from __future__ import annotations
@@ -38,8 +43,31 @@ Key: TypeAlias = "Union[str, int]"
 _ABSENT = object()
 
 
+# the index's format: an index of another format is ignored (the whole file is parsed)
+INDEX_FORMAT = 2
+
+
 def index_filename(filename: str) -> str:
-    return filename[: -len(".json")] + ".index.json"
+    return filename[: -len(".json")] + ".index"
+
+
+def read_index(data: bytes) -> Any:
+    """An index file's structure with its long strings in place (see the module docstring)."""
+    text = data.decode("utf-8")
+    index, end = json.JSONDecoder().raw_decode(text)
+    _attach_strings(index, text, end + 1)
+    return index
+
+
+def _attach_strings(node: Any, text: str, offset: int) -> None:
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        if isinstance(child, (dict, list)):
+            _attach_strings(child, text, offset)
+    if isinstance(node, dict):
+        for name in [name for name in node if name.endswith("@")]:
+            start, end = node.pop(name)
+            node[name[:-1]] = text[offset + start:offset + end]
 
 
 class IndexedDocument:
@@ -57,10 +85,10 @@ class IndexedDocument:
         self._data = _data_bytes(filename) if self._descriptor is None else b""
         length = os.fstat(self._descriptor).st_size if self._descriptor is not None else len(self._data)
         try:
-            index = json.loads(_data_bytes(index_filename(filename)))
-        except (OSError, ValueError):
+            index = read_index(_data_bytes(index_filename(filename)))
+        except (OSError, ValueError, TypeError):
             index = None
-        if isinstance(index, dict) and index.get("length") == length:
+        if isinstance(index, dict) and index.get("format") == INDEX_FORMAT and index.get("length") == length:
             self.index = index
         else:
             self._whole = json.loads(self._bytes(0, length))

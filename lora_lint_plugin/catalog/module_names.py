@@ -48,7 +48,7 @@ class ModuleNames:
 
 @functools.lru_cache(maxsize=1)
 def _document() -> "IndexedDocument":
-    """The table, each model_type's record parsed when asked for (``data/module_names.index.json``)."""
+    """The table, each model_type's record parsed when asked for (``data/module_names.index``)."""
     from .json_index import IndexedDocument
 
     return IndexedDocument("module_names.json")
