@@ -119,7 +119,9 @@ def build_index(filename: str, data: Path = DATA) -> str:
         assert not any(row.count("\t") != 2 or "\n" in row for row in rows), "a tab or newline in an id"
         index["listed"] = "\n".join(rows)  # one string: entry, variant, id per line
     strings: List[str] = []
-    _set_strings_apart(index, strings)
+    places: List[list] = []
+    _set_strings_apart(index, [], strings, places)
+    index["strings"] = places
     return json.dumps(index, separators=(",", ":"), ensure_ascii=False) + "\n" + "".join(strings) + "\n"
 
 
@@ -127,19 +129,19 @@ def build_index(filename: str, data: Path = DATA) -> str:
 _APART = ("spans", "keys", "listed")
 
 
-def _set_strings_apart(node: Any, strings: List[str]) -> None:
-    """Each long string of ``node`` replaced by ``"<name>@": [start, end]``, its place in the
-    text of ``strings`` joined."""
-    children = list(node.values()) if isinstance(node, dict) else node if isinstance(node, list) else []
-    for child in children:
+def _set_strings_apart(node: Any, path: list, strings: List[str], places: List[list]) -> None:
+    """Take the long strings out of ``node`` (at ``path``) into ``strings``; ``places`` gets
+    ``[start, end, *path, name]`` for each, its characters in the text of ``strings`` joined."""
+    items = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+    for key, child in items:
         if isinstance(child, (dict, list)):
-            _set_strings_apart(child, strings)
+            _set_strings_apart(child, [*path, key], strings, places)
     if isinstance(node, dict):
         for name in _APART:
             if isinstance(node.get(name), str):
                 start = sum(map(len, strings))
                 strings.append(node.pop(name))
-                node[name + "@"] = [start, start + len(strings[-1])]
+                places.append([start, start + len(strings[-1]), *path, name])
 
 
 def main(argv: List[str]) -> int:

@@ -24,10 +24,11 @@ record (parsing the ~2,500 keys and numbers of the module-name index cost more t
 and every object kept is walked by Python's cyclic garbage collector in full collections and at
 exit). ``listed`` (``models.json``) is one string too: ``entry\\tvariant\\thub id`` per line.
 
-The index file is one line of JSON, the structure, then these long strings as plain text: in
-the JSON each is ``"<name>@": [start, end]``, its characters in the text after the first line.
-JSON would scan every character of a string and unescape each ``\\n``: reading the ~60 KB of
-strings as JSON cost ~1.5 M instructions per process, more than all the records a script needs.
+The index file is one line of JSON, the structure, then these long strings as plain text: the
+JSON's ``"strings"`` lists ``[start, end, key, ..., name]`` for each, its characters in the text
+after the first line and the path of keys to where it belongs. JSON would scan every character
+of a string and unescape each ``\\n``: reading the ~60 KB of strings as JSON cost ~1.5 M
+instructions per process, more than all the records a script needs.
 """
 
 from __future__ import annotations
@@ -53,21 +54,21 @@ def index_filename(filename: str) -> str:
 
 def read_index(data: bytes) -> Any:
     """An index file's structure with its long strings in place (see the module docstring)."""
+    global _decoder
+    if _decoder is None:
+        _decoder = json.JSONDecoder()
     text = data.decode("utf-8")
-    index, end = json.JSONDecoder().raw_decode(text)
-    _attach_strings(index, text, end + 1)
+    index, end = _decoder.raw_decode(text)
+    offset = end + 1
+    for start, stop, *path in index.pop("strings"):
+        node = index
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = text[offset + start:offset + stop]
     return index
 
 
-def _attach_strings(node: Any, text: str, offset: int) -> None:
-    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-    for child in children:
-        if isinstance(child, (dict, list)):
-            _attach_strings(child, text, offset)
-    if isinstance(node, dict):
-        for name in [name for name in node if name.endswith("@")]:
-            start, end = node.pop(name)
-            node[name[:-1]] = text[offset + start:offset + end]
+_decoder: Optional[json.JSONDecoder] = None
 
 
 class IndexedDocument:
@@ -86,7 +87,7 @@ class IndexedDocument:
         length = os.fstat(self._descriptor).st_size if self._descriptor is not None else len(self._data)
         try:
             index = read_index(_data_bytes(index_filename(filename)))
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, KeyError, IndexError):
             index = None
         if isinstance(index, dict) and index.get("format") == INDEX_FORMAT and index.get("length") == length:
             self.index = index
