@@ -437,8 +437,15 @@ _NAME_ENDS = ("Config", "Trainer", "Arguments")
 def _anchors() -> Tuple[str, ...]:
     """Strings whose occurrences include every recognisable last name's end: a name's common
     end (``_NAME_ENDS``), or the name itself."""
-    anchors = {next((end for end in _NAME_ENDS if name.endswith(end)), name)
-               for name in _recognisable_last_names()}
+    # loops, not a generator per name (~6k instructions each): built on every process's first file
+    anchors = set()
+    for name in _recognisable_last_names():
+        for end in _NAME_ENDS:
+            if name.endswith(end):
+                anchors.add(end)
+                break
+        else:
+            anchors.add(name)
     # the common ones first: a file with a call answers at the first of them
     return tuple(sorted(anchors, key=lambda anchor: (anchor not in _NAME_ENDS[:1], anchor)))
 
@@ -447,10 +454,11 @@ def _anchors() -> Tuple[str, ...]:
 def _anchored_names() -> Tuple[Tuple[str, Tuple[str, ...], Tuple[str, ...]], ...]:
     """Per anchor (``_anchors``, in order): what stands before it in the recognisable names
     that end with it, and those names."""
+    names = sorted(_recognisable_last_names())
     found = []
     for anchor in _anchors():
-        anchored = tuple(sorted(name for name in _recognisable_last_names() if name.endswith(anchor)))
-        found.append((anchor, tuple(name[:-len(anchor)] for name in anchored), anchored))
+        anchored = tuple([name for name in names if name.endswith(anchor)])  # lists, not generators
+        found.append((anchor, tuple([name[:-len(anchor)] for name in anchored]), anchored))
     return tuple(found)
 
 
