@@ -37,7 +37,7 @@ import operator
 import reprlib
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, List, Optional, Tuple
 
 __all__ = ["dataclass", "field", "replace"]
 
@@ -145,72 +145,88 @@ def _as_field(record: _FieldRecord) -> Any:
     return made
 
 
-def _fields_of(cls: type, annotations: Dict[str, Any]) -> Optional[List[_FieldRecord]]:
-    """The class's fields as ``dataclasses`` records them; None when the class uses a feature
-    this module leaves to ``dataclasses`` (none of the package's classes do): ``__post_init__``,
-    ``__slots__``, a data class as base, ``InitVar``, ``KW_ONLY``, ``field(init=False)``. The
-    class is not changed (``_process`` removes or replaces the ``field(...)`` values)."""
+def _plan_of(cls: type, options: Tuple[bool, bool, bool, bool]) -> Optional[_Plan]:
+    """The class's fields as ``dataclasses`` records them, in its plan; None when the class
+    uses a feature this module leaves to ``dataclasses`` (none of the package's classes do):
+    ``__post_init__``, ``__slots__``, a data class as base, ``InitVar``, ``KW_ONLY``,
+    ``field(init=False)``. The class is not changed (``_process`` removes or replaces the
+    ``field(...)`` values). One loop fills every table of the plan: each step of it costs
+    ~1,000 instructions on the first file of every process."""
     namespace = cls.__dict__
     if "__post_init__" in namespace or "__slots__" in namespace:
         return None
     if cls.__bases__ != (object,) and any("__dataclass_fields__" in vars(base) for base in cls.__mro__[1:]):
         return None
-    found: List[_FieldRecord] = []
-    for name, annotation in annotations.items():
-        text = annotation if isinstance(annotation, str) else repr(annotation)
+    plan = _Plan(cls, options)
+    fields, names, defaults, factories, shown, compared = \
+        plan.fields, [], [], [], [], []
+    for name, annotation in namespace.get("__annotations__", {}).items():
+        text = annotation if annotation.__class__ is str else repr(annotation)
         if "InitVar" in text or "KW_ONLY" in text:
             return None
-        if _is_class_var(annotation):
+        if "ClassVar" in text and _is_class_var(annotation):  # ``in`` first: a call costs ~1k
             continue
+        names.append(name)
         default = namespace.get(name, _MISSING)
         if default is _MISSING:
-            found.append((name, annotation, _MISSING, _MISSING, True, True, None))
+            fields.append((name, annotation, _MISSING, _MISSING, True, True, None))
+            shown.append(name)
+            compared.append(name)
             continue
         arguments = _field_arguments(default)
         if arguments is None:
             if isinstance(default, _MUTABLE_DEFAULTS):
                 raise ValueError(f"mutable default {type(default)} for field {name} is not "
                                  "allowed: use default_factory")
-            found.append((name, annotation, default, _MISSING, True, True, None))
-        elif not arguments.init:
+            fields.append((name, annotation, default, _MISSING, True, True, None))
+            defaults.append((name, default))
+            shown.append(name)
+            compared.append(name)
+            continue
+        if not arguments.init:
             return None
-        else:
-            found.append((name, annotation, arguments.default, arguments.default_factory,
-                          arguments.repr, arguments.compare, default))
-    return found
+        fields.append((name, annotation, arguments.default, arguments.default_factory,
+                       arguments.repr, arguments.compare, default))
+        if arguments.default is not _MISSING:
+            defaults.append((name, arguments.default))
+        elif arguments.default_factory is not _MISSING:
+            factories.append((name, arguments.default_factory))
+        if arguments.repr:
+            shown.append(name)
+        if arguments.compare:
+            compared.append(name)
+    plan.names = tuple(names)
+    plan.known = frozenset(names)
+    plan.count = len(names)
+    plan.defaults = tuple(defaults)
+    plan.factories = tuple(factories)
+    plan.shown = tuple(shown)
+    plan.compared = compared
+    return plan
 
 
 class _Plan:
     """What the shared methods below need of one class: one object per class, where a closure
     per method per class held the same values in ~20 cells (~1,100 cells and ~400 functions for
     the check path's classes, each walked by the garbage collector in every full collection and
-    at exit). ``options`` are the decorator's (frozen, eq, order, repr)."""
+    at exit). ``options`` are the decorator's (frozen, eq, order, repr); ``_plan_of`` fills the
+    rest."""
 
     __slots__ = ("cls", "options", "fields", "names", "known", "count", "defaults", "factories",
                  "shown", "compared", "calls")
 
-    def __init__(self, cls: type, options: Tuple[bool, bool, bool, bool], fields: List[_FieldRecord]) -> None:
+    names: Tuple[str, ...]
+    known: FrozenSet[str]
+    count: int
+    defaults: Tuple[Tuple[str, Any], ...]
+    factories: Tuple[Tuple[str, Any], ...]
+    shown: Tuple[str, ...]
+    compared: List[str]
+
+    def __init__(self, cls: type, options: Tuple[bool, bool, bool, bool]) -> None:
         self.cls = cls
         self.options = options
-        self.fields = fields
-        names, defaults, factories, shown, compared = [], [], [], [], []
-        for name, _, default, factory, in_repr, in_compare, _ in fields:
-            names.append(name)
-            if default is not _MISSING:
-                defaults.append((name, default))
-            elif factory is not _MISSING:
-                factories.append((name, factory))
-            if in_repr:
-                shown.append(name)
-            if in_compare:
-                compared.append(name)
-        self.names = tuple(names)
-        self.known = frozenset(names)
-        self.count = len(names)
-        self.defaults = tuple(defaults)
-        self.factories = tuple(factories)
-        self.shown = tuple(shown)
-        self.compared = compared
+        self.fields: List[_FieldRecord] = []
         self.calls = 0
 
 
@@ -335,10 +351,9 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> typ
     every assignment to a class costs (~2,000 instructions, ~4,500 for a special method, whose
     slot is updated), so nothing else is stored on the class."""
     namespace = cls.__dict__
-    annotations = namespace.get("__annotations__", {})
-    fields = _fields_of(cls, annotations)
+    plan = _plan_of(cls, (frozen, eq, order, repr_))
     declared = namespace.get("__init__") is _first_init  # built on first use (``_declare``)
-    if fields is None:
+    if plan is None:
         import dataclasses
 
         if declared:  # the hooks go: dataclasses sets only what the class lacks
@@ -348,13 +363,12 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> typ
         return dataclasses.dataclass(cls, frozen=frozen, eq=eq, order=order, repr=repr_)
     if order and not eq:
         raise ValueError("eq must be true if order is true")
-    for name, _, default, _, _, _, given in fields:
+    for name, _, default, _, _, _, given in plan.fields:
         if given is not None:  # a ``field(...)``: its default stays as the class attribute
             if default is _MISSING:
                 delattr(cls, name)
             else:
                 setattr(cls, name, default)
-    plan = _Plan(cls, (frozen, eq, order, repr_), fields)
     setattr(cls, "__fast_dataclass_plan__", plan)
     if not declared:
         setattr(cls, "__dataclass_fields__", _FIELDS)
