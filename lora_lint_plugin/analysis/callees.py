@@ -14,7 +14,6 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
-from ..fast_dataclass import dataclass
 from .model import MODEL_LOAD, UNSLOTH_PEFT
 
 if TYPE_CHECKING:
@@ -27,45 +26,65 @@ Classified: TypeAlias = "Tuple[str, str, str]"   # (role, canonical name, librar
 LOADER_METHODS = ("from_pretrained", "get_peft_model")
 
 
-@dataclass(frozen=True)
+# Plain classes with __slots__, not data classes: made once per process from linking.json,
+# never compared or printed, and building a data class costs ~0.08 M instructions.
+
+
 class LoaderClasses:
     """The loader classes of one library: listed by name, or by name prefix/suffix."""
 
-    role: str
-    names: FrozenSet[str]
-    prefixes: Tuple[str, ...]
-    suffixes: Tuple[str, ...]
-    adapter_method: Optional[str]   # the loader's own LoRA method (Unsloth's get_peft_model)
-    # the library whose classes these re-export (ModelScope's AutoModel* are transformers')
-    same_as: Optional[str] = None
+    __slots__ = ("role", "names", "prefixes", "suffixes", "adapter_method", "same_as")
+
+    def __init__(self, role: str, names: FrozenSet[str], prefixes: Tuple[str, ...],
+                 suffixes: Tuple[str, ...], adapter_method: Optional[str],
+                 same_as: Optional[str] = None) -> None:
+        self.role = role
+        self.names = names
+        self.prefixes = prefixes
+        self.suffixes = suffixes
+        self.adapter_method = adapter_method  # the loader's own LoRA method (Unsloth's get_peft_model)
+        # the library whose classes these re-export (ModelScope's AutoModel* are transformers')
+        self.same_as = same_as
 
     def matches(self, class_name: str) -> bool:
         return class_name in self.names or class_name.startswith(self.prefixes) \
             or class_name.endswith(self.suffixes)
 
 
-@dataclass(frozen=True)
 class PassThrough:
     """A function that returns the model passed to it (``result_index``: its place in the
     returned tuple; None when the model itself is returned)."""
 
-    model_position: int
-    model_keyword: str
-    result_index: Optional[int]
+    __slots__ = ("model_position", "model_keyword", "result_index")
+
+    def __init__(self, model_position: int, model_keyword: str, result_index: Optional[int]) -> None:
+        self.model_position = model_position
+        self.model_keyword = model_keyword
+        self.result_index = result_index
 
 
-@dataclass(frozen=True)
 class LinkingFacts:
     """What ``data/linking.json`` says about the libraries' calls."""
 
-    modelled_calls: Dict[Tuple[str, str], str]       # (library, name) -> role
-    positional_parameters: Dict[str, Tuple[str, ...]]  # canonical name -> parameter names
-    loader_classes: Dict[str, LoaderClasses]          # library -> its loader classes
-    pass_through_functions: Dict[Tuple[str, str], PassThrough]   # (root, last name) -> fact
-    self_returning_methods: FrozenSet[str]
-    preparing_methods: FrozenSet[Tuple[str, str, str]]           # (root, class, method)
-    # (argument class, field) -> the field's type, for libraries' argument dataclasses
-    argument_fields: Dict[Tuple[str, str], str]
+    __slots__ = ("modelled_calls", "positional_parameters", "loader_classes",
+                 "pass_through_functions", "self_returning_methods", "preparing_methods",
+                 "argument_fields")
+
+    def __init__(self, modelled_calls: Dict[Tuple[str, str], str],
+                 positional_parameters: Dict[str, Tuple[str, ...]],
+                 loader_classes: Dict[str, LoaderClasses],
+                 pass_through_functions: Dict[Tuple[str, str], PassThrough],
+                 self_returning_methods: FrozenSet[str],
+                 preparing_methods: FrozenSet[Tuple[str, str, str]],
+                 argument_fields: Dict[Tuple[str, str], str]) -> None:
+        self.modelled_calls = modelled_calls                  # (library, name) -> role
+        self.positional_parameters = positional_parameters    # canonical name -> parameter names
+        self.loader_classes = loader_classes                  # library -> its loader classes
+        self.pass_through_functions = pass_through_functions  # (root, last name) -> fact
+        self.self_returning_methods = self_returning_methods
+        self.preparing_methods = preparing_methods            # (root, class, method)
+        # (argument class, field) -> the field's type, for libraries' argument dataclasses
+        self.argument_fields = argument_fields
 
     def pass_through(self, qualified_name: str) -> Optional[PassThrough]:
         parts = qualified_name.split(".")
