@@ -17,6 +17,7 @@ from typing import Iterator, List
 from lora_lint_plugin.analysis.extract import CHAT_TOKEN_FIRST_CHARACTERS, CHAT_TOKEN_LITERALS, _has_literal_condition
 from lora_lint_plugin.analysis.prefilter import _call_or_rename_after, _ends_defining, _star_follows
 from lora_lint_plugin.analysis.text_prefilter import imports_a_library
+from lora_lint_plugin.config.discovery import may_hold_table
 
 from .test_corpus import ROOT as CORPUS_ROOT
 
@@ -120,3 +121,23 @@ def test_the_literal_condition_scan_answers_as_its_pattern():
 
 def test_every_chat_token_starts_with_a_tested_character():
     assert {token[0] for token in CHAT_TOKEN_LITERALS} == set(CHAT_TOKEN_FIRST_CHARACTERS)
+
+
+# what ``config.discovery.may_hold_table`` answers once the text names lora-lint
+TOOL_TABLE = re.compile(rb"""tool["']?[ \t]*\.[ \t]*["']?lora-lint|^[ \t]*\[[ \t]*["']?tool["']?[ \t]*\]"""
+                        rb"""|^[ \t]*["']?tool["']?[ \t]*=""", re.MULTILINE)
+_TOML_PIECES = ["tool", "lora-lint", "tools", "xtool", "lora-lint-plugin", ".", "[", "]", "=", '"', "'",
+                " ", "\t", "  ", "\n", "\r\n", "\r", "#", "a", "[tool]", "[tool.lora-lint]", "name", "é"]
+
+
+def test_the_toml_table_scan_answers_as_its_pattern() -> None:
+    chooser = random.Random(17)
+    texts = ["".join(chooser.choice(_TOML_PIECES) for _ in range(chooser.randint(1, 14)))
+             for _ in range(60_000)]
+    texts += ["[tool.lora-lint]\n", ' [ "tool" ]\nx = "lora-lint"', "tool = {lora-lint = 1}",
+              "'tool' \t. 'lora-lint'", 'tool."\'lora-lint', "[tools]\nlora-lint", "a\n\ttool\t=\t1\nlora-lint",
+              (REPO / "pyproject.toml").read_text(encoding="utf-8")]
+    for text in texts:
+        content = text.encode("utf-8")
+        expected = b"lora-lint" in content and TOOL_TABLE.search(content) is not None
+        assert may_hold_table(content) == expected, text
