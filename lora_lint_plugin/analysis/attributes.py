@@ -91,7 +91,7 @@ class SelfAttributes:
             self._dynamic = True
         for node in self.index.of_kind(ast.Call):
             func = node.func
-            if func.__class__ is ast.Name and func.id in ("setattr", "delattr"):
+            if type(func) is ast.Name and func.id in ("setattr", "delattr"):
                 self._dynamic = True
                 break
         return targets

@@ -666,13 +666,13 @@ class Defaults:
         attribute_class, name_class = ast.Attribute, ast.Name
         for node in self.index.of_kind(ast.Call):
             func = node.func
-            kind = func.__class__
+            kind = type(func)
             if kind is attribute_class:
                 method, receiver = func.attr, func.value
                 # (``os.environ``, or a name an import binds: ``from os import environ``)
                 if method in _NOTED_METHODS or environ and method not in _ENVIRONMENT_READS and (
-                        receiver.__class__ is attribute_class and receiver.attr == "environ"
-                        or receiver.__class__ is name_class and receiver.id in imported) \
+                        type(receiver) is attribute_class and receiver.attr == "environ"
+                        or type(receiver) is name_class and receiver.id in imported) \
                         and self._is_environ(receiver):
                     self._note_method_call(node, facts)   # (most method calls: neither)
             elif kind is name_class and func.id in ("setattr", "delattr"):

@@ -125,12 +125,12 @@ def parked_calls(index: ScopeIndex) -> Set[ast.Call]:
     constant = ast.Constant
     for statement in index.of_kind(ast.If):
         test = statement.test
-        if test.__class__ is not constant:
+        if type(test) is not constant:
             continue
         pending: List[ast.AST] = list(statement.orelse if test.value else statement.body)
         while pending:
             node = pending.pop()
-            if node.__class__ is ast.Call:
+            if type(node) is ast.Call:
                 parked.add(node)
             pending.extend(ast.iter_child_nodes(node))
     return parked
@@ -210,13 +210,13 @@ class Extractor:
         call_class, constant_class, str_class = ast.Call, ast.Constant, str
         parked = self._parked
         for node in self.index.calls_constants_imports:  # ``ast.parse`` makes no subclasses
-            kind = node.__class__
+            kind = type(node)
             if kind is call_class:
                 if node not in parked:   # no rule looks at a call no run makes
                     visit_call(node)  # type: ignore[arg-type]
             elif kind is constant_class:
                 value = node.value  # type: ignore[attr-defined]
-                if value.__class__ is str_class and ("<" in value or "[" in value):
+                if type(value) is str_class and ("<" in value or "[" in value):
                     visit_string(node)  # type: ignore[arg-type]  # (most strings end here)
             else:
                 visit = imports.get(kind)
@@ -279,7 +279,7 @@ class Extractor:
 
     def _visit_call(self, node: ast.Call) -> None:
         func: Any = node.func
-        kind = func.__class__
+        kind = type(func)
         index = self.index
         # Each check below is made only for the callees it can answer for (most calls: none).
         # Only a callee whose root name an import binds has qualified names (most do not).
@@ -292,9 +292,9 @@ class Extractor:
                 found = self._subclassed_trainer(func)   # a project module's trainer class
         elif kind is ast.Attribute:
             root = func.value
-            while root.__class__ is ast.Attribute:
+            while type(root) is ast.Attribute:
                 root = root.value
-            names = index.imported_names(func) if root.__class__ is ast.Name \
+            names = index.imported_names(func) if type(root) is ast.Name \
                 and root.id in index.imported_locals else ()
             found = self._classified(node, names) if names else \
                 self._loader_from_variable(func) if func.attr in LOADER_METHODS else None
@@ -345,7 +345,7 @@ class Extractor:
         arguments on unchanged (``_passes_arguments_on``). It links like the trainer. A class
         with another ``__init__`` or a ``__new__``, a decorator, a metaclass or a second base
         is not followed (its constructor may take anything)."""
-        if func.__class__ is not ast.Name:
+        if type(func) is not ast.Name:
             return None
         index, resolver = self.index, self.resolver
         for _ in range(MAX_SUBCLASS_DEPTH):
@@ -499,7 +499,7 @@ class Extractor:
         index = 0
         deferred, resolver, starred = Argument.deferred, self.resolver, ast.Starred
         for expression in node.args:
-            if expression.__class__ is starred:
+            if type(expression) is starred:
                 complete = False
                 index = len(positional)  # later positionals can no longer be placed
                 continue
@@ -1031,9 +1031,9 @@ def _class_statement(name: ast.expr, index: ScopeIndex, resolver: Resolver) \
     binding = index.sole_binding(name)
     if binding is None:
         return None
-    if binding.node.__class__ is ast.ClassDef:
+    if type(binding.node) is ast.ClassDef:
         return binding.node, index, resolver
-    if binding.node.__class__ is not ast.ImportFrom:
+    if type(binding.node) is not ast.ImportFrom:
         return None
     found = resolver.imports.class_definition(name)
     if found is None:
@@ -1064,7 +1064,7 @@ def _passes_arguments_on(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bo
     rebinding): the base gets exactly the caller's arguments. Anything else (a named
     parameter, a default, a decorator, another use) may change them: not followed."""
     arguments = function.args
-    if function.name != "__init__" or function.decorator_list or function.__class__ \
+    if function.name != "__init__" or function.decorator_list or type(function) \
             is not ast.FunctionDef or arguments.posonlyargs or arguments.kwonlyargs \
             or arguments.defaults or len(arguments.args) != 1 or arguments.vararg is None \
             or arguments.kwarg is None:
@@ -1073,9 +1073,9 @@ def _passes_arguments_on(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bo
     calls = 0
     uses = 0
     for node in ast.walk(function):
-        if node.__class__ is ast.Name and node.id in (positional, keywords):
+        if type(node) is ast.Name and node.id in (positional, keywords):
             uses += 1
-        elif node.__class__ is ast.Call and _is_super_init(node, positional, keywords):
+        elif type(node) is ast.Call and _is_super_init(node, positional, keywords):
             calls += 1
     # the one call reads each name once; any other read or store of them is a change
     return calls == 1 and uses == 2
@@ -1084,14 +1084,14 @@ def _passes_arguments_on(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bo
 def _is_super_init(call: ast.Call, positional: str, keywords: str) -> bool:
     """``super().__init__(*positional, **keywords)``."""
     func = call.func
-    return func.__class__ is ast.Attribute and func.attr == "__init__" \
-        and func.value.__class__ is ast.Call and not func.value.args \
-        and not func.value.keywords and func.value.func.__class__ is ast.Name \
+    return type(func) is ast.Attribute and func.attr == "__init__" \
+        and type(func.value) is ast.Call and not func.value.args \
+        and not func.value.keywords and type(func.value.func) is ast.Name \
         and func.value.func.id == "super" \
-        and len(call.args) == 1 and call.args[0].__class__ is ast.Starred \
-        and call.args[0].value.__class__ is ast.Name and call.args[0].value.id == positional \
+        and len(call.args) == 1 and type(call.args[0]) is ast.Starred \
+        and type(call.args[0].value) is ast.Name and call.args[0].value.id == positional \
         and len(call.keywords) == 1 and call.keywords[0].arg is None \
-        and call.keywords[0].value.__class__ is ast.Name \
+        and type(call.keywords[0].value) is ast.Name \
         and call.keywords[0].value.id == keywords
 
 

@@ -104,7 +104,7 @@ class LocalFunctions:
             self._stored = {}
             for node in self.attribute_stores()[0]:
                 for ancestor in self.index.ancestors(node):
-                    if ancestor.__class__ is ast.ClassDef:
+                    if type(ancestor) is ast.ClassDef:
                         self._stored.setdefault(id(ancestor), set()).add(node.attr)
         return self._stored.get(id(cls), set())
 
@@ -120,7 +120,7 @@ class LocalFunctions:
                          map(_context_class, attributes))
             stores = list(itertools.compress(attributes, loaded))
             reads_dict = "__dict__" in map(_attribute_name, attributes) and any(
-                node.attr == "__dict__" and node.ctx.__class__ is ast.Load for node in attributes)
+                node.attr == "__dict__" and type(node.ctx) is ast.Load for node in attributes)
             self._attribute_stores = (stores, reads_dict)
         return self._attribute_stores
 

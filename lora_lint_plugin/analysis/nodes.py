@@ -42,15 +42,15 @@ def _node_fields(cls: Type[ast.AST]) -> Tuple[str, ...]:
 
 def child_nodes(node: ast.AST) -> List[ast.AST]:
     """The direct children of ``node`` in field order, without context/operator singletons."""
-    fields = _FIELDS.get(node.__class__)
+    fields = _FIELDS.get(type(node))
     if fields is None:
-        fields = _node_fields(node.__class__)
+        fields = _node_fields(type(node))
     children: List[ast.AST] = []
     for name in fields:
         value = getattr(node, name, None)
         if value is None:
             continue
-        if value.__class__ is list:
+        if type(value) is list:
             if name in _MAY_HOLD_NONE:
                 children.extend([item for item in value if item is not None])
             else:

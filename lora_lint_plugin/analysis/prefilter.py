@@ -77,12 +77,12 @@ def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
     keyword_class = ast.keyword
     while pending:  # the exact class: ``ast.parse`` builds no subclasses of its node types
         node = pop()
-        kind = node.__class__
+        kind = type(node)
         if kind is name_class or kind is constant_class or node is None:
             continue   # leaves (and the ``None`` of ``{**a}`` keys, keyword-only defaults)
         if kind is attribute_class or kind is keyword_class:   # one field: inline
             value = node.value   # type: ignore[attr-defined]
-            if value.__class__ is not name_class:   # ``self.x``: nothing below
+            if type(value) is not name_class:   # ``self.x``: nothing below
                 push(value)
             continue
         if kind is call_class:
@@ -93,7 +93,7 @@ def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
             # Only a call of an imported name, or of an attribute named like a modelled
             # callee (``peft.LoraConfig``, ``Loader.from_pretrained``), can be recognised:
             # the others are never looked up (most calls).
-            callee_class = callee.__class__
+            callee_class = type(callee)
             if callee_class is name_class:
                 if callee.id in bindings and _may_be_recognised(callee, bindings):
                     return True
@@ -105,7 +105,7 @@ def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
             continue
         for name in fields_of(kind) or reversed_node_fields(kind):  # popped in field order
             value = getattr(node, name, None)
-            if value.__class__ is list:
+            if type(value) is list:
                 extend(reversed(value))
             elif value is not None:
                 push(value)
@@ -113,7 +113,7 @@ def has_candidate_call(tree: ast.AST, source: Optional[str] = None) -> bool:
             if _note_recognised_imports(cast(Union[ast.Import, ast.ImportFrom], node), bindings):
                 return True  # names we cannot see: let the full analysis decide
     return bool(bindings) and any(_may_be_recognised(callee, bindings) for callee in deferred
-                                  if callee.__class__ is not name_class or callee.id in bindings)
+                                  if type(callee) is not name_class or callee.id in bindings)
 
 
 def _answer_from_text(tree: ast.Module, source: str) -> Optional[bool]:
@@ -204,8 +204,8 @@ def _call_verdict(callee: ast.expr, bindings: Dict[str, Set[str]],
     a module statement before the call's (``top``, its index) imports ``X``."""
     if _may_be_recognised(callee, bindings):
         return True
-    if callee.__class__ is ast.Attribute and callee.attr in LOADER_METHODS \
-            and callee.value.__class__ is ast.Name and callee.value.id in bindings \
+    if type(callee) is ast.Attribute and callee.attr in LOADER_METHODS \
+            and type(callee.value) is ast.Name and callee.value.id in bindings \
             and imported_at.get(callee.value.id, top) >= top:
         return None
     return False
@@ -218,7 +218,7 @@ def _imported_bindings(tree: ast.Module) -> Optional[Dict[str, Set[str]]]:
     pending: List[List[ast.stmt]] = [tree.body]
     while pending:
         for statement in pending.pop():
-            kind = statement.__class__
+            kind = type(statement)
             if kind is ast.Import or kind is ast.ImportFrom:
                 if _note_recognised_imports(statement, bindings):  # type: ignore[arg-type]
                     return None
@@ -268,8 +268,8 @@ def _statement_around(statements: List[ast.stmt], position: Tuple[int, int],
         if children is None:
             children = known_children[id(statement)] = _child_statements(statement)
         if not children:
-            docstring = statement.__class__ is ast.Expr \
-                and statement.value.__class__ is ast.Constant
+            docstring = type(statement) is ast.Expr \
+                and type(statement.value) is ast.Constant
             return None if docstring else statement
         inner = _statement_ending_after(children, position)
         if inner is None or _start(inner) > position:
@@ -316,7 +316,7 @@ _STATEMENT_FIELDS: Dict[type, Tuple[str, ...]] = {}
 def _child_statements(statement: ast.stmt) -> List[ast.stmt]:
     """The statements directly inside a compound statement, in source order (those of its
     ``except`` handlers and ``case`` clauses included)."""
-    kind = statement.__class__
+    kind = type(statement)
     fields = _STATEMENT_FIELDS.get(kind)
     if fields is None:
         fields = _STATEMENT_FIELDS[kind] = tuple(

@@ -217,7 +217,7 @@ class Resolver:
     def resolve(self, node: Optional[ast.AST], depth: int = 0) -> Resolved:
         if node is None or depth > MAX_DEPTH:
             return UNKNOWN
-        resolve_kind = _RESOLVERS.get(node.__class__)
+        resolve_kind = _RESOLVERS.get(type(node))
         if resolve_kind is None:
             return UNKNOWN
         try:
@@ -462,7 +462,7 @@ class Resolver:
 
     def _resolve_call(self, node: ast.Call, depth: int) -> Resolved:
         func = node.func
-        kind = func.__class__   # exact classes: ``ast.parse`` makes no others
+        kind = type(func)   # exact classes: ``ast.parse`` makes no others
         if kind is ast.Attribute and func.attr in _RECEIVER_METHODS:  # type: ignore[attr-defined]
             found = self._receiver_method(node, func, depth)  # type: ignore[arg-type]
             if found is not None:
@@ -942,7 +942,7 @@ class Resolver:
         key, values = id(binding), self._values
         if key in values:   # (``_once``'s answer, without making the closure)
             return values[key]
-        if binding.node.__class__ is ast.arg and _is_parameter(binding):
+        if type(binding.node) is ast.arg and _is_parameter(binding):
             return self._once(key, values, lambda: self._parameter_value(binding, depth))
         return self._once(key, values,
                           lambda: self._value_of_target(binding.node, binding.statement, depth))
@@ -1049,7 +1049,7 @@ class Resolver:
         child = anchor
         if_class = ast.If
         for ancestor in self._enclosing(anchor):
-            if ancestor.__class__ is if_class:
+            if type(ancestor) is if_class:
                 sides[id(ancestor)] = _side_of(ancestor, child)
             child = ancestor
         return sides
@@ -1061,7 +1061,7 @@ class Resolver:
         if found is None:
             if_class = ast.If
             found = self._in_ifs[node] = any(
-                ancestor.__class__ is if_class for ancestor in self._enclosing(node))
+                type(ancestor) is if_class for ancestor in self._enclosing(node))
         return found
 
     def _enclosing(self, node: ast.AST) -> List[ast.AST]:
@@ -1075,7 +1075,7 @@ class Resolver:
             current = parents.get(node)
             while current is not None:
                 chain.append(current)
-                if current.__class__ in _SCOPE_NODE_TYPES:
+                if type(current) in _SCOPE_NODE_TYPES:
                     break
                 current = parents.get(current)
             self._chains[node] = chain
@@ -1249,7 +1249,7 @@ class Resolver:
         if below is None or not isinstance(below, ast.stmt):
             return False
         # two statements of a node with one statement list (a body) are in the same block
-        return below is statement or holder.__class__ not in _SEVERAL_BLOCKS \
+        return below is statement or type(holder) not in _SEVERAL_BLOCKS \
             and isinstance(statement, ast.stmt) or self._block_of(below) == self._block_of(statement)
 
     def _outside_with(self, statement: ast.AST) -> ast.AST:
