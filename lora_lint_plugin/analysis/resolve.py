@@ -178,6 +178,7 @@ class Resolver:
         self._after_if: Dict[Tuple[int, int], Optional[List[Any]]] = {}
         self._chains: Dict[ast.AST, List[ast.AST]] = {}   # ``_enclosing``
         self._in_ifs: Dict[ast.AST, bool] = {}   # ``_in_if``
+        self._outside: Dict[ast.AST, ast.AST] = {}   # ``_outside_with``
         self._in_progress: Set[Any] = set()
         # id(def) -> the call whose arguments its parameters hold (``resolve_in_calls``)
         self._context: Dict[int, ast.Call] = {}
@@ -1060,8 +1061,7 @@ class Resolver:
         found = self._in_ifs.get(node)
         if found is None:
             if_class = ast.If
-            found = self._in_ifs[node] = any(
-                type(ancestor) is if_class for ancestor in self._enclosing(node))
+            found = self._in_ifs[node] = if_class in map(type, self._enclosing(node))
         return found
 
     def _enclosing(self, node: ast.AST) -> List[ast.AST]:
@@ -1215,7 +1215,9 @@ class Resolver:
         (computed once per name: a script may rebind ``model`` thousands of times)."""
         key = (id(holder), name)
         cached = self._orders.get(key)
-        if cached is None:
+        if cached is None and len(bindings) == 1:   # most names: nothing to sort
+            cached = self._orders[key] = ([_binding_start(bindings[0])], list(bindings))
+        elif cached is None:
             keyed = sorted([(_binding_start(binding), binding) for binding in bindings],
                            key=_first)   # (stable: equal starts keep their order)
             cached = self._orders[key] = ([start for start, _ in keyed],
@@ -1233,7 +1235,10 @@ class Resolver:
     def _dominates(self, statement: ast.AST, use: ast.AST) -> bool:
         """True when ``statement`` runs on every path to ``use`` (its block encloses the use;
         the body of a ``with`` runs whenever the ``with`` does)."""
-        statement = self._outside_with(statement)
+        outside = self._outside.get(statement)
+        if outside is None:   # (once per statement: each use of a name asks about its binding)
+            outside = self._outside[statement] = self._outside_with(statement)
+        statement = outside
         parents = self.index.parents
         holder = parents.get(statement)
         if holder is None:

@@ -482,6 +482,11 @@ def _line_of(text: str, needle: str) -> Optional[int]:
 
 
 def _pyproject_toml(text: str, name: str) -> Iterator[VersionPin]:
+    if "dependenc" not in text and "\\" not in text:
+        # every table read below is named so (``dependencies``, ``optional-dependencies``,
+        # ``dependency-groups``, Poetry's ``dependencies``), unless an escape spells it: a
+        # file of tool settings alone (PEFT's) is not parsed (importing tomllib ~17 M instructions)
+        return
     data = _toml().loads(text)
     requirements: List[str] = []
     project = data.get("project")
