@@ -35,8 +35,8 @@ import io
 import os
 import tokenize
 import warnings
-from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple,
-                    TypeVar)
+from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set,
+                    Tuple, TypeVar)
 
 from ..sources.project import directories_up_to_root
 from .positions import SourceLines
@@ -125,6 +125,7 @@ class ProjectModules:
     def __init__(self, path: Optional[str], resolve_defaults: bool = True,
                  shared: Optional["_Session"] = None) -> None:
         self.path = os.path.abspath(path) if path else None
+        self._directory = os.path.dirname(self.path) if self.path else ""
         self.resolve_defaults = resolve_defaults
         self._real_path: Optional[str] = None   # os.path.realpath(path), on first need
         self._session = shared if shared is not None else _Session()
@@ -144,10 +145,11 @@ class ProjectModules:
         read from the disk but not parsed; None when no file or several are that module."""
         if self.path is None or not dotted:
             return None
-        key = (os.path.dirname(self.path), dotted, level)
+        key = (self._directory, dotted, level)
         if key not in self._session.found:
+            bases = self._session.bases(self._directory) if not level else None
             self._session.found[key] = frozenset(
-                os.path.realpath(file) for file in _candidates(self.path, dotted, level))
+                os.path.realpath(file) for file in _candidates(self.path, dotted, level, bases))
         # the directory's candidates, less this file itself (a module importing a namesake
         # further up): two files of one directory may get different answers
         found = self._session.found[key] - {self.real_path()}
@@ -186,6 +188,17 @@ class _Session:
         # (importing directory, dotted name, level) -> the files that module may be
         self.found: Dict[Tuple[str, str, int], FrozenSet[str]] = {}
         self.active: List[Tuple[str, str]] = []
+        # directory -> it and the directories above it an absolute import is looked for in
+        self._bases: Dict[str, Tuple[str, ...]] = {}
+
+    def bases(self, directory: str) -> Tuple[str, ...]:
+        """``directories_up_to_root`` of ``directory`` (once: each module name the file
+        imports is looked for in the same directories)."""
+        found = self._bases.get(directory)
+        if found is None:
+            found = self._bases[directory] = tuple(
+                directories_up_to_root(directory, MAX_PARENT_LEVELS))
+        return found
 
     def load(self, path: str, project: ProjectModules) -> Optional[ForeignModule]:
         if path not in self.modules:
@@ -220,15 +233,17 @@ def _only_import(bindings: List[Binding], name: str) -> Tuple[Optional[ast.stmt]
     return None, None
 
 
-def _candidates(path: str, dotted: str, level: int) -> Iterator[str]:
-    """The files that may be module ``dotted`` imported from the file at ``path``."""
+def _candidates(path: str, dotted: str, level: int,
+                bases: Optional[Sequence[str]] = None) -> Iterator[str]:
+    """The files that may be module ``dotted`` imported from the file at ``path`` (``bases``:
+    the directories an absolute import is looked for in, when known)."""
     directory = os.path.dirname(path)
     if level:
         for _ in range(level - 1):
             directory = os.path.dirname(directory)
-        bases: Iterator[str] = iter([directory])
-    else:
-        bases = directories_up_to_root(directory, MAX_PARENT_LEVELS)
+        bases = [directory]
+    elif bases is None:
+        bases = tuple(directories_up_to_root(directory, MAX_PARENT_LEVELS))
     parts = dotted.split(".")
     for base in bases:
         relative = os.path.join(base, *parts)

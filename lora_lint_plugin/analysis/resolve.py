@@ -968,6 +968,10 @@ class Resolver:
             return self._reaching_from_inner_scope(bindings, depth)
         starts, ordered = self._in_order(holder, name.id, bindings)
         position = (name.lineno, name.col_offset)
+        if len(starts) == 1:   # one binding in the scope (most names)
+            if starts[0] < position:
+                return self._reaching_one(name, position, starts, ordered, depth)
+            return None   # bound only after the use (or at it): unbound here, or rebound
         if bisect.bisect_right(starts, position) < len(starts) \
                 and self._rebound_later_in_enclosing_loop(name, starts):   # (a binding follows)
             return None
@@ -975,6 +979,31 @@ class Resolver:
         if found is None or _UNBOUND in found:
             return None
         return found
+
+    def _reaching_one(self, anchor: ast.Name, position: Tuple[int, int],
+                      starts: List[Tuple[int, int]], ordered: List[Binding],
+                      depth: int) -> Optional[List[Binding]]:
+        """``reaching`` of a name whose scope binds it once, before ``position``: what
+        ``_reaching_before`` finds then, without its search among several bindings."""
+        binding = ordered[0]
+        simple = binding.kind == SIMPLE
+        place = binding.statement if simple and binding.statement else binding.node
+        if self._in_if(place):
+            sides = self._branch_sides(anchor)
+            if sides and self._on_other_branch(place, sides):
+                return None   # it never runs before the use: unbound here
+        if not simple:
+            return [binding] if _is_parameter(binding) else None
+        statement: Any = binding.statement   # SIMPLE: always set
+        if (statement.end_lineno, statement.end_col_offset) > position:
+            return None   # ``x = f(x)``: the use is inside the statement that binds
+        if self._dominates(statement, anchor):
+            return [binding]
+        branch = self._enclosing_if(statement, anchor, position)
+        if branch is None or depth > MAX_DEPTH:
+            return None
+        found = self._after(branch, starts, ordered, depth + 1)
+        return None if found is None or _UNBOUND in found else found
 
     def _reaching_from_inner_scope(self, bindings: List[Binding],
                                    depth: int) -> Optional[List[Binding]]:
@@ -1243,15 +1272,18 @@ class Resolver:
         holder = parents.get(statement)
         if holder is None:
             return False
-        # the use, or the one of its ancestors, that sits directly in the statement's holder
-        below: Optional[ast.AST] = use
-        if parents.get(use) is not holder:
-            below = None
-            for ancestor in self._enclosing(use):
-                if parents.get(ancestor) is holder:
-                    below = ancestor
-                    break
-        if below is None or not isinstance(below, ast.stmt):
+        # the use, or the one of its ancestors, that sits directly in the statement's holder:
+        # the one before the holder in the use's chain of ancestors (searched in C; nodes
+        # compare by identity), or the chain's last, a scope's node, when the holder holds it
+        chain = self._enclosing(use)
+        if holder in chain:
+            place = chain.index(holder)
+            below: ast.AST = chain[place - 1] if place else use
+        elif chain and parents.get(chain[-1]) is holder:
+            below = chain[-1]
+        else:
+            return False
+        if not isinstance(below, ast.stmt):
             return False
         # two statements of a node with one statement list (a body) are in the same block
         return below is statement or type(holder) not in _SEVERAL_BLOCKS \

@@ -229,7 +229,7 @@ class ScopeIndex:
                 if bindings:   # (a binding list lives as long as the index: its id is its own)
                     self._qualified[shared] = found
             self._imported[key] = found
-        return list(found)
+        return found   # (shared: no caller changes the list)
 
     # -- building --------------------------------------------------------------------------
     def _bind(self, scope: Scope, name: str, kind: str, node: ast.AST,
