@@ -97,16 +97,16 @@ def _load(code: str) -> None:
         if qualified in sys.modules or not _module_names()[1]:
             importlib.import_module(qualified)  # imported already (waits for it), or not on disk
         else:
-            _run_file(qualified, os.path.join(__path__[0], name + ".py"))
+            _run_file(qualified, name, os.path.join(__path__[0], name + ".py"))
             setattr(sys.modules[__name__], name, sys.modules[qualified])
         _LOADED.add(code)
 
 
-def _run_file(qualified: str, path: str) -> None:
+def _run_file(qualified: str, name: str, path: str) -> None:
     """What an import of ``path`` does once the import system has found it: the module's cached
     bytecode run when it is valid for the source as it is, else the source loader's own path
     (which compiles the source and writes the cache)."""
-    cached = _cached_code(path)
+    cached = _cached_code(name, path)
     loader = importlib.machinery.SourceFileLoader(qualified, path)
     spec = importlib.machinery.ModuleSpec(qualified, loader, origin=path)
     spec.has_location = True
@@ -130,21 +130,22 @@ def _run_file(qualified: str, path: str) -> None:
 
 @lru_cache(maxsize=1)
 def _bytecode_place() -> Tuple[str, str]:
-    """The folder of the rule modules' cached bytecode and its file-name ending (``.cpython-311.pyc``),
-    by the import system's own rule (``sys.pycache_prefix``, optimisation level), asked once."""
+    """What comes before and after a rule module's name in the path of its cached bytecode
+    (``.../__pycache__/`` and ``.cpython-311.pyc``), by the import system's own rule
+    (``sys.pycache_prefix``, optimisation level), asked once."""
     folder, name = os.path.split(importlib.util.cache_from_source(os.path.join(__path__[0], "_.py")))
-    return folder, name[1:]
+    return os.path.join(folder, ""), name[1:]
 
 
-def _cached_code(path: str) -> Optional[Tuple[str, CodeType]]:
-    """The cached bytecode of the module at ``path`` and its code, when it passes the source
-    loader's checks of a timestamp-based ``.pyc`` (this Python's magic number; the source's
-    modification time and size) and was compiled from this path; else None."""
+def _cached_code(name: str, path: str) -> Optional[Tuple[str, CodeType]]:
+    """The cached bytecode of the module ``name`` at ``path`` and its code, when it passes the
+    source loader's checks of a timestamp-based ``.pyc`` (this Python's magic number; the
+    source's modification time and size) and was compiled from this path; else None."""
     try:
-        folder, ending = _bytecode_place()
+        before, after = _bytecode_place()
         source = os.stat(path)
-        cached = os.path.join(folder, os.path.basename(path)[:-3] + ending)
-        with open(cached, "rb") as handle:
+        cached = before + name + after
+        with open(cached, "rb", buffering=0) as handle:   # one read: no buffer over it
             data = handle.read()
     except (OSError, NotImplementedError):  # no cache tag: this Python writes no bytecode
         return None
