@@ -268,12 +268,11 @@ class Defaults:
         return _none_filtered(self.known_default(
             default, f"default of environment variable {key.python}"), allow_none)
 
-    def class_named(self, expression: ast.AST, imported: bool = True) -> Optional[ast.ClassDef]:
-        """The ``class`` a name certainly refers to (bound once, by that ``class``, or, with
-        ``imported``, by an import of it from a project module: ``modules.py``)."""
+    def class_named(self, expression: ast.AST) -> Optional[ast.ClassDef]:
+        """The ``class`` a name certainly refers to (bound once, by that ``class`` or by an
+        import of it from a project module: ``modules.py``; ``owner`` gives its module's)."""
         binding = self.index.sole_binding(expression)
-        if imported and binding is not None \
-                and isinstance(binding.node, (ast.Import, ast.ImportFrom)):
+        if binding is not None and isinstance(binding.node, (ast.Import, ast.ImportFrom)):
             found = self.resolver.imports.class_definition(expression)
             if found is None:
                 return None
@@ -281,7 +280,7 @@ class Defaults:
             return found[0]
         return binding.node if binding is not None and isinstance(binding.node, ast.ClassDef) else None
 
-    def _owner(self, cls: ast.ClassDef) -> "Defaults":
+    def owner(self, cls: ast.ClassDef) -> "Defaults":
         """The ``Defaults`` of the module that defines ``cls`` (its names are looked up there)."""
         return self._foreign_classes.get(id(cls), self)
 
@@ -342,7 +341,7 @@ class Defaults:
     def _is_pydantic_model(self, cls: ast.ClassDef) -> bool:
         """A class whose one base is ``pydantic.BaseModel``, without decorators, keywords or
         decorated methods (validators may change a value)."""
-        owner = self._owner(cls)
+        owner = self.owner(cls)
         if owner is not self:
             return owner._is_pydantic_model(cls)
         if cls.decorator_list or cls.keywords or len(cls.bases) != 1 \
@@ -352,7 +351,7 @@ class Defaults:
                        and statement.decorator_list for statement in cls.body)
 
     def _simple_field_type(self, cls: ast.ClassDef, attr: str) -> Optional[str]:
-        owner = self._owner(cls)
+        owner = self.owner(cls)
         if owner is not self:
             return owner._simple_field_type(cls, attr)
         for statement in cls.body:
@@ -363,7 +362,7 @@ class Defaults:
         return None
 
     def _class_attribute(self, cls: ast.ClassDef, attr: str, depth: int, origin: str) -> Resolved:
-        owner = self._owner(cls)
+        owner = self.owner(cls)
         if owner is not self:
             return owner._class_attribute(cls, attr, depth + 1, origin)
         current: Optional[ast.ClassDef] = cls
@@ -419,7 +418,7 @@ class Defaults:
         """A class whose attributes are what its body assigns: no decorator other than
         ``@dataclass``, no base but ``object`` or plain classes of this module (an ``Enum``,
         pydantic model, ``NamedTuple`` or attrs class turns assignments into something else)."""
-        owner = self._owner(cls)
+        owner = self.owner(cls)
         if owner is not self:
             return owner._is_plain(cls)
         current: Optional[ast.ClassDef] = cls
@@ -442,7 +441,7 @@ class Defaults:
         return "dataclasses.dataclass" in self.index.imported_names(target)
 
     def _is_dataclass(self, cls: ast.ClassDef) -> bool:
-        owner = self._owner(cls)
+        owner = self.owner(cls)
         if owner is not self:
             return owner._is_dataclass(cls)
         return any(self._is_dataclass_decorator(d) for d in cls.decorator_list)
@@ -580,7 +579,7 @@ class Defaults:
                       depth: int) -> Resolved:
         """``cls(**vars(parser.parse_args()))`` whose options are generated from ``cls``'s
         fields (``field_options.py``): the launcher's ``--attr``, else the field's default."""
-        if self._owner(cls) is not self or not parsed_from_fields(self.index, mapping, cls):
+        if self.owner(cls) is not self or not parsed_from_fields(self.index, mapping, cls):
             return UNKNOWN
         launched = self._launched_field(cls, attr)
         if launched is not None:
@@ -605,7 +604,7 @@ class Defaults:
                            _launched_origin(f"--{attr}", found))
 
     def _field_statement(self, cls: ast.ClassDef, attr: str) -> Optional[ast.AnnAssign]:
-        owner = self._owner(cls)
+        owner = self.owner(cls)
         if owner is not self:
             return owner._field_statement(cls, attr)
         current: Optional[ast.ClassDef] = cls

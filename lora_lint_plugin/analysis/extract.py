@@ -61,7 +61,7 @@ MAX_CONTEXTS = 64
 # functions returning calls of other functions, eight ``return``s each, would otherwise fan out.
 MAX_RETURNS_FOLLOWED = 256
 
-# A local trainer class is followed through at most this many local base classes.
+# A trainer class is followed through at most this many base classes of the project.
 MAX_SUBCLASS_DEPTH = 8
 # Trainer subclasses imported from project modules are looked for only among callees named
 # like one (``WeightedLossTrainer``): following every imported callee into the project's
@@ -286,10 +286,11 @@ class Extractor:
         if kind is ast.Name:
             names: Sequence[str] = index.imported_names(func) \
                 if func.id in index.imported_locals else ()
-            found = self._classified(node, names) if names else \
-                self._subclassed_trainer(func) if func.id in self._class_names() else None
-            if found is None and names and func.id.endswith(_TRAINER_SUFFIX):
-                found = self._subclassed_trainer(func)   # a project module's trainer class
+            found = self._classified(node, names) if names else None
+            # a trainer class of this file, or one imported from a project module
+            if found is None and (func.id.endswith(_TRAINER_SUFFIX) if names
+                                  else func.id in self._class_names()):
+                found = self._subclassed_trainer(func)
         elif kind is ast.Attribute:
             root = func.value
             while type(root) is ast.Attribute:
@@ -347,17 +348,17 @@ class Extractor:
         is not followed (its constructor may take anything)."""
         if type(func) is not ast.Name:
             return None
-        index, resolver = self.index, self.resolver
+        defaults = self.resolver.defaults
         for _ in range(MAX_SUBCLASS_DEPTH):
-            found = _class_statement(func, index, resolver)
-            if found is None:
+            cls = defaults.class_named(func)
+            if cls is None:
                 return None
-            cls, index, resolver = found
+            defaults = defaults.owner(cls)   # the class's module: its names are looked up there
             if len(cls.bases) != 1 or cls.keywords or cls.decorator_list \
                     or not _constructor_is_inherited(cls):
                 return None
             func = cls.bases[0]
-            for name in index.imported_names(func):
+            for name in defaults.index.imported_names(func):
                 classified = classify(name)
                 if classified is not None:
                     return classified if classified[0] == TRAINER else None
@@ -1022,24 +1023,6 @@ def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
             if element is target:
                 return element_value
     return None
-
-
-def _class_statement(name: ast.expr, index: ScopeIndex, resolver: Resolver) \
-        -> Optional[Tuple[ast.ClassDef, ScopeIndex, Resolver]]:
-    """The ``class`` statement ``name`` certainly refers to, with the index and resolver of
-    its module: bound once in this module, or imported from a project module."""
-    binding = index.sole_binding(name)
-    if binding is None:
-        return None
-    if type(binding.node) is ast.ClassDef:
-        return binding.node, index, resolver
-    if type(binding.node) is not ast.ImportFrom:
-        return None
-    found = resolver.imports.class_definition(name)
-    if found is None:
-        return None
-    cls, module = found
-    return cls, module.index, module.resolver
 
 
 def _constructor_is_inherited(cls: ast.ClassDef) -> bool:
