@@ -28,8 +28,8 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from .diagnostics import Span
-from .second_tier_calls import HANDLE, JSON, LOADER_CALLS, OMEGACONF, PATH, TEXT, YAML
-from .values import MAPPING, SEQUENCE, UNKNOWN, Resolved, Value, anchored
+from .second_tier_calls import HANDLE, JSON, LOADER_CALLS, OMEGACONF, PATH, TEXT, YAML, is_file_value
+from .values import MAPPING, SEQUENCE, UNKNOWN, Resolved, Value, anchored, with_origin
 
 MAX_CONFIG_BYTES = 256_000
 # Directories above the opening module's own searched for a relative path, at most.
@@ -234,6 +234,31 @@ class ConfigReads:
         self._mutated: Optional[Dict[str, List[ast.AST]]] = None
         # ids of the mappings whose keys are also attributes (OmegaConf's DictConfig)
         self._attribute_mappings: Dict[int, Value] = {}
+
+    def get(self, node: ast.Call, func: ast.Attribute, depth: int) -> Optional[Resolved]:
+        """``cfg.get("k")`` / ``cfg.get("k", default)`` where ``cfg`` is a mapping read from a
+        config file (complete: a missing key is absent); None for any other receiver."""
+        if node.keywords or not 1 <= len(node.args) <= 2 \
+                or any(isinstance(given, ast.Starred) for given in node.args):
+            return None
+        resolver = self.resolver
+        container = resolver.resolve(func.value, depth + 1)
+        if not isinstance(container, Value) or not container.is_mapping \
+                or not is_file_value(container):
+            return None
+        key = resolver.resolve(node.args[0], depth + 1)
+        if not isinstance(key, Value) or not isinstance(key.python, str):
+            return UNKNOWN
+        found = container.entry(key.python)
+        if found is not None:
+            read = self.item(container, found, node)
+            return with_origin(read, key.origin) if isinstance(read, Value) else UNKNOWN
+        if self.item(container, container, node) is UNKNOWN:
+            return UNKNOWN   # changed in place somewhere: the key may have been added
+        if len(node.args) == 1:
+            return Value(None, node, resolver.span(node), origin=container.origin)
+        default = resolver.resolve(node.args[1], depth + 1)
+        return with_origin(default, container.origin) if isinstance(default, Value) else UNKNOWN
 
     def load(self, node: Any, loader: str, depth: int) -> Resolved:
         """``json.load(...)``, ``yaml.safe_load(...)``, ``OmegaConf.load(...)``: the file's

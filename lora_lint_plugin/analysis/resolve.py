@@ -45,10 +45,8 @@ import ast
 import bisect
 import functools
 import operator
-import posixpath
 import weakref
 from functools import cached_property
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from ..fast_dataclass import replace
@@ -61,7 +59,6 @@ from .second_tier_calls import ENVIRONMENT_GETTERS, is_file_value, is_launched, 
 from .values import (
     MAPPING,
     OBJECT,
-    SCALAR,
     SEQUENCE,
     UNKNOWN,
     CallResult,
@@ -91,16 +88,6 @@ MAX_DEPTH = 40
 # use, at most (a name rebound on hundreds of branches is left unknown).
 MAX_SKIPPED_BRANCHES = 32
 
-_ARITHMETIC: Dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-
 _COMPARISONS: Dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -129,9 +116,9 @@ _first = operator.itemgetter(0)
 _SUPPRESSING = ("contextlib.suppress", "pytest.raises")
 # Statements after which a branch does not reach the code below its ``if``.
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
-_CONVERSIONS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
-# The builtins a call of which ``_resolve_call`` reads.
-_BUILTIN_CALLS = frozenset(("dict", *_CONVERSIONS))
+# The builtins a call of which ``_resolve_call`` reads: ``dict``, and the conversions
+# (``computed_values.CONVERSIONS``).
+_BUILTIN_CALLS = frozenset(("dict", "int", "float", "str"))
 # The methods whose result ``_resolve_call`` reads from their receiver (``_receiver_method``).
 _RECEIVER_METHODS = frozenset(("split", "resolve", "expanduser", "copy", "get"))
 _SNAPSHOT_PACKAGES = ("huggingface_hub", "modelscope")
@@ -237,7 +224,9 @@ class Resolver:
     def _resolve_attribute(self, node: ast.Attribute, depth: int) -> Resolved:
         """``self.x`` (``attributes.py``), else a second-tier value (``args.x``, ...)."""
         if node.attr == "parent":
-            parent = self._path_step(node.value, depth, lambda path: path.parent)
+            from .path_values import parent as parent_of  # few scripts build a path: loaded then
+
+            parent = parent_of(self, node.value, depth)
             if parent is not None:
                 return parent
         value = self.attributes.value(node, depth)
@@ -262,37 +251,6 @@ class Resolver:
         if isinstance(node.op, ast.UAdd):
             return Value(+operand.python, node, self.span(node), literal=operand.literal,
                          origin=operand.origin)
-        return UNKNOWN
-
-    def _resolve_binary(self, node: ast.BinOp, depth: int) -> Resolved:
-        apply = _ARITHMETIC.get(type(node.op))
-        if apply is None:
-            return UNKNOWN
-        left = self.resolve(node.left, depth + 1)
-        if not isinstance(left, Value):
-            return UNKNOWN
-        right = self.resolve(node.right, depth + 1)
-        if not isinstance(right, Value):
-            return UNKNOWN
-        origin = first_origin(left, right)
-        if is_number(left.python) and is_number(right.python):
-            if isinstance(node.op, ast.Pow) and abs(right.python) > 64:
-                return UNKNOWN  # no giant integers from hostile input
-            return Value(apply(left.python, right.python), node, self.span(node), origin=origin)
-        if isinstance(node.op, ast.Add) and left.is_sequence and right.is_sequence \
-                and type(left.python) is type(right.python):
-            items = left.items + right.items
-            return Value(type(left.python)(i.python for i in items), node, self.span(node),
-                         kind=SEQUENCE, items=items, origin=origin)
-        if isinstance(node.op, ast.Add) and isinstance(left.python, str) \
-                and isinstance(right.python, str):
-            return Value(left.python + right.python, node, self.span(node), origin=origin)
-        if isinstance(node.op, ast.Div) and isinstance(left.python, str) \
-                and isinstance(right.python, str) and right.python \
-                and _is_posix_path(left.python) and _is_posix_path(right.python):
-            # ``ROOT / "models"``: text cannot be divided, so the left side is a ``Path``
-            return Value(str(PurePosixPath(left.python) / right.python), node, self.span(node),
-                         origin=origin)
         return UNKNOWN
 
     def _resolve_comparison(self, node: ast.Compare, depth: int) -> Resolved:
@@ -363,24 +321,6 @@ class Resolver:
             return None
         return bool(value.python)
 
-    def _resolve_fstring(self, node: ast.JoinedStr, depth: int) -> Resolved:
-        parts: List[str] = []
-        pieces: List[Value] = []
-        for part in node.values:
-            if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                parts.append(part.value)
-                continue
-            if not isinstance(part, ast.FormattedValue) or part.format_spec is not None \
-                    or part.conversion not in (-1, ord("s")):
-                return UNKNOWN
-            value = self.resolve(part.value, depth + 1)
-            if not isinstance(value, Value) or value.kind != SCALAR \
-                    or not isinstance(value.python, (str, int, float)):
-                return UNKNOWN
-            parts.append(str(value.python))
-            pieces.append(value)
-        return Value("".join(parts), node, self.span(node), origin=first_origin(*pieces))
-
     def _resolve_sequence(self, node: ast.AST, depth: int) -> Resolved:
         items: List[Value] = []
         for element in node.elts:  # type: ignore[attr-defined]
@@ -436,8 +376,9 @@ class Resolver:
             level = self.resolve(index_node, depth + 1)
             if not isinstance(level, Value) or type(level.python) is not int or level.python < 0:
                 return UNKNOWN
-            found = self._path_step(node.value.value, depth, lambda path: _ancestor(path, level.python))
-            return found if found is not None else UNKNOWN
+            from .path_values import ancestor  # few scripts build a path: loaded then
+
+            return ancestor(self, node.value.value, level.python, depth)
         container = self.resolve(node.value, depth + 1)
         key = self.resolve(index_node, depth + 1)
         if not isinstance(container, Value) or not isinstance(key, Value):
@@ -472,8 +413,10 @@ class Resolver:
             # dict(a=1, **other), int("8"), ...
             if func.id == "dict" and self.is_builtin(func):  # type: ignore[attr-defined, arg-type]
                 return self._resolve_dict_call(node, depth)
-            if func.id in _CONVERSIONS and self.is_builtin(func):  # type: ignore[attr-defined, arg-type]
-                return self._resolve_conversion(node, func.id, depth)  # type: ignore[attr-defined]
+            if self.is_builtin(func):  # type: ignore[arg-type]
+                from .computed_values import conversion  # rare (3 % of scripts): loaded then
+
+                return conversion(self, node, func.id, depth)  # type: ignore[attr-defined]
         function = self.functions.definition(func)
         if function is not None:
             returned = self._returned(function, depth)
@@ -494,25 +437,27 @@ class Resolver:
         # "a,b".split(",") / "a b".split()
         if attr == "split":
             if len(node.args) + len(node.keywords) <= 1:
-                return self._resolve_split(node, func, depth)
+                from .computed_values import split  # rare (6 % of scripts): loaded then
+
+                return split(self, node, func, depth)
             return None
         if attr == "get":
             # cfg.get("model", "x") of a mapping read from a config file
             if self.resolve_defaults and not self.index.imported_names(func):
-                return self._file_get(node, func, depth)
+                return self.config_files.get(node, func, depth)
             return None
         if node.args or node.keywords:
             return None
         # Path(__file__).resolve(): an absolute path, normalised (``..`` folded)
         if attr == "resolve":
-            return self._path_step(func.value, depth, _absolute)
+            from .path_values import absolute  # few scripts build a path: loaded then
+
+            return absolute(self, func.value, depth)
         # Path(x).expanduser() of a path without "~": the same path
         if attr == "expanduser":
-            path = self.resolve(func.value, depth + 1)
-            if isinstance(path, Value) and isinstance(path.python, str) \
-                    and not path.python.startswith("~") and self._is_path(func.value):
-                return path
-            return None
+            from .path_values import expanded
+
+            return expanded(self, func.value, depth)
         # PRESETS[name].copy(): the same contents (a dict or list)
         copied = self.resolve(func.value, depth + 1)
         if isinstance(copied, Value) and (copied.is_mapping or copied.is_sequence
@@ -520,90 +465,26 @@ class Resolver:
             return copied
         return None
 
-    def _path_step(self, expression: ast.expr, depth: int,
-                   step: Callable[[PurePosixPath], Optional[PurePosixPath]]) -> Optional[Resolved]:
-        """``step`` applied to the path ``expression`` resolves to (``.parent``,
-        ``.parents[n]``, ``.resolve()``): only a ``Path`` has those, so a text value there is
-        one. None when ``expression`` is no known text."""
-        base = self.resolve(expression, depth + 1)
-        if not isinstance(base, Value) or not isinstance(base.python, str) or not base.python \
-                or not _is_posix_path(base.python):
-            return None
-        found = step(PurePosixPath(base.python))
-        if found is None:
-            return UNKNOWN
-        return Value(str(found), expression, self.span(expression), origin=base.origin)
-
-    def _file_get(self, node: ast.Call, func: ast.Attribute, depth: int) -> Optional[Resolved]:
-        """``cfg.get("k")`` / ``cfg.get("k", default)`` where ``cfg`` is a mapping read from a
-        config file (complete: a missing key is absent); None for any other receiver."""
-        if node.keywords or not 1 <= len(node.args) <= 2 \
-                or any(isinstance(given, ast.Starred) for given in node.args):
-            return None
-        container = self.resolve(func.value, depth + 1)
-        if not isinstance(container, Value) or not container.is_mapping \
-                or not is_file_value(container):
-            return None
-        key = self.resolve(node.args[0], depth + 1)
-        if not isinstance(key, Value) or not isinstance(key.python, str):
-            return UNKNOWN
-        found = container.entry(key.python)
-        if found is not None:
-            read = self.config_files.item(container, found, node)
-            return with_origin(read, key.origin) if isinstance(read, Value) else UNKNOWN
-        if self.config_files.item(container, container, node) is UNKNOWN:
-            return UNKNOWN   # changed in place somewhere: the key may have been added
-        if len(node.args) == 1:
-            return Value(None, node, self.span(node), origin=container.origin)
-        default = self.resolve(node.args[1], depth + 1)
-        return with_origin(default, container.origin) if isinstance(default, Value) else UNKNOWN
-
     def is_path(self, expression: ast.AST) -> bool:
-        return self._is_path(expression)
-
-    def _is_path(self, expression: ast.AST) -> bool:
         """``expression`` is a ``Path(...)`` call."""
         return isinstance(expression, ast.Call) and any(
             name in _PATH_CLASSES for name in self.index.imported_names(expression.func))
-
-    def _resolve_split(self, node: ast.Call, func: ast.Attribute, depth: int) -> Resolved:
-        text = self.resolve(func.value, depth + 1)
-        if not isinstance(text, Value) or not isinstance(text.python, str):
-            return UNKNOWN
-        separator: Optional[str] = None
-        if node.keywords or (node.args and isinstance(node.args[0], ast.Starred)):
-            return UNKNOWN
-        if node.args:
-            sep_value = self.resolve(node.args[0], depth + 1)
-            if not isinstance(sep_value, Value) or not isinstance(sep_value.python, str) \
-                    or not sep_value.python:
-                return UNKNOWN
-            separator = sep_value.python
-        parts = [part.strip() for part in text.python.split(separator)]
-        items = tuple(Value(part, text.node, text.span, origin=text.origin) for part in parts)
-        return Value([i.python for i in items], node, self.span(node),
-                     kind=SEQUENCE, items=items, origin=text.origin)
-
-    def _resolve_conversion(self, node: ast.Call, kind: str, depth: int) -> Resolved:
-        """``int("8")``, ``float(os.environ.get("LR", "2e-4"))``, ``str(16)``."""
-        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
-            return UNKNOWN
-        given = self.resolve(node.args[0], depth + 1)
-        if not isinstance(given, Value) or given.kind != SCALAR \
-                or not isinstance(given.python, (str, int, float)) or isinstance(given.python, bool):
-            return UNKNOWN
-        return Value(_CONVERSIONS[kind](given.python), node, self.span(node), origin=given.origin)
 
     def _library_call(self, node: ast.Call, depth: int) -> Optional[Resolved]:
         """``snapshot_download(...)`` and ``os.environ.get``/``os.getenv``; None otherwise."""
         names = self.index.imported_names(node.func)
         if not names or not any(map(_may_be_library_value, names)):
             return None   # most calls of a library (``torch.manual_seed``, ``LoraConfig``)
+        # (paths and downloads: few scripts, ``path_values`` loaded then)
         if any(name.split(".")[0] in _SNAPSHOT_PACKAGES and name.endswith(".snapshot_download")
                for name in names):
-            return self._snapshot_repository(node, depth, _SNAPSHOT_REPOSITORY)
+            from .path_values import snapshot_repository
+
+            return snapshot_repository(self, node, depth, _SNAPSHOT_REPOSITORY)
         if "kagglehub.model_download" in names:
-            return self._snapshot_repository(node, depth, ("handle",))
+            from .path_values import snapshot_repository
+
+            return snapshot_repository(self, node, depth, ("handle",))
         if any(name in ENVIRONMENT_GETTERS for name in names):
             return self.defaults.environment(node, depth) if self.resolve_defaults else UNKNOWN
         loader = loader_kind(names)
@@ -611,50 +492,18 @@ class Resolver:
             return self.config_files.load(node, loader, depth) if self.resolve_defaults \
                 else UNKNOWN
         if any(name in _PATH_CLASSES for name in names):
-            return self._path(node, depth)
+            from .path_values import path_text
+
+            return path_text(self, node, depth)
         if "os.path.join" in names:
-            return self._joined(node, depth)
+            from .path_values import joined
+
+            return joined(self, node, depth)
         os_path = is_os_path_function(names)
         if os_path is not None:
             return self.file_paths.os_path(node, os_path, depth) if self.resolve_defaults \
                 else UNKNOWN
         return None
-
-    def _joined(self, node: ast.Call, depth: int) -> Resolved:
-        """``os.path.join("configs", name)`` of resolved strings (POSIX separators)."""
-        if node.keywords or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
-            return UNKNOWN
-        parts = [self.resolve(given, depth + 1) for given in node.args]
-        if not all(isinstance(part, Value) and isinstance(part.python, str) for part in parts):
-            return UNKNOWN
-        return Value(posixpath.join(*(part.python for part in parts)), node,  # type: ignore[union-attr]
-                     self.span(node), origin=first_origin(*parts))
-
-    def _path(self, node: ast.Call, depth: int) -> Resolved:
-        """``Path("/models/llama-3")``: that path, as the string a loader is given (a
-        ``PathLike`` loads the same as its text)."""
-        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
-            return UNKNOWN
-        text = self.resolve(node.args[0], depth + 1)
-        if not isinstance(text, Value) or not isinstance(text.python, str) or not text.python:
-            return UNKNOWN
-        return Value(str(PurePosixPath(text.python)), node, self.span(node), origin=text.origin)
-
-    def _snapshot_repository(self, node: ast.Call, depth: int,
-                             keywords: Tuple[str, ...]) -> Resolved:
-        """The repository id a ``snapshot_download`` copies (or the Kaggle handle,
-        ``"google/vaultgemma/transformers/1b"``, ``kagglehub.model_download`` does): its result
-        is that model's files."""
-        given: Optional[ast.AST] = node.args[0] if node.args else None
-        for keyword in node.keywords:
-            if keyword.arg in keywords:
-                given = keyword.value
-        if given is None or isinstance(given, ast.Starred):
-            return UNKNOWN
-        repository = self.resolve(given, depth + 1)
-        if isinstance(repository, Value) and isinstance(repository.python, str):
-            return repository
-        return UNKNOWN
 
     def _resolve_dict_call(self, node: ast.Call, depth: int) -> Resolved:
         entries: Dict[str, Value] = {}
@@ -917,7 +766,9 @@ class Resolver:
             return UNKNOWN
         bindings = self.reaching(name, depth)
         if not bindings and name.id == "__file__" and name.id not in self.index.import_bound:
-            return self._script_path(name)
+            from .path_values import script_path  # rare: loaded then
+
+            return script_path(self, name)
         if not bindings:   # ``from config import MODEL`` (no import binds it: unknown)
             return self.imports.value(name, depth) if name.id in self.index.import_bound \
                 else UNKNOWN
@@ -928,14 +779,6 @@ class Resolver:
                 return UNKNOWN
             values.append(value)
         return self.agreed(values, name)
-
-    def _script_path(self, name: ast.Name) -> Resolved:
-        """``__file__``: the path of the analysed script (a notebook has none, nor stdin)."""
-        project = self.imports.project
-        path = project.path if project is not None else None
-        if path is None or not path.endswith(".py") or not _is_posix_path(path):
-            return UNKNOWN
-        return Value(path, name, self.span(name))
 
     def _value_of_binding(self, binding: Binding, depth: int) -> Resolved:
         if binding is _UNBOUND:
@@ -1360,12 +1203,24 @@ class Resolver:
         return UNKNOWN
 
 
+def _resolve_binary(resolver: Resolver, node: ast.BinOp, depth: int) -> Resolved:
+    from .computed_values import binary  # few scripts compute an argument (3 %): loaded then
+
+    return binary(resolver, node, depth)
+
+
+def _resolve_fstring(resolver: Resolver, node: ast.JoinedStr, depth: int) -> Resolved:
+    from .computed_values import formatted  # few scripts format an argument (3 %): loaded then
+
+    return formatted(resolver, node, depth)
+
+
 # The evaluation of each kind of expression node; any other kind is unknown.
 _RESOLVERS: Dict[type, Callable[[Resolver, Any, int], Resolved]] = {
     ast.Constant: Resolver._resolve_constant,
     ast.Name: Resolver._resolve_name,
     ast.UnaryOp: Resolver._resolve_unary,
-    ast.BinOp: Resolver._resolve_binary,
+    ast.BinOp: _resolve_binary,
     ast.List: Resolver._resolve_sequence,
     ast.Tuple: Resolver._resolve_sequence,
     ast.Set: Resolver._resolve_sequence,
@@ -1375,7 +1230,7 @@ _RESOLVERS: Dict[type, Callable[[Resolver, Any, int], Resolved]] = {
     ast.IfExp: Resolver._resolve_if_expression,
     ast.Compare: Resolver._resolve_comparison,
     ast.BoolOp: Resolver._resolve_boolean,
-    ast.JoinedStr: Resolver._resolve_fstring,
+    ast.JoinedStr: _resolve_fstring,
     ast.Attribute: Resolver._resolve_attribute,
 }
 
@@ -1388,25 +1243,6 @@ def _may_be_library_value(name: str) -> bool:
         or name == "kagglehub.model_download" or name in ENVIRONMENT_GETTERS \
         or loader_kind((name,)) is not None or name in _PATH_CLASSES or name == "os.path.join" \
         or is_os_path_function((name,)) is not None
-
-
-def _is_posix_path(text: str) -> bool:
-    """Text that reads the same as a POSIX path (no Windows separators or drives)."""
-    return "\\" not in text and not (len(text) > 1 and text[1] == ":")
-
-
-def _ancestor(path: PurePosixPath, level: int) -> Optional[PurePosixPath]:
-    """``path.parents[level]``; None past the root (``IndexError`` at run time)."""
-    parents = path.parents
-    return parents[level] if level < len(parents) else None
-
-
-def _absolute(path: PurePosixPath) -> Optional[PurePosixPath]:
-    """``path.resolve()`` for an absolute path (``..`` folded); None for a relative one,
-    which depends on the directory the program runs in."""
-    if not path.is_absolute():
-        return None
-    return PurePosixPath(posixpath.normpath(str(path)))
 
 
 def _sliced_from_start(value: ast.expr, index: int) -> ast.expr:
