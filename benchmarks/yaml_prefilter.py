@@ -12,7 +12,7 @@ for the same files and in the same run, three workloads are timed (best of ``--r
 * ``safe_load``: read + ``yaml.load`` with libyaml's ``CSafeLoader`` (what any YAML-aware
   tool pays to look inside);
 * ``lora-lint``: what ``lora-lint check`` does per file, without output: ``read_source`` +
-  ``engine.analyse_config`` (the key prefilter; parsing and rules only for trainer configs).
+  ``config_analysis.analyse_config`` (the key prefilter; parsing and rules only for trainer configs).
 
 Prints one table: per group (other YAML, trainer configs), files, time per file, and the ratio
 of lora-lint to ``read`` and to ``safe_load``.
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
-from lora_lint_plugin.analysis.engine import analyse_config  # noqa: E402
+from lora_lint_plugin.analysis.config_analysis import analyse_config  # noqa: E402
 from lora_lint_plugin.sources.config_formats import config_format  # noqa: E402
 from lora_lint_plugin.sources.files import read_source  # noqa: E402
 

@@ -156,13 +156,13 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
     """``engine.analyse_source`` restricted to ``enabled_codes`` and with ``# noqa`` applied.
 
     ``versions``: the file's pinned library versions (``versions_reader``). ``language``:
-    ``"yaml"`` for a YAML trainer config (``engine.analyse_config``). ``path``: the file's
+    ``"yaml"`` for a YAML trainer config (``config_analysis.analyse_config``). ``path``: the file's
     path (``source_path``: its launcher scripts are read when a value is needed).
 
     Returns the engine's ``Analysis`` (diagnostics filtered). Suitable as the ``analyse``
     callable of ``fixes.fix_source``, so silenced diagnostics are never fixed.
     """
-    from .analysis.engine import Analysis, analyse_config, analyse_source
+    from .analysis.engine import Analysis, analyse_source
 
     rule_filter: Optional[Callable[[str], bool]] = None
     if enabled_codes is not None:
@@ -172,6 +172,8 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
         if noqa.skips_file:
             return Analysis(skipped=True)
     if language == "yaml":
+        from .analysis.config_analysis import analyse_config
+
         analysis = analyse_config(text, settings, rule_filter, versions=versions)
     else:
         analysis = analyse_source(text, settings, rule_filter, versions=versions, path=path)

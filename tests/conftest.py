@@ -101,7 +101,8 @@ def dedent(source: str) -> str:
 def lint(source: str, language: str = "python", **settings) -> Sequence:
     """Diagnostics of the engine on a dedented source (in-process); ``language="yaml"``: a
     YAML trainer config."""
-    from lora_lint_plugin.analysis.engine import analyse_config, analyse_source
+    from lora_lint_plugin.analysis.config_analysis import analyse_config
+    from lora_lint_plugin.analysis.engine import analyse_source
     from lora_lint_plugin.config.settings import Settings
 
     analyse = analyse_config if language == "yaml" else analyse_source

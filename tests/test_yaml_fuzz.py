@@ -4,7 +4,7 @@ Two generators: configs built from the keys each format reads with arbitrary val
 lists and mappings, numbers, odd strings), written with ``yaml.safe_dump`` and then cut or
 spliced with arbitrary text; and arbitrary text behind a header that identifies a format.
 
-Properties: no exception escapes ``engine.analyse_config``; a result is silence, diagnostics
+Properties: no exception escapes ``config_analysis.analyse_config``; a result is silence, diagnostics
 with LOR codes on lines of the file, or one error (LOR000) with a one-line reason.
 
 Examples per test: ``LORA_LINT_FUZZ_EXAMPLES`` (default 25).
@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lora_lint_plugin.analysis.engine import analyse_config
+from lora_lint_plugin.analysis.config_analysis import analyse_config
 from lora_lint_plugin.fixing.yaml_edits import apply_text_edits, fix_text_edits, is_yaml_fix
 
 pytestmark = [pytest.mark.slow]

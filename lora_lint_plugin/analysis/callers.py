@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple, Ty
 
 from ..fast_dataclass import replace
 from ..sources.project import directories_up_to_root
-from .modules import MAX_MODULE_BYTES, MAX_PARENT_LEVELS, ForeignModule, ProjectModules
+from .foreign_modules import ForeignModule
+from .modules import MAX_MODULE_BYTES, MAX_PARENT_LEVELS, ProjectModules
 from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value, anchored, same_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +87,7 @@ class ForeignCallers:
             return UNKNOWN
         values: List[Value] = []
         for module, call in calls:
-            given = self.resolver.functions.argument(function, parameter, call, method=False)
+            given = self.resolver.functions.uses.argument(function, parameter, call, method=False)
             if given is None:
                 return UNKNOWN
             if _passes(call, given):
@@ -113,7 +114,7 @@ class ForeignCallers:
             return None
         loaded: List[Tuple[T, Value]] = []
         for module, call in calls:
-            given = self.resolver.functions.argument(function, parameter, call, method=False)
+            given = self.resolver.functions.uses.argument(function, parameter, call, method=False)
             value = module.resolver.resolve(given) if given is not None and _passes(call, given) \
                 else UNKNOWN
             if not isinstance(value, Value) or value.kind != OBJECT:
@@ -146,7 +147,7 @@ class ForeignCallers:
         if len(bindings) != 1 or bindings[0].node is not function:
             return False
         functions = self.resolver.functions
-        return functions.calls(function) == [] and not functions.is_command_line(function)
+        return functions.uses.calls(function) == [] and not functions.uses.is_command_line(function)
 
     def _find_calls(self, function: ast.FunctionDef) -> Optional[List[ForeignCall]]:
         found: List[ForeignCall] = []

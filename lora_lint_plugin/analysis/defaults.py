@@ -38,7 +38,7 @@ from .values import (MAPPING, OBJECT, SEQUENCE, UNKNOWN, CallResult, Resolved, V
 
 if TYPE_CHECKING:  # pragma: no cover
     from .launchers import LauncherOptions, LauncherValue
-    from .modules import ForeignModule
+    from .foreign_modules import ForeignModule
     from .resolve import Resolver
 
 ARGPARSE_PARSERS = ("parse_args", "parse_known_args")

@@ -30,25 +30,21 @@ each analysed file.
 from __future__ import annotations
 
 import ast
-import functools
-import io
 import os
-import tokenize
-import warnings
 from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set,
                     Tuple, TypeVar)
 
 from ..sources.project import directories_up_to_root
-from .positions import SourceLines
-from .scopes import SIMPLE, Binding, Scope, ScopeIndex
+from .scopes import SIMPLE, Binding
 from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value, anchored
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .foreign_modules import ForeignModule
     from .resolve import Resolver
 
     T = TypeVar("T")
 
-__all__ = ["ForeignModule", "ProjectModules", "MAX_CHAIN", "MAX_MODULE_BYTES"]
+__all__ = ["ProjectModules", "MAX_CHAIN", "MAX_MODULE_BYTES"]
 
 MAX_MODULE_BYTES = 256_000
 # Modules followed through imports of imports, at most (the file's own import is the first).
@@ -57,64 +53,6 @@ MAX_CHAIN = 3
 MAX_PARENT_LEVELS = 4
 # Modules indexed for one analysed file, at most.
 MAX_MODULES = 16
-
-
-class ForeignModule:
-    """One module of the project, parsed, with its own resolver."""
-
-    def __init__(self, path: str, indexed: "_Indexed", project: "ProjectModules") -> None:
-        from .resolve import Resolver
-
-        self.path = path
-        self.tree = indexed.tree
-        self.index = indexed.index
-        self.project = project.for_module(path)
-        self.resolver: "Resolver" = Resolver(indexed.lines, self.index,
-                                             project.resolve_defaults, modules=self.project)
-        self._reads = indexed.reads
-        self._attribute_reads = indexed.attribute_reads
-        self._made = indexed.made
-
-    def top_level(self, name: str) -> List[Binding]:
-        """The bindings of ``name`` in the module's top-level scope."""
-        return list(self.index.module_scope.bindings.get(name, []))
-
-    def read_of(self, name: str) -> ast.Name:
-        """A ``Name`` reading ``name`` as a function of the module would (after the module
-        ran): its top-level assignments must agree. Made once per name; it belongs to no
-        statement, so the resolver looks it up from the module scope."""
-        if name not in self._reads:
-            read = ast.Name(id=name, ctx=ast.Load())
-            end = len(self.resolver.lines.lines) + 1
-            read.lineno, read.col_offset, read.end_lineno, read.end_col_offset = end, 0, end, 0
-            # read from a scope inside the module (as a function would), after it ran
-            self.index.scopes[read] = Scope(self.tree, self.index.module_scope)
-            self._reads[name] = read
-        return self._reads[name]
-
-    def attribute_read(self, name: str, attr: str) -> ast.Attribute:
-        """``name.attr`` read as ``read_of`` reads ``name``."""
-        key = f"{name}.{attr}"
-        read = self._attribute_reads.get(key)
-        if read is None:
-            owner = self.read_of(name)
-            read = ast.Attribute(value=owner, attr=attr, ctx=ast.Load())
-            read.lineno, read.col_offset = owner.lineno, owner.col_offset
-            read.end_lineno, read.end_col_offset = owner.end_lineno, owner.end_col_offset
-            self._attribute_reads[key] = read
-        return read
-
-    def attribute_of(self, node: ast.expr, attr: str) -> ast.Attribute:
-        """``node.attr`` for an expression ``node`` of this module, made once and kept with the
-        module's index (its resolvers cache by node), located at ``node``."""
-        key = (id(node), attr)
-        made = self._made.get(key)
-        if made is None:
-            made = ast.Attribute(value=node, attr=attr, ctx=ast.Load())
-            made.lineno, made.col_offset = node.lineno, node.col_offset
-            made.end_lineno, made.end_col_offset = node.end_lineno, node.end_col_offset
-            self._made[key] = made
-        return made
 
 
 class ProjectModules:
@@ -204,10 +142,11 @@ class _Session:
         if path not in self.modules:
             if len(self.modules) >= MAX_MODULES:
                 return None
+            # (few scripts import a value from their project: its reading is loaded then)
+            from .foreign_modules import read_module
+
             self.modules[path] = None   # while indexing: a cycle through here sees unknown
-            indexed = _indexed(path, *_stamp(path))
-            self.modules[path] = ForeignModule(path, indexed, project) \
-                if indexed is not None else None
+            self.modules[path] = read_module(path, project)
         return self.modules[path]
 
     def following(self, key: Tuple[str, str], compute: Callable[[], object]) -> object:
@@ -252,51 +191,13 @@ def _candidates(path: str, dotted: str, level: int,
                 yield candidate
 
 
-def _stamp(path: str) -> Tuple[int, int]:
+def stamp(path: str) -> Tuple[int, int]:
+    """(size, modification time) of the file at ``path``; (-1, -1) when it cannot be read."""
     try:
         status = os.stat(path)
     except OSError:
         return -1, -1
     return status.st_size, status.st_mtime_ns
-
-
-class _Indexed:
-    """A module parsed and indexed, shared by every analysed file that reads it (none of it
-    changes once built; the resolvers keep their values apart)."""
-
-    def __init__(self, tree: ast.Module, source: str) -> None:
-        self.tree = tree
-        self.lines = SourceLines(source)
-        self.index = ScopeIndex(tree)
-        self.reads: Dict[str, ast.Name] = {}
-        self.attribute_reads: Dict[str, ast.Attribute] = {}
-        self.made: Dict[Tuple[int, str], ast.Attribute] = {}
-
-
-@functools.lru_cache(maxsize=32)
-def _indexed(path: str, size: int, modified: int) -> Optional[_Indexed]:
-    """The module at ``path`` parsed and indexed (once per process and version of the file);
-    None when it cannot be read or parsed, or is too large."""
-    parsed = _parsed(path, size, modified)
-    return _Indexed(*parsed) if parsed is not None else None
-
-
-def _parsed(path: str, size: int, modified: int) -> Optional[Tuple[ast.Module, str]]:
-    if size < 0 or size > MAX_MODULE_BYTES:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        source = data.decode(encoding)
-        with warnings.catch_warnings():   # the user's invalid escapes are not ours to report
-            warnings.simplefilter("ignore")
-            return ast.parse(source), source
-    except (SyntaxError, ValueError, LookupError, MemoryError, RecursionError):
-        return None
 
 
 class ImportedNames:
@@ -377,6 +278,8 @@ class ImportedNames:
         found = self.target(name)
         if found is None:
             return UNKNOWN
+        from .foreign_modules import exported_value   # (loaded with the module read)
+
         return self.here(exported_value(found[0], found[1], depth), name)
 
     def attribute(self, node: ast.Attribute, depth: int) -> Optional[Resolved]:
@@ -386,6 +289,8 @@ class ImportedNames:
             return None
         if node.attr in self.resolver.defaults.facts().assigned_attributes:
             return UNKNOWN   # ``config.MODEL = ...`` somewhere in this file
+        from .foreign_modules import exported_value   # (loaded with the module read)
+
         return self.here(exported_value(module, node.attr, depth), node)
 
     def instance_attribute(self, node: ast.Attribute, depth: int) -> Optional[Resolved]:
@@ -412,6 +317,8 @@ class ImportedNames:
         found = self.target(name)
         if found is None:
             return None
+        from .foreign_modules import exported_class   # (loaded with the module read)
+
         return exported_class(found[0], found[1])
 
     def call(self, node: ast.Call, depth: int) -> Optional[Resolved]:
@@ -474,6 +381,8 @@ class ImportedNames:
         key = (id(found[0]), found[1])
         if key in self._functions:
             return self._functions[key]
+        from .foreign_modules import exported_function   # (loaded with the module read)
+
         function = exported_function(*found)
         if not found[0].project.is_following:   # (inside a chain, a cycle may answer None)
             self._functions[key] = function
@@ -486,7 +395,7 @@ class ImportedNames:
         arguments = _call_arguments(node)
         values: Dict[str, Resolved] = {}
         for parameter in _parameters(definition):
-            given = module.resolver.functions.argument(definition, parameter, node)
+            given = module.resolver.functions.uses.argument(definition, parameter, node)
             reader = self.resolver if id(given) in arguments else module.resolver
             values[parameter.arg] = reader.resolve(given, depth + 1) if given is not None \
                 else UNKNOWN
@@ -502,55 +411,6 @@ class ImportedNames:
         if _holds_object(value):
             return UNKNOWN
         return anchored(value, use, self.resolver.span(use))
-
-
-def exported_value(module: ForeignModule, name: str, depth: int) -> Resolved:
-    """What ``module`` binds to ``name`` at its top level once it has run: one assignment, or
-    assignments that agree, or a name it imports in turn; unknown for anything else."""
-    def compute() -> Resolved:
-        if not module.top_level(name):
-            return UNKNOWN
-        return module.resolver.resolve(module.read_of(name), depth + 1)
-    result = module.project.following((module.path, name), compute)
-    return result if isinstance(result, Value) else UNKNOWN
-
-
-def exported_class(module: ForeignModule, name: str) -> Optional[Tuple[ast.ClassDef, ForeignModule]]:
-    """The ``class`` statement ``module`` binds ``name`` to (through names it imports in turn)."""
-    def compute() -> Optional[Tuple[ast.ClassDef, ForeignModule]]:
-        bindings = module.index.module_scope.bindings.get(name, [])
-        if len(bindings) != 1:
-            return None
-        node = bindings[0].node
-        if isinstance(node, ast.ClassDef):
-            return node, module
-        if isinstance(node, ast.ImportFrom):
-            alias = next((a for a in node.names if (a.asname or a.name) == name), None)
-            found = module.resolver.imports.imported_from(node, alias) if alias else None
-            return exported_class(found[0], found[1]) if found else None
-        return None
-    result = module.project.following((module.path, "class " + name), compute)
-    return result if isinstance(result, tuple) else None
-
-
-def exported_function(module: ForeignModule,
-                      name: str) -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
-    """The plain ``def`` (no decorator) ``module`` binds ``name`` to, once, with the module
-    that defines it (through names it imports in turn)."""
-    def compute() -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
-        bindings = module.top_level(name)
-        if len(bindings) != 1:
-            return None
-        node = bindings[0].node
-        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
-            return module, node
-        if isinstance(node, ast.ImportFrom):
-            alias = next((a for a in node.names if (a.asname or a.name) == name), None)
-            found = module.resolver.imports.imported_from(node, alias) if alias else None
-            return exported_function(*found) if found else None
-        return None
-    result = module.project.following((module.path, "def " + name), compute)
-    return result if isinstance(result, tuple) else None
 
 
 def _parameters(function: ast.FunctionDef) -> List[ast.arg]:

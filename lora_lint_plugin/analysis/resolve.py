@@ -597,14 +597,14 @@ class Resolver:
             return self._possible[key]
         if key in self._in_progress:
             return None   # a function passing its parameter to itself, directly or not
-        calls = [call] if call is not None else self.functions.calls(function)
-        if not calls or len(calls) > MAX_CALLS or self.functions.is_command_line(function):
+        calls = [call] if call is not None else self.functions.uses.calls(function)
+        if not calls or len(calls) > MAX_CALLS or self.functions.uses.is_command_line(function):
             return None
         self._in_progress.add(key)
         values: Optional[List[Value]] = []
         try:
             for each in calls:
-                expression = self.functions.argument(function, parameter, each)
+                expression = self.functions.uses.argument(function, parameter, each)
                 passed = self.possible_values(expression, depth + 1) \
                     if expression is not None else None
                 if passed is None or values is None:
@@ -641,7 +641,7 @@ class Resolver:
 
     def _returned(self, function: ast.FunctionDef, depth: int) -> Resolved:
         def compute() -> Resolved:
-            expressions = self.functions.returned(function)
+            expressions = self.functions.uses.returned(function)
             if not expressions or len(expressions) > MAX_CALLS:
                 return UNKNOWN
             return self.agreed([self.resolve(e, depth + 1) for e in expressions])
@@ -723,7 +723,7 @@ class Resolver:
         key = (id(function), index)
 
         def compute() -> Resolved:
-            expressions = self.functions.returned(function)
+            expressions = self.functions.uses.returned(function)
             if not expressions or len(expressions) > MAX_CALLS:
                 return UNKNOWN
             elements = [_element(expression, index) for expression in expressions]
@@ -741,19 +741,19 @@ class Resolver:
             return given.get(parameter.arg, UNKNOWN)
         call = self._context.get(id(function))
         if call is not None:
-            return self.resolve(self.functions.argument(function, parameter, call), depth + 1)
-        if self.functions.is_command_line(function):
+            return self.resolve(self.functions.uses.argument(function, parameter, call), depth + 1)
+        if self.functions.uses.is_command_line(function):
             if not self.resolve_defaults:
                 return UNKNOWN
-            default = self.resolve(self.functions.default(function, parameter), depth + 1)
+            default = self.resolve(self.functions.uses.default(function, parameter), depth + 1)
             value = self.defaults.known_default(default, f"default of --{parameter.arg}")
             return value if isinstance(value, Value) and value.python is not None else UNKNOWN
-        calls = self.functions.calls(function)
+        calls = self.functions.uses.calls(function)
         if not calls or len(calls) > MAX_CALLS:
             return UNKNOWN
         values: List[Resolved] = []
         for call in calls:
-            expression = self.functions.argument(function, parameter, call)
+            expression = self.functions.uses.argument(function, parameter, call)
             value = self.resolve(expression, depth + 1)
             if not isinstance(value, Value):
                 return UNKNOWN

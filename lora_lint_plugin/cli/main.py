@@ -405,7 +405,7 @@ def _fix_stdin(args: argparse.Namespace, inputs: Inputs, mode: str) -> Any:
 # -- rules / explain -----------------------------------------------------------------------------
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from ..analysis.engine import YAML_RULE_CODES
+    from ..analysis.config_analysis import YAML_RULE_CODES
 
     rules = _rules()
     if args.output_format == "json":

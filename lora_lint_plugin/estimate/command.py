@@ -14,7 +14,8 @@ from typing import List, Optional
 
 from ..fast_dataclass import replace
 from ..config.pyproject import ConfigError, add_config_arguments, resolve_config
-from ..analysis.engine import analyse_config, analyse_source
+from ..analysis.config_analysis import analyse_config
+from ..analysis.engine import analyse_source
 from .report import JSON_VERSION, file_to_dict, render_text
 from .setup import SetupEstimate, estimate_file
 from ..sources.files import SourceError, SourceSkipped, read_source
