@@ -7,10 +7,12 @@ training script loads, more than the analysis itself. An editor that starts a fr
 per save pays that on every save. This ``dataclass`` gives every class the same module-level
 constructor, ``repr`` and frozen ``__setattr__``/``__delattr__``, which read the class's
 ``_Plan`` (its fields, defaults, factories), a comparison and a hash per class (they are hot on
-dense code), and the ``Field`` objects only when asked for, and no closure cells are left for
-the garbage collector. A class is built on first use (its first instance, however made, or its
-fields asked for): a run declares many classes it never makes, and building one costs ~0.15 M
-instructions (~25 us). The package's modules import ``dataclass``,
+dense code) sharing one closure cell, and the ``Field`` objects only when asked for. What a built
+class keeps for the process is what every full collection and the interpreter's exit walk:
+its plan's tables are tuples of strings and plain values, which the collector stops tracking
+(``_MISSING`` is a bare ``object()`` for that). A class is built on first use (its first
+instance, however made, or its fields asked for): a run declares many classes it never makes,
+and building one costs ~0.15 M instructions (~25 us). The package's modules import ``dataclass``,
 ``field`` and ``replace`` from here, so ``dataclasses`` itself (~1 M instructions to import) is
 not needed to declare or copy a data class: ``field`` records its arguments, ``replace`` builds
 the changed copy as ``dataclasses.replace`` does, and ``dataclasses`` is imported when something
@@ -37,18 +39,15 @@ import operator
 import reprlib
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 __all__ = ["dataclass", "field", "replace"]
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-# "no default", as ``dataclasses.MISSING`` (which ``as_field`` puts in its place)
-_MISSING: Any = _Missing()
+# "no default", as ``dataclasses.MISSING`` (which ``as_field`` puts in its place). A bare
+# ``object()``: an instance of a class of ours would be tracked by the garbage collector, and so
+# would every field record that holds it (~100 tuples walked in each full collection and at exit).
+_MISSING: Any = object()
 _MUTABLE_DEFAULTS = (list, dict, set)
 
 
@@ -158,8 +157,8 @@ def _plan_of(cls: type, options: Tuple[bool, bool, bool, bool]) -> Optional[_Pla
     if cls.__bases__ != (object,) and any("__dataclass_fields__" in vars(base) for base in cls.__mro__[1:]):
         return None
     plan = _Plan(cls, options)
-    fields, names, defaults, factories, shown, compared = \
-        plan.fields, [], [], [], [], []
+    fields: List[_FieldRecord] = []
+    names, defaults, factories, shown, compared = [], [], [], [], []
     for name, annotation in namespace.get("__annotations__", {}).items():
         text = annotation if annotation.__class__ is str else repr(annotation)
         if "InitVar" in text or "KW_ONLY" in text:
@@ -198,10 +197,12 @@ def _plan_of(cls: type, options: Tuple[bool, bool, bool, bool]) -> Optional[_Pla
     plan.names = tuple(names)
     plan.known = frozenset(names)
     plan.count = len(names)
+    # tuples, kept for the process: the collector stops tracking a tuple of untracked values
+    plan.fields = tuple(fields)
     plan.defaults = tuple(defaults)
     plan.factories = tuple(factories)
     plan.shown = tuple(shown)
-    plan.compared = compared
+    plan.compared = tuple(compared)
     return plan
 
 
@@ -221,12 +222,12 @@ class _Plan:
     defaults: Tuple[Tuple[str, Any], ...]
     factories: Tuple[Tuple[str, Any], ...]
     shown: Tuple[str, ...]
-    compared: List[str]
+    compared: Tuple[str, ...]
+    fields: Tuple[_FieldRecord, ...]
 
     def __init__(self, cls: type, options: Tuple[bool, bool, bool, bool]) -> None:
         self.cls = cls
         self.options = options
-        self.fields: List[_FieldRecord] = []
         self.calls = 0
 
 
@@ -275,7 +276,7 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
 HOT_CLASS_CALLS = 500
 
 
-def _compiled_init(cls: type, fields: List[_FieldRecord]) -> Callable[..., None]:
+def _compiled_init(cls: type, fields: Sequence[_FieldRecord]) -> Callable[..., None]:
     """The same constructor with the class's own signature (what ``dataclasses`` generates)."""
     namespace: Dict[str, Any] = {"__fd_set": object.__setattr__, "__fd_missing": _MISSING}
     parameters, values = [], []
@@ -306,7 +307,7 @@ def _repr(self: Any) -> str:
         f"{name}={getattr(self, name)!r}" for name in type(self).__fast_dataclass_plan__.shown) + ")"
 
 
-def _compared(names: List[str]) -> Callable[[Any], Tuple[Any, ...]]:
+def _compared(names: Sequence[str]) -> Callable[[Any], Tuple[Any, ...]]:
     if not names:
         return lambda instance: ()
     getter = operator.attrgetter(*names)
@@ -324,6 +325,23 @@ def _make_comparison(key: Callable[[Any], Tuple[Any, ...]], compare: Callable[[A
 
     method.__name__ = name
     return method
+
+
+def _equality(key: Callable[[Any], Tuple[Any, ...]]) -> Tuple[Callable[[Any, Any], Any],
+                                                              Callable[[Any], int]]:
+    """A class's ``__eq__`` and ``__hash__`` over its compared fields. Both close over the one
+    cell of ``key`` (a comparison made by ``_make_comparison`` holds two, and each cell is
+    kept, and walked by the collector, for the rest of the process) and ``__eq__`` compares
+    with ``==`` itself, not through ``operator.eq`` (it is hot on dense code)."""
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return key(self) == key(other)
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(key(self))
+
+    return __eq__, __hash__
 
 
 def _frozen_error(message: str) -> Exception:
@@ -380,10 +398,11 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool, repr_: bool) -> typ
     explicit_hash = not (class_hash is _MISSING or class_hash is None and "__eq__" in namespace)
     if eq:
         key = _compared(plan.compared)
+        equal, hashed = _equality(key)
         if "__eq__" not in namespace:
-            setattr(cls, "__eq__", _make_comparison(key, operator.eq, "__eq__"))
+            setattr(cls, "__eq__", equal)
         if not explicit_hash:
-            cls.__hash__ = (lambda self: hash(key(self))) if frozen else None  # type: ignore
+            cls.__hash__ = hashed if frozen else None  # type: ignore
     if order:
         for name, compare in (("__lt__", operator.lt), ("__le__", operator.le),
                               ("__gt__", operator.gt), ("__ge__", operator.ge)):

@@ -304,3 +304,24 @@ def test_an_instance_unpickled_before_any_is_made_gets_the_built_class() -> None
     result = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(found),
                             capture_output=True, check=True)
     assert result.stdout.decode().strip() == repr(sorted(found))
+
+
+def test_a_built_class_keeps_no_tables_for_the_garbage_collector() -> None:
+    """What a built class keeps for the process is walked by every full collection and at the
+    interpreter's exit: its field records and tables are tuples of plain values, which the
+    collector stops tracking, and ``__eq__`` and ``__hash__`` share one closure cell."""
+    import gc
+
+    @fast_dataclass(frozen=True)
+    class Point:
+        x: int
+        label: str = "origin"
+
+    assert Point(1) == Point(1) and hash(Point(1)) == hash(Point(1, "origin")) != hash(Point(2))
+    gc.collect()
+    gc.collect()   # a tuple is untracked when its items are: the records first, then their tuple
+    plan = Point.__dict__["__fast_dataclass_plan__"]
+    kept = [plan.fields, *plan.fields, plan.names, plan.defaults, plan.shown, plan.compared]
+    assert [gc.is_tracked(table) for table in kept] == [False] * len(kept)
+    cells = {id(cell) for method in (Point.__eq__, Point.__hash__) for cell in method.__closure__}
+    assert len(cells) == 1
