@@ -34,7 +34,6 @@ from .model import (
     FileModel,
     ImportRecord,
     Signal,
-    TokenizerSource,
     TrainingSetup,
 )
 from .callees import LOADER_METHODS, Classified, classify, linking_facts
@@ -42,7 +41,7 @@ from .diagnostics import Span
 from .modules import ProjectModules
 from .positions import SourceLines
 from .resolve import Resolver
-from .scopes import SIMPLE, ScopeIndex, import_binding
+from .scopes import SIMPLE, ScopeIndex, assigned_expression, import_binding
 from .values import MAPPING, OBJECT, UNKNOWN, CallResult, Resolved, Value, same_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,22 +98,6 @@ _NOTED_METHODS = frozenset(("apply_chat_template", "train", "gradient_checkpoint
 _SIGNAL_ROOTS = ("unsloth.", "trl.")
 
 
-def _tokenizer_source(call: ast.Call) -> Optional[ast.expr]:
-    """The path or id ``SomeTokenizer.from_pretrained(source, ...)`` loads; None for any other
-    call (a tokenizer class is named ``*Tokenizer`` or ``*TokenizerFast``)."""
-    func = call.func
-    if not isinstance(func, ast.Attribute) or func.attr != "from_pretrained":
-        return None
-    owner = func.value.attr if isinstance(func.value, ast.Attribute) else \
-        func.value.id if isinstance(func.value, ast.Name) else ""
-    if not owner.endswith(("Tokenizer", "TokenizerFast")):
-        return None
-    if call.args and not isinstance(call.args[0], ast.Starred):
-        return call.args[0]
-    return next((keyword.value for keyword in call.keywords
-                 if keyword.arg == "pretrained_model_name_or_path"), None)
-
-
 def parked_calls(index: ScopeIndex) -> Set[ast.Call]:
     """The calls in branches no run takes: the body of ``if False:`` / ``if 0:`` or the
     ``else`` of ``if True:``. Only literal conditions; anything else may run. Found from the
@@ -143,13 +126,6 @@ def _has_literal_condition(source: str) -> bool:
             return True
         found = _LITERAL_CONDITION_START.search(source, found.start() + 1)
     return False
-
-
-def _is_single_call(site: CallSite) -> bool:
-    """``site`` is one call as written, or that call read with a caller's arguments (a copy
-    whose one alternative is the same call), not several merged ones."""
-    return not site.alternatives or len(site.alternatives) == 1 \
-        and site.alternatives[0].node is site.node
 
 
 @functools.lru_cache(maxsize=None)
@@ -297,8 +273,14 @@ class Extractor:
                 root = root.value
             names = index.imported_names(func) if type(root) is ast.Name \
                 and root.id in index.imported_locals else ()
-            found = self._classified(node, names) if names else \
-                self._loader_from_variable(func) if func.attr in LOADER_METHODS else None
+            if names:
+                found = self._classified(node, names)
+            elif func.attr in LOADER_METHODS:
+                from .loader_variables import loader_from_variable  # rare (1 % of scripts)
+
+                found = loader_from_variable(self.resolver, func)
+            else:
+                found = None
         else:
             found = None
         if found is not None:
@@ -323,40 +305,11 @@ class Extractor:
                 self._note_signal_call(node, qualified)
         return None
 
-    def _loader_from_variable(self, func: ast.expr) -> Optional[Classified]:
-        """``cls.from_pretrained(...)`` where ``cls`` is a variable bound to a loader class
-        (``model_class = AutoModelForCausalLM``), or to ``A if cond else B`` when both are
-        loaders of the same library and role. Anything else: None (unknown, never a guess)."""
-        if not isinstance(func, ast.Attribute) or func.attr not in LOADER_METHODS \
-                or not isinstance(func.value, ast.Name):
-            return None
-        found: Optional[Classified] = None
-        for qualified in self._class_variable_names(func.value):
-            classified = classify(qualified + "." + func.attr)
-            if classified is None or found is not None and \
-                    (found[0], found[2]) != (classified[0], classified[2]):
-                return None
-            found = found or classified
-        return found
-
     def _class_names(self) -> Set[str]:
         """The names of the file's ``class`` statements (a name bound by one of them is one)."""
         if self._classes is None:
             self._classes = {node.name for node in self.index.of_kind(ast.ClassDef)}
         return self._classes
-
-    def _class_variable_names(self, name: ast.Name) -> List[str]:
-        """The qualified class names a variable certainly holds one of (empty: unknown)."""
-        binding = self.resolver.binding_for(name)
-        value = _assigned_expression(binding.node, binding.statement) if binding else None
-        options = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
-        names: List[str] = []
-        for option in options:
-            qualified = self.index.imported_names(option) if option is not None else []
-            if len(qualified) != 1:
-                return []
-            names.append(qualified[0])
-        return names
 
     def _note_signal_call(self, node: ast.Call, qualified_name: str) -> None:
         """A call of Unsloth or TRL (``_SIGNAL_ROOTS``) that says how chats are formatted."""
@@ -384,36 +337,18 @@ class Extractor:
                 "token-addition", self.span(node), method,
                 tuple(self.resolver.resolve(argument) for argument in arguments)))
             if method == "resize_token_embeddings":
-                self.model.resizing_tokenizers.extend(self._resizing_tokenizers(node))
+                from .resized_tokenizers import resizing_tokenizers  # rare (5 % of scripts)
+
+                self.model.resizing_tokenizers.extend(resizing_tokenizers(self.resolver, node))
         elif method == "gradient_checkpointing_enable":
             self.model.gradient_checkpointing_calls.append(Signal("gc-enable", self.span(node)))
-
-    def _resizing_tokenizers(self, node: ast.Call) -> List[TokenizerSource]:
-        """``model.resize_token_embeddings(len(tokenizer))``: where each tokenizer ``tokenizer``
-        may be is loaded from (``LlamaTokenizer.from_pretrained(path)``: the resolved ``path``
-        and its text); nothing when the tokenizer's loads are not all in sight."""
-        size = node.args[0] if len(node.args) == 1 and not node.keywords else None
-        if not isinstance(size, ast.Call) or not isinstance(size.func, ast.Name) \
-                or size.func.id != "len" or len(size.args) != 1 \
-                or not isinstance(size.args[0], ast.Name):
-            return []
-        name = size.args[0]
-        bindings, _ = self.index.lookup(self.index.scope_of(name), name.id)
-        sources: List[TokenizerSource] = []
-        for binding in bindings:
-            value = _assigned_expression(binding.node, binding.statement)
-            source = _tokenizer_source(value) if isinstance(value, ast.Call) else None
-            if source is None:
-                return []
-            sources.append(TokenizerSource(self.resolver.resolve(source), ast.unparse(source)))
-        return sources
 
     def _is_trainer(self, receiver: ast.expr) -> bool:
         """``receiver`` is a name bound to a modelled trainer call (``trainer = SFTTrainer(...)``)."""
         if not isinstance(receiver, ast.Name):
             return False
         binding = self.resolver.binding_for(receiver)
-        value = _assigned_expression(binding.node, binding.statement) if binding else None
+        value = assigned_expression(binding.node, binding.statement) if binding else None
         if not isinstance(value, ast.Call):
             return False
         return any((classify(name) or ("",))[0] == TRAINER
@@ -555,40 +490,10 @@ class Extractor:
         return origins[0] if len(origins) == 1 else self._merged_loader(origins)
 
     def _merged_loader(self, loads: List[CallSite]) -> Optional[CallSite]:
-        """One loader for ``loads`` (each the model on one branch) when they are calls of the
-        same loader class with the same resolved model id; its arguments are the ones every
-        load passes with the same value, any other is unknown (never absent). TRL's value-head
-        loaders, which apply a LoRA config themselves, are not merged. A load read in the call
-        it was returned through (``_in_context``) counts with those arguments; the merged loader
-        stands for the calls as written."""
-        first = loads[0]
-        if any(load.role != MODEL_LOAD or load.library == "trl" or not _is_single_call(load)
-               or (load.name, load.library) != (first.name, first.library) for load in loads):
-            return None
-        loads = sorted(loads, key=lambda load: (load.node.lineno, load.node.col_offset))
-        key = tuple(id(load) for load in loads)
-        if key not in self._merged:
-            arguments = self._agreed_arguments(loads)
-            model_id = arguments.value("model_name")
-            if not isinstance(model_id, Value) or not isinstance(model_id.python, str):
-                self._merged[key] = None
-            else:
-                self._merged[key] = CallSite(
-                    role=MODEL_LOAD, name=first.name, library=first.library, node=loads[0].node,
-                    span=loads[0].span, head_span=loads[0].head_span, args=arguments,
-                    alternatives=tuple(load.alternatives[0] if load.alternatives else load
-                                       for load in loads))
-        return self._merged[key]
+        """One loader standing for ``loads`` (``merged_loaders.py``), made once per set."""
+        from .merged_loaders import merged_loader  # rare (8 % of scripts): loaded then
 
-    def _agreed_arguments(self, loads: List[CallSite]) -> Arguments:
-        agreed: Dict[str, Argument] = {}
-        for name, argument in loads[0].args.by_name.items():
-            values = [argument.value] + [load.args.value(name) for load in loads[1:]]
-            value = self.resolver.agreed(values)  # type: ignore[arg-type]
-            if isinstance(value, Value):
-                agreed[name] = Argument(name, value, argument.span, argument.node,
-                                        argument.value_span)
-        return Arguments(agreed, complete=False)
+        return merged_loader(self.resolver, loads, self._merged)
 
     def _origin_of_value(self, value: object, hops: int, context: Context = ()) -> Optional[CallSite]:
         """The recognised call behind ``value``; ``context``: the calls of local functions the
@@ -975,28 +880,6 @@ def _chain_start(setup: TrainingSetup) -> Optional[CallSite]:
         if site is None or site.model is None:
             return site
         site = site.model
-    return None
-
-
-def _assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
-    """The expression ``statement`` assigns to the name ``target`` (``a = X``, ``a: T = X``,
-    ``a, b = X, Y``), or None."""
-    if isinstance(statement, ast.AnnAssign):
-        return statement.value if statement.target is target else None
-    if not isinstance(statement, ast.Assign):
-        return None
-    for assigned in statement.targets:
-        if assigned is target:
-            return statement.value
-        value = statement.value
-        if not isinstance(assigned, (ast.Tuple, ast.List)) or \
-                not isinstance(value, (ast.Tuple, ast.List)) or len(assigned.elts) != len(value.elts):
-            continue
-        if any(isinstance(part, ast.Starred) for part in assigned.elts + value.elts):
-            continue
-        for element, element_value in zip(assigned.elts, value.elts):
-            if element is target:
-                return element_value
     return None
 
 

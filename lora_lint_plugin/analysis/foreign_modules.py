@@ -14,13 +14,15 @@ import functools
 import io
 import tokenize
 import warnings
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
-from .modules import MAX_MODULE_BYTES, ProjectModules, stamp
+from .modules import MAX_MODULE_BYTES, ImportedNames, ProjectModules, holds_object, stamp
 from .positions import SourceLines
 from .resolve import Resolver
 from .scopes import Binding, Scope, ScopeIndex
-from .values import UNKNOWN, Resolved, Value
+from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value
+
+T = TypeVar("T")
 
 
 def read_module(path: str, project: ProjectModules) -> Optional["ForeignModule"]:
@@ -172,3 +174,73 @@ def exported_function(module: ForeignModule,
         return None
     result = module.project.following((module.path, "def " + name), compute)
     return result if isinstance(result, tuple) else None
+
+
+def value_returned(imports: ImportedNames, node: ast.Call, module: ForeignModule,
+                   definition: ast.FunctionDef, depth: int) -> Optional[Resolved]:
+    """``ImportedNames.call`` of the function ``definition`` of ``module``, found: what it
+    returns with its parameters bound to the arguments of ``node``, located at ``node``; None
+    for an object or something unknown."""
+    values = _parameter_values(imports, node, module, definition, depth)
+    result = module.project.following(
+        (module.path, f"{definition.name}()"),
+        lambda: module.resolver.returned_given(definition, values, depth + 1))
+    if not isinstance(result, Value) or holds_object(result):
+        return None   # an object (a model), or unknown: the call's result, as any other
+    return imports.here(result, node)
+
+
+def call_returned(imports: ImportedNames, node: ast.Call, index: Optional[int],
+                  read: Callable[[ForeignModule, ast.Call, Optional[int]], Optional[T]],
+                  module: ForeignModule, definition: ast.FunctionDef) -> Optional[T]:
+    """``ImportedNames.returned_call`` of the function ``definition`` of ``module``, found."""
+    values = _parameter_values(imports, node, module, definition, 0)
+
+    def compute() -> Optional[T]:
+        returned = module.resolver.returned_given(definition, values, 1)
+        if not isinstance(returned, Value):
+            return None
+        if index is not None and returned.is_sequence:
+            if not 0 <= index < len(returned.items):
+                return None
+            returned, index_in_call = returned.items[index], None
+        else:
+            index_in_call = index
+        if returned.kind != OBJECT:
+            return None
+        result: CallResult = returned.python
+        if result.index is not None:
+            if index_in_call is not None:
+                return None
+            index_in_call = result.index
+        return read(module, result.call, index_in_call)
+    found = module.project.following(
+        (module.path, f"{definition.name}() returns"),
+        lambda: module.resolver.within_given(definition, values, compute))
+    return found  # type: ignore[return-value]
+
+
+def _parameter_values(imports: ImportedNames, node: ast.Call, module: ForeignModule,
+                      definition: ast.FunctionDef, depth: int) -> Dict[str, Resolved]:
+    """What each parameter of ``definition`` holds in the call ``node`` of the module of
+    ``imports``:
+    an argument read here, a default read in the function's module."""
+    arguments = _call_arguments(node)
+    values: Dict[str, Resolved] = {}
+    for parameter in _parameters(definition):
+        given = module.resolver.functions.uses.argument(definition, parameter, node)
+        reader = imports.resolver if id(given) in arguments else module.resolver
+        values[parameter.arg] = reader.resolve(given, depth + 1) if given is not None \
+            else UNKNOWN
+    return values
+
+
+def _parameters(function: ast.FunctionDef) -> List[ast.arg]:
+    arguments = function.args
+    return [*getattr(arguments, "posonlyargs", []), *arguments.args, *arguments.kwonlyargs]
+
+
+def _call_arguments(call: ast.Call) -> Set[int]:
+    """ids of the expressions a call passes (what its caller's module resolves)."""
+    return {id(argument) for argument in call.args} | \
+        {id(keyword.value) for keyword in call.keywords}

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set,
-                    Tuple, TypeVar)
+from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple,
+                    TypeVar)
 
 from ..sources.project import directories_up_to_root
 from .scopes import SIMPLE, Binding
-from .values import OBJECT, UNKNOWN, CallResult, Resolved, Value, anchored
+from .values import OBJECT, UNKNOWN, Resolved, Value, anchored
 
 if TYPE_CHECKING:  # pragma: no cover
     from .foreign_modules import ForeignModule
@@ -329,14 +329,9 @@ class ImportedNames:
         function = self._imported_function(node)
         if function is None:
             return None
-        module, definition = function
-        values = self._parameter_values(node, module, definition, depth)
-        result = module.project.following(
-            (module.path, f"{definition.name}()"),
-            lambda: module.resolver.returned_given(definition, values, depth + 1))
-        if not isinstance(result, Value) or _holds_object(result):
-            return None   # an object (a model), or unknown: the call's result, as any other
-        return self.here(result, node)
+        from .foreign_modules import value_returned   # (loaded with the module read)
+
+        return value_returned(self, node, *function, depth)
 
     def returned_call(self, node: ast.Call, index: Optional[int],
                       read: Callable[[ForeignModule, ast.Call, Optional[int]], Optional[T]]
@@ -348,31 +343,9 @@ class ImportedNames:
         function = self._imported_function(node)
         if function is None:
             return None
-        module, definition = function
-        values = self._parameter_values(node, module, definition, 0)
+        from .foreign_modules import call_returned   # (loaded with the module read)
 
-        def compute() -> Optional[T]:
-            returned = module.resolver.returned_given(definition, values, 1)
-            if not isinstance(returned, Value):
-                return None
-            if index is not None and returned.is_sequence:
-                if not 0 <= index < len(returned.items):
-                    return None
-                returned, index_in_call = returned.items[index], None
-            else:
-                index_in_call = index
-            if returned.kind != OBJECT:
-                return None
-            result: CallResult = returned.python
-            if result.index is not None:
-                if index_in_call is not None:
-                    return None
-                index_in_call = result.index
-            return read(module, result.call, index_in_call)
-        found = module.project.following(
-            (module.path, f"{definition.name}() returns"),
-            lambda: module.resolver.within_given(definition, values, compute))
-        return found  # type: ignore[return-value]
+        return call_returned(self, node, index, read, *function)
 
     def _imported_function(self, node: ast.Call) -> Optional[Tuple[ForeignModule, ast.FunctionDef]]:
         found = self.target(node.func)
@@ -388,19 +361,6 @@ class ImportedNames:
             self._functions[key] = function
         return function
 
-    def _parameter_values(self, node: ast.Call, module: ForeignModule,
-                          definition: ast.FunctionDef, depth: int) -> Dict[str, Resolved]:
-        """What each parameter of ``definition`` holds in the call ``node`` of this module:
-        an argument read here, a default read in the function's module."""
-        arguments = _call_arguments(node)
-        values: Dict[str, Resolved] = {}
-        for parameter in _parameters(definition):
-            given = module.resolver.functions.uses.argument(definition, parameter, node)
-            reader = self.resolver if id(given) in arguments else module.resolver
-            values[parameter.arg] = reader.resolve(given, depth + 1) if given is not None \
-                else UNKNOWN
-        return values
-
     def here(self, value: Resolved, use: ast.AST) -> Resolved:
         """A value read in another module, as this module sees it: located at its use here
         (never rewritten by a fix); objects of the other module are not carried over."""
@@ -408,24 +368,14 @@ class ImportedNames:
             return UNKNOWN
         if self.resolver.index.parent(value.node) is not None:
             return value   # read in this module after all
-        if _holds_object(value):
+        if holds_object(value):
             return UNKNOWN
         return anchored(value, use, self.resolver.span(use))
 
 
-def _parameters(function: ast.FunctionDef) -> List[ast.arg]:
-    arguments = function.args
-    return [*getattr(arguments, "posonlyargs", []), *arguments.args, *arguments.kwonlyargs]
-
-
-def _call_arguments(call: ast.Call) -> Set[int]:
-    """ids of the expressions a call passes (what its caller's module resolves)."""
-    return {id(argument) for argument in call.args} | \
-        {id(keyword.value) for keyword in call.keywords}
-
-
-def _holds_object(value: Value) -> bool:
+def holds_object(value: Value) -> bool:
+    """``value`` is an object or holds one (a model): never carried from one module to another."""
     if value.kind == OBJECT:
         return True
-    return any(_holds_object(item) for item in value.items) or \
-        any(_holds_object(entry) for _, entry in value.entries)
+    return any(holds_object(item) for item in value.items) or \
+        any(holds_object(entry) for _, entry in value.entries)

@@ -490,3 +490,25 @@ _BINDING_NOTES: Dict[type, Callable[[ScopeIndex, Any, Scope], None]] = {
     ast.Nonlocal: ScopeIndex._note_nonlocal,
     **{kind: ScopeIndex._note_match_capture for kind in _MATCH_CAPTURES},
 }
+
+
+def assigned_expression(target: ast.AST, statement: Any) -> Optional[ast.expr]:
+    """The expression ``statement`` assigns to the name ``target`` (``a = X``, ``a: T = X``,
+    ``a, b = X, Y``), or None."""
+    if isinstance(statement, ast.AnnAssign):
+        return statement.value if statement.target is target else None
+    if not isinstance(statement, ast.Assign):
+        return None
+    for assigned in statement.targets:
+        if assigned is target:
+            return statement.value
+        value = statement.value
+        if not isinstance(assigned, (ast.Tuple, ast.List)) or \
+                not isinstance(value, (ast.Tuple, ast.List)) or len(assigned.elts) != len(value.elts):
+            continue
+        if any(isinstance(part, ast.Starred) for part in assigned.elts + value.elts):
+            continue
+        for element, element_value in zip(assigned.elts, value.elts):
+            if element is target:
+                return element_value
+    return None

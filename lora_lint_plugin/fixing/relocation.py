@@ -12,6 +12,9 @@ something else, a silent change. ``relocated_code`` gives the code to write at t
 * else the text of the literal the expression resolves to (``2048`` for ``max_seq_length``
   assigned ``2048`` in a later cell), which reads no name;
 * else None: the rule offers no fix.
+
+``move_to_config_fix`` is LOR505's move of a trainer argument into its config call, imported
+by the rule when it first offers one.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import ast
 import builtins
 from typing import Any, List, Optional, Tuple
 
-from ..analysis.model import Argument, FileModel
+from ..analysis.diagnostics import Fix, FixSafety
+from ..analysis.model import Argument, CallSite, FileModel
 from ..analysis.values import Value
 
-__all__ = ["relocated_code"]
+__all__ = ["move_to_config_fix", "relocated_code"]
 
 Position = Tuple[int, int]
 
@@ -95,3 +99,29 @@ def _start(node: Any) -> Position:
 
 def _end(node: Any) -> Position:
     return node.end_lineno, node.end_col_offset
+
+
+def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
+                       config_name: str, config_class: str) -> Optional[Fix]:
+    """Move ``argument`` from the trainer call (``SFTTrainer(...)``) into its config call
+    (``SFTConfig(...)``).
+
+    Only in the plain case: the keyword is written in the trainer call, the trainer's
+    ``args=`` is a known ``config_class(...)`` call whose keywords are all visible and that
+    does not already set the target name.
+    """
+    from .edits import add_keyword, is_written_keyword, make_fix, remove_arguments  # loaded with the first fix
+    config = trainer.training_args
+    if config is None or config.name != config_class or not config.args.complete \
+            or config_name in config.args or not is_written_keyword(argument) \
+            or argument.value_span is None:
+        return None
+    value_code = relocated_code(file, argument, config.node)
+    if value_code is None:
+        return None  # the value's names are not bound where the config is built
+    description = f"move {argument.name}= into {config_class}(...) as {config_name}="
+    if argument.span.contains(config.span):
+        return None  # the config call is inside the argument that moves
+    return make_fix(FixSafety.SAFE, description,
+                    remove_arguments(trainer.span, [argument.span]),
+                    add_keyword(config.span, config_name, value_code))

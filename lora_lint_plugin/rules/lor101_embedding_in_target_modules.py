@@ -6,7 +6,6 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ._common import (
     embedding_leaves,
     embedding_removal_advice,
-    embedding_cost_phrase,
     is_unsloth_setup,
     leaf,
     listed_modules,
@@ -158,6 +157,8 @@ class EmbeddingInTargetModules(Rule):
                 consequence = "Unsloth trains it as a full matrix (moved to modules_to_save)"
             else:
                 consequence = "PEFT then saves the full embedding matrices in the adapter file"
+            from ._embedding_cost import embedding_cost_phrase  # loaded with the first report
+
             cost = embedding_cost_phrase(call, setup, match)
             from ..fixing.edits import make_fix, remove_elements  # loaded with the first fix
             fix = make_fix(FixSafety.UNSAFE, "remove the embedding modules from target_modules",

@@ -4,7 +4,6 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ._common import (
-    embedding_cost_phrase,
     embedding_leaves,
     embedding_removal_advice,
     is_unsloth_setup,
@@ -219,6 +218,8 @@ class EmbeddingInModulesToSave(Rule):
             if not offending:
                 continue
             unsloth = is_unsloth_setup(call, setup)
+            from ._embedding_cost import embedding_cost_phrase  # loaded with the first report
+
             cost = embedding_cost_phrase(call, setup, match)
             trainer = "Unsloth" if unsloth else "PEFT"
             argument = call.args.get("modules_to_save")

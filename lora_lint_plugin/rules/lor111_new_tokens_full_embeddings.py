@@ -6,7 +6,7 @@ from ..analysis.diagnostics import Diagnostic
 from ..analysis.model import LORA_CONFIG
 from ._chat_templates import adds_only_existing_tokens
 from ._vocabulary import extends_vocabulary
-from ._common import absent_or_none, embedding_cost_phrase, embedding_leaves, is_unsloth_setup, leaf, module_list
+from ._common import absent_or_none, embedding_leaves, is_unsloth_setup, leaf, module_list
 from .base import Rule, register
 
 
@@ -167,6 +167,8 @@ class NewTokensFullEmbeddings(Rule):
                         names.append(name)
             if not full and not adapted:
                 continue
+            from ._embedding_cost import embedding_cost_phrase  # loaded with the first report
+
             cost = embedding_cost_phrase(call, setup, match)
             yield self.diagnostic(
                 call.head_span,

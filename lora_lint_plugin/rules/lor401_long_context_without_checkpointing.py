@@ -10,7 +10,7 @@ from typing import Iterator
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import FileModel
-from ._training import checkpointing_off, long_context
+from ._training import long_context
 from .base import Invalid, Rule, RuleContext, register
 
 
@@ -150,6 +150,8 @@ class LongContextWithoutCheckpointing(Rule):
             length = long_context(setup, file, context)
             if length is None:
                 continue
+            from ._checkpointing import checkpointing_off  # only for a long context (1 %)
+
             off = checkpointing_off(setup, file)
             if off is None:
                 continue

@@ -4,7 +4,7 @@ import ast
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
-from ..analysis.diagnostics import Diagnostic, Fix, FixSafety
+from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import TRAINER, TRAINING_ARGS, Argument, CallSite, FileModel, ImportRecord
 from ..analysis.scopes import IMPORT
 from ._common import first_module_level_import, peft_fact
@@ -12,34 +12,6 @@ from .base import Invalid, Rule, register
 
 if TYPE_CHECKING:
     from ._versions import RemovalStatus
-
-
-def move_to_config_fix(file: FileModel, trainer: CallSite, argument: Argument,
-                       config_name: str, config_class: str) -> Optional[Fix]:
-    """Move ``argument`` from the trainer call (``SFTTrainer(...)``) into its config call
-    (``SFTConfig(...)``).
-
-    Only in the plain case: the keyword is written in the trainer call, the trainer's
-    ``args=`` is a known ``config_class(...)`` call whose keywords are all visible and that
-    does not already set the target name.
-    """
-    from ..fixing.edits import add_keyword, is_written_keyword, make_fix, remove_arguments  # loaded with the first fix
-    config = trainer.training_args
-    if config is None or config.name != config_class or not config.args.complete \
-            or config_name in config.args or not is_written_keyword(argument) \
-            or argument.value_span is None:
-        return None
-    from ..fixing.relocation import relocated_code  # only when a finding offers the move
-
-    value_code = relocated_code(file, argument, config.node)
-    if value_code is None:
-        return None  # the value's names are not bound where the config is built
-    description = f"move {argument.name}= into {config_class}(...) as {config_name}="
-    if argument.span.contains(config.span):
-        return None  # the config call is inside the argument that moves
-    return make_fix(FixSafety.SAFE, description,
-                    remove_arguments(trainer.span, [argument.span]),
-                    add_keyword(config.span, config_name, value_code))
 
 
 def _version(text: str) -> Tuple[int, ...]:
@@ -362,6 +334,8 @@ class RemovedTrlArguments(Rule):
                        change: dict, config_class: str, status: RemovalStatus, why: str) -> Diagnostic:
         """The trainer was given a keyword that now belongs to its config class."""
         config_name = change["config_name"]
+        from ..fixing.relocation import move_to_config_fix  # loaded with the first move
+
         fix = move_to_config_fix(file, trainer, argument, config_name, config_class) \
             if status.fixable else None
         return self.diagnostic(

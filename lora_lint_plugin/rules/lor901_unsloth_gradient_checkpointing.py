@@ -8,11 +8,8 @@ from ..analysis.diagnostics import Diagnostic, FixSafety
 from ..analysis.model import MODEL_LOAD, UNSLOTH_PEFT, CallSite, FileModel
 from ..analysis.values import Value, is_number
 from .base import Invalid, Rule, RuleContext, register
-from ._training import (
-    UNSLOTH_DEFAULT_MAX_SEQ_LENGTH,
-    setup_calls,
-    string_like,
-)
+from ._checkpointing import setup_calls, string_like
+from ._training import UNSLOTH_DEFAULT_MAX_SEQ_LENGTH
 
 # Below this length Unsloth itself falls back from "unsloth" to standard checkpointing.
 UNSLOTH_OFFLOAD_MIN_LENGTH = 512
