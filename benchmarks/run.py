@@ -606,6 +606,10 @@ def bench_save(pairs: int, script: Path) -> List[dict]:
     flake8, with_env, without_env, do_nothing_env = save_setup(script)
     results = paired_wall_cpu(f"fresh flake8 process per save, with lora-lint / without ({script.name})",
                               flake8, flake8, max(pairs, 15), with_env, without_env)
+    # lora-lint as pip installs it (its package beside its .dist-info, no checkout on the path):
+    # the first row's extra path entry costs every import of the process one more directory
+    results += paired_wall_cpu(f"fresh flake8 process per save, lora-lint installed / without ({script.name})",
+                               flake8, flake8, max(pairs, 15), installed_plugin_env(), without_env)
     # the same run's floor: flake8's own price for a plugin that does nothing
     results += paired_wall_cpu(f"fresh flake8 process per save, a do-nothing plugin / without ({script.name})",
                                flake8, flake8, max(pairs, 15), do_nothing_env, without_env)
