@@ -118,6 +118,11 @@ def build_index(filename: str, data: Path = DATA) -> str:
         rows = [f"{entry}\t{variant}\t{hub_id}" for entry, variant, hub_id in _listed_ids(models)]
         assert not any(row.count("\t") != 2 or "\n" in row for row in rows), "a tab or newline in an id"
         index["listed"] = "\n".join(rows)  # one string: entry, variant, id per line
+        # no id listed in two spellings: an id written as listed is found without lowercasing
+        spellings: Dict[str, set] = {}
+        for _, _, hub_id in _listed_ids(models):
+            spellings.setdefault(hub_id.lower(), set()).add(hub_id)
+        index["one_spelling"] = all(len(spelt) == 1 for spelt in spellings.values())
     strings: List[str] = []
     places: List[list] = []
     _set_strings_apart(index, [], strings, places)

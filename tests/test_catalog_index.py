@@ -159,3 +159,45 @@ def test_an_index_of_another_format_is_ignored(monkeypatch: pytest.MonkeyPatch) 
     document = IndexedDocument("architectures.json")
     assert not document.current
     assert document.get("architectures", "llama") == whole("architectures.json")["architectures"]["llama"]
+
+
+def test_an_id_written_as_listed_is_found_without_lowering_the_lines() -> None:
+    """No id is listed in two spellings (the index says so): an id written as the table spells
+    it is found as it is, with by_id's answer; another spelling is found in the lowered lines."""
+    models = IndexedDocument("models.json")
+    assert models.index is not None and models.index["one_spelling"] is True
+    by_id = catalog._catalog().by_id
+    fresh = catalog._Catalog(IndexedDocument("architectures.json"), models, models.index["listed"], True)
+    for _, _, hub_id in catalog._catalog().listed:
+        assert fresh.exact(hub_id.lower(), hub_id) == by_id[hub_id.lower()], hub_id
+    assert "_lowered" not in vars(fresh) and "by_id" not in vars(fresh)
+    for probe in ["UNSLOTH/LLAMA-3-8B-BNB-4BIT", "Unsloth/Llama-3-8b-bnb-4bit", "unsloth/no-such-model",
+                  "LLAMA", "0\tbase", ""]:
+        assert fresh.exact(probe.lower(), probe) == by_id.get(probe.lower()), probe
+    assert "_lowered" in vars(fresh)
+    match = lookup("UNSLOTH/llama-3-8b-BNB-4bit")
+    assert match is not None and match.hub_id == "unsloth/llama-3-8b-bnb-4bit" and match.exact
+
+
+def test_an_id_listed_in_two_spellings_is_looked_up_lowercased(tmp_path: Path) -> None:
+    """When the table lists one id in two spellings, the index says so and the first listing of
+    either spelling is the answer, as in by_id."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    models = whole("models.json")
+    first = catalog._catalog().listed[0][2]
+    added = dict(models["models"][0], key="added-entry")
+    added["hub_ids"] = {"base": {"original": first.upper(), "aliases": [], "unsloth": []}, "instruct": None}
+    models["models"].append(added)
+    (data / "models.json").write_text(json.dumps(models, indent=1), encoding="utf-8")
+    rebuilt = subprocess.run([sys.executable, str(SCRIPT), "--data", str(data)], capture_output=True, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    index = json_index.read_index((data / "models.index").read_bytes())
+    assert index["one_spelling"] is False
+    two = catalog._Catalog(IndexedDocument("architectures.json"), IndexedDocument("models.json"),
+                           index["listed"], index["one_spelling"])
+    assert two.exact(first.lower(), first.upper()) == catalog._catalog().listed[0]
+    assert two.exact(first.lower(), first) == catalog._catalog().listed[0]
+    spelt_first = catalog._Catalog(IndexedDocument("architectures.json"), IndexedDocument("models.json"),
+                                   index["listed"], True)  # what a wrong word would give
+    assert spelt_first.exact(first.lower(), first.upper()) != catalog._catalog().listed[0]

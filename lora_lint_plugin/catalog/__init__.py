@@ -389,14 +389,25 @@ class _Catalog:
     spelt as the table lists it is found in the index's text (``exact``)."""
 
     def __init__(self, architectures: "IndexedDocument", models: "IndexedDocument",
-                 listed_text: Optional[str]) -> None:
+                 listed_text: Optional[str], one_spelling: bool = False) -> None:
         self.architectures = architectures
         self.models = models
         # the index's "entry<TAB>variant<TAB>id" lines (None: the index is stale), with a
-        # newline at each end, and the same lowercased when lowering keeps every position
+        # newline at each end
         self._text = "\n" + listed_text + "\n" if listed_text is not None else None
-        lowered = self._text.lower() if self._text is not None else None
-        self._lowered = lowered if lowered is not None and len(lowered) == len(self._text or "") else None
+        # the index's word that no id is listed in two spellings (``Org/Name`` and
+        # ``org/name``): then an id written as listed is found without lowering the lines
+        self._one_spelling = one_spelling and self._text is not None
+
+    @functools.cached_property
+    def _lowered(self) -> Optional[str]:
+        """The lines lowercased, when lowering keeps every position (None: it does not, or the
+        index is stale). Lowering the ~33 KB costs ~0.2 M instructions: only an id not written
+        as the table spells it needs it."""
+        if self._text is None:
+            return None
+        lowered = self._text.lower()
+        return lowered if len(lowered) == len(self._text) else None
 
     @functools.cached_property
     def listed(self) -> List[_Listed]:
@@ -414,17 +425,28 @@ class _Catalog:
             by_id.setdefault(item[2].lower(), item)
         return by_id
 
-    def exact(self, lowered_id: str) -> Optional[_Listed]:
-        """``by_id.get(lowered_id)``, found in the index's lines while ``by_id`` is not built."""
-        if self._lowered is None or "by_id" in self.__dict__:
+    def exact(self, lowered_id: str, spelt: Optional[str] = None) -> Optional[_Listed]:
+        """``by_id.get(lowered_id)``, found in the index's lines while ``by_id`` is not built;
+        ``spelt`` is the id as written (``lowered_id`` lowercased), looked for as it is first."""
+        if self._text is None or "by_id" in self.__dict__:
             return self.by_id.get(lowered_id)
         if "\t" in lowered_id or "\n" in lowered_id:
             return None
-        found = self._lowered.find("\t" + lowered_id + "\n")
-        if found < 0:
-            return None
-        start = self._lowered.rfind("\n", 0, found) + 1
-        entry, variant, hub_id = self._text[start:found + len(lowered_id) + 1].split("\t")  # type: ignore[index]
+        if self._one_spelling and spelt is not None and spelt.lower() == lowered_id:
+            # every listing of the id has this spelling: its first line is by_id's
+            found = self._text.find("\t" + spelt + "\n")
+            if found >= 0:
+                return self._line_ending_at(found + len(spelt) + 1)
+        lowered = self._lowered
+        if lowered is None:
+            return self.by_id.get(lowered_id)
+        found = lowered.find("\t" + lowered_id + "\n")
+        return self._line_ending_at(found + len(lowered_id) + 1) if found >= 0 else None
+
+    def _line_ending_at(self, end: int) -> _Listed:
+        """The listing whose line of ``_text`` ends (before its newline) at ``end``."""
+        text: str = self._text  # type: ignore[assignment]
+        entry, variant, hub_id = text[text.rfind("\n", 0, end) + 1:end].split("\t")
         return int(entry), variant, hub_id
 
 
@@ -446,7 +468,8 @@ def _catalog() -> _Catalog:
 
     models = IndexedDocument("models.json")
     listed_text = models.index.pop("listed") if models.index is not None else None
-    return _Catalog(IndexedDocument("architectures.json"), models, listed_text)
+    one_spelling = models.index is not None and models.index.get("one_spelling") is True
+    return _Catalog(IndexedDocument("architectures.json"), models, listed_text, one_spelling)
 
 
 @functools.lru_cache(maxsize=1)
@@ -655,11 +678,11 @@ def lookup(model_id: str) -> Optional[ModelMatch]:
     org, name, is_local = parsed
     catalog = _catalog()
     stem, suffix = _split_suffix(name)
-    full = ("%s/%s" % (org, name) if org else name).lower()
-    listed = catalog.exact(full)
+    spelt = "%s/%s" % (org, name) if org else name
+    listed = catalog.exact(spelt.lower(), spelt)
     exact = listed is not None
     if listed is None and org is not None and is_local:
-        listed = catalog.exact(name.lower())  # "./gpt2" style: a bare legacy id
+        listed = catalog.exact(name.lower(), name)  # "./gpt2" style: a bare legacy id
         exact = listed is not None
     if listed is None:
         by_name, by_stem = _by_name_and_stem()
