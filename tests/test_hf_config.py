@@ -261,7 +261,7 @@ def test_lor904_says_what_was_not_identified(tmp_path, cache):
 
 
 def test_cache_root_follows_the_huggingface_hub_environment(tmp_path):
-    from lora_lint_plugin.catalog.hf_cache import hub_cache_root
+    from lora_lint_plugin.catalog.hf_config import hub_cache_root
 
     assert hub_cache_root({"HF_HUB_CACHE": "/a", "HUGGINGFACE_HUB_CACHE": "/b"}) == "/a"
     assert hub_cache_root({"HUGGINGFACE_HUB_CACHE": "/b", "HF_HOME": "/c"}) == "/b"
@@ -296,6 +296,29 @@ def test_files_without_lora_code_never_look_for_models(tmp_path, cache):
                             env=dict(os.environ, HF_HUB_CACHE=str(cache)), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("model, read", [("acme/support-bot-v3", True), ("unsloth/llama-3-8b-bnb-4bit", False)])
+def test_a_config_json_is_read_only_when_one_is_found(tmp_path, cache, model, read):
+    """The plugin looks on disk for every model a script names; the modules that read a
+    config.json load only for one found there (most scripts name a model that is not)."""
+    path = write_source(tmp_path, TYPO_SCRIPT.format(model=model))
+    probe = (
+        "import ast, sys\n"
+        "from lora_lint_plugin.flake8_plugin import LoraLintPlugin\n"
+        f"source = open({str(path)!r}).read()\n"
+        "plugin = LoraLintPlugin(ast.parse(source), source.splitlines(True), 'train.py')\n"
+        "codes = sorted(line_col_text[2].split()[0] for line_col_text in plugin.run())\n"
+        "loaded = sorted(name.rsplit('.', 1)[1] for name, module in list(sys.modules.items())\n"
+        "                if name.startswith('lora_lint_plugin.') and ('read_config' in vars(module)\n"
+        "                                                             or name.endswith('.config_json')))\n"
+        "print(codes, loaded)\n")
+    env = dict(os.environ, HF_HUB_CACHE=str(cache), HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = "['config_json', 'found_config']" if read else "[]"
+    assert result.stdout.strip() == f"['LOR103'] {loaded}"
 
 
 # A multimodal configuration: the language model's fields are nested in text_config.

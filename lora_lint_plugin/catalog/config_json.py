@@ -25,7 +25,7 @@ from . import (
     config_sizes,
 )
 from ..fast_dataclass import dataclass, replace
-from .hf_cache import FoundConfig
+from .found_config import FoundConfig
 from .hf_config import Identification, from_catalog, looks_local
 
 # ``ModelMatch.variant`` of a model known only from its config: neither base nor instruct is

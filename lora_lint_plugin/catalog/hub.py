@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-from .hf_cache import CONFIG_NAME, FoundConfig, is_hub_id, read_config
+from .found_config import FoundConfig, read_config
+from .hf_config import CONFIG_NAME, is_hub_id
 
 # Seconds to wait for the Hub's answer before giving up (huggingface_hub's own default is 10).
 TIMEOUT = 10.0
