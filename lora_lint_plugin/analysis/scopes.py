@@ -191,8 +191,9 @@ class ScopeIndex:
         bindings, _ = self.lookup(self.scope_of(expression), expression.id)
         return bindings[0] if len(bindings) == 1 else None
 
-    def imported_names(self, expression: ast.AST) -> List[str]:
-        """Qualified names of ``a.b.c`` when ``a`` is bound by an import (sorted)."""
+    def imported_names(self, expression: ast.AST) -> Sequence[str]:
+        """Qualified names of ``a.b.c`` when ``a`` is bound by an import (sorted). One list is
+        shared by every caller asking about the same chain: read-only (``Sequence``)."""
         # exact classes: ``ast.parse`` makes no others
         kind = type(expression)
         if kind is ast.Name:   # most callees: a name or ``a.b``, no loop
@@ -229,7 +230,7 @@ class ScopeIndex:
                 if bindings:   # (a binding list lives as long as the index: its id is its own)
                     self._qualified[shared] = found
             self._imported[key] = found
-        return found   # (shared: no caller changes the list)
+        return found
 
     # -- building --------------------------------------------------------------------------
     def _bind(self, scope: Scope, name: str, kind: str, node: ast.AST,

@@ -46,6 +46,9 @@ _ABSENT = object()
 
 # the index's format: an index of another format is ignored (the whole file is parsed)
 INDEX_FORMAT = 2
+# One decoder for the process: its ``raw_decode`` of text skips what ``json.loads`` does around
+# it (the bytes' encoding guessed, trailing space checked: ~13k instructions a call).
+_DECODER = json.JSONDecoder()
 
 
 def index_filename(filename: str) -> str:
@@ -55,7 +58,7 @@ def index_filename(filename: str) -> str:
 def read_index(data: bytes) -> Any:
     """An index file's structure with its long strings in place (see the module docstring)."""
     text = data.decode("utf-8")
-    index, end = _json_decoder().raw_decode(text)
+    index, end = _DECODER.raw_decode(text)
     offset = end + 1
     for start, stop, *path in index.pop("strings"):
         node = index
@@ -63,18 +66,6 @@ def read_index(data: bytes) -> Any:
             node = node[key]
         node[path[-1]] = text[offset + start:offset + stop]
     return index
-
-
-def _json_decoder() -> json.JSONDecoder:
-    """One decoder per process: its ``raw_decode`` of text skips what ``json.loads`` does around
-    it (the bytes' encoding guessed, trailing space checked: ~13k instructions a call)."""
-    global _decoder
-    if _decoder is None:
-        _decoder = json.JSONDecoder()
-    return _decoder
-
-
-_decoder: Optional[json.JSONDecoder] = None
 
 
 class IndexedDocument:
@@ -155,7 +146,7 @@ class IndexedDocument:
 
     def _parse(self, span: Sequence[int]) -> Any:
         # a record's span starts and ends at its value (the index's builder made it so)
-        return _json_decoder().raw_decode(self._bytes(span[0], span[1]).decode("utf-8"))[0]
+        return _DECODER.raw_decode(self._bytes(span[0], span[1]).decode("utf-8"))[0]
 
     def _bytes(self, start: int, end: int) -> bytes:
         if self._descriptor is None:
