@@ -155,3 +155,28 @@ def test_flake8_reports_calls_the_text_shows_only_in_part(tmp_path: Path, call: 
 def test_a_module_without_calls_reports_nothing(tmp_path: Path) -> None:
     path = write_source(tmp_path, NO_CALL["docstrings"] + "\n\nlora_dropout = 5\n", "tuner.py")
     assert flake8_codes(path) == []
+
+
+@pytest.mark.parametrize("names", [
+    ("LoraConfig", "SFTConfig", "SFTTrainer", "TrainingArguments", "from_pretrained"),
+    # a whole name that ends another, a name that is a common end, ends within ends
+    ("PeftModel", "AutoPeftModel", "Config", "fig", "OnConfig", "Trainer", "XTrainerConfig", "Arguments"),
+    ("a", "ba", "cba", "Configa", "aConfig"),
+])
+def test_anchors_are_each_names_first_common_end_or_the_name(monkeypatch: pytest.MonkeyPatch,
+                                                             names: tuple) -> None:
+    """``_anchored_names`` (built in one pass over a listing of the names) is what its definition
+    says: per anchor, every name that ends with it; the anchors ordered ``Config`` first."""
+    from lora_lint_plugin.analysis import prefilter
+
+    ends = prefilter._NAME_ENDS
+    anchors = {next((end for end in ends if name.endswith(end)), name) for name in names}
+    expected = tuple((anchor, tuple(name[:-len(anchor)] for name in sorted(names) if name.endswith(anchor)),
+                      tuple(name for name in sorted(names) if name.endswith(anchor)))
+                     for anchor in sorted(anchors, key=lambda anchor: (anchor != ends[0], anchor)))
+    monkeypatch.setattr(prefilter, "_recognisable_last_names", lambda: frozenset(names))
+    prefilter._anchored_names.cache_clear()
+    try:
+        assert prefilter._anchored_names() == expected
+    finally:
+        prefilter._anchored_names.cache_clear()
