@@ -426,3 +426,23 @@ def test_an_imported_name_rebound_in_a_function_is_not_the_import_there(tmp_path
                 return get_peft_model(model, LoraConfig(r=ALPHA, target_modules=["c_attn"]))
         """})
     assert [row for row, _ in lor103(root, "train.py")] == [8, 17]   # not second()'s load
+
+
+def test_probes_for_project_files_answer_as_os_path(tmp_path: Path) -> None:
+    """``sources.project.exists``/``is_file`` (which ask ``access`` before a ``stat`` that would
+    raise for a missing path) answer as ``os.path.exists``/``isfile`` on every kind of entry."""
+    import os
+
+    from lora_lint_plugin.sources.project import exists, is_file
+
+    (tmp_path / "module.py").write_text("X = 1\n", encoding="utf-8")
+    (tmp_path / "package").mkdir()
+    (tmp_path / "to_module.py").symlink_to(tmp_path / "module.py")
+    (tmp_path / "to_package").symlink_to(tmp_path / "package")
+    (tmp_path / "broken.py").symlink_to(tmp_path / "missing.py")
+    paths = [str(tmp_path / name) for name in ("module.py", "package", "to_module.py", "to_package",
+                                               "broken.py", "missing.py", "module.py/x", "")]
+    paths.append(str(tmp_path / "a\x00b"))
+    assert [exists(path) for path in paths] == [os.path.exists(path) for path in paths]
+    assert [is_file(path) for path in paths] == [os.path.isfile(path) for path in paths]
+    assert [exists(path) for path in paths[:6]] == [True, True, True, True, False, False]

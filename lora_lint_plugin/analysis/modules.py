@@ -34,7 +34,7 @@ import os
 from typing import (TYPE_CHECKING, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple,
                     TypeVar)
 
-from ..sources.project import directories_up_to_root
+from ..sources.project import directories_up_to_root, is_file
 from .scopes import SIMPLE, Binding
 from .values import OBJECT, UNKNOWN, Resolved, Value, anchored
 
@@ -88,9 +88,12 @@ class ProjectModules:
             bases = self._session.bases(self._directory) if not level else None
             self._session.found[key] = frozenset(
                 os.path.realpath(file) for file in _candidates(self.path, dotted, level, bases))
+        found = self._session.found[key]
+        if not found:   # most imported names are a library's: no file, and no ``realpath`` asked
+            return None
         # the directory's candidates, less this file itself (a module importing a namesake
         # further up): two files of one directory may get different answers
-        found = self._session.found[key] - {self.real_path()}
+        found = found - {self.real_path()}
         return next(iter(found)) if len(found) == 1 else None
 
     def real_path(self) -> str:
@@ -187,7 +190,7 @@ def _candidates(path: str, dotted: str, level: int,
     for base in bases:
         relative = os.path.join(base, *parts)
         for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
-            if os.path.isfile(candidate):
+            if is_file(candidate):
                 yield candidate
 
 
