@@ -87,6 +87,9 @@ class LoraLintPlugin:
         source = "".join(self.lines)
         if not might_contain_training_code(source):
             return  # the common case: no LoRA code; nothing else is loaded for this file
+        from .bytecode import load_check_path
+
+        load_check_path()   # the modules every file needs, in one step (and the next process too)
         from .analysis.engine import analyse_source, collector_paused
         from .config.discovery import ConfigError, flake8_settings
 

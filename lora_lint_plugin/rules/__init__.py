@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import importlib.util
-import marshal
 import os
 import sys
 import threading
@@ -25,6 +24,7 @@ from functools import lru_cache
 from types import CodeType, ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type
 
+from ..bytecode import cached_code
 from .base import Invalid, Rule, RuleContext, YamlConfig, example_language, example_source, expected_fix, \
     register, registered_rule, registered_rules
 
@@ -138,27 +138,15 @@ def _bytecode_place() -> Tuple[str, str]:
 
 
 def _cached_code(name: str, path: str) -> Optional[Tuple[str, CodeType]]:
-    """The cached bytecode of the module ``name`` at ``path`` and its code, when it passes the
-    source loader's checks of a timestamp-based ``.pyc`` (this Python's magic number; the
-    source's modification time and size) and was compiled from this path; else None."""
+    """The cached bytecode of the module ``name`` at ``path`` and its code, when it is valid for
+    the source as it is (``bytecode.cached_code``); else None."""
     try:
         before, after = _bytecode_place()
-        source = os.stat(path)
-        cached = before + name + after
-        with open(cached, "rb", buffering=0) as handle:   # one read: no buffer over it
-            data = handle.read()
-    except (OSError, NotImplementedError):  # no cache tag: this Python writes no bytecode
+    except NotImplementedError:  # no cache tag: this Python writes no bytecode
         return None
-    if data[:4] != importlib.util.MAGIC_NUMBER or data[4:8] != b"\0\0\0\0" \
-            or int.from_bytes(data[8:12], "little") != int(source.st_mtime) & 0xFFFFFFFF \
-            or int.from_bytes(data[12:16], "little") != source.st_size & 0xFFFFFFFF:
-        return None   # stale, hash-based or another Python's: the source loader decides
-    try:
-        code = marshal.loads(memoryview(data)[16:])
-    except (EOFError, ValueError, TypeError):
-        return None
-    # compiled elsewhere (the tree was moved): the source loader corrects the code's file name
-    return (cached, code) if isinstance(code, CodeType) and code.co_filename == path else None
+    cached = before + name + after
+    code = cached_code(path, cached)
+    return None if code is None else (cached, code)
 
 
 def all_rules() -> List[Type[Rule]]:
