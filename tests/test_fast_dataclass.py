@@ -325,3 +325,28 @@ def test_a_built_class_keeps_no_tables_for_the_garbage_collector() -> None:
     assert [gc.is_tracked(table) for table in kept] == [False] * len(kept)
     cells = {id(cell) for method in (Point.__eq__, Point.__hash__) for cell in method.__closure__}
     assert len(cells) == 1
+
+
+def test_annotations_that_are_objects_are_read_as_dataclasses_reads_them() -> None:
+    """Without ``from __future__ import annotations`` the annotations are objects, not strings
+    (the package's are strings, whose joined text is asked about ``ClassVar`` once per class): a
+    ``ClassVar`` among them is no field, the others are, with the same defaults and order."""
+    source = ("from typing import ClassVar, List\n"
+              "def declare(decorator, field):\n"
+              "    @decorator\n"
+              "    class Plain:\n"
+              "        x: int\n"
+              "        y: str = 'a'\n"
+              "    @decorator(frozen=True)\n"
+              "    class Marked:\n"
+              "        kind: ClassVar[str] = 'k'\n"
+              "        x: int\n"
+              "        tags: List[str] = field(default_factory=list)\n"
+              "    return Plain, Marked\n")
+    namespace: Dict[str, Any] = {}
+    exec(compile(source, "<annotations as objects>", "exec", dont_inherit=True), namespace)
+    ours, theirs = namespace["declare"](fast_dataclass, fast_field), namespace["declare"](dataclass, field)
+    for mine, twin in zip(ours, theirs):
+        assert [(f.name, f.type) for f in fields(mine)] == [(f.name, f.type) for f in fields(twin)]
+        assert mine.__match_args__ == twin.__match_args__ and repr(mine(1)) == repr(twin(1))
+        assert mine(1) == mine(1) and mine(1) != mine(2)
