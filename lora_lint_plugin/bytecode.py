@@ -56,6 +56,7 @@ CHECK_PATH: Tuple[str, ...] = (
     "analysis.text_prefilter",
     "analysis.prefilter",
     "config",
+    "config.options",
     "config.settings",
     "analysis.engine",
     "config.discovery",

@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterator, Optional, Sequence, Tuple
 
 from . import __version__
-from .config.settings import SETTING_SPECS
+from .config.options import SETTING_SPECS
 
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
@@ -53,7 +53,7 @@ class LoraLintPlugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        from .config.settings import flake8_layer  # not pyproject: most files never need a TOML read
+        from .config.options import flake8_layer  # not pyproject: most files never need a TOML read
 
         cls.config_options = options
         cls.reported = flake8_reports(options)

@@ -244,7 +244,7 @@ def test_rules_run_when_flake8_reports_their_codes(tmp_path):
 @pytest.mark.parametrize("value,expected", [("24GiB", 24 * 2**30), ("80GB", 80 * 10**9),
                                             ("1000", 1000), ("1.5 GiB", int(1.5 * 2**30))])
 def test_memory_sizes(value, expected):
-    from lora_lint_plugin.config.settings import parse_memory_size
+    from lora_lint_plugin.config.options import parse_memory_size
 
     assert parse_memory_size(value) == expected
 

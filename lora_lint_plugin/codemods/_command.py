@@ -25,7 +25,8 @@ import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from ..analysis.diagnostics import Diagnostic, FixSafety
-from ..config.settings import Settings, layered_settings, parse_layer
+from ..config.options import parse_layer
+from ..config.settings import Settings, layered_settings
 
 
 class LoraLintFixCommand(CodemodCommand, ABC):

@@ -16,7 +16,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
-from .settings import Settings, flake8_layer, layered_settings
+from .options import flake8_layer
+from .settings import Settings, layered_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pyproject import FileConfig

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from ..fast_dataclass import dataclass, field
 from .discovery import PYPROJECT, TABLE, ConfigError, Discovery, flake8_settings, may_hold_table
-from .settings import SETTING_KEYS, SETTING_SPECS, Settings, SettingsLayer, layered_settings, parse_layer
+from .options import SETTING_KEYS, SETTING_SPECS, SettingsLayer, parse_layer
+from .settings import Settings, layered_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from .selection import RuleSelection
