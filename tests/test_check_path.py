@@ -54,7 +54,7 @@ print(json.dumps({"asked": sorted({"lora_lint_plugin." + name for name in CHECK_
 
 # imported before the plugin's first file passes the text prefilter: never from the bundle
 _BEFORE = {"lora_lint_plugin." + name for name in
-           ("config", "config.settings", "fast_dataclass", "analysis", "analysis.text_prefilter")}
+           ("config", "config.options", "analysis", "analysis.text_prefilter")}
 _ALL = {"lora_lint_plugin." + name for name in bytecode.CHECK_PATH}
 
 
