@@ -234,13 +234,20 @@ def _calls_by_callee_end(statement: ast.stmt) -> Dict[Tuple[int, int], List[ast.
     header, decorators, ``except`` types, ``case`` patterns), by where their callee ends."""
     found: Dict[Tuple[int, int], List[ast.Call]] = {}
     pending: List[ast.AST] = [statement]
+    pop, extend = pending.pop, pending.extend
     while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Call):
-            callee = node.func
+        node = pop()
+        kind = type(node)   # the exact class: ``ast.parse`` builds no subclasses of its node types
+        if kind is ast.Name or kind is ast.Constant:
+            continue   # leaves (a third of the nodes): nothing below
+        if kind is ast.Call:
+            callee = node.func   # type: ignore[attr-defined]
             end = (callee.end_lineno or 0, callee.end_col_offset or 0)
-            found.setdefault(end, []).append(node)
-        pending.extend(child for child in child_nodes(node) if not isinstance(child, ast.stmt))
+            found.setdefault(end, []).append(node)   # type: ignore[arg-type]
+        if isinstance(node, ast.expr):   # no statement below an expression: no filter (most nodes)
+            extend(child_nodes(node))
+        else:
+            extend([child for child in child_nodes(node) if not isinstance(child, ast.stmt)])
     return found
 
 
