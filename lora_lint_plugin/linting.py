@@ -13,7 +13,6 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Callable, Collection, List, Optional, Sequence, Tuple
 
-from .fast_dataclass import replace
 from .analysis.diagnostics import Diagnostic
 from .sources.files import Source, versions_reader
 from .reporters import FileResult, ReportedDiagnostic, ReportedEdit, ReportedFix
@@ -180,7 +179,7 @@ def analyse(text: str, settings: Settings, enabled_codes: Optional[Collection[st
     if use_noqa and analysis.diagnostics:
         kept = [d for d in analysis.diagnostics if not noqa.suppresses(d.code, d.line)]
         if len(kept) != len(analysis.diagnostics):
-            analysis = replace(analysis, diagnostics=kept)
+            analysis = Analysis(kept, analysis.error, analysis.note, analysis.skipped, analysis.model)
     return analysis
 
 

@@ -11,7 +11,6 @@ import gc
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence
 
-from ..fast_dataclass import dataclass, field
 from .diagnostics import Diagnostic
 from .prefilter import has_candidate_call, might_contain_training_code
 from ..config.settings import Settings
@@ -21,21 +20,26 @@ if TYPE_CHECKING:
     from .versions import LibraryVersions
 
 
-@dataclass
+# A plain class, not a data class: every analysed file makes one, never compared or printed,
+# and building the data class on its first instance cost ~0.1 M instructions per process.
 class Analysis:
     """The outcome of analysing one source text.
 
     ``error`` is set when the file could not be analysed (then ``diagnostics`` is empty);
     ``skipped`` when the prefilter showed it holds no training code. ``model`` is kept for
-    cost estimates.
+    cost estimates. ``note``: why the file was not analysed although it is not broken (syntax
+    of a newer Python).
     """
 
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    error: Optional[str] = None
-    # Why the file was not analysed although it is not broken (syntax of a newer Python).
-    note: Optional[str] = None
-    skipped: bool = False
-    model: Any = None
+    __slots__ = ("diagnostics", "error", "note", "skipped", "model")
+
+    def __init__(self, diagnostics: Optional[List[Diagnostic]] = None, error: Optional[str] = None,
+                 note: Optional[str] = None, skipped: bool = False, model: Any = None) -> None:
+        self.diagnostics: List[Diagnostic] = diagnostics if diagnostics is not None else []
+        self.error = error
+        self.note = note
+        self.skipped = skipped
+        self.model = model
 
 
 _NOT_GIVEN: Any = object()

@@ -13,26 +13,33 @@ from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Tuple
 from ..analysis.model import UNSLOTH_PEFT, CallSite, TrainingSetup
 from ..catalog import Architecture, ModelMatch, architecture_for
 from ..catalog.module_names import module_names, peft_default_targets, peft_rewritten_expert_targets
-from ..fast_dataclass import dataclass, replace
 from ._common import is_unsloth_setup, peft_fact
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import RuleContext
 
 
-@dataclass(frozen=True)
+# A plain class, not a data class: made for LoRA calls by LOR103 and LOR107 on most training
+# scripts, never compared or printed, and building the data class on its first instance cost
+# ~0.1 M instructions per process.
 class KnownNames:
     """The module names of a setup's model, and how to name the model in a message."""
 
-    model: str  # "llama (meta-llama/Llama-3.1-8B)"
-    model_type: str
-    valid: FrozenSet[str]  # leaves a target_modules entry may end with (transformers 4 or 5)
-    moe: bool  # routed experts are fused parameters target_modules cannot reach
-    peft_rewrites: FrozenSet[str]  # expert names PEFT turns into target_parameters itself
-    match: Optional[ModelMatch]  # the catalog entry, when sizes are known
-    # Names Unsloth's get_peft_model turns into LoRA on the fused experts' parameters of this
-    # MoE model (``unsloth_expert_targets``); empty when the LoRA call is not Unsloth's.
-    unsloth_expert_targets: FrozenSet[str] = frozenset()
+    __slots__ = ("model", "model_type", "valid", "moe", "peft_rewrites", "match",
+                 "unsloth_expert_targets")
+
+    def __init__(self, model: str, model_type: str, valid: FrozenSet[str], moe: bool,
+                 peft_rewrites: FrozenSet[str], match: Optional[ModelMatch],
+                 unsloth_expert_targets: FrozenSet[str] = frozenset()) -> None:
+        self.model = model  # "llama (meta-llama/Llama-3.1-8B)"
+        self.model_type = model_type
+        self.valid = valid  # leaves a target_modules entry may end with (transformers 4 or 5)
+        self.moe = moe  # routed experts are fused parameters target_modules cannot reach
+        self.peft_rewrites = peft_rewrites  # expert names PEFT turns into target_parameters itself
+        self.match = match  # the catalog entry, when sizes are known
+        # Names Unsloth's get_peft_model turns into LoRA on the fused experts' parameters of this
+        # MoE model (``unsloth_expert_targets``); empty when the LoRA call is not Unsloth's.
+        self.unsloth_expert_targets = unsloth_expert_targets
 
     def widened(self) -> "KnownNames":
         """With the names derived from transformers added (task heads, names only some configs
@@ -40,7 +47,8 @@ class KnownNames:
         derived = module_names(self.model_type)
         if derived is None or derived.valid_leaves <= self.valid:
             return self
-        return replace(self, valid=self.valid | derived.valid_leaves)
+        return KnownNames(self.model, self.model_type, self.valid | derived.valid_leaves, self.moe,
+                          self.peft_rewrites, self.match, self.unsloth_expert_targets)
 
 
 def possible_architectures(match: ModelMatch, unsloth: bool) -> List[Architecture]:
