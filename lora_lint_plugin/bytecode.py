@@ -84,6 +84,7 @@ CHECK_PATH: Tuple[str, ...] = (
 
 _FORMAT = b"lora-lint check path 1\n"   # changes when the file's layout does
 _Entry = Tuple[str, bool, int, int, CodeType]   # module, is a package, source's time and size, code
+_Valid = Tuple[str, bool, str, CodeType]   # module, is a package, its source's path, code
 
 _LOADING = threading.Lock()
 _loaded = False
@@ -149,9 +150,9 @@ def _source_path(name: str, is_package: bool) -> str:
     return os.path.join(path, "__init__.py") if is_package else path + ".py"
 
 
-def _read_bundle(bundle: str) -> Optional[List[_Entry]]:
-    """The bundle's modules when it was written for ``CHECK_PATH`` by this Python and every
-    module's source is as it was compiled; else None."""
+def _read_bundle(bundle: str) -> Optional[List[_Valid]]:
+    """The bundle's modules (with their sources' paths) when it was written for ``CHECK_PATH``
+    by this Python and every module's source is as it was compiled; else None."""
     head = _FORMAT + importlib.util.MAGIC_NUMBER
     try:
         with open(bundle, "rb", buffering=0) as handle:
@@ -161,30 +162,32 @@ def _read_bundle(bundle: str) -> Optional[List[_Entry]]:
         entries: List[_Entry] = list(marshal.loads(memoryview(data)[len(head):]))
         if tuple(entry[0] for entry in entries) != CHECK_PATH:
             return None
+        valid: List[_Valid] = []
         for name, is_package, modified, size, code in entries:
             source = _source_path(name, is_package)
             status = os.stat(source)
             if int(status.st_mtime) & 0xFFFFFFFF != modified or status.st_size & 0xFFFFFFFF != size \
                     or code.__class__ is not CodeType or code.co_filename != source:
                 return None
+            valid.append((name, is_package, source, code))
     except (OSError, EOFError, ValueError, TypeError, AttributeError):  # absent, stale or damaged
         return None
-    return entries
+    return valid
 
 
-def _run(entries: List[_Entry]) -> None:
+def _run(entries: List[_Valid]) -> None:
     """Run each module's code in a new module, as an import would: in ``sys.modules`` while its
     body runs, the attribute of its package once it has. A package's module that runs before
     the package's own body (an import runs that body first, up to its own import of the
     module) gets the package's module made for it, whose body runs at its turn."""
     made: Dict[str, ModuleType] = {}   # packages made, their bodies still to run
-    for name, is_package, _, _, code in entries:
+    for name, is_package, source, code in entries:
         qualified = f"{_PACKAGE}.{name}"
         module = made.pop(qualified, None)
         if module is None:
             if qualified in sys.modules:   # imported already (the plugin's own, or by the caller)
                 continue
-            module = _new_module(qualified, _source_path(name, is_package), is_package)
+            module = _new_module(qualified, source, is_package)
             sys.modules[qualified] = module
         package, _, attribute = qualified.rpartition(".")
         if package not in sys.modules:
